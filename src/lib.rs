@@ -1,0 +1,9 @@
+//! bnngen: from a trained fully-binarized network to bit-exact, synthesizable Verilog.
+//!
+//! Data flows one way: model file -> [`model::Model`] -> plan -> netlist -> Verilog, with the
+//! [`reference`] model beside the plan as the independent judge of what the hardware must
+//! compute. See `docs/architecture.md`.
+
+pub mod model;
+pub mod input;
+pub mod reference;
