@@ -11,6 +11,7 @@ mod error;
 mod schema;
 mod validate;
 mod write;
+pub mod random;
 
 pub use bits::{Bits, HexError};
 pub use error::{Diagnostic, LayerRef, ModelErrors};
