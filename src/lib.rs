@@ -7,3 +7,5 @@
 pub mod model;
 pub mod input;
 pub mod reference;
+pub mod plan;
+pub mod rtl;
