@@ -20,7 +20,15 @@ pub struct RandomOptions {
 
 impl Default for RandomOptions {
     fn default() -> Self {
-        RandomOptions { height: 9, width: 7, channels: 1, bits: 8, layers: 5, max_channels: 16, classes: 4 }
+        RandomOptions {
+            height: 9,
+            width: 7,
+            channels: 1,
+            bits: 8,
+            layers: 5,
+            max_channels: 16,
+            classes: 4,
+        }
     }
 }
 
