@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use bnngen::input::{self, Image};
 use bnngen::model::{self, Model};
-use bnngen::reference::{self, Prediction};
+use bnngen::reference::{Engine, Prediction};
 
 use super::CliError;
 
@@ -169,9 +169,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
     super::print(&out)
 }
 
-/// Run the reference model over every image, split across the available cores; results
+/// Run the reference engine over every image, split across the available cores; results
 /// come back in input order, so output does not depend on the thread count.
 fn classify(m: &Model, items: &[Item]) -> Vec<Prediction> {
+    let engine = Engine::new(m);
+    let engine = &engine;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
@@ -182,7 +184,7 @@ fn classify(m: &Model, items: &[Item]) -> Vec<Prediction> {
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|it| reference::infer(m, &it.image))
+                        .map(|it| engine.infer(&it.image))
                         .collect::<Vec<_>>()
                 })
             })

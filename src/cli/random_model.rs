@@ -70,6 +70,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         layers: args.layers,
         max_channels: args.max_channels,
         classes: args.classes,
+        ..RandomOptions::default()
     };
     let text = to_toml(&random_model(args.seed, &opts));
     // The generator and writer must agree with the validator; a disagreement is a bug.
