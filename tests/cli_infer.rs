@@ -433,3 +433,50 @@ fn fashion_mnist_test_set_through_a_28x28_model() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn rgb_ppm_and_16_bit_png_match_the_reference() {
+    use bnngen::model::random::{random_image, random_model, RandomOptions};
+    let dir = scratch("infer-rgb");
+    for (bits, seed) in [(8u32, 21u64), (12, 22)] {
+        let opts = RandomOptions {
+            height: 5,
+            width: 4,
+            channels: 3,
+            bits,
+            ..RandomOptions::default()
+        };
+        let m = random_model(seed, &opts);
+        let model_path = dir.join(format!("rgb{bits}.toml"));
+        std::fs::write(&model_path, model::to_toml(&m)).unwrap();
+        let img = random_image(seed, &m.input);
+        let f = if bits == 8 {
+            let f = dir.join("a.ppm");
+            let mut b = b"P6\n4 5\n255\n".to_vec();
+            b.extend(img.pixels.iter().map(|&p| p as u8));
+            std::fs::write(&f, b).unwrap();
+            f
+        } else {
+            let f = dir.join("a.png");
+            let buf: image::ImageBuffer<image::Rgb<u16>, Vec<u16>> =
+                image::ImageBuffer::from_raw(4, 5, img.pixels.clone()).unwrap();
+            buf.save(&f).unwrap();
+            f
+        };
+        let j: Value = serde_json::from_str(&stdout(&bnngen(&[
+            "infer",
+            s(&model_path),
+            s(&f),
+            "--json",
+        ])))
+        .unwrap();
+        let p = reference::infer(&m, &img);
+        assert_eq!(j["predictions"][0]["class"], p.class, "{bits} bits");
+        assert_eq!(
+            j["predictions"][0]["scores"],
+            serde_json::json!(p.scores),
+            "{bits} bits"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
