@@ -583,6 +583,13 @@ fn check_layers(
 ) -> Option<Vec<Layer>> {
     let before = cx.diags.len();
     let mut names: HashMap<&str, usize> = HashMap::new();
+    // Every layer's name (first use), so a residual naming a later layer is told so.
+    let mut all_names: HashMap<&str, usize> = HashMap::new();
+    for (i, (_, layer)) in raw.iter().enumerate() {
+        if let Some(l) = layer {
+            all_names.entry(layer_name(l)).or_insert(i);
+        }
+    }
     let mut outputs: Vec<Option<Shape>> = Vec::new();
     let mut layers = Vec::new();
     let mut cur = start;
@@ -610,7 +617,7 @@ fn check_layers(
             cx.err(&s, "kind", "the classifier must be the last layer");
         }
         let built =
-            cur.and_then(|shape| check_layer(layer, shape, &names, &outputs, i, meta, &s, cx));
+            cur.and_then(|shape| check_layer(layer, shape, &all_names, &outputs, i, meta, &s, cx));
         cur = built.as_ref().map(|l| l.output);
         outputs.push(cur);
         if let Some(l) = built {
@@ -756,9 +763,23 @@ fn check_layer(
             )
         }
         RawLayer::Residual { with, op, .. } => {
-            let Some(&j) = names.get(with.as_str()).filter(|&&j| j < index) else {
-                cx.err(s, "with", format!("no earlier layer is named {with:?}"));
-                return None;
+            let j = match names.get(with.as_str()) {
+                Some(&j) if j < index => j,
+                Some(&j) => {
+                    cx.err(
+                        s,
+                        "with",
+                        format!(
+                            "layer {with:?} is layers[{j}], which does not come before this \
+                             one; a residual combines with an earlier layer's output"
+                        ),
+                    );
+                    return None;
+                }
+                None => {
+                    cx.err(s, "with", format!("no layer is named {with:?}"));
+                    return None;
+                }
             };
             match outputs[j] {
                 Some(shape) if shape == input => {}
