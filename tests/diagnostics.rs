@@ -116,3 +116,21 @@ fn binary_exits_2_and_names_file_layer_and_field() {
         }
     }
 }
+
+#[test]
+fn every_diagnostics_snapshot_has_its_bad_model() {
+    // A snapshot left behind after its model file was removed would never be checked again.
+    for e in std::fs::read_dir("tests/snapshots").unwrap() {
+        let name = e.unwrap().file_name().into_string().unwrap();
+        if let Some(stem) = name
+            .strip_prefix("diagnostics__")
+            .and_then(|n| n.strip_suffix(".snap"))
+        {
+            let model = format!("tests/bad_models/{stem}.toml");
+            assert!(
+                Path::new(&model).exists(),
+                "orphan snapshot {name}: no {model}"
+            );
+        }
+    }
+}

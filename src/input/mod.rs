@@ -105,12 +105,16 @@ pub fn load_images(path: &Path) -> Result<Vec<Image>, InputError> {
 
 /// Like [`load_images`], keeping the declared bit depth.
 pub fn load_image_set(path: &Path) -> Result<ImageSet, InputError> {
-    let bytes = idx::read_maybe_gzip(path)?;
-    if idx::looks_like_idx(&bytes) {
-        let images = idx::parse_idx_images(&bytes, path)?;
+    decode_image_set(&idx::read_maybe_gzip(path)?, path)
+}
+
+/// Decode file contents (already inflated); `path` only names the file in errors.
+fn decode_image_set(bytes: &[u8], path: &Path) -> Result<ImageSet, InputError> {
+    if idx::looks_like_idx(bytes) {
+        let images = idx::parse_idx_images(bytes, path)?;
         return Ok(ImageSet { images, depth: 8 });
     }
-    let r = raster::decode(&bytes, path)?;
+    let r = raster::decode(bytes, path)?;
     Ok(ImageSet {
         images: vec![r.image],
         depth: r.depth,
@@ -289,5 +293,52 @@ mod tests {
             Err(InputError::Malformed { .. })
         ));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn valid_files() -> Vec<Vec<u8>> {
+        let mut idx = 0x0803u32.to_be_bytes().to_vec();
+        for d in [2u32, 3, 2] {
+            idx.extend(d.to_be_bytes());
+        }
+        idx.extend(0..12u8);
+        let mut png = Vec::new();
+        image::GrayImage::from_raw(2, 2, vec![0, 1, 2, 3])
+            .unwrap()
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        vec![
+            idx,
+            b"P5\n2 2\n255\n\x00\x01\x02\x03".to_vec(),
+            b"P3\n1 1\n7\n1 2 3\n".to_vec(),
+            b"P5\n1 2\n4095\n\x00\x01\x0f\xff".to_vec(),
+            png,
+        ]
+    }
+
+    proptest::proptest! {
+        /// Truncated or corrupted files give an error or images, never a panic.
+        #[test]
+        fn malformed_files_never_panic(
+            which in 0usize..5,
+            cut in 0usize..200,
+            flips in proptest::collection::vec((0usize..200, proptest::num::u8::ANY), 0..4),
+        ) {
+            let mut bytes = valid_files()[which].clone();
+            for (at, v) in flips {
+                if !bytes.is_empty() {
+                    let n = bytes.len();
+                    bytes[at % n] = v;
+                }
+            }
+            bytes.truncate(cut);
+            if let Ok(set) = decode_image_set(&bytes, Path::new("fuzz")) {
+                for img in &set.images {
+                    proptest::prop_assert_eq!(
+                        img.pixels.len(),
+                        img.height * img.width * img.channels
+                    );
+                }
+            }
+        }
     }
 }

@@ -87,7 +87,8 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Raster, InputError> {
         .checked_mul(h as usize)
         .and_then(|n| n.checked_mul(channels))
         .ok_or_else(|| bad(format!("bad PNM header: size {w}x{h} overflows")))?;
-    let mut pixels = Vec::with_capacity(count.min(1 << 24));
+    // Grow as samples arrive: a lying header must not cause a huge allocation.
+    let mut pixels = Vec::with_capacity(count.min(1 << 16));
     if ascii {
         for i in 0..count {
             let v = c.number().ok_or_else(|| {
@@ -102,10 +103,10 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Raster, InputError> {
         let start = c.pos + 1;
         let width = if maxval > 255 { 2 } else { 1 };
         let data = bytes.get(start..).unwrap_or(&[]);
-        if data.len() < count * width {
+        let need = count.saturating_mul(width);
+        if data.len() < need {
             return Err(bad(format!(
-                "PNM data truncated: {w}x{h}x{channels} samples need {} bytes, found {}",
-                count * width,
+                "PNM data truncated: {w}x{h}x{channels} samples need {need} bytes, found {}",
                 data.len()
             )));
         }
