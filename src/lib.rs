@@ -4,8 +4,8 @@
 //! [`reference`] model beside the plan as the independent judge of what the hardware must
 //! compute. See `docs/architecture.md`.
 
-pub mod model;
 pub mod input;
+pub mod model;
 pub mod reference;
 pub mod plan;
 pub mod rtl;

@@ -1,0 +1,163 @@
+//! The prepared model: every layer resolved and its weights packed once, then run per image.
+
+use super::bitwise::{max_pool, residual};
+use super::conv::Weighted;
+use super::front_end::FrontEndPlan;
+use super::tensor::Packed;
+use super::{Prediction, Trace};
+use crate::input::Image;
+use crate::model::{LayerKind, Model, ResidualOp, Shape, Thresholds};
+
+/// One layer, ready to run.
+#[derive(Debug, Clone)]
+enum Step {
+    Threshold {
+        layer: Weighted,
+        activation: Thresholds,
+    },
+    MaxPool {
+        kernel: usize,
+        stride: usize,
+        output: Shape,
+    },
+    Residual {
+        with: usize,
+        op: ResidualOp,
+    },
+    Classifier {
+        layer: Weighted,
+        bias: Vec<i64>,
+    },
+}
+
+/// A model prepared for repeated bit-exact inference. Build once with [`Engine::new`], then
+/// call [`Engine::infer`] or [`Engine::trace`] per image; the engine is immutable, so one can
+/// serve several threads.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    front_end: FrontEndPlan,
+    steps: Vec<Step>,
+}
+
+impl Engine {
+    /// Resolve every layer of a validated model and pack its weight rows.
+    pub fn new(model: &Model) -> Self {
+        let steps = model
+            .layers
+            .iter()
+            .map(|l| match &l.kind {
+                LayerKind::Conv(c) => Step::Threshold {
+                    layer: Weighted::conv(
+                        &c.weights, l.input, l.output, c.stride, c.padding, c.pad_mode,
+                    ),
+                    activation: c.activation.clone(),
+                },
+                LayerKind::Dense(d) => Step::Threshold {
+                    layer: Weighted::dense(&d.weights, l.input),
+                    activation: d.activation.clone(),
+                },
+                LayerKind::MaxPool(p) => Step::MaxPool {
+                    kernel: p.kernel,
+                    stride: p.stride,
+                    output: l.output,
+                },
+                LayerKind::Residual(r) => Step::Residual {
+                    with: r.with,
+                    op: r.op,
+                },
+                LayerKind::Classifier(c) => Step::Classifier {
+                    layer: Weighted::dense(&c.weights, l.input),
+                    bias: c.bias.clone(),
+                },
+            })
+            .collect();
+        Engine {
+            front_end: FrontEndPlan::new(&model.front_end, &model.input),
+            steps,
+        }
+    }
+
+    /// Classify one image.
+    pub fn infer(&self, image: &Image) -> Prediction {
+        self.run(image).2
+    }
+
+    /// Classify one image and keep every intermediate tensor.
+    pub fn trace(&self, image: &Image) -> Trace {
+        let (front, layers, prediction) = self.run(image);
+        Trace {
+            front_end: front.to_bit_tensor(),
+            layers: layers.iter().map(Packed::to_bit_tensor).collect(),
+            prediction,
+        }
+    }
+
+    /// Front-end planes, each non-classifier layer's output, and the prediction.
+    fn run(&self, image: &Image) -> (Packed, Vec<Packed>, Prediction) {
+        let front = self.front_end.run(image);
+        let mut outputs: Vec<Packed> = Vec::with_capacity(self.steps.len());
+        let mut prediction = None;
+        for step in &self.steps {
+            let cur = outputs.last().unwrap_or(&front);
+            let next = match step {
+                Step::Threshold { layer, activation } => {
+                    let mut out = Packed::zeros(layer.output_shape());
+                    let wpp = out.words_per_pixel;
+                    layer.sums(cur, |p, a| {
+                        let px = &mut out.words[p * wpp..(p + 1) * wpp];
+                        for (o, &v) in a.iter().enumerate() {
+                            if activation.fire(o, v) {
+                                px[o / 64] |= 1u64 << (o % 64);
+                            }
+                        }
+                    });
+                    out
+                }
+                Step::MaxPool {
+                    kernel,
+                    stride,
+                    output,
+                } => max_pool(cur, *kernel, *stride, *output),
+                Step::Residual { with, op } => residual(cur, &outputs[*with], *op),
+                Step::Classifier { layer, bias } => {
+                    let mut scores = Vec::new();
+                    layer.sums(cur, |_, a| {
+                        scores = a.iter().zip(bias).map(|(a, b)| a + b).collect();
+                    });
+                    prediction = Some(Prediction {
+                        class: argmax(&scores),
+                        scores,
+                    });
+                    break;
+                }
+            };
+            debug_assert!(next.padding_is_zero());
+            outputs.push(next);
+        }
+        let prediction = prediction.expect("a validated model ends with a classifier");
+        (front, outputs, prediction)
+    }
+}
+
+/// Index of the largest score, ties to the lowest index.
+pub fn argmax(scores: &[i64]) -> usize {
+    let mut best = 0;
+    for (k, &s) in scores.iter().enumerate() {
+        if s > scores[best] {
+            best = k;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::argmax;
+
+    #[test]
+    fn argmax_ties_to_the_lowest_index() {
+        assert_eq!(argmax(&[1, 3, 3, 2]), 1);
+        assert_eq!(argmax(&[-5, -5]), 0);
+        assert_eq!(argmax(&[0, 0, 1]), 2);
+    }
+}
