@@ -9,3 +9,5 @@ pub mod model;
 pub mod reference;
 pub mod plan;
 pub mod rtl;
+pub mod tools;
+pub mod verify;

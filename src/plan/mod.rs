@@ -34,7 +34,13 @@ pub struct HwConfig {
 
 impl Default for HwConfig {
     fn default() -> Self {
-        HwConfig { clock_mhz: 100.0, fps: None, front_end: Placement::Digital, popcount_stages: 1, layers: BTreeMap::new() }
+        HwConfig {
+            clock_mhz: 100.0,
+            fps: None,
+            front_end: Placement::Digital,
+            popcount_stages: 1,
+            layers: BTreeMap::new(),
+        }
     }
 }
 
@@ -50,7 +56,10 @@ pub struct Fold {
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error("{path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Parse { path: String, message: String },
     #[error("layer `{layer}`: {message}")]
@@ -61,8 +70,14 @@ pub enum PlanError {
 
 /// Read a hardware configuration file.
 pub fn load_hw(path: &Path) -> Result<HwConfig, PlanError> {
-    let text = std::fs::read_to_string(path).map_err(|e| PlanError::Read { path: path.display().to_string(), source: e })?;
-    toml::from_str(&text).map_err(|e| PlanError::Parse { path: path.display().to_string(), message: e.to_string() })
+    let text = std::fs::read_to_string(path).map_err(|e| PlanError::Read {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    toml::from_str(&text).map_err(|e| PlanError::Parse {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
 }
 
 /// One layer of the plan.
@@ -108,7 +123,7 @@ pub struct Plan {
 
 /// Divisors of n, ascending.
 fn divisors(n: usize) -> Vec<usize> {
-    (1..=n).filter(|d| n % d == 0).collect()
+    (1..=n).filter(|d| n.is_multiple_of(*d)).collect()
 }
 
 /// Line-buffer rows of a window stage: the window plus a stride of prefetch plus room for the
@@ -122,7 +137,9 @@ pub fn window_of(l: &crate::model::Layer) -> Option<(usize, usize, usize, usize)
     match &l.kind {
         LayerKind::Conv(c) => Some((c.weights.kernel_h, c.weights.kernel_w, c.stride, c.padding)),
         LayerKind::MaxPool(m) => Some((m.kernel, m.kernel, m.stride, 0)),
-        LayerKind::Dense(_) | LayerKind::Classifier(_) => Some((l.input.height, l.input.width, 1, 0)),
+        LayerKind::Dense(_) | LayerKind::Classifier(_) => {
+            Some((l.input.height, l.input.width, 1, 0))
+        }
         LayerKind::Residual(_) => None,
     }
 }
@@ -147,7 +164,11 @@ pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usiz
             let (kh, _, s, _) = window_of(l).unwrap();
             let rows = window_rows(l.input.height, kh, s);
             let buf = (rows * l.input.width * l.input.channels) as u64;
-            let steps = (w.kept_tiles() * w.out_per_block() / fold.pe * w.kernel_h * w.kernel_w * w.in_per_block() / fold.simd) as u64;
+            let steps = (w.kept_tiles() * w.out_per_block() / fold.pe
+                * w.kernel_h
+                * w.kernel_w
+                * w.in_per_block()
+                / fold.simd) as u64;
             (pixels * steps.max(1), w.stored_bits() as u64, buf, rows)
         }
     }
@@ -173,17 +194,27 @@ pub fn skip_depth(model: &Model, with: usize, at: usize) -> usize {
 /// Is `fold` legal for layer `idx` (pe divides the out-block, simd the in-block)?
 fn check_fold(model: &Model, idx: usize, fold: Fold) -> Result<(), PlanError> {
     let l = &model.layers[idx];
-    let Some(w) = l.kind.weights() else { return Ok(()) };
+    let Some(w) = l.kind.weights() else {
+        return Ok(());
+    };
     if fold.pe == 0 || w.out_per_block() % fold.pe != 0 {
         return Err(PlanError::Fold {
             layer: l.name.clone(),
-            message: format!("pe {} must divide the {} output channels per block", fold.pe, w.out_per_block()),
+            message: format!(
+                "pe {} must divide the {} output channels per block",
+                fold.pe,
+                w.out_per_block()
+            ),
         });
     }
     if fold.simd == 0 || w.in_per_block() % fold.simd != 0 {
         return Err(PlanError::Fold {
             layer: l.name.clone(),
-            message: format!("simd {} must divide the {} input channels per block", fold.simd, w.in_per_block()),
+            message: format!(
+                "simd {} must divide the {} input channels per block",
+                fold.simd,
+                w.in_per_block()
+            ),
         });
     }
     Ok(())
@@ -194,7 +225,10 @@ fn check_fold(model: &Model, idx: usize, fold: Fold) -> Result<(), PlanError> {
 pub fn set_folding(model: &Model, hw: &HwConfig) -> Result<Plan, PlanError> {
     for name in hw.layers.keys() {
         if model.layer_index(name).is_none() {
-            return Err(PlanError::Fold { layer: name.clone(), message: "no such layer in the model".into() });
+            return Err(PlanError::Fold {
+                layer: name.clone(),
+                message: "no such layer in the model".into(),
+            });
         }
     }
     let input_cycles = (model.input.height * model.input.width) as u64;
@@ -219,7 +253,10 @@ pub fn set_folding(model: &Model, hw: &HwConfig) -> Result<Plan, PlanError> {
                     }
                 }
             }
-            best.map(|b| b.2).unwrap_or(Fold { pe: w.out_per_block(), simd: w.in_per_block() })
+            best.map(|b| b.2).unwrap_or(Fold {
+                pe: w.out_per_block(),
+                simd: w.in_per_block(),
+            })
         } else {
             Fold { pe: 1, simd: 1 }
         };
@@ -234,7 +271,11 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
     for (i, l) in model.layers.iter().enumerate() {
         let f = folds[i];
         let (cyc, wb, bb, rows) = layer_cost(model, i, f);
-        let lanes = if l.kind.weights().is_some() { f.pe * f.simd } else { 0 };
+        let lanes = if l.kind.weights().is_some() {
+            f.pe * f.simd
+        } else {
+            0
+        };
         layers.push(LayerPlan {
             name: l.name.clone(),
             kind: l.kind.tag().to_string(),
@@ -248,7 +289,12 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
         });
     }
     let input_cycles = (model.input.height * model.input.width) as u64;
-    let ii = layers.iter().map(|l| l.cycles_per_frame).max().unwrap_or(0).max(input_cycles);
+    let ii = layers
+        .iter()
+        .map(|l| l.cycles_per_frame)
+        .max()
+        .unwrap_or(0)
+        .max(input_cycles);
     let total: u64 = layers.iter().map(|l| l.cycles_per_frame).sum::<u64>() + input_cycles;
     Plan {
         format_version: PLAN_FORMAT_VERSION,
@@ -267,26 +313,51 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
 
 /// Read a plan file written by `bnngen plan` (possibly edited) and re-derive its figures.
 pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
-    let text = std::fs::read_to_string(path).map_err(|e| PlanError::Read { path: path.display().to_string(), source: e })?;
-    let p: Plan = toml::from_str(&text).map_err(|e| PlanError::Parse { path: path.display().to_string(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| PlanError::Read {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    let p: Plan = toml::from_str(&text).map_err(|e| PlanError::Parse {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
     if p.model != model.meta.name {
-        return Err(PlanError::Model { expected: model.meta.name.clone(), found: p.model });
+        return Err(PlanError::Model {
+            expected: model.meta.name.clone(),
+            found: p.model,
+        });
     }
     if p.layers.len() != model.layers.len() {
         return Err(PlanError::Parse {
             path: path.display().to_string(),
-            message: format!("{} layers, the model has {}", p.layers.len(), model.layers.len()),
+            message: format!(
+                "{} layers, the model has {}",
+                p.layers.len(),
+                model.layers.len()
+            ),
         });
     }
     let mut folds = Vec::new();
     for (i, (lp, l)) in p.layers.iter().zip(&model.layers).enumerate() {
         if lp.name != l.name {
-            return Err(PlanError::Fold { layer: lp.name.clone(), message: format!("expected layer `{}` here", l.name) });
+            return Err(PlanError::Fold {
+                layer: lp.name.clone(),
+                message: format!("expected layer `{}` here", l.name),
+            });
         }
-        let f = Fold { pe: lp.pe, simd: lp.simd };
+        let f = Fold {
+            pe: lp.pe,
+            simd: lp.simd,
+        };
         check_fold(model, i, f)?;
         folds.push(f);
     }
-    let hw = HwConfig { clock_mhz: p.clock_mhz, fps: None, front_end: p.front_end, popcount_stages: p.popcount_stages, layers: BTreeMap::new() };
+    let hw = HwConfig {
+        clock_mhz: p.clock_mhz,
+        fps: None,
+        front_end: p.front_end,
+        popcount_stages: p.popcount_stages,
+        layers: BTreeMap::new(),
+    };
     Ok(plan_from_folds(model, &hw, &folds))
 }

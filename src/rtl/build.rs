@@ -119,7 +119,9 @@ pub fn popcount(b: &mut ModuleBuilder, v: Expr, stages: u32, en: &Expr, name: &s
     let levels = if n == 1 { 0 } else { bits_for(n as u64 - 1) };
     let stages = stages.min(levels.max(1));
     // Register after these levels (1-based; level 0 = the inputs when the tree is empty).
-    let reg_after: Vec<u32> = (1..=stages).map(|k| (k * levels).div_ceil(stages)).collect();
+    let reg_after: Vec<u32> = (1..=stages)
+        .map(|k| (k * levels).div_ceil(stages))
+        .collect();
     let mut latency = 0;
     let mut reg_level = |b: &mut ModuleBuilder, level: Vec<Expr>, lvl: u32| -> Vec<Expr> {
         if !reg_after.contains(&lvl) {
@@ -180,7 +182,10 @@ pub fn popcount_width(n: u32) -> u32 {
 pub fn sig_of(b: &ModuleBuilder, e: &Expr) -> Sig {
     let _ = b;
     match e.kind {
-        super::netlist::ExprKind::Sig(idx) => Sig { idx, width: e.width },
+        super::netlist::ExprKind::Sig(idx) => Sig {
+            idx,
+            width: e.width,
+        },
         _ => panic!("expression is not a signal"),
     }
 }
@@ -198,7 +203,13 @@ pub fn delay(b: &mut ModuleBuilder, e: Expr, n: u32, en: &Expr, name: &str) -> E
 
 /// A read-only table of `words` read synchronously at `addr` (signal) when `en`; returns the
 /// registered word. One-word tables are constants, with no memory.
-pub fn rom(b: &mut ModuleBuilder, name: &str, words: Vec<Vec<bool>>, addr: Option<Sig>, en: &Expr) -> Expr {
+pub fn rom(
+    b: &mut ModuleBuilder,
+    name: &str,
+    words: Vec<Vec<bool>>,
+    addr: Option<Sig>,
+    en: &Expr,
+) -> Expr {
     assert!(!words.is_empty());
     if words.len() == 1 {
         return Expr::bits(words.into_iter().next().unwrap());

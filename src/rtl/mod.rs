@@ -44,7 +44,16 @@ pub struct Design {
 
 /// A Verilog identifier made from a model or layer name.
 pub fn ident(name: &str) -> String {
-    let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         s.insert_str(0, "m_");
     }
@@ -59,8 +68,28 @@ struct Stream {
     data: Sig,
 }
 
+/// Why a valid model cannot be lowered (yet).
+#[derive(Debug, thiserror::Error)]
+pub enum GenError {
+    #[error("layer `{0}` has no kept tile, so its output is constant; fully pruned layers are not supported by the RTL generator (prune the layer from the model instead)")]
+    FullyPruned(String),
+    #[error("the plan has {0} layers, the model {1}")]
+    PlanMismatch(usize, usize),
+}
+
 /// Lower `model` folded by `plan` to a design.
-pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Design {
+pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, GenError> {
+    if plan.layers.len() != model.layers.len() {
+        return Err(GenError::PlanMismatch(
+            plan.layers.len(),
+            model.layers.len(),
+        ));
+    }
+    for l in &model.layers {
+        if l.kind.weights().is_some_and(|w| w.kept_tiles() == 0) {
+            return Err(GenError::FullyPruned(l.name.clone()));
+        }
+    }
     let prefix = ident(&model.meta.name);
     let mut mods: BTreeMap<String, Module> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
@@ -75,7 +104,9 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Design {
     let fe_shape = model.front_end_shape();
     let in_w = stream::input_width(&model.front_end, &model.input, plan.front_end);
     let last = model.layers.last().expect("a model has a classifier");
-    let LayerKind::Classifier(cls) = &last.kind else { panic!("last layer must be the classifier") };
+    let LayerKind::Classifier(cls) = &last.kind else {
+        panic!("last layer must be the classifier")
+    };
     let (sw, cw) = window::score_layout(&cls.weights, &cls.bias);
     let k = cls.weights.out_channels;
     let out_w = cw + sw * k as u32;
@@ -91,11 +122,24 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Design {
     let m_tvalid = t.output_wire("m_axis_tvalid", 1, "result valid");
     let m_tready = t.input("m_axis_tready", 1, "result accepted when tvalid && tready");
     let m_tlast = t.output_wire("m_axis_tlast", 1, "always 1: one result beat per frame");
-    let frame_done = t.output_reg("frame_done", 1, "one-cycle pulse after a result is accepted");
-    let frame_error = t.output_wire("frame_error", 1, "sticky: s_axis_tlast disagreed with the frame size");
+    let frame_done = t.output_reg(
+        "frame_done",
+        1,
+        "one-cycle pulse after a result is accepted",
+    );
+    let frame_error = t.output_wire(
+        "frame_error",
+        1,
+        "sticky: s_axis_tlast disagreed with the frame size",
+    );
 
     // Step 1: front end.
-    let fe = stream::front_end(&format!("{prefix}_front_end"), &model.front_end, &model.input, plan.front_end);
+    let fe = stream::front_end(
+        &format!("{prefix}_front_end"),
+        &model.front_end,
+        &model.input,
+        plan.front_end,
+    );
     let mk = |t: &mut ModuleBuilder, name: &str, w: u32| Stream {
         valid: t.wire(&format!("{name}_valid"), 1),
         ready: t.wire(&format!("{name}_ready"), 1),
@@ -131,7 +175,8 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Design {
     // Stream feeding each consumer: main input of layer j, skip input of residual j.
     let mut main_in: Vec<Option<Stream>> = vec![None; n];
     let mut skip_in: Vec<Option<Stream>> = vec![None; n];
-    let mut taps: Vec<(Expr, Expr)> = vec![(t.e(fe_out.valid).and(t.e(fe_out.ready)), t.e(fe_out.data))];
+    let mut taps: Vec<(Expr, Expr)> =
+        vec![(t.e(fe_out.valid).and(t.e(fe_out.ready)), t.e(fe_out.data))];
     let mut tap_widths = vec![fe_shape.channels as u32];
     main_in[0] = Some(fe_out);
 
@@ -140,7 +185,11 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Design {
         let lp = &plan.layers[i];
         let name = format!("{prefix}_l{i}_{}", ident(&l.name));
         let input = main_in[i].expect("wired by the previous layer");
-        let out_bits = if i + 1 == n { out_w } else { l.output.channels as u32 };
+        let out_bits = if i + 1 == n {
+            out_w
+        } else {
+            l.output.channels as u32
+        };
         let out = mk(&mut t, &format!("l{i}"), out_bits);
         match &l.kind {
             LayerKind::Residual(r) => {
@@ -230,8 +279,23 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Design {
                 let fname = format!("{prefix}_fifo_w{out_bits}_d2");
                 let f = stream::fifo(&fname, out_bits, 2);
                 let mut m = window::lower(&spec, &f);
-                m.doc.insert(0, format!("Layer {i} `{}` ({}), {} -> {}.", l.name, l.kind.tag(), l.input, l.output));
-                m.doc.insert(1, format!("Folding: pe {} x simd {}, line buffer {} rows.", lp.pe, lp.simd, lp.rows));
+                m.doc.insert(
+                    0,
+                    format!(
+                        "Layer {i} `{}` ({}), {} -> {}.",
+                        l.name,
+                        l.kind.tag(),
+                        l.input,
+                        l.output
+                    ),
+                );
+                m.doc.insert(
+                    1,
+                    format!(
+                        "Folding: pe {} x simd {}, line buffer {} rows.",
+                        lp.pe, lp.simd, lp.rows
+                    ),
+                );
                 t.instance(
                     &m,
                     &format!("u_l{i}"),
@@ -310,21 +374,34 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Design {
         vec![Stmt::set(frame_done, t.e(m_tvalid).and(t.e(m_tready)))],
     )]);
     if opts.debug {
-        let dv = t.output_wire("dbg_fire", taps.len() as u32, "debug: handshake of each tapped stream");
+        let dv = t.output_wire(
+            "dbg_fire",
+            taps.len() as u32,
+            "debug: handshake of each tapped stream",
+        );
         let total: u32 = tap_widths.iter().sum();
-        let dd = t.output_wire("dbg_data", total, "debug: data of each tapped stream, front end at bit 0");
+        let dd = t.output_wire(
+            "dbg_data",
+            total,
+            "debug: data of each tapped stream, front end at bit 0",
+        );
         let (f, d): (Vec<Expr>, Vec<Expr>) = taps.into_iter().unzip();
         t.assign(dv, Expr::cat_lsb(f));
         t.assign(dd, Expr::cat_lsb(d));
     }
     let top = t.finish();
-    let mut modules: Vec<Module> = order.into_iter().map(|n| mods.remove(&n).unwrap()).collect();
+    let mut modules: Vec<Module> = order
+        .into_iter()
+        .map(|n| mods.remove(&n).unwrap())
+        .collect();
     modules.push(top);
     let mut files = Vec::new();
     for m in &modules {
         files.extend(m.mem_files.iter().cloned());
     }
-    if let (FrontEnd::Thermometer(th), stream::Placement::Sensor) = (&model.front_end, plan.front_end) {
+    if let (FrontEnd::Thermometer(th), stream::Placement::Sensor) =
+        (&model.front_end, plan.front_end)
+    {
         let mut csv = String::from("channel,plane,level\n");
         for (c, ts) in th.thresholds.iter().enumerate() {
             for (k, v) in ts.iter().enumerate() {
@@ -333,7 +410,7 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Design {
         }
         files.push(("comparator_levels.csv".to_string(), csv));
     }
-    Design {
+    Ok(Design {
         top: top_name,
         modules,
         files,
@@ -342,13 +419,25 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Design {
         classes: k,
         input_width: in_w,
         tap_widths,
-    }
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
-fn top_doc(t: &mut ModuleBuilder, model: &Model, plan: &Plan, in_w: u32, cw: u32, sw: u32, k: usize, opts: GenOptions) {
+fn top_doc(
+    t: &mut ModuleBuilder,
+    model: &Model,
+    plan: &Plan,
+    in_w: u32,
+    cw: u32,
+    sw: u32,
+    k: usize,
+    opts: GenOptions,
+) {
     let i = &model.input;
-    t.doc(format!("Top of the `{}` accelerator: {}x{}x{} pixels of {} bits -> {} classes.", model.meta.name, i.height, i.width, i.channels, i.bits, k));
+    t.doc(format!(
+        "Top of the `{}` accelerator: {}x{}x{} pixels of {} bits -> {} classes.",
+        model.meta.name, i.height, i.width, i.channels, i.bits, k
+    ));
     t.doc("");
     t.doc("Ports (AXI4-Stream style, all synchronous to clk; rst is synchronous, active high):");
     match plan.front_end {
@@ -371,9 +460,14 @@ fn top_doc(t: &mut ModuleBuilder, model: &Model, plan: &Plan, in_w: u32, cw: u32
     t.doc("  frame_done: one-cycle pulse after a result beat is accepted.");
     t.doc("  frame_error: sticky, set when s_axis_tlast disagrees with the frame size.");
     if opts.debug {
-        t.doc("  dbg_fire / dbg_data: debug taps of the front end and every layer's output stream.");
+        t.doc(
+            "  dbg_fire / dbg_data: debug taps of the front end and every layer's output stream.",
+        );
     }
-    t.doc(format!("Plan: {} cycles per frame at full rate.", plan.cycles_per_frame));
+    t.doc(format!(
+        "Plan: {} cycles per frame at full rate.",
+        plan.cycles_per_frame
+    ));
 }
 
 /// Verilog text of every module, by file name, plus the file list `files.f`.
@@ -393,9 +487,15 @@ pub fn render(design: &Design) -> Vec<(String, String)> {
 
 /// Write the design into `dir` atomically: render into a sibling temp dir, then rename.
 pub fn write_dir(design: &Design, dir: &Path) -> std::io::Result<()> {
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)?;
-    let base = dir.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "rtl".into());
+    let base = dir
+        .file_name()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "rtl".into());
     let tmp = parent.join(format!(".{base}.tmp{}", std::process::id()));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp)?;

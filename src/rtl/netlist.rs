@@ -37,7 +37,10 @@ impl SigKind {
         matches!(self, SigKind::Reg | SigKind::OutputReg)
     }
     pub fn is_port(self) -> bool {
-        matches!(self, SigKind::Input | SigKind::OutputWire | SigKind::OutputReg)
+        matches!(
+            self,
+            SigKind::Input | SigKind::OutputWire | SigKind::OutputReg
+        )
     }
 }
 
@@ -130,25 +133,44 @@ pub fn signed_bits_for(lo: i64, hi: i64) -> u32 {
     w
 }
 
+// Named like the operator traits on purpose: these are width-checked constructors.
+#[allow(clippy::should_implement_trait)]
 impl Expr {
     /// Unsigned constant `value` in `width` bits; asserts it fits.
     pub fn lit(value: u64, width: u32) -> Expr {
         assert!(width >= 1);
-        assert!(width >= 64 || value >> width == 0, "constant {value} does not fit {width} bits");
-        let bits = (0..width).map(|i| i < 64 && (value >> i) & 1 == 1).collect();
-        Expr { kind: ExprKind::Const(bits), width }
+        assert!(
+            width >= 64 || value >> width == 0,
+            "constant {value} does not fit {width} bits"
+        );
+        let bits = (0..width)
+            .map(|i| i < 64 && (value >> i) & 1 == 1)
+            .collect();
+        Expr {
+            kind: ExprKind::Const(bits),
+            width,
+        }
     }
     /// Two's-complement constant `value` in `width` bits; asserts it fits.
     pub fn slit(value: i64, width: u32) -> Expr {
-        assert!(width >= signed_bits_for(value, value), "constant {value} does not fit {width} signed bits");
+        assert!(
+            width >= signed_bits_for(value, value),
+            "constant {value} does not fit {width} signed bits"
+        );
         let bits = (0..width).map(|i| (value >> i.min(63)) & 1 == 1).collect();
-        Expr { kind: ExprKind::Const(bits), width }
+        Expr {
+            kind: ExprKind::Const(bits),
+            width,
+        }
     }
     /// Constant from explicit bits, LSB first.
     pub fn bits(bits: Vec<bool>) -> Expr {
         assert!(!bits.is_empty());
         let width = bits.len() as u32;
-        Expr { kind: ExprKind::Const(bits), width }
+        Expr {
+            kind: ExprKind::Const(bits),
+            width,
+        }
     }
     pub fn zero(width: u32) -> Expr {
         Expr::bits(vec![false; width as usize])
@@ -171,16 +193,25 @@ impl Expr {
         let width = parts.iter().map(|p| p.width).sum();
         let mut msb = parts;
         msb.reverse();
-        Expr { kind: ExprKind::Concat(msb), width }
+        Expr {
+            kind: ExprKind::Concat(msb),
+            width,
+        }
     }
     pub fn not(self) -> Expr {
         let width = self.width;
-        Expr { kind: ExprKind::Not(Box::new(self)), width }
+        Expr {
+            kind: ExprKind::Not(Box::new(self)),
+            width,
+        }
     }
     fn bin(op: BinOp, a: Expr, b: Expr) -> Expr {
         assert_eq!(a.width, b.width, "{op:?} of mismatched widths");
         let width = a.width;
-        Expr { kind: ExprKind::Bin(op, Box::new(a), Box::new(b)), width }
+        Expr {
+            kind: ExprKind::Bin(op, Box::new(a), Box::new(b)),
+            width,
+        }
     }
     pub fn and(self, b: Expr) -> Expr {
         Expr::bin(BinOp::And, self, b)
@@ -203,7 +234,10 @@ impl Expr {
     }
     fn cmp(op: CmpOp, signed: bool, a: Expr, b: Expr) -> Expr {
         assert_eq!(a.width, b.width, "{op:?} of mismatched widths");
-        Expr { kind: ExprKind::Cmp(op, signed, Box::new(a), Box::new(b)), width: 1 }
+        Expr {
+            kind: ExprKind::Cmp(op, signed, Box::new(a), Box::new(b)),
+            width: 1,
+        }
     }
     pub fn eq(self, b: Expr) -> Expr {
         Expr::cmp(CmpOp::Eq, false, self, b)
@@ -237,19 +271,28 @@ impl Expr {
         assert_eq!(self.width, 1, "mux select must be 1 bit");
         assert_eq!(t.width, f.width, "mux arms of mismatched widths");
         let width = t.width;
-        Expr { kind: ExprKind::Mux(Box::new(self), Box::new(t), Box::new(f)), width }
+        Expr {
+            kind: ExprKind::Mux(Box::new(self), Box::new(t), Box::new(f)),
+            width,
+        }
     }
     pub fn any(self) -> Expr {
         if self.width == 1 {
             return self;
         }
-        Expr { kind: ExprKind::Reduce(RedOp::Or, Box::new(self)), width: 1 }
+        Expr {
+            kind: ExprKind::Reduce(RedOp::Or, Box::new(self)),
+            width: 1,
+        }
     }
     pub fn all(self) -> Expr {
         if self.width == 1 {
             return self;
         }
-        Expr { kind: ExprKind::Reduce(RedOp::And, Box::new(self)), width: 1 }
+        Expr {
+            kind: ExprKind::Reduce(RedOp::And, Box::new(self)),
+            width: 1,
+        }
     }
     /// Zero-extend to `width` (>= current).
     pub fn zext(self, width: u32) -> Expr {
@@ -317,7 +360,11 @@ pub enum Item {
     Assign(usize, Expr),
     /// `always @(posedge clk)` with these statements.
     Always(Vec<Stmt>),
-    Instance { module: String, name: String, conns: Vec<(String, Conn)> },
+    Instance {
+        module: String,
+        name: String,
+        conns: Vec<(String, Conn)>,
+    },
 }
 
 /// A finished module, ready to print.
@@ -372,13 +419,22 @@ impl ModuleBuilder {
     fn decl(&mut self, name: &str, width: u32, kind: SigKind, doc: &str) -> Sig {
         assert!(width >= 1, "zero-width signal {name}");
         assert!(
-            !self.m.sigs.iter().any(|s| s.name == name) && !self.m.mems.iter().any(|m| m.name == name),
+            !self.m.sigs.iter().any(|s| s.name == name)
+                && !self.m.mems.iter().any(|m| m.name == name),
             "duplicate signal {name} in {}",
             self.m.name
         );
-        self.m.sigs.push(SigDecl { name: name.to_string(), width, kind, doc: doc.to_string() });
+        self.m.sigs.push(SigDecl {
+            name: name.to_string(),
+            width,
+            kind,
+            doc: doc.to_string(),
+        });
         self.driven.push(kind == SigKind::Input);
-        Sig { idx: self.m.sigs.len() - 1, width }
+        Sig {
+            idx: self.m.sigs.len() - 1,
+            width,
+        }
     }
     pub fn input(&mut self, name: &str, width: u32, doc: &str) -> Sig {
         self.decl(name, width, SigKind::Input, doc)
@@ -402,15 +458,25 @@ impl ModuleBuilder {
         self.e(w)
     }
     pub fn e(&self, s: Sig) -> Expr {
-        Expr { kind: ExprKind::Sig(s.idx), width: s.width }
+        Expr {
+            kind: ExprKind::Sig(s.idx),
+            width: s.width,
+        }
     }
     /// `s[lo +: width]`.
     pub fn slice(&self, s: Sig, lo: u32, width: u32) -> Expr {
-        assert!(width >= 1 && lo + width <= s.width, "slice [{lo} +: {width}] of {}-bit signal", s.width);
+        assert!(
+            width >= 1 && lo + width <= s.width,
+            "slice [{lo} +: {width}] of {}-bit signal",
+            s.width
+        );
         if lo == 0 && width == s.width {
             return self.e(s);
         }
-        Expr { kind: ExprKind::Slice(s.idx, lo), width }
+        Expr {
+            kind: ExprKind::Slice(s.idx, lo),
+            width,
+        }
     }
     pub fn bit(&self, s: Sig, i: u32) -> Expr {
         self.slice(s, i, 1)
@@ -418,7 +484,10 @@ impl ModuleBuilder {
     /// Slice of an arbitrary expression (materializes a wire unless it is a signal).
     pub fn slice_of(&mut self, e: Expr, lo: u32, width: u32, hint: &str) -> Expr {
         if let ExprKind::Sig(idx) = e.kind {
-            let s = Sig { idx, width: e.width };
+            let s = Sig {
+                idx,
+                width: e.width,
+            };
             return self.slice(s, lo, width);
         }
         if let ExprKind::Const(bits) = &e.kind {
@@ -437,13 +506,28 @@ impl ModuleBuilder {
         if !self.m.sigs.iter().any(|s| s.name == hint) {
             return hint.to_string();
         }
-        (0..).map(|i| format!("{hint}_{i}")).find(|n| !self.m.sigs.iter().any(|s| &s.name == n)).unwrap()
+        (0..)
+            .map(|i| format!("{hint}_{i}"))
+            .find(|n| !self.m.sigs.iter().any(|s| &s.name == n))
+            .unwrap()
     }
     pub fn assign(&mut self, s: Sig, e: Expr) {
         let kind = self.m.sigs[s.idx].kind;
-        assert!(matches!(kind, SigKind::Wire | SigKind::OutputWire), "assign to non-wire {}", self.m.sigs[s.idx].name);
-        assert!(!self.driven[s.idx], "second driver of {}", self.m.sigs[s.idx].name);
-        assert_eq!(s.width, e.width, "assign to {} of mismatched width", self.m.sigs[s.idx].name);
+        assert!(
+            matches!(kind, SigKind::Wire | SigKind::OutputWire),
+            "assign to non-wire {}",
+            self.m.sigs[s.idx].name
+        );
+        assert!(
+            !self.driven[s.idx],
+            "second driver of {}",
+            self.m.sigs[s.idx].name
+        );
+        assert_eq!(
+            s.width, e.width,
+            "assign to {} of mismatched width",
+            self.m.sigs[s.idx].name
+        );
         self.driven[s.idx] = true;
         self.m.items.push(Item::Assign(s.idx, e));
     }
@@ -452,7 +536,11 @@ impl ModuleBuilder {
             for s in st {
                 match s {
                     Stmt::Set(i, _) | Stmt::SetSlice(i, _, _) => {
-                        assert!(b.m.sigs[*i].kind.is_reg(), "clocked assignment to non-reg {}", b.m.sigs[*i].name);
+                        assert!(
+                            b.m.sigs[*i].kind.is_reg(),
+                            "clocked assignment to non-reg {}",
+                            b.m.sigs[*i].name
+                        );
                         seen.push(*i);
                     }
                     Stmt::MemWrite(..) => {}
@@ -470,9 +558,18 @@ impl ModuleBuilder {
         }
         self.m.items.push(Item::Always(stmts));
     }
-    pub fn memory(&mut self, name: &str, width: u32, depth: usize, init: Option<(String, Vec<Vec<bool>>)>) -> Mem {
+    pub fn memory(
+        &mut self,
+        name: &str,
+        width: u32,
+        depth: usize,
+        init: Option<(String, Vec<Vec<bool>>)>,
+    ) -> Mem {
         assert!(depth >= 2 && width >= 1, "memory {name} too small");
-        assert!(!self.m.mems.iter().any(|m| m.name == name) && !self.m.sigs.iter().any(|s| s.name == name));
+        assert!(
+            !self.m.mems.iter().any(|m| m.name == name)
+                && !self.m.sigs.iter().any(|s| s.name == name)
+        );
         let block_ram = (width as usize) * depth >= 4096;
         let init_file = init.map(|(file, words)| {
             assert_eq!(words.len(), depth, "memory {name} init length");
@@ -494,19 +591,39 @@ impl ModuleBuilder {
             self.m.mem_files.push((file.clone(), text));
             file
         });
-        self.m.mems.push(MemDecl { name: name.to_string(), width, depth, init_file, block_ram });
-        Mem { idx: self.m.mems.len() - 1, width, depth }
+        self.m.mems.push(MemDecl {
+            name: name.to_string(),
+            width,
+            depth,
+            init_file,
+            block_ram,
+        });
+        Mem {
+            idx: self.m.mems.len() - 1,
+            width,
+            depth,
+        }
     }
     pub fn read(&self, m: Mem, addr: Expr) -> Expr {
         assert_eq!(addr.width, addr_width(m.depth), "memory address width");
-        Expr { kind: ExprKind::MemRead(m.idx, Box::new(addr)), width: m.width }
+        Expr {
+            kind: ExprKind::MemRead(m.idx, Box::new(addr)),
+            width: m.width,
+        }
     }
     /// Instantiate `child`, connecting every port by name; widths are checked.
     pub fn instance(&mut self, child: &Module, name: &str, conns: Vec<(&str, Conn)>) {
-        assert_eq!(conns.len(), child.ports().count(), "instance {name} of {}: every port must connect", child.name);
+        assert_eq!(
+            conns.len(),
+            child.ports().count(),
+            "instance {name} of {}: every port must connect",
+            child.name
+        );
         let mut out = Vec::new();
         for (port, c) in conns {
-            let p = child.port(port).unwrap_or_else(|| panic!("{} has no port {port}", child.name));
+            let p = child
+                .port(port)
+                .unwrap_or_else(|| panic!("{} has no port {port}", child.name));
             match &c {
                 Conn::In(e) => {
                     assert_eq!(p.kind, SigKind::Input, "{port} is not an input");
@@ -515,19 +632,34 @@ impl ModuleBuilder {
                 Conn::Out(s) => {
                     assert_ne!(p.kind, SigKind::Input, "{port} is not an output");
                     assert_eq!(s.width, p.width, "port {port} of {name}");
-                    assert!(matches!(self.m.sigs[s.idx].kind, SigKind::Wire | SigKind::OutputWire));
-                    assert!(!self.driven[s.idx], "second driver of {}", self.m.sigs[s.idx].name);
+                    assert!(matches!(
+                        self.m.sigs[s.idx].kind,
+                        SigKind::Wire | SigKind::OutputWire
+                    ));
+                    assert!(
+                        !self.driven[s.idx],
+                        "second driver of {}",
+                        self.m.sigs[s.idx].name
+                    );
                     self.driven[s.idx] = true;
                 }
             }
             out.push((port.to_string(), c));
         }
-        self.m.items.push(Item::Instance { module: child.name.clone(), name: name.to_string(), conns: out });
+        self.m.items.push(Item::Instance {
+            module: child.name.clone(),
+            name: name.to_string(),
+            conns: out,
+        });
     }
     /// Finish; asserts every non-input signal has a driver.
     pub fn finish(self) -> Module {
         for (i, s) in self.m.sigs.iter().enumerate() {
-            assert!(self.driven[i], "signal {} of {} has no driver", s.name, self.m.name);
+            assert!(
+                self.driven[i],
+                "signal {} of {} has no driver",
+                s.name, self.m.name
+            );
         }
         self.m
     }

@@ -18,7 +18,11 @@ fn range(width: u32) -> String {
 fn konst(bits: &[bool]) -> String {
     let w = bits.len();
     if w <= 4 {
-        let s: String = bits.iter().rev().map(|&b| if b { '1' } else { '0' }).collect();
+        let s: String = bits
+            .iter()
+            .rev()
+            .map(|&b| if b { '1' } else { '0' })
+            .collect();
         return format!("{w}'b{s}");
     }
     let digits = w.div_ceil(4);
@@ -93,14 +97,25 @@ fn stmts(m: &Module, out: &mut String, st: &[Stmt], ind: usize) {
     let pad = "  ".repeat(ind);
     for s in st {
         match s {
-            Stmt::Set(i, e) => writeln!(out, "{pad}{} <= {};", m.sigs[*i].name, expr(m, e)).unwrap(),
+            Stmt::Set(i, e) => {
+                writeln!(out, "{pad}{} <= {};", m.sigs[*i].name, expr(m, e)).unwrap()
+            }
             Stmt::SetSlice(i, lo, e) => {
-                let sel = if e.width == 1 { format!("[{lo}]") } else { format!("[{}:{lo}]", lo + e.width - 1) };
+                let sel = if e.width == 1 {
+                    format!("[{lo}]")
+                } else {
+                    format!("[{}:{lo}]", lo + e.width - 1)
+                };
                 writeln!(out, "{pad}{}{sel} <= {};", m.sigs[*i].name, expr(m, e)).unwrap()
             }
-            Stmt::MemWrite(i, a, d) => {
-                writeln!(out, "{pad}{}[{}] <= {};", m.mems[*i].name, expr(m, a), expr(m, d)).unwrap()
-            }
+            Stmt::MemWrite(i, a, d) => writeln!(
+                out,
+                "{pad}{}[{}] <= {};",
+                m.mems[*i].name,
+                expr(m, a),
+                expr(m, d)
+            )
+            .unwrap(),
             Stmt::If(c, t, e) => {
                 writeln!(out, "{pad}if ({}) begin", expr(m, c)).unwrap();
                 stmts(m, out, t, ind + 1);
@@ -138,30 +153,55 @@ pub fn print_module(m: &Module) -> String {
             _ => unreachable!(),
         };
         let comma = if n + 1 < ports.len() { "," } else { "" };
-        let doc = if p.doc.is_empty() { String::new() } else { format!(" // {}", p.doc) };
+        let doc = if p.doc.is_empty() {
+            String::new()
+        } else {
+            format!(" // {}", p.doc)
+        };
         writeln!(out, "  {dir} {}{}{comma}{doc}", range(p.width), p.name).unwrap();
     }
     out.push_str(");\n");
     for s in m.sigs.iter().filter(|s| !s.kind.is_port()) {
-        let k = if s.kind == SigKind::Reg { "reg " } else { "wire" };
+        let k = if s.kind == SigKind::Reg {
+            "reg "
+        } else {
+            "wire"
+        };
         writeln!(out, "  {k} {}{};", range(s.width), s.name).unwrap();
     }
     for mem in &m.mems {
-        let attr = if mem.block_ram { "(* ram_style = \"block\" *) " } else { "" };
-        writeln!(out, "  {attr}reg {}{} [0:{}];", range(mem.width), mem.name, mem.depth - 1).unwrap();
+        let attr = if mem.block_ram {
+            "(* ram_style = \"block\" *) "
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "  {attr}reg {}{} [0:{}];",
+            range(mem.width),
+            mem.name,
+            mem.depth - 1
+        )
+        .unwrap();
         if let Some(f) = &mem.init_file {
             writeln!(out, "  initial $readmemh(\"{f}\", {});", mem.name).unwrap();
         }
     }
     for it in &m.items {
         match it {
-            Item::Assign(i, e) => writeln!(out, "  assign {} = {};", m.sigs[*i].name, expr(m, e)).unwrap(),
+            Item::Assign(i, e) => {
+                writeln!(out, "  assign {} = {};", m.sigs[*i].name, expr(m, e)).unwrap()
+            }
             Item::Always(st) => {
                 out.push_str("  always @(posedge clk) begin\n");
                 stmts(m, &mut out, st, 2);
                 out.push_str("  end\n");
             }
-            Item::Instance { module, name, conns } => {
+            Item::Instance {
+                module,
+                name,
+                conns,
+            } => {
                 writeln!(out, "  {module} {name} (").unwrap();
                 for (n, (port, c)) in conns.iter().enumerate() {
                     let v = match c {

@@ -13,7 +13,9 @@ use crate::model::{FrontEnd, InputSpec, ResidualOp};
 pub fn fifo(name: &str, width: u32, depth: usize) -> Module {
     assert!(depth >= 2);
     let mut b = ModuleBuilder::new(name);
-    b.doc(format!("FIFO: {depth} words of {width} bits plus an output register."));
+    b.doc(format!(
+        "FIFO: {depth} words of {width} bits plus an output register."
+    ));
     let _clk = b.input("clk", 1, "clock");
     let rst = b.input("rst", 1, "synchronous reset");
     let s_valid = b.input("s_valid", 1, "write valid");
@@ -32,7 +34,12 @@ pub fn fifo(name: &str, width: u32, depth: usize) -> Module {
     let od = b.reg("od", width);
     b.assign(s_ready, b.e(cnt).ne(Expr::lit(depth as u64, cw)));
     let wr = b.let_("wr", b.e(s_valid).and(b.e(s_ready)));
-    let rd = b.let_("rd", b.e(cnt).ne(Expr::zero(cw)).and(b.e(ov).not().or(b.e(m_ready))));
+    let rd = b.let_(
+        "rd",
+        b.e(cnt)
+            .ne(Expr::zero(cw))
+            .and(b.e(ov).not().or(b.e(m_ready))),
+    );
     let wrap = |b: &ModuleBuilder, p| {
         eq_const(b.e(p), depth as u64 - 1).mux(Expr::zero(aw), b.e(p).add(Expr::lit(1, aw)))
     };
@@ -52,7 +59,11 @@ pub fn fifo(name: &str, width: u32, depth: usize) -> Module {
             Stmt::when(wr.clone(), vec![Stmt::set(wp, wrap(&b, wp))]),
             Stmt::when(rd.clone(), vec![Stmt::set(rp, wrap(&b, rp))]),
             Stmt::set(cnt, b.e(cnt).add(wr.zext(cw)).sub(rd.clone().zext(cw))),
-            Stmt::if_else(rd, vec![Stmt::set(ov, Expr::t())], vec![Stmt::when(b.e(m_ready), vec![Stmt::set(ov, Expr::f())])]),
+            Stmt::if_else(
+                rd,
+                vec![Stmt::set(ov, Expr::t())],
+                vec![Stmt::when(b.e(m_ready), vec![Stmt::set(ov, Expr::f())])],
+            ),
         ],
     )]);
     b.assign(m_valid, b.e(ov));
@@ -64,7 +75,9 @@ pub fn fifo(name: &str, width: u32, depth: usize) -> Module {
 pub fn fork(name: &str, width: u32, n: usize) -> Module {
     assert!(n >= 2);
     let mut b = ModuleBuilder::new(name);
-    b.doc(format!("Fork: one stream of {width} bits to {n} consumers."));
+    b.doc(format!(
+        "Fork: one stream of {width} bits to {n} consumers."
+    ));
     let _clk = b.input("clk", 1, "clock");
     let rst = b.input("rst", 1, "synchronous reset");
     let s_valid = b.input("s_valid", 1, "input valid");
@@ -80,9 +93,13 @@ pub fn fork(name: &str, width: u32, n: usize) -> Module {
     }
     let all = b.let_("all_done", Expr::cat_lsb(done).all());
     b.assign(s_ready, all.clone());
-    let vv: Vec<Expr> = (0..n as u32).map(|i| b.e(s_valid).and(b.bit(taken, i).not())).collect();
+    let vv: Vec<Expr> = (0..n as u32)
+        .map(|i| b.e(s_valid).and(b.bit(taken, i).not()))
+        .collect();
     b.assign(m_valid, Expr::cat_lsb(vv));
-    let fire: Vec<Expr> = (0..n as u32).map(|i| b.bit(taken, i).or(b.e(s_valid).and(b.bit(m_ready, i)))).collect();
+    let fire: Vec<Expr> = (0..n as u32)
+        .map(|i| b.bit(taken, i).or(b.e(s_valid).and(b.bit(m_ready, i))))
+        .collect();
     b.always(vec![Stmt::if_else(
         b.e(rst).or(b.e(s_valid).and(all)),
         vec![Stmt::set(taken, Expr::zero(n as u32))],
@@ -93,14 +110,24 @@ pub fn fork(name: &str, width: u32, n: usize) -> Module {
 }
 
 /// A one-deep output register stage: `out` valid/data, updated when `fire`.
-fn out_reg(b: &mut ModuleBuilder, rst: super::netlist::Sig, fire: Expr, data: Expr, m_ready: Expr) -> (Expr, Expr) {
+fn out_reg(
+    b: &mut ModuleBuilder,
+    rst: super::netlist::Sig,
+    fire: Expr,
+    data: Expr,
+    m_ready: Expr,
+) -> (Expr, Expr) {
     let ov = b.reg("ov", 1);
     let od = b.reg("od", data.width);
     b.always(vec![Stmt::when(fire.clone(), vec![Stmt::set(od, data)])]);
     b.always(vec![Stmt::if_else(
         b.e(rst),
         vec![Stmt::set(ov, Expr::f())],
-        vec![Stmt::if_else(fire, vec![Stmt::set(ov, Expr::t())], vec![Stmt::when(m_ready, vec![Stmt::set(ov, Expr::f())])])],
+        vec![Stmt::if_else(
+            fire,
+            vec![Stmt::set(ov, Expr::t())],
+            vec![Stmt::when(m_ready, vec![Stmt::set(ov, Expr::f())])],
+        )],
     )]);
     (b.e(ov), b.e(od))
 }
@@ -108,7 +135,10 @@ fn out_reg(b: &mut ModuleBuilder, rst: super::netlist::Sig, fire: Expr, data: Ex
 /// Residual combine: `m = op(a, b)` bit by bit, one pixel per beat from each input.
 pub fn residual(name: &str, width: u32, op: ResidualOp) -> Module {
     let mut b = ModuleBuilder::new(name);
-    b.doc(format!("Residual combine ({}) of the current stream (a) and the skip stream (b).", op.as_str()));
+    b.doc(format!(
+        "Residual combine ({}) of the current stream (a) and the skip stream (b).",
+        op.as_str()
+    ));
     let _clk = b.input("clk", 1, "clock");
     let rst = b.input("rst", 1, "synchronous reset");
     let a_valid = b.input("a_valid", 1, "current stream valid");
@@ -166,11 +196,16 @@ pub fn front_end(name: &str, fe: &FrontEnd, input: &InputSpec, place: Placement)
     let in_w = input_width(fe, input, place);
     b.doc("Front end: pixels to binary planes, channel c*M + k = plane k of input channel c.");
     match (fe, place) {
-        (FrontEnd::Thermometer(_), Placement::Digital) => {
-            b.doc(format!("{} comparators (pixel >= threshold), the block that replaces the ADC.", input.channels * planes))
+        (FrontEnd::Thermometer(_), Placement::Digital) => b.doc(format!(
+            "{} comparators (pixel >= threshold), the block that replaces the ADC.",
+            input.channels * planes
+        )),
+        (_, Placement::Sensor) => {
+            b.doc("Sensor placement: the planes arrive ready-made from the readout chain.")
         }
-        (_, Placement::Sensor) => b.doc("Sensor placement: the planes arrive ready-made from the readout chain."),
-        (FrontEnd::Binary, _) => b.doc("Binary ADC code: plane k is bit k of the pixel (wiring only)."),
+        (FrontEnd::Binary, _) => {
+            b.doc("Binary ADC code: plane k is bit k of the pixel (wiring only).")
+        }
     }
     let _clk = b.input("clk", 1, "clock");
     let rst = b.input("rst", 1, "synchronous reset");
@@ -181,14 +216,21 @@ pub fn front_end(name: &str, fe: &FrontEnd, input: &InputSpec, place: Placement)
     let m_valid = b.output_wire("m_valid", 1, "planes valid");
     let m_ready = b.input("m_ready", 1, "planes ready");
     let m_data = b.output_wire("m_data", out_w, "binary planes");
-    let frame_error = b.output_reg("frame_error", 1, "sticky: s_last disagreed with the frame size");
+    let frame_error = b.output_reg(
+        "frame_error",
+        1,
+        "sticky: s_last disagreed with the frame size",
+    );
     let planes_e = match (fe, place) {
         (FrontEnd::Thermometer(t), Placement::Digital) => {
             let bw = input.bits;
             let mut bits = Vec::new();
             for c in 0..input.channels {
                 for k in 0..planes {
-                    bits.push(ge_const(b.slice(s_data, c as u32 * bw, bw), t.thresholds[c][k] as u64));
+                    bits.push(ge_const(
+                        b.slice(s_data, c as u32 * bw, bw),
+                        t.thresholds[c][k] as u64,
+                    ));
                 }
             }
             Expr::cat_lsb(bits)
@@ -213,7 +255,12 @@ pub fn front_end(name: &str, fe: &FrontEnd, input: &InputSpec, place: Placement)
             vec![Stmt::set(px, Expr::zero(pw))],
             vec![Stmt::when(
                 fire.clone(),
-                vec![Stmt::set(px, is_last.clone().mux(Expr::zero(pw), b.e(px).add(Expr::lit(1, pw))))],
+                vec![Stmt::set(
+                    px,
+                    is_last
+                        .clone()
+                        .mux(Expr::zero(pw), b.e(px).add(Expr::lit(1, pw))),
+                )],
             )],
         )]);
         is_last
@@ -223,7 +270,10 @@ pub fn front_end(name: &str, fe: &FrontEnd, input: &InputSpec, place: Placement)
     b.always(vec![Stmt::if_else(
         b.e(rst),
         vec![Stmt::set(frame_error, Expr::f())],
-        vec![Stmt::when(fire.and(b.e(s_last).ne(last)), vec![Stmt::set(frame_error, Expr::t())])],
+        vec![Stmt::when(
+            fire.and(b.e(s_last).ne(last)),
+            vec![Stmt::set(frame_error, Expr::t())],
+        )],
     )]);
     let _ = Conn::In(Expr::t());
     b.finish()

@@ -13,8 +13,12 @@
 //! All pipeline registers advance together when the output FIFO has room (`adv`), so
 //! back-pressure stalls the stage without losing or repeating anything.
 
-use super::build::{and_all, delay, eq_const, fit, ge_const, lt_const, popcount, popcount_width, rom, select, sext};
-use super::netlist::{addr_width, bits_for, signed_bits_for, Conn, Expr, Module, ModuleBuilder, Sig, Stmt};
+use super::build::{
+    and_all, delay, eq_const, fit, ge_const, lt_const, popcount, popcount_width, rom, select, sext,
+};
+use super::netlist::{
+    addr_width, bits_for, signed_bits_for, Conn, Expr, Module, ModuleBuilder, Sig, Stmt,
+};
 use crate::model::{BlockWeights, Direction, PadMode, Shape, Thresholds};
 
 /// What the stage computes over its window.
@@ -22,7 +26,13 @@ pub enum WindowOp<'a> {
     /// Binary max-pool: OR of the window, all channels at once.
     Or,
     /// XNOR-popcount over kept tiles, folded onto `pe` x `simd` lanes.
-    Mac { w: &'a BlockWeights, pe: usize, simd: usize, pop_stages: u32, out: MacOut<'a> },
+    Mac {
+        w: &'a BlockWeights,
+        pe: usize,
+        simd: usize,
+        pop_stages: u32,
+        out: MacOut<'a>,
+    },
 }
 
 pub enum MacOut<'a> {
@@ -52,22 +62,37 @@ pub fn score_layout(w: &BlockWeights, bias: &[i64]) -> (u32, u32) {
     let n = max_taps(w) as i64;
     let lo = bias.iter().map(|&b| b - n).min().unwrap_or(0);
     let hi = bias.iter().map(|&b| b + n).max().unwrap_or(0);
-    let s = signed_bits_for(lo, hi);
+    // At least as wide as the accumulator (see `datapath`), so sign extension never narrows.
+    let s = signed_bits_for(lo, hi)
+        .max(signed_bits_for(-n, n))
+        .max(popcount_width(w.in_per_block() as u32) + 1);
     let cw = bits_for(w.out_channels.saturating_sub(1) as u64);
     (s, cw)
 }
 
 /// Largest N (counted taps) of any output: kept in-blocks x row length.
 fn max_taps(w: &BlockWeights) -> usize {
-    (0..w.out_blocks).map(|ob| w.kept_in_blocks(ob)).max().unwrap_or(0) * w.row_len()
+    (0..w.out_blocks)
+        .map(|ob| w.kept_in_blocks(ob))
+        .max()
+        .unwrap_or(0)
+        * w.row_len()
 }
 
 impl WindowSpec<'_> {
     pub fn out_width(&self) -> u32 {
         match &self.op {
             WindowOp::Or => self.input.channels as u32,
-            WindowOp::Mac { w, out: MacOut::Threshold(_), .. } => w.out_channels as u32,
-            WindowOp::Mac { w, out: MacOut::Scores(bias), .. } => {
+            WindowOp::Mac {
+                w,
+                out: MacOut::Threshold(_),
+                ..
+            } => w.out_channels as u32,
+            WindowOp::Mac {
+                w,
+                out: MacOut::Scores(bias),
+                ..
+            } => {
                 let (s, cw) = score_layout(w, bias);
                 cw + s * w.out_channels as u32
             }
@@ -97,7 +122,12 @@ fn schedule(w: &BlockWeights, pe: usize) -> (Vec<(usize, usize)>, Vec<Entry>) {
             let gi = groups.len();
             groups.push((ob, g));
             for (n, &ib) in kept.iter().enumerate() {
-                entries.push(Entry { group: gi, ib, first: n == 0, last: n + 1 == kept.len() });
+                entries.push(Entry {
+                    group: gi,
+                    ib,
+                    first: n == 0,
+                    last: n + 1 == kept.len(),
+                });
             }
         }
     }
@@ -130,7 +160,9 @@ impl Counter {
     }
     /// Statements: reset to 0.
     fn clear(&self) -> Vec<Stmt> {
-        self.sig.map(|s| vec![Stmt::set(s, Expr::zero(s.width))]).unwrap_or_default()
+        self.sig
+            .map(|s| vec![Stmt::set(s, Expr::zero(s.width))])
+            .unwrap_or_default()
     }
     /// Statements: wrap to 0 at the end, else increment.
     fn inc(&self, b: &ModuleBuilder) -> Vec<Stmt> {
@@ -154,7 +186,9 @@ impl Counter {
 
 /// Nested counters, innermost first: steps the innermost, carries outward.
 fn nest(b: &ModuleBuilder, cs: &[&Counter]) -> Vec<Stmt> {
-    let Some((inner, rest)) = cs.split_first() else { return vec![] };
+    let Some((inner, rest)) = cs.split_first() else {
+        return vec![];
+    };
     if inner.sig.is_none() {
         return nest(b, rest);
     }
@@ -166,10 +200,21 @@ fn nest(b: &ModuleBuilder, cs: &[&Counter]) -> Vec<Stmt> {
 /// Build the stage module. `fifo` is the output FIFO module (width = `out_width()`).
 pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
     let (h, w, c) = (spec.input.height, spec.input.width, spec.input.channels);
-    let (oh, ow, kh, kw, s, p, r) = (spec.out_h, spec.out_w, spec.kh, spec.kw, spec.stride, spec.pad, spec.rows);
-    assert!(r >= 2 && r >= kh);
+    let (oh, ow, kh, kw, s, p, r) = (
+        spec.out_h,
+        spec.out_w,
+        spec.kh,
+        spec.kw,
+        spec.stride,
+        spec.pad,
+        spec.rows,
+    );
+    assert!(r >= 2 && r >= kh.min(h));
     let lo_last = ((oh - 1) * s).saturating_sub(p);
-    assert!(h - lo_last <= r, "line buffer too small for the last window row");
+    assert!(
+        h - lo_last <= r,
+        "line buffer too small for the last window row"
+    );
     let f_width = spec.out_width();
     let mut b = ModuleBuilder::new(&spec.module);
     let vw = bits_for(2 * (h.max(w) + kh.max(kw) + p + r + s * oh.max(ow) + 2) as u64);
@@ -195,7 +240,11 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
     let lbuf = b.memory("lbuf", c as u32, r * w, None);
     let waddr = {
         let slot = in_slot.val(&b, aw);
-        let row = if w > 1 { slot.mul(Expr::lit(w as u64, aw)) } else { slot };
+        let row = if w > 1 {
+            slot.mul(Expr::lit(w as u64, aw))
+        } else {
+            slot
+        };
         b.let_("waddr", row.add(in_x.val(&b, aw)))
     };
     let mut wstm = vec![Stmt::write(lbuf, waddr, b.e(s_data))];
@@ -205,12 +254,29 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
     }
     let mut clr = in_x.clear();
     clr.extend(in_slot.clear());
-    b.always(vec![Stmt::if_else(b.e(rst), clr, vec![Stmt::when(wr.clone(), wstm)])]);
+    b.always(vec![Stmt::if_else(
+        b.e(rst),
+        clr,
+        vec![Stmt::when(wr.clone(), wstm)],
+    )]);
 
     // ---- issue side ---------------------------------------------------------------------
     let (groups, entries, chunks, simd, pe) = match &spec.op {
-        WindowOp::Or => (vec![(0, 0)], vec![Entry { group: 0, ib: 0, first: true, last: true }], 1, c, 1),
-        WindowOp::Mac { w: wt, pe, simd, .. } => {
+        WindowOp::Or => (
+            vec![(0, 0)],
+            vec![Entry {
+                group: 0,
+                ib: 0,
+                first: true,
+                last: true,
+            }],
+            1,
+            c,
+            1,
+        ),
+        WindowOp::Mac {
+            w: wt, pe, simd, ..
+        } => {
             let (g, e) = schedule(wt, *pe);
             assert!(!e.is_empty(), "layer {} has no kept tile", spec.module);
             (g, e, wt.in_per_block() / simd, *simd, *pe)
@@ -230,7 +296,10 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
     let depth_w = n_ent * kh * kw * chunks;
     let wa = Counter::new(&mut b, "wa", depth_w, addr_width(depth_w));
     let lit = |v: usize| Expr::lit(v as u64, vw);
-    let tap_last = b.let_("tap_last", and_all(vec![ch.last(&b), kx.last(&b), ky.last(&b)]));
+    let tap_last = b.let_(
+        "tap_last",
+        and_all(vec![ch.last(&b), kx.last(&b), ky.last(&b)]),
+    );
     let pix_end = b.let_("pix_end", tap_last.clone().and(ent.last(&b)));
     let sat = |e: Expr, k: usize| -> Expr {
         if k == 0 {
@@ -242,10 +311,14 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
     let lo_cur = b.let_("lo_cur", sat(b.e(iy0), p));
     let last_row = b.let_("last_row", eq_const(b.e(iy0), ((oh - 1) * s) as u64));
     let row_end = b.let_("row_end", eq_const(b.e(ix0), ((ow - 1) * s) as u64));
-    let hi_excl = b.let_("hi_excl", sat(b.e(iy0).add(lit(kh)), p));
+    // Rows a pixel needs: its window, and (when the stride skips rows) every row up to the
+    // next output row's first, since those are released at the end of this row.
+    let hi_excl = b.let_("hi_excl", sat(b.e(iy0).add(lit(kh.max(s))), p));
     let need = last_row.clone().mux(
         lit(h).sub(lo_cur.clone()),
-        lt_const(hi_excl.clone(), h as u64).mux(hi_excl.clone(), lit(h)).sub(lo_cur.clone()),
+        lt_const(hi_excl.clone(), h as u64)
+            .mux(hi_excl.clone(), lit(h))
+            .sub(lo_cur.clone()),
     );
     let start_ok = b.let_("start_ok", b.e(rows_avail).ge(need));
     let iss = b.let_("iss", b.e(busy).or(start_ok));
@@ -253,10 +326,12 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
     let lo_next = sat(b.e(iy0).add(lit(s)), p);
     let rel = b.let_(
         "rel",
-        step.clone()
-            .and(pix_end.clone())
-            .and(row_end.clone())
-            .mux(last_row.clone().mux(lit(h).sub(lo_cur.clone()), lo_next.sub(lo_cur.clone())), lit(0)),
+        step.clone().and(pix_end.clone()).and(row_end.clone()).mux(
+            last_row
+                .clone()
+                .mux(lit(h).sub(lo_cur.clone()), lo_next.sub(lo_cur.clone())),
+            lit(0),
+        ),
     );
     let done_v = row_done.zext(vw);
     let slot_sum = b.let_("slot_sum", b.e(top_slot).add(rel.clone()));
@@ -306,7 +381,10 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
         b.always(vec![Stmt::if_else(
             b.e(rst),
             cl.clone(),
-            vec![Stmt::when(step.clone(), vec![Stmt::if_else(pix_end.clone(), cl, adv_st)])],
+            vec![Stmt::when(
+                step.clone(),
+                vec![Stmt::if_else(pix_end.clone(), cl, adv_st)],
+            )],
         )]);
     }
 
@@ -329,7 +407,10 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
     let d_dw = if p == 0 {
         ky.val(&b, dw)
     } else {
-        ge_const(b.e(iy0), p as u64).mux(ky.val(&b, dw), fit(&b, iy0, dw).add(ky.val(&b, dw)).sub(modp(dw)))
+        ge_const(b.e(iy0), p as u64).mux(
+            ky.val(&b, dw),
+            fit(&b, iy0, dw).add(ky.val(&b, dw)).sub(modp(dw)),
+        )
     };
     let d_sig = b.wire("row_d", dw);
     b.assign(d_sig, d_dw);
@@ -344,11 +425,18 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
         b.let_("raddr", slot_aw)
     };
     let rd = b.reg("rd", c as u32);
-    b.always(vec![Stmt::when(adv.clone(), vec![Stmt::set(rd, b.read(lbuf, raddr))])]);
+    b.always(vec![Stmt::when(
+        adv.clone(),
+        vec![Stmt::set(rd, b.read(lbuf, raddr))],
+    )]);
 
     // ---- stage 1 control ----------------------------------------------------------------
     let v1 = b.reg("v1", 1);
-    b.always(vec![Stmt::if_else(b.e(rst), vec![Stmt::set(v1, Expr::f())], vec![Stmt::when(adv.clone(), vec![Stmt::set(v1, iss.clone())])])]);
+    b.always(vec![Stmt::if_else(
+        b.e(rst),
+        vec![Stmt::set(v1, Expr::f())],
+        vec![Stmt::when(adv.clone(), vec![Stmt::set(v1, iss.clone())])],
+    )]);
     let tap_first = and_all(vec![ch.first(&b), kx.first(&b), ky.first(&b)]);
     let tf1 = delay(&mut b, tap_first, 1, &adv, "tf");
     let pl1 = delay(&mut b, pix_end.clone(), 1, &adv, "pl");
@@ -356,13 +444,36 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
     let (fifo_valid, fifo_data) = match &spec.op {
         WindowOp::Or => {
             let acc = b.reg("acc", c as u32);
-            let acc_next = b.let_("acc_next", tf1.mux(Expr::zero(c as u32), b.e(acc)).or(b.e(rd)));
-            b.always(vec![Stmt::when(adv.clone().and(b.e(v1)), vec![Stmt::set(acc, acc_next.clone())])]);
+            let acc_next = b.let_(
+                "acc_next",
+                tf1.mux(Expr::zero(c as u32), b.e(acc)).or(b.e(rd)),
+            );
+            b.always(vec![Stmt::when(
+                adv.clone().and(b.e(v1)),
+                vec![Stmt::set(acc, acc_next.clone())],
+            )]);
             (b.e(v1).and(pl1), acc_next)
         }
-        WindowOp::Mac { w: wt, pop_stages, out, .. } => {
-            let mac = MacCtx { wt, pe, simd, chunks, kh, kw, pad_mode: spec.pad_mode, pop_stages: *pop_stages };
-            mac.datapath(&mut b, &adv, rst, &groups, &entries, &ent, &wa, &ch, rd, v1, tf1, tap_last, pl1, pad, out)
+        WindowOp::Mac {
+            w: wt,
+            pop_stages,
+            out,
+            ..
+        } => {
+            let mac = MacCtx {
+                wt,
+                pe,
+                simd,
+                chunks,
+                kh,
+                kw,
+                pad_mode: spec.pad_mode,
+                pop_stages: *pop_stages,
+            };
+            mac.datapath(
+                &mut b, &adv, rst, &groups, &entries, &ent, &wa, &ch, rd, v1, tf1, tap_last, pl1,
+                pad, out,
+            )
         }
     };
     let f_m_valid = b.wire("f_m_valid", 1);
@@ -452,7 +563,11 @@ impl MacCtx<'_> {
             let qb = multi_ib.then(|| b.slice(qs, 0, qw));
             let off = if multi_ib { qw } else { 0 };
             let f = if multi_ent { b.bit(qs, off) } else { Expr::t() };
-            let l = if multi_ent && need_last { b.bit(qs, off + 1) } else { Expr::t() };
+            let l = if multi_ent && need_last {
+                b.bit(qs, off + 1)
+            } else {
+                Expr::t()
+            };
             (qb, f, l)
         } else {
             (None, Expr::t(), Expr::t())
@@ -478,11 +593,12 @@ impl MacCtx<'_> {
             }
         }
         let wq = rom(b, "wrom", wwords, wa.sig, adv);
-        let wsig = if wq.const_value().is_none() && matches!(wq.kind, super::netlist::ExprKind::Sig(_)) {
-            Some(super::build::sig_of(b, &wq))
-        } else {
-            None
-        };
+        let wsig =
+            if wq.const_value().is_none() && matches!(wq.kind, super::netlist::ExprKind::Sig(_)) {
+                Some(super::build::sig_of(b, &wq))
+            } else {
+                None
+            };
         // Chunk select.
         let ch1 = ch.sig.map(|s| {
             let d = delay(b, b.e(s), 1, adv, "ch");
@@ -499,7 +615,9 @@ impl MacCtx<'_> {
             };
             let qv = b.let_("q", q);
             let qs = super::build::sig_of(b, &qv);
-            let words: Vec<Expr> = (0..nq).map(|i| b.slice(rd, (i * simd) as u32, simd as u32)).collect();
+            let words: Vec<Expr> = (0..nq)
+                .map(|i| b.slice(rd, (i * simd) as u32, simd as u32))
+                .collect();
             select(b, &words, qs)
         };
         let pad1 = pad.map(|p| delay(b, p, 1, adv, "pad"));
@@ -523,11 +641,18 @@ impl MacCtx<'_> {
                 None => b.slice_of(wq.clone(), (lane * simd) as u32, simd as u32, "wconst"),
             };
             let r = b.reg(&format!("xn{lane}"), simd as u32);
-            b.always(vec![Stmt::when(adv.clone(), vec![Stmt::set(r, xv.clone().xor(wl).not())])]);
+            b.always(vec![Stmt::when(
+                adv.clone(),
+                vec![Stmt::set(r, xv.clone().xor(wl).not())],
+            )]);
             xn.push(r);
         }
         let v2 = b.reg("v2", 1);
-        b.always(vec![Stmt::if_else(b.e(rst), vec![Stmt::set(v2, Expr::f())], vec![Stmt::when(adv.clone(), vec![Stmt::set(v2, b.e(v1))])])]);
+        b.always(vec![Stmt::if_else(
+            b.e(rst),
+            vec![Stmt::set(v2, Expr::f())],
+            vec![Stmt::when(adv.clone(), vec![Stmt::set(v2, b.e(v1))])],
+        )]);
         let counted = match (&pad1, self.pad_mode) {
             (Some(p), PadMode::Zero) => Some(delay(b, p.clone().not(), 1, adv, "cnt")),
             _ => None,
@@ -581,17 +706,32 @@ impl MacCtx<'_> {
             let base = firsta.clone().mux(Expr::zero(aw), b.e(acc));
             let next = b.wire(&format!("acc_next{lane}"), aw);
             b.assign(next, base.add(contrib));
-            b.always(vec![Stmt::when(adv.clone().and(va.clone()), vec![Stmt::set(acc, b.e(next))])]);
+            b.always(vec![Stmt::when(
+                adv.clone().and(va.clone()),
+                vec![Stmt::set(acc, b.e(next))],
+            )]);
             accs.push(next);
         }
         match out {
-            MacOut::Threshold(th) => self.thresholds(b, adv, rst, groups, gcnt, lat, &accs, aw, th, va, lasta, pla),
-            MacOut::Scores(bias) => self.scores(b, adv, rst, groups, gcnt, lat, &accs, aw, bias, va, lasta, pla),
+            MacOut::Threshold(th) => self.thresholds(
+                b, adv, rst, groups, gcnt, lat, &accs, aw, th, va, lasta, pla,
+            ),
+            MacOut::Scores(bias) => self.scores(
+                b, adv, rst, groups, gcnt, lat, &accs, aw, bias, va, lasta, pla,
+            ),
         }
     }
 
     /// Per-group constant table (thresholds / biases), aligned with the accumulate stage.
-    fn group_table(&self, b: &mut ModuleBuilder, name: &str, words: Vec<Vec<bool>>, gcnt: Option<Sig>, lat: u32, adv: &Expr) -> Expr {
+    fn group_table(
+        &self,
+        b: &mut ModuleBuilder,
+        name: &str,
+        words: Vec<Vec<bool>>,
+        gcnt: Option<Sig>,
+        lat: u32,
+        adv: &Expr,
+    ) -> Expr {
         let q = rom(b, name, words, gcnt, adv);
         if q.const_value().is_some() || !matches!(q.kind, super::netlist::ExprKind::Sig(_)) {
             return q;
@@ -647,11 +787,17 @@ impl MacCtx<'_> {
         let visited = if gv > 1 {
             let sh = b.reg("obits", ((gv - 1) * pe) as u32);
             let shifted = if gv > 2 {
-                Expr::cat_lsb(vec![b.slice(sh, pe as u32, ((gv - 2) * pe) as u32), new_bits.clone()])
+                Expr::cat_lsb(vec![
+                    b.slice(sh, pe as u32, ((gv - 2) * pe) as u32),
+                    new_bits.clone(),
+                ])
             } else {
                 new_bits.clone()
             };
-            b.always(vec![Stmt::when(adv.clone().and(va.clone()).and(lasta.unwrap()), vec![Stmt::set(sh, shifted)])]);
+            b.always(vec![Stmt::when(
+                adv.clone().and(va.clone()).and(lasta.unwrap()),
+                vec![Stmt::set(sh, shifted)],
+            )]);
             Expr::cat_lsb(vec![b.e(sh), new_bits])
         } else {
             new_bits
@@ -666,7 +812,9 @@ impl MacCtx<'_> {
                 parts.push(b.slice(vsig, vi, opb as u32));
                 vi += opb as u32;
             } else {
-                parts.push(Expr::bits((0..opb).map(|k| th.fire(ob * opb + k, 0)).collect()));
+                parts.push(Expr::bits(
+                    (0..opb).map(|k| th.fire(ob * opb + k, 0)).collect(),
+                ));
             }
         }
         (va.and(pla), Expr::cat_lsb(parts))
@@ -719,7 +867,10 @@ impl MacCtx<'_> {
             } else {
                 new_sc.clone()
             };
-            b.always(vec![Stmt::when(adv.clone().and(va.clone()).and(lasta.unwrap()), vec![Stmt::set(sh, shifted)])]);
+            b.always(vec![Stmt::when(
+                adv.clone().and(va.clone()).and(lasta.unwrap()),
+                vec![Stmt::set(sh, shifted)],
+            )]);
             Expr::cat_lsb(vec![b.e(sh), new_sc])
         } else {
             new_sc
@@ -747,7 +898,10 @@ impl MacCtx<'_> {
         for i in 1..k {
             let si = b.slice(alls, i as u32 * sw, sw);
             let gt = b.let_(&format!("gt{i}"), si.clone().sgt(best.clone()));
-            idx = b.let_(&format!("idx{i}"), gt.clone().mux(Expr::lit(i as u64, cw), idx));
+            idx = b.let_(
+                &format!("idx{i}"),
+                gt.clone().mux(Expr::lit(i as u64, cw), idx),
+            );
             if i + 1 < k {
                 best = b.let_(&format!("best{i}"), gt.mux(si, best));
             }
@@ -764,7 +918,11 @@ fn delay_valid(b: &mut ModuleBuilder, v: Sig, n: u32, adv: &Expr, rst: Sig) -> E
     let mut cur = b.e(v);
     for i in 0..n {
         let r = b.reg(&format!("va{i}"), 1);
-        b.always(vec![Stmt::if_else(b.e(rst), vec![Stmt::set(r, Expr::f())], vec![Stmt::when(adv.clone(), vec![Stmt::set(r, cur)])])]);
+        b.always(vec![Stmt::if_else(
+            b.e(rst),
+            vec![Stmt::set(r, Expr::f())],
+            vec![Stmt::when(adv.clone(), vec![Stmt::set(r, cur)])],
+        )]);
         cur = b.e(r);
     }
     cur
