@@ -5,7 +5,8 @@
 //! tiles), pool, block-pruned dense 12544->64, classifier 64->10: about 1 Mbit of stored
 //! weights. The run prints the stored bits and kept MACs per frame, then a table of images/s
 //! on one core, the kept-MAC rate that is, the peak rate of a tight XNOR-popcount loop over
-//! L1-resident data with the same kernel level, and their ratio. Criterion also times
+//! L1-resident data with the same kernel level, and their ratio (best of 12 alternating
+//! 0.3 s slices each, see `measure`). Criterion also times
 //! `infer`. Reproduce: `cargo bench --bench reference` (default target flags; the popcount
 //! kernel level is picked at run time and printed).
 
@@ -244,7 +245,7 @@ fn peak_macs_per_second(budget: Duration) -> f64 {
     let mut r = SplitMix64::new(1);
     let a: Vec<u64> = (0..512).map(|_| r.next_u64()).collect();
     let b: Vec<u64> = (0..512).map(|_| r.next_u64()).collect();
-    let reps = 2_500;
+    let reps = 500;
     let start = Instant::now();
     let mut words = 0u64;
     while start.elapsed() < budget {
@@ -258,14 +259,25 @@ fn peak_macs_per_second(budget: Duration) -> f64 {
     64.0 * words as f64 / start.elapsed().as_secs_f64()
 }
 
+/// Alternate short engine and peak measurements and keep the best of each: on a shared
+/// machine the best slice is the closest to an uncontended core, and alternating exposes
+/// both to the same background load.
+fn measure(engine: &Engine, images: &[Image], rounds: usize) -> (f64, f64) {
+    let slice = Duration::from_millis(300);
+    let (mut ips, mut peak) = (0f64, 0f64);
+    for _ in 0..rounds {
+        ips = ips.max(images_per_second(engine, images, slice));
+        peak = peak.max(peak_macs_per_second(slice));
+    }
+    (ips, peak)
+}
+
 fn report(c: &mut Criterion) {
     let model = bench_model();
     let s = model.summary();
     let engine = Engine::new(&model);
     let images: Vec<Image> = (0..16).map(|i| random_image(i, &model.input)).collect();
-    let budget = Duration::from_secs(3);
-    let ips = images_per_second(&engine, &images, budget);
-    let peak = peak_macs_per_second(budget);
+    let (ips, peak) = measure(&engine, &images, 12);
     let achieved = ips * s.binary_macs_per_frame as f64;
     println!();
     println!("reference model bench: {}", model.meta.name);

@@ -49,6 +49,14 @@ pub struct Weighted {
     out_block_rows: Vec<OutBlockRows>,
 }
 
+/// What `for_each_pixel` reports.
+enum Visit<'a> {
+    /// Out-block `ob` of the current pixel: N counted taps, mismatches per channel (padded).
+    Block { ob: usize, n: i64, d: &'a [u32] },
+    /// Every out-block of pixel `p` (index y * width + x) has been reported.
+    PixelDone(usize),
+}
+
 /// Scratch space reused across output pixels of one layer.
 struct Scratch {
     /// One patch of `row_words` words per in-block.
@@ -151,6 +159,42 @@ impl Weighted {
     /// Signed sums `a` of every output pixel and channel, (y, x, o) order, calling `emit` with
     /// the pixel index and the channel sums.
     pub fn sums(&self, input: &Packed, mut emit: impl FnMut(usize, &[i64])) {
+        let mut a = vec![0i64; self.output.channels];
+        let opb = self.out_per_block;
+        self.for_each_pixel(input, |v| match v {
+            Visit::Block { ob, n, d } => {
+                kernel::sums_from_mismatches(n, &d[..opb], &mut a[ob * opb..(ob + 1) * opb]);
+            }
+            Visit::PixelDone(p) => emit(p, &a),
+        });
+    }
+
+    /// Threshold activations of every output pixel into `out`: channel `o` fires when
+    /// `(a ^ sign_mask[o]) - sign_mask[o] >= bound[o]` (see `kernel::fire_from_mismatches`).
+    pub fn threshold(&self, input: &Packed, sign_mask: &[i64], bound: &[i64], out: &mut Packed) {
+        debug_assert_eq!(out.shape, self.output);
+        let opb = self.out_per_block;
+        let wpp = out.words_per_pixel;
+        let mut fire = vec![0u8; wpp * 64];
+        self.for_each_pixel(input, |v| match v {
+            Visit::Block { ob, n, d } => {
+                let span = ob * opb..(ob + 1) * opb;
+                let (m, b) = (&sign_mask[span.clone()], &bound[span.clone()]);
+                kernel::fire_from_mismatches(n, &d[..opb], m, b, &mut fire[span]);
+            }
+            Visit::PixelDone(p) => {
+                let words = &mut out.words[p * wpp..(p + 1) * wpp];
+                for (word, bytes) in words.iter_mut().zip(fire.chunks_exact(64)) {
+                    *word = pack_bytes(bytes.try_into().expect("64 bytes"));
+                }
+            }
+        });
+    }
+
+    /// Run the windows of every output pixel: per out-block a `Visit::Block` with N and the
+    /// mismatch counts (N = 0 and no mismatches for a fully pruned block), then
+    /// `Visit::PixelDone` with the pixel index.
+    fn for_each_pixel(&self, input: &Packed, mut visit: impl FnMut(Visit)) {
         debug_assert_eq!(input.shape, self.input, "layer input shape");
         let words = self.in_blocks * self.row_words;
         let mut s = Scratch {
@@ -159,16 +203,44 @@ impl Weighted {
             counted: vec![0; self.in_blocks],
             mismatches: vec![0; self.out_per_block.div_ceil(LANES) * LANES],
         };
-        let mut a = vec![0i64; self.output.channels];
+        let zeros = vec![0u32; s.mismatches.len()];
+        let rw = self.row_words;
         for oy in 0..self.output.height {
             for ox in 0..self.output.width {
-                self.pixel_sums(input, oy, ox, &mut s, &mut a);
-                emit(oy * self.output.width + ox, &a);
+                let masked = self.gather_all(input, oy, ox, &mut s);
+                for (ob, rows) in self.out_block_rows.iter().enumerate() {
+                    if rows.ins.is_empty() {
+                        visit(Visit::Block {
+                            ob,
+                            n: 0,
+                            d: &zeros,
+                        });
+                        continue;
+                    }
+                    let n: i64 = rows.ins.iter().map(|&ib| s.counted[ib]).sum();
+                    let d = &mut s.mismatches;
+                    if masked {
+                        kernel::tile_counts_masked(
+                            &s.patches,
+                            &s.valid,
+                            &rows.offsets,
+                            rw,
+                            &rows.rows,
+                            d,
+                        );
+                    } else {
+                        kernel::tile_counts(&s.patches, &rows.offsets, rw, &rows.rows, d);
+                    }
+                    visit(Visit::Block { ob, n, d });
+                }
+                visit(Visit::PixelDone(oy * self.output.width + ox));
             }
         }
     }
 
-    fn pixel_sums(&self, input: &Packed, oy: usize, ox: usize, s: &mut Scratch, a: &mut [i64]) {
+    /// Gather the patches of every used in-block for output pixel (oy, ox); return whether
+    /// they carry a validity mask (zero padding at the border).
+    fn gather_all(&self, input: &Packed, oy: usize, ox: usize, s: &mut Scratch) -> bool {
         let y0 = (oy * self.stride) as isize - self.padding as isize;
         let x0 = (ox * self.stride) as isize - self.padding as isize;
         let inside = y0 >= 0
@@ -179,28 +251,7 @@ impl Weighted {
         for &ib in &self.used_in_blocks {
             s.counted[ib] = self.gather(input, y0, x0, ib, inside, masked, s) as i64;
         }
-        let opb = self.out_per_block;
-        for (ob_rows, a) in self.out_block_rows.iter().zip(a.chunks_mut(opb)) {
-            if ob_rows.ins.is_empty() {
-                a.fill(0);
-                continue;
-            }
-            let n: i64 = ob_rows.ins.iter().map(|&ib| s.counted[ib]).sum();
-            let (rw, d) = (self.row_words, &mut s.mismatches);
-            if masked {
-                kernel::tile_counts_masked(
-                    &s.patches,
-                    &s.valid,
-                    &ob_rows.offsets,
-                    rw,
-                    &ob_rows.rows,
-                    d,
-                );
-            } else {
-                kernel::tile_counts(&s.patches, &ob_rows.offsets, rw, &ob_rows.rows, d);
-            }
-            kernel::sums_from_mismatches(n, &d[..a.len()], a);
-        }
+        masked
     }
 
     /// Fill in-block `ib`'s patch (and validity mask when `masked`) with its window at
@@ -288,5 +339,31 @@ impl Weighted {
             }
         }
         counted
+    }
+}
+
+/// Pack 64 bytes of 0/1 into a word, byte `i` to bit `i`. Per 8 bytes, the multiply by
+/// `0x0102040810204080` moves byte `i`'s bit to bit `56 + i` with no carries.
+pub fn pack_bytes(bytes: &[u8; 64]) -> u64 {
+    let mut bits = 0u64;
+    for (k, chunk) in bytes.chunks_exact(8).enumerate() {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        bits |= (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    }
+    bits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pack_bytes;
+
+    #[test]
+    fn pack_bytes_maps_byte_i_to_bit_i() {
+        for i in 0..64 {
+            let mut b = [0u8; 64];
+            b[i] = 1;
+            assert_eq!(pack_bytes(&b), 1u64 << i);
+        }
+        assert_eq!(pack_bytes(&[1; 64]), !0);
     }
 }

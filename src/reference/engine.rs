@@ -3,7 +3,6 @@
 use super::bitwise::{max_pool, residual};
 use super::conv::Weighted;
 use super::front_end::FrontEndPlan;
-use super::kernel;
 use super::tensor::Packed;
 use super::{Prediction, Trace};
 use crate::input::Image;
@@ -103,10 +102,7 @@ impl Engine {
             let next = match step {
                 Step::Threshold { layer, activation } => {
                     let mut out = Packed::zeros(layer.output_shape());
-                    let wpp = out.words_per_pixel;
-                    layer.sums(cur, |p, a| {
-                        activation.pack(a, &mut out.words[p * wpp..(p + 1) * wpp]);
-                    });
+                    layer.threshold(cur, &activation.sign_mask, &activation.bound, &mut out);
                     out
                 }
                 Step::MaxPool {
@@ -157,30 +153,6 @@ impl Activation {
             .unzip();
         Activation { sign_mask, bound }
     }
-
-    /// Pack the output bits of sums `a` into one pixel's words.
-    fn pack(&self, a: &[i64], px: &mut [u64]) {
-        let chunks = a
-            .chunks(64)
-            .zip(self.sign_mask.chunks(64))
-            .zip(self.bound.chunks(64));
-        for (word, ((a, m), b)) in px.iter_mut().zip(chunks) {
-            let mut fire = [0u8; 64];
-            kernel::fire_bytes(a, m, b, &mut fire[..a.len()]);
-            *word = pack_bytes(&fire);
-        }
-    }
-}
-
-/// Pack 64 bytes of 0/1 into a word, byte `i` to bit `i`. Per 8 bytes, the multiply by
-/// `0x0102040810204080` moves byte `i`'s bit to bit `56 + i` with no carries.
-fn pack_bytes(bytes: &[u8; 64]) -> u64 {
-    let mut bits = 0u64;
-    for (k, chunk) in bytes.chunks_exact(8).enumerate() {
-        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        bits |= (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
-    }
-    bits
 }
 
 /// Index of the largest score, ties to the lowest index.
@@ -196,18 +168,9 @@ pub fn argmax(scores: &[i64]) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::{argmax, pack_bytes, Activation};
+    use super::{argmax, Activation};
     use crate::model::{Direction, Thresholds};
-
-    #[test]
-    fn pack_bytes_maps_byte_i_to_bit_i() {
-        for i in 0..64 {
-            let mut b = [0u8; 64];
-            b[i] = 1;
-            assert_eq!(pack_bytes(&b), 1u64 << i);
-        }
-        assert_eq!(pack_bytes(&[1; 64]), !0);
-    }
+    use crate::reference::kernel;
 
     #[test]
     fn activation_matches_fire_on_both_directions() {
@@ -224,16 +187,14 @@ mod tests {
                 .collect(),
         };
         let act = Activation::new(&t);
-        for shift in -4..=4i64 {
-            let a: Vec<i64> = (0..70).map(|o| (o % 5) as i64 - 2 + shift).collect();
-            let mut px = [0u64; 2];
-            act.pack(&a, &mut px);
-            for (o, &v) in a.iter().enumerate() {
-                assert_eq!(
-                    (px[o / 64] >> (o % 64)) & 1 == 1,
-                    t.fire(o, v),
-                    "o {o} a {v}"
-                );
+        // a = n - 2d over a range that crosses every threshold from both sides.
+        for n in [0i64, 3, 8] {
+            let d: Vec<u32> = (0..70).map(|o| (o % 9) as u32).collect();
+            let mut fire = [0u8; 70];
+            kernel::fire_from_mismatches(n, &d, &act.sign_mask, &act.bound, &mut fire);
+            for (o, &d) in d.iter().enumerate() {
+                let a = n - 2 * i64::from(d);
+                assert_eq!(fire[o] == 1, t.fire(o, a), "o {o} a {a}");
             }
         }
     }

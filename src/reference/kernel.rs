@@ -72,12 +72,15 @@ fn detect() -> Level {
 }
 
 /// Defines a public dispatcher `$name` over the portable body `$body` (an `#[inline(always)]`
-/// fn with the same signature), optionally with a hand-written AVX-512 variant `$fast`.
+/// fn with the same signature), optionally with hand-written AVX2 and AVX-512 variants.
 macro_rules! dispatch {
     ($(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $body:ident;) => {
-        dispatch! { $(#[$doc])* pub fn $name($($arg: $ty),*) -> $ret = $body, avx512: $body; }
+        dispatch! {
+            $(#[$doc])* pub fn $name($($arg: $ty),*) -> $ret = $body, avx2: $body, avx512: $body;
+        }
     };
-    ($(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $body:ident, avx512: $fast:path;) => {
+    ($(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty
+        = $body:ident, avx2: $fast2:path, avx512: $fast:path;) => {
         $(#[$doc])*
         #[inline]
         pub fn $name($($arg: $ty),*) -> $ret {
@@ -86,7 +89,7 @@ macro_rules! dispatch {
                 #[target_feature(enable = "popcnt")]
                 fn popcnt($($arg: $ty),*) -> $ret { $body($($arg),*) }
                 #[target_feature(enable = "avx2,popcnt")]
-                fn avx2($($arg: $ty),*) -> $ret { $body($($arg),*) }
+                fn avx2($($arg: $ty),*) -> $ret { $fast2($($arg),*) }
                 #[target_feature(enable = "avx512f,avx512bw,avx512vpopcntdq,popcnt")]
                 fn avx512($($arg: $ty),*) -> $ret { $fast($($arg),*) }
                 // SAFETY: each variant is only called when `level()` detected its features.
@@ -113,12 +116,14 @@ dispatch! {
     /// channel `l` at `(t * rw + w) * LANES + l` within the group); tile `t` is compared with
     /// the patch at `patches[offsets[t]..][..rw]`. Sets `out[g * LANES + l]` to the channel's
     /// total `popcount(patch ^ row)`. Lanes map to vector lanes: no horizontal sums.
-    pub fn tile_counts(patches: &[u64], offsets: &[usize], rw: usize, rows: &[u64], out: &mut [u32]) -> () = tile_counts_body, avx512: x86::tile_counts;
+    pub fn tile_counts(patches: &[u64], offsets: &[usize], rw: usize, rows: &[u64], out: &mut [u32]) -> ()
+        = tile_counts_body, avx2: x86::tile_counts_avx2, avx512: x86::tile_counts;
 }
 
 dispatch! {
     /// As [`tile_counts`], counting only bits set in `valid` (laid out like `patches`).
-    pub fn tile_counts_masked(patches: &[u64], valid: &[u64], offsets: &[usize], rw: usize, rows: &[u64], out: &mut [u32]) -> () = tile_counts_masked_body, avx512: x86::tile_counts_masked;
+    pub fn tile_counts_masked(patches: &[u64], valid: &[u64], offsets: &[usize], rw: usize, rows: &[u64], out: &mut [u32]) -> ()
+        = tile_counts_masked_body, avx2: x86::tile_counts_masked_avx2, avx512: x86::tile_counts_masked;
 }
 
 dispatch! {
@@ -187,9 +192,18 @@ dispatch! {
 }
 
 dispatch! {
-    /// `fire[i] = ((a[i] ^ m[i]) - m[i] >= b[i])` as 0/1: threshold activations with the
-    /// direction as a sign mask `m` (0 for up, -1 for down, bound negated for down).
-    pub fn fire_bytes(a: &[i64], m: &[i64], b: &[i64], fire: &mut [u8]) -> () = fire_body;
+    /// `fire[i] = (((n - 2 * d[i]) ^ m[i]) - m[i] >= b[i])` as 0/1: threshold activations
+    /// straight from mismatch counts, with the direction as a sign mask `m` (0 for up, -1 for
+    /// down with the bound negated), so `(a ^ m) - m` is `a` or `-a` without a branch.
+    pub fn fire_from_mismatches(n: i64, d: &[u32], m: &[i64], b: &[i64], fire: &mut [u8]) -> () = fire_from_mismatches_body;
+}
+
+#[inline(always)]
+fn fire_from_mismatches_body(n: i64, d: &[u32], m: &[i64], b: &[i64], fire: &mut [u8]) {
+    for (f, ((&d, &m), &b)) in fire.iter_mut().zip(d.iter().zip(m).zip(b)) {
+        let a = n - 2 * i64::from(d);
+        *f = u8::from((a ^ m) - m >= b);
+    }
 }
 
 #[inline(always)]
@@ -199,19 +213,112 @@ fn sums_body(n: i64, d: &[u32], a: &mut [i64]) {
     }
 }
 
-#[inline(always)]
-fn fire_body(a: &[i64], m: &[i64], b: &[i64], fire: &mut [u8]) {
-    for (f, ((&a, &m), &b)) in fire.iter_mut().zip(a.iter().zip(m).zip(b)) {
-        *f = u8::from((a ^ m) - m >= b);
-    }
-}
-
-/// Hand-written AVX-512 kernels: one output channel per 64-bit vector lane, so the compiler
-/// cannot pick the word loop for vectorization instead (it does, and transposes).
+/// Hand-written AVX2 and AVX-512 kernels: one output channel per 64-bit vector lane, so the
+/// compiler cannot pick the word loop for vectorization instead (it does, and transposes).
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::LANES;
     use std::arch::x86_64::*;
+
+    /// Per-byte popcount of a 256-bit vector (nibble lookup).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn byte_counts(x: __m256i) -> __m256i {
+        let lut = _mm256_setr_epi8(
+            0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2,
+            3, 3, 4,
+        );
+        let low = _mm256_set1_epi8(0x0f);
+        let lo = _mm256_shuffle_epi8(lut, _mm256_and_si256(x, low));
+        let hi = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16::<4>(x), low));
+        _mm256_add_epi8(lo, hi)
+    }
+
+    /// The AVX2 body shared by the plain and masked kernels: lanes 0-3 and 4-7 in two
+    /// vectors, byte counts summed for up to 31 words (31 * 8 < 256) before widening.
+    #[inline]
+    #[target_feature(enable = "avx2,popcnt")]
+    fn tile_counts_avx2_impl(
+        patches: &[u64],
+        valid: Option<&[u64]>,
+        offsets: &[usize],
+        rw: usize,
+        rows: &[u64],
+        out: &mut [u32],
+    ) {
+        let group_len = offsets.len() * rw * LANES;
+        assert_eq!(rows.len(), group_len * (out.len() / LANES));
+        let zero = _mm256_setzero_si256();
+        for (group, o) in rows
+            .chunks_exact(group_len)
+            .zip(out.chunks_exact_mut(LANES))
+        {
+            let (mut tot0, mut tot1) = (zero, zero);
+            let (mut b0, mut b1) = (zero, zero);
+            let mut pending = 0;
+            for (tile, &off) in group.chunks_exact(rw * LANES).zip(offsets) {
+                for w in 0..rw {
+                    let p = _mm256_set1_epi64x(patches[off + w] as i64);
+                    let lanes = &tile[w * LANES..w * LANES + LANES];
+                    // SAFETY: `lanes` holds 8 words: two unaligned 256-bit loads.
+                    let (w0, w1) = unsafe {
+                        (
+                            _mm256_loadu_si256(lanes.as_ptr().cast()),
+                            _mm256_loadu_si256(lanes.as_ptr().add(4).cast()),
+                        )
+                    };
+                    let (mut x0, mut x1) = (_mm256_xor_si256(p, w0), _mm256_xor_si256(p, w1));
+                    if let Some(v) = valid {
+                        let v = _mm256_set1_epi64x(v[off + w] as i64);
+                        x0 = _mm256_and_si256(x0, v);
+                        x1 = _mm256_and_si256(x1, v);
+                    }
+                    b0 = _mm256_add_epi8(b0, byte_counts(x0));
+                    b1 = _mm256_add_epi8(b1, byte_counts(x1));
+                    pending += 1;
+                    if pending == 31 {
+                        tot0 = _mm256_add_epi64(tot0, _mm256_sad_epu8(b0, zero));
+                        tot1 = _mm256_add_epi64(tot1, _mm256_sad_epu8(b1, zero));
+                        (b0, b1, pending) = (zero, zero, 0);
+                    }
+                }
+            }
+            tot0 = _mm256_add_epi64(tot0, _mm256_sad_epu8(b0, zero));
+            tot1 = _mm256_add_epi64(tot1, _mm256_sad_epu8(b1, zero));
+            let mut lanes = [0u64; LANES];
+            // SAFETY: `lanes` holds 8 u64 (64 bytes): two unaligned 256-bit stores.
+            unsafe {
+                _mm256_storeu_si256(lanes.as_mut_ptr().cast(), tot0);
+                _mm256_storeu_si256(lanes.as_mut_ptr().add(4).cast(), tot1);
+            }
+            for (o, l) in o.iter_mut().zip(lanes) {
+                *o = l as u32;
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx2,popcnt")]
+    pub fn tile_counts_avx2(
+        patches: &[u64],
+        offsets: &[usize],
+        rw: usize,
+        rows: &[u64],
+        out: &mut [u32],
+    ) {
+        tile_counts_avx2_impl(patches, None, offsets, rw, rows, out)
+    }
+
+    #[target_feature(enable = "avx2,popcnt")]
+    pub fn tile_counts_masked_avx2(
+        patches: &[u64],
+        valid: &[u64],
+        offsets: &[usize],
+        rw: usize,
+        rows: &[u64],
+        out: &mut [u32],
+    ) {
+        tile_counts_avx2_impl(patches, Some(valid), offsets, rw, rows, out)
+    }
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vpopcntdq,popcnt")]
     pub fn tile_counts(
@@ -319,7 +426,7 @@ mod tests {
     #[test]
     fn dispatched_kernels_agree_with_the_portable_bodies() {
         let mut r = crate::model::random::SplitMix64::new(5);
-        for rw in [1usize, 2, 5, 9, 17] {
+        for rw in [1usize, 2, 5, 9, 17, 40] {
             for tiles in 1..=3usize {
                 let groups = 2;
                 let patches: Vec<u64> = (0..4 * rw).map(|_| r.next_u64()).collect();
@@ -335,6 +442,20 @@ mod tests {
                 tile_counts_masked(&patches, &valid, &offsets, rw, &rows, &mut fast);
                 tile_counts_masked_body(&patches, &valid, &offsets, rw, &rows, &mut slow);
                 assert_eq!(fast, slow, "masked rw {rw} tiles {tiles}");
+                #[cfg(target_arch = "x86_64")]
+                if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("popcnt") {
+                    // SAFETY: the features were just detected.
+                    unsafe { x86::tile_counts_avx2(&patches, &offsets, rw, &rows, &mut fast) };
+                    tile_counts_body(&patches, &offsets, rw, &rows, &mut slow);
+                    assert_eq!(fast, slow, "avx2 rw {rw} tiles {tiles}");
+                    let v = &valid;
+                    // SAFETY: as above.
+                    unsafe {
+                        x86::tile_counts_masked_avx2(&patches, v, &offsets, rw, &rows, &mut fast)
+                    };
+                    tile_counts_masked_body(&patches, v, &offsets, rw, &rows, &mut slow);
+                    assert_eq!(fast, slow, "avx2 masked rw {rw} tiles {tiles}");
+                }
             }
         }
     }
