@@ -333,9 +333,41 @@ mod x86 {
         for &off in offsets {
             assert!(off + rw <= patches.len());
         }
-        for (group, o) in rows
+        // Two lane groups per pass share each patch-word broadcast.
+        let mut pairs = rows.chunks_exact(2 * group_len);
+        let mut outs = out.chunks_exact_mut(2 * LANES);
+        for (pair, o) in (&mut pairs).zip(&mut outs) {
+            let (ga, gb) = pair.split_at(group_len);
+            let (mut acc0, mut acc1) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+            for (t, &off) in offsets.iter().enumerate() {
+                let ta = &ga[t * rw * LANES..(t + 1) * rw * LANES];
+                let tb = &gb[t * rw * LANES..(t + 1) * rw * LANES];
+                for (w, &p) in patches[off..off + rw].iter().enumerate() {
+                    let p = _mm512_set1_epi64(p as i64);
+                    // SAFETY: `ta` and `tb` hold `rw * LANES` words each.
+                    let (wa, wb) = unsafe {
+                        (
+                            _mm512_loadu_si512(ta.as_ptr().add(w * LANES).cast()),
+                            _mm512_loadu_si512(tb.as_ptr().add(w * LANES).cast()),
+                        )
+                    };
+                    acc0 = _mm512_add_epi64(acc0, _mm512_popcnt_epi64(_mm512_xor_si512(p, wa)));
+                    acc1 = _mm512_add_epi64(acc1, _mm512_popcnt_epi64(_mm512_xor_si512(p, wb)));
+                }
+            }
+            // SAFETY: `o` holds exactly 2 * LANES = 16 u32 values (64 bytes).
+            unsafe {
+                _mm256_storeu_si256(o.as_mut_ptr().cast(), _mm512_cvtepi64_epi32(acc0));
+                _mm256_storeu_si256(
+                    o.as_mut_ptr().add(LANES).cast(),
+                    _mm512_cvtepi64_epi32(acc1),
+                );
+            }
+        }
+        for (group, o) in pairs
+            .remainder()
             .chunks_exact(group_len)
-            .zip(out.chunks_exact_mut(LANES))
+            .zip(outs.into_remainder().chunks_exact_mut(LANES))
         {
             let mut acc = _mm512_setzero_si512();
             for (tile, &off) in group.chunks_exact(rw * LANES).zip(offsets) {
@@ -428,14 +460,14 @@ mod tests {
         let mut r = crate::model::random::SplitMix64::new(5);
         for rw in [1usize, 2, 5, 9, 17, 40] {
             for tiles in 1..=3usize {
-                let groups = 2;
+                let groups = 3;
                 let patches: Vec<u64> = (0..4 * rw).map(|_| r.next_u64()).collect();
                 let valid: Vec<u64> = (0..4 * rw).map(|_| r.next_u64()).collect();
                 let offsets: Vec<usize> = (0..tiles).map(|t| (3 - t) * rw).collect();
                 let rows: Vec<u64> = (0..groups * tiles * rw * LANES)
                     .map(|_| r.next_u64())
                     .collect();
-                let (mut fast, mut slow) = ([0u32; 16], [0u32; 16]);
+                let (mut fast, mut slow) = ([0u32; 24], [0u32; 24]);
                 tile_counts(&patches, &offsets, rw, &rows, &mut fast);
                 tile_counts_body(&patches, &offsets, rw, &rows, &mut slow);
                 assert_eq!(fast, slow, "rw {rw} tiles {tiles}");
