@@ -7,3 +7,5 @@
 pub mod input;
 pub mod model;
 pub mod reference;
+pub mod synth;
+pub mod tools;
