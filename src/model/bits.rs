@@ -36,7 +36,11 @@ impl std::fmt::Display for HexError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             HexError::BadDigit { position, found } => {
-                write!(f, "bad hex digit {found:?} at digit {position}")
+                write!(
+                    f,
+                    "bad hex digit {found:?} at digit {} (counting from 1)",
+                    position + 1
+                )
             }
             HexError::Length {
                 expected_digits,

@@ -68,11 +68,14 @@ impl Ctx {
 
     /// Deserialize one table through its schema, reporting serde's complaint under `section`.
     fn de<T: DeserializeOwned>(&mut self, section: &Section, value: toml::Value) -> Option<T> {
+        let value_copy = value.clone();
         match value.try_into::<T>() {
             Ok(v) => Some(v),
             Err(e) => {
-                let msg = e.message().trim().to_string();
-                let field = field_in_message(&msg).unwrap_or_default();
+                let msg = plain_types(e.message().trim());
+                let field = field_in_message(&msg)
+                    .or_else(|| field_by_value(&value_copy, &msg))
+                    .unwrap_or_default();
                 self.err(section, field, msg);
                 None
             }
@@ -85,6 +88,38 @@ fn field_in_message(msg: &str) -> Option<String> {
     let start = msg.find("field `")? + "field `".len();
     let len = msg[start..].find('`')?;
     Some(msg[start..start + len].to_string())
+}
+
+/// serde names the offending value but not its key for bad enum variants and wrong types
+/// ("unknown variant `lstm`", "invalid type: string \"2\""); find the key in the table that
+/// holds that value so the diagnostic still names the field.
+fn field_by_value(table: &toml::Value, msg: &str) -> Option<String> {
+    let found = if let Some(rest) = msg.strip_prefix("unknown variant `") {
+        toml::Value::String(rest[..rest.find('`')?].to_string())
+    } else if let Some(rest) = msg.strip_prefix("invalid type: string \"") {
+        toml::Value::String(rest[..rest.find('"')?].to_string())
+    } else if let Some(rest) = msg.strip_prefix("invalid type: integer `") {
+        toml::Value::Integer(rest[..rest.find('`')?].parse().ok()?)
+    } else if let Some(rest) = msg.strip_prefix("invalid type: boolean `") {
+        toml::Value::Boolean(rest[..rest.find('`')?].parse().ok()?)
+    } else {
+        return None;
+    };
+    let mut keys = table
+        .as_table()?
+        .iter()
+        .filter(|(_, v)| **v == found)
+        .map(|(k, _)| k);
+    let key = keys.next()?;
+    // Only name a field when the value identifies it unambiguously.
+    keys.next().is_none().then(|| key.clone())
+}
+
+/// Say "an integer" where serde names a Rust type.
+fn plain_types(msg: &str) -> String {
+    msg.replace("expected i64", "expected an integer")
+        .replace("expected usize", "expected a non-negative integer")
+        .replace("expected u32", "expected a non-negative integer")
 }
 
 /// Line and column (1-based) of a byte offset.
@@ -110,7 +145,8 @@ fn read(text: &str, cx: &mut Ctx) -> Option<Model> {
                 .span()
                 .map(|s| {
                     let (l, c) = line_col(text, s.start);
-                    format!(" at line {l}, column {c}")
+                    let line = text.lines().nth(l - 1).unwrap_or("").trim();
+                    format!(" at line {l}, column {c} ({line:?})")
                 })
                 .unwrap_or_default();
             cx.err(&file, "", format!("TOML syntax error{at}: {msg}"));
@@ -473,8 +509,9 @@ fn check_weights(
                 s,
                 "weights",
                 format!(
-                    "{e} ({len} bits: {} kept tiles x {} outputs x {} bits per row)",
+                    "{e}; the layer stores {len} bits = {} kept tile{} x {} outputs x {} bits per row",
                     bw.kept_tiles(),
+                    if bw.kept_tiles() == 1 { "" } else { "s" },
                     bw.out_per_block(),
                     bw.row_len()
                 ),
@@ -546,6 +583,13 @@ fn check_layers(
 ) -> Option<Vec<Layer>> {
     let before = cx.diags.len();
     let mut names: HashMap<&str, usize> = HashMap::new();
+    // Every layer's name (first use), so a residual naming a later layer is told so.
+    let mut all_names: HashMap<&str, usize> = HashMap::new();
+    for (i, (_, layer)) in raw.iter().enumerate() {
+        if let Some(l) = layer {
+            all_names.entry(layer_name(l)).or_insert(i);
+        }
+    }
     let mut outputs: Vec<Option<Shape>> = Vec::new();
     let mut layers = Vec::new();
     let mut cur = start;
@@ -573,7 +617,7 @@ fn check_layers(
             cx.err(&s, "kind", "the classifier must be the last layer");
         }
         let built =
-            cur.and_then(|shape| check_layer(layer, shape, &names, &outputs, i, meta, &s, cx));
+            cur.and_then(|shape| check_layer(layer, shape, &all_names, &outputs, i, meta, &s, cx));
         cur = built.as_ref().map(|l| l.output);
         outputs.push(cur);
         if let Some(l) = built {
@@ -719,9 +763,23 @@ fn check_layer(
             )
         }
         RawLayer::Residual { with, op, .. } => {
-            let Some(&j) = names.get(with.as_str()).filter(|&&j| j < index) else {
-                cx.err(s, "with", format!("no earlier layer is named {with:?}"));
-                return None;
+            let j = match names.get(with.as_str()) {
+                Some(&j) if j < index => j,
+                Some(&j) => {
+                    cx.err(
+                        s,
+                        "with",
+                        format!(
+                            "layer {with:?} is layers[{j}], which does not come before this \
+                             one; a residual combines with an earlier layer's output"
+                        ),
+                    );
+                    return None;
+                }
+                None => {
+                    cx.err(s, "with", format!("no layer is named {with:?}"));
+                    return None;
+                }
             };
             match outputs[j] {
                 Some(shape) if shape == input => {}
