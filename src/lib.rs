@@ -7,3 +7,4 @@
 pub mod input;
 pub mod model;
 pub mod reference;
+pub mod report;
