@@ -7,3 +7,6 @@
 pub mod input;
 pub mod model;
 pub mod reference;
+pub mod report;
+pub mod synth;
+pub mod tools;
