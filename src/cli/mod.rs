@@ -37,6 +37,7 @@ subcommands! {
     Check => check,
     Infer => infer,
     RandomModel => random_model,
+    Report => report,
 }
 
 /// Turn a trained fully-binarized network into bit-exact, synthesizable Verilog.

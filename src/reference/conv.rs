@@ -1,29 +1,31 @@
 //! Weighted layers (conv, dense, classifier) as XNOR-popcount over packed windows.
 //!
-//! Preparation packs every kept weight row once, grouped by in-block: for in-block `ib`, the
-//! rows of all output channels whose out-block keeps `ib`, one after another, each padded to
-//! whole words. Per output pixel and in-block the input window is gathered once into a
-//! packed patch in the same bit order as a weight row ((ky, kx, ci-in-block), ci fastest), and
-//! every row of the group is compared against it with one popcount of `patch ^ row` per word.
-//! With `d` mismatches over `N` counted taps, the tile contributes `p - (N - p) = N - 2d`.
-//! Out-of-image taps get the pad mode's constant bit (and count), or with `PadMode::Zero` are
-//! masked out of both the mismatches and `N` by a validity mask. Dense and classifier layers
+//! Preparation packs every kept weight row once, per out-block: for out-block `ob`, its
+//! output channels in groups of `LANES` (the last group padded with zero rows), and within a
+//! group each kept in-block's tile rows stored transposed word by word, so one patch word
+//! meets `LANES` output channels in one vector operation and a channel's mismatches over all
+//! its kept tiles add up in a register. Per output pixel, the window of each used in-block
+//! is gathered once into a packed patch in the same bit order as a weight row ((ky, kx,
+//! ci-in-block), ci fastest). With `d` mismatches over `N` counted taps, the sum is
+//! `a = p - (N - p) = N - 2d`. Out-of-image taps get the pad mode's constant bit (and
+//! count), or with `PadMode::Zero` are masked out of both the mismatches and `N` by a
+//! validity mask. An out-block with no kept tile gets `a = 0`. Dense and classifier layers
 //! are the convolution whose window is the whole input.
 
-use super::kernel;
+use super::kernel::{self, LANES};
 use super::tensor::{copy_bits, set_ones, Packed};
 use crate::model::{BlockWeights, PadMode, Shape};
 
-/// Kept rows of one in-block, packed.
+/// Kept rows of one out-block, packed.
 #[derive(Debug, Clone)]
-struct InBlockRows {
-    /// The in-block.
-    ib: usize,
-    /// Output channels whose out-block keeps `ib`, ascending; row `j` belongs to `outs[j]`.
-    outs: Vec<usize>,
-    /// Out-blocks that keep `ib`.
-    out_blocks: Vec<usize>,
-    /// `outs.len() * row_words` words.
+struct OutBlockRows {
+    /// Kept in-blocks, ascending.
+    ins: Vec<usize>,
+    /// Word offset of each kept in-block's patch in the scratch patch buffer.
+    offsets: Vec<usize>,
+    /// For each lane group of `LANES` output channels, for each kept in-block, `row_words`
+    /// words of `LANES` lanes: word `w` of tile `t` for channel `g * LANES + l` is at
+    /// `((g * ins.len() + t) * row_words + w) * LANES + l`.
     rows: Vec<u64>,
 }
 
@@ -38,20 +40,32 @@ pub struct Weighted {
     padding: usize,
     pad_mode: PadMode,
     in_per_block: usize,
+    in_blocks: usize,
     out_per_block: usize,
-    out_blocks: usize,
     row_len: usize,
     row_words: usize,
-    groups: Vec<InBlockRows>,
+    /// In-blocks kept by at least one out-block: the patches to gather.
+    used_in_blocks: Vec<usize>,
+    out_block_rows: Vec<OutBlockRows>,
+}
+
+/// What `for_each_pixel` reports.
+enum Visit<'a> {
+    /// Out-block `ob` of the current pixel: N counted taps, mismatches per channel (padded).
+    Block { ob: usize, n: i64, d: &'a [u32] },
+    /// Every out-block of pixel `p` (index y * width + x) has been reported.
+    PixelDone(usize),
 }
 
 /// Scratch space reused across output pixels of one layer.
 struct Scratch {
-    patch: Vec<u64>,
+    /// One patch of `row_words` words per in-block.
+    patches: Vec<u64>,
     valid: Vec<u64>,
-    counts: Vec<u32>,
-    mismatches: Vec<u32>,
+    /// Counted taps N per in-block.
     counted: Vec<i64>,
+    /// Mismatches of one out-block, padded to whole lane groups.
+    mismatches: Vec<u32>,
 }
 
 impl Weighted {
@@ -96,34 +110,30 @@ impl Weighted {
         let row_len = w.row_len();
         let row_words = row_len.div_ceil(64);
         let opb = w.out_per_block();
-        let mut groups = Vec::new();
-        for ib in 0..w.in_blocks {
-            let out_blocks: Vec<usize> = (0..w.out_blocks).filter(|&ob| w.kept(ob, ib)).collect();
-            if out_blocks.is_empty() {
-                continue;
+        let groups = opb.div_ceil(LANES);
+        let mut row = vec![0u64; row_words];
+        let mut out_block_rows = Vec::new();
+        for ob in 0..w.out_blocks {
+            let ins: Vec<usize> = (0..w.in_blocks).filter(|&ib| w.kept(ob, ib)).collect();
+            let tiles = ins.len();
+            let mut rows = vec![0u64; groups * tiles * row_words * LANES];
+            for j in 0..opb {
+                let (g, l) = (j / LANES, j % LANES);
+                for (t, &ib) in ins.iter().enumerate() {
+                    let start = w.row_start(ob * opb + j, ib).expect("tile is kept");
+                    row.fill(0);
+                    copy_bits(&mut row, 0, w.bits.words(), start, row_len);
+                    for (k, &word) in row.iter().enumerate() {
+                        rows[((g * tiles + t) * row_words + k) * LANES + l] = word;
+                    }
+                }
             }
-            let outs: Vec<usize> = out_blocks
-                .iter()
-                .flat_map(|&ob| ob * opb..(ob + 1) * opb)
-                .collect();
-            let mut rows = vec![0u64; outs.len() * row_words];
-            for (j, &o) in outs.iter().enumerate() {
-                let start = w.row_start(o, ib).expect("tile is kept");
-                copy_bits(
-                    &mut rows[j * row_words..(j + 1) * row_words],
-                    0,
-                    w.bits.words(),
-                    start,
-                    row_len,
-                );
-            }
-            groups.push(InBlockRows {
-                ib,
-                outs,
-                out_blocks,
-                rows,
-            });
+            let offsets = ins.iter().map(|&ib| ib * row_words).collect();
+            out_block_rows.push(OutBlockRows { ins, offsets, rows });
         }
+        let used_in_blocks = (0..w.in_blocks)
+            .filter(|&ib| (0..w.out_blocks).any(|ob| w.kept(ob, ib)))
+            .collect();
         Weighted {
             input,
             output,
@@ -133,11 +143,12 @@ impl Weighted {
             padding,
             pad_mode,
             in_per_block: w.in_per_block(),
+            in_blocks: w.in_blocks,
             out_per_block: opb,
-            out_blocks: w.out_blocks,
             row_len,
             row_words,
-            groups,
+            used_in_blocks,
+            out_block_rows,
         }
     }
 
@@ -148,26 +159,88 @@ impl Weighted {
     /// Signed sums `a` of every output pixel and channel, (y, x, o) order, calling `emit` with
     /// the pixel index and the channel sums.
     pub fn sums(&self, input: &Packed, mut emit: impl FnMut(usize, &[i64])) {
-        debug_assert_eq!(input.shape, self.input, "layer input shape");
-        let rw = self.row_words;
-        let max_rows = self.groups.iter().map(|g| g.outs.len()).max().unwrap_or(0);
-        let mut s = Scratch {
-            patch: vec![0; rw],
-            valid: vec![0; rw],
-            counts: vec![0; max_rows],
-            mismatches: vec![0; self.output.channels],
-            counted: vec![0; self.out_blocks],
-        };
         let mut a = vec![0i64; self.output.channels];
+        let opb = self.out_per_block;
+        self.for_each_pixel(input, |v| match v {
+            Visit::Block { ob, n, d } => {
+                kernel::sums_from_mismatches(n, &d[..opb], &mut a[ob * opb..(ob + 1) * opb]);
+            }
+            Visit::PixelDone(p) => emit(p, &a),
+        });
+    }
+
+    /// Threshold activations of every output pixel into `out`: channel `o` fires when
+    /// `(a ^ sign_mask[o]) - sign_mask[o] >= bound[o]` (see `kernel::fire_from_mismatches`).
+    pub fn threshold(&self, input: &Packed, sign_mask: &[i64], bound: &[i64], out: &mut Packed) {
+        debug_assert_eq!(out.shape, self.output);
+        let opb = self.out_per_block;
+        let wpp = out.words_per_pixel;
+        let mut fire = vec![0u8; wpp * 64];
+        self.for_each_pixel(input, |v| match v {
+            Visit::Block { ob, n, d } => {
+                let span = ob * opb..(ob + 1) * opb;
+                let (m, b) = (&sign_mask[span.clone()], &bound[span.clone()]);
+                kernel::fire_from_mismatches(n, &d[..opb], m, b, &mut fire[span]);
+            }
+            Visit::PixelDone(p) => {
+                let words = &mut out.words[p * wpp..(p + 1) * wpp];
+                for (word, bytes) in words.iter_mut().zip(fire.chunks_exact(64)) {
+                    *word = pack_bytes(bytes.try_into().expect("64 bytes"));
+                }
+            }
+        });
+    }
+
+    /// Run the windows of every output pixel: per out-block a `Visit::Block` with N and the
+    /// mismatch counts (N = 0 and no mismatches for a fully pruned block), then
+    /// `Visit::PixelDone` with the pixel index.
+    fn for_each_pixel(&self, input: &Packed, mut visit: impl FnMut(Visit)) {
+        debug_assert_eq!(input.shape, self.input, "layer input shape");
+        let words = self.in_blocks * self.row_words;
+        let mut s = Scratch {
+            patches: vec![0; words],
+            valid: vec![0; words],
+            counted: vec![0; self.in_blocks],
+            mismatches: vec![0; self.out_per_block.div_ceil(LANES) * LANES],
+        };
+        let zeros = vec![0u32; s.mismatches.len()];
+        let rw = self.row_words;
         for oy in 0..self.output.height {
             for ox in 0..self.output.width {
-                self.pixel_sums(input, oy, ox, &mut s, &mut a);
-                emit(oy * self.output.width + ox, &a);
+                let masked = self.gather_all(input, oy, ox, &mut s);
+                for (ob, rows) in self.out_block_rows.iter().enumerate() {
+                    if rows.ins.is_empty() {
+                        visit(Visit::Block {
+                            ob,
+                            n: 0,
+                            d: &zeros,
+                        });
+                        continue;
+                    }
+                    let n: i64 = rows.ins.iter().map(|&ib| s.counted[ib]).sum();
+                    let d = &mut s.mismatches;
+                    if masked {
+                        kernel::tile_counts_masked(
+                            &s.patches,
+                            &s.valid,
+                            &rows.offsets,
+                            rw,
+                            &rows.rows,
+                            d,
+                        );
+                    } else {
+                        kernel::tile_counts(&s.patches, &rows.offsets, rw, &rows.rows, d);
+                    }
+                    visit(Visit::Block { ob, n, d });
+                }
+                visit(Visit::PixelDone(oy * self.output.width + ox));
             }
         }
     }
 
-    fn pixel_sums(&self, input: &Packed, oy: usize, ox: usize, s: &mut Scratch, a: &mut [i64]) {
+    /// Gather the patches of every used in-block for output pixel (oy, ox); return whether
+    /// they carry a validity mask (zero padding at the border).
+    fn gather_all(&self, input: &Packed, oy: usize, ox: usize, s: &mut Scratch) -> bool {
         let y0 = (oy * self.stride) as isize - self.padding as isize;
         let x0 = (ox * self.stride) as isize - self.padding as isize;
         let inside = y0 >= 0
@@ -175,29 +248,13 @@ impl Weighted {
             && y0 as usize + self.kernel_h <= self.input.height
             && x0 as usize + self.kernel_w <= self.input.width;
         let masked = !inside && self.pad_mode == PadMode::Zero;
-        s.mismatches.fill(0);
-        s.counted.fill(0);
-        for g in &self.groups {
-            let n = self.gather(input, y0, x0, g.ib, inside, masked, s);
-            let counts = &mut s.counts[..g.outs.len()];
-            if masked {
-                kernel::xor_counts_masked(&s.patch, &s.valid, &g.rows, counts);
-            } else {
-                kernel::xor_counts(&s.patch, &g.rows, counts);
-            }
-            for (&o, &d) in g.outs.iter().zip(counts.iter()) {
-                s.mismatches[o] += d;
-            }
-            for &ob in &g.out_blocks {
-                s.counted[ob] += n as i64;
-            }
+        for &ib in &self.used_in_blocks {
+            s.counted[ib] = self.gather(input, y0, x0, ib, inside, masked, s) as i64;
         }
-        for (o, v) in a.iter_mut().enumerate() {
-            *v = s.counted[o / self.out_per_block] - 2 * i64::from(s.mismatches[o]);
-        }
+        masked
     }
 
-    /// Fill `s.patch` (and `s.valid` when `masked`) with the window of in-block `ib` at
+    /// Fill in-block `ib`'s patch (and validity mask when `masked`) with its window at
     /// top-left `(y0, x0)`; return the number of counted taps N.
     #[allow(clippy::too_many_arguments)]
     fn gather(
@@ -212,20 +269,40 @@ impl Weighted {
     ) -> usize {
         let ipb = self.in_per_block;
         let src_off = ib * ipb;
-        s.patch.fill(0);
+        let span = ib * self.row_words..(ib + 1) * self.row_words;
+        let patch = &mut s.patches[span.clone()];
+        if inside && ipb.is_multiple_of(64) {
+            // Word-aligned blocks: every tap is whole words, copied without shifts, and they
+            // fill the patch exactly (row_len is a whole number of words), so no clearing.
+            let (n, first, wpp) = (ipb / 64, src_off / 64, input.words_per_pixel);
+            let mut k = 0;
+            for ky in 0..self.kernel_h {
+                let row = ((y0 as usize + ky) * self.input.width + x0 as usize) * wpp + first;
+                for kx in 0..self.kernel_w {
+                    let src = &input.words[row + kx * wpp..row + kx * wpp + n];
+                    for (d, &w) in patch[k..k + n].iter_mut().zip(src) {
+                        *d = w;
+                    }
+                    k += n;
+                }
+            }
+            return self.row_len;
+        }
+        patch.fill(0);
         if inside {
             let mut off = 0;
             for ky in 0..self.kernel_h {
                 for kx in 0..self.kernel_w {
                     let px = input.pixel(y0 as usize + ky, x0 as usize + kx);
-                    copy_bits(&mut s.patch, off, px, src_off, ipb);
+                    copy_bits(patch, off, px, src_off, ipb);
                     off += ipb;
                 }
             }
             return self.row_len;
         }
+        let valid = &mut s.valid[span];
         if masked {
-            s.valid.fill(0);
+            valid.fill(0);
         }
         let mut counted = 0;
         let mut off = 0;
@@ -238,19 +315,19 @@ impl Weighted {
                     && (x as usize) < self.input.width;
                 if in_image {
                     copy_bits(
-                        &mut s.patch,
+                        patch,
                         off,
                         input.pixel(y as usize, x as usize),
                         src_off,
                         ipb,
                     );
                     if masked {
-                        set_ones(&mut s.valid, off, ipb);
+                        set_ones(valid, off, ipb);
                     }
                     counted += ipb;
                 } else {
                     match self.pad_mode {
-                        PadMode::PlusOne => set_ones(&mut s.patch, off, ipb),
+                        PadMode::PlusOne => set_ones(patch, off, ipb),
                         PadMode::MinusOne => {}
                         PadMode::Zero => {}
                     }
@@ -262,5 +339,31 @@ impl Weighted {
             }
         }
         counted
+    }
+}
+
+/// Pack 64 bytes of 0/1 into a word, byte `i` to bit `i`. Per 8 bytes, the multiply by
+/// `0x0102040810204080` moves byte `i`'s bit to bit `56 + i` with no carries.
+pub fn pack_bytes(bytes: &[u8; 64]) -> u64 {
+    let mut bits = 0u64;
+    for (k, chunk) in bytes.chunks_exact(8).enumerate() {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        bits |= (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    }
+    bits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pack_bytes;
+
+    #[test]
+    fn pack_bytes_maps_byte_i_to_bit_i() {
+        for i in 0..64 {
+            let mut b = [0u8; 64];
+            b[i] = 1;
+            assert_eq!(pack_bytes(&b), 1u64 << i);
+        }
+        assert_eq!(pack_bytes(&[1; 64]), !0);
     }
 }

@@ -6,14 +6,14 @@ use super::front_end::FrontEndPlan;
 use super::tensor::Packed;
 use super::{Prediction, Trace};
 use crate::input::Image;
-use crate::model::{LayerKind, Model, ResidualOp, Shape, Thresholds};
+use crate::model::{Direction, LayerKind, Model, ResidualOp, Shape, Thresholds};
 
 /// One layer, ready to run.
 #[derive(Debug, Clone)]
 enum Step {
     Threshold {
         layer: Weighted,
-        activation: Thresholds,
+        activation: Activation,
     },
     MaxPool {
         kernel: usize,
@@ -50,11 +50,11 @@ impl Engine {
                     layer: Weighted::conv(
                         &c.weights, l.input, l.output, c.stride, c.padding, c.pad_mode,
                     ),
-                    activation: c.activation.clone(),
+                    activation: Activation::new(&c.activation),
                 },
                 LayerKind::Dense(d) => Step::Threshold {
                     layer: Weighted::dense(&d.weights, l.input),
-                    activation: d.activation.clone(),
+                    activation: Activation::new(&d.activation),
                 },
                 LayerKind::MaxPool(p) => Step::MaxPool {
                     kernel: p.kernel,
@@ -102,15 +102,7 @@ impl Engine {
             let next = match step {
                 Step::Threshold { layer, activation } => {
                     let mut out = Packed::zeros(layer.output_shape());
-                    let wpp = out.words_per_pixel;
-                    layer.sums(cur, |p, a| {
-                        let px = &mut out.words[p * wpp..(p + 1) * wpp];
-                        for (o, &v) in a.iter().enumerate() {
-                            if activation.fire(o, v) {
-                                px[o / 64] |= 1u64 << (o % 64);
-                            }
-                        }
-                    });
+                    layer.threshold(cur, &activation.sign_mask, &activation.bound, &mut out);
                     out
                 }
                 Step::MaxPool {
@@ -139,6 +131,30 @@ impl Engine {
     }
 }
 
+/// Threshold activations as one comparison: `a * sign >= bound`, where `Up` is
+/// `(1, t)` and `Down` (`a <= t`) is `(-1, -t)`. The sign is kept as a mask `m` (0 or -1)
+/// so `a * sign = (a ^ m) - m`, which vectorizes.
+#[derive(Debug, Clone)]
+struct Activation {
+    sign_mask: Vec<i64>,
+    bound: Vec<i64>,
+}
+
+impl Activation {
+    fn new(t: &Thresholds) -> Self {
+        let (sign_mask, bound) = t
+            .thresholds
+            .iter()
+            .zip(&t.directions)
+            .map(|(&t, d)| match d {
+                Direction::Up => (0, t),
+                Direction::Down => (-1, -t),
+            })
+            .unzip();
+        Activation { sign_mask, bound }
+    }
+}
+
 /// Index of the largest score, ties to the lowest index.
 pub fn argmax(scores: &[i64]) -> usize {
     let mut best = 0;
@@ -152,7 +168,36 @@ pub fn argmax(scores: &[i64]) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::argmax;
+    use super::{argmax, Activation};
+    use crate::model::{Direction, Thresholds};
+    use crate::reference::kernel;
+
+    #[test]
+    fn activation_matches_fire_on_both_directions() {
+        let t = Thresholds {
+            thresholds: (0..70).map(|o| o % 7 - 3).collect(),
+            directions: (0..70)
+                .map(|o| {
+                    if o % 3 == 0 {
+                        Direction::Down
+                    } else {
+                        Direction::Up
+                    }
+                })
+                .collect(),
+        };
+        let act = Activation::new(&t);
+        // a = n - 2d over a range that crosses every threshold from both sides.
+        for n in [0i64, 3, 8] {
+            let d: Vec<u32> = (0..70).map(|o| (o % 9) as u32).collect();
+            let mut fire = [0u8; 70];
+            kernel::fire_from_mismatches(n, &d, &act.sign_mask, &act.bound, &mut fire);
+            for (o, &d) in d.iter().enumerate() {
+                let a = n - 2 * i64::from(d);
+                assert_eq!(fire[o] == 1, t.fire(o, a), "o {o} a {a}");
+            }
+        }
+    }
 
     #[test]
     fn argmax_ties_to_the_lowest_index() {

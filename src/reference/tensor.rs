@@ -84,7 +84,7 @@ impl Packed {
 }
 
 /// Read `n` (1..=64) bits of `src` starting at bit `off`, LSB first.
-#[inline]
+#[inline(always)]
 pub fn read_bits(src: &[u64], off: usize, n: usize) -> u64 {
     debug_assert!((1..=64).contains(&n));
     let (w, b) = (off / 64, off % 64);
@@ -100,7 +100,7 @@ pub fn read_bits(src: &[u64], off: usize, n: usize) -> u64 {
 }
 
 /// OR the low `n` (1..=64) bits of `v` into `dst` at bit `off` (`v` has no bits above `n`).
-#[inline]
+#[inline(always)]
 pub fn or_bits(dst: &mut [u64], off: usize, v: u64, n: usize) {
     debug_assert!((1..=64).contains(&n));
     debug_assert!(n == 64 || v >> n == 0);

@@ -1,7 +1,11 @@
-//! Drivers for the external tools (Verilator, Yosys): find the tool, run it, parse what it
-//! says into structs. A missing tool is an error that names the Debian package to install.
+//! External tools at the edge of bnngen: each driver finds its tool, runs it with a log and
+//! parses its output into structs.
 
+pub mod locate;
+pub mod nextpnr;
+pub mod pack;
 pub mod verilator;
+pub mod yosys;
 
 use std::path::PathBuf;
 
