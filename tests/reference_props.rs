@@ -227,6 +227,29 @@ proptest! {
         prop_assert_eq!(check_agreement(&m, &img), Ok(()));
     }
 
+    /// Word-aligned in-blocks: 8 or 16 input channels of 8-bit binary planes give 64 or 128
+    /// front-end channels, so in-blocks of 64 take the engine's whole-word gather path.
+    #[test]
+    fn packed_agrees_with_naive_on_word_aligned_blocks(
+        seed in any::<u64>(),
+        image_seed in any::<u64>(),
+        wide in any::<bool>(),
+    ) {
+        let o = RandomOptions {
+            height: 5,
+            width: 4,
+            channels: if wide { 16 } else { 8 },
+            bits: 8,
+            layers: 3,
+            max_channels: 70,
+            front_end: Some(FrontEndChoice::Binary),
+            ..RandomOptions::default()
+        };
+        let m = random_model(seed, &o);
+        let img = random_image(image_seed, &m.input);
+        prop_assert_eq!(check_agreement(&m, &img), Ok(()));
+    }
+
     /// Wide layers: channel counts past one 64-bit word, unaligned in-blocks.
     #[test]
     fn packed_agrees_with_naive_on_wide_layers(seed in any::<u64>(), image_seed in any::<u64>()) {

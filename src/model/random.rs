@@ -623,6 +623,9 @@ mod tests {
                     }
                     LayerKind::Residual(res) => {
                         seen.insert(format!("res:{}", res.op.as_str()));
+                        if m.layer_index(&l.name).is_some_and(|i| res.with + 1 < i) {
+                            seen.insert(tag("res:skip"));
+                        }
                     }
                     LayerKind::Dense(d) => {
                         seen.insert(tag("dense"));
@@ -667,6 +670,7 @@ mod tests {
             "non-square",
             "down",
             "maxpool",
+            "res:skip",
             "res:or",
             "res:and",
             "res:xor",
