@@ -7,6 +7,9 @@
 pub mod input;
 pub mod model;
 pub mod reference;
+pub mod plan;
 pub mod report;
+pub mod rtl;
 pub mod synth;
 pub mod tools;
+pub mod verify;
