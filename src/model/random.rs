@@ -175,7 +175,13 @@ pub fn random_model(seed: u64, opts: &RandomOptions) -> Model {
         });
         cur = output;
     }
-    let weights = random_weights(&mut r, cur.channels, opts.classes, (cur.height, cur.width));
+    let weights = random_block_weights(
+        &mut r,
+        cur.channels,
+        opts.classes,
+        (cur.height, cur.width),
+        false,
+    );
     let span = (weights.row_len() * weights.in_blocks) as i64;
     let bias = (0..opts.classes)
         .map(|_| {
@@ -365,10 +371,10 @@ fn random_conv(
     i: usize,
 ) -> (String, LayerKind, Shape) {
     let maxk = opts.max_kernel;
-    let (kh, kw, stride, padding, out) = if r.chance(2, 5) {
-        // Shape-preserving: feeds residuals.
+    // A shape-preserving conv (same channel count) feeds residuals; others draw their width.
+    let (kh, kw, stride, padding, fixed_out) = if r.chance(2, 5) {
         let k = if maxk >= 3 && r.bit() { 3 } else { 1 };
-        (k, k, 1, (k - 1) / 2, cur.channels)
+        (k, k, 1, (k - 1) / 2, Some(cur.channels))
     } else {
         let mut kh = r.urange(1, maxk);
         let mut kw = if r.chance(1, 2) {
@@ -383,13 +389,12 @@ fn random_conv(
             pad = kh.max(kw) - 1;
         }
         let stride = if r.chance(1, 3) { 2 } else { 1 };
-        (kh, kw, stride, pad, 0)
+        (kh, kw, stride, pad, None)
     };
-    let out = if out > 0 { Some(out) } else { None };
     let pad_mode = r.pick(&[PadMode::MinusOne, PadMode::PlusOne, PadMode::Zero]);
-    let out_channels = out.unwrap_or_else(|| r.urange(1, opts.max_channels));
+    let out_channels = fixed_out.unwrap_or_else(|| r.urange(1, opts.max_channels));
     let (weights, activation) =
-        random_weighted(r, cur.channels, out_channels, (kh, kw), out.is_none());
+        random_weighted(r, cur.channels, out_channels, (kh, kw), fixed_out.is_none());
     let output = Shape {
         height: (cur.height + 2 * padding - kh) / stride + 1,
         width: (cur.width + 2 * padding - kw) / stride + 1,
@@ -413,7 +418,7 @@ fn random_weighted(
     kernel: (usize, usize),
     flexible: bool,
 ) -> (BlockWeights, Thresholds) {
-    let w = random_weights_inner(r, cin, out, kernel, flexible);
+    let w = random_block_weights(r, cin, out, kernel, flexible);
     let thresholds = (0..w.out_channels)
         .map(|o| {
             let n = (w.kept_in_blocks(o / w.out_per_block()) * w.row_len()) as i64;
@@ -443,21 +448,15 @@ fn random_weighted(
     )
 }
 
-/// Classifier weights: out is fixed (the class count).
-fn random_weights(
-    r: &mut SplitMix64,
-    cin: usize,
-    out: usize,
-    kernel: (usize, usize),
-) -> BlockWeights {
-    random_weights_inner(r, cin, out, kernel, false)
-}
-
 fn divisors(n: usize) -> Vec<usize> {
     (1..=n).filter(|&d| n.is_multiple_of(d)).collect()
 }
 
-fn random_weights_inner(
+/// Block structure, mask and bits of a weighted layer: in-blocks a divisor of `cin`, then
+/// either a grouped (diagonal) mask with as many out-blocks (with `flexible`, `out` is rounded
+/// up to fit), or any out-block count dividing `out` with a full or random mask, the latter
+/// often with one out-block row and one in-block column fully pruned.
+fn random_block_weights(
     r: &mut SplitMix64,
     cin: usize,
     out: usize,
