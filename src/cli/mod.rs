@@ -38,6 +38,9 @@ subcommands! {
     Infer => infer,
     RandomModel => random_model,
     Report => report,
+    Plan => plan,
+    Generate => generate,
+    Simulate => simulate,
 }
 
 /// Turn a trained fully-binarized network into bit-exact, synthesizable Verilog.
@@ -76,6 +79,9 @@ pub enum CliError {
     #[allow(dead_code)]
     #[error("{tool}: {message}")]
     Tool { tool: String, message: String },
+    /// The simulated RTL disagrees with the reference model.
+    #[error("RTL mismatch: {0}")]
+    Mismatch(String),
 }
 
 impl CliError {
@@ -83,7 +89,10 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Model(_) | CliError::Input(_) | CliError::Usage(_) => 2,
-            CliError::Write { .. } | CliError::Internal(_) | CliError::Tool { .. } => 1,
+            CliError::Write { .. }
+            | CliError::Internal(_)
+            | CliError::Tool { .. }
+            | CliError::Mismatch(_) => 1,
         }
     }
 }
