@@ -9,3 +9,5 @@ echo "== cargo clippy"
 cargo clippy --all-targets --quiet -- -D warnings
 echo "== cargo test"
 cargo test
+echo "== reference model again on the portable kernel (the fallback for CPUs without AVX)"
+BNNGEN_KERNEL=portable cargo test --test reference_props

@@ -1,10 +1,12 @@
 //! The XNOR-popcount inner loops, compiled several times and picked at run time.
 //!
 //! The crate builds for the default target (no `-C target-cpu=native`), where `count_ones`
-//! lowers to a bit-twiddling sequence. The same portable loop is therefore also compiled with
-//! `popcnt`, `avx2` and `avx512vpopcntdq` enabled, and the best one the CPU supports is chosen
-//! once per process. All variants are the same source, so they agree to the bit; only speed
-//! differs. [`level`] names the variant in use so benchmark figures say what they measured.
+//! lowers to a bit-twiddling sequence. The portable loops are therefore also compiled with
+//! `popcnt`, `avx2` and `avx512vpopcntdq` enabled, and the best level the CPU supports is
+//! chosen once per process. The tile kernels have hand-written AVX2 and AVX-512 variants
+//! (the compiler vectorizes the wrong loop otherwise); unit tests check them against the
+//! portable bodies, and `BNNGEN_KERNEL` lets the whole test suite run at a lower level.
+//! [`level`] names the level in use so benchmark figures say what they measured.
 
 use std::sync::OnceLock;
 

@@ -2,7 +2,7 @@
 //!
 //! It reads only `Model` and knows nothing of hardware. Tensors are packed into `u64` words
 //! and every weighted layer is XNOR + popcount over packed windows, so it is fast enough to
-//! run whole test sets. [`Engine`] prepares a model once (weight rows packed per in-block) for
+//! run whole test sets. [`Engine`] prepares a model once (weight rows packed per out-block) for
 //! many images; [`infer`] and [`trace`] are the one-shot conveniences.
 //!
 //! Files: `tensor.rs` (packed layout), `front_end.rs` (pixels to planes), `conv.rs` (conv,
