@@ -10,3 +10,6 @@ pub mod reference;
 pub mod report;
 pub mod synth;
 pub mod tools;
+pub mod plan;
+pub mod rtl;
+pub mod verify;
