@@ -38,6 +38,7 @@ subcommands! {
     Infer => infer,
     RandomModel => random_model,
     Report => report,
+    Synth => synth,
 }
 
 /// Turn a trained fully-binarized network into bit-exact, synthesizable Verilog.
