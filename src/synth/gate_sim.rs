@@ -115,6 +115,10 @@ pub fn simulate_netlist(
         for d in defines {
             list.push_str(&format!("+define+{d}\n"));
         }
+        // The cell library may `include its siblings (ECP5: cells_ff.vh, ...).
+        if let Some(dir) = Path::new(cells).parent() {
+            list.push_str(&format!("-I{}\n", dir.display()));
+        }
         files.push(("cells_sim.v".to_string(), read(Path::new(cells))?));
         list.push_str("cells_sim.v\n");
     }
