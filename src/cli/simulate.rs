@@ -51,7 +51,7 @@ pub struct Args {
     /// Simulate the post-synthesis netlist for this target (ice40-up5k, ice40-hx8k,
     /// ecp5-25k, ecp5-85k, xilinx, generic) with the family's cell models instead of the RTL;
     /// the run goes into rtl-out/<model>/netlist-<target>/.
-    #[arg(long, conflicts_with_all = ["debug", "trace"])]
+    #[arg(long, conflicts_with = "trace")]
     pub netlist: Option<String>,
 }
 
@@ -98,7 +98,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
         return Err(CliError::Usage("no images to simulate".into()));
     }
     if let Some(target) = &args.netlist {
-        return super::synth::simulate_netlist(&m, &p, target, &images, args.seed, args.json);
+        return super::synth::simulate_netlist(
+            &m, &p, target, &images, args.seed, args.debug, args.json,
+        );
     }
     let stressed = verify::cosimulate(
         &m,

@@ -125,6 +125,7 @@ pub fn simulate_netlist(
     target: &str,
     images: &[bnngen::input::Image],
     seed: u64,
+    debug: bool,
     json: bool,
 ) -> Result<(), CliError> {
     use bnngen::synth::gate_sim::{self, GateSimError};
@@ -138,6 +139,7 @@ pub fn simulate_netlist(
         target,
         images,
         bnngen::verify::Stress::random(seed),
+        debug,
         &work,
     )
     .map_err(|e| match e {
@@ -199,6 +201,12 @@ pub fn simulate_netlist(
             s.push_str(&format!(
                 "  frame {}: expected class {} scores {:?}, got class {:?} scores {:?}\n",
                 mm.frame, mm.expected.class, mm.expected.scores, mm.got_class, mm.got_scores
+            ));
+        }
+        if let Some(t) = &r.first_tap_mismatch {
+            s.push_str(&format!(
+                "  first wrong bit: layer `{}`, frame {}, pixel (y {}, x {}), channel {} (expected {})\n",
+                t.layer, t.frame, t.y, t.x, t.channel, u8::from(t.expected)
             ));
         }
         super::print(&s)?;
