@@ -41,6 +41,7 @@ subcommands! {
     Plan => plan,
     Generate => generate,
     Simulate => simulate,
+    Synth => synth,
 }
 
 /// Turn a trained fully-binarized network into bit-exact, synthesizable Verilog.

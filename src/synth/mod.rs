@@ -6,6 +6,7 @@
 
 pub mod board_sim;
 pub mod flow;
+pub mod gate_sim;
 pub mod report;
 pub mod target;
 

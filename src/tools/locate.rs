@@ -263,8 +263,12 @@ pub fn error_lines(log: &str) -> String {
         .iter()
         .copied()
         .filter(|l| {
-            let l = l.to_ascii_lowercase();
-            l.contains("error") || l.contains("fatal") || l.contains("failed")
+            let l = l.trim_start().to_ascii_lowercase();
+            l.starts_with("error")
+                || l.contains("error:")
+                || l.starts_with("%error")
+                || l.starts_with("%fatal")
+                || l.contains("fatal")
         })
         .collect();
     let pick: Vec<&str> = if errs.is_empty() {
@@ -284,7 +288,7 @@ mod tests {
 
     #[test]
     fn error_lines_prefers_error_lines() {
-        let log = "a\nb\nERROR: Module `x' not found\nc\n";
+        let log = "a\nsignal `frame_error' kept\nERROR: Module `x' not found\nc\n";
         assert_eq!(error_lines(log), "  ERROR: Module `x' not found");
         assert_eq!(error_lines("1\n2\n"), "  1\n  2");
     }

@@ -174,7 +174,13 @@ impl Yosys {
         };
         let ys_path = cwd.join(&ys);
         std::fs::write(&ys_path, text).map_err(|e| out_err(&ys_path, e))?;
-        let args = vec!["-l".to_string(), log.clone(), "-s".to_string(), ys];
+        let args = vec![
+            "-q".to_string(),
+            "-l".to_string(),
+            log.clone(),
+            "-s".to_string(),
+            ys,
+        ];
         self.tool.run(cwd, &args, Path::new(&log))?;
         let stat_path = cwd.join(&stat);
         let json = std::fs::read_to_string(&stat_path).map_err(|e| out_err(&stat_path, e))?;
