@@ -57,7 +57,7 @@ fn net(name: &str, m: usize, layers: &[(&str, usize)]) -> Model {
             _ => unreachable!(),
         }
     }
-    let bias = vec!["0"; 10].join(", ");
+    let bias = ["0"; 10].join(", ");
     t += &format!("[[layers]]\nkind = \"classifier\"\nname = \"head\"\nout_features = 10\nbias = [{bias}]\nweights = \"{}\"\n", hex(10 * h * h * c));
     bnngen::model::parse(&t, name).unwrap()
 }
