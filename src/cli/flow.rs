@@ -135,7 +135,11 @@ fn choose_images(args: &Args, m: &Model) -> Result<ImageSet, CliError> {
             l.truncate(n);
             l
         });
-        return Ok(ImageSet { what: path.display().to_string(), images, labels });
+        return Ok(ImageSet {
+            what: path.display().to_string(),
+            images,
+            labels,
+        });
     }
     if is_fashion_mnist(m) {
         let dir = Path::new(FASHION_DIR);
@@ -160,9 +164,18 @@ fn choose_images(args: &Args, m: &Model) -> Result<ImageSet, CliError> {
     }
     let n = limit(16);
     let images = (0..n)
-        .map(|i| random_image(args.seed.wrapping_mul(1_000_003).wrapping_add(i as u64), &m.input))
+        .map(|i| {
+            random_image(
+                args.seed.wrapping_mul(1_000_003).wrapping_add(i as u64),
+                &m.input,
+            )
+        })
         .collect();
-    Ok(ImageSet { what: format!("{n} random images (seed {})", args.seed), images, labels: None })
+    Ok(ImageSet {
+        what: format!("{n} random images (seed {})", args.seed),
+        images,
+        labels: None,
+    })
 }
 
 /// The smallest placeable part whose block RAM holds the plan's memory bits.
@@ -180,7 +193,10 @@ fn default_target(p: &Plan) -> Target {
 }
 
 fn tool_error(e: impl std::fmt::Display, tool: &str) -> CliError {
-    CliError::Tool { tool: tool.into(), message: e.to_string() }
+    CliError::Tool {
+        tool: tool.into(),
+        message: e.to_string(),
+    }
 }
 
 /// Co-simulate `set` in chunks so the bar can show progress and an ETA; one Verilator build
@@ -193,12 +209,19 @@ fn simulate(
     bar: &ProgressBar,
     run_dir: &Path,
 ) -> Result<SimulationFigures, CliError> {
-    let design =
-        rtl::generate(m, p, GenOptions { debug: false }).map_err(|e| CliError::Usage(e.to_string()))?;
+    let design = rtl::generate(m, p, GenOptions { debug: false })
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     bar.set_message("building the Verilator model");
     let files = rtl::render(&design);
-    let sim = verilator::build(&files, &design.top, BuildOptions { debug: false, trace: false })
-        .map_err(|e| tool_error(e, "verilator"))?;
+    let sim = verilator::build(
+        &files,
+        &design.top,
+        BuildOptions {
+            debug: false,
+            trace: false,
+        },
+    )
+    .map_err(|e| tool_error(e, "verilator"))?;
     let n = set.images.len();
     bar.set_style(
         ProgressStyle::with_template(
@@ -216,7 +239,9 @@ fn simulate(
     for (c, chunk) in set.images.chunks(CHUNK).enumerate() {
         let stress = Stress::random(seed.wrapping_add(c as u64));
         let stim = verify::stimulus(m, &design, p.front_end, chunk, stress, false);
-        let text = sim.run(&stim, None).map_err(|e| tool_error(e, "verilator"))?;
+        let text = sim
+            .run(&stim, None)
+            .map_err(|e| tool_error(e, "verilator"))?;
         let r = verify::compare(m, &design, chunk, &text, false, sim.cached)
             .map_err(|e| tool_error(e, "verilator"))?;
         if !r.passed() && first_failure.is_none() {
@@ -240,9 +265,17 @@ fn simulate(
         bar.inc(chunk.len() as u64);
     }
     // Cycles per frame without stalls, on a few frames, beside the plan's figure.
-    let few: Vec<Image> = set.images.iter().cycle().take(n.clamp(2, 8)).cloned().collect();
+    let few: Vec<Image> = set
+        .images
+        .iter()
+        .cycle()
+        .take(n.clamp(2, 8))
+        .cloned()
+        .collect();
     let stim = verify::stimulus(m, &design, p.front_end, &few, Stress::none(), false);
-    let text = sim.run(&stim, None).map_err(|e| tool_error(e, "verilator"))?;
+    let text = sim
+        .run(&stim, None)
+        .map_err(|e| tool_error(e, "verilator"))?;
     let clean = verify::compare(m, &design, &few, &text, false, true)
         .map_err(|e| tool_error(e, "verilator"))?;
     let figures = SimulationFigures {
@@ -286,15 +319,29 @@ fn plan_figures(p: &Plan) -> PlanFigures {
 fn synthesis_figures(r: &SynthReport) -> SynthesisFigures {
     let resources = if r.utilization.is_empty() {
         let x = &r.resources;
-        [("LUT", x.luts), ("FF", x.ffs), ("carry", x.carry), ("BRAM", x.bram), ("DSP", x.dsp)]
-            .into_iter()
-            .map(|(name, used)| Resource { name: name.into(), used, available: None })
-            .collect()
+        [
+            ("LUT", x.luts),
+            ("FF", x.ffs),
+            ("carry", x.carry),
+            ("BRAM", x.bram),
+            ("DSP", x.dsp),
+        ]
+        .into_iter()
+        .map(|(name, used)| Resource {
+            name: name.into(),
+            used,
+            available: None,
+        })
+        .collect()
     } else {
         r.utilization
             .iter()
             .filter(|(_, u)| u.available > 0 && u.used > 0)
-            .map(|(name, u)| Resource { name: name.clone(), used: u.used, available: Some(u.available) })
+            .map(|(name, u)| Resource {
+                name: name.clone(),
+                used: u.used,
+                available: Some(u.available),
+            })
             .collect()
     };
     SynthesisFigures {
@@ -321,10 +368,14 @@ pub fn run(args: Args) -> Result<(), CliError> {
         );
         Ok((m, line))
     })?;
-    let run_dir =
-        args.out.clone().unwrap_or_else(|| PathBuf::from("rtl-out").join(rtl::ident(&m.meta.name)));
-    std::fs::create_dir_all(&run_dir)
-        .map_err(|source| CliError::Write { path: run_dir.clone(), source })?;
+    let run_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("rtl-out").join(rtl::ident(&m.meta.name)));
+    std::fs::create_dir_all(&run_dir).map_err(|source| CliError::Write {
+        path: run_dir.clone(),
+        source,
+    })?;
     for stale in ["report.html", "report.json", "sim.json"] {
         let _ = std::fs::remove_file(run_dir.join(stale));
     }
@@ -353,8 +404,14 @@ pub fn run(args: Args) -> Result<(), CliError> {
         let design = rtl::generate(&m, &p, GenOptions { debug: false })
             .map_err(|e| CliError::Usage(e.to_string()))?;
         let dir = run_dir.join("rtl");
-        rtl::write_dir(&design, &dir).map_err(|source| CliError::Write { path: dir.clone(), source })?;
-        Ok(((), format!("{} modules in {}", design.modules.len(), dir.display())))
+        rtl::write_dir(&design, &dir).map_err(|source| CliError::Write {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok((
+            (),
+            format!("{} modules in {}", design.modules.len(), dir.display()),
+        ))
     })?;
 
     let set = choose_images(&args, &m)?;
@@ -362,7 +419,10 @@ pub fn run(args: Args) -> Result<(), CliError> {
         let f = simulate(&m, &p, &set, args.seed, bar, &run_dir)?;
         let mut line = format!("{}: {} frames bit-exact", set.what, f.frames);
         if let Some(c) = f.correct {
-            line += &format!(", accuracy {:.2}%", 100.0 * c as f64 / f.frames.max(1) as f64);
+            line += &format!(
+                ", accuracy {:.2}%",
+                100.0 * c as f64 / f.frames.max(1) as f64
+            );
         }
         if let Some(c) = f.cycles_per_frame_measured {
             line += &format!(", {c:.0} cycles/frame measured");
@@ -377,12 +437,22 @@ pub fn run(args: Args) -> Result<(), CliError> {
         None => Some(default_target(&p)),
     };
     if let Some(t) = target {
-        let clock = if args.hw.is_some() { p.clock_mhz } else { super::synth::default_clock(t) };
+        let clock = if args.hw.is_some() {
+            p.clock_mhz
+        } else {
+            super::synth::default_clock(t)
+        };
         let done = steps.run("synth", |bar| {
             bar.set_message(format!("Yosys and nextpnr for {}", t.name()));
             let done = super::synth::synthesize(&m, &p, t, clock, 1, &run_dir)?;
             let r = &done.report;
-            let mut line = format!("{}: {} LUTs, {} FFs, {} BRAMs", t.name(), r.resources.luts, r.resources.ffs, r.resources.bram);
+            let mut line = format!(
+                "{}: {} LUTs, {} FFs, {} BRAMs",
+                t.name(),
+                r.resources.luts,
+                r.resources.ffs,
+                r.resources.bram
+            );
             if let Some(tm) = &r.timing {
                 line += &format!(
                     ", Fmax {:.1} MHz vs {:.1} target ({})",
@@ -404,7 +474,12 @@ pub fn run(args: Args) -> Result<(), CliError> {
 
     let mut table = String::from("\nstep       time     result\n");
     for s in &steps.done {
-        table += &format!("{:<9} {:>6.1} s  {}\n", s.name, s.took.as_secs_f64(), s.result);
+        table += &format!(
+            "{:<9} {:>6.1} s  {}\n",
+            s.name,
+            s.took.as_secs_f64(),
+            s.result
+        );
     }
     super::print(&table)
 }
