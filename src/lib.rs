@@ -7,3 +7,5 @@
 pub mod model;
 pub mod input;
 pub mod reference;
+#[cfg(feature = "train")]
+pub mod train;
