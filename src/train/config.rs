@@ -39,7 +39,7 @@ pub struct MetaConfig {
 
 /// Where the data is and how much of it one run uses.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
     /// Directory with the four Fashion-MNIST gzip IDX files; `--data` overrides it.
     pub dir: Option<String>,
@@ -195,7 +195,7 @@ impl Default for ClassifierConfig {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ScheduleConfig {
     pub epochs: usize,
     pub batch: usize,

@@ -369,6 +369,10 @@ pub fn run(opts: &TrainOptions) -> Result<(Model, TrainReport), TrainError> {
     if let Some(v) = opts.test_subset {
         cfg.data.test_subset = v;
     }
+    if cfg.meta.name.is_empty() {
+        let stem = opts.config.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
+        cfg.meta.name = stem.trim_end_matches(".train").to_string();
+    }
     let problems = cfg.check();
     if !problems.is_empty() {
         return Err(TrainError::Config(problems.join("; ")));
