@@ -4,8 +4,14 @@
 //! [`reference`] model beside the plan as the independent judge of what the hardware must
 //! compute. See `docs/architecture.md`.
 
-pub mod model;
 pub mod input;
+pub mod model;
 pub mod reference;
+pub mod plan;
+pub mod report;
+pub mod rtl;
+pub mod synth;
+pub mod tools;
+pub mod verify;
 #[cfg(feature = "train")]
 pub mod train;

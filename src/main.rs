@@ -1,1 +1,19 @@
-fn main() {}
+//! The `bnngen` binary: parse the command line, run the subcommand, map the outcome to an
+//! exit code (0 ok, 2 bad input, 1 internal or tool error). Everything else is in `cli`.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match args.command.run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.to_string().trim_end());
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -94,5 +94,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
 
 #[cfg(not(feature = "train"))]
 pub fn run(_args: Args) -> Result<(), CliError> {
-    Err(CliError::Usage("this bnngen was built without the `train` feature".into()))
+    Err(CliError::Usage(
+        "this bnngen was built without the `train` feature".into(),
+    ))
 }

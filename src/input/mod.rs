@@ -1,4 +1,20 @@
 //! Input images: the pixels a sensor delivers, and the loaders that read them from files.
+//!
+//! Owns file decoding (PGM/PPM through `pnm`, PNG through `raster`, IDX image and label sets through `idx`)
+//! and the check of decoded images against a model's [`InputSpec`]. Pixel codes are taken as
+//! stored, never rescaled: a file whose declared bit depth differs from the model's is an
+//! error, because the thermometer thresholds are in pixel codes and a silent rescale would
+//! change what the network sees.
+
+pub mod idx;
+mod pnm;
+mod raster;
+
+use std::path::{Path, PathBuf};
+
+use crate::model::InputSpec;
+
+pub use idx::{read_idx_images, read_idx_labels};
 
 /// One image as integer pixel codes, indexed (y, x, c) with the channel fastest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,5 +29,316 @@ pub struct Image {
 impl Image {
     pub fn pixel(&self, y: usize, x: usize, c: usize) -> u16 {
         self.pixels[(y * self.width + x) * self.channels + c]
+    }
+}
+
+/// Why input images could not be read or do not fit the model. Every variant names the file;
+/// per-image problems also name the image index (0-based within the file) and the field.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{}: cannot read the file: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Malformed { path: PathBuf, message: String },
+    #[error(
+        "{}: the file holds {found}-bit pixels but the model takes {expected}-bit pixels; \
+         convert the data first (bnngen never rescales pixel codes)",
+        path.display()
+    )]
+    Depth {
+        path: PathBuf,
+        found: u32,
+        expected: u32,
+    },
+    #[error("{}: image {index}: {field} is {found}, the model expects {expected}", path.display())]
+    Shape {
+        path: PathBuf,
+        index: usize,
+        field: &'static str,
+        expected: usize,
+        found: usize,
+    },
+    #[error(
+        "{}: image {index}: pixel (y {y}, x {x}, channel {c}) is {value}, above the largest \
+         {bits}-bit code {max}",
+        path.display()
+    )]
+    PixelRange {
+        path: PathBuf,
+        index: usize,
+        y: usize,
+        x: usize,
+        c: usize,
+        value: u16,
+        bits: u32,
+        max: u32,
+    },
+    #[error("{}: {message}", path.display())]
+    Labels { path: PathBuf, message: String },
+}
+
+impl InputError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        InputError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Images read from one file together with the bit depth the file declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSet {
+    pub images: Vec<Image>,
+    /// Bits per pixel code as the file declares it: PNM from its maxval, PNG 8 or 16, IDX 8.
+    pub depth: u32,
+}
+
+/// Read every image in a file: PGM/PPM or PNG (one image), or an IDX image set (plain or
+/// gzip), recognized by content, not extension.
+pub fn load_images(path: &Path) -> Result<Vec<Image>, InputError> {
+    Ok(load_image_set(path)?.images)
+}
+
+/// Like [`load_images`], keeping the declared bit depth.
+pub fn load_image_set(path: &Path) -> Result<ImageSet, InputError> {
+    decode_image_set(&idx::read_maybe_gzip(path)?, path)
+}
+
+/// Decode file contents (already inflated); `path` only names the file in errors.
+fn decode_image_set(bytes: &[u8], path: &Path) -> Result<ImageSet, InputError> {
+    if idx::looks_like_idx(bytes) {
+        let images = idx::parse_idx_images(bytes, path)?;
+        return Ok(ImageSet { images, depth: 8 });
+    }
+    let r = raster::decode(bytes, path)?;
+    Ok(ImageSet {
+        images: vec![r.image],
+        depth: r.depth,
+    })
+}
+
+/// Read the images of a file and check each against the model's input.
+pub fn load_images_for(path: &Path, spec: &InputSpec) -> Result<Vec<Image>, InputError> {
+    let set = load_image_set(path)?;
+    check_depth(path, set.depth, spec)?;
+    for (index, image) in set.images.iter().enumerate() {
+        check_image(path, index, image, spec)?;
+    }
+    Ok(set.images)
+}
+
+/// A file's declared depth must equal the model's, except that a 16-bit container may carry
+/// 9..=16-bit codes (sensor data is commonly stored that way; each code is range-checked).
+pub fn check_depth(path: &Path, depth: u32, spec: &InputSpec) -> Result<(), InputError> {
+    if depth == spec.bits || (depth == 16 && spec.bits > 8) {
+        Ok(())
+    } else {
+        Err(InputError::Depth {
+            path: path.to_path_buf(),
+            found: depth,
+            expected: spec.bits,
+        })
+    }
+}
+
+/// Check one image's shape and pixel codes against the model's input.
+pub fn check_image(
+    path: &Path,
+    index: usize,
+    image: &Image,
+    spec: &InputSpec,
+) -> Result<(), InputError> {
+    for (field, expected, found) in [
+        ("height", spec.height, image.height),
+        ("width", spec.width, image.width),
+        ("channels", spec.channels, image.channels),
+    ] {
+        if expected != found {
+            return Err(InputError::Shape {
+                path: path.to_path_buf(),
+                index,
+                field,
+                expected,
+                found,
+            });
+        }
+    }
+    assert_eq!(
+        image.pixels.len(),
+        image.height * image.width * image.channels
+    );
+    let max = spec.max_pixel();
+    if let Some(i) = image.pixels.iter().position(|&p| u32::from(p) > max) {
+        let c = i % image.channels;
+        let x = (i / image.channels) % image.width;
+        let y = i / image.channels / image.width;
+        return Err(InputError::PixelRange {
+            path: path.to_path_buf(),
+            index,
+            y,
+            x,
+            c,
+            value: image.pixels[i],
+            bits: spec.bits,
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// Read an IDX label file and check it against the number of images and classes.
+pub fn load_labels_for(path: &Path, images: usize, classes: usize) -> Result<Vec<u8>, InputError> {
+    let labels = read_idx_labels(path)?;
+    let bad = |message: String| InputError::Labels {
+        path: path.to_path_buf(),
+        message,
+    };
+    if labels.len() != images {
+        return Err(bad(format!("{} labels for {images} images", labels.len())));
+    }
+    if let Some(i) = labels.iter().position(|&l| usize::from(l) >= classes) {
+        return Err(bad(format!(
+            "label {i} is {}, but the model has {classes} classes (0..={})",
+            labels[i],
+            classes - 1
+        )));
+    }
+    Ok(labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(bits: u32) -> InputSpec {
+        InputSpec {
+            height: 2,
+            width: 3,
+            channels: 1,
+            bits,
+        }
+    }
+
+    #[test]
+    fn check_names_field_index_and_pixel() {
+        let p = Path::new("in.pgm");
+        let img = Image {
+            height: 2,
+            width: 3,
+            channels: 1,
+            pixels: vec![0, 1, 2, 3, 16, 5],
+        };
+        assert!(check_image(p, 0, &img, &spec(5)).is_ok());
+        let e = check_image(p, 4, &img, &spec(4)).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "in.pgm: image 4: pixel (y 1, x 1, channel 0) is 16, above the largest 4-bit code 15"
+        );
+        let wide = Image {
+            height: 2,
+            width: 4,
+            channels: 1,
+            pixels: vec![0; 8],
+        };
+        let e = check_image(p, 2, &wide, &spec(4)).unwrap_err().to_string();
+        assert_eq!(e, "in.pgm: image 2: width is 4, the model expects 3");
+    }
+
+    #[test]
+    fn depth_must_match_except_16_bit_containers() {
+        let p = Path::new("a.png");
+        assert!(check_depth(p, 8, &spec(8)).is_ok());
+        assert!(check_depth(p, 16, &spec(12)).is_ok());
+        assert!(check_depth(p, 8, &spec(4)).is_err());
+        assert!(check_depth(p, 16, &spec(8)).is_err());
+        assert!(check_depth(p, 4, &spec(8)).is_err());
+    }
+
+    #[test]
+    fn pgm_keeps_raw_codes_and_declares_depth_from_maxval() {
+        let dir = std::env::temp_dir().join(format!("bnngen-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("four_bit.pgm");
+        let mut bytes = b"P5\n3 2\n15\n".to_vec();
+        bytes.extend_from_slice(&[0, 1, 2, 13, 14, 15]);
+        std::fs::write(&f, bytes).unwrap();
+        let set = load_image_set(&f).unwrap();
+        assert_eq!(set.depth, 4);
+        assert_eq!(set.images[0].pixels, vec![0, 1, 2, 13, 14, 15]);
+        assert_eq!(load_images_for(&f, &spec(4)).unwrap().len(), 1);
+        let e = load_images_for(&f, &spec(8)).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                InputError::Depth {
+                    found: 4,
+                    expected: 8,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        std::fs::write(&f, b"P5\n3 2\n15\n\x00").unwrap();
+        assert!(matches!(
+            load_image_set(&f),
+            Err(InputError::Malformed { .. })
+        ));
+        std::fs::write(&f, b"hello").unwrap();
+        assert!(matches!(
+            load_image_set(&f),
+            Err(InputError::Malformed { .. })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn valid_files() -> Vec<Vec<u8>> {
+        let mut idx = 0x0803u32.to_be_bytes().to_vec();
+        for d in [2u32, 3, 2] {
+            idx.extend(d.to_be_bytes());
+        }
+        idx.extend(0..12u8);
+        let mut png = Vec::new();
+        image::GrayImage::from_raw(2, 2, vec![0, 1, 2, 3])
+            .unwrap()
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        vec![
+            idx,
+            b"P5\n2 2\n255\n\x00\x01\x02\x03".to_vec(),
+            b"P3\n1 1\n7\n1 2 3\n".to_vec(),
+            b"P5\n1 2\n4095\n\x00\x01\x0f\xff".to_vec(),
+            png,
+        ]
+    }
+
+    proptest::proptest! {
+        /// Truncated or corrupted files give an error or images, never a panic.
+        #[test]
+        fn malformed_files_never_panic(
+            which in 0usize..5,
+            cut in 0usize..200,
+            flips in proptest::collection::vec((0usize..200, proptest::num::u8::ANY), 0..4),
+        ) {
+            let mut bytes = valid_files()[which].clone();
+            for (at, v) in flips {
+                if !bytes.is_empty() {
+                    let n = bytes.len();
+                    bytes[at % n] = v;
+                }
+            }
+            bytes.truncate(cut);
+            if let Ok(set) = decode_image_set(&bytes, Path::new("fuzz")) {
+                for img in &set.images {
+                    proptest::prop_assert_eq!(
+                        img.pixels.len(),
+                        img.height * img.width * img.channels
+                    );
+                }
+            }
+        }
     }
 }

@@ -24,7 +24,10 @@ pub enum HexError {
     /// A character other than 0-9, a-f, A-F, whitespace or `_` at this digit position.
     BadDigit { position: usize, found: char },
     /// The number of hex digits differs from `ceil(expected_bits / 4)`.
-    Length { expected_digits: usize, found_digits: usize },
+    Length {
+        expected_digits: usize,
+        found_digits: usize,
+    },
     /// The padding bits after the last stream bit in the final digit are not zero.
     NonZeroPadding,
 }
@@ -33,9 +36,16 @@ impl std::fmt::Display for HexError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             HexError::BadDigit { position, found } => {
-                write!(f, "bad hex digit {found:?} at digit {position}")
+                write!(
+                    f,
+                    "bad hex digit {found:?} at digit {} (counting from 1)",
+                    position + 1
+                )
             }
-            HexError::Length { expected_digits, found_digits } => write!(
+            HexError::Length {
+                expected_digits,
+                found_digits,
+            } => write!(
                 f,
                 "expected {expected_digits} hex digits, found {found_digits}"
             ),
@@ -49,7 +59,10 @@ impl std::fmt::Display for HexError {
 impl Bits {
     /// Make `len` zero bits.
     pub fn zeros(len: usize) -> Self {
-        Bits { words: vec![0; len.div_ceil(64)], len }
+        Bits {
+            words: vec![0; len.div_ceil(64)],
+            len,
+        }
     }
 
     /// Make a vector from booleans, in order.
@@ -90,7 +103,7 @@ impl Bits {
     }
 
     pub fn push(&mut self, v: bool) {
-        if self.len % 64 == 0 {
+        if self.len.is_multiple_of(64) {
             self.words.push(0);
         }
         self.len += 1;
@@ -138,13 +151,19 @@ impl Bits {
             match ch.to_digit(16) {
                 Some(v) => digits.push(v as u8),
                 None => {
-                    return Err(HexError::BadDigit { position: digits.len(), found: ch });
+                    return Err(HexError::BadDigit {
+                        position: digits.len(),
+                        found: ch,
+                    });
                 }
             }
         }
         let expected = len.div_ceil(4);
         if digits.len() != expected {
-            return Err(HexError::Length { expected_digits: expected, found_digits: digits.len() });
+            return Err(HexError::Length {
+                expected_digits: expected,
+                found_digits: digits.len(),
+            });
         }
         let mut b = Bits::zeros(len);
         for (d, v) in digits.iter().enumerate() {
@@ -178,11 +197,17 @@ mod tests {
         assert_eq!(Bits::from_hex("8d", 6), Err(HexError::NonZeroPadding));
         assert_eq!(
             Bits::from_hex("8", 6),
-            Err(HexError::Length { expected_digits: 2, found_digits: 1 })
+            Err(HexError::Length {
+                expected_digits: 2,
+                found_digits: 1
+            })
         );
         assert_eq!(
             Bits::from_hex("8g", 6),
-            Err(HexError::BadDigit { position: 1, found: 'g' })
+            Err(HexError::BadDigit {
+                position: 1,
+                found: 'g'
+            })
         );
         assert_eq!(Bits::from_hex("8_c\n", 6).unwrap().to_hex(), "8c");
     }

@@ -8,10 +8,10 @@
 
 mod bits;
 mod error;
+pub mod random;
 mod schema;
 mod validate;
 mod write;
-pub mod random;
 
 pub use bits::{Bits, HexError};
 pub use error::{Diagnostic, LayerRef, ModelErrors};
@@ -90,7 +90,9 @@ pub struct Thermometer {
 /// Strictly increasing and inside 1..=2^B - 1 whenever M <= 2^B - 1.
 pub fn uniform_thresholds(levels: usize, bits: u32) -> Vec<u32> {
     let range = 1u64 << bits;
-    (0..levels as u64).map(|k| ((k + 1) * range / (levels as u64 + 1)) as u32).collect()
+    (0..levels as u64)
+        .map(|k| ((k + 1) * range / (levels as u64 + 1)) as u32)
+        .collect()
 }
 
 impl FrontEnd {
@@ -377,7 +379,10 @@ impl BlockWeights {
     pub fn weight(&self, o: usize, ky: usize, kx: usize, ci: usize) -> Option<bool> {
         let ipb = self.in_per_block();
         let start = self.row_start(o, ci / ipb)?;
-        Some(self.bits.get(start + (ky * self.kernel_w + kx) * ipb + ci % ipb))
+        Some(
+            self.bits
+                .get(start + (ky * self.kernel_w + kx) * ipb + ci % ipb),
+        )
     }
     /// Number of kept in-blocks of out-block `ob`.
     pub fn kept_in_blocks(&self, ob: usize) -> usize {
@@ -410,7 +415,9 @@ impl Model {
     /// Binary MACs one frame costs in a layer, counting kept tiles only (every tap position
     /// of the window, padded or not, as the hardware visits it).
     pub fn layer_macs(layer: &Layer) -> u64 {
-        let Some(w) = layer.kind.weights() else { return 0 };
+        let Some(w) = layer.kind.weights() else {
+            return 0;
+        };
         let pixels = (layer.output.height * layer.output.width) as u64;
         pixels * (w.stored_bits() as u64)
     }

@@ -41,8 +41,14 @@ pub fn parse(text: &str, file: &str) -> Result<Model, ModelErrors> {
     match model {
         Some(m) if cx.diags.is_empty() => Ok(m),
         _ => {
-            assert!(!cx.diags.is_empty(), "validation failed without a diagnostic");
-            Err(ModelErrors { file: file.to_string(), diagnostics: cx.diags })
+            assert!(
+                !cx.diags.is_empty(),
+                "validation failed without a diagnostic"
+            );
+            Err(ModelErrors {
+                file: file.to_string(),
+                diagnostics: cx.diags,
+            })
         }
     }
 }
@@ -62,11 +68,14 @@ impl Ctx {
 
     /// Deserialize one table through its schema, reporting serde's complaint under `section`.
     fn de<T: DeserializeOwned>(&mut self, section: &Section, value: toml::Value) -> Option<T> {
+        let value_copy = value.clone();
         match value.try_into::<T>() {
             Ok(v) => Some(v),
             Err(e) => {
-                let msg = e.message().trim().to_string();
-                let field = field_in_message(&msg).unwrap_or_default();
+                let msg = plain_types(e.message().trim());
+                let field = field_in_message(&msg)
+                    .or_else(|| field_by_value(&value_copy, &msg))
+                    .unwrap_or_default();
                 self.err(section, field, msg);
                 None
             }
@@ -81,11 +90,46 @@ fn field_in_message(msg: &str) -> Option<String> {
     Some(msg[start..start + len].to_string())
 }
 
+/// serde names the offending value but not its key for bad enum variants and wrong types
+/// ("unknown variant `lstm`", "invalid type: string \"2\""); find the key in the table that
+/// holds that value so the diagnostic still names the field.
+fn field_by_value(table: &toml::Value, msg: &str) -> Option<String> {
+    let found = if let Some(rest) = msg.strip_prefix("unknown variant `") {
+        toml::Value::String(rest[..rest.find('`')?].to_string())
+    } else if let Some(rest) = msg.strip_prefix("invalid type: string \"") {
+        toml::Value::String(rest[..rest.find('"')?].to_string())
+    } else if let Some(rest) = msg.strip_prefix("invalid type: integer `") {
+        toml::Value::Integer(rest[..rest.find('`')?].parse().ok()?)
+    } else if let Some(rest) = msg.strip_prefix("invalid type: boolean `") {
+        toml::Value::Boolean(rest[..rest.find('`')?].parse().ok()?)
+    } else {
+        return None;
+    };
+    let mut keys = table
+        .as_table()?
+        .iter()
+        .filter(|(_, v)| **v == found)
+        .map(|(k, _)| k);
+    let key = keys.next()?;
+    // Only name a field when the value identifies it unambiguously.
+    keys.next().is_none().then(|| key.clone())
+}
+
+/// Say "an integer" where serde names a Rust type.
+fn plain_types(msg: &str) -> String {
+    msg.replace("expected i64", "expected an integer")
+        .replace("expected usize", "expected a non-negative integer")
+        .replace("expected u32", "expected a non-negative integer")
+}
+
 /// Line and column (1-based) of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.len(), |p| before.len() - p - 1) + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |p| before.len() - p - 1)
+        + 1;
     (line, col)
 }
 
@@ -101,7 +145,8 @@ fn read(text: &str, cx: &mut Ctx) -> Option<Model> {
                 .span()
                 .map(|s| {
                     let (l, c) = line_col(text, s.start);
-                    format!(" at line {l}, column {c}")
+                    let line = text.lines().nth(l - 1).unwrap_or("").trim();
+                    format!(" at line {l}, column {c} ({line:?})")
                 })
                 .unwrap_or_default();
             cx.err(&file, "", format!("TOML syntax error{at}: {msg}"));
@@ -111,7 +156,11 @@ fn read(text: &str, cx: &mut Ctx) -> Option<Model> {
 
     match table.get("format_version") {
         None => {
-            cx.err(&file, "format_version", format!("missing; expected {FORMAT_VERSION}"));
+            cx.err(
+                &file,
+                "format_version",
+                format!("missing; expected {FORMAT_VERSION}"),
+            );
             return None;
         }
         Some(toml::Value::Integer(v)) if *v == FORMAT_VERSION as i64 => {}
@@ -129,7 +178,10 @@ fn read(text: &str, cx: &mut Ctx) -> Option<Model> {
             cx.err(
                 &file,
                 key.clone(),
-                format!("unknown top-level field; expected one of {}", TOP_KEYS.join(", ")),
+                format!(
+                    "unknown top-level field; expected one of {}",
+                    TOP_KEYS.join(", ")
+                ),
             );
         }
     }
@@ -141,8 +193,7 @@ fn read(text: &str, cx: &mut Ctx) -> Option<Model> {
         }
         v
     };
-    let meta: Option<RawMeta> =
-        section("meta", cx).and_then(|v| cx.de(&Section::Named("meta"), v));
+    let meta: Option<RawMeta> = section("meta", cx).and_then(|v| cx.de(&Section::Named("meta"), v));
     let input: Option<RawInput> =
         section("input", cx).and_then(|v| cx.de(&Section::Named("input"), v));
     let front: Option<RawFrontEnd> =
@@ -172,19 +223,32 @@ fn read(text: &str, cx: &mut Ctx) -> Option<Model> {
     };
     let layers = check_layers(&raw_layers, start, meta.as_ref(), cx);
 
-    Some(Model { meta: meta?, input: input?, front_end: front_end?, layers: layers? })
+    Some(Model {
+        meta: meta?,
+        input: input?,
+        front_end: front_end?,
+        layers: layers?,
+    })
 }
 
 fn check_input(raw: &RawInput, cx: &mut Ctx) -> Option<InputSpec> {
     let s = Section::Named("input");
     let before = cx.diags.len();
-    for (field, v) in [("height", raw.height), ("width", raw.width), ("channels", raw.channels)] {
+    for (field, v) in [
+        ("height", raw.height),
+        ("width", raw.width),
+        ("channels", raw.channels),
+    ] {
         if v == 0 {
             cx.err(&s, field, "must be at least 1, found 0");
         }
     }
     if !(1..=16).contains(&raw.bits) {
-        cx.err(&s, "bits", format!("pixel bit depth must be 1..=16, found {}", raw.bits));
+        cx.err(
+            &s,
+            "bits",
+            format!("pixel bit depth must be 1..=16, found {}", raw.bits),
+        );
     }
     (cx.diags.len() == before).then_some(InputSpec {
         height: raw.height,
@@ -199,7 +263,11 @@ fn check_levels(list: &[i64], max: u32, field: &str, cx: &mut Ctx) -> Option<Vec
     let s = Section::Named("front_end");
     let before = cx.diags.len();
     if list.is_empty() || list.len() > 255 {
-        cx.err(&s, field, format!("needs 1..=255 thresholds, found {}", list.len()));
+        cx.err(
+            &s,
+            field,
+            format!("needs 1..=255 thresholds, found {}", list.len()),
+        );
     }
     for (k, &t) in list.iter().enumerate() {
         if t < 0 || t > max as i64 {
@@ -249,11 +317,15 @@ fn check_front_end(raw: &RawFrontEnd, input: &InputSpec, cx: &mut Ctx) -> Option
                 thresholds: vec![t; input.channels],
             }))
         }
-        RawFrontEnd::Glt { thresholds, channel_thresholds } => {
+        RawFrontEnd::Glt {
+            thresholds,
+            channel_thresholds,
+        } => {
             let (shared, lists) = match (thresholds, channel_thresholds) {
-                (Some(t), None) => {
-                    (true, vec![check_levels(t, max, "thresholds", cx)?; input.channels])
-                }
+                (Some(t), None) => (
+                    true,
+                    vec![check_levels(t, max, "thresholds", cx)?; input.channels],
+                ),
                 (None, Some(per)) => {
                     if per.len() != input.channels {
                         cx.err(
@@ -269,7 +341,12 @@ fn check_front_end(raw: &RawFrontEnd, input: &InputSpec, cx: &mut Ctx) -> Option
                     }
                     let mut lists = Vec::new();
                     for (c, l) in per.iter().enumerate() {
-                        lists.push(check_levels(l, max, &format!("channel_thresholds[{c}]"), cx));
+                        lists.push(check_levels(
+                            l,
+                            max,
+                            &format!("channel_thresholds[{c}]"),
+                            cx,
+                        ));
                     }
                     let lists: Option<Vec<_>> = lists.into_iter().collect();
                     let lists = lists?;
@@ -306,12 +383,20 @@ fn check_front_end(raw: &RawFrontEnd, input: &InputSpec, cx: &mut Ctx) -> Option
 fn read_layers(v: Option<&toml::Value>, cx: &mut Ctx) -> Vec<(LayerRef, Option<RawLayer>)> {
     let list = match v {
         None => {
-            cx.err(&Section::File, "layers", "missing; a model needs at least a classifier");
+            cx.err(
+                &Section::File,
+                "layers",
+                "missing; a model needs at least a classifier",
+            );
             return Vec::new();
         }
         Some(toml::Value::Array(a)) => a,
         Some(_) => {
-            cx.err(&Section::File, "layers", "must be an array of tables ([[layers]])");
+            cx.err(
+                &Section::File,
+                "layers",
+                "must be an array of tables ([[layers]])",
+            );
             return Vec::new();
         }
     };
@@ -357,18 +442,21 @@ fn check_weights(
     let ib = positive(w.in_blocks, s, "in_blocks", cx);
     let ob = positive(w.out_blocks, s, "out_blocks", cx);
     let (out, ib, ob) = (out?, ib?, ob?);
-    if in_channels % ib != 0 {
+    if !in_channels.is_multiple_of(ib) {
         cx.err(
             s,
             "in_blocks",
             format!("input channels ({in_channels}) are not divisible by in_blocks ({ib})"),
         );
     }
-    if out % ob != 0 {
+    if !out.is_multiple_of(ob) {
         cx.err(
             s,
             "out_blocks",
-            format!("{} ({out}) is not divisible by out_blocks ({ob})", w.out_field),
+            format!(
+                "{} ({out}) is not divisible by out_blocks ({ob})",
+                w.out_field
+            ),
         );
     }
     let mut mask = vec![true; ib * ob];
@@ -377,7 +465,10 @@ fn check_weights(
             cx.err(
                 s,
                 "mask",
-                format!("expected {ob} rows (one per out-block), found {}", rows.len()),
+                format!(
+                    "expected {ob} rows (one per out-block), found {}",
+                    rows.len()
+                ),
             );
         }
         for (r, row) in rows.iter().enumerate().take(ob) {
@@ -418,8 +509,9 @@ fn check_weights(
                 s,
                 "weights",
                 format!(
-                    "{e} ({len} bits: {} kept tiles x {} outputs x {} bits per row)",
+                    "{e}; the layer stores {len} bits = {} kept tile{} x {} outputs x {} bits per row",
                     bw.kept_tiles(),
+                    if bw.kept_tiles() == 1 { "" } else { "s" },
                     bw.out_per_block(),
                     bw.row_len()
                 ),
@@ -438,9 +530,16 @@ fn check_activation(
     cx: &mut Ctx,
 ) -> Option<Thresholds> {
     let before = cx.diags.len();
-    for (field, len) in [("thresholds", thresholds.len()), ("directions", directions.len())] {
+    for (field, len) in [
+        ("thresholds", thresholds.len()),
+        ("directions", directions.len()),
+    ] {
         if len as i64 != out {
-            cx.err(s, field, format!("expected {out} values (one per output), found {len}"));
+            cx.err(
+                s,
+                field,
+                format!("expected {out} values (one per output), found {len}"),
+            );
         }
     }
     check_magnitudes(thresholds, "thresholds", s, cx);
@@ -449,16 +548,30 @@ fn check_activation(
         match d {
             1 => dirs.push(Direction::Up),
             -1 => dirs.push(Direction::Down),
-            _ => cx.err(s, format!("directions[{o}]"), format!("must be 1 or -1, found {d}")),
+            _ => cx.err(
+                s,
+                format!("directions[{o}]"),
+                format!("must be 1 or -1, found {d}"),
+            ),
         }
     }
-    (cx.diags.len() == before)
-        .then(|| Thresholds { thresholds: thresholds.to_vec(), directions: dirs })
+    (cx.diags.len() == before).then(|| Thresholds {
+        thresholds: thresholds.to_vec(),
+        directions: dirs,
+    })
 }
 
 fn check_magnitudes(values: &[i64], field: &str, s: &Section, cx: &mut Ctx) {
-    if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| v.abs() > MAX_INTEGER) {
-        cx.err(s, format!("{field}[{i}]"), format!("{v} is outside -{MAX_INTEGER}..={MAX_INTEGER}"));
+    if let Some((i, v)) = values
+        .iter()
+        .enumerate()
+        .find(|(_, v)| v.abs() > MAX_INTEGER)
+    {
+        cx.err(
+            s,
+            format!("{field}[{i}]"),
+            format!("{v} is outside -{MAX_INTEGER}..={MAX_INTEGER}"),
+        );
     }
 }
 
@@ -470,6 +583,13 @@ fn check_layers(
 ) -> Option<Vec<Layer>> {
     let before = cx.diags.len();
     let mut names: HashMap<&str, usize> = HashMap::new();
+    // Every layer's name (first use), so a residual naming a later layer is told so.
+    let mut all_names: HashMap<&str, usize> = HashMap::new();
+    for (i, (_, layer)) in raw.iter().enumerate() {
+        if let Some(l) = layer {
+            all_names.entry(layer_name(l)).or_insert(i);
+        }
+    }
     let mut outputs: Vec<Option<Shape>> = Vec::new();
     let mut layers = Vec::new();
     let mut cur = start;
@@ -484,7 +604,11 @@ fn check_layers(
         if name.trim().is_empty() {
             cx.err(&s, "name", "must not be empty");
         } else if let Some(first) = names.get(name) {
-            cx.err(&s, "name", format!("duplicate layer name; layers[{first}] has it already"));
+            cx.err(
+                &s,
+                "name",
+                format!("duplicate layer name; layers[{first}] has it already"),
+            );
         } else {
             names.insert(name, i);
         }
@@ -492,7 +616,8 @@ fn check_layers(
         if matches!(layer, RawLayer::Classifier { .. }) && !is_last {
             cx.err(&s, "kind", "the classifier must be the last layer");
         }
-        let built = cur.and_then(|shape| check_layer(layer, shape, &names, &outputs, i, meta, &s, cx));
+        let built =
+            cur.and_then(|shape| check_layer(layer, shape, &all_names, &outputs, i, meta, &s, cx));
         cur = built.as_ref().map(|l| l.output);
         outputs.push(cur);
         if let Some(l) = built {
@@ -502,9 +627,17 @@ fn check_layers(
     match raw.last() {
         Some((_, Some(RawLayer::Classifier { .. }))) | Some((_, None)) => {}
         Some((r, Some(_))) => {
-            cx.err(&Section::Layer(r.clone()), "kind", "the last layer must be a classifier");
+            cx.err(
+                &Section::Layer(r.clone()),
+                "kind",
+                "the last layer must be a classifier",
+            );
         }
-        None => cx.err(&Section::File, "layers", "empty; a model needs at least a classifier"),
+        None => cx.err(
+            &Section::File,
+            "layers",
+            "empty; a model needs at least a classifier",
+        ),
     }
     (cx.diags.len() == before && layers.len() == raw.len()).then_some(layers)
 }
@@ -609,7 +742,11 @@ fn check_layer(
             let st = positive(*stride, s, "stride", cx);
             let (k, st) = (k?, st?);
             if k > input.height || k > input.width {
-                cx.err(s, "kernel", format!("pool kernel {k} is larger than the input {input}"));
+                cx.err(
+                    s,
+                    "kernel",
+                    format!("pool kernel {k} is larger than the input {input}"),
+                );
                 return None;
             }
             let out = Shape {
@@ -617,12 +754,32 @@ fn check_layer(
                 width: (input.width - k) / st + 1,
                 channels: input.channels,
             };
-            (out, LayerKind::MaxPool(MaxPool { kernel: k, stride: st }))
+            (
+                out,
+                LayerKind::MaxPool(MaxPool {
+                    kernel: k,
+                    stride: st,
+                }),
+            )
         }
         RawLayer::Residual { with, op, .. } => {
-            let Some(&j) = names.get(with.as_str()).filter(|&&j| j < index) else {
-                cx.err(s, "with", format!("no earlier layer is named {with:?}"));
-                return None;
+            let j = match names.get(with.as_str()) {
+                Some(&j) if j < index => j,
+                Some(&j) => {
+                    cx.err(
+                        s,
+                        "with",
+                        format!(
+                            "layer {with:?} is layers[{j}], which does not come before this \
+                             one; a residual combines with an earlier layer's output"
+                        ),
+                    );
+                    return None;
+                }
+                None => {
+                    cx.err(s, "with", format!("no layer is named {with:?}"));
+                    return None;
+                }
             };
             match outputs[j] {
                 Some(shape) if shape == input => {}
@@ -667,10 +824,28 @@ fn check_layer(
             let w = check_weights(&spec, input.channels, (input.height, input.width), s, cx);
             let a = check_activation(thresholds, directions, *out_features, s, cx);
             let w = w?;
-            let out = Shape { height: 1, width: 1, channels: w.out_channels };
-            (out, LayerKind::Dense(Dense { weights: w, activation: a? }))
+            let out = Shape {
+                height: 1,
+                width: 1,
+                channels: w.out_channels,
+            };
+            (
+                out,
+                LayerKind::Dense(Dense {
+                    weights: w,
+                    activation: a?,
+                }),
+            )
         }
-        RawLayer::Classifier { out_features, in_blocks, out_blocks, mask, bias, weights, .. } => {
+        RawLayer::Classifier {
+            out_features,
+            in_blocks,
+            out_blocks,
+            mask,
+            bias,
+            weights,
+            ..
+        } => {
             let spec = WeightSpec {
                 out: *out_features,
                 out_field: "out_features",
@@ -684,7 +859,10 @@ fn check_layer(
                 cx.err(
                     s,
                     "bias",
-                    format!("expected {out_features} values (one per class), found {}", bias.len()),
+                    format!(
+                        "expected {out_features} values (one per class), found {}",
+                        bias.len()
+                    ),
                 );
             }
             check_magnitudes(bias, "bias", s, cx);
@@ -701,9 +879,24 @@ fn check_layer(
                 }
             }
             let w = w?;
-            let out = Shape { height: 1, width: 1, channels: w.out_channels };
-            (out, LayerKind::Classifier(Classifier { weights: w, bias: bias.clone() }))
+            let out = Shape {
+                height: 1,
+                width: 1,
+                channels: w.out_channels,
+            };
+            (
+                out,
+                LayerKind::Classifier(Classifier {
+                    weights: w,
+                    bias: bias.clone(),
+                }),
+            )
         }
     };
-    Some(Layer { name, input, output, kind })
+    Some(Layer {
+        name,
+        input,
+        output,
+        kind,
+    })
 }

@@ -10,13 +10,20 @@ fn mask_rows(w: &BlockWeights) -> Option<Vec<String>> {
     }
     Some(
         (0..w.out_blocks)
-            .map(|ob| (0..w.in_blocks).map(|ib| if w.kept(ob, ib) { '1' } else { '0' }).collect())
+            .map(|ob| {
+                (0..w.in_blocks)
+                    .map(|ib| if w.kept(ob, ib) { '1' } else { '0' })
+                    .collect()
+            })
             .collect(),
     )
 }
 
 fn directions(t: &Thresholds) -> Vec<i64> {
-    t.directions.iter().map(|d| if *d == Direction::Up { 1 } else { -1 }).collect()
+    t.directions
+        .iter()
+        .map(|d| if *d == Direction::Up { 1 } else { -1 })
+        .collect()
 }
 
 fn raw_layer(m: &Model, l: &Layer) -> RawLayer {
@@ -40,9 +47,11 @@ fn raw_layer(m: &Model, l: &Layer) -> RawLayer {
             directions: directions(&c.activation),
             weights: c.weights.bits.to_hex(),
         },
-        LayerKind::MaxPool(p) => {
-            RawLayer::Maxpool { name, kernel: p.kernel as i64, stride: p.stride as i64 }
-        }
+        LayerKind::MaxPool(p) => RawLayer::Maxpool {
+            name,
+            kernel: p.kernel as i64,
+            stride: p.stride as i64,
+        },
         LayerKind::Residual(r) => RawLayer::Residual {
             name,
             with: m.layers[r.with].name.clone(),
@@ -80,7 +89,9 @@ pub fn to_toml(m: &Model) -> String {
     let front_end = match &m.front_end {
         FrontEnd::Binary => RawFrontEnd::Binary {},
         FrontEnd::Thermometer(t) => match t.kind {
-            ThermometerKind::Uniform => RawFrontEnd::Uniform { levels: t.levels as i64 },
+            ThermometerKind::Uniform => RawFrontEnd::Uniform {
+                levels: t.levels as i64,
+            },
             ThermometerKind::Glt => {
                 let lists: Vec<Vec<i64>> = t
                     .thresholds
@@ -88,9 +99,15 @@ pub fn to_toml(m: &Model) -> String {
                     .map(|l| l.iter().map(|&v| v as i64).collect())
                     .collect();
                 if t.shared {
-                    RawFrontEnd::Glt { thresholds: Some(lists[0].clone()), channel_thresholds: None }
+                    RawFrontEnd::Glt {
+                        thresholds: Some(lists[0].clone()),
+                        channel_thresholds: None,
+                    }
                 } else {
-                    RawFrontEnd::Glt { thresholds: None, channel_thresholds: Some(lists) }
+                    RawFrontEnd::Glt {
+                        thresholds: None,
+                        channel_thresholds: Some(lists),
+                    }
                 }
             }
         },

@@ -1,5 +1,22 @@
-//! Bit-exact integer inference over a validated `Model` (API fixed; implementation in
-//! progress on the `reference` branch).
+//! Bit-exact integer inference over a validated `Model`: the judge the RTL is compared with.
+//!
+//! It reads only `Model` and knows nothing of hardware. Tensors are packed into `u64` words
+//! and every weighted layer is XNOR + popcount over packed windows, so it is fast enough to
+//! run whole test sets. [`Engine`] prepares a model once (weight rows packed per out-block) for
+//! many images; [`infer`] and [`trace`] are the one-shot conveniences.
+//!
+//! Files: `tensor.rs` (packed layout), `front_end.rs` (pixels to planes), `conv.rs` (conv,
+//! dense, classifier sums), `bitwise.rs` (max-pool, residual), `kernel.rs` (popcount loops
+//! with run-time CPU dispatch), `engine.rs` (the prepared model).
+
+mod bitwise;
+mod conv;
+mod engine;
+mod front_end;
+pub mod kernel;
+mod tensor;
+
+pub use engine::{argmax, Engine};
 
 use crate::input::Image;
 use crate::model::Model;
@@ -38,6 +55,5 @@ pub fn infer(model: &Model, image: &Image) -> Prediction {
 
 /// Classify one image and keep every intermediate tensor.
 pub fn trace(model: &Model, image: &Image) -> Trace {
-    let _ = (model, image);
-    todo!("reference model")
+    Engine::new(model).trace(image)
 }

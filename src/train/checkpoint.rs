@@ -57,7 +57,12 @@ pub fn snapshot(net: &Net, epochs_done: usize, initial_kept: Vec<usize>) -> Chec
         }
         tiles.push(l.geo.tiles.clone());
     }
-    Checkpoint { epochs_done, initial_kept, tensors: t, tiles }
+    Checkpoint {
+        epochs_done,
+        initial_kept,
+        tensors: t,
+        tiles,
+    }
 }
 
 struct Reader<'a> {
@@ -68,14 +73,20 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn next<const D: usize>(&mut self, like: Tensor<D>) -> Result<Tensor<D>, TrainError> {
         let dims = like.dims();
-        let data = self.it.next().ok_or_else(|| TrainError::Config("checkpoint has too few tensors".into()))?;
+        let data = self
+            .it
+            .next()
+            .ok_or_else(|| TrainError::Config("checkpoint has too few tensors".into()))?;
         if data.len() != dims.iter().product::<usize>() {
             return Err(TrainError::Config(format!(
                 "checkpoint tensor of {} values does not fit shape {dims:?} (different config?)",
                 data.len()
             )));
         }
-        Ok(Tensor::from_data(TensorData::new(data.clone(), dims), self.device))
+        Ok(Tensor::from_data(
+            TensorData::new(data.clone(), dims),
+            self.device,
+        ))
     }
     fn bn(&mut self, bn: &mut BatchNorm) -> Result<(), TrainError> {
         bn.gamma = Param::from_tensor(self.next(bn.gamma.val())?);
@@ -88,15 +99,22 @@ impl Reader<'_> {
 
 /// Load a snapshot into a net built from the same config.
 pub fn restore(net: &mut Net, c: &Checkpoint, device: &Device) -> Result<(), TrainError> {
-    let mut r = Reader { it: c.tensors.iter(), device };
+    let mut r = Reader {
+        it: c.tensors.iter(),
+        device,
+    };
     if let Some(g) = &net.glt {
         net.glt = Some(Param::from_tensor(r.next(g.val())?));
     }
     let mut tiles = c.tiles.iter();
     let mut next_tiles = |want: usize| -> Result<Vec<bool>, TrainError> {
-        let t = tiles.next().ok_or_else(|| TrainError::Config("checkpoint has too few masks".into()))?;
+        let t = tiles
+            .next()
+            .ok_or_else(|| TrainError::Config("checkpoint has too few masks".into()))?;
         if t.len() != want {
-            return Err(TrainError::Config("checkpoint mask does not fit the config".into()));
+            return Err(TrainError::Config(
+                "checkpoint mask does not fit the config".into(),
+            ));
         }
         Ok(t.clone())
     };
@@ -117,7 +135,9 @@ pub fn restore(net: &mut Net, c: &Checkpoint, device: &Device) -> Result<(), Tra
         l.geo.tiles = next_tiles(l.geo.tiles.len())?;
     }
     if r.it.next().is_some() {
-        return Err(TrainError::Config("checkpoint has more tensors than the config's net".into()));
+        return Err(TrainError::Config(
+            "checkpoint has more tensors than the config's net".into(),
+        ));
     }
     Ok(())
 }

@@ -53,7 +53,12 @@ pub struct DataConfig {
 
 impl Default for DataConfig {
     fn default() -> Self {
-        DataConfig { dir: None, train_subset: 0, validation: 5000, test_subset: 0 }
+        DataConfig {
+            dir: None,
+            train_subset: 0,
+            validation: 5000,
+            test_subset: 0,
+        }
     }
 }
 
@@ -190,7 +195,11 @@ fn head() -> String {
 
 impl Default for ClassifierConfig {
     fn default() -> Self {
-        ClassifierConfig { name: head(), in_blocks: 1, prune: false }
+        ClassifierConfig {
+            name: head(),
+            in_blocks: 1,
+            prune: false,
+        }
     }
 }
 
@@ -208,7 +217,13 @@ pub struct ScheduleConfig {
 
 impl Default for ScheduleConfig {
     fn default() -> Self {
-        ScheduleConfig { epochs: 10, batch: 100, lr: 0.005, seed: 1, checkpoint: None }
+        ScheduleConfig {
+            epochs: 10,
+            batch: 100,
+            lr: 0.005,
+            seed: 1,
+            checkpoint: None,
+        }
     }
 }
 
@@ -245,18 +260,21 @@ impl TrainConfig {
     /// Read and check a config file.
     pub fn load(path: &Path) -> Result<TrainConfig, super::TrainError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| super::TrainError::Io(format!("reading {}: {e}", path.display())))?;
+            .map_err(|e| super::TrainError::Config(format!("cannot read {}: {e}", path.display())))?;
         Self::parse(&text, &path.display().to_string())
     }
 
     pub fn parse(text: &str, file: &str) -> Result<TrainConfig, super::TrainError> {
-        let cfg: TrainConfig = toml::from_str(text)
-            .map_err(|e| super::TrainError::Config(format!("{file}: {e}")))?;
+        let cfg: TrainConfig =
+            toml::from_str(text).map_err(|e| super::TrainError::Config(format!("{file}: {e}")))?;
         let problems = cfg.check();
         if problems.is_empty() {
             Ok(cfg)
         } else {
-            Err(super::TrainError::Config(format!("{file}:\n  {}", problems.join("\n  "))))
+            Err(super::TrainError::Config(format!(
+                "{file}:\n  {}",
+                problems.join("\n  ")
+            )))
         }
     }
 
@@ -265,10 +283,16 @@ impl TrainConfig {
         let mut p = Vec::new();
         let fe = &self.front_end;
         if fe.kind != FrontEndKind::Binary && !(1..=255).contains(&fe.levels) {
-            p.push(format!("front_end.levels: expected 1..=255, found {}", fe.levels));
+            p.push(format!(
+                "front_end.levels: expected 1..=255, found {}",
+                fe.levels
+            ));
         }
         if fe.temperature <= 0.0 {
-            p.push(format!("front_end.temperature: must be > 0, found {}", fe.temperature));
+            p.push(format!(
+                "front_end.temperature: must be > 0, found {}",
+                fe.temperature
+            ));
         }
         let mut channels = match fe.kind {
             FrontEndKind::Binary => 8,
@@ -279,12 +303,21 @@ impl TrainConfig {
         for (i, l) in self.layers.iter().enumerate() {
             match l {
                 LayerConfig::Conv {
-                    name, channels: out, kernel, stride, padding, in_blocks, out_blocks,
-                    grouped, ..
+                    name,
+                    channels: out,
+                    kernel,
+                    stride,
+                    padding,
+                    in_blocks,
+                    out_blocks,
+                    grouped,
+                    ..
                 } => {
                     names.push(name.clone());
                     if *kernel == 0 || *stride == 0 || *out == 0 {
-                        p.push(format!("layers[{i}] ({name}): kernel, stride and channels must be >= 1"));
+                        p.push(format!(
+                            "layers[{i}] ({name}): kernel, stride and channels must be >= 1"
+                        ));
                         continue;
                     }
                     if *in_blocks == 0 || channels % in_blocks != 0 {
@@ -312,7 +345,13 @@ impl TrainConfig {
                     h = (h - kernel) / stride + 1;
                     w = (w - kernel) / stride + 1;
                 }
-                LayerConfig::Dense { name, features, in_blocks, out_blocks, .. } => {
+                LayerConfig::Dense {
+                    name,
+                    features,
+                    in_blocks,
+                    out_blocks,
+                    ..
+                } => {
                     names.push(name.clone());
                     if *in_blocks == 0 || channels % in_blocks != 0 {
                         p.push(format!("layers[{i}] ({name}).in_blocks: {in_blocks} does not divide {channels} input channels"));
@@ -359,7 +398,11 @@ impl TrainConfig {
             }
             let any = self.classifier.prune
                 || self.layers.iter().any(|l| {
-                    matches!(l, LayerConfig::Conv { prune: true, .. } | LayerConfig::Dense { prune: true, .. })
+                    matches!(
+                        l,
+                        LayerConfig::Conv { prune: true, .. }
+                            | LayerConfig::Dense { prune: true, .. }
+                    )
                 });
             if !any {
                 p.push("pruning: no layer has `prune = true`".into());

@@ -61,18 +61,35 @@ fn find(dir: &Path, stem: &str) -> Result<PathBuf, TrainError> {
 fn load_split(dir: &Path, prefix: &str) -> Result<Split, TrainError> {
     let img = find(dir, &format!("{prefix}-images-idx3-ubyte"))?;
     let lab = find(dir, &format!("{prefix}-labels-idx1-ubyte"))?;
-    let (n, rows, cols, pixels) = super::idx::read_images(&img)
-        .map_err(|e| TrainError::Data(format!("{}: {e}", img.display())))?;
-    let labels = super::idx::read_labels(&lab)
-        .map_err(|e| TrainError::Data(format!("{}: {e}", lab.display())))?;
-    if rows != SIDE || cols != SIDE {
-        return Err(TrainError::Data(format!("{}: images are {rows}x{cols}, expected 28x28", img.display())));
+    // Errors from the shared reader already name the file.
+    let images =
+        crate::input::idx::read_idx_images(&img).map_err(|e| TrainError::Data(e.to_string()))?;
+    let labels =
+        crate::input::idx::read_idx_labels(&lab).map_err(|e| TrainError::Data(e.to_string()))?;
+    if images.len() != labels.len() {
+        return Err(TrainError::Data(format!(
+            "{}: {} images but {} labels",
+            dir.display(),
+            images.len(),
+            labels.len()
+        )));
     }
-    if n != labels.len() {
-        return Err(TrainError::Data(format!("{}: {n} images but {} labels", dir.display(), labels.len())));
+    let mut pixels = Vec::with_capacity(images.len() * PIXELS);
+    for (i, im) in images.iter().enumerate() {
+        if im.height != SIDE || im.width != SIDE || im.channels != 1 {
+            return Err(TrainError::Data(format!(
+                "{}: image {i} is {}x{}x{}, expected 28x28x1",
+                img.display(),
+                im.height,
+                im.width,
+                im.channels
+            )));
+        }
+        pixels.extend(im.pixels.iter().map(|&p| p.min(255) as u8));
     }
     Ok(Split { pixels, labels })
 }
+
 /// Load and split the data as the config says.
 pub fn load(dir: &Path, cfg: &super::config::DataConfig) -> Result<Dataset, TrainError> {
     let all = load_split(dir, "train")?;
@@ -86,8 +103,20 @@ pub fn load(dir: &Path, cfg: &super::config::DataConfig) -> Result<Dataset, Trai
     }
     let n_train = all.len() - cfg.validation;
     let validation = all.take(n_train..all.len());
-    let train_n = if cfg.train_subset == 0 { n_train } else { cfg.train_subset.min(n_train) };
+    let train_n = if cfg.train_subset == 0 {
+        n_train
+    } else {
+        cfg.train_subset.min(n_train)
+    };
     let train = all.take(0..train_n);
-    let test_n = if cfg.test_subset == 0 { test.len() } else { cfg.test_subset.min(test.len()) };
-    Ok(Dataset { train, validation, test: test.take(0..test_n) })
+    let test_n = if cfg.test_subset == 0 {
+        test.len()
+    } else {
+        cfg.test_subset.min(test.len())
+    };
+    Ok(Dataset {
+        train,
+        validation,
+        test: test.take(0..test_n),
+    })
 }

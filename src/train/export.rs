@@ -13,18 +13,31 @@
 use super::config::{LayerConfig, PadModeConfig, TrainConfig};
 use super::net::{ConvGeo, DenseGeo, Folded, Net, Step};
 use crate::model::{
-    self, BlockWeights, Bits, Classifier, Conv, Dense, Direction, FrontEnd, InputSpec, Layer,
+    self, Bits, BlockWeights, Classifier, Conv, Dense, Direction, FrontEnd, InputSpec, Layer,
     LayerKind, MaxPool, Meta, Model, PadMode, Shape, Thermometer, ThermometerKind, Thresholds,
 };
 use burn::nn::BatchNorm;
 
 pub const CLASSES: [&str; 10] = [
-    "t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
+    "t-shirt/top",
+    "trouser",
+    "pullover",
+    "dress",
+    "coat",
+    "sandal",
+    "shirt",
+    "sneaker",
+    "bag",
     "ankle boot",
 ];
 
 fn host(t: burn::tensor::Tensor<1>) -> Vec<f64> {
-    t.into_data().try_to_vec::<f32>().unwrap().into_iter().map(f64::from).collect()
+    t.into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
+        .into_iter()
+        .map(f64::from)
+        .collect()
 }
 
 /// Fold one batch norm into (threshold, up?) per channel; `n_max` bounds |a|.
@@ -73,11 +86,20 @@ pub fn fold(net: &Net) -> Folded {
         .into_iter()
         .map(|b| (b / scale).round() as i64)
         .collect();
-    Folded { fe_thresholds: net.fe_thresholds(), conv_act, dense_act, head_bias }
+    Folded {
+        fe_thresholds: net.fe_thresholds(),
+        conv_act,
+        dense_act,
+        head_bias,
+    }
 }
 
 fn conv_weights(g: &ConvGeo, w: &[f32]) -> BlockWeights {
-    let (opb, ipb, k) = (g.out_channels / g.out_blocks, g.in_channels / g.in_blocks, g.kernel);
+    let (opb, ipb, k) = (
+        g.out_channels / g.out_blocks,
+        g.in_channels / g.in_blocks,
+        g.kernel,
+    );
     let mut bits = Bits::zeros(0);
     for ob in 0..g.out_blocks {
         for ib in 0..g.in_blocks {
@@ -143,7 +165,11 @@ fn dense_weights(g: &DenseGeo, w: &[f32]) -> BlockWeights {
 fn thresholds(act: &(Vec<i64>, Vec<bool>)) -> Thresholds {
     Thresholds {
         thresholds: act.0.clone(),
-        directions: act.1.iter().map(|&u| if u { Direction::Up } else { Direction::Down }).collect(),
+        directions: act
+            .1
+            .iter()
+            .map(|&u| if u { Direction::Up } else { Direction::Down })
+            .collect(),
     }
 }
 
@@ -159,7 +185,12 @@ pub fn build_model(
     f: &Folded,
     provenance: String,
 ) -> Result<Model, super::TrainError> {
-    let input = InputSpec { height: 28, width: 28, channels: 1, bits: 8 };
+    let input = InputSpec {
+        height: 28,
+        width: 28,
+        channels: 1,
+        bits: 8,
+    };
     let front_end = match cfg.front_end.kind {
         super::config::FrontEndKind::Binary => FrontEnd::Binary,
         k => FrontEnd::Thermometer(Thermometer {
@@ -212,18 +243,29 @@ pub fn build_model(
                 }
             }
             Step::Pool { kernel, stride } => {
-                let name = pool_names[pools].clone().unwrap_or(format!("pool{}", pools + 1));
+                let name = pool_names[pools]
+                    .clone()
+                    .unwrap_or(format!("pool{}", pools + 1));
                 pools += 1;
                 let out = Shape {
                     height: (shape.height - kernel) / stride + 1,
                     width: (shape.width - kernel) / stride + 1,
                     channels: shape.channels,
                 };
-                Layer { name, input: shape, output: out, kind: LayerKind::MaxPool(MaxPool { kernel, stride }) }
+                Layer {
+                    name,
+                    input: shape,
+                    output: out,
+                    kind: LayerKind::MaxPool(MaxPool { kernel, stride }),
+                }
             }
             Step::Dense(i) => {
                 let l = &net.denses[i];
-                let out = Shape { height: 1, width: 1, channels: l.geo.out_features };
+                let out = Shape {
+                    height: 1,
+                    width: 1,
+                    channels: l.geo.out_features,
+                };
                 Layer {
                     name: l.geo.name.clone(),
                     input: shape,
@@ -242,7 +284,11 @@ pub fn build_model(
     layers.push(Layer {
         name: h.geo.name.clone(),
         input: shape,
-        output: Shape { height: 1, width: 1, channels: 10 },
+        output: Shape {
+            height: 1,
+            width: 1,
+            channels: 10,
+        },
         kind: LayerKind::Classifier(Classifier {
             weights: dense_weights(&h.geo, &host_w(h.weight.val())),
             bias: f.head_bias.clone(),
@@ -260,8 +306,9 @@ pub fn build_model(
         layers,
     };
     let text = model::to_toml(&m);
-    let back = model::parse(&text, "exported model")
-        .map_err(|e| super::TrainError::Internal(format!("exported model does not validate: {e}")))?;
+    let back = model::parse(&text, "exported model").map_err(|e| {
+        super::TrainError::Internal(format!("exported model does not validate: {e}"))
+    })?;
     if back != m {
         return Err(super::TrainError::Internal(
             "exported model changes when written and read back".into(),

@@ -11,7 +11,6 @@ pub mod checkpoint;
 pub mod config;
 pub mod data;
 pub mod export;
-mod idx;
 pub mod net;
 pub mod prune;
 pub mod rng;

@@ -118,7 +118,9 @@ pub struct Folded {
 }
 
 fn uniform_init(rng: &mut Rng, n: usize, bound: f64) -> Vec<f32> {
-    (0..n).map(|_| ((rng.next_f64() * 2.0 - 1.0) * bound) as f32).collect()
+    (0..n)
+        .map(|_| ((rng.next_f64() * 2.0 - 1.0) * bound) as f32)
+        .collect()
 }
 
 fn bn(ch: usize, device: &Device) -> BatchNorm {
@@ -159,7 +161,9 @@ pub fn dense_mask(g: &DenseGeo) -> Vec<f32> {
 }
 
 fn initial_tiles(in_blocks: usize, out_blocks: usize, grouped: bool) -> Vec<bool> {
-    (0..out_blocks * in_blocks).map(|t| !grouped || t / in_blocks == t % in_blocks).collect()
+    (0..out_blocks * in_blocks)
+        .map(|t| !grouped || t / in_blocks == t % in_blocks)
+        .collect()
 }
 
 impl Net {
@@ -188,10 +192,22 @@ impl Net {
         for l in &cfg.layers {
             match l {
                 LayerConfig::Conv {
-                    name, channels, kernel, stride, padding, pad_mode, in_blocks, out_blocks,
-                    grouped, prune,
+                    name,
+                    channels,
+                    kernel,
+                    stride,
+                    padding,
+                    pad_mode,
+                    in_blocks,
+                    out_blocks,
+                    grouped,
+                    prune,
                 } => {
-                    let (ib, ob, gr) = if binary { (*in_blocks, *out_blocks, *grouped) } else { (1, 1, false) };
+                    let (ib, ob, gr) = if binary {
+                        (*in_blocks, *out_blocks, *grouped)
+                    } else {
+                        (1, 1, false)
+                    };
                     let geo = ConvGeo {
                         name: name.clone(),
                         in_channels: c,
@@ -214,18 +230,35 @@ impl Net {
                         device,
                     ));
                     steps.push(Step::Conv(convs.len()));
-                    convs.push(ConvLayer { weight, bn: bn(*channels, device), geo });
+                    convs.push(ConvLayer {
+                        weight,
+                        bn: bn(*channels, device),
+                        geo,
+                    });
                     h = (h + 2 * padding - kernel) / stride + 1;
                     w = (w + 2 * padding - kernel) / stride + 1;
                     c = *channels;
                 }
                 LayerConfig::Maxpool { kernel, stride, .. } => {
-                    steps.push(Step::Pool { kernel: *kernel, stride: *stride });
+                    steps.push(Step::Pool {
+                        kernel: *kernel,
+                        stride: *stride,
+                    });
                     h = (h - kernel) / stride + 1;
                     w = (w - kernel) / stride + 1;
                 }
-                LayerConfig::Dense { name, features, in_blocks, out_blocks, prune } => {
-                    let (ib, ob) = if binary { (*in_blocks, *out_blocks) } else { (1, 1) };
+                LayerConfig::Dense {
+                    name,
+                    features,
+                    in_blocks,
+                    out_blocks,
+                    prune,
+                } => {
+                    let (ib, ob) = if binary {
+                        (*in_blocks, *out_blocks)
+                    } else {
+                        (1, 1)
+                    };
                     let geo = DenseGeo {
                         name: name.clone(),
                         in_c: c,
@@ -284,7 +317,10 @@ impl Net {
             return Some(base);
         }
         let inc = softplus(p.narrow(0, 1, m - 1), 1.0).cumsum(0);
-        Some(Tensor::cat(vec![base.clone(), inc.add(base.repeat_dim(0, m - 1))], 0))
+        Some(Tensor::cat(
+            vec![base.clone(), inc.add(base.repeat_dim(0, m - 1))],
+            0,
+        ))
     }
 
     /// Integer thresholds in the pixel domain as the hardware compares them (`pixel >= t`):
@@ -292,7 +328,12 @@ impl Net {
     pub fn fe_thresholds(&self) -> Vec<u32> {
         match self.spec.front_end {
             FrontEndKind::Glt => {
-                let t: Vec<f32> = self.glt_float().unwrap().into_data().try_to_vec::<f32>().unwrap();
+                let t: Vec<f32> = self
+                    .glt_float()
+                    .unwrap()
+                    .into_data()
+                    .try_to_vec::<f32>()
+                    .unwrap();
                 integer_thresholds(&t)
             }
             FrontEndKind::Uniform => crate::model::uniform_thresholds(self.spec.planes, 8),
@@ -310,7 +351,9 @@ impl Net {
             let [b, _, hh, ww] = pixels.dims();
             let xs = pixels.div_scalar(255.0).repeat_dim(1, m);
             let t4: Tensor<4> = t.reshape([1, m, 1, 1]);
-            let soft = sigmoid(xs.sub(t4).div_scalar(self.spec.temperature)).mul_scalar(2.0).sub_scalar(1.0);
+            let soft = sigmoid(xs.sub(t4).div_scalar(self.spec.temperature))
+                .mul_scalar(2.0)
+                .sub_scalar(1.0);
             debug_assert_eq!(hard.dims(), [b, m, hh, ww]);
             ste(hard, soft)
         } else {
@@ -345,7 +388,12 @@ impl Net {
 
     fn activate(&self, y: Tensor<4>) -> Tensor<4> {
         if self.spec.binary {
-            let hard = y.clone().greater_equal_elem(0.0).float().mul_scalar(2.0).sub_scalar(1.0);
+            let hard = y
+                .clone()
+                .greater_equal_elem(0.0)
+                .float()
+                .mul_scalar(2.0)
+                .sub_scalar(1.0);
             ste(hard, y.clamp(-1.0, 1.0))
         } else {
             relu(y)
@@ -357,7 +405,12 @@ impl Net {
             return w;
         }
         let dims = w.dims();
-        let hard = w.clone().greater_equal_elem(0.0).float().mul_scalar(2.0).sub_scalar(1.0);
+        let hard = w
+            .clone()
+            .greater_equal_elem(0.0)
+            .float()
+            .mul_scalar(2.0)
+            .sub_scalar(1.0);
         let wb = ste(hard, w.clone());
         let m = Tensor::<D>::from_data(TensorData::new(mask, dims), &w.device());
         wb.mul(m)
@@ -372,7 +425,12 @@ impl Net {
             (true, PadModeConfig::PlusOne) => (pad_const(x, g.padding, 1.0), 0),
             _ => (x, g.padding),
         };
-        conv2d(x, w, None, ConvOptions::new([g.stride, g.stride], [pad, pad], [1, 1], 1))
+        conv2d(
+            x,
+            w,
+            None,
+            ConvOptions::new([g.stride, g.stride], [pad, pad], [1, 1], 1),
+        )
     }
 
     /// Signed sums of a dense layer over the flattened (c, y, x) input.
@@ -388,11 +446,20 @@ impl Net {
         let device = hard.device();
         let fire = |a: Tensor<4>, act: &(Vec<i64>, Vec<bool>)| -> Tensor<4> {
             let n = act.0.len();
-            let d: Vec<f32> = act.1.iter().map(|&up| if up { 1.0 } else { -1.0 }).collect();
+            let d: Vec<f32> = act
+                .1
+                .iter()
+                .map(|&up| if up { 1.0 } else { -1.0 })
+                .collect();
             let td: Vec<f32> = act.0.iter().zip(&d).map(|(&t, &s)| t as f32 * s).collect();
             let d = Tensor::<4>::from_data(TensorData::new(d, [1, n, 1, 1]), &device);
             let td = Tensor::<4>::from_data(TensorData::new(td, [1, n, 1, 1]), &device);
-            a.mul(d).sub(td).greater_equal_elem(0.0).float().mul_scalar(2.0).sub_scalar(1.0)
+            a.mul(d)
+                .sub(td)
+                .greater_equal_elem(0.0)
+                .float()
+                .mul_scalar(2.0)
+                .sub_scalar(1.0)
         };
         let mut x = hard;
         for s in &self.spec.steps {
@@ -408,29 +475,64 @@ impl Net {
                 }
             };
         }
-        let a: Vec<f32> = self.dense_sum(&self.head, x).into_data().try_to_vec::<f32>().unwrap();
+        let a: Vec<f32> = self
+            .dense_sum(&self.head, x)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         let k = f.head_bias.len();
-        a.iter().enumerate().map(|(i, &v)| v as i64 + f.head_bias[i % k]).collect()
+        a.iter()
+            .enumerate()
+            .map(|(i, &v)| v as i64 + f.head_bias[i % k])
+            .collect()
     }
 }
 
-fn dense_layer(g: DenseGeo, binary: bool, head: bool, rng: &mut Rng, device: &Device) -> DenseLayer {
+fn dense_layer(
+    g: DenseGeo,
+    binary: bool,
+    head: bool,
+    rng: &mut Rng,
+    device: &Device,
+) -> DenseLayer {
     let cols = g.in_c * g.in_h * g.in_w;
-    let bound = if binary { 0.5 } else { (6.0 / cols as f64).sqrt() };
+    let bound = if binary {
+        0.5
+    } else {
+        (6.0 / cols as f64).sqrt()
+    };
     let wv = uniform_init(rng, g.out_features * cols, bound);
-    let weight =
-        Param::from_tensor(Tensor::<2>::from_data(TensorData::new(wv, [g.out_features, cols]), device));
+    let weight = Param::from_tensor(Tensor::<2>::from_data(
+        TensorData::new(wv, [g.out_features, cols]),
+        device,
+    ));
     let (bn_, log_scale, bias) = if head {
-        let s = if binary { (1.0 / (cols as f64).sqrt()).ln() as f32 } else { 0.0 };
+        let s = if binary {
+            (1.0 / (cols as f64).sqrt()).ln() as f32
+        } else {
+            0.0
+        };
         (
             None,
-            Some(Param::from_tensor(Tensor::<1>::from_data(TensorData::new(vec![s], [1]), device))),
-            Some(Param::from_tensor(Tensor::<1>::zeros([g.out_features], device))),
+            Some(Param::from_tensor(Tensor::<1>::from_data(
+                TensorData::new(vec![s], [1]),
+                device,
+            ))),
+            Some(Param::from_tensor(Tensor::<1>::zeros(
+                [g.out_features],
+                device,
+            ))),
         )
     } else {
         (Some(bn(g.out_features, device)), None, None)
     };
-    DenseLayer { weight, bn: bn_, log_scale, bias, geo: g }
+    DenseLayer {
+        weight,
+        bn: bn_,
+        log_scale,
+        bias,
+        geo: g,
+    }
 }
 
 /// Straight-through estimator: the value of `hard`, the gradient of `soft`.
@@ -449,7 +551,10 @@ fn pad_const(x: Tensor<4>, p: usize, v: f32) -> Tensor<4> {
 /// + 1, and at most 255 - (levels left)).
 pub fn integer_thresholds(t: &[f32]) -> Vec<u32> {
     let m = t.len();
-    let mut out: Vec<i64> = t.iter().map(|&v| ((v as f64) * 255.0).ceil() as i64).collect();
+    let mut out: Vec<i64> = t
+        .iter()
+        .map(|&v| ((v as f64) * 255.0).ceil() as i64)
+        .collect();
     for k in 0..m {
         let lo = if k == 0 { 0 } else { out[k - 1] + 1 };
         let hi = 255 - (m - 1 - k) as i64;
@@ -469,7 +574,7 @@ pub fn hard_planes(pixels: &[u8], kind: FrontEndKind, planes: usize, t: &[u32]) 
             for (i, &p) in img.iter().enumerate() {
                 let bit = match kind {
                     FrontEndKind::Binary => (p >> k) & 1 == 1,
-                    _ => p as u32 >= t[k],
+                    _ => u32::from(p) >= t.get(k).copied().unwrap_or(u32::MAX),
                 };
                 out[at + i] = if bit { 1.0 } else { -1.0 };
             }

@@ -17,7 +17,8 @@ pub fn stored_bits(net: &Net) -> (usize, usize) {
     let mut add = |prune: bool, bits: usize| if prune { p += bits } else { f += bits };
     for l in &net.convs {
         let g = &l.geo;
-        let tile = (g.out_channels / g.out_blocks) * (g.in_channels / g.in_blocks) * g.kernel * g.kernel;
+        let tile =
+            (g.out_channels / g.out_blocks) * (g.in_channels / g.in_blocks) * g.kernel * g.kernel;
         add(g.prune, tile * g.tiles.iter().filter(|&&k| k).count());
     }
     for l in net.denses.iter().chain(std::iter::once(&net.head)) {
@@ -73,13 +74,21 @@ fn importance(
             cnt[t] += 1;
         }
     }
-    sum.iter().zip(&cnt).map(|(s, &n)| s / n.max(1) as f64).collect()
+    sum.iter()
+        .zip(&cnt)
+        .map(|(s, &n)| s / n.max(1) as f64)
+        .collect()
 }
 
 /// Keep the `keep` most important of the currently kept tiles (ties: lower index first).
 fn keep_top(tiles: &mut [bool], imp: &[f64], keep: usize) {
     let mut idx: Vec<usize> = (0..tiles.len()).filter(|&t| tiles[t]).collect();
-    idx.sort_by(|&a, &b| imp[b].partial_cmp(&imp[a]).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b)));
+    idx.sort_by(|&a, &b| {
+        imp[b]
+            .partial_cmp(&imp[a])
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.cmp(&b))
+    });
     for (r, &t) in idx.iter().enumerate() {
         tiles[t] = r < keep;
     }
@@ -94,7 +103,9 @@ pub fn apply(net: &mut Net, fraction: f64, initial: &[usize]) {
             let w: Vec<f32> = l.weight.val().into_data().try_to_vec::<f32>().unwrap();
             let kk = g.kernel * g.kernel;
             let ipb = g.in_channels / g.in_blocks;
-            let imp = importance(&w, g.out_channels, g.out_blocks, g.in_blocks, |c| (c / kk) / ipb);
+            let imp = importance(&w, g.out_channels, g.out_blocks, g.in_blocks, |c| {
+                (c / kk) / ipb
+            });
             let keep = ((fraction * initial[li] as f64 + 1e-9).floor() as usize).max(1);
             keep_top(&mut g.tiles, &imp, keep);
         }
@@ -106,7 +117,9 @@ pub fn apply(net: &mut Net, fraction: f64, initial: &[usize]) {
             let w: Vec<f32> = l.weight.val().into_data().try_to_vec::<f32>().unwrap();
             let hw = g.in_h * g.in_w;
             let ipb = g.in_c / g.in_blocks;
-            let imp = importance(&w, g.out_features, g.out_blocks, g.in_blocks, |c| (c / hw) / ipb);
+            let imp = importance(&w, g.out_features, g.out_blocks, g.in_blocks, |c| {
+                (c / hw) / ipb
+            });
             let keep = ((fraction * initial[li] as f64 + 1e-9).floor() as usize).max(1);
             keep_top(&mut g.tiles, &imp, keep);
         }
@@ -116,7 +129,11 @@ pub fn apply(net: &mut Net, fraction: f64, initial: &[usize]) {
 
 /// Kept tiles per weight layer (convs, denses, head), the reference counts for `apply`.
 pub fn kept_counts(net: &Net) -> Vec<usize> {
-    let mut v: Vec<usize> = net.convs.iter().map(|l| l.geo.tiles.iter().filter(|&&k| k).count()).collect();
+    let mut v: Vec<usize> = net
+        .convs
+        .iter()
+        .map(|l| l.geo.tiles.iter().filter(|&&k| k).count())
+        .collect();
     v.extend(
         net.denses
             .iter()

@@ -11,7 +11,7 @@ use super::rng::Rng;
 use super::TrainError;
 use crate::model::Model;
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, Optimizer as _};
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Device, Tensor, TensorData};
 use std::path::{Path, PathBuf};
@@ -133,13 +133,22 @@ fn float_logits(net: &Net, split: &Split, device: &Device) -> Vec<f32> {
     let idx: Vec<usize> = (0..split.len()).collect();
     for chunk in idx.chunks(500) {
         let b = make_batch(split, chunk, net, &t, device);
-        out.extend(net.forward(b.pixels, b.hard).into_data().try_to_vec::<f32>().unwrap());
+        out.extend(
+            net.forward(b.pixels, b.hard)
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap(),
+        );
     }
     out
 }
 
 fn accuracy(scores: &[i64], labels: &[u8]) -> f64 {
-    let ok = labels.iter().enumerate().filter(|(i, &l)| argmax(&scores[i * 10..i * 10 + 10]) == l as usize).count();
+    let ok = labels
+        .iter()
+        .enumerate()
+        .filter(|(i, &l)| argmax(&scores[i * 10..i * 10 + 10]) == l as usize)
+        .count();
     ok as f64 / labels.len().max(1) as f64
 }
 
@@ -148,7 +157,11 @@ fn lr_at(base: f64, step: usize, total: usize) -> f64 {
 }
 
 fn bar(progress: bool, len: u64, prefix: String) -> indicatif::ProgressBar {
-    let pb = if progress { indicatif::ProgressBar::new(len) } else { indicatif::ProgressBar::hidden() };
+    let pb = if progress {
+        indicatif::ProgressBar::new(len)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     pb.set_style(
         indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
             .unwrap()
@@ -184,7 +197,10 @@ fn fit(
             checkpoint::restore(&mut net, &c, &device)?;
             start = c.epochs_done;
             initial_kept = c.initial_kept;
-            eprintln!("resuming {label} from {} after epoch {start}", path.display());
+            eprintln!(
+                "resuming {label} from {} after epoch {start}",
+                path.display()
+            );
         }
     }
     let target = match (&cfg.pruning, binary) {
@@ -200,7 +216,11 @@ fn fit(
     for epoch in start..epochs {
         let mut order: Vec<usize> = (0..n).collect();
         Rng::new(seed ^ (epoch as u64 + 1).wrapping_mul(0x2545_f491_4f6c_dd1d)).shuffle(&mut order);
-        let pb = bar(opts.progress, steps_per_epoch as u64, format!("{label} {}/{epochs}", epoch + 1));
+        let pb = bar(
+            opts.progress,
+            steps_per_epoch as u64,
+            format!("{label} {}/{epochs}", epoch + 1),
+        );
         let t0 = Instant::now();
         let (mut loss_sum, mut correct, mut count) = (0f64, 0usize, 0usize);
         let mut batch_losses = Vec::with_capacity(steps_per_epoch);
@@ -215,12 +235,14 @@ fn fit(
                     let tp = b.pixels.clone().inner();
                     let tl = tn.forward(tp.clone(), tp);
                     let tl: Vec<f32> = tl.into_data().try_to_vec::<f32>().unwrap();
-                    let tl = Tensor::<2>::from_data(TensorData::new(tl, [chunk.len(), 10]), &device);
+                    let tl =
+                        Tensor::<2>::from_data(TensorData::new(tl, [chunk.len(), 10]), &device);
                     let temp = d.temperature;
                     let pt = softmax(tl.div_scalar(temp), 1);
                     let logq = log_softmax(logits.clone().div_scalar(temp), 1);
                     let kl = pt.clone().mul(pt.log().sub(logq)).sum_dim(1).mean();
-                    ce.mul_scalar(1.0 - d.weight).add(kl.mul_scalar(d.weight * temp * temp))
+                    ce.mul_scalar(1.0 - d.weight)
+                        .add(kl.mul_scalar(d.weight * temp * temp))
                 }
                 _ => ce,
             };
@@ -256,7 +278,8 @@ fn fit(
         if epoch == 0 && binary {
             let k = (batch_losses.len() / 10).max(1);
             report.first_batches_loss = batch_losses[..k].iter().sum::<f64>() / k as f64;
-            report.last_batches_loss = batch_losses[batch_losses.len() - k..].iter().sum::<f64>() / k as f64;
+            report.last_batches_loss =
+                batch_losses[batch_losses.len() - k..].iter().sum::<f64>() / k as f64;
         }
         if let Some((p, f_t)) = target {
             if let Some(f) = prune::fraction_at(p, f_t, epoch) {
@@ -266,10 +289,19 @@ fn fit(
         let valid = net.valid();
         let val_acc = if binary {
             let f = export::fold(&valid);
-            accuracy(&eval_scores(&valid, &f, &ds.validation, &plain), &ds.validation.labels)
+            accuracy(
+                &eval_scores(&valid, &f, &ds.validation, &plain),
+                &ds.validation.labels,
+            )
         } else {
             let l = float_logits(&valid, &ds.validation, &plain);
-            let ok = ds.validation.labels.iter().enumerate().filter(|(i, &y)| argmax_f(&l[i * 10..i * 10 + 10]) == y as usize).count();
+            let ok = ds
+                .validation
+                .labels
+                .iter()
+                .enumerate()
+                .filter(|(i, &y)| argmax_f(&l[i * 10..i * 10 + 10]) == y as usize)
+                .count();
             ok as f64 / ds.validation.len().max(1) as f64
         };
         let (bits, fixed) = prune::stored_bits(&net);
@@ -287,11 +319,18 @@ fn fit(
             report.epoch_loss.push(loss_sum / count as f64);
             report.val_accuracy.push(val_acc);
             if let Some(path) = &ckpt {
-                checkpoint::save(&checkpoint::snapshot(&net, epoch + 1, initial_kept.clone()), path)?;
+                checkpoint::save(
+                    &checkpoint::snapshot(&net, epoch + 1, initial_kept.clone()),
+                    path,
+                )?;
             }
         }
     }
-    let ips = if train_time > 0.0 { seen as f64 / train_time } else { 0.0 };
+    let ips = if train_time > 0.0 {
+        seen as f64 / train_time
+    } else {
+        0.0
+    };
     Ok((net, ips))
 }
 
@@ -307,8 +346,16 @@ fn clamp_latent(mut net: Net) -> Net {
     net
 }
 
-fn teacher(cfg: &TrainConfig, ds: &Dataset, seed: u64, opts: &TrainOptions, report: &mut TrainReport) -> Result<Option<Net>, TrainError> {
-    let Some(d) = &cfg.distill else { return Ok(None) };
+fn teacher(
+    cfg: &TrainConfig,
+    ds: &Dataset,
+    seed: u64,
+    opts: &TrainOptions,
+    report: &mut TrainReport,
+) -> Result<Option<Net>, TrainError> {
+    let Some(d) = &cfg.distill else {
+        return Ok(None);
+    };
     let device = Device::flex().autodiff();
     let mut net = Net::new(cfg, false, seed ^ 0x7eac4e5, &device);
     let path = d.teacher_checkpoint.as_ref().map(PathBuf::from);
@@ -318,7 +365,18 @@ fn teacher(cfg: &TrainConfig, ds: &Dataset, seed: u64, opts: &TrainOptions, repo
             eprintln!("teacher loaded from {}", p.display());
         }
         _ => {
-            net = fit(net, cfg, ds, d.teacher_epochs, seed ^ 0x7eac4e5, None, opts, report, "teacher")?.0;
+            net = fit(
+                net,
+                cfg,
+                ds,
+                d.teacher_epochs,
+                seed ^ 0x7eac4e5,
+                None,
+                opts,
+                report,
+                "teacher",
+            )?
+            .0;
             if let Some(p) = &path {
                 checkpoint::save(&checkpoint::snapshot(&net, d.teacher_epochs, Vec::new()), p)?;
             }
@@ -326,7 +384,13 @@ fn teacher(cfg: &TrainConfig, ds: &Dataset, seed: u64, opts: &TrainOptions, repo
     }
     let valid = net.valid();
     let l = float_logits(&valid, &ds.test, &Device::flex());
-    let ok = ds.test.labels.iter().enumerate().filter(|(i, &y)| argmax_f(&l[i * 10..i * 10 + 10]) == y as usize).count();
+    let ok = ds
+        .test
+        .labels
+        .iter()
+        .enumerate()
+        .filter(|(i, &y)| argmax_f(&l[i * 10..i * 10 + 10]) == y as usize)
+        .count();
     report.teacher_test_accuracy = Some(ok as f64 / ds.test.len().max(1) as f64);
     Ok(Some(valid))
 }
@@ -370,7 +434,11 @@ pub fn run(opts: &TrainOptions) -> Result<(Model, TrainReport), TrainError> {
         cfg.data.test_subset = v;
     }
     if cfg.meta.name.is_empty() {
-        let stem = opts.config.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
+        let stem = opts
+            .config
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("model");
         cfg.meta.name = stem.trim_end_matches(".train").to_string();
     }
     let problems = cfg.check();
@@ -403,7 +471,17 @@ pub fn run(opts: &TrainOptions) -> Result<(Model, TrainReport), TrainError> {
     let teacher = teacher(&cfg, &ds, seed, opts, &mut report)?;
     let device = Device::flex().autodiff();
     let net = Net::new(&cfg, true, seed, &device);
-    let (net, ips) = fit(net, &cfg, &ds, cfg.schedule.epochs, seed, teacher.as_ref(), opts, &mut report, "train")?;
+    let (net, ips) = fit(
+        net,
+        &cfg,
+        &ds,
+        cfg.schedule.epochs,
+        seed,
+        teacher.as_ref(),
+        opts,
+        &mut report,
+        "train",
+    )?;
     report.images_per_second = ips;
     let net = net.valid();
     let plain = Device::flex();
@@ -450,5 +528,7 @@ pub fn run(opts: &TrainOptions) -> Result<(Model, TrainReport), TrainError> {
 
 /// Convenience for tests: the default dataset directory, overridable by `BNNGEN_DATA`.
 pub fn default_data_dir() -> PathBuf {
-    std::env::var_os("BNNGEN_DATA").map(PathBuf::from).unwrap_or_else(|| Path::new(data::DEFAULT_DIR).to_path_buf())
+    std::env::var_os("BNNGEN_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(data::DEFAULT_DIR).to_path_buf())
 }

@@ -1,0 +1,83 @@
+// bnngen board core: power-on reset + UART bridge + the generated accelerator. Every board top
+// wraps this module and only maps pins, so the same logic runs (and is simulated) everywhere.
+//
+// The accelerator is chosen with defines, set by `bnngen synth` for the model at hand:
+//   BNNGEN_TOP          module name of the generated top (e.g. tiny_top)
+//   BNNGEN_IN_W         width of its s_axis_tdata
+//   BNNGEN_OUT_W        width of its m_axis_tdata
+//   BNNGEN_PIXELS       pixels per frame (height x width)
+//   BNNGEN_CLKS_PER_BIT board clock / UART baud rate (default 104: 12 MHz, 115200 baud)
+// Verilog-2005, clean under `verilator --lint-only -Wall`.
+
+`ifndef BNNGEN_TOP
+`define BNNGEN_TOP bnngen_accel
+`endif
+`ifndef BNNGEN_IN_W
+`define BNNGEN_IN_W 8
+`endif
+`ifndef BNNGEN_OUT_W
+`define BNNGEN_OUT_W 8
+`endif
+`ifndef BNNGEN_PIXELS
+`define BNNGEN_PIXELS 16
+`endif
+`ifndef BNNGEN_CLKS_PER_BIT
+`define BNNGEN_CLKS_PER_BIT 104
+`endif
+
+module bnngen_board_core (
+    input  wire clk,
+    input  wire rx,
+    output wire tx,
+    output reg  error,
+    output reg  frame_toggle
+);
+    localparam IN_W  = `BNNGEN_IN_W;
+    localparam OUT_W = `BNNGEN_OUT_W;
+
+    wire             rst;
+    wire [IN_W-1:0]  s_tdata;
+    wire             s_tvalid;
+    wire             s_tready;
+    wire             s_tlast;
+    wire [OUT_W-1:0] m_tdata;
+    wire             m_tvalid;
+    wire             m_tready;
+    wire             m_tlast;
+    wire             frame_done;
+    wire             frame_error;
+    wire             bridge_error;
+
+    bnngen_por u_por (.clk(clk), .rst(rst));
+
+    bnngen_uart_bridge #(
+        .IN_W(IN_W), .OUT_W(OUT_W), .PIXELS(`BNNGEN_PIXELS), .CLKS_PER_BIT(`BNNGEN_CLKS_PER_BIT)
+    ) u_bridge (
+        .clk(clk), .rst(rst), .rx(rx), .tx(tx),
+        .s_axis_tdata(s_tdata), .s_axis_tvalid(s_tvalid), .s_axis_tready(s_tready),
+        .s_axis_tlast(s_tlast),
+        .m_axis_tdata(m_tdata), .m_axis_tvalid(m_tvalid), .m_axis_tready(m_tready),
+        .error(bridge_error)
+    );
+
+    `BNNGEN_TOP u_accel (
+        .clk(clk), .rst(rst),
+        .s_axis_tdata(s_tdata), .s_axis_tvalid(s_tvalid), .s_axis_tready(s_tready),
+        .s_axis_tlast(s_tlast),
+        .m_axis_tdata(m_tdata), .m_axis_tvalid(m_tvalid), .m_axis_tready(m_tready),
+        .m_axis_tlast(m_tlast),
+        .frame_done(frame_done), .frame_error(frame_error)
+    );
+
+    // Sticky error: bridge overrun or bad pad bits, a frame-size mismatch, or a result beat
+    // without tlast (every result is one single-beat packet).
+    always @(posedge clk) begin
+        if (rst) begin
+            error        <= 1'b0;
+            frame_toggle <= 1'b0;
+        end else begin
+            if (bridge_error || frame_error || (m_tvalid && !m_tlast)) error <= 1'b1;
+            if (frame_done) frame_toggle <= !frame_toggle;
+        end
+    end
+endmodule

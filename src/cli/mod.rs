@@ -1,0 +1,149 @@
+//! The command line: one file per subcommand, the typed error every subcommand returns, and
+//! small output helpers.
+//!
+//! Adding a subcommand: write `src/cli/NAME.rs` with a documented `Args` struct (clap derive;
+//! its doc comment is the `--help` text) and `pub fn run(args: Args) -> Result<(), CliError>`,
+//! then add one `Variant => NAME,` line to the `subcommands!` list below.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+use bnngen::input::InputError;
+use bnngen::model::ModelErrors;
+
+/// Declare the subcommand modules, the `Command` enum and its dispatch from one list.
+macro_rules! subcommands {
+    ($($variant:ident => $module:ident,)*) => {
+        $(mod $module;)*
+
+        #[derive(Debug, Subcommand)]
+        pub enum Command {
+            $($variant($module::Args),)*
+        }
+
+        impl Command {
+            pub fn run(self) -> Result<(), CliError> {
+                match self {
+                    $(Command::$variant(args) => $module::run(args),)*
+                }
+            }
+        }
+    };
+}
+
+subcommands! {
+    Check => check,
+    Infer => infer,
+    RandomModel => random_model,
+    Report => report,
+    Plan => plan,
+    Generate => generate,
+    Simulate => simulate,
+    Synth => synth,
+    Train => train,
+}
+
+/// Turn a trained fully-binarized network into bit-exact, synthesizable Verilog.
+///
+/// Exit codes: 0 success, 2 bad input (model, image or option errors), 1 internal or tool
+/// error.
+#[derive(Debug, Parser)]
+#[command(name = "bnngen", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What can go wrong in a subcommand; each variant knows its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The model file is invalid (every diagnostic is in the value).
+    #[error(transparent)]
+    Model(#[from] ModelErrors),
+    /// An input image or label file is unreadable or does not fit the model.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Options that parse but make no sense together.
+    #[error("{0}")]
+    Usage(String),
+    /// An output file or stream could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A broken internal invariant: a bug in bnngen.
+    #[error("internal error (a bug in bnngen): {0}")]
+    Internal(String),
+    /// An external tool failed (Verilator, Yosys, nextpnr: used by the tool subcommands).
+    #[allow(dead_code)]
+    #[error("{tool}: {message}")]
+    Tool { tool: String, message: String },
+    /// The simulated RTL disagrees with the reference model.
+    #[error("RTL mismatch: {0}")]
+    Mismatch(String),
+}
+
+impl CliError {
+    /// 2 for bad input the user can fix, 1 for internal or tool failures.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Model(_) | CliError::Input(_) | CliError::Usage(_) => 2,
+            CliError::Write { .. }
+            | CliError::Internal(_)
+            | CliError::Tool { .. }
+            | CliError::Mismatch(_) => 1,
+        }
+    }
+}
+
+/// Write `text` to stdout; a closed pipe (`bnngen ... | head`) is not an error.
+pub fn print(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Write {
+            path: PathBuf::from("<stdout>"),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Serialize a report as pretty JSON with a trailing newline and print it.
+pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Internal(format!("JSON serialization failed: {e}")))?;
+    print(&(text + "\n"))
+}
+
+/// Write a file atomically: write a temporary file beside it, then rename, so a failure
+/// never leaves a partial file under `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let err = |source| CliError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let name = path.file_name().ok_or_else(|| {
+        err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a file path",
+        ))
+    })?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    Ok(())
+}

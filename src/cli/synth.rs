@@ -1,0 +1,117 @@
+//! `bnngen synth`: generate a model's accelerator and take it through Yosys, nextpnr and the
+//! bitstream packer for one FPGA target; print and write the report.
+
+use std::path::{Path, PathBuf};
+
+use bnngen::model;
+use bnngen::plan::{self, HwConfig};
+use bnngen::rtl::{self, GenOptions};
+use bnngen::synth::gate_sim::rtl_design;
+use bnngen::synth::{self, PlanFigures, SynthOptions, Target};
+
+use super::CliError;
+
+/// Synthesize a model's accelerator for an FPGA and report what it costs.
+///
+/// Generates the RTL (into OUT/synth-TARGET/rtl), synthesizes it with Yosys for the target,
+/// and for iCE40 and ECP5 targets places and routes the board top (UART bridge + accelerator,
+/// see constraints/) with nextpnr and packs a bitstream. Writes report.md and report.json
+/// (format_version 1) into OUT/synth-TARGET/ and prints the report: LUTs, flip-flops, carry
+/// cells, block RAMs, DSPs, device utilization, Fmax against the target clock (a miss is
+/// reported as FAIL with the figure), and the plan's cycles per frame, frames/s and latency
+/// at the achieved Fmax.
+///
+/// Targets: ice40-up5k (iCEBreaker), ice40-hx8k (HX8K breakout), ecp5-25k and ecp5-85k
+/// (ULX3S; nextpnr-ecp5 and ecppack from the yowasp venv .venv/), xilinx (synth_xilinx,
+/// counts only), generic (Yosys gates, counts only).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Model file (TOML, format_version 1).
+    pub model: PathBuf,
+    /// Hardware configuration (TOML); its clock is the timing target unless --clock is given.
+    #[arg(long)]
+    pub hw: Option<PathBuf>,
+    /// FPGA target: ice40-up5k, ice40-hx8k, ecp5-25k, ecp5-85k, xilinx or generic.
+    #[arg(long)]
+    pub target: String,
+    /// Timing target in MHz (default: the --hw clock, else 48 for iCE40, 125 for ECP5, 100
+    /// otherwise).
+    #[arg(long)]
+    pub clock: Option<f64>,
+    /// Output folder (default rtl-out/<model name>/); the run goes into synth-<target>/.
+    #[arg(short = 'o', long)]
+    pub out: Option<PathBuf>,
+    /// Placement seed for nextpnr.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print the report as JSON instead of markdown.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The usual clock of a target when the user gives none.
+fn default_clock(t: Target) -> f64 {
+    match t {
+        Target::Ice40Up5k | Target::Ice40Hx8k => 48.0,
+        Target::Ecp5_25k | Target::Ecp5_85k => 125.0,
+        Target::Xilinx | Target::Generic => 100.0,
+    }
+}
+
+pub fn run(args: Args) -> Result<(), CliError> {
+    let target = Target::parse(&args.target).map_err(CliError::Usage)?;
+    let m = model::load(&args.model)?;
+    let hw = match &args.hw {
+        Some(p) => plan::load_hw(p).map_err(|e| CliError::Usage(e.to_string()))?,
+        None => HwConfig::default(),
+    };
+    let clock = match (args.clock, &args.hw) {
+        (Some(c), _) if c > 0.0 && c.is_finite() => c,
+        (Some(c), _) => return Err(CliError::Usage(format!("--clock {c}: expected MHz > 0"))),
+        (None, Some(_)) => hw.clock_mhz,
+        (None, None) => default_clock(target),
+    };
+    let p = plan::set_folding(&m, &hw).map_err(|e| CliError::Usage(e.to_string()))?;
+    let design = rtl::generate(&m, &p, GenOptions { debug: false })
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("rtl-out").join(rtl::ident(&m.meta.name)));
+    let work = out.join(format!("synth-{}", target.name()));
+    let rtl_dir = work.join("rtl");
+    rtl::write_dir(&design, &rtl_dir).map_err(|source| CliError::Write {
+        path: rtl_dir.clone(),
+        source,
+    })?;
+    let rtl = rtl_design(&design, m.input.height * m.input.width, &rtl_dir);
+    let weight_bits_in_bram: u64 = design
+        .modules
+        .iter()
+        .flat_map(|md| md.mems.iter())
+        .filter(|mem| mem.block_ram && mem.name == "wrom")
+        .map(|mem| mem.width as u64 * mem.depth as u64)
+        .sum();
+    let figures = PlanFigures {
+        model: m.meta.name.clone(),
+        cycles_per_frame: p.cycles_per_frame,
+        latency_cycles: Some((p.latency_us * p.clock_mhz).round() as u64),
+        kept_weight_bits: m.summary().weight_bits_stored as u64,
+        weight_bits_in_bram,
+    };
+    let opts = SynthOptions {
+        target,
+        clock_mhz: clock,
+        seed: args.seed,
+        work,
+    };
+    let done = synth::run(&rtl, &figures, &opts).map_err(|e| CliError::Tool {
+        tool: format!("synth {}", target.name()),
+        message: e.to_string(),
+    })?;
+    if args.json {
+        super::print(&done.report.to_json())
+    } else {
+        super::print(&done.report.to_markdown())
+    }
+}

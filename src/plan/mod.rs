@@ -1,0 +1,363 @@
+//! The plan: how each layer of a model is folded onto hardware, and what that costs.
+//!
+//! Read-only cost analysis (`layer_cost`) is kept apart from the one transformation
+//! (`set_folding`), which picks per layer the smallest PE x SIMD lane count meeting the target
+//! cycle budget. The plan is a TOML file the user can edit and feed back (`--plan`); the
+//! hardware configuration (`HwConfig`, docs/hw-config.md) says how to build, never what was
+//! trained.
+
+use crate::model::{LayerKind, Model};
+pub use crate::rtl::stream::Placement;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The only `format_version` of plan files this build reads and writes.
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// Hardware configuration (TOML). Every field has a default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HwConfig {
+    /// Target clock in MHz (for frames/s and latency figures, and the fps budget).
+    pub clock_mhz: f64,
+    /// Target frames per second; when absent the budget is the input rate (one pixel per
+    /// cycle), so no stage is slower than the sensor.
+    pub fps: Option<f64>,
+    /// Where the thermometer comparators sit: `digital` or `sensor`.
+    pub front_end: Placement,
+    /// Pipeline registers in each pop-count adder tree (0 = combinational).
+    pub popcount_stages: u32,
+    /// Explicit folding per layer name, overriding the automatic choice.
+    pub layers: BTreeMap<String, Fold>,
+}
+
+impl Default for HwConfig {
+    fn default() -> Self {
+        HwConfig {
+            clock_mhz: 100.0,
+            fps: None,
+            front_end: Placement::Digital,
+            popcount_stages: 1,
+            layers: BTreeMap::new(),
+        }
+    }
+}
+
+/// Lanes of one layer: `pe` output channels x `simd` input channels per cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fold {
+    pub pe: usize,
+    pub simd: usize,
+}
+
+/// A plan error: bad hardware config or plan file, with where and what.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("layer `{layer}`: {message}")]
+    Fold { layer: String, message: String },
+    #[error("plan is for model `{found}`, not `{expected}`")]
+    Model { expected: String, found: String },
+}
+
+/// Read a hardware configuration file.
+pub fn load_hw(path: &Path) -> Result<HwConfig, PlanError> {
+    let text = std::fs::read_to_string(path).map_err(|e| PlanError::Read {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    toml::from_str(&text).map_err(|e| PlanError::Parse {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// One layer of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerPlan {
+    pub name: String,
+    pub kind: String,
+    /// Output channels per cycle (1 for layers without weights).
+    pub pe: usize,
+    /// Input channels per cycle (1 for layers without weights).
+    pub simd: usize,
+    /// XNOR lanes (pe x simd; 0 for layers without weights).
+    pub lanes: usize,
+    /// Cycles per frame at full rate, from the kept work only.
+    pub cycles_per_frame: u64,
+    /// Weight ROM bits (kept tiles only).
+    pub weight_bits: u64,
+    /// Line-buffer / skip-FIFO bits.
+    pub buffer_bits: u64,
+    /// Line-buffer rows (window stages) or skip FIFO depth in pixels (residual).
+    pub rows: usize,
+}
+
+/// The folding of a whole model and its figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub format_version: u32,
+    pub model: String,
+    pub clock_mhz: f64,
+    pub front_end: Placement,
+    pub popcount_stages: u32,
+    /// Cycles per frame of the slowest stage (the pipeline's initiation interval).
+    pub cycles_per_frame: u64,
+    pub fps: f64,
+    /// Sum of the stages' frame times, an upper bound on one frame's latency.
+    pub latency_us: f64,
+    pub weight_bits: u64,
+    pub buffer_bits: u64,
+    pub layers: Vec<LayerPlan>,
+}
+
+/// Divisors of n, ascending.
+fn divisors(n: usize) -> Vec<usize> {
+    (1..=n).filter(|d| n.is_multiple_of(*d)).collect()
+}
+
+/// Line-buffer rows of a window stage: the window plus a stride of prefetch plus room for the
+/// next frame's first window, capped at two frames.
+pub fn window_rows(in_h: usize, kh: usize, stride: usize) -> usize {
+    (2 * kh + stride).min(2 * in_h).max(2)
+}
+
+/// Window geometry (kh, kw, stride, pad) of a layer, if it is a window stage.
+pub fn window_of(l: &crate::model::Layer) -> Option<(usize, usize, usize, usize)> {
+    match &l.kind {
+        LayerKind::Conv(c) => Some((c.weights.kernel_h, c.weights.kernel_w, c.stride, c.padding)),
+        LayerKind::MaxPool(m) => Some((m.kernel, m.kernel, m.stride, 0)),
+        LayerKind::Dense(_) | LayerKind::Classifier(_) => {
+            Some((l.input.height, l.input.width, 1, 0))
+        }
+        LayerKind::Residual(_) => None,
+    }
+}
+
+/// Cycles per frame, weight bits and buffer bits of one layer at a folding (read-only).
+pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usize) {
+    let l = &model.layers[idx];
+    let pixels = (l.output.height * l.output.width) as u64;
+    match &l.kind {
+        LayerKind::Residual(r) => {
+            let depth = skip_depth(model, r.with, idx);
+            (pixels, 0, (depth * l.output.channels) as u64, depth)
+        }
+        LayerKind::MaxPool(m) => {
+            let (kh, _, s, _) = window_of(l).unwrap();
+            let rows = window_rows(l.input.height, kh, s);
+            let buf = (rows * l.input.width * l.input.channels) as u64;
+            (pixels * (m.kernel * m.kernel) as u64, 0, buf, rows)
+        }
+        _ => {
+            let w = l.kind.weights().unwrap();
+            let (kh, _, s, _) = window_of(l).unwrap();
+            let rows = window_rows(l.input.height, kh, s);
+            let buf = (rows * l.input.width * l.input.channels) as u64;
+            let steps = (w.kept_tiles() * w.out_per_block() / fold.pe
+                * w.kernel_h
+                * w.kernel_w
+                * w.in_per_block()
+                / fold.simd) as u64;
+            (pixels * steps.max(1), w.stored_bits() as u64, buf, rows)
+        }
+    }
+}
+
+/// Depth (pixels) of the skip FIFO that aligns layer `with`'s output with residual `at`: the
+/// rows the main path must see before it emits the matching pixel, plus slack.
+pub fn skip_depth(model: &Model, with: usize, at: usize) -> usize {
+    let shape = model.layers[with].output;
+    let mut rows = 1;
+    for l in &model.layers[with + 1..at] {
+        rows += match &l.kind {
+            LayerKind::Conv(c) => c.weights.kernel_h + 1,
+            LayerKind::MaxPool(m) => m.kernel + 1,
+            LayerKind::Dense(_) | LayerKind::Classifier(_) => shape.height + 1,
+            LayerKind::Residual(_) => 1,
+        };
+    }
+    let frame = shape.height * shape.width;
+    (rows * shape.width).min(frame * (at - with)) + 8
+}
+
+/// Is `fold` legal for layer `idx` (pe divides the out-block, simd the in-block)?
+fn check_fold(model: &Model, idx: usize, fold: Fold) -> Result<(), PlanError> {
+    let l = &model.layers[idx];
+    let Some(w) = l.kind.weights() else {
+        return Ok(());
+    };
+    if fold.pe == 0 || w.out_per_block() % fold.pe != 0 {
+        return Err(PlanError::Fold {
+            layer: l.name.clone(),
+            message: format!(
+                "pe {} must divide the {} output channels per block",
+                fold.pe,
+                w.out_per_block()
+            ),
+        });
+    }
+    if fold.simd == 0 || w.in_per_block() % fold.simd != 0 {
+        return Err(PlanError::Fold {
+            layer: l.name.clone(),
+            message: format!(
+                "simd {} must divide the {} input channels per block",
+                fold.simd,
+                w.in_per_block()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Choose each layer's folding: explicit folds from `hw.layers`, else the smallest lane count
+/// whose cycles per frame fit the budget (ties: more SIMD), else the widest folding.
+pub fn set_folding(model: &Model, hw: &HwConfig) -> Result<Plan, PlanError> {
+    for name in hw.layers.keys() {
+        if model.layer_index(name).is_none() {
+            return Err(PlanError::Fold {
+                layer: name.clone(),
+                message: "no such layer in the model".into(),
+            });
+        }
+    }
+    let input_cycles = (model.input.height * model.input.width) as u64;
+    let budget = match hw.fps {
+        Some(f) if f > 0.0 => ((hw.clock_mhz * 1e6 / f).floor() as u64).max(1),
+        _ => input_cycles,
+    };
+    let mut folds = Vec::new();
+    for (i, l) in model.layers.iter().enumerate() {
+        let fold = if let Some(f) = hw.layers.get(&l.name) {
+            check_fold(model, i, *f)?;
+            *f
+        } else if let Some(w) = l.kind.weights() {
+            let mut best: Option<(usize, usize, Fold)> = None;
+            for pe in divisors(w.out_per_block()) {
+                for simd in divisors(w.in_per_block()) {
+                    let f = Fold { pe, simd };
+                    let (cyc, ..) = layer_cost(model, i, f);
+                    let key = (pe * simd, usize::MAX - simd);
+                    if cyc <= budget && best.is_none_or(|(l, s, _)| key < (l, s)) {
+                        best = Some((key.0, key.1, f));
+                    }
+                }
+            }
+            best.map(|b| b.2).unwrap_or(Fold {
+                pe: w.out_per_block(),
+                simd: w.in_per_block(),
+            })
+        } else {
+            Fold { pe: 1, simd: 1 }
+        };
+        folds.push(fold);
+    }
+    Ok(plan_from_folds(model, hw, &folds))
+}
+
+/// Figures of a plan with these folds.
+pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
+    let mut layers = Vec::new();
+    for (i, l) in model.layers.iter().enumerate() {
+        let f = folds[i];
+        let (cyc, wb, bb, rows) = layer_cost(model, i, f);
+        let lanes = if l.kind.weights().is_some() {
+            f.pe * f.simd
+        } else {
+            0
+        };
+        layers.push(LayerPlan {
+            name: l.name.clone(),
+            kind: l.kind.tag().to_string(),
+            pe: f.pe,
+            simd: f.simd,
+            lanes,
+            cycles_per_frame: cyc,
+            weight_bits: wb,
+            buffer_bits: bb,
+            rows,
+        });
+    }
+    let input_cycles = (model.input.height * model.input.width) as u64;
+    let ii = layers
+        .iter()
+        .map(|l| l.cycles_per_frame)
+        .max()
+        .unwrap_or(0)
+        .max(input_cycles);
+    let total: u64 = layers.iter().map(|l| l.cycles_per_frame).sum::<u64>() + input_cycles;
+    Plan {
+        format_version: PLAN_FORMAT_VERSION,
+        model: model.meta.name.clone(),
+        clock_mhz: hw.clock_mhz,
+        front_end: hw.front_end,
+        popcount_stages: hw.popcount_stages,
+        cycles_per_frame: ii,
+        fps: hw.clock_mhz * 1e6 / ii as f64,
+        latency_us: total as f64 / hw.clock_mhz,
+        weight_bits: layers.iter().map(|l| l.weight_bits).sum(),
+        buffer_bits: layers.iter().map(|l| l.buffer_bits).sum(),
+        layers,
+    }
+}
+
+/// Read a plan file written by `bnngen plan` (possibly edited) and re-derive its figures.
+pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
+    let text = std::fs::read_to_string(path).map_err(|e| PlanError::Read {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    let p: Plan = toml::from_str(&text).map_err(|e| PlanError::Parse {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    if p.model != model.meta.name {
+        return Err(PlanError::Model {
+            expected: model.meta.name.clone(),
+            found: p.model,
+        });
+    }
+    if p.layers.len() != model.layers.len() {
+        return Err(PlanError::Parse {
+            path: path.display().to_string(),
+            message: format!(
+                "{} layers, the model has {}",
+                p.layers.len(),
+                model.layers.len()
+            ),
+        });
+    }
+    let mut folds = Vec::new();
+    for (i, (lp, l)) in p.layers.iter().zip(&model.layers).enumerate() {
+        if lp.name != l.name {
+            return Err(PlanError::Fold {
+                layer: lp.name.clone(),
+                message: format!("expected layer `{}` here", l.name),
+            });
+        }
+        let f = Fold {
+            pe: lp.pe,
+            simd: lp.simd,
+        };
+        check_fold(model, i, f)?;
+        folds.push(f);
+    }
+    let hw = HwConfig {
+        clock_mhz: p.clock_mhz,
+        fps: None,
+        front_end: p.front_end,
+        popcount_stages: p.popcount_stages,
+        layers: BTreeMap::new(),
+    };
+    Ok(plan_from_folds(model, &hw, &folds))
+}

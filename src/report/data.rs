@@ -1,0 +1,167 @@
+//! What a report shows, as plain serializable figures, and how they are derived from a model.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{FrontEnd, Model, ThermometerKind};
+
+/// Everything the report shows. Sections a run did not reach are `None` and are shown as
+/// "not run".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportData {
+    pub format_version: u32,
+    pub model: ModelFigures,
+    pub plan: Option<PlanFigures>,
+    pub simulation: Option<SimulationFigures>,
+    pub synthesis: Option<SynthesisFigures>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFigures {
+    pub name: String,
+    pub description: String,
+    pub input: String,
+    pub front_end: String,
+    pub levels: usize,
+    pub pixel_bits: u32,
+    /// Thresholds of each input channel (empty for the binary ADC code).
+    pub thresholds: Vec<Vec<u32>>,
+    pub weight_bits_stored: usize,
+    pub weight_bits_dense: usize,
+    pub kept_tiles: usize,
+    pub total_tiles: usize,
+    pub binary_macs_per_frame: u64,
+    pub comparators: usize,
+    pub classes: Vec<String>,
+    pub tiles: Vec<TileMap>,
+}
+
+/// The (out-block, in-block) tile grid of one weighted layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TileMap {
+    pub layer: String,
+    pub out_blocks: usize,
+    pub in_blocks: usize,
+    /// Row per out-block, one flag per in-block: true = kept.
+    pub kept: Vec<Vec<bool>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanFigures {
+    pub clock_mhz: f64,
+    pub frames_per_second: f64,
+    pub latency_us: f64,
+    pub layers: Vec<StageFigures>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageFigures {
+    pub name: String,
+    pub kind: String,
+    pub lanes: u64,
+    pub cycles_per_frame: u64,
+    pub memory_bits: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimulationFigures {
+    pub frames: u64,
+    pub mismatches: u64,
+    pub cycles_per_frame_measured: Option<f64>,
+    pub cycles_per_frame_planned: Option<f64>,
+    /// Correct predictions when labels were known.
+    pub correct: Option<u64>,
+    /// `confusion[label][predicted]` when labels were known.
+    pub confusion: Option<Vec<Vec<u64>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SynthesisFigures {
+    pub target: String,
+    pub device: String,
+    pub resources: Vec<Resource>,
+    pub fmax_mhz: Option<f64>,
+    pub target_mhz: f64,
+    pub timing_met: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    pub name: String,
+    pub used: u64,
+    /// The device's capacity, when known.
+    pub available: Option<u64>,
+}
+
+impl ModelFigures {
+    /// Gather the model's own figures.
+    pub fn of(model: &Model) -> ModelFigures {
+        let s = model.summary();
+        let (front_end, levels, thresholds) = match &model.front_end {
+            FrontEnd::Binary => (
+                "binary ADC code".to_string(),
+                model.input.bits as usize,
+                vec![],
+            ),
+            FrontEnd::Thermometer(t) => {
+                let kind = match t.kind {
+                    ThermometerKind::Glt => "GLT (learned thermometer)",
+                    ThermometerKind::Uniform => "uniform thermometer",
+                };
+                (kind.to_string(), t.levels, t.thresholds.clone())
+            }
+        };
+        let tiles = model
+            .layers
+            .iter()
+            .filter_map(|l| {
+                let w = l.kind.weights()?;
+                Some(TileMap {
+                    layer: l.name.clone(),
+                    out_blocks: w.out_blocks,
+                    in_blocks: w.in_blocks,
+                    kept: (0..w.out_blocks)
+                        .map(|ob| (0..w.in_blocks).map(|ib| w.kept(ob, ib)).collect())
+                        .collect(),
+                })
+            })
+            .collect();
+        ModelFigures {
+            name: model.meta.name.clone(),
+            description: model.meta.description.clone(),
+            input: format!(
+                "{}x{}x{} at {} bits",
+                model.input.height, model.input.width, model.input.channels, model.input.bits
+            ),
+            front_end,
+            levels,
+            pixel_bits: model.input.bits,
+            thresholds,
+            weight_bits_stored: s.weight_bits_stored,
+            weight_bits_dense: s.weight_bits_dense,
+            kept_tiles: s.kept_tiles,
+            total_tiles: s.total_tiles,
+            binary_macs_per_frame: s.binary_macs_per_frame,
+            comparators: s.comparators,
+            classes: model.meta.classes.clone(),
+            tiles,
+        }
+    }
+}
+
+impl ReportData {
+    /// A report of the model alone; the flow fills in the other sections as steps finish.
+    pub fn of_model(model: &Model) -> ReportData {
+        ReportData {
+            format_version: super::REPORT_FORMAT_VERSION,
+            model: ModelFigures::of(model),
+            plan: None,
+            simulation: None,
+            synthesis: None,
+        }
+    }
+}
+
+/// The thermometer level (number of planes set) of pixel `v` for ascending thresholds.
+pub fn level(thresholds: &[u32], v: u32) -> usize {
+    thresholds.iter().filter(|&&t| v >= t).count()
+}

@@ -1,0 +1,666 @@
+//! Typed Verilog IR: modules, signals, width-checked expressions, clocked processes,
+//! memories and instances.
+//!
+//! Every expression knows its width when it is built, and every constructor asserts the
+//! widths it combines (a mismatch is a generator bug, never a user error). The IR is small on
+//! purpose: only what the generated accelerator needs, all of it printable as plain
+//! Verilog-2005 that is clean under `verilator -Wall` (see `print.rs`).
+
+/// A handle to a declared signal (port, wire or reg) of one module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sig {
+    pub(crate) idx: usize,
+    pub width: u32,
+}
+
+/// A handle to a declared memory of one module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mem {
+    pub(crate) idx: usize,
+    pub width: u32,
+    pub depth: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigKind {
+    Input,
+    /// Output driven by a continuous assignment or an instance.
+    OutputWire,
+    /// Output driven from a clocked process.
+    OutputReg,
+    Wire,
+    Reg,
+}
+
+impl SigKind {
+    fn is_reg(self) -> bool {
+        matches!(self, SigKind::Reg | SigKind::OutputReg)
+    }
+    pub fn is_port(self) -> bool {
+        matches!(
+            self,
+            SigKind::Input | SigKind::OutputWire | SigKind::OutputReg
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SigDecl {
+    pub name: String,
+    pub width: u32,
+    pub kind: SigKind,
+    /// One-line description printed beside port declarations.
+    pub doc: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MemDecl {
+    pub name: String,
+    pub width: u32,
+    pub depth: usize,
+    /// `$readmemh` file name (relative to the output directory) when initialized.
+    pub init_file: Option<String>,
+    pub block_ram: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    And,
+    Or,
+    Xor,
+    Add,
+    Sub,
+    Mul,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedOp {
+    And,
+    Or,
+}
+
+/// An expression with its width. Build through the constructors, which check widths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expr {
+    pub(crate) kind: ExprKind,
+    pub width: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ExprKind {
+    Sig(usize),
+    /// Bits LSB first.
+    Const(Vec<bool>),
+    /// `sig[lo +: width]` of a named signal.
+    Slice(usize, u32),
+    /// Parts MSB first, as Verilog writes them.
+    Concat(Vec<Expr>),
+    Not(Box<Expr>),
+    Bin(BinOp, Box<Expr>, Box<Expr>),
+    /// Comparison; `true` = signed operands.
+    Cmp(CmpOp, bool, Box<Expr>, Box<Expr>),
+    Mux(Box<Expr>, Box<Expr>, Box<Expr>),
+    Reduce(RedOp, Box<Expr>),
+    MemRead(usize, Box<Expr>),
+}
+
+/// Width of an address that indexes `depth` entries (at least 1).
+pub fn addr_width(depth: usize) -> u32 {
+    bits_for(depth.saturating_sub(1) as u64)
+}
+
+/// Bits needed to hold the unsigned value `v` (at least 1).
+pub fn bits_for(v: u64) -> u32 {
+    (64 - v.leading_zeros()).max(1)
+}
+
+/// Bits of a two's-complement number that holds every value in `lo..=hi`.
+pub fn signed_bits_for(lo: i64, hi: i64) -> u32 {
+    let mut w = 1;
+    while !((-(1i128 << (w - 1))) <= lo as i128 && (hi as i128) < (1i128 << (w - 1))) {
+        w += 1;
+    }
+    w
+}
+
+// Named like the operator traits on purpose: these are width-checked constructors.
+#[allow(clippy::should_implement_trait)]
+impl Expr {
+    /// Unsigned constant `value` in `width` bits; asserts it fits.
+    pub fn lit(value: u64, width: u32) -> Expr {
+        assert!(width >= 1);
+        assert!(
+            width >= 64 || value >> width == 0,
+            "constant {value} does not fit {width} bits"
+        );
+        let bits = (0..width)
+            .map(|i| i < 64 && (value >> i) & 1 == 1)
+            .collect();
+        Expr {
+            kind: ExprKind::Const(bits),
+            width,
+        }
+    }
+    /// Two's-complement constant `value` in `width` bits; asserts it fits.
+    pub fn slit(value: i64, width: u32) -> Expr {
+        assert!(
+            width >= signed_bits_for(value, value),
+            "constant {value} does not fit {width} signed bits"
+        );
+        let bits = (0..width).map(|i| (value >> i.min(63)) & 1 == 1).collect();
+        Expr {
+            kind: ExprKind::Const(bits),
+            width,
+        }
+    }
+    /// Constant from explicit bits, LSB first.
+    pub fn bits(bits: Vec<bool>) -> Expr {
+        assert!(!bits.is_empty());
+        let width = bits.len() as u32;
+        Expr {
+            kind: ExprKind::Const(bits),
+            width,
+        }
+    }
+    pub fn zero(width: u32) -> Expr {
+        Expr::bits(vec![false; width as usize])
+    }
+    pub fn ones(width: u32) -> Expr {
+        Expr::bits(vec![true; width as usize])
+    }
+    pub fn t() -> Expr {
+        Expr::lit(1, 1)
+    }
+    pub fn f() -> Expr {
+        Expr::lit(0, 1)
+    }
+    /// Concatenate, LSB part first (the order the generator computes in).
+    pub fn cat_lsb(parts: Vec<Expr>) -> Expr {
+        assert!(!parts.is_empty());
+        if parts.len() == 1 {
+            return parts.into_iter().next().unwrap();
+        }
+        let width = parts.iter().map(|p| p.width).sum();
+        let mut msb = parts;
+        msb.reverse();
+        Expr {
+            kind: ExprKind::Concat(msb),
+            width,
+        }
+    }
+    pub fn not(self) -> Expr {
+        let width = self.width;
+        Expr {
+            kind: ExprKind::Not(Box::new(self)),
+            width,
+        }
+    }
+    fn bin(op: BinOp, a: Expr, b: Expr) -> Expr {
+        assert_eq!(a.width, b.width, "{op:?} of mismatched widths");
+        let width = a.width;
+        Expr {
+            kind: ExprKind::Bin(op, Box::new(a), Box::new(b)),
+            width,
+        }
+    }
+    pub fn and(self, b: Expr) -> Expr {
+        Expr::bin(BinOp::And, self, b)
+    }
+    pub fn or(self, b: Expr) -> Expr {
+        Expr::bin(BinOp::Or, self, b)
+    }
+    pub fn xor(self, b: Expr) -> Expr {
+        Expr::bin(BinOp::Xor, self, b)
+    }
+    /// Modular addition (result width = operand width).
+    pub fn add(self, b: Expr) -> Expr {
+        Expr::bin(BinOp::Add, self, b)
+    }
+    pub fn sub(self, b: Expr) -> Expr {
+        Expr::bin(BinOp::Sub, self, b)
+    }
+    pub fn mul(self, b: Expr) -> Expr {
+        Expr::bin(BinOp::Mul, self, b)
+    }
+    fn cmp(op: CmpOp, signed: bool, a: Expr, b: Expr) -> Expr {
+        assert_eq!(a.width, b.width, "{op:?} of mismatched widths");
+        Expr {
+            kind: ExprKind::Cmp(op, signed, Box::new(a), Box::new(b)),
+            width: 1,
+        }
+    }
+    pub fn eq(self, b: Expr) -> Expr {
+        Expr::cmp(CmpOp::Eq, false, self, b)
+    }
+    pub fn ne(self, b: Expr) -> Expr {
+        Expr::cmp(CmpOp::Ne, false, self, b)
+    }
+    pub fn lt(self, b: Expr) -> Expr {
+        Expr::cmp(CmpOp::Lt, false, self, b)
+    }
+    pub fn le(self, b: Expr) -> Expr {
+        Expr::cmp(CmpOp::Le, false, self, b)
+    }
+    pub fn gt(self, b: Expr) -> Expr {
+        Expr::cmp(CmpOp::Gt, false, self, b)
+    }
+    pub fn ge(self, b: Expr) -> Expr {
+        Expr::cmp(CmpOp::Ge, false, self, b)
+    }
+    pub fn sle(self, b: Expr) -> Expr {
+        Expr::cmp(CmpOp::Le, true, self, b)
+    }
+    pub fn sge(self, b: Expr) -> Expr {
+        Expr::cmp(CmpOp::Ge, true, self, b)
+    }
+    pub fn sgt(self, b: Expr) -> Expr {
+        Expr::cmp(CmpOp::Gt, true, self, b)
+    }
+    /// `self ? t : f`; `self` must be 1 bit wide.
+    pub fn mux(self, t: Expr, f: Expr) -> Expr {
+        assert_eq!(self.width, 1, "mux select must be 1 bit");
+        assert_eq!(t.width, f.width, "mux arms of mismatched widths");
+        let width = t.width;
+        Expr {
+            kind: ExprKind::Mux(Box::new(self), Box::new(t), Box::new(f)),
+            width,
+        }
+    }
+    pub fn any(self) -> Expr {
+        if self.width == 1 {
+            return self;
+        }
+        Expr {
+            kind: ExprKind::Reduce(RedOp::Or, Box::new(self)),
+            width: 1,
+        }
+    }
+    pub fn all(self) -> Expr {
+        if self.width == 1 {
+            return self;
+        }
+        Expr {
+            kind: ExprKind::Reduce(RedOp::And, Box::new(self)),
+            width: 1,
+        }
+    }
+    /// Zero-extend to `width` (>= current).
+    pub fn zext(self, width: u32) -> Expr {
+        assert!(width >= self.width, "zext narrows");
+        if width == self.width {
+            return self;
+        }
+        let pad = width - self.width;
+        Expr::cat_lsb(vec![self, Expr::zero(pad)])
+    }
+    /// Constant value if this is a literal that fits 64 bits.
+    pub fn const_value(&self) -> Option<u64> {
+        match &self.kind {
+            ExprKind::Const(b) if b.len() <= 64 => {
+                Some(b.iter().enumerate().map(|(i, &x)| (x as u64) << i).sum())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A statement inside a clocked process.
+#[derive(Debug, Clone)]
+pub enum Stmt {
+    /// Non-blocking assignment to a whole reg.
+    Set(usize, Expr),
+    /// Non-blocking assignment to `reg[lo +: width]`.
+    SetSlice(usize, u32, Expr),
+    MemWrite(usize, Expr, Expr),
+    If(Expr, Vec<Stmt>, Vec<Stmt>),
+}
+
+impl Stmt {
+    pub fn set(r: Sig, e: Expr) -> Stmt {
+        assert_eq!(r.width, e.width, "assignment of mismatched widths");
+        Stmt::Set(r.idx, e)
+    }
+    pub fn set_slice(r: Sig, lo: u32, e: Expr) -> Stmt {
+        assert!(lo + e.width <= r.width, "slice assignment out of range");
+        Stmt::SetSlice(r.idx, lo, e)
+    }
+    pub fn write(m: Mem, addr: Expr, data: Expr) -> Stmt {
+        assert_eq!(addr.width, addr_width(m.depth), "memory address width");
+        assert_eq!(data.width, m.width, "memory data width");
+        Stmt::MemWrite(m.idx, addr, data)
+    }
+    pub fn when(c: Expr, then: Vec<Stmt>) -> Stmt {
+        assert_eq!(c.width, 1);
+        Stmt::If(c, then, Vec::new())
+    }
+    pub fn if_else(c: Expr, then: Vec<Stmt>, els: Vec<Stmt>) -> Stmt {
+        assert_eq!(c.width, 1);
+        Stmt::If(c, then, els)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Conn {
+    In(Expr),
+    Out(Sig),
+}
+
+#[derive(Debug, Clone)]
+pub enum Item {
+    Assign(usize, Expr),
+    /// `always @(posedge clk)` with these statements.
+    Always(Vec<Stmt>),
+    Instance {
+        module: String,
+        name: String,
+        conns: Vec<(String, Conn)>,
+    },
+}
+
+/// A finished module, ready to print.
+#[derive(Debug, Clone)]
+pub struct Module {
+    pub name: String,
+    /// Header comment lines (without the `//`).
+    pub doc: Vec<String>,
+    pub sigs: Vec<SigDecl>,
+    pub mems: Vec<MemDecl>,
+    pub items: Vec<Item>,
+    /// Memory initialization files this module reads: (file name, contents).
+    pub mem_files: Vec<(String, String)>,
+}
+
+impl Module {
+    /// Port (name, kind, width) in declaration order.
+    pub fn ports(&self) -> impl Iterator<Item = &SigDecl> {
+        self.sigs.iter().filter(|s| s.kind.is_port())
+    }
+    pub fn port(&self, name: &str) -> Option<&SigDecl> {
+        self.ports().find(|s| s.name == name)
+    }
+}
+
+/// Builds one module; checks names are unique and drivers are of the right kind.
+pub struct ModuleBuilder {
+    m: Module,
+    driven: Vec<bool>,
+}
+
+impl ModuleBuilder {
+    pub fn new(name: &str) -> ModuleBuilder {
+        ModuleBuilder {
+            m: Module {
+                name: name.to_string(),
+                doc: Vec::new(),
+                sigs: Vec::new(),
+                mems: Vec::new(),
+                items: Vec::new(),
+                mem_files: Vec::new(),
+            },
+            driven: Vec::new(),
+        }
+    }
+    pub fn name(&self) -> &str {
+        &self.m.name
+    }
+    pub fn doc(&mut self, line: impl Into<String>) {
+        self.m.doc.push(line.into());
+    }
+    fn decl(&mut self, name: &str, width: u32, kind: SigKind, doc: &str) -> Sig {
+        assert!(width >= 1, "zero-width signal {name}");
+        assert!(
+            !self.m.sigs.iter().any(|s| s.name == name)
+                && !self.m.mems.iter().any(|m| m.name == name),
+            "duplicate signal {name} in {}",
+            self.m.name
+        );
+        self.m.sigs.push(SigDecl {
+            name: name.to_string(),
+            width,
+            kind,
+            doc: doc.to_string(),
+        });
+        self.driven.push(kind == SigKind::Input);
+        Sig {
+            idx: self.m.sigs.len() - 1,
+            width,
+        }
+    }
+    pub fn input(&mut self, name: &str, width: u32, doc: &str) -> Sig {
+        self.decl(name, width, SigKind::Input, doc)
+    }
+    pub fn output_wire(&mut self, name: &str, width: u32, doc: &str) -> Sig {
+        self.decl(name, width, SigKind::OutputWire, doc)
+    }
+    pub fn output_reg(&mut self, name: &str, width: u32, doc: &str) -> Sig {
+        self.decl(name, width, SigKind::OutputReg, doc)
+    }
+    pub fn wire(&mut self, name: &str, width: u32) -> Sig {
+        self.decl(name, width, SigKind::Wire, "")
+    }
+    pub fn reg(&mut self, name: &str, width: u32) -> Sig {
+        self.decl(name, width, SigKind::Reg, "")
+    }
+    /// Declare a wire driven by `e`, returning it as an expression.
+    pub fn let_(&mut self, name: &str, e: Expr) -> Expr {
+        let w = self.wire(name, e.width);
+        self.assign(w, e);
+        self.e(w)
+    }
+    pub fn e(&self, s: Sig) -> Expr {
+        Expr {
+            kind: ExprKind::Sig(s.idx),
+            width: s.width,
+        }
+    }
+    /// `s[lo +: width]`.
+    pub fn slice(&self, s: Sig, lo: u32, width: u32) -> Expr {
+        assert!(
+            width >= 1 && lo + width <= s.width,
+            "slice [{lo} +: {width}] of {}-bit signal",
+            s.width
+        );
+        if lo == 0 && width == s.width {
+            return self.e(s);
+        }
+        Expr {
+            kind: ExprKind::Slice(s.idx, lo),
+            width,
+        }
+    }
+    pub fn bit(&self, s: Sig, i: u32) -> Expr {
+        self.slice(s, i, 1)
+    }
+    /// Slice of an arbitrary expression (materializes a wire unless it is a signal).
+    pub fn slice_of(&mut self, e: Expr, lo: u32, width: u32, hint: &str) -> Expr {
+        if let ExprKind::Sig(idx) = e.kind {
+            let s = Sig {
+                idx,
+                width: e.width,
+            };
+            return self.slice(s, lo, width);
+        }
+        if let ExprKind::Const(bits) = &e.kind {
+            return Expr::bits(bits[lo as usize..(lo + width) as usize].to_vec());
+        }
+        if lo == 0 && width == e.width {
+            return e;
+        }
+        let name = self.fresh(hint);
+        let w = self.wire(&name, e.width);
+        self.assign(w, e);
+        self.slice(w, lo, width)
+    }
+    /// A signal name not used yet, starting with `hint`.
+    pub fn fresh(&self, hint: &str) -> String {
+        if !self.m.sigs.iter().any(|s| s.name == hint) {
+            return hint.to_string();
+        }
+        (0..)
+            .map(|i| format!("{hint}_{i}"))
+            .find(|n| !self.m.sigs.iter().any(|s| &s.name == n))
+            .unwrap()
+    }
+    pub fn assign(&mut self, s: Sig, e: Expr) {
+        let kind = self.m.sigs[s.idx].kind;
+        assert!(
+            matches!(kind, SigKind::Wire | SigKind::OutputWire),
+            "assign to non-wire {}",
+            self.m.sigs[s.idx].name
+        );
+        assert!(
+            !self.driven[s.idx],
+            "second driver of {}",
+            self.m.sigs[s.idx].name
+        );
+        assert_eq!(
+            s.width, e.width,
+            "assign to {} of mismatched width",
+            self.m.sigs[s.idx].name
+        );
+        self.driven[s.idx] = true;
+        self.m.items.push(Item::Assign(s.idx, e));
+    }
+    pub fn always(&mut self, stmts: Vec<Stmt>) {
+        fn check(b: &ModuleBuilder, st: &[Stmt], seen: &mut Vec<usize>) {
+            for s in st {
+                match s {
+                    Stmt::Set(i, _) | Stmt::SetSlice(i, _, _) => {
+                        assert!(
+                            b.m.sigs[*i].kind.is_reg(),
+                            "clocked assignment to non-reg {}",
+                            b.m.sigs[*i].name
+                        );
+                        seen.push(*i);
+                    }
+                    Stmt::MemWrite(..) => {}
+                    Stmt::If(_, t, e) => {
+                        check(b, t, seen);
+                        check(b, e, seen);
+                    }
+                }
+            }
+        }
+        let mut seen = Vec::new();
+        check(self, &stmts, &mut seen);
+        for i in seen {
+            self.driven[i] = true;
+        }
+        self.m.items.push(Item::Always(stmts));
+    }
+    pub fn memory(
+        &mut self,
+        name: &str,
+        width: u32,
+        depth: usize,
+        init: Option<(String, Vec<Vec<bool>>)>,
+    ) -> Mem {
+        assert!(depth >= 2 && width >= 1, "memory {name} too small");
+        assert!(
+            !self.m.mems.iter().any(|m| m.name == name)
+                && !self.m.sigs.iter().any(|s| s.name == name)
+        );
+        let block_ram = (width as usize) * depth >= 4096;
+        let init_file = init.map(|(file, words)| {
+            assert_eq!(words.len(), depth, "memory {name} init length");
+            let digits = (width as usize).div_ceil(4);
+            let mut text = String::new();
+            for w in &words {
+                assert_eq!(w.len(), width as usize);
+                for d in (0..digits).rev() {
+                    let mut v = 0;
+                    for b in 0..4 {
+                        if w.get(d * 4 + b).copied().unwrap_or(false) {
+                            v |= 1 << b;
+                        }
+                    }
+                    text.push(char::from_digit(v, 16).unwrap());
+                }
+                text.push('\n');
+            }
+            self.m.mem_files.push((file.clone(), text));
+            file
+        });
+        self.m.mems.push(MemDecl {
+            name: name.to_string(),
+            width,
+            depth,
+            init_file,
+            block_ram,
+        });
+        Mem {
+            idx: self.m.mems.len() - 1,
+            width,
+            depth,
+        }
+    }
+    pub fn read(&self, m: Mem, addr: Expr) -> Expr {
+        assert_eq!(addr.width, addr_width(m.depth), "memory address width");
+        Expr {
+            kind: ExprKind::MemRead(m.idx, Box::new(addr)),
+            width: m.width,
+        }
+    }
+    /// Instantiate `child`, connecting every port by name; widths are checked.
+    pub fn instance(&mut self, child: &Module, name: &str, conns: Vec<(&str, Conn)>) {
+        assert_eq!(
+            conns.len(),
+            child.ports().count(),
+            "instance {name} of {}: every port must connect",
+            child.name
+        );
+        let mut out = Vec::new();
+        for (port, c) in conns {
+            let p = child
+                .port(port)
+                .unwrap_or_else(|| panic!("{} has no port {port}", child.name));
+            match &c {
+                Conn::In(e) => {
+                    assert_eq!(p.kind, SigKind::Input, "{port} is not an input");
+                    assert_eq!(e.width, p.width, "port {port} of {name}");
+                }
+                Conn::Out(s) => {
+                    assert_ne!(p.kind, SigKind::Input, "{port} is not an output");
+                    assert_eq!(s.width, p.width, "port {port} of {name}");
+                    assert!(matches!(
+                        self.m.sigs[s.idx].kind,
+                        SigKind::Wire | SigKind::OutputWire
+                    ));
+                    assert!(
+                        !self.driven[s.idx],
+                        "second driver of {}",
+                        self.m.sigs[s.idx].name
+                    );
+                    self.driven[s.idx] = true;
+                }
+            }
+            out.push((port.to_string(), c));
+        }
+        self.m.items.push(Item::Instance {
+            module: child.name.clone(),
+            name: name.to_string(),
+            conns: out,
+        });
+    }
+    /// Finish; asserts every non-input signal has a driver.
+    pub fn finish(self) -> Module {
+        for (i, s) in self.m.sigs.iter().enumerate() {
+            assert!(
+                self.driven[i],
+                "signal {} of {} has no driver",
+                s.name, self.m.name
+            );
+        }
+        self.m
+    }
+}

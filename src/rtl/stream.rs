@@ -1,0 +1,280 @@
+//! Stream plumbing stages: the FIFO every stage ends in, the fork that feeds a layer's output
+//! to several consumers, the residual combine, and the comparator front end.
+//!
+//! All use the same valid/ready handshake: a beat moves when `valid && ready`. Readies never
+//! depend on the same module's valids, so no combinational loop can form between stages.
+
+use super::build::{eq_const, ge_const};
+use super::netlist::{addr_width, bits_for, Conn, Expr, Module, ModuleBuilder, Stmt};
+use crate::model::{FrontEnd, InputSpec, ResidualOp};
+
+/// A first-word-fall-through FIFO of `depth` words plus an output register: block RAM with a
+/// synchronous read when large. `s_ready` only depends on the fill level.
+pub fn fifo(name: &str, width: u32, depth: usize) -> Module {
+    assert!(depth >= 2);
+    let mut b = ModuleBuilder::new(name);
+    b.doc(format!(
+        "FIFO: {depth} words of {width} bits plus an output register."
+    ));
+    let _clk = b.input("clk", 1, "clock");
+    let rst = b.input("rst", 1, "synchronous reset");
+    let s_valid = b.input("s_valid", 1, "write valid");
+    let s_ready = b.output_wire("s_ready", 1, "room for a word");
+    let s_data = b.input("s_data", width, "write data");
+    let m_valid = b.output_wire("m_valid", 1, "read valid");
+    let m_ready = b.input("m_ready", 1, "read accepted");
+    let m_data = b.output_wire("m_data", width, "read data");
+    let aw = addr_width(depth);
+    let cw = bits_for(depth as u64);
+    let mem = b.memory("mem", width, depth, None);
+    let wp = b.reg("wp", aw);
+    let rp = b.reg("rp", aw);
+    let cnt = b.reg("cnt", cw);
+    let ov = b.reg("ov", 1);
+    let od = b.reg("od", width);
+    b.assign(s_ready, b.e(cnt).ne(Expr::lit(depth as u64, cw)));
+    let wr = b.let_("wr", b.e(s_valid).and(b.e(s_ready)));
+    let rd = b.let_(
+        "rd",
+        b.e(cnt)
+            .ne(Expr::zero(cw))
+            .and(b.e(ov).not().or(b.e(m_ready))),
+    );
+    let wrap = |b: &ModuleBuilder, p| {
+        eq_const(b.e(p), depth as u64 - 1).mux(Expr::zero(aw), b.e(p).add(Expr::lit(1, aw)))
+    };
+    b.always(vec![
+        Stmt::when(wr.clone(), vec![Stmt::write(mem, b.e(wp), b.e(s_data))]),
+        Stmt::when(rd.clone(), vec![Stmt::set(od, b.read(mem, b.e(rp)))]),
+    ]);
+    b.always(vec![Stmt::if_else(
+        b.e(rst),
+        vec![
+            Stmt::set(wp, Expr::zero(aw)),
+            Stmt::set(rp, Expr::zero(aw)),
+            Stmt::set(cnt, Expr::zero(cw)),
+            Stmt::set(ov, Expr::f()),
+        ],
+        vec![
+            Stmt::when(wr.clone(), vec![Stmt::set(wp, wrap(&b, wp))]),
+            Stmt::when(rd.clone(), vec![Stmt::set(rp, wrap(&b, rp))]),
+            Stmt::set(cnt, b.e(cnt).add(wr.zext(cw)).sub(rd.clone().zext(cw))),
+            Stmt::if_else(
+                rd,
+                vec![Stmt::set(ov, Expr::t())],
+                vec![Stmt::when(b.e(m_ready), vec![Stmt::set(ov, Expr::f())])],
+            ),
+        ],
+    )]);
+    b.assign(m_valid, b.e(ov));
+    b.assign(m_data, b.e(od));
+    b.finish()
+}
+
+/// Broadcast one stream to `n` consumers; each takes the beat once, in its own time.
+pub fn fork(name: &str, width: u32, n: usize) -> Module {
+    assert!(n >= 2);
+    let mut b = ModuleBuilder::new(name);
+    b.doc(format!(
+        "Fork: one stream of {width} bits to {n} consumers."
+    ));
+    let _clk = b.input("clk", 1, "clock");
+    let rst = b.input("rst", 1, "synchronous reset");
+    let s_valid = b.input("s_valid", 1, "input valid");
+    let s_ready = b.output_wire("s_ready", 1, "input taken by every consumer");
+    let s_data = b.input("s_data", width, "input data");
+    let m_valid = b.output_wire("m_valid", n as u32, "valid per consumer");
+    let m_ready = b.input("m_ready", n as u32, "ready per consumer");
+    let m_data = b.output_wire("m_data", width, "data, shared");
+    let taken = b.reg("taken", n as u32);
+    let mut done = Vec::new();
+    for i in 0..n as u32 {
+        done.push(b.bit(taken, i).or(b.bit(m_ready, i)));
+    }
+    let all = b.let_("all_done", Expr::cat_lsb(done).all());
+    b.assign(s_ready, all.clone());
+    let vv: Vec<Expr> = (0..n as u32)
+        .map(|i| b.e(s_valid).and(b.bit(taken, i).not()))
+        .collect();
+    b.assign(m_valid, Expr::cat_lsb(vv));
+    let fire: Vec<Expr> = (0..n as u32)
+        .map(|i| b.bit(taken, i).or(b.e(s_valid).and(b.bit(m_ready, i))))
+        .collect();
+    b.always(vec![Stmt::if_else(
+        b.e(rst).or(b.e(s_valid).and(all)),
+        vec![Stmt::set(taken, Expr::zero(n as u32))],
+        vec![Stmt::set(taken, Expr::cat_lsb(fire))],
+    )]);
+    b.assign(m_data, b.e(s_data));
+    b.finish()
+}
+
+/// A one-deep output register stage: `out` valid/data, updated when `fire`.
+fn out_reg(
+    b: &mut ModuleBuilder,
+    rst: super::netlist::Sig,
+    fire: Expr,
+    data: Expr,
+    m_ready: Expr,
+) -> (Expr, Expr) {
+    let ov = b.reg("ov", 1);
+    let od = b.reg("od", data.width);
+    b.always(vec![Stmt::when(fire.clone(), vec![Stmt::set(od, data)])]);
+    b.always(vec![Stmt::if_else(
+        b.e(rst),
+        vec![Stmt::set(ov, Expr::f())],
+        vec![Stmt::if_else(
+            fire,
+            vec![Stmt::set(ov, Expr::t())],
+            vec![Stmt::when(m_ready, vec![Stmt::set(ov, Expr::f())])],
+        )],
+    )]);
+    (b.e(ov), b.e(od))
+}
+
+/// Residual combine: `m = op(a, b)` bit by bit, one pixel per beat from each input.
+pub fn residual(name: &str, width: u32, op: ResidualOp) -> Module {
+    let mut b = ModuleBuilder::new(name);
+    b.doc(format!(
+        "Residual combine ({}) of the current stream (a) and the skip stream (b).",
+        op.as_str()
+    ));
+    let _clk = b.input("clk", 1, "clock");
+    let rst = b.input("rst", 1, "synchronous reset");
+    let a_valid = b.input("a_valid", 1, "current stream valid");
+    let a_ready = b.output_wire("a_ready", 1, "current stream ready");
+    let a_data = b.input("a_data", width, "current stream data");
+    let b_valid = b.input("b_valid", 1, "skip stream valid");
+    let b_ready = b.output_wire("b_ready", 1, "skip stream ready");
+    let b_data = b.input("b_data", width, "skip stream data");
+    let m_valid = b.output_wire("m_valid", 1, "output valid");
+    let m_ready = b.input("m_ready", 1, "output ready");
+    let m_data = b.output_wire("m_data", width, "output data");
+    let ov = b.wire("room", 1);
+    let fire = b.let_("fire", b.e(a_valid).and(b.e(b_valid)).and(b.e(ov)));
+    let (x, y) = (b.e(a_data), b.e(b_data));
+    let data = match op {
+        ResidualOp::Or => x.or(y),
+        ResidualOp::And => x.and(y),
+        ResidualOp::Xor => x.xor(y),
+        ResidualOp::Xnor => x.xor(y).not(),
+    };
+    let mr = b.e(m_ready);
+    let (v, d) = out_reg(&mut b, rst, fire.clone(), data, mr);
+    b.assign(ov, v.clone().not().or(b.e(m_ready)));
+    b.assign(a_ready, fire.clone());
+    b.assign(b_ready, fire);
+    b.assign(m_valid, v);
+    b.assign(m_data, d);
+    b.finish()
+}
+
+/// Where the thermometer comparators sit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Placement {
+    /// Comparators in the generated RTL; pixels arrive as B-bit codes.
+    Digital,
+    /// Comparators in the sensor's readout; the RTL receives the binary planes.
+    Sensor,
+}
+
+/// Input width of the accelerator for this front end and placement.
+pub fn input_width(fe: &FrontEnd, input: &InputSpec, place: Placement) -> u32 {
+    match place {
+        Placement::Digital => input.channels as u32 * input.bits,
+        Placement::Sensor => fe.output_shape(input).channels as u32,
+    }
+}
+
+/// The front end: C x M comparators (digital placement) or plain binary planes, a frame
+/// counter that checks `tlast`, and one register stage.
+pub fn front_end(name: &str, fe: &FrontEnd, input: &InputSpec, place: Placement) -> Module {
+    let mut b = ModuleBuilder::new(name);
+    let planes = fe.planes_per_channel(input);
+    let out_w = (input.channels * planes) as u32;
+    let in_w = input_width(fe, input, place);
+    b.doc("Front end: pixels to binary planes, channel c*M + k = plane k of input channel c.");
+    match (fe, place) {
+        (FrontEnd::Thermometer(_), Placement::Digital) => b.doc(format!(
+            "{} comparators (pixel >= threshold), the block that replaces the ADC.",
+            input.channels * planes
+        )),
+        (_, Placement::Sensor) => {
+            b.doc("Sensor placement: the planes arrive ready-made from the readout chain.")
+        }
+        (FrontEnd::Binary, _) => {
+            b.doc("Binary ADC code: plane k is bit k of the pixel (wiring only).")
+        }
+    }
+    let _clk = b.input("clk", 1, "clock");
+    let rst = b.input("rst", 1, "synchronous reset");
+    let s_valid = b.input("s_valid", 1, "pixel valid");
+    let s_ready = b.output_wire("s_ready", 1, "pixel accepted");
+    let s_data = b.input("s_data", in_w, "pixel");
+    let s_last = b.input("s_last", 1, "last pixel of the frame");
+    let m_valid = b.output_wire("m_valid", 1, "planes valid");
+    let m_ready = b.input("m_ready", 1, "planes ready");
+    let m_data = b.output_wire("m_data", out_w, "binary planes");
+    let frame_error = b.output_reg(
+        "frame_error",
+        1,
+        "sticky: s_last disagreed with the frame size",
+    );
+    let planes_e = match (fe, place) {
+        (FrontEnd::Thermometer(t), Placement::Digital) => {
+            let bw = input.bits;
+            let mut bits = Vec::new();
+            for c in 0..input.channels {
+                for k in 0..planes {
+                    bits.push(ge_const(
+                        b.slice(s_data, c as u32 * bw, bw),
+                        t.thresholds[c][k] as u64,
+                    ));
+                }
+            }
+            Expr::cat_lsb(bits)
+        }
+        _ => b.e(s_data),
+    };
+    let room = b.wire("room", 1);
+    let fire = b.let_("fire", b.e(s_valid).and(b.e(room)));
+    let mr = b.e(m_ready);
+    let (v, d) = out_reg(&mut b, rst, fire.clone(), planes_e, mr);
+    b.assign(room, v.clone().not().or(b.e(m_ready)));
+    b.assign(s_ready, b.e(room));
+    b.assign(m_valid, v);
+    b.assign(m_data, d);
+    let n = input.height * input.width;
+    let last = if n > 1 {
+        let pw = bits_for(n as u64 - 1);
+        let px = b.reg("px", pw);
+        let is_last = b.let_("is_last", eq_const(b.e(px), n as u64 - 1));
+        b.always(vec![Stmt::if_else(
+            b.e(rst),
+            vec![Stmt::set(px, Expr::zero(pw))],
+            vec![Stmt::when(
+                fire.clone(),
+                vec![Stmt::set(
+                    px,
+                    is_last
+                        .clone()
+                        .mux(Expr::zero(pw), b.e(px).add(Expr::lit(1, pw))),
+                )],
+            )],
+        )]);
+        is_last
+    } else {
+        Expr::t()
+    };
+    b.always(vec![Stmt::if_else(
+        b.e(rst),
+        vec![Stmt::set(frame_error, Expr::f())],
+        vec![Stmt::when(
+            fire.and(b.e(s_last).ne(last)),
+            vec![Stmt::set(frame_error, Expr::t())],
+        )],
+    )]);
+    let _ = Conn::In(Expr::t());
+    b.finish()
+}

@@ -1,0 +1,286 @@
+//! The synthesis flow for one target, as a list of named steps: prepare the work folder,
+//! synthesize with Yosys, place and route with nextpnr, pack the bitstream, write the report.
+//!
+//! Every tool runs inside the work folder with relative paths (the yowasp tools cannot see
+//! absolute paths), so the flow first copies the RTL and the board files there. Placeable
+//! targets synthesize the board top (UART bridge + accelerator), because the bare
+//! accelerator's ports are far wider than the package; count-only targets synthesize the
+//! accelerator alone.
+
+use super::report::{MemoryPacking, Performance, SynthReport, Timing, REPORT_FORMAT_VERSION};
+use super::target::{Target, BOARD_COMMON_FILES};
+use crate::tools::locate::{project_root, ToolError};
+use crate::tools::nextpnr::{Nextpnr, PnrJob};
+use crate::tools::pack::Packer;
+use crate::tools::yosys::Yosys;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Generated RTL to synthesize, as files on disk.
+#[derive(Debug, Clone)]
+pub struct RtlDesign {
+    /// Folder holding the generated files.
+    pub dir: PathBuf,
+    /// Verilog sources, relative to `dir`, in reading order.
+    pub sources: Vec<String>,
+    /// Other files the sources read (memory images), relative to `dir`.
+    pub data: Vec<String>,
+    pub top: String,
+    /// Width of `s_axis_tdata`.
+    pub input_width: u32,
+    /// Width of `m_axis_tdata`.
+    pub output_width: u32,
+    /// Pixels per frame (the board bridge raises tlast on the last one).
+    pub pixels: usize,
+}
+
+/// Figures the flow takes from the plan and the model, for the report.
+#[derive(Debug, Clone, Default)]
+pub struct PlanFigures {
+    pub model: String,
+    pub cycles_per_frame: u64,
+    pub latency_cycles: Option<u64>,
+    pub kept_weight_bits: u64,
+    /// Weight bits in memories the generator marked for block RAM.
+    pub weight_bits_in_bram: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SynthOptions {
+    pub target: Target,
+    /// Timing target for nextpnr, in MHz.
+    pub clock_mhz: f64,
+    pub seed: u64,
+    /// Work folder (created; files in it are overwritten).
+    pub work: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    #[error(transparent)]
+    Tool(#[from] ToolError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SynthError + '_ {
+    move |source| SynthError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The outcome: the report and where it was written.
+#[derive(Debug, Clone)]
+pub struct SynthOutcome {
+    pub report: SynthReport,
+    pub report_md: PathBuf,
+    pub report_json: PathBuf,
+}
+
+/// Run the whole flow for `opts.target`.
+pub fn run(
+    rtl: &RtlDesign,
+    figures: &PlanFigures,
+    opts: &SynthOptions,
+) -> Result<SynthOutcome, SynthError> {
+    let t = opts.target;
+    let work = &opts.work;
+    // Step 1: prepare the work folder.
+    prepare(rtl, work)?;
+    // Step 2: synthesize.
+    let yosys = Yosys::find()?;
+    let (script, synth_top) = synth_script(rtl, t);
+    let synth = yosys.run(work, "synth", &script, t.cell_family())?;
+    let mut logs = BTreeMap::new();
+    logs.insert("yosys".to_string(), synth.log.clone());
+    let mut notes = Vec::new();
+    let mut utilization = BTreeMap::new();
+    let mut timing = None;
+    let mut bitstream = None;
+    // Step 3: place and route, Step 4: pack (placeable targets only).
+    if let (Some(fam), Some((device, package)), Some(board)) =
+        (t.pnr_family(), t.device(), t.board())
+    {
+        notes.push(format!(
+            "Resources and timing are of the board top `{}` (UART bridge + accelerator); the bridge adds roughly 100 LUTs.",
+            board.top_module
+        ));
+        notes.push(format!(
+            "The board oscillator is {} MHz; running at the target clock needs a PLL in the board top.",
+            board.clock_mhz
+        ));
+        let pnr = Nextpnr::find(fam)?;
+        let routed = match fam {
+            crate::tools::nextpnr::PnrFamily::Ice40 => "routed.asc",
+            crate::tools::nextpnr::PnrFamily::Ecp5 => "routed.config",
+        };
+        let job = PnrJob {
+            device,
+            package: package.to_string(),
+            netlist: "netlist.json".into(),
+            constraints: format!("board/{}", board.constraints),
+            routed: routed.into(),
+            freq_mhz: opts.clock_mhz,
+            seed: opts.seed,
+            name: "pnr".into(),
+        };
+        let placed = pnr.run(work, &job)?;
+        logs.insert("nextpnr".to_string(), placed.log.clone());
+        utilization = placed.report.utilization.clone();
+        if let Some(worst) = placed.report.worst_clock() {
+            timing = Some(Timing {
+                clocks: placed.report.fmax.clone(),
+                fmax_mhz: worst.achieved_mhz,
+                target_mhz: worst.target_mhz,
+                pass: placed.report.fmax.iter().all(|c| c.pass),
+                critical_path: placed.report.critical_path.clone(),
+            });
+        }
+        if let Some(pf) = t.pack_family() {
+            match Packer::find(pf) {
+                Ok(p) => {
+                    let ext = if routed.ends_with(".asc") {
+                        "bin"
+                    } else {
+                        "bit"
+                    };
+                    let out = p.run(work, routed, &format!("bitstream.{ext}"), "pack")?;
+                    logs.insert("pack".to_string(), work.join("pack.log"));
+                    bitstream = Some(out);
+                }
+                Err(e) => notes.push(format!("no bitstream: {e}")),
+            }
+        }
+    } else {
+        notes.push(format!(
+            "{} has no open place and route here: resource counts only, no Fmax.",
+            t.name()
+        ));
+    }
+    // Step 5: report.
+    let (perf_clock, source) = match &timing {
+        Some(tm) => (tm.fmax_mhz, "achieved Fmax"),
+        None => (opts.clock_mhz, "target clock, not timed"),
+    };
+    let performance = (figures.cycles_per_frame > 0).then(|| {
+        Performance::at(
+            figures.cycles_per_frame,
+            figures.latency_cycles,
+            perf_clock,
+            source,
+        )
+    });
+    let memory = (figures.kept_weight_bits > 0).then(|| {
+        let r = &synth.resources;
+        MemoryPacking {
+            kept_weight_bits: figures.kept_weight_bits,
+            weight_bits_in_bram: figures.weight_bits_in_bram,
+            packing_efficiency: figures.weight_bits_in_bram as f64
+                / figures.kept_weight_bits as f64,
+            bram_capacity_bits: r.bram_bits,
+            bram_fill: if r.bram_bits == 0 {
+                0.0
+            } else {
+                figures.weight_bits_in_bram as f64 / r.bram_bits as f64
+            },
+        }
+    });
+    let report = SynthReport {
+        format_version: REPORT_FORMAT_VERSION,
+        model: figures.model.clone(),
+        target: t.name().to_string(),
+        device: t.device_name().to_string(),
+        board: t.board().map(|b| b.name.to_string()),
+        synth_top,
+        accelerator_top: rtl.top.clone(),
+        target_clock_mhz: opts.clock_mhz,
+        resources: synth.resources,
+        utilization,
+        timing,
+        performance,
+        memory,
+        bitstream,
+        notes,
+        yosys_warnings: synth.warnings.len(),
+        logs,
+    };
+    let report_md = work.join("report.md");
+    let report_json = work.join("report.json");
+    std::fs::write(&report_md, report.to_markdown()).map_err(io(&report_md))?;
+    std::fs::write(&report_json, report.to_json()).map_err(io(&report_json))?;
+    Ok(SynthOutcome {
+        report,
+        report_md,
+        report_json,
+    })
+}
+
+/// Copy the RTL (flat, so memory images resolve from the working directory) and the board
+/// files (under `board/`) into the work folder.
+pub fn prepare(rtl: &RtlDesign, work: &Path) -> Result<(), SynthError> {
+    std::fs::create_dir_all(work).map_err(io(work))?;
+    for f in rtl.sources.iter().chain(&rtl.data) {
+        let from = rtl.dir.join(f);
+        let name = Path::new(f).file_name().unwrap_or(f.as_ref());
+        let to = work.join(name);
+        if from != to {
+            std::fs::copy(&from, &to).map_err(io(&from))?;
+        }
+    }
+    let cons = project_root().join("constraints");
+    let mut board_files: Vec<&str> = BOARD_COMMON_FILES.to_vec();
+    for t in Target::ALL {
+        if let Some(b) = t.board() {
+            board_files.push(b.top_file);
+            board_files.push(b.constraints);
+        }
+    }
+    for f in board_files {
+        let from = cons.join(f);
+        let to = work.join("board").join(f);
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir).map_err(io(dir))?;
+        }
+        std::fs::copy(&from, &to).map_err(io(&from))?;
+    }
+    Ok(())
+}
+
+/// UART clocks per bit for a board clock, at 115200 baud.
+pub fn clks_per_bit(board_mhz: f64) -> u64 {
+    (board_mhz * 1e6 / 115_200.0).round() as u64
+}
+
+/// The Yosys script for `target` (paths relative to the work folder), and the module it
+/// synthesizes.
+pub fn synth_script(rtl: &RtlDesign, target: Target) -> (String, String) {
+    let mut s = String::new();
+    for f in &rtl.sources {
+        let name = Path::new(f).file_name().unwrap_or(f.as_ref());
+        s.push_str(&format!("read_verilog {}\n", Path::new(name).display()));
+    }
+    let top = match target.board() {
+        Some(b) if target.pnr_family().is_some() => {
+            let defs = format!(
+                "-DBNNGEN_TOP={} -DBNNGEN_IN_W={} -DBNNGEN_OUT_W={} -DBNNGEN_PIXELS={} -DBNNGEN_CLKS_PER_BIT={}",
+                rtl.top,
+                rtl.input_width,
+                rtl.output_width,
+                rtl.pixels,
+                clks_per_bit(b.clock_mhz)
+            );
+            for f in BOARD_COMMON_FILES.iter().chain([&b.top_file]) {
+                s.push_str(&format!("read_verilog {defs} board/{f}\n"));
+            }
+            b.top_module.to_string()
+        }
+        _ => rtl.top.clone(),
+    };
+    s.push_str(&target.synth_command(&top, "netlist.json"));
+    s.push('\n');
+    (s, top)
+}

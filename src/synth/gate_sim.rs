@@ -1,0 +1,133 @@
+//! Gate-level proof: synthesize the generated accelerator for a target, write the mapped
+//! netlist back out as Verilog (`write_verilog`), and run it with the family's cell models
+//! through the same Verilator harness, stimulus and comparison as RTL co-simulation.
+//!
+//! RTL simulation trusts that Yosys reads the RTL the way Verilator does; this checks what
+//! synthesis actually produced (block RAM inference and initialization, ROM mapping, carry
+//! chains, DSP inference), so a pass means the netlist computes the reference model bit for
+//! bit on these images.
+
+use super::flow::{prepare, RtlDesign, SynthError};
+use super::Target;
+use crate::input::Image;
+use crate::model::Model;
+use crate::plan::Plan;
+use crate::rtl::{self, Design, GenOptions};
+use crate::tools::verilator::{self, BuildOptions};
+use crate::tools::yosys::{Resources, Yosys};
+use crate::verify::{self, SimReport, Stress, VerifyError};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GateSimError {
+    #[error(transparent)]
+    Synth(#[from] SynthError),
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    #[error("cannot generate RTL: {0}")]
+    Generate(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The outcome of a gate-level run.
+#[derive(Debug, Clone)]
+pub struct GateSim {
+    pub report: SimReport,
+    /// The simulated netlist (`write_verilog` output).
+    pub netlist: PathBuf,
+    /// What the netlist is made of.
+    pub resources: Resources,
+}
+
+/// Files the generated design consists of, as an [`RtlDesign`] rooted at `dir`.
+pub fn rtl_design(design: &Design, pixels: usize, dir: &Path) -> RtlDesign {
+    RtlDesign {
+        dir: dir.to_path_buf(),
+        sources: design
+            .modules
+            .iter()
+            .map(|m| format!("{}.v", m.name))
+            .collect(),
+        data: design.files.iter().map(|(n, _)| n.clone()).collect(),
+        top: design.top.clone(),
+        input_width: design.input_width,
+        output_width: design.class_width + design.score_width * design.classes as u32,
+        pixels,
+    }
+}
+
+/// Synthesize the bare accelerator (no board top) for `target` in `work` and write the
+/// mapped netlist as `netlist.v`.
+pub fn synthesize_netlist(
+    design: &Design,
+    pixels: usize,
+    target: Target,
+    work: &Path,
+) -> Result<(PathBuf, Resources), GateSimError> {
+    let rtl_dir = work.join("rtl");
+    rtl::write_dir(design, &rtl_dir).map_err(|source| GateSimError::Io {
+        path: rtl_dir.clone(),
+        source,
+    })?;
+    let rtl = rtl_design(design, pixels, &rtl_dir);
+    prepare(&rtl, work)?;
+    let mut script = String::new();
+    for f in &rtl.sources {
+        script.push_str(&format!("read_verilog {f}\n"));
+    }
+    script.push_str(&target.synth_command(&rtl.top, "netlist.json"));
+    script.push_str("\nwrite_verilog -noattr netlist.v\n");
+    let yosys = Yosys::find().map_err(SynthError::from)?;
+    let run = yosys
+        .run(work, "gate_synth", &script, target.cell_family())
+        .map_err(SynthError::from)?;
+    Ok((work.join("netlist.v"), run.resources))
+}
+
+/// Synthesize for `target`, then simulate the netlist on `images` against the reference.
+pub fn simulate_netlist(
+    model: &Model,
+    plan: &Plan,
+    target: Target,
+    images: &[Image],
+    stress: Stress,
+    work: &Path,
+) -> Result<GateSim, GateSimError> {
+    let design = rtl::generate(model, plan, GenOptions { debug: false })
+        .map_err(|e| GateSimError::Generate(e.to_string()))?;
+    let pixels = model.input.height * model.input.width;
+    let (netlist, resources) = synthesize_netlist(&design, pixels, target, work)?;
+    let read = |p: &Path| {
+        std::fs::read_to_string(p).map_err(|source| GateSimError::Io {
+            path: p.to_path_buf(),
+            source,
+        })
+    };
+    let mut files = vec![("netlist.v".to_string(), read(&netlist)?)];
+    // Cell models may warn under Verilator (they are not ours); the netlist itself is
+    // Yosys output. Neither is held to the -Wall bar of generated RTL.
+    let mut list = String::from("-Wno-fatal\n-Wno-lint\n-Wno-style\n");
+    if let Some((cells, defines)) = target.cell_models() {
+        for d in defines {
+            list.push_str(&format!("+define+{d}\n"));
+        }
+        files.push(("cells_sim.v".to_string(), read(Path::new(cells))?));
+        list.push_str("cells_sim.v\n");
+    }
+    list.push_str("netlist.v\n");
+    files.push(("files.f".to_string(), list));
+    let sim = verilator::build(&files, &design.top, BuildOptions::default())
+        .map_err(VerifyError::from)?;
+    let stim = verify::stimulus(model, &design, plan.front_end, images, stress, false);
+    let text = sim.run(&stim, None).map_err(VerifyError::from)?;
+    let report = verify::compare(model, &design, images, &text, false, sim.cached)?;
+    Ok(GateSim {
+        report,
+        netlist,
+        resources,
+    })
+}

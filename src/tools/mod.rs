@@ -1,0 +1,49 @@
+//! External tools at the edge of bnngen: each driver finds its tool, runs it with a log and
+//! parses its output into structs.
+
+pub mod locate;
+pub mod nextpnr;
+pub mod pack;
+pub mod verilator;
+pub mod yosys;
+
+use std::path::PathBuf;
+
+/// A tool could not be found or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    #[error("`{tool}` not found (set {env} or install the Debian package `{package}`)")]
+    Missing {
+        tool: String,
+        env: String,
+        package: String,
+    },
+    #[error("{tool} failed: {message}\n(log: {log})")]
+    Failed {
+        tool: String,
+        message: String,
+        log: String,
+    },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Find `tool`: the environment variable `env` if set, else the first match on PATH.
+pub fn find(tool: &str, env: &str, package: &str) -> Result<PathBuf, ToolError> {
+    if let Some(p) = std::env::var_os(env) {
+        return Ok(PathBuf::from(p));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            let cand = dir.join(tool);
+            if cand.is_file() {
+                return Ok(cand);
+            }
+        }
+    }
+    Err(ToolError::Missing {
+        tool: tool.into(),
+        env: env.into(),
+        package: package.into(),
+    })
+}

@@ -1,0 +1,203 @@
+//! Verilator: lint generated RTL, build the co-simulation harness (`sim/harness.cpp`) against
+//! it, and run it.
+//!
+//! Builds are cached by a hash of every generated file, the harness and the build options, so
+//! repeated simulations of the same design (tests, `simulate` twice) skip the C++ compile.
+
+use super::{find, ToolError};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The harness source, compiled into bnngen so the binary works from any directory.
+pub const HARNESS: &str = include_str!("../../sim/harness.cpp");
+
+const PKG: &str = "verilator";
+
+pub fn verilator() -> Result<PathBuf, ToolError> {
+    find("verilator", "BNNGEN_VERILATOR", PKG)
+}
+
+/// `verilator --lint-only -Wall` over `files.f` in `dir`; any warning is an error.
+pub fn lint(dir: &Path, top: &str) -> Result<(), ToolError> {
+    let v = verilator()?;
+    let out = Command::new(&v)
+        .current_dir(dir)
+        .args(["--lint-only", "-Wall", "-f", "files.f", "--top-module", top])
+        .output()?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if !out.status.success() || text.contains("%Warning") || text.contains("%Error") {
+        return Err(ToolError::Failed {
+            tool: "verilator --lint-only".into(),
+            message: text,
+            log: dir.display().to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Build options that change the simulator binary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// The top has debug tap ports (`dbg_fire`, `dbg_data`).
+    pub debug: bool,
+    /// Compile VCD tracing in.
+    pub trace: bool,
+}
+
+/// 64-bit FNV-1a, a stable hash for the build cache key.
+fn fnv(h: &mut u64, bytes: &[u8]) {
+    for &b in bytes {
+        *h ^= b as u64;
+        *h = h.wrapping_mul(0x100000001b3);
+    }
+}
+
+/// Where cached builds live: `$BNNGEN_SIM_CACHE`, else `<tmp>/bnngen-sim-cache`.
+pub fn cache_root() -> PathBuf {
+    std::env::var_os("BNNGEN_SIM_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("bnngen-sim-cache"))
+}
+
+/// A built simulator: its directory (holding the RTL, memory files and `obj/Vdut`).
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    pub dir: PathBuf,
+    /// Whether this build came from the cache.
+    pub cached: bool,
+}
+
+/// Build (or reuse) the harness for these generated files.
+pub fn build(
+    files: &[(String, String)],
+    top: &str,
+    opts: BuildOptions,
+) -> Result<Simulator, ToolError> {
+    let v = verilator()?;
+    for (tool, pkg) in [("g++", "g++"), ("make", "make")] {
+        find(
+            tool,
+            &format!("BNNGEN_{}", tool.to_uppercase().replace('+', "X")),
+            pkg,
+        )?;
+    }
+    let mut h = 0xcbf29ce484222325u64;
+    for (n, t) in files {
+        fnv(&mut h, n.as_bytes());
+        fnv(&mut h, &[0]);
+        fnv(&mut h, t.as_bytes());
+        fnv(&mut h, &[0]);
+    }
+    fnv(&mut h, HARNESS.as_bytes());
+    fnv(&mut h, format!("{top} {opts:?}").as_bytes());
+    let root = cache_root();
+    let dir = root.join(format!("{h:016x}"));
+    if dir.join("obj").join("Vdut").is_file() {
+        return Ok(Simulator { dir, cached: true });
+    }
+    std::fs::create_dir_all(&root)?;
+    let tmp = root.join(format!(".build-{h:016x}-{}", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    std::fs::create_dir_all(&tmp)?;
+    for (n, t) in files {
+        std::fs::write(tmp.join(n), t)?;
+    }
+    std::fs::write(tmp.join("harness.cpp"), HARNESS)?;
+    let mut cmd = Command::new(&v);
+    cmd.current_dir(&tmp).args([
+        "--cc",
+        "--exe",
+        "--build",
+        "-j",
+        "2",
+        "--prefix",
+        "Vdut",
+        "--top-module",
+        top,
+        "-Mdir",
+        "obj",
+        "-f",
+        "files.f",
+        "harness.cpp",
+        "-O1",
+        "--x-assign",
+        "fast",
+        "--x-initial",
+        "fast",
+        "-CFLAGS",
+        "-O1",
+    ]);
+    cmd.args(["-MAKEFLAGS", "OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O1"]);
+    if opts.debug {
+        cmd.args(["-CFLAGS", "-DBNN_DEBUG"]);
+    }
+    if opts.trace {
+        cmd.args(["--trace", "-CFLAGS", "-DBNN_TRACE"]);
+    }
+    let out = cmd.output()?;
+    if !out.status.success() {
+        let log = tmp.join("build.log");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(&log, &text)?;
+        let tail: String = text
+            .lines()
+            .rev()
+            .take(30)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n");
+        return Err(ToolError::Failed {
+            tool: "verilator --build".into(),
+            message: tail,
+            log: log.display().to_string(),
+        });
+    }
+    match std::fs::rename(&tmp, &dir) {
+        Ok(()) => {}
+        Err(_) if dir.join("obj").join("Vdut").is_file() => {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Simulator { dir, cached: false })
+}
+
+impl Simulator {
+    /// Run on a stimulus text; returns the results text. `trace` writes a VCD there.
+    pub fn run(&self, stimulus: &str, trace: Option<&Path>) -> Result<String, ToolError> {
+        let tag = format!("{}-{:?}", std::process::id(), std::thread::current().id())
+            .replace(['(', ')'], "");
+        let stim = self.dir.join(format!("stim-{tag}.txt"));
+        let res = self.dir.join(format!("res-{tag}.txt"));
+        std::fs::write(&stim, stimulus)?;
+        let mut cmd = Command::new(self.dir.join("obj").join("Vdut"));
+        cmd.current_dir(&self.dir).arg(&stim).arg(&res);
+        if let Some(t) = trace {
+            cmd.arg(std::path::absolute(t)?);
+        }
+        let out = cmd.output()?;
+        let _ = std::fs::remove_file(&stim);
+        if !out.status.success() {
+            return Err(ToolError::Failed {
+                tool: "simulator".into(),
+                message: String::from_utf8_lossy(&out.stderr).to_string(),
+                log: self.dir.display().to_string(),
+            });
+        }
+        let text = std::fs::read_to_string(&res)?;
+        let _ = std::fs::remove_file(&res);
+        Ok(text)
+    }
+}

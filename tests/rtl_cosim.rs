@@ -1,0 +1,212 @@
+//! Differential co-simulation: generated RTL in Verilator vs the reference model, as integers.
+
+use bnngen::model::random::{random_image, random_model, RandomOptions};
+use bnngen::model::Model;
+use bnngen::plan::{set_folding, HwConfig};
+use bnngen::verify::{cosimulate, Stress};
+
+fn run(
+    model: &Model,
+    hw: &HwConfig,
+    n: usize,
+    seed: u64,
+    debug: bool,
+) -> bnngen::verify::SimReport {
+    let plan = set_folding(model, hw).unwrap();
+    let images: Vec<_> = (0..n)
+        .map(|i| random_image(seed * 1000 + i as u64, &model.input))
+        .collect();
+    let rep = cosimulate(model, &plan, &images, Stress::random(seed), debug, None).unwrap();
+    assert!(
+        rep.passed(),
+        "model {} seed {seed}: timeout={} mismatches={:?} first tap mismatch={:?}",
+        model.meta.name,
+        rep.timeout,
+        rep.mismatches.first(),
+        rep.first_tap_mismatch
+    );
+    eprintln!(
+        "{} frames, results {:?}, measured {:?}",
+        rep.frames,
+        rep.results
+            .iter()
+            .map(|r| (r.class, r.scores.clone(), r.cycle))
+            .collect::<Vec<_>>(),
+        rep.measured_cycles_per_frame
+    );
+    rep
+}
+
+#[test]
+fn tiny_model_bit_exact_under_backpressure() {
+    let model = bnngen::model::load(std::path::Path::new("models/tiny.toml")).unwrap();
+    run(&model, &HwConfig::default(), 6, 1, true);
+}
+
+fn opts(seed: u64) -> RandomOptions {
+    let mut o = RandomOptions::sampled(seed);
+    o.front_end = Some(bnngen::model::random::FrontEndChoice::ALL[(seed % 4) as usize]);
+    o
+}
+
+fn supported(m: &Model) -> bool {
+    m.layers
+        .iter()
+        .all(|l| l.kind.weights().is_none_or(|w| w.kept_tiles() > 0))
+}
+
+/// Features a model exercises, for the coverage check of the differential test.
+fn features(m: &Model) -> Vec<String> {
+    use bnngen::model::{FrontEnd, LayerKind};
+    let mut f = Vec::new();
+    match &m.front_end {
+        FrontEnd::Binary => f.push("fe:binary".to_string()),
+        FrontEnd::Thermometer(t) => {
+            f.push(format!(
+                "fe:{:?}:{}",
+                t.kind,
+                if t.shared { "shared" } else { "per-channel" }
+            ));
+            f.push(format!(
+                "M:{}",
+                if t.levels == 1 {
+                    "1"
+                } else if t.levels >= 8 {
+                    ">=8"
+                } else {
+                    "2..7"
+                }
+            ));
+        }
+    }
+    for l in &m.layers {
+        match &l.kind {
+            LayerKind::Conv(c) => {
+                f.push(format!("stride:{}", c.stride));
+                if c.padding > 0 {
+                    f.push(format!("pad:{}", c.pad_mode.as_str()));
+                }
+            }
+            LayerKind::MaxPool(_) => f.push("maxpool".into()),
+            LayerKind::Residual(r) => f.push(format!("residual:{}", r.op.as_str())),
+            LayerKind::Dense(_) => f.push("dense".into()),
+            LayerKind::Classifier(_) => {}
+        }
+        if let Some(w) = l.kind.weights() {
+            if (0..w.out_blocks).any(|ob| w.kept_in_blocks(ob) == 0) {
+                f.push("pruned-out-block".into());
+            }
+            if w.in_blocks > 1 && w.mask.iter().any(|k| !k) {
+                f.push("block-mask".into());
+            }
+        }
+    }
+    if m.input.height % 2 == 1 || m.input.width % 2 == 1 {
+        f.push("odd-size".into());
+    }
+    f
+}
+
+#[test]
+fn random_models_bit_exact() {
+    use std::collections::BTreeSet;
+    let want: usize = std::env::var("BNN_RANDOM_MODELS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30);
+    let required = [
+        "fe:binary",
+        "fe:Glt:shared",
+        "fe:Glt:per-channel",
+        "fe:Uniform:shared",
+        "M:1",
+        "M:>=8",
+        "stride:1",
+        "stride:2",
+        "pad:minus_one",
+        "pad:plus_one",
+        "pad:zero",
+        "maxpool",
+        "dense",
+        "residual:or",
+        "residual:and",
+        "residual:xor",
+        "residual:xnor",
+        "pruned-out-block",
+        "block-mask",
+        "odd-size",
+    ];
+    // Pick models: the first `want` supported seeds, then more only while they add coverage.
+    let mut chosen = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut seed = 100;
+    while seed < 2000 && (chosen.len() < want || !required.iter().all(|r| seen.contains(*r))) {
+        seed += 1;
+        let m = random_model(seed, &opts(seed));
+        if !supported(&m) {
+            continue;
+        }
+        let f = features(&m);
+        if chosen.len() >= want
+            && f.iter()
+                .all(|x| seen.contains(x) || !required.contains(&x.as_str()))
+        {
+            continue;
+        }
+        seen.extend(f);
+        chosen.push((seed, m));
+    }
+    let missing: Vec<_> = required.iter().filter(|r| !seen.contains(**r)).collect();
+    assert!(missing.is_empty(), "no random model covers {missing:?}");
+    assert!(chosen.len() >= 30.min(want));
+    for (seed, m) in &chosen {
+        eprintln!(
+            "seed {seed}: {}",
+            m.layers
+                .iter()
+                .map(|l| format!("{}:{}->{}", l.kind.tag(), l.input, l.output))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        run(m, &HwConfig::default(), 4, *seed, true);
+    }
+    eprintln!("{} models, coverage {:?}", chosen.len(), seen);
+}
+
+#[test]
+fn foldings_of_one_model_agree() {
+    use bnngen::plan::Fold;
+    let model = bnngen::model::load(std::path::Path::new("models/tiny.toml")).unwrap();
+    let mut explicit = HwConfig {
+        popcount_stages: 0,
+        ..HwConfig::default()
+    };
+    for (l, pe, simd) in [
+        ("conv1", 1, 1),
+        ("conv2", 1, 2),
+        ("fc1", 4, 1),
+        ("head", 3, 2),
+    ] {
+        explicit.layers.insert(l.into(), Fold { pe, simd });
+    }
+    let configs = [
+        HwConfig {
+            fps: Some(1.0),
+            ..HwConfig::default()
+        },
+        HwConfig {
+            fps: Some(1e8 / 3000.0),
+            popcount_stages: 2,
+            ..HwConfig::default()
+        },
+        HwConfig {
+            front_end: bnngen::plan::Placement::Sensor,
+            popcount_stages: 3,
+            ..HwConfig::default()
+        },
+        explicit,
+    ];
+    for (i, hw) in configs.iter().enumerate() {
+        run(&model, hw, 5, 40 + i as u64, false);
+    }
+}

@@ -1,0 +1,132 @@
+//! Generated RTL is clean under `verilator --lint-only -Wall` (zero warnings, no waivers) and
+//! passes Yosys `synth; check -assert` with no latches. Missing tools fail the test with the
+//! package to install; they never skip it.
+
+use bnngen::model::random::{random_model, FrontEndChoice, RandomOptions};
+use bnngen::model::Model;
+use bnngen::plan::{set_folding, HwConfig, Placement};
+use bnngen::rtl::{generate, write_dir, GenOptions};
+use bnngen::tools::{find, verilator};
+use std::path::{Path, PathBuf};
+
+fn out_dir(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("rtl_lint")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn gen(model: &Model, hw: &HwConfig, name: &str, debug: bool) -> (PathBuf, String) {
+    let plan = set_folding(model, hw).unwrap();
+    let d = generate(model, &plan, GenOptions { debug }).unwrap();
+    let dir = out_dir(name);
+    write_dir(&d, &dir).unwrap();
+    (dir, d.top)
+}
+
+fn yosys_check(dir: &Path, top: &str) {
+    let yosys = find("yosys", "BNNGEN_YOSYS", "yosys").unwrap_or_else(|e| panic!("{e}"));
+    let files: Vec<String> = std::fs::read_to_string(dir.join("files.f"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let script = format!(
+        "read_verilog {}; synth -top {top}; check -assert",
+        files.join(" ")
+    );
+    let out = std::process::Command::new(yosys)
+        .current_dir(dir)
+        .args(["-l", "yosys.log", "-q", "-p", &script])
+        .output()
+        .unwrap();
+    let log = std::fs::read_to_string(dir.join("yosys.log")).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "yosys failed in {}:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for bad in ["Latch inferred", "$dlatch", "Warning:"] {
+        assert!(
+            !log.contains(bad),
+            "yosys log of {} contains `{bad}`",
+            dir.display()
+        );
+    }
+}
+
+fn tiny() -> Model {
+    bnngen::model::load(Path::new("models/tiny.toml")).unwrap()
+}
+
+fn random(seed: u64) -> Model {
+    let mut o = RandomOptions::sampled(seed);
+    o.front_end = Some(FrontEndChoice::ALL[(seed % 4) as usize]);
+    random_model(seed, &o)
+}
+
+#[test]
+fn lint_clean_for_several_models_and_foldings() {
+    let mut cases: Vec<(String, Model, HwConfig, bool)> = vec![
+        ("tiny".into(), tiny(), HwConfig::default(), false),
+        ("tiny_debug".into(), tiny(), HwConfig::default(), true),
+        (
+            "tiny_sensor".into(),
+            tiny(),
+            HwConfig {
+                front_end: Placement::Sensor,
+                ..HwConfig::default()
+            },
+            false,
+        ),
+        (
+            "tiny_fast".into(),
+            tiny(),
+            HwConfig {
+                fps: Some(1e7),
+                popcount_stages: 0,
+                ..HwConfig::default()
+            },
+            false,
+        ),
+        (
+            "tiny_pop3".into(),
+            tiny(),
+            HwConfig {
+                popcount_stages: 3,
+                ..HwConfig::default()
+            },
+            false,
+        ),
+    ];
+    let mut seed = 200;
+    while cases.len() < 14 {
+        seed += 1;
+        let m = random(seed);
+        if m.layers
+            .iter()
+            .any(|l| l.kind.weights().is_some_and(|w| w.kept_tiles() == 0))
+        {
+            continue;
+        }
+        let hw = HwConfig {
+            fps: Some(1e8 / (1 + seed % 7 * 500) as f64),
+            ..HwConfig::default()
+        };
+        cases.push((format!("random_{seed}"), m, hw, seed % 2 == 0));
+    }
+    for (name, m, hw, debug) in &cases {
+        let (dir, top) = gen(m, hw, name, *debug);
+        verilator::lint(&dir, &top).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[test]
+fn yosys_synth_check_passes() {
+    for (name, m) in [("tiny", tiny()), ("random_204", random(204))] {
+        let (dir, top) = gen(&m, &HwConfig::default(), &format!("ys_{name}"), false);
+        yosys_check(&dir, &top);
+    }
+}
