@@ -44,3 +44,67 @@ fn frames_round_trip_through_the_uart_bridge() {
     }
     assert_eq!(got.len(), 3);
 }
+
+/// The generated `tiny` accelerator inside the board core: each image goes over the UART as
+/// bytes, and the class and scores that come back equal the reference model's.
+#[test]
+fn tiny_accelerator_answers_over_the_uart_like_the_reference() {
+    use bnngen::model::random::random_image;
+    use bnngen::plan::{set_folding, HwConfig};
+    let model =
+        bnngen::model::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tiny.toml"))
+            .unwrap();
+    let plan = set_folding(&model, &HwConfig::default()).unwrap();
+    let design = bnngen::rtl::generate(&model, &plan, Default::default()).unwrap();
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("board-tiny");
+    let _ = std::fs::remove_dir_all(&work);
+    let rtl_dir = work.join("rtl");
+    bnngen::rtl::write_dir(&design, &rtl_dir).unwrap();
+    let pixels = model.input.height * model.input.width;
+    let rtl = bnngen::synth::gate_sim::rtl_design(&design, pixels, &rtl_dir);
+    // Digital front end: s_axis_tdata bit c*B + k is bit k of channel c's pixel code.
+    let (b, ch) = (model.input.bits as usize, model.input.channels);
+    assert_eq!(design.input_width as usize, b * ch);
+    let images: Vec<_> = (0..3)
+        .map(|i| random_image(900 + i, &model.input))
+        .collect();
+    let frames: Vec<Vec<Vec<bool>>> = images
+        .iter()
+        .map(|img| {
+            let mut f = Vec::new();
+            for y in 0..model.input.height {
+                for x in 0..model.input.width {
+                    let mut w = vec![false; b * ch];
+                    for c in 0..ch {
+                        for k in 0..b {
+                            w[c * b + k] = img.pixel(y, x, c) >> k & 1 == 1;
+                        }
+                    }
+                    f.push(w);
+                }
+            }
+            f
+        })
+        .collect();
+    let got =
+        board_sim::simulate(&rtl, &frames, &work.join("sim")).unwrap_or_else(|e| panic!("{e}"));
+    let (cw, sw) = (design.class_width as usize, design.score_width as usize);
+    let field = |bits: &[bool], lo: usize, n: usize| -> u64 {
+        (0..n).map(|i| (bits[lo + i] as u64) << i).sum()
+    };
+    for (img, r) in images.iter().zip(&got) {
+        let want = bnngen::reference::infer(&model, img);
+        let class = field(r, 0, cw) as usize;
+        let scores: Vec<i64> = (0..design.classes)
+            .map(|k| {
+                let v = field(r, cw + k * sw, sw) as i64;
+                if v >> (sw - 1) & 1 == 1 {
+                    v - (1 << sw)
+                } else {
+                    v
+                }
+            })
+            .collect();
+        assert_eq!((class, scores), (want.class, want.scores.clone()));
+    }
+}

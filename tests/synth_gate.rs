@@ -30,6 +30,7 @@ fn tiny_ice40_netlist_is_bit_exact() {
         Target::Ice40Up5k,
         &images,
         Stress::random(7),
+        false,
         &work,
     )
     .unwrap_or_else(|e| panic!("{e}"));

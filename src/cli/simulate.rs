@@ -48,6 +48,11 @@ pub struct Args {
     /// Print a JSON report (with format_version).
     #[arg(long)]
     pub json: bool,
+    /// Simulate the post-synthesis netlist for this target (ice40-up5k, ice40-hx8k,
+    /// ecp5-25k, ecp5-85k, xilinx, generic) with the family's cell models instead of the RTL;
+    /// the run goes into rtl-out/<model>/netlist-<target>/.
+    #[arg(long, conflicts_with = "trace")]
+    pub netlist: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -91,6 +96,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     if images.is_empty() {
         return Err(CliError::Usage("no images to simulate".into()));
+    }
+    if let Some(target) = &args.netlist {
+        return super::synth::simulate_netlist(
+            &m, &p, target, &images, args.seed, args.debug, args.json,
+        );
     }
     let stressed = verify::cosimulate(
         &m,

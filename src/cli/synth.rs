@@ -115,3 +115,110 @@ pub fn run(args: Args) -> Result<(), CliError> {
         super::print(&done.report.to_markdown())
     }
 }
+
+/// The `simulate --netlist TARGET` mode: synthesize for the target, simulate the mapped
+/// netlist with the family's cell models against the reference model (same stimulus with
+/// gaps and back-pressure as RTL co-simulation). Exit status 1 on any mismatch.
+pub fn simulate_netlist(
+    m: &bnngen::model::Model,
+    p: &bnngen::plan::Plan,
+    target: &str,
+    images: &[bnngen::input::Image],
+    seed: u64,
+    debug: bool,
+    json: bool,
+) -> Result<(), CliError> {
+    use bnngen::synth::gate_sim::{self, GateSimError};
+    let target = Target::parse(target).map_err(CliError::Usage)?;
+    let work = Path::new("rtl-out")
+        .join(rtl::ident(&m.meta.name))
+        .join(format!("netlist-{}", target.name()));
+    let g = gate_sim::simulate_netlist(
+        m,
+        p,
+        target,
+        images,
+        bnngen::verify::Stress::random(seed),
+        debug,
+        &work,
+    )
+    .map_err(|e| match e {
+        GateSimError::Generate(_) => CliError::Usage(e.to_string()),
+        _ => CliError::Tool {
+            tool: format!("netlist simulation ({})", target.name()),
+            message: e.to_string(),
+        },
+    })?;
+    let r = &g.report;
+    let passed = r.passed();
+    if json {
+        #[derive(serde::Serialize)]
+        struct Report<'a> {
+            format_version: u32,
+            model: &'a str,
+            target: &'a str,
+            netlist: &'a Path,
+            frames: usize,
+            passed: bool,
+            resources: &'a bnngen::tools::yosys::Resources,
+            stressed: &'a bnngen::verify::SimReport,
+        }
+        super::print_json(&Report {
+            format_version: 1,
+            model: &m.meta.name,
+            target: target.name(),
+            netlist: &g.netlist,
+            frames: images.len(),
+            passed,
+            resources: &g.resources,
+            stressed: r,
+        })?;
+    } else {
+        let mut s = format!(
+            "simulated {} frames of `{}` on the {} netlist ({}; {} LUTs, {} FFs, {} BRAMs) with random gaps and back-pressure: {}\n",
+            images.len(),
+            m.meta.name,
+            target.name(),
+            g.netlist.display(),
+            g.resources.luts,
+            g.resources.ffs,
+            g.resources.bram,
+            if passed {
+                "all classes and scores match the reference"
+            } else {
+                "MISMATCH"
+            }
+        );
+        if r.timeout {
+            s.push_str(&format!(
+                "  timeout after {} cycles: {} of {} results\n",
+                r.cycles,
+                r.results.len(),
+                images.len()
+            ));
+        }
+        for mm in r.mismatches.iter().take(10) {
+            s.push_str(&format!(
+                "  frame {}: expected class {} scores {:?}, got class {:?} scores {:?}\n",
+                mm.frame, mm.expected.class, mm.expected.scores, mm.got_class, mm.got_scores
+            ));
+        }
+        if let Some(t) = &r.first_tap_mismatch {
+            s.push_str(&format!(
+                "  first wrong bit: layer `{}`, frame {}, pixel (y {}, x {}), channel {} (expected {})\n",
+                t.layer, t.frame, t.y, t.x, t.channel, u8::from(t.expected)
+            ));
+        }
+        super::print(&s)?;
+    }
+    if passed {
+        Ok(())
+    } else {
+        Err(CliError::Mismatch(format!(
+            "{} of {} frames of the {} netlist differ from the reference",
+            r.mismatches.len().max(images.len() - r.results.len()),
+            images.len(),
+            target.name()
+        )))
+    }
+}

@@ -79,7 +79,7 @@ pub fn synthesize_netlist(
     for f in &rtl.sources {
         script.push_str(&format!("read_verilog {f}\n"));
     }
-    script.push_str(&target.synth_command(&rtl.top, "netlist.json"));
+    script.push_str(&target.netlist_synth_command(&rtl.top, "netlist.json"));
     script.push_str("\nwrite_verilog -noattr netlist.v\n");
     let yosys = Yosys::find().map_err(SynthError::from)?;
     let run = yosys
@@ -89,15 +89,18 @@ pub fn synthesize_netlist(
 }
 
 /// Synthesize for `target`, then simulate the netlist on `images` against the reference.
+/// With `debug`, the netlist keeps the per-layer tap ports and the first wrong bit is
+/// localized as in RTL co-simulation.
 pub fn simulate_netlist(
     model: &Model,
     plan: &Plan,
     target: Target,
     images: &[Image],
     stress: Stress,
+    debug: bool,
     work: &Path,
 ) -> Result<GateSim, GateSimError> {
-    let design = rtl::generate(model, plan, GenOptions { debug: false })
+    let design = rtl::generate(model, plan, GenOptions { debug })
         .map_err(|e| GateSimError::Generate(e.to_string()))?;
     let pixels = model.input.height * model.input.width;
     let (netlist, resources) = synthesize_netlist(&design, pixels, target, work)?;
@@ -115,16 +118,27 @@ pub fn simulate_netlist(
         for d in defines {
             list.push_str(&format!("+define+{d}\n"));
         }
+        // The cell library may `include its siblings (ECP5: cells_ff.vh, ...).
+        if let Some(dir) = Path::new(cells).parent() {
+            list.push_str(&format!("-I{}\n", dir.display()));
+        }
         files.push(("cells_sim.v".to_string(), read(Path::new(cells))?));
         list.push_str("cells_sim.v\n");
     }
     list.push_str("netlist.v\n");
     files.push(("files.f".to_string(), list));
-    let sim = verilator::build(&files, &design.top, BuildOptions::default())
-        .map_err(VerifyError::from)?;
-    let stim = verify::stimulus(model, &design, plan.front_end, images, stress, false);
+    let sim = verilator::build(
+        &files,
+        &design.top,
+        BuildOptions {
+            debug,
+            trace: false,
+        },
+    )
+    .map_err(VerifyError::from)?;
+    let stim = verify::stimulus(model, &design, plan.front_end, images, stress, debug);
     let text = sim.run(&stim, None).map_err(VerifyError::from)?;
-    let report = verify::compare(model, &design, images, &text, false, sim.cached)?;
+    let report = verify::compare(model, &design, images, &text, debug, sim.cached)?;
     Ok(GateSim {
         report,
         netlist,

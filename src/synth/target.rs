@@ -125,6 +125,18 @@ impl Target {
         }
     }
 
+    /// The Yosys command for gate-level simulation: as [`Target::synth_command`], except that
+    /// ECP5 keeps multipliers in LUTs (`-nodsp`), because Yosys 0.23 ships no simulation
+    /// model for MULT18X18D.
+    pub fn netlist_synth_command(self, top: &str, json: &str) -> String {
+        match self {
+            Target::Ecp5_25k | Target::Ecp5_85k => {
+                format!("synth_ecp5 -top {top} -nodsp -json {json}")
+            }
+            _ => self.synth_command(top, json),
+        }
+    }
+
     /// Place-and-route family, or None for count-only targets.
     pub fn pnr_family(self) -> Option<PnrFamily> {
         match self {
