@@ -259,8 +259,9 @@ pub struct DistillConfig {
 impl TrainConfig {
     /// Read and check a config file.
     pub fn load(path: &Path) -> Result<TrainConfig, super::TrainError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| super::TrainError::Config(format!("cannot read {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            super::TrainError::Config(format!("cannot read {}: {e}", path.display()))
+        })?;
         Self::parse(&text, &path.display().to_string())
     }
 
