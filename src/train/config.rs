@@ -77,7 +77,8 @@ pub enum FrontEndKind {
 #[serde(rename_all = "snake_case")]
 pub enum ThresholdInit {
     Uniform,
-    /// Quantiles of the training pixels.
+    /// Quantiles of the training pixels (accepted by the parser, rejected by `check`: not
+    /// implemented yet).
     Quantile,
 }
 
@@ -288,6 +289,9 @@ impl TrainConfig {
                 "front_end.levels: expected 1..=255, found {}",
                 fe.levels
             ));
+        }
+        if fe.init == ThresholdInit::Quantile {
+            p.push("front_end.init: \"quantile\" is not implemented yet; use \"uniform\"".into());
         }
         if fe.temperature <= 0.0 {
             p.push(format!(
