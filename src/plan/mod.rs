@@ -127,7 +127,8 @@ fn divisors(n: usize) -> Vec<usize> {
 }
 
 /// Line-buffer rows of a window stage: the window plus a stride of prefetch plus room for the
-/// next frame's first window, capped at two frames.
+/// next frame's first window, capped at two frames. Each row slot is a power of two words
+/// wide (the RTL addresses the buffer as {slot, column}), which the buffer bits count.
 pub fn window_rows(in_h: usize, kh: usize, stride: usize) -> usize {
     (2 * kh + stride).min(2 * in_h).max(2)
 }
@@ -156,14 +157,14 @@ pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usiz
         LayerKind::MaxPool(m) => {
             let (kh, _, s, _) = window_of(l).unwrap();
             let rows = window_rows(l.input.height, kh, s);
-            let buf = (rows * l.input.width * l.input.channels) as u64;
+            let buf = (rows * l.input.width.next_power_of_two() * l.input.channels) as u64;
             (pixels * (m.kernel * m.kernel) as u64, 0, buf, rows)
         }
         _ => {
             let w = l.kind.weights().unwrap();
             let (kh, _, s, _) = window_of(l).unwrap();
             let rows = window_rows(l.input.height, kh, s);
-            let buf = (rows * l.input.width * l.input.channels) as u64;
+            let buf = (rows * l.input.width.next_power_of_two() * l.input.channels) as u64;
             let steps = (w.kept_tiles() * w.out_per_block() / fold.pe
                 * w.kernel_h
                 * w.kernel_w
