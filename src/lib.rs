@@ -13,3 +13,5 @@ pub mod rtl;
 pub mod synth;
 pub mod tools;
 pub mod verify;
+#[cfg(feature = "train")]
+pub mod train;

@@ -42,6 +42,7 @@ subcommands! {
     Generate => generate,
     Simulate => simulate,
     Synth => synth,
+    Train => train,
 }
 
 /// Turn a trained fully-binarized network into bit-exact, synthesizable Verilog.

@@ -1,0 +1,100 @@
+//! `bnngen train`: train a binary network on Fashion-MNIST from a training config and write
+//! the model file. All the work is in `bnngen::train`; this file maps options and errors.
+
+use std::path::PathBuf;
+
+use super::CliError;
+
+/// Train a fully-binarized network (GLT front end, block pruning, distillation) on
+/// Fashion-MNIST and write the model file. The config format is in docs/training.md.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Training config (TOML), e.g. models/fashion-default.train.toml.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Model file to write.
+    #[arg(short = 'o', long = "output")]
+    pub output: PathBuf,
+    /// Directory with the Fashion-MNIST gzip IDX files [default: /usr/share/datasets/fashion-mnist].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Continue from the config's checkpoint file if it exists.
+    #[arg(long)]
+    pub resume: bool,
+    /// Override the config's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override the config's number of epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Override the number of training images (0 = all).
+    #[arg(long)]
+    pub train_subset: Option<usize>,
+    /// Override the number of test images (0 = all).
+    #[arg(long)]
+    pub test_subset: Option<usize>,
+    /// Write the run's figures (accuracy, disagreements, images/s) as JSON here.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// No progress bars (one line per epoch on stderr only).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[cfg(feature = "train")]
+pub fn run(args: Args) -> Result<(), CliError> {
+    use std::io::IsTerminal;
+    let opts = bnngen::train::TrainOptions {
+        config: args.config,
+        output: args.output.clone(),
+        data: args.data,
+        resume: args.resume,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+        seed: args.seed,
+        epochs: args.epochs,
+        train_subset: args.train_subset,
+        test_subset: args.test_subset,
+    };
+    let (_, report) = bnngen::train::run(&opts).map_err(|e| {
+        if e.is_user_error() {
+            CliError::Usage(e.to_string())
+        } else {
+            CliError::Internal(e.to_string())
+        }
+    })?;
+    eprintln!(
+        "wrote {}: test accuracy {:.4} (reference model, {} images), {:?} disagreements, {} stored weight bits, {:.0} img/s, {:.0} s",
+        args.output.display(),
+        report.test_accuracy,
+        report.test_images,
+        report.disagreements,
+        report.weight_bits_stored,
+        report.images_per_second,
+        report.wall_seconds
+    );
+    if let Some(path) = args.report {
+        let text = serde_json::to_string_pretty(&report).expect("report serializes");
+        std::fs::write(&path, text).map_err(|source| CliError::Write { path, source })?;
+    }
+    match report.disagreements {
+        Some(0) => {}
+        Some(n) => {
+            return Err(CliError::Internal(format!(
+                "the exported model disagrees with the training graph on {n} test images"
+            )))
+        }
+        None => {
+            return Err(CliError::Internal(
+                "the reference model could not run, so the export is unchecked".into(),
+            ))
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "train"))]
+pub fn run(_args: Args) -> Result<(), CliError> {
+    Err(CliError::Usage(
+        "this bnngen was built without the `train` feature".into(),
+    ))
+}

@@ -1,0 +1,327 @@
+//! Export: fold batch norm into integer thresholds and directions, pack the kept tiles' weight
+//! bits in stream order, and build a `model::Model` that round-trips through the validated
+//! text format.
+//!
+//! Folding (derivation in `docs/training.md`): the training graph outputs bit 1 iff
+//! `y = gamma * (a - mu) / sqrt(var + eps) + beta >= 0`. With `s = sqrt(var + eps)` and
+//! `theta = mu - beta * s / gamma`: gamma > 0 gives `a >= theta`, i.e. `a >= ceil(theta)`
+//! (Up) because `a` is an integer; gamma < 0 gives `a <= floor(theta)` (Down); gamma = 0 gives
+//! a constant bit (beta >= 0), written as an Up threshold below or above every reachable sum.
+//! The tie `y = 0` is bit 1 in training (`y >= 0`), which the `>=` / `<=` forms keep. The fold
+//! is in the `a = 2p - N` domain, so it holds for zero padding where N changes at the borders.
+
+use super::config::{LayerConfig, PadModeConfig, TrainConfig};
+use super::net::{ConvGeo, DenseGeo, Folded, Net, Step};
+use crate::model::{
+    self, Bits, BlockWeights, Classifier, Conv, Dense, Direction, FrontEnd, InputSpec, Layer,
+    LayerKind, MaxPool, Meta, Model, PadMode, Shape, Thermometer, ThermometerKind, Thresholds,
+};
+use burn::nn::BatchNorm;
+
+pub const CLASSES: [&str; 10] = [
+    "t-shirt/top",
+    "trouser",
+    "pullover",
+    "dress",
+    "coat",
+    "sandal",
+    "shirt",
+    "sneaker",
+    "bag",
+    "ankle boot",
+];
+
+fn host(t: burn::tensor::Tensor<1>) -> Vec<f64> {
+    t.into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
+        .into_iter()
+        .map(f64::from)
+        .collect()
+}
+
+/// Fold one batch norm into (threshold, up?) per channel; `n_max` bounds |a|.
+pub fn fold_bn(bn: &BatchNorm, n_max: usize) -> (Vec<i64>, Vec<bool>) {
+    let gamma = host(bn.gamma.val());
+    let beta = host(bn.beta.val());
+    let mu = host(bn.running_mean.value());
+    let var = host(bn.running_var.value());
+    let lim = n_max as i64 + 1;
+    let mut ts = Vec::new();
+    let mut ups = Vec::new();
+    for c in 0..gamma.len() {
+        // Evaluate exactly as f32 arithmetic would not matter: a is an integer, and the
+        // threshold is taken in f64 from the stored f32 parameters.
+        let s = (var[c] + bn.epsilon).sqrt();
+        let theta = mu[c] - beta[c] * s / gamma[c];
+        let (t, up) = if gamma[c] > 0.0 && theta.is_finite() {
+            (theta.ceil().clamp(-lim as f64, lim as f64) as i64, true)
+        } else if gamma[c] < 0.0 && theta.is_finite() {
+            (theta.floor().clamp(-lim as f64, lim as f64) as i64, false)
+        } else if beta[c] >= 0.0 {
+            (-lim, true)
+        } else {
+            (lim, true)
+        };
+        ts.push(t);
+        ups.push(up);
+    }
+    (ts, ups)
+}
+
+/// Fold every layer of a trained binary net.
+pub fn fold(net: &Net) -> Folded {
+    let conv_act = net
+        .convs
+        .iter()
+        .map(|l| fold_bn(&l.bn, l.geo.in_channels * l.geo.kernel * l.geo.kernel))
+        .collect();
+    let dense_act = net
+        .denses
+        .iter()
+        .map(|l| fold_bn(l.bn.as_ref().unwrap(), l.geo.in_c * l.geo.in_h * l.geo.in_w))
+        .collect();
+    let scale = host(net.head.log_scale.as_ref().unwrap().val())[0].exp();
+    let head_bias = host(net.head.bias.as_ref().unwrap().val())
+        .into_iter()
+        .map(|b| (b / scale).round() as i64)
+        .collect();
+    Folded {
+        fe_thresholds: net.fe_thresholds(),
+        conv_act,
+        dense_act,
+        head_bias,
+    }
+}
+
+fn conv_weights(g: &ConvGeo, w: &[f32]) -> BlockWeights {
+    let (opb, ipb, k) = (
+        g.out_channels / g.out_blocks,
+        g.in_channels / g.in_blocks,
+        g.kernel,
+    );
+    let mut bits = Bits::zeros(0);
+    for ob in 0..g.out_blocks {
+        for ib in 0..g.in_blocks {
+            if !g.tiles[ob * g.in_blocks + ib] {
+                continue;
+            }
+            for o in ob * opb..(ob + 1) * opb {
+                for ky in 0..k {
+                    for kx in 0..k {
+                        for ci in ib * ipb..(ib + 1) * ipb {
+                            bits.push(w[((o * g.in_channels + ci) * k + ky) * k + kx] >= 0.0);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    BlockWeights {
+        in_channels: g.in_channels,
+        out_channels: g.out_channels,
+        kernel_h: k,
+        kernel_w: k,
+        in_blocks: g.in_blocks,
+        out_blocks: g.out_blocks,
+        mask: g.tiles.clone(),
+        bits,
+    }
+}
+
+/// Dense rows are (y, x, c in block); the latent matrix's columns are burn's (c, y, x).
+fn dense_weights(g: &DenseGeo, w: &[f32]) -> BlockWeights {
+    let (opb, ipb) = (g.out_features / g.out_blocks, g.in_c / g.in_blocks);
+    let (hw, cols) = (g.in_h * g.in_w, g.in_c * g.in_h * g.in_w);
+    let mut bits = Bits::zeros(0);
+    for ob in 0..g.out_blocks {
+        for ib in 0..g.in_blocks {
+            if !g.tiles[ob * g.in_blocks + ib] {
+                continue;
+            }
+            for o in ob * opb..(ob + 1) * opb {
+                for y in 0..g.in_h {
+                    for x in 0..g.in_w {
+                        for c in ib * ipb..(ib + 1) * ipb {
+                            bits.push(w[o * cols + c * hw + y * g.in_w + x] >= 0.0);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    BlockWeights {
+        in_channels: g.in_c,
+        out_channels: g.out_features,
+        kernel_h: g.in_h,
+        kernel_w: g.in_w,
+        in_blocks: g.in_blocks,
+        out_blocks: g.out_blocks,
+        mask: g.tiles.clone(),
+        bits,
+    }
+}
+
+fn thresholds(act: &(Vec<i64>, Vec<bool>)) -> Thresholds {
+    Thresholds {
+        thresholds: act.0.clone(),
+        directions: act
+            .1
+            .iter()
+            .map(|&u| if u { Direction::Up } else { Direction::Down })
+            .collect(),
+    }
+}
+
+fn host_w<const D: usize>(t: burn::tensor::Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().unwrap()
+}
+
+/// Build the model file's `Model` from a trained net and its fold, validated by a round trip
+/// through the text format.
+pub fn build_model(
+    cfg: &TrainConfig,
+    net: &Net,
+    f: &Folded,
+    provenance: String,
+) -> Result<Model, super::TrainError> {
+    let input = InputSpec {
+        height: 28,
+        width: 28,
+        channels: 1,
+        bits: 8,
+    };
+    let front_end = match cfg.front_end.kind {
+        super::config::FrontEndKind::Binary => FrontEnd::Binary,
+        k => FrontEnd::Thermometer(Thermometer {
+            kind: if k == super::config::FrontEndKind::Glt {
+                ThermometerKind::Glt
+            } else {
+                ThermometerKind::Uniform
+            },
+            levels: f.fe_thresholds.len(),
+            shared: true,
+            thresholds: vec![f.fe_thresholds.clone()],
+        }),
+    };
+    let mut shape = front_end.output_shape(&input);
+    let mut layers = Vec::new();
+    let mut pools = 0;
+    let pool_names: Vec<Option<String>> = cfg
+        .layers
+        .iter()
+        .filter_map(|l| match l {
+            LayerConfig::Maxpool { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    for s in &net.spec.steps {
+        let layer = match *s {
+            Step::Conv(i) => {
+                let l = &net.convs[i];
+                let g = &l.geo;
+                let out = Shape {
+                    height: (shape.height + 2 * g.padding - g.kernel) / g.stride + 1,
+                    width: (shape.width + 2 * g.padding - g.kernel) / g.stride + 1,
+                    channels: g.out_channels,
+                };
+                Layer {
+                    name: g.name.clone(),
+                    input: shape,
+                    output: out,
+                    kind: LayerKind::Conv(Conv {
+                        stride: g.stride,
+                        padding: g.padding,
+                        pad_mode: match g.pad_mode {
+                            PadModeConfig::Zero => PadMode::Zero,
+                            PadModeConfig::MinusOne => PadMode::MinusOne,
+                            PadModeConfig::PlusOne => PadMode::PlusOne,
+                        },
+                        weights: conv_weights(g, &host_w(l.weight.val())),
+                        activation: thresholds(&f.conv_act[i]),
+                    }),
+                }
+            }
+            Step::Pool { kernel, stride } => {
+                let name = pool_names[pools]
+                    .clone()
+                    .unwrap_or(format!("pool{}", pools + 1));
+                pools += 1;
+                let out = Shape {
+                    height: (shape.height - kernel) / stride + 1,
+                    width: (shape.width - kernel) / stride + 1,
+                    channels: shape.channels,
+                };
+                Layer {
+                    name,
+                    input: shape,
+                    output: out,
+                    kind: LayerKind::MaxPool(MaxPool { kernel, stride }),
+                }
+            }
+            Step::Dense(i) => {
+                let l = &net.denses[i];
+                let out = Shape {
+                    height: 1,
+                    width: 1,
+                    channels: l.geo.out_features,
+                };
+                Layer {
+                    name: l.geo.name.clone(),
+                    input: shape,
+                    output: out,
+                    kind: LayerKind::Dense(Dense {
+                        weights: dense_weights(&l.geo, &host_w(l.weight.val())),
+                        activation: thresholds(&f.dense_act[i]),
+                    }),
+                }
+            }
+        };
+        shape = layer.output;
+        layers.push(layer);
+    }
+    let h = &net.head;
+    layers.push(Layer {
+        name: h.geo.name.clone(),
+        input: shape,
+        output: Shape {
+            height: 1,
+            width: 1,
+            channels: 10,
+        },
+        kind: LayerKind::Classifier(Classifier {
+            weights: dense_weights(&h.geo, &host_w(h.weight.val())),
+            bias: f.head_bias.clone(),
+        }),
+    });
+    let m = Model {
+        meta: Meta {
+            name: cfg.meta.name.clone(),
+            description: cfg.meta.description.clone(),
+            provenance,
+            classes: CLASSES.iter().map(|s| s.to_string()).collect(),
+        },
+        input,
+        front_end,
+        layers,
+    };
+    let text = model::to_toml(&m);
+    let back = model::parse(&text, "exported model").map_err(|e| {
+        super::TrainError::Internal(format!("exported model does not validate: {e}"))
+    })?;
+    if back != m {
+        return Err(super::TrainError::Internal(
+            "exported model changes when written and read back".into(),
+        ));
+    }
+    Ok(back)
+}
+
+/// Write the model atomically (temporary file in the same directory, then rename).
+pub fn write_model(m: &Model, path: &std::path::Path) -> Result<(), super::TrainError> {
+    let text = model::to_toml(m);
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| super::TrainError::Io(format!("writing {}: {e}", path.display())))
+}

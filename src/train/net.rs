@@ -1,0 +1,584 @@
+//! The burn network that is trained, and the binarized evaluation graph that export is checked
+//! against.
+//!
+//! Tensors are NCHW (burn's layout). The binary forward pass uses the detach trick for every
+//! straight-through estimator: `hard.detach() + (soft - soft.detach())`, so the value is exactly
+//! the hard (hardware) value and the gradient is the surrogate's. The front end's hard planes
+//! are made on the host from integer pixels and integer thresholds (`pixel >= t`), exactly as
+//! the hardware compares them; the GLT surrogate (a sigmoid of the 0..1-scaled distance to the
+//! threshold) only supplies gradients. Block masks multiply the binarized weights, so a pruned
+//! tile contributes 0 and is not counted, which is the model format's rule.
+//!
+//! The same struct, built with `binary = false`, is the float teacher for distillation: float
+//! weights, ReLU activations, the 0..1 pixel as its single input channel.
+
+use super::config::{FrontEndKind, LayerConfig, PadModeConfig, TrainConfig};
+use super::rng::Rng;
+use burn::module::{Module, Param};
+use burn::nn::{BatchNorm, BatchNormConfig};
+use burn::tensor::activation::{relu, sigmoid, softplus};
+use burn::tensor::module::{conv2d, max_pool2d};
+use burn::tensor::ops::{ConvOptions, MaxPoolOptions, PadMode};
+use burn::tensor::{Device, Tensor, TensorData};
+
+/// A binarized (or, for the teacher, float) 2-D convolution with batch norm.
+#[derive(Module, Debug)]
+pub struct ConvLayer {
+    /// Latent weights [out, in, k, k].
+    pub weight: Param<Tensor<4>>,
+    pub bn: BatchNorm,
+    #[module(skip)]
+    pub geo: ConvGeo,
+}
+
+/// Shape, padding and tiling of one conv layer (not trained).
+#[derive(Debug, Clone)]
+pub struct ConvGeo {
+    pub name: String,
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub padding: usize,
+    pub pad_mode: PadModeConfig,
+    pub in_blocks: usize,
+    pub out_blocks: usize,
+    /// Tile kept flags, (ob, ib) at ob * in_blocks + ib.
+    pub tiles: Vec<bool>,
+    pub prune: bool,
+}
+
+/// A binarized dense layer (or the classifier when `bn` is None) over a flattened NCHW input.
+#[derive(Module, Debug)]
+pub struct DenseLayer {
+    /// Latent weights [out, C*H*W], columns in burn's (c, y, x) flattening order.
+    pub weight: Param<Tensor<2>>,
+    pub bn: Option<BatchNorm>,
+    /// Classifier only: log of the positive logit scale and the float bias.
+    pub log_scale: Option<Param<Tensor<1>>>,
+    pub bias: Option<Param<Tensor<1>>>,
+    #[module(skip)]
+    pub geo: DenseGeo,
+}
+
+#[derive(Debug, Clone)]
+pub struct DenseGeo {
+    pub name: String,
+    /// Input feature map C x H x W.
+    pub in_c: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub out_features: usize,
+    pub in_blocks: usize,
+    pub out_blocks: usize,
+    pub tiles: Vec<bool>,
+    pub prune: bool,
+}
+
+/// One step of the forward pass, in config order.
+#[derive(Debug, Clone, Copy)]
+pub enum Step {
+    Conv(usize),
+    Pool { kernel: usize, stride: usize },
+    Dense(usize),
+}
+
+#[derive(Module, Debug)]
+pub struct Net {
+    /// GLT raw parameters [M]: t_0 = theta_0 * s, t_k = t_{k-1} + softplus(theta_k * s) on the
+    /// 0..1 pixel scale, where s is `front_end.lr_scale`.
+    pub glt: Option<Param<Tensor<1>>>,
+    pub convs: Vec<ConvLayer>,
+    pub denses: Vec<DenseLayer>,
+    pub head: DenseLayer,
+    #[module(skip)]
+    pub spec: NetSpec,
+}
+
+#[derive(Debug, Clone)]
+pub struct NetSpec {
+    pub binary: bool,
+    pub front_end: FrontEndKind,
+    /// Planes per pixel (M, or 8 for the binary code; 1 for the float teacher).
+    pub planes: usize,
+    pub temperature: f64,
+    pub lr_scale: f64,
+    pub steps: Vec<Step>,
+}
+
+/// What export folded: integer thresholds and directions per binary layer, the classifier's
+/// integer bias, and the front end's integer thresholds. The evaluation graph runs on these.
+#[derive(Debug, Clone)]
+pub struct Folded {
+    pub fe_thresholds: Vec<u32>,
+    /// Per conv, then per dense: (thresholds, up?) per output channel.
+    pub conv_act: Vec<(Vec<i64>, Vec<bool>)>,
+    pub dense_act: Vec<(Vec<i64>, Vec<bool>)>,
+    pub head_bias: Vec<i64>,
+}
+
+fn uniform_init(rng: &mut Rng, n: usize, bound: f64) -> Vec<f32> {
+    (0..n)
+        .map(|_| ((rng.next_f64() * 2.0 - 1.0) * bound) as f32)
+        .collect()
+}
+
+fn bn(ch: usize, device: &Device) -> BatchNorm {
+    BatchNormConfig::new(ch).with_momentum(0.1).init(device)
+}
+
+/// Expand a tile mask of a conv to the weight shape [out, in, k, k].
+pub fn conv_mask(g: &ConvGeo) -> Vec<f32> {
+    let (opb, ipb) = (g.out_channels / g.out_blocks, g.in_channels / g.in_blocks);
+    let kk = g.kernel * g.kernel;
+    let mut m = vec![0f32; g.out_channels * g.in_channels * kk];
+    for o in 0..g.out_channels {
+        for i in 0..g.in_channels {
+            if g.tiles[(o / opb) * g.in_blocks + i / ipb] {
+                let at = (o * g.in_channels + i) * kk;
+                m[at..at + kk].iter_mut().for_each(|v| *v = 1.0);
+            }
+        }
+    }
+    m
+}
+
+/// Expand a tile mask of a dense layer to the weight shape [out, C*H*W] ((c, y, x) columns).
+pub fn dense_mask(g: &DenseGeo) -> Vec<f32> {
+    let (opb, ipb) = (g.out_features / g.out_blocks, g.in_c / g.in_blocks);
+    let hw = g.in_h * g.in_w;
+    let cols = g.in_c * hw;
+    let mut m = vec![0f32; g.out_features * cols];
+    for o in 0..g.out_features {
+        for c in 0..g.in_c {
+            if g.tiles[(o / opb) * g.in_blocks + c / ipb] {
+                let at = o * cols + c * hw;
+                m[at..at + hw].iter_mut().for_each(|v| *v = 1.0);
+            }
+        }
+    }
+    m
+}
+
+fn initial_tiles(in_blocks: usize, out_blocks: usize, grouped: bool) -> Vec<bool> {
+    (0..out_blocks * in_blocks)
+        .map(|t| !grouped || t / in_blocks == t % in_blocks)
+        .collect()
+}
+
+impl Net {
+    /// Build the binary network (`binary = true`) or its float teacher from a checked config.
+    pub fn new(cfg: &TrainConfig, binary: bool, seed: u64, device: &Device) -> Net {
+        let mut rng = Rng::new(seed);
+        let fe = &cfg.front_end;
+        let planes = match (binary, fe.kind) {
+            (false, _) => 1,
+            (true, FrontEndKind::Binary) => 8,
+            (true, _) => fe.levels,
+        };
+        let glt = (binary && fe.kind == FrontEndKind::Glt).then(|| {
+            // Uniform start: t_k = (k + 1) / (M + 1); inverse softplus of the step.
+            let m = fe.levels;
+            let step = 1.0 / (m as f64 + 1.0);
+            let inv_sp = (step.exp() - 1.0).ln();
+            let mut v = vec![(step / fe.lr_scale) as f32];
+            v.extend((1..m).map(|_| (inv_sp / fe.lr_scale) as f32));
+            Param::from_tensor(Tensor::<1>::from_data(TensorData::new(v, [m]), device))
+        });
+        let (mut c, mut h, mut w) = (planes, 28usize, 28usize);
+        let mut convs = Vec::new();
+        let mut denses = Vec::new();
+        let mut steps = Vec::new();
+        for l in &cfg.layers {
+            match l {
+                LayerConfig::Conv {
+                    name,
+                    channels,
+                    kernel,
+                    stride,
+                    padding,
+                    pad_mode,
+                    in_blocks,
+                    out_blocks,
+                    grouped,
+                    prune,
+                } => {
+                    let (ib, ob, gr) = if binary {
+                        (*in_blocks, *out_blocks, *grouped)
+                    } else {
+                        (1, 1, false)
+                    };
+                    let geo = ConvGeo {
+                        name: name.clone(),
+                        in_channels: c,
+                        out_channels: *channels,
+                        kernel: *kernel,
+                        stride: *stride,
+                        padding: *padding,
+                        pad_mode: *pad_mode,
+                        in_blocks: ib,
+                        out_blocks: ob,
+                        tiles: initial_tiles(ib, ob, gr),
+                        prune: *prune,
+                    };
+                    let fan_in = (c / ib * kernel * kernel) as f64;
+                    let n = channels * c * kernel * kernel;
+                    let bound = if binary { 0.5 } else { (6.0 / fan_in).sqrt() };
+                    let wv = uniform_init(&mut rng, n, bound);
+                    let weight = Param::from_tensor(Tensor::<4>::from_data(
+                        TensorData::new(wv, [*channels, c, *kernel, *kernel]),
+                        device,
+                    ));
+                    steps.push(Step::Conv(convs.len()));
+                    convs.push(ConvLayer {
+                        weight,
+                        bn: bn(*channels, device),
+                        geo,
+                    });
+                    h = (h + 2 * padding - kernel) / stride + 1;
+                    w = (w + 2 * padding - kernel) / stride + 1;
+                    c = *channels;
+                }
+                LayerConfig::Maxpool { kernel, stride, .. } => {
+                    steps.push(Step::Pool {
+                        kernel: *kernel,
+                        stride: *stride,
+                    });
+                    h = (h - kernel) / stride + 1;
+                    w = (w - kernel) / stride + 1;
+                }
+                LayerConfig::Dense {
+                    name,
+                    features,
+                    in_blocks,
+                    out_blocks,
+                    prune,
+                } => {
+                    let (ib, ob) = if binary {
+                        (*in_blocks, *out_blocks)
+                    } else {
+                        (1, 1)
+                    };
+                    let geo = DenseGeo {
+                        name: name.clone(),
+                        in_c: c,
+                        in_h: h,
+                        in_w: w,
+                        out_features: *features,
+                        in_blocks: ib,
+                        out_blocks: ob,
+                        tiles: initial_tiles(ib, ob, false),
+                        prune: *prune,
+                    };
+                    steps.push(Step::Dense(denses.len()));
+                    denses.push(dense_layer(geo, binary, false, &mut rng, device));
+                    c = *features;
+                    h = 1;
+                    w = 1;
+                }
+            }
+        }
+        let cl = &cfg.classifier;
+        let ib = if binary { cl.in_blocks } else { 1 };
+        let geo = DenseGeo {
+            name: cl.name.clone(),
+            in_c: c,
+            in_h: h,
+            in_w: w,
+            out_features: 10,
+            in_blocks: ib,
+            out_blocks: 1,
+            tiles: vec![true; ib],
+            prune: cl.prune,
+        };
+        let head = dense_layer(geo, binary, true, &mut rng, device);
+        Net {
+            glt,
+            convs,
+            denses,
+            head,
+            spec: NetSpec {
+                binary,
+                front_end: fe.kind,
+                planes,
+                temperature: fe.temperature,
+                lr_scale: fe.lr_scale,
+                steps,
+            },
+        }
+    }
+
+    /// The front end's thresholds as floats on the 0..1 scale (GLT only).
+    pub fn glt_float(&self) -> Option<Tensor<1>> {
+        let p = self.glt.as_ref()?.val().mul_scalar(self.spec.lr_scale);
+        let m = p.dims()[0];
+        let base = p.clone().narrow(0, 0, 1);
+        if m == 1 {
+            return Some(base);
+        }
+        let inc = softplus(p.narrow(0, 1, m - 1), 1.0).cumsum(0);
+        Some(Tensor::cat(
+            vec![base.clone(), inc.add(base.repeat_dim(0, m - 1))],
+            0,
+        ))
+    }
+
+    /// Integer thresholds in the pixel domain as the hardware compares them (`pixel >= t`):
+    /// `ceil(255 t)`, then forced strictly increasing inside 0..=255.
+    pub fn fe_thresholds(&self) -> Vec<u32> {
+        match self.spec.front_end {
+            FrontEndKind::Glt => {
+                let t: Vec<f32> = self
+                    .glt_float()
+                    .unwrap()
+                    .into_data()
+                    .try_to_vec::<f32>()
+                    .unwrap();
+                integer_thresholds(&t)
+            }
+            FrontEndKind::Uniform => crate::model::uniform_thresholds(self.spec.planes, 8),
+            FrontEndKind::Binary => Vec::new(),
+        }
+    }
+
+    /// Logits for a batch. `pixels` is [B, 1, 28, 28] with integer values 0..255; `hard` is the
+    /// host-made ±1 plane tensor [B, planes, 28, 28] (ignored by the teacher).
+    pub fn forward(&self, pixels: Tensor<4>, hard: Tensor<4>) -> Tensor<2> {
+        let mut x = if !self.spec.binary {
+            pixels.div_scalar(255.0)
+        } else if let Some(t) = self.glt_float() {
+            let m = self.spec.planes;
+            let [b, _, hh, ww] = pixels.dims();
+            let xs = pixels.div_scalar(255.0).repeat_dim(1, m);
+            let t4: Tensor<4> = t.reshape([1, m, 1, 1]);
+            let soft = sigmoid(xs.sub(t4).div_scalar(self.spec.temperature))
+                .mul_scalar(2.0)
+                .sub_scalar(1.0);
+            debug_assert_eq!(hard.dims(), [b, m, hh, ww]);
+            ste(hard, soft)
+        } else {
+            hard
+        };
+        for s in &self.spec.steps {
+            x = match *s {
+                Step::Conv(i) => {
+                    let l = &self.convs[i];
+                    let a = self.conv_sum(l, x);
+                    let y = l.bn.forward(a);
+                    self.activate(y)
+                }
+                Step::Pool { kernel, stride } => max_pool2d(
+                    x,
+                    MaxPoolOptions::new([kernel, kernel]).with_stride([stride, stride]),
+                ),
+                Step::Dense(i) => {
+                    let l = &self.denses[i];
+                    let a = self.dense_sum(l, x);
+                    let y = l.bn.as_ref().unwrap().forward(a);
+                    let y4: Tensor<4> = y.unsqueeze_dim::<3>(2).unsqueeze_dim(3);
+                    self.activate(y4)
+                }
+            };
+        }
+        let a = self.dense_sum(&self.head, x);
+        let scale = self.head.log_scale.as_ref().unwrap().val().exp();
+        let bias = self.head.bias.as_ref().unwrap().val();
+        a.mul(scale.unsqueeze()).add(bias.unsqueeze())
+    }
+
+    fn activate(&self, y: Tensor<4>) -> Tensor<4> {
+        if self.spec.binary {
+            let hard = y
+                .clone()
+                .greater_equal_elem(0.0)
+                .float()
+                .mul_scalar(2.0)
+                .sub_scalar(1.0);
+            ste(hard, y.clamp(-1.0, 1.0))
+        } else {
+            relu(y)
+        }
+    }
+
+    fn binarize<const D: usize>(&self, w: Tensor<D>, mask: Vec<f32>) -> Tensor<D> {
+        if !self.spec.binary {
+            return w;
+        }
+        let dims = w.dims();
+        let hard = w
+            .clone()
+            .greater_equal_elem(0.0)
+            .float()
+            .mul_scalar(2.0)
+            .sub_scalar(1.0);
+        let wb = ste(hard, w.clone());
+        let m = Tensor::<D>::from_data(TensorData::new(mask, dims), &w.device());
+        wb.mul(m)
+    }
+
+    /// Signed sums a = 2p - N of a conv (pad handling as the model format says).
+    fn conv_sum(&self, l: &ConvLayer, x: Tensor<4>) -> Tensor<4> {
+        let w = self.binarize(l.weight.val(), conv_mask(&l.geo));
+        let g = &l.geo;
+        let (x, pad) = match (self.spec.binary, g.pad_mode) {
+            (true, PadModeConfig::MinusOne) => (pad_const(x, g.padding, -1.0), 0),
+            (true, PadModeConfig::PlusOne) => (pad_const(x, g.padding, 1.0), 0),
+            _ => (x, g.padding),
+        };
+        conv2d(
+            x,
+            w,
+            None,
+            ConvOptions::new([g.stride, g.stride], [pad, pad], [1, 1], 1),
+        )
+    }
+
+    /// Signed sums of a dense layer over the flattened (c, y, x) input.
+    fn dense_sum(&self, l: &DenseLayer, x: Tensor<4>) -> Tensor<2> {
+        let w = self.binarize(l.weight.val(), dense_mask(&l.geo));
+        let x2: Tensor<2> = x.flatten(1, 3);
+        x2.matmul(w.transpose())
+    }
+
+    /// The binarized evaluation graph on folded integer parameters: integer sums, integer
+    /// thresholds with directions, integer classifier scores. Returns [B, 10] scores.
+    pub fn eval_folded(&self, hard: Tensor<4>, f: &Folded) -> Vec<i64> {
+        let device = hard.device();
+        let fire = |a: Tensor<4>, act: &(Vec<i64>, Vec<bool>)| -> Tensor<4> {
+            let n = act.0.len();
+            let d: Vec<f32> = act
+                .1
+                .iter()
+                .map(|&up| if up { 1.0 } else { -1.0 })
+                .collect();
+            let td: Vec<f32> = act.0.iter().zip(&d).map(|(&t, &s)| t as f32 * s).collect();
+            let d = Tensor::<4>::from_data(TensorData::new(d, [1, n, 1, 1]), &device);
+            let td = Tensor::<4>::from_data(TensorData::new(td, [1, n, 1, 1]), &device);
+            a.mul(d)
+                .sub(td)
+                .greater_equal_elem(0.0)
+                .float()
+                .mul_scalar(2.0)
+                .sub_scalar(1.0)
+        };
+        let mut x = hard;
+        for s in &self.spec.steps {
+            x = match *s {
+                Step::Conv(i) => fire(self.conv_sum(&self.convs[i], x), &f.conv_act[i]),
+                Step::Pool { kernel, stride } => max_pool2d(
+                    x,
+                    MaxPoolOptions::new([kernel, kernel]).with_stride([stride, stride]),
+                ),
+                Step::Dense(i) => {
+                    let a = self.dense_sum(&self.denses[i], x);
+                    fire(a.unsqueeze_dim::<3>(2).unsqueeze_dim(3), &f.dense_act[i])
+                }
+            };
+        }
+        let a: Vec<f32> = self
+            .dense_sum(&self.head, x)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let k = f.head_bias.len();
+        a.iter()
+            .enumerate()
+            .map(|(i, &v)| v as i64 + f.head_bias[i % k])
+            .collect()
+    }
+}
+
+fn dense_layer(
+    g: DenseGeo,
+    binary: bool,
+    head: bool,
+    rng: &mut Rng,
+    device: &Device,
+) -> DenseLayer {
+    let cols = g.in_c * g.in_h * g.in_w;
+    let bound = if binary {
+        0.5
+    } else {
+        (6.0 / cols as f64).sqrt()
+    };
+    let wv = uniform_init(rng, g.out_features * cols, bound);
+    let weight = Param::from_tensor(Tensor::<2>::from_data(
+        TensorData::new(wv, [g.out_features, cols]),
+        device,
+    ));
+    let (bn_, log_scale, bias) = if head {
+        let s = if binary {
+            (1.0 / (cols as f64).sqrt()).ln() as f32
+        } else {
+            0.0
+        };
+        (
+            None,
+            Some(Param::from_tensor(Tensor::<1>::from_data(
+                TensorData::new(vec![s], [1]),
+                device,
+            ))),
+            Some(Param::from_tensor(Tensor::<1>::zeros(
+                [g.out_features],
+                device,
+            ))),
+        )
+    } else {
+        (Some(bn(g.out_features, device)), None, None)
+    };
+    DenseLayer {
+        weight,
+        bn: bn_,
+        log_scale,
+        bias,
+        geo: g,
+    }
+}
+
+/// Straight-through estimator: the value of `hard`, the gradient of `soft`.
+fn ste<const D: usize>(hard: Tensor<D>, soft: Tensor<D>) -> Tensor<D> {
+    hard.detach().add(soft.clone().sub(soft.detach()))
+}
+
+fn pad_const(x: Tensor<4>, p: usize, v: f32) -> Tensor<4> {
+    if p == 0 {
+        return x;
+    }
+    x.pad((p, p, p, p), PadMode::Constant(v))
+}
+
+/// `ceil(255 t)` clamped to 0..=255, then made strictly increasing (each at least the previous
+/// + 1, and at most 255 - (levels left)).
+pub fn integer_thresholds(t: &[f32]) -> Vec<u32> {
+    let m = t.len();
+    let mut out: Vec<i64> = t
+        .iter()
+        .map(|&v| ((v as f64) * 255.0).ceil() as i64)
+        .collect();
+    for k in 0..m {
+        let lo = if k == 0 { 0 } else { out[k - 1] + 1 };
+        let hi = 255 - (m - 1 - k) as i64;
+        out[k] = out[k].clamp(lo, hi.max(lo));
+    }
+    out.into_iter().map(|v| v as u32).collect()
+}
+
+/// Host-side front end: ±1 planes [B, planes, 28, 28] (NCHW) from 8-bit pixels.
+pub fn hard_planes(pixels: &[u8], kind: FrontEndKind, planes: usize, t: &[u32]) -> Vec<f32> {
+    let n = pixels.len() / super::data::PIXELS;
+    let mut out = vec![0f32; n * planes * super::data::PIXELS];
+    for b in 0..n {
+        let img = &pixels[b * super::data::PIXELS..(b + 1) * super::data::PIXELS];
+        for k in 0..planes {
+            let at = (b * planes + k) * super::data::PIXELS;
+            for (i, &p) in img.iter().enumerate() {
+                let bit = match kind {
+                    FrontEndKind::Binary => (p >> k) & 1 == 1,
+                    _ => u32::from(p) >= t.get(k).copied().unwrap_or(u32::MAX),
+                };
+                out[at + i] = if bit { 1.0 } else { -1.0 };
+            }
+        }
+    }
+    out
+}
