@@ -6,12 +6,12 @@
 
 pub mod input;
 pub mod model;
-pub mod reference;
 pub mod plan;
+pub mod reference;
 pub mod report;
 pub mod rtl;
 pub mod synth;
 pub mod tools;
-pub mod verify;
 #[cfg(feature = "train")]
 pub mod train;
+pub mod verify;

@@ -38,6 +38,7 @@ subcommands! {
     Infer => infer,
     RandomModel => random_model,
     Report => report,
+    Flow => flow,
     Plan => plan,
     Generate => generate,
     Simulate => simulate,

@@ -50,7 +50,7 @@ pub struct Args {
 }
 
 /// The usual clock of a target when the user gives none.
-fn default_clock(t: Target) -> f64 {
+pub fn default_clock(t: Target) -> f64 {
     match t {
         Target::Ice40Up5k | Target::Ice40Hx8k => 48.0,
         Target::Ecp5_25k | Target::Ecp5_85k => 125.0,
@@ -72,12 +72,30 @@ pub fn run(args: Args) -> Result<(), CliError> {
         (None, None) => default_clock(target),
     };
     let p = plan::set_folding(&m, &hw).map_err(|e| CliError::Usage(e.to_string()))?;
-    let design = rtl::generate(&m, &p, GenOptions { debug: false })
-        .map_err(|e| CliError::Usage(e.to_string()))?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("rtl-out").join(rtl::ident(&m.meta.name)));
+    let done = synthesize(&m, &p, target, clock, args.seed, &out)?;
+    if args.json {
+        super::print(&done.report.to_json())
+    } else {
+        super::print(&done.report.to_markdown())
+    }
+}
+
+/// Generate `m` folded by `p` and run the synthesis flow for `target` into
+/// `out/synth-<target>/` (shared with `bnngen flow`).
+pub fn synthesize(
+    m: &model::Model,
+    p: &plan::Plan,
+    target: Target,
+    clock: f64,
+    seed: u64,
+    out: &Path,
+) -> Result<synth::SynthOutcome, CliError> {
+    let design = rtl::generate(m, p, GenOptions { debug: false })
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let work = out.join(format!("synth-{}", target.name()));
     let rtl_dir = work.join("rtl");
     rtl::write_dir(&design, &rtl_dir).map_err(|source| CliError::Write {
@@ -102,18 +120,13 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let opts = SynthOptions {
         target,
         clock_mhz: clock,
-        seed: args.seed,
+        seed,
         work,
     };
-    let done = synth::run(&rtl, &figures, &opts).map_err(|e| CliError::Tool {
+    synth::run(&rtl, &figures, &opts).map_err(|e| CliError::Tool {
         tool: format!("synth {}", target.name()),
         message: e.to_string(),
-    })?;
-    if args.json {
-        super::print(&done.report.to_json())
-    } else {
-        super::print(&done.report.to_markdown())
-    }
+    })
 }
 
 /// The `simulate --netlist TARGET` mode: synthesize for the target, simulate the mapped

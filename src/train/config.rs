@@ -77,7 +77,8 @@ pub enum FrontEndKind {
 #[serde(rename_all = "snake_case")]
 pub enum ThresholdInit {
     Uniform,
-    /// Quantiles of the training pixels.
+    /// Quantiles of the training pixels (accepted by the parser, rejected by `check`: not
+    /// implemented yet).
     Quantile,
 }
 
@@ -259,8 +260,9 @@ pub struct DistillConfig {
 impl TrainConfig {
     /// Read and check a config file.
     pub fn load(path: &Path) -> Result<TrainConfig, super::TrainError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| super::TrainError::Config(format!("cannot read {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            super::TrainError::Config(format!("cannot read {}: {e}", path.display()))
+        })?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -287,6 +289,9 @@ impl TrainConfig {
                 "front_end.levels: expected 1..=255, found {}",
                 fe.levels
             ));
+        }
+        if fe.init == ThresholdInit::Quantile {
+            p.push("front_end.init: \"quantile\" is not implemented yet; use \"uniform\"".into());
         }
         if fe.temperature <= 0.0 {
             p.push(format!(

@@ -326,6 +326,9 @@ impl Net {
     /// Integer thresholds in the pixel domain as the hardware compares them (`pixel >= t`):
     /// `ceil(255 t)`, then forced strictly increasing inside 0..=255.
     pub fn fe_thresholds(&self) -> Vec<u32> {
+        if !self.spec.binary {
+            return Vec::new(); // the float teacher reads the pixel itself
+        }
         match self.spec.front_end {
             FrontEndKind::Glt => {
                 let t: Vec<f32> = self
