@@ -8,6 +8,7 @@
 
 pub mod build;
 pub mod netlist;
+pub mod popcount_tree;
 pub mod print;
 pub mod stream;
 pub mod window;
