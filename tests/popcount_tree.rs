@@ -91,12 +91,12 @@ fn vectors() -> Vec<(Vec<bool>, Vec<bool>)> {
     for i in 0..4096u64 {
         let mut x = r.vector(4);
         let mut w = r.vector(4);
-        for k in 0..12 {
-            x[k] = (i >> k) & 1 == 1;
+        for (k, b) in x.iter_mut().take(12).enumerate() {
+            *b = (i >> k) & 1 == 1;
         }
         // XNOR duts read lanes 0..6 of x and w: exhaustive over those 12 bits too.
-        for k in 0..6 {
-            w[k] = (i >> (k + 6)) & 1 == 1;
+        for (k, b) in w.iter_mut().take(6).enumerate() {
+            *b = (i >> (k + 6)) & 1 == 1;
         }
         out.push((x, w));
     }
