@@ -9,6 +9,7 @@
 pub mod build;
 pub mod fusesoc;
 pub mod netlist;
+pub mod popcount_tree;
 pub mod print;
 pub mod stream;
 pub mod window;
