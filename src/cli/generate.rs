@@ -10,9 +10,9 @@ use super::CliError;
 /// Generate synthesizable Verilog-2005 for a model.
 ///
 /// Writes one module per file, `$readmemh` weight/table images (kept tiles only), `files.f`
-/// (top last) and, for the sensor front-end placement, `comparator_levels.csv`. The output
-/// directory (default rtl-out/<model name>/) is replaced atomically: a failure leaves no
-/// partial output. Same inputs, same bytes.
+/// (top last), the FuseSoC core `<name>.core` and, for the sensor front-end placement,
+/// `comparator_levels.csv`. The output directory (default rtl-out/<model name>/) is replaced
+/// atomically: a failure leaves no partial output. Same inputs, same bytes.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Model file (TOML).

@@ -104,10 +104,25 @@ pub fn select(b: &ModuleBuilder, words: &[Expr], idx: Sig) -> Expr {
     go(b, words, idx, idx.width as i32 - 1, 0)
 }
 
-/// A pop count of the bits of `v` as an adder tree of `ceil(log2 n)` levels, with up to
-/// `stages` pipeline registers spread over the levels (enabled by `en`). Returns the count
-/// (width `1 + ceil(log2 n)`) and its latency in cycles.
+/// A pop count of the bits of `v` with up to `stages` pipeline registers spread over its
+/// levels (enabled by `en`). Returns the count (width `popcount_width(n)`) and its latency in
+/// cycles. From 4 bits on it is the compressor tree of `popcount_tree` (fewer LUT4 on iCE40,
+/// see docs/benchmarks.md); below, a plain adder tree.
 pub fn popcount(b: &mut ModuleBuilder, v: Expr, stages: u32, en: &Expr, name: &str) -> (Expr, u32) {
+    if v.width >= 4 {
+        return super::popcount_tree::popcount(b, v, stages, en, name);
+    }
+    popcount_adders(b, v, stages, en, name)
+}
+
+/// `popcount` as an adder tree of `ceil(log2 n)` levels (`+` chains that Yosys maps itself).
+pub fn popcount_adders(
+    b: &mut ModuleBuilder,
+    v: Expr,
+    stages: u32,
+    en: &Expr,
+    name: &str,
+) -> (Expr, u32) {
     let n = v.width;
     let mut level: Vec<Expr> = if n == 1 {
         vec![v]

@@ -7,7 +7,9 @@
 //! "Generated hardware" section of docs/architecture.md.
 
 pub mod build;
+pub mod fusesoc;
 pub mod netlist;
+pub mod popcount_tree;
 pub mod print;
 pub mod stream;
 pub mod window;
@@ -29,6 +31,8 @@ pub struct GenOptions {
 /// A generated design: modules (top last) and the other files to write.
 #[derive(Debug, Clone)]
 pub struct Design {
+    /// Identifier of the model (`meta.name` made a Verilog identifier): file and core name.
+    pub name: String,
     pub top: String,
     pub modules: Vec<Module>,
     /// Extra files (memory images, tables): (file name, contents).
@@ -411,6 +415,7 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
         files.push(("comparator_levels.csv".to_string(), csv));
     }
     Ok(Design {
+        name: prefix.to_string(),
         top: top_name,
         modules,
         files,
@@ -470,18 +475,27 @@ fn top_doc(
     ));
 }
 
-/// Verilog text of every module, by file name, plus the file list `files.f`.
+/// Verilog text of every module, by file name, plus the file list `files.f` and the FuseSoC
+/// core `<name>.core` (both in compile order, top last).
 pub fn render(design: &Design) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let mut list = String::new();
+    let mut sources = Vec::new();
     for m in &design.modules {
         let f = format!("{}.v", m.name);
-        list.push_str(&f);
-        list.push('\n');
-        out.push((f, print::print_module(m)));
+        out.push((f.clone(), print::print_module(m)));
+        sources.push(f);
     }
     out.extend(design.files.iter().cloned());
+    let mems: Vec<String> = (design.files.iter())
+        .map(|(f, _)| f.clone())
+        .filter(|f| f.ends_with(".mem"))
+        .collect();
+    let list: String = sources.iter().map(|f| format!("{f}\n")).collect();
     out.push(("files.f".to_string(), list));
+    out.push((
+        format!("{}.core", design.name),
+        fusesoc::core_file(&design.name, &design.top, &sources, &mems),
+    ));
     out
 }
 

@@ -39,6 +39,24 @@ pub fn lint(dir: &Path, top: &str) -> Result<(), ToolError> {
     Ok(())
 }
 
+/// Verilator options every simulation build of bnngen uses (harness builds and the board
+/// testbench), part of the build cache key.
+///
+/// `-fno-const-bit-op-tree` is a correctness fix, not a tuning knob: Verilator 5.006's
+/// bit-op-tree folding loses a NOT when two XORs that share an operand are combined, e.g.
+/// `y = (t ^ ~c) ^ ~(u ^ t)` is computed as the complement of `c ^ u` for every input
+/// (upstream verilator#4059, #4857, fixed in 5.010 / 5.022). ABC writes exactly such XOR
+/// trees into generic and Xilinx netlists, where it made the gate-level simulation of
+/// `tiny` disagree with the reference although Yosys proves the netlist equivalent to the
+/// RTL (`tests/sim_xor_fold.rs` holds the minimal case).
+pub const SIM_FLAGS: [&str; 5] = [
+    "--x-assign",
+    "fast",
+    "--x-initial",
+    "fast",
+    "-fno-const-bit-op-tree",
+];
+
 /// Build options that change the simulator binary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BuildOptions {
@@ -93,6 +111,7 @@ pub fn build(
         fnv(&mut h, &[0]);
     }
     fnv(&mut h, HARNESS.as_bytes());
+    fnv(&mut h, SIM_FLAGS.join(" ").as_bytes());
     fnv(&mut h, format!("{top} {opts:?}").as_bytes());
     let root = cache_root();
     let dir = root.join(format!("{h:016x}"));
@@ -109,13 +128,30 @@ pub fn build(
         std::fs::write(tmp.join(n), t)?;
     }
     std::fs::write(tmp.join("harness.cpp"), HARNESS)?;
+    let fail = |what: &str, out: &std::process::Output| -> Result<(), ToolError> {
+        if out.status.success() {
+            return Ok(());
+        }
+        let log = tmp.join("build.log");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(&log, &text)?;
+        let tail: Vec<&str> = text.lines().rev().take(30).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        Err(ToolError::Failed {
+            tool: what.into(),
+            message: tail.join("\n"),
+            log: log.display().to_string(),
+        })
+    };
+    // Step 1: verilate (C++ and a makefile, no compile yet).
     let mut cmd = Command::new(&v);
     cmd.current_dir(&tmp).args([
         "--cc",
         "--exe",
-        "--build",
-        "-j",
-        "2",
         "--prefix",
         "Vdut",
         "--top-module",
@@ -126,43 +162,64 @@ pub fn build(
         "files.f",
         "harness.cpp",
         "-O1",
-        "--x-assign",
-        "fast",
-        "--x-initial",
-        "fast",
         "-CFLAGS",
         "-O1",
     ]);
-    cmd.args(["-MAKEFLAGS", "OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O1"]);
+    cmd.args(SIM_FLAGS);
     if opts.debug {
         cmd.args(["-CFLAGS", "-DBNN_DEBUG"]);
     }
     if opts.trace {
         cmd.args(["--trace", "-CFLAGS", "-DBNN_TRACE"]);
     }
-    let out = cmd.output()?;
-    if !out.status.success() {
-        let log = tmp.join("build.log");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        std::fs::write(&log, &text)?;
-        let tail: String = text
-            .lines()
-            .rev()
-            .take(30)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join("\n");
-        return Err(ToolError::Failed {
-            tool: "verilator --build".into(),
-            message: tail,
-            log: log.display().to_string(),
-        });
+    fail("verilator", &cmd.output()?)?;
+    // Step 2: reuse the Verilator runtime objects (the same for every design) from the cache,
+    // which halves the build time of small designs.
+    let mut runtime = vec!["verilated.o", "verilated_threads.o"];
+    if opts.trace {
+        runtime.push("verilated_vcd_c.o");
+    }
+    // Keyed by the Verilator install (its runtime headers change with it) and tracing.
+    let stamp = std::fs::metadata(&v)
+        .ok()
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    let rt_dir = root.join(format!(
+        "runtime-{}-{}",
+        stamp.map_or(0, |d| d.as_secs()),
+        if opts.trace { "trace" } else { "plain" }
+    ));
+    let have_rt = runtime.iter().all(|f| rt_dir.join(f).is_file());
+    if have_rt {
+        for f in &runtime {
+            std::fs::copy(rt_dir.join(f), tmp.join("obj").join(f))?;
+        }
+    }
+    // Step 3: compile and link.
+    let mk = find("make", "BNNGEN_MAKE", "make")?;
+    let out = Command::new(mk)
+        .current_dir(tmp.join("obj"))
+        .args([
+            "-f",
+            "Vdut.mk",
+            "-j",
+            "2",
+            "OPT_FAST=-O1",
+            "OPT_SLOW=-O0",
+            "OPT_GLOBAL=-O1",
+            "Vdut",
+        ])
+        .output()?;
+    fail("make (Verilator build)", &out)?;
+    if !have_rt {
+        let stage = root.join(format!(".rt-{}-{h:016x}", std::process::id()));
+        std::fs::create_dir_all(&stage)?;
+        for f in &runtime {
+            std::fs::copy(tmp.join("obj").join(f), stage.join(f))?;
+        }
+        if std::fs::rename(&stage, &rt_dir).is_err() {
+            let _ = std::fs::remove_dir_all(&stage);
+        }
     }
     match std::fs::rename(&tmp, &dir) {
         Ok(()) => {}
