@@ -1,8 +1,9 @@
-//! Gate-level proof in CI: a small model goes through iCE40 synthesis, its mapped netlist is
-//! simulated with Yosys's iCE40 cell models in Verilator, and every class and score must equal
-//! the reference model's. The same accelerator is then placed and routed on the iCEBreaker
-//! (UP5K) through `bnngen synth`'s flow. Needs yosys, nextpnr-ice40, icepack, verilator, g++,
-//! make (scripts/setup.sh installs them); fails, never skips, without them.
+//! Gate-level proof in CI: a small model goes through iCE40, generic and Xilinx synthesis,
+//! each mapped netlist is simulated (with Yosys's cell models for the family) in Verilator,
+//! and every class and score must equal the reference model's. The same accelerator is then
+//! placed and routed on the iCEBreaker (UP5K) through `bnngen synth`'s flow. Needs yosys,
+//! nextpnr-ice40, icepack, verilator, g++, make (scripts/setup.sh installs them); fails,
+//! never skips, without them.
 
 use bnngen::model::random::random_image;
 use bnngen::plan::{set_folding, HwConfig};
@@ -15,35 +16,65 @@ fn tiny() -> bnngen::model::Model {
     bnngen::model::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tiny.toml")).unwrap()
 }
 
-#[test]
-fn tiny_ice40_netlist_is_bit_exact() {
+/// Synthesize `tiny` for `target`, simulate the mapped netlist on five random images with
+/// random gaps and back-pressure, and require every class and score to equal the
+/// reference's. Returns the netlist text for target-specific checks.
+fn assert_netlist_bit_exact(target: Target, image_seed: u64, stress_seed: u64) -> String {
     let model = tiny();
     let plan = set_folding(&model, &HwConfig::default()).unwrap();
     let images: Vec<_> = (0..5)
-        .map(|i| random_image(4000 + i, &model.input))
+        .map(|i| random_image(image_seed + i, &model.input))
         .collect();
-    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gate-tiny-up5k");
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("gate-tiny-{target}"));
     let _ = std::fs::remove_dir_all(&work);
     let g = simulate_netlist(
         &model,
         &plan,
-        Target::Ice40Up5k,
+        target,
         &images,
-        Stress::random(7),
+        Stress::random(stress_seed),
         false,
         &work,
     )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let netlist = std::fs::read_to_string(&g.netlist).unwrap();
-    assert!(netlist.contains("SB_LUT4"), "a mapped iCE40 netlist");
-    assert!(g.resources.luts > 0);
+    .unwrap_or_else(|e| panic!("{target}: {e}"));
+    assert!(g.resources.luts > 0, "{target}: no logic counted");
     let r = &g.report;
-    assert_eq!(r.results.len(), 5, "timeout={}", r.timeout);
+    assert_eq!(r.results.len(), 5, "{target}: timeout={}", r.timeout);
     assert!(
         r.passed(),
-        "gate-level mismatch: {:?}",
+        "{target}: gate-level mismatch: {:?}",
         r.mismatches.first()
     );
+    std::fs::read_to_string(&g.netlist).unwrap()
+}
+
+#[test]
+fn tiny_ice40_netlist_is_bit_exact() {
+    let netlist = assert_netlist_bit_exact(Target::Ice40Up5k, 4000, 7);
+    assert!(netlist.contains("SB_LUT4"), "a mapped iCE40 netlist");
+}
+
+/// Regression (issue 4): ABC's XOR trees in the generic netlist were miscomputed by
+/// Verilator 5.006 until `-fno-const-bit-op-tree` (see tests/sim_xor_fold.rs).
+#[test]
+fn tiny_generic_netlist_is_bit_exact() {
+    let netlist = assert_netlist_bit_exact(Target::Generic, 4100, 8);
+    assert!(
+        netlist.contains(" ^ ") && !netlist.contains("SB_LUT4"),
+        "a generic gate netlist with XOR gates"
+    );
+}
+
+/// Regression (issue 4): Yosys 0.23 mapped enabled pipeline chains to SRL16E with CE tied
+/// high (YosysHQ/yosys#6058); the Xilinx target synthesizes with `-nosrl`.
+#[test]
+fn tiny_xilinx_netlist_is_bit_exact() {
+    let netlist = assert_netlist_bit_exact(Target::Xilinx, 4200, 9);
+    assert!(
+        netlist.contains("LUT6") && netlist.contains("FDRE"),
+        "a 7-series netlist"
+    );
+    assert!(!netlist.contains("SRL16E"), "SRL inference is off");
 }
 
 #[test]

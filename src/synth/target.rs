@@ -18,7 +18,8 @@ pub enum Target {
     Ecp5_25k,
     /// Lattice ECP5 LFE5U-85F (ULX3S board, CABGA381).
     Ecp5_85k,
-    /// Xilinx 7-series via `synth_xilinx -flatten`: resource counts only, no open P&R here.
+    /// Xilinx 7-series via `synth_xilinx -flatten -nosrl`: resource counts only, no open P&R
+    /// here.
     Xilinx,
     /// Yosys's generic `synth`: gate counts only.
     Generic,
@@ -115,12 +116,19 @@ impl Target {
 
     /// The Yosys command that maps `top` to this target and writes `json` (a Yosys JSON
     /// netlist for nextpnr, or, for count-only targets, just for inspection).
+    ///
+    /// Xilinx runs with `-nosrl`: Yosys 0.23's `xilinx_srl -fixed` turns a chain of three or
+    /// more enabled FDRE flops into an SRL16E whose CE is tied high (it gives FDRE chains
+    /// ENPOL 2, "no enable"; YosysHQ/yosys#6058, fixed upstream in #6059), so the shift
+    /// register advances during stalls. The generated pipelines are such chains (stage
+    /// registers enabled by the output FIFO's `s_ready`), and the gate-level simulation of
+    /// `tiny` computed wrong classes under back-pressure until SRL inference was turned off.
     pub fn synth_command(self, top: &str, json: &str) -> String {
         match self {
             Target::Ice40Up5k => format!("synth_ice40 -top {top} -dsp -json {json}"),
             Target::Ice40Hx8k => format!("synth_ice40 -top {top} -json {json}"),
             Target::Ecp5_25k | Target::Ecp5_85k => format!("synth_ecp5 -top {top} -json {json}"),
-            Target::Xilinx => format!("synth_xilinx -top {top} -flatten\nwrite_json {json}"),
+            Target::Xilinx => format!("synth_xilinx -top {top} -flatten -nosrl\nwrite_json {json}"),
             Target::Generic => format!("synth -top {top} -flatten\nwrite_json {json}"),
         }
     }

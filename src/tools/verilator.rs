@@ -39,6 +39,24 @@ pub fn lint(dir: &Path, top: &str) -> Result<(), ToolError> {
     Ok(())
 }
 
+/// Verilator options every simulation build of bnngen uses (harness builds and the board
+/// testbench), part of the build cache key.
+///
+/// `-fno-const-bit-op-tree` is a correctness fix, not a tuning knob: Verilator 5.006's
+/// bit-op-tree folding loses a NOT when two XORs that share an operand are combined, e.g.
+/// `y = (t ^ ~c) ^ ~(u ^ t)` is computed as the complement of `c ^ u` for every input
+/// (upstream verilator#4059, #4857, fixed in 5.010 / 5.022). ABC writes exactly such XOR
+/// trees into generic and Xilinx netlists, where it made the gate-level simulation of
+/// `tiny` disagree with the reference although Yosys proves the netlist equivalent to the
+/// RTL (`tests/sim_xor_fold.rs` holds the minimal case).
+pub const SIM_FLAGS: [&str; 5] = [
+    "--x-assign",
+    "fast",
+    "--x-initial",
+    "fast",
+    "-fno-const-bit-op-tree",
+];
+
 /// Build options that change the simulator binary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BuildOptions {
@@ -93,6 +111,7 @@ pub fn build(
         fnv(&mut h, &[0]);
     }
     fnv(&mut h, HARNESS.as_bytes());
+    fnv(&mut h, SIM_FLAGS.join(" ").as_bytes());
     fnv(&mut h, format!("{top} {opts:?}").as_bytes());
     let root = cache_root();
     let dir = root.join(format!("{h:016x}"));
@@ -143,13 +162,10 @@ pub fn build(
         "files.f",
         "harness.cpp",
         "-O1",
-        "--x-assign",
-        "fast",
-        "--x-initial",
-        "fast",
         "-CFLAGS",
         "-O1",
     ]);
+    cmd.args(SIM_FLAGS);
     if opts.debug {
         cmd.args(["-CFLAGS", "-DBNN_DEBUG"]);
     }
