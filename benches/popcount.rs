@@ -8,7 +8,9 @@
 //! --pack-only` (logic cells after packing: a LUT4 and its carry share a cell, but a carry-out
 //! or a signal carry-in used by logic costs an extra pass-through cell, so LC counts what
 //! carry chains really cost), then prints markdown tables. A missing Yosys or nextpnr is an
-//! error naming the package, never a skip.
+//! error naming the package, never a skip. With `--fmax` it also places and routes a
+//! serial-load variant of each module (same registers and logic, 1-bit input ports so it fits
+//! a UP5K package) and prints nextpnr's Fmax.
 //!
 //! Modules (registers on every input and on the output, so I/O does not count):
 //! - *isolated* (the figure): `n` lanes of `a` and `w` registered in, XNOR, pop count,
@@ -47,22 +49,31 @@ impl Kind {
     }
 }
 
-/// The benchmark module for `n` lanes.
-fn module(kind: Kind, n: u32) -> Module {
+/// The benchmark module for `n` lanes. `serial`: the input registers are shift registers
+/// loaded from 1-bit ports (same registers and logic, few enough pins to place on a UP5K).
+fn module(kind: Kind, n: u32, serial: bool) -> Module {
     let pw = popcount_width(n);
     let mut b = ModuleBuilder::new("top");
     let _clk = b.input("clk", 1, "clock");
-    let a_in = b.input("a_in", n, "activations");
-    let w_in = b.input("w_in", n, "weights");
-    let t_in = b.input("t_in", pw, "threshold (ours: its complement)");
+    let (iw, it) = if serial { (1, 1) } else { (n, pw) };
+    let a_in = b.input("a_in", iw, "activations");
+    let w_in = b.input("w_in", iw, "weights");
+    let t_in = b.input("t_in", it, "threshold (ours: its complement)");
     let y = b.output_reg("y", 1, "p >= t");
     let a = b.reg("a", n);
     let w = b.reg("w", n);
     let t = b.reg("t", pw);
+    let load = |b: &ModuleBuilder, r: bnngen::rtl::netlist::Sig, i| {
+        if serial {
+            Expr::cat_lsb(vec![b.e(i), b.slice(r, 0, r.width - 1)])
+        } else {
+            b.e(i)
+        }
+    };
     b.always(vec![
-        Stmt::set(a, b.e(a_in)),
-        Stmt::set(w, b.e(w_in)),
-        Stmt::set(t, b.e(t_in)),
+        Stmt::set(a, load(&b, a, a_in)),
+        Stmt::set(w, load(&b, w, w_in)),
+        Stmt::set(t, load(&b, t, t_in)),
     ]);
     let en = Expr::t();
     let xnor = |b: &ModuleBuilder| b.e(a).xor(b.e(w)).not();
@@ -112,13 +123,15 @@ struct Figures {
     carry: u64,
     ffs: u64,
     lcs: u64,
+    /// MHz, from placement and routing of the serial-load variant (`--fmax` only).
+    fmax: Option<f64>,
 }
 
-fn measure(dir: &Path, kind: Kind, n: u32) -> Figures {
+fn measure(dir: &Path, kind: Kind, n: u32, fmax: bool) -> Figures {
     let name = format!("{}_{n}", kind.tag());
     std::fs::write(
         dir.join(format!("{name}.v")),
-        print_module(&module(kind, n)),
+        print_module(&module(kind, n, false)),
     )
     .unwrap();
     let yosys = Yosys::find().unwrap_or_else(|e| fail(&e.to_string()));
@@ -154,7 +167,57 @@ fn measure(dir: &Path, kind: Kind, n: u32) -> Figures {
         carry: run.resources.carry,
         ffs: run.resources.ffs,
         lcs,
+        fmax: fmax.then(|| place_and_route(dir, kind, n, &nextpnr.path)),
     }
+}
+
+/// Fmax (MHz) of the serial-load variant on a UP5K (nextpnr seed 1, 48 MHz target).
+fn place_and_route(dir: &Path, kind: Kind, n: u32, nextpnr: &Path) -> f64 {
+    let name = format!("{}_{n}_serial", kind.tag());
+    std::fs::write(
+        dir.join(format!("{name}.v")),
+        print_module(&module(kind, n, true)),
+    )
+    .unwrap();
+    let yosys = Yosys::find().unwrap_or_else(|e| fail(&e.to_string()));
+    let script = format!("read_verilog {name}.v\nsynth_ice40 -top top\nwrite_json {name}.json");
+    yosys
+        .run(dir, &name, &script, CellFamily::Ice40)
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let log = format!("{name}.pnr.log");
+    let out = Command::new(nextpnr)
+        .current_dir(dir)
+        .args(["--up5k", "--package", "sg48", "--seed", "1", "--freq", "48"])
+        .args([
+            "--timing-allow-fail",
+            "--pcf-allow-unconstrained",
+            "-q",
+            "--json",
+        ])
+        .arg(format!("{name}.json"))
+        .args(["-l", &log])
+        .output()
+        .unwrap_or_else(|e| fail(&format!("running nextpnr-ice40: {e}")));
+    let text = std::fs::read_to_string(dir.join(&log)).unwrap_or_default();
+    if !out.status.success() {
+        fail(&format!(
+            "nextpnr-ice40 failed on {name} (log {})",
+            dir.join(&log).display()
+        ));
+    }
+    text.lines()
+        .filter(|l| l.contains("Max frequency for clock"))
+        .filter_map(|l| {
+            l.split("': ")
+                .nth(1)?
+                .split(" MHz")
+                .next()?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .next_back()
+        .unwrap_or_else(|| fail(&format!("no Fmax in {}", dir.join(&log).display())))
 }
 
 fn fail(msg: &str) -> ! {
@@ -163,10 +226,9 @@ fn fail(msg: &str) -> ! {
 }
 
 fn main() {
-    let mut lanes: Vec<u32> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let fmax = args.iter().any(|a| a == "--fmax");
+    let mut lanes: Vec<u32> = args.iter().filter_map(|a| a.parse().ok()).collect();
     if lanes.is_empty() {
         lanes = vec![32, 64, 128, 256, 512];
     }
@@ -178,7 +240,7 @@ fn main() {
     for &n in &lanes {
         let f: Vec<Figures> = [Kind::IsoNaive, Kind::IsoOurs, Kind::DpOld, Kind::DpNew]
             .iter()
-            .map(|&k| measure(&dir, k, n))
+            .map(|&k| measure(&dir, k, n, fmax))
             .collect();
         iso.push((n, f[0], f[1]));
         dp.push((n, f[2], f[3]));
@@ -203,6 +265,15 @@ fn main() {
             per(a.lcs - a.ffs, *n),
             per(o.lcs - o.ffs, *n),
         );
+    }
+    if fmax {
+        println!("\nFmax (MHz), serial-load variants placed and routed on a UP5K (nextpnr-ice40 seed 1), one combinational path from input registers to y\n");
+        println!("| lanes | isolated naive | isolated ours | datapath old | datapath new |");
+        println!("|---:|---:|---:|---:|---:|");
+        for ((n, a, o), (_, d, e)) in iso.iter().zip(&dp) {
+            let f = |x: &Figures| x.fmax.map_or("-".into(), |v| format!("{v:.2}"));
+            println!("| {n} | {} | {} | {} | {} |", f(a), f(o), f(d), f(e));
+        }
     }
     println!("\nDatapath form (XNOR registered per lane, then pop count and compare), as window.rs builds it\n");
     println!("| lanes | old adder tree LUT4 | LUT4/lane | compressor tree LUT4 | LUT4/lane | new/old | old LC | new LC |");

@@ -8,9 +8,12 @@
 
 use super::flow::{prepare, RtlDesign, SynthError};
 use super::target::BOARD_COMMON_FILES;
-use crate::tools::locate::{find, ToolError, ToolSpec};
+use crate::tools::locate::{Tool, ToolError, ToolSpec};
+use crate::tools::verilator::{toolchain, SIM_FLAGS};
 use std::path::{Path, PathBuf};
 
+/// How the Verilator runs here are named in logs and errors (the lookup itself is
+/// [`toolchain`], shared with every other simulation).
 const VERILATOR: ToolSpec = ToolSpec {
     name: "verilator",
     env: "BNNGEN_VERILATOR",
@@ -89,7 +92,11 @@ pub fn simulate(
     let out_b = bytes_for(rtl.output_width);
     let n_out = out_b * frames.len();
 
-    let verilator = find(VERILATOR)?;
+    let verilator = Tool {
+        spec: VERILATOR,
+        path: toolchain()?,
+        yowasp: false,
+    };
     let mut args: Vec<String> = vec![
         "--binary".into(),
         "-Wno-fatal".into(),
@@ -104,6 +111,7 @@ pub fn simulate(
         format!("-DBNNGEN_PIXELS={}", rtl.pixels),
         format!("-DBNNGEN_CLKS_PER_BIT={SIM_CLKS_PER_BIT}"),
     ];
+    args.extend(SIM_FLAGS.iter().map(|f| f.to_string()));
     for f in &rtl.sources {
         let name = Path::new(f).file_name().unwrap_or(f.as_ref());
         args.push(Path::new(name).display().to_string());
@@ -114,7 +122,7 @@ pub fn simulate(
     args.push("board/sim/bnngen_board_tb.v".into());
     verilator.run(work, &args, Path::new("board_build.log"))?;
     let exe = work.join("board_obj/Vbnngen_board_tb");
-    let sim = crate::tools::locate::Tool {
+    let sim = Tool {
         spec: ToolSpec {
             name: "board simulation",
             ..VERILATOR

@@ -59,6 +59,9 @@ pub struct SynthOptions {
 pub enum SynthError {
     #[error(transparent)]
     Tool(#[from] ToolError),
+    /// Verilator (board simulation) missing or failing.
+    #[error(transparent)]
+    Sim(#[from] crate::tools::ToolError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

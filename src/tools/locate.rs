@@ -86,8 +86,13 @@ pub enum ToolError {
         venv: String,
         provider: &'static str,
     },
-    #[error("${env} points at {path}, which is not an executable file")]
-    BadOverride { env: &'static str, path: PathBuf },
+    #[error("${env} points at {path}, which is not an executable file; point it at {tool} or unset it and install the {provider}")]
+    BadOverride {
+        tool: &'static str,
+        env: &'static str,
+        path: PathBuf,
+        provider: &'static str,
+    },
     #[error("{tool} failed ({status}); its log is {log}:\n{message}")]
     Failed {
         tool: &'static str,
@@ -145,8 +150,10 @@ pub fn find(spec: ToolSpec) -> Result<Tool, ToolError> {
         let path = PathBuf::from(v);
         if !is_executable(&path) {
             return Err(ToolError::BadOverride {
+                tool: spec.name,
                 env: spec.env,
                 path,
+                provider: spec.provider,
             });
         }
         let yowasp = yowasp_name(&path);
@@ -306,5 +313,20 @@ mod tests {
         assert!(e.contains("nope not found"), "{e}");
         assert!(e.contains("PyPI package `nope`"), "{e}");
         assert!(e.contains("BNNGEN_TEST_NOPE_TOOL"), "{e}");
+    }
+
+    #[test]
+    fn bad_override_names_the_package_too() {
+        const OVERRIDDEN: ToolSpec = ToolSpec {
+            name: "nope",
+            env: "BNNGEN_TEST_BAD_OVERRIDE",
+            path_names: &["bnngen-no-such-tool"],
+            venv_names: &[],
+            provider: "Debian package `nope`",
+        };
+        std::env::set_var("BNNGEN_TEST_BAD_OVERRIDE", "/nonexistent/nope");
+        let e = find(OVERRIDDEN).unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/nope"), "{e}");
+        assert!(e.contains("Debian package `nope`"), "{e}");
     }
 }

@@ -18,6 +18,13 @@ pub enum ToolError {
         env: String,
         package: String,
     },
+    #[error("{env} points at {path}, which is not a file; point it at `{tool}` or unset it and install the Debian package `{package}`")]
+    BadOverride {
+        tool: String,
+        env: String,
+        path: PathBuf,
+        package: String,
+    },
     #[error("{tool} failed: {message}\n(log: {log})")]
     Failed {
         tool: String,
@@ -31,7 +38,16 @@ pub enum ToolError {
 /// Find `tool`: the environment variable `env` if set, else the first match on PATH.
 pub fn find(tool: &str, env: &str, package: &str) -> Result<PathBuf, ToolError> {
     if let Some(p) = std::env::var_os(env) {
-        return Ok(PathBuf::from(p));
+        let path = PathBuf::from(p);
+        if !path.is_file() {
+            return Err(ToolError::BadOverride {
+                tool: tool.into(),
+                env: env.into(),
+                path,
+                package: package.into(),
+            });
+        }
+        return Ok(path);
     }
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {

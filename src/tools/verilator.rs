@@ -89,12 +89,10 @@ pub struct Simulator {
     pub cached: bool,
 }
 
-/// Build (or reuse) the harness for these generated files.
-pub fn build(
-    files: &[(String, String)],
-    top: &str,
-    opts: BuildOptions,
-) -> Result<Simulator, ToolError> {
+/// Verilator and the C++ toolchain its `--build` / `--binary` runs call (g++ and make, which
+/// the Debian package does not declare); returns Verilator's path. Every simulator bnngen
+/// builds (co-simulation harness, gate-level netlists, board testbench) looks it up here.
+pub fn toolchain() -> Result<PathBuf, ToolError> {
     let v = verilator()?;
     for (tool, pkg) in [("g++", "g++"), ("make", "make")] {
         find(
@@ -103,6 +101,16 @@ pub fn build(
             pkg,
         )?;
     }
+    Ok(v)
+}
+
+/// Build (or reuse) the harness for these generated files.
+pub fn build(
+    files: &[(String, String)],
+    top: &str,
+    opts: BuildOptions,
+) -> Result<Simulator, ToolError> {
+    let v = toolchain()?;
     let mut h = 0xcbf29ce484222325u64;
     for (n, t) in files {
         fnv(&mut h, n.as_bytes());
