@@ -33,6 +33,9 @@ pub struct Args {
     /// Override the number of test images (0 = all).
     #[arg(long)]
     pub test_subset: Option<usize>,
+    /// Stop after N epochs of the schedule (checkpoint written, no model); continue with --resume.
+    #[arg(long, value_name = "N")]
+    pub stop_after: Option<usize>,
     /// Write the run's figures (accuracy, disagreements, images/s) as JSON here.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -54,14 +57,22 @@ pub fn run(args: Args) -> Result<(), CliError> {
         epochs: args.epochs,
         train_subset: args.train_subset,
         test_subset: args.test_subset,
+        stop_after: args.stop_after,
     };
-    let (_, report) = bnngen::train::run(&opts).map_err(|e| {
+    let done = bnngen::train::run_partial(&opts).map_err(|e| {
         if e.is_user_error() {
             CliError::Usage(e.to_string())
         } else {
             CliError::Internal(e.to_string())
         }
     })?;
+    let Some((_, report)) = done else {
+        eprintln!(
+            "stopped after {} epochs; checkpoint written, continue with --resume",
+            args.stop_after.unwrap_or(0)
+        );
+        return Ok(());
+    };
     eprintln!(
         "wrote {}: test accuracy {:.4} (reference model, {} images), {:?} disagreements, {} stored weight bits, {:.0} img/s, {:.0} s",
         args.output.display(),

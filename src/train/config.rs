@@ -77,8 +77,8 @@ pub enum FrontEndKind {
 #[serde(rename_all = "snake_case")]
 pub enum ThresholdInit {
     Uniform,
-    /// Quantiles of the training pixels (accepted by the parser, rejected by `check`: not
-    /// implemented yet).
+    /// Quantiles of the training pixels: threshold k starts where a fraction (k+1)/(M+1) of
+    /// the training pixels lies below it (`net::quantile_thresholds`).
     Quantile,
 }
 
@@ -289,9 +289,6 @@ impl TrainConfig {
                 "front_end.levels: expected 1..=255, found {}",
                 fe.levels
             ));
-        }
-        if fe.init == ThresholdInit::Quantile {
-            p.push("front_end.init: \"quantile\" is not implemented yet; use \"uniform\"".into());
         }
         if fe.temperature <= 0.0 {
             p.push(format!(

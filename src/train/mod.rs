@@ -12,12 +12,13 @@ pub mod config;
 pub mod data;
 pub mod export;
 pub mod net;
+pub mod plot;
 pub mod prune;
 pub mod rng;
 mod trainer;
 
 pub use config::TrainConfig;
-pub use trainer::{default_data_dir, run, TrainOptions, TrainReport};
+pub use trainer::{default_data_dir, run, run_partial, TrainOptions, TrainReport};
 
 /// Why a training run could not finish.
 #[derive(Debug, thiserror::Error)]

@@ -308,6 +308,28 @@ impl Net {
         }
     }
 
+    /// Start the GLT thresholds at given integer pixel thresholds (strictly increasing,
+    /// 1..=255): `t_k = (T_k - 0.5) / 255`, so `ceil(255 t_k) = T_k` exactly. No-op without GLT.
+    pub fn set_glt_thresholds(&mut self, t: &[u32]) {
+        let Some(g) = self.glt.take() else {
+            return;
+        };
+        let s = self.spec.lr_scale;
+        let f: Vec<f64> = t.iter().map(|&v| (v as f64 - 0.5) / 255.0).collect();
+        let mut raw = vec![(f[0] / s) as f32];
+        // Inverse softplus of each increment: ln(exp(d) - 1).
+        raw.extend(
+            f.windows(2)
+                .map(|w| ((w[1] - w[0]).exp_m1().ln() / s) as f32),
+        );
+        let device = g.val().device();
+        let n = raw.len();
+        self.glt =
+            Some(g.map(|_| {
+                Tensor::<1>::from_data(TensorData::new(raw, [n]), &device).require_grad()
+            }));
+    }
+
     /// The front end's thresholds as floats on the 0..1 scale (GLT only).
     pub fn glt_float(&self) -> Option<Tensor<1>> {
         let p = self.glt.as_ref()?.val().mul_scalar(self.spec.lr_scale);
@@ -403,7 +425,9 @@ impl Net {
         }
     }
 
-    fn binarize<const D: usize>(&self, w: Tensor<D>, mask: Vec<f32>) -> Tensor<D> {
+    /// Sign of the latent weights (STE), times the expanded tile mask unless every tile is kept
+    /// (`mask` is then not built: `None`).
+    fn binarize<const D: usize>(&self, w: Tensor<D>, mask: Option<Vec<f32>>) -> Tensor<D> {
         if !self.spec.binary {
             return w;
         }
@@ -415,13 +439,19 @@ impl Net {
             .mul_scalar(2.0)
             .sub_scalar(1.0);
         let wb = ste(hard, w.clone());
-        let m = Tensor::<D>::from_data(TensorData::new(mask, dims), &w.device());
-        wb.mul(m)
+        match mask {
+            Some(mask) => wb.mul(Tensor::<D>::from_data(
+                TensorData::new(mask, dims),
+                &w.device(),
+            )),
+            None => wb,
+        }
     }
 
     /// Signed sums a = 2p - N of a conv (pad handling as the model format says).
     fn conv_sum(&self, l: &ConvLayer, x: Tensor<4>) -> Tensor<4> {
-        let w = self.binarize(l.weight.val(), conv_mask(&l.geo));
+        let mask = (!l.geo.tiles.iter().all(|&k| k)).then(|| conv_mask(&l.geo));
+        let w = self.binarize(l.weight.val(), mask);
         let g = &l.geo;
         let (x, pad) = match (self.spec.binary, g.pad_mode) {
             (true, PadModeConfig::MinusOne) => (pad_const(x, g.padding, -1.0), 0),
@@ -438,7 +468,8 @@ impl Net {
 
     /// Signed sums of a dense layer over the flattened (c, y, x) input.
     fn dense_sum(&self, l: &DenseLayer, x: Tensor<4>) -> Tensor<2> {
-        let w = self.binarize(l.weight.val(), dense_mask(&l.geo));
+        let mask = (!l.geo.tiles.iter().all(|&k| k)).then(|| dense_mask(&l.geo));
+        let w = self.binarize(l.weight.val(), mask);
         let x2: Tensor<2> = x.flatten(1, 3);
         x2.matmul(w.transpose())
     }
@@ -564,6 +595,34 @@ pub fn integer_thresholds(t: &[f32]) -> Vec<u32> {
         out[k] = out[k].clamp(lo, hi.max(lo));
     }
     out.into_iter().map(|v| v as u32).collect()
+}
+
+/// Quantile start of M thresholds from 8-bit pixels: `T_k` is the smallest value with at least a
+/// fraction (k+1)/(M+1) of the pixels below it (plane k is on for the brightest
+/// 1 - (k+1)/(M+1) of the pixels), then forced strictly increasing inside 1..=255 (a threshold
+/// of 0 would be a constant plane). Ties in the data (Fashion-MNIST is half zeros) bunch the
+/// low thresholds at 1, 2, 3, ...
+pub fn quantile_thresholds(pixels: &[u8], m: usize) -> Vec<u32> {
+    let mut hist = [0u64; 256];
+    for &p in pixels {
+        hist[p as usize] += 1;
+    }
+    let n = pixels.len().max(1) as f64;
+    let mut below = [0u64; 257]; // below[v] = pixels < v
+    for v in 0..256 {
+        below[v + 1] = below[v] + hist[v];
+    }
+    let mut out = Vec::with_capacity(m);
+    for k in 0..m {
+        let q = (k + 1) as f64 / (m + 1) as f64;
+        let t = (1..=255u32)
+            .find(|&v| below[v as usize] as f64 >= q * n)
+            .unwrap_or(255);
+        let lo = out.last().map_or(1, |&p: &u32| p + 1);
+        let hi = 255 - (m - 1 - k) as u32;
+        out.push(t.clamp(lo, hi.max(lo)));
+    }
+    out
 }
 
 /// Host-side front end: ±1 planes [B, planes, 28, 28] (NCHW) from 8-bit pixels.

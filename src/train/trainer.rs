@@ -2,10 +2,10 @@
 //! checkpoints), fold, export, exactness check against the reference model.
 
 use super::checkpoint;
-use super::config::TrainConfig;
+use super::config::{FrontEndKind, ThresholdInit, TrainConfig};
 use super::data::{self, Dataset, Split, PIXELS};
 use super::export;
-use super::net::{hard_planes, Folded, Net};
+use super::net::{hard_planes, quantile_thresholds, Folded, Net};
 use super::prune;
 use super::rng::Rng;
 use super::TrainError;
@@ -32,6 +32,9 @@ pub struct TrainOptions {
     pub epochs: Option<usize>,
     pub train_subset: Option<usize>,
     pub test_subset: Option<usize>,
+    /// Stop after this many epochs of the schedule (checkpoint written, no export); continue
+    /// later with `resume`. The schedule (cosine, pruning) is that of the full run.
+    pub stop_after: Option<usize>,
 }
 
 /// Figures of a finished run.
@@ -208,12 +211,23 @@ fn fit(
         _ => None,
     };
     let mut optim = AdamConfig::new().init();
+    if let (true, Some(path)) = (opts.resume && start > 0, &ckpt) {
+        let (o, found) = checkpoint::load_optimizer(optim, path)?;
+        optim = o;
+        if !found {
+            eprintln!(
+                "no optimizer state next to {}: Adam restarts",
+                path.display()
+            );
+        }
+    }
+    let stop = opts.stop_after.map_or(epochs, |n| n.min(epochs));
     let n = ds.train.len();
     let steps_per_epoch = n.div_ceil(s.batch);
     let total = steps_per_epoch * epochs;
     let mut seen = 0usize;
     let mut train_time = 0f64;
-    for epoch in start..epochs {
+    for epoch in start..stop {
         let mut order: Vec<usize> = (0..n).collect();
         Rng::new(seed ^ (epoch as u64 + 1).wrapping_mul(0x2545_f491_4f6c_dd1d)).shuffle(&mut order);
         let pb = bar(
@@ -319,6 +333,7 @@ fn fit(
             report.epoch_loss.push(loss_sum / count as f64);
             report.val_accuracy.push(val_acc);
             if let Some(path) = &ckpt {
+                checkpoint::save_optimizer(&optim, path)?;
                 checkpoint::save(
                     &checkpoint::snapshot(&net, epoch + 1, initial_kept.clone()),
                     path,
@@ -418,7 +433,20 @@ fn check_reference(model: &Model, scores: &[i64], test: &Split) -> (usize, f64) 
 }
 
 /// Run a whole training: config, data, teacher, student, export, exactness check, write.
+/// With `opts.stop_after` set below the schedule's epochs this is an error: use [`run_partial`].
 pub fn run(opts: &TrainOptions) -> Result<(Model, TrainReport), TrainError> {
+    run_inner(opts)?.ok_or_else(|| {
+        TrainError::Config("stop_after ends the run before the schedule: use run_partial".into())
+    })
+}
+
+/// Train up to `opts.stop_after` epochs (checkpoint only, no export) or, when that reaches the
+/// schedule's end, the whole run; `None` when the run stopped early.
+pub fn run_partial(opts: &TrainOptions) -> Result<Option<(Model, TrainReport)>, TrainError> {
+    run_inner(opts)
+}
+
+fn run_inner(opts: &TrainOptions) -> Result<Option<(Model, TrainReport)>, TrainError> {
     let wall = Instant::now();
     let mut cfg = TrainConfig::load(&opts.config)?;
     if let Some(v) = opts.seed {
@@ -470,7 +498,11 @@ pub fn run(opts: &TrainOptions) -> Result<(Model, TrainReport), TrainError> {
     };
     let teacher = teacher(&cfg, &ds, seed, opts, &mut report)?;
     let device = Device::flex().autodiff();
-    let net = Net::new(&cfg, true, seed, &device);
+    let mut net = Net::new(&cfg, true, seed, &device);
+    if cfg.front_end.kind == FrontEndKind::Glt && cfg.front_end.init == ThresholdInit::Quantile {
+        let t = quantile_thresholds(&ds.train.pixels, cfg.front_end.levels);
+        net.set_glt_thresholds(&t);
+    }
     let (net, ips) = fit(
         net,
         &cfg,
@@ -483,6 +515,14 @@ pub fn run(opts: &TrainOptions) -> Result<(Model, TrainReport), TrainError> {
         "train",
     )?;
     report.images_per_second = ips;
+    if opts.stop_after.is_some_and(|n| n < cfg.schedule.epochs) {
+        if cfg.schedule.checkpoint.is_none() {
+            return Err(TrainError::Config(
+                "stop_after needs schedule.checkpoint (nothing would be kept)".into(),
+            ));
+        }
+        return Ok(None);
+    }
     let net = net.valid();
     let plain = Device::flex();
     let folded = export::fold(&net);
@@ -523,7 +563,7 @@ pub fn run(opts: &TrainOptions) -> Result<(Model, TrainReport), TrainError> {
     );
     export::write_model(&model, &opts.output)?;
     report.wall_seconds = wall.elapsed().as_secs_f64();
-    Ok((model, report))
+    Ok(Some((model, report)))
 }
 
 /// Convenience for tests: the default dataset directory, overridable by `BNNGEN_DATA`.

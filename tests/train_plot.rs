@@ -1,0 +1,48 @@
+//! docs/results-pruning.svg is the plot of docs/results-pruning.csv drawn by
+//! `bnngen::train::plot`, and every point of the CSV is a row of the table in docs/results.md.
+//! Regenerate the SVG after editing the CSV with `BNNGEN_BLESS=1 cargo test --test train_plot`.
+#![cfg(feature = "train")]
+
+use bnngen::train::plot::{parse_csv, pruning_svg};
+
+fn fmt_bits(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn pruning_plot_matches_its_data_and_the_table() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let csv = std::fs::read_to_string(root.join("results-pruning.csv")).unwrap();
+    let points = parse_csv(&csv).unwrap();
+    assert!(points.len() >= 4, "fewer than four budgets in the CSV");
+    let svg = pruning_svg(&points);
+    assert!(svg.starts_with("<svg"), "not an SVG");
+    assert_eq!(svg, pruning_svg(&points), "plot is not deterministic");
+    let path = root.join("results-pruning.svg");
+    if std::env::var_os("BNNGEN_BLESS").is_some() {
+        std::fs::write(&path, &svg).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == svg,
+        "docs/results-pruning.svg is stale: run BNNGEN_BLESS=1 cargo test --test train_plot"
+    );
+    let md = std::fs::read_to_string(root.join("results.md")).unwrap();
+    for p in &points {
+        let bits = fmt_bits(p.weight_bits);
+        let acc = format!("{:.2}%", p.accuracy);
+        assert!(
+            md.lines().any(|l| l.contains(&bits) && l.contains(&acc)),
+            "docs/results.md has no table row with {bits} bits and {acc} ({})",
+            p.series
+        );
+    }
+}
