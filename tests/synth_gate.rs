@@ -1,4 +1,4 @@
-//! Gate-level proof in CI: a small model goes through iCE40, generic and Xilinx synthesis,
+//! Gate-level proof in CI: a small model goes through iCE40, ECP5, generic and Xilinx synthesis,
 //! each mapped netlist is simulated (with Yosys's cell models for the family) in Verilator,
 //! and every class and score must equal the reference model's. The same accelerator is then
 //! placed and routed on the iCEBreaker (UP5K) through `bnngen synth`'s flow. Needs yosys,
@@ -52,6 +52,14 @@ fn assert_netlist_bit_exact(target: Target, image_seed: u64, stress_seed: u64) -
 fn tiny_ice40_netlist_is_bit_exact() {
     let netlist = assert_netlist_bit_exact(Target::Ice40Up5k, 4000, 7);
     assert!(netlist.contains("SB_LUT4"), "a mapped iCE40 netlist");
+}
+
+/// ECP5 (synthesized with `-nodsp`: Yosys 0.23 has no MULT18X18D model), with the ECP5 cell
+/// library's LUT4, TRELLIS_FF and CCU2C models.
+#[test]
+fn tiny_ecp5_netlist_is_bit_exact() {
+    let netlist = assert_netlist_bit_exact(Target::Ecp5_25k, 4300, 10);
+    assert!(netlist.contains("TRELLIS_FF"), "a mapped ECP5 netlist");
 }
 
 /// Regression (issue 4): ABC's XOR trees in the generic netlist were miscomputed by

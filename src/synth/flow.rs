@@ -113,7 +113,7 @@ pub fn run(
             board.top_module
         ));
         notes.push(format!(
-            "The board oscillator is {} MHz; running at the target clock needs a PLL in the board top.",
+            "The board top has no PLL: it runs the accelerator at the {} MHz oscillator; the Fmax below is what the placed logic could reach. Running faster needs a PLL set at most to that Fmax (docs/synthesis.md, Clocks).",
             board.clock_mhz
         ));
         let pnr = Nextpnr::find(fam)?;
