@@ -114,7 +114,8 @@ pub struct Plan {
     /// Cycles per frame of the slowest stage (the pipeline's initiation interval).
     pub cycles_per_frame: u64,
     pub fps: f64,
-    /// Sum of the stages' frame times, an upper bound on one frame's latency.
+    /// Sum of the stages' frame times and pipeline depths (plus the front end's register),
+    /// an upper bound on one frame's latency.
     pub latency_us: f64,
     pub weight_bits: u64,
     pub buffer_bits: u64,
@@ -127,7 +128,8 @@ fn divisors(n: usize) -> Vec<usize> {
 }
 
 /// Line-buffer rows of a window stage: the window plus a stride of prefetch plus room for the
-/// next frame's first window, capped at two frames.
+/// next frame's first window, capped at two frames. Each row slot is a power of two words
+/// wide (the RTL addresses the buffer as {slot, column}), which the buffer bits count.
 pub fn window_rows(in_h: usize, kh: usize, stride: usize) -> usize {
     (2 * kh + stride).min(2 * in_h).max(2)
 }
@@ -156,20 +158,41 @@ pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usiz
         LayerKind::MaxPool(m) => {
             let (kh, _, s, _) = window_of(l).unwrap();
             let rows = window_rows(l.input.height, kh, s);
-            let buf = (rows * l.input.width * l.input.channels) as u64;
+            let buf = (rows * l.input.width.next_power_of_two() * l.input.channels) as u64;
             (pixels * (m.kernel * m.kernel) as u64, 0, buf, rows)
         }
         _ => {
             let w = l.kind.weights().unwrap();
             let (kh, _, s, _) = window_of(l).unwrap();
             let rows = window_rows(l.input.height, kh, s);
-            let buf = (rows * l.input.width * l.input.channels) as u64;
+            let buf = (rows * l.input.width.next_power_of_two() * l.input.channels) as u64;
             let steps = (w.kept_tiles() * w.out_per_block() / fold.pe
                 * w.kernel_h
                 * w.kernel_w
                 * w.in_per_block()
                 / fold.simd) as u64;
             (pixels * steps.max(1), w.stored_bits() as u64, buf, rows)
+        }
+    }
+}
+
+/// Pipeline registers between a stage's issue and its output FIFO's output register, in
+/// cycles (`src/rtl/window.rs`): read, XNOR, pop count, accumulate, output stage,
+/// threshold/score register, argmax levels, FIFO; max-pool: read, OR, FIFO.
+pub fn pipeline_depth(model: &Model, hw: &HwConfig, idx: usize) -> u64 {
+    let l = &model.layers[idx];
+    match &l.kind {
+        LayerKind::Residual(_) => 1,
+        LayerKind::MaxPool(_) => 4,
+        kind => {
+            let pop = hw.popcount_stages as u64;
+            let argmax = match kind {
+                LayerKind::Classifier(c) => (c.weights.out_channels.max(1) as u64)
+                    .next_power_of_two()
+                    .trailing_zeros() as u64,
+                _ => 0,
+            };
+            7 + pop + argmax
         }
     }
 }
@@ -295,7 +318,11 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
         .max()
         .unwrap_or(0)
         .max(input_cycles);
-    let total: u64 = layers.iter().map(|l| l.cycles_per_frame).sum::<u64>() + input_cycles;
+    let depth: u64 = (0..model.layers.len())
+        .map(|i| pipeline_depth(model, hw, i))
+        .sum();
+    let total: u64 =
+        layers.iter().map(|l| l.cycles_per_frame).sum::<u64>() + input_cycles + depth + 1;
     Plan {
         format_version: PLAN_FORMAT_VERSION,
         model: model.meta.name.clone(),

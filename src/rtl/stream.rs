@@ -9,7 +9,8 @@ use super::netlist::{addr_width, bits_for, Conn, Expr, Module, ModuleBuilder, St
 use crate::model::{FrontEnd, InputSpec, ResidualOp};
 
 /// A first-word-fall-through FIFO of `depth` words plus an output register: block RAM with a
-/// synchronous read when large. `s_ready` only depends on the fill level.
+/// synchronous read when large. `s_ready` is a register (not full), so the stage behind it
+/// sees its stall signal straight from a flip-flop.
 pub fn fifo(name: &str, width: u32, depth: usize) -> Module {
     assert!(depth >= 2);
     let mut b = ModuleBuilder::new(name);
@@ -32,7 +33,8 @@ pub fn fifo(name: &str, width: u32, depth: usize) -> Module {
     let cnt = b.reg("cnt", cw);
     let ov = b.reg("ov", 1);
     let od = b.reg("od", width);
-    b.assign(s_ready, b.e(cnt).ne(Expr::lit(depth as u64, cw)));
+    let nf = b.reg("not_full", 1);
+    b.assign(s_ready, b.e(nf));
     let wr = b.let_("wr", b.e(s_valid).and(b.e(s_ready)));
     let rd = b.let_(
         "rd",
@@ -54,8 +56,17 @@ pub fn fifo(name: &str, width: u32, depth: usize) -> Module {
             Stmt::set(rp, Expr::zero(aw)),
             Stmt::set(cnt, Expr::zero(cw)),
             Stmt::set(ov, Expr::f()),
+            Stmt::set(nf, Expr::t()),
         ],
         vec![
+            // Full next cycle only if nothing is read and the count reaches the depth.
+            Stmt::set(
+                nf,
+                rd.clone().or(wr.clone().mux(
+                    b.e(cnt).ne(Expr::lit(depth as u64 - 1, cw)),
+                    b.e(cnt).ne(Expr::lit(depth as u64, cw)),
+                )),
+            ),
             Stmt::when(wr.clone(), vec![Stmt::set(wp, wrap(&b, wp))]),
             Stmt::when(rd.clone(), vec![Stmt::set(rp, wrap(&b, rp))]),
             Stmt::set(cnt, b.e(cnt).add(wr.zext(cw)).sub(rd.clone().zext(cw))),

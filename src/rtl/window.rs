@@ -134,9 +134,12 @@ fn schedule(w: &BlockWeights, pe: usize) -> (Vec<(usize, usize)>, Vec<Entry>) {
     (groups, entries)
 }
 
-/// A counter 0..n-1 stepping on `step`, absent (constant 0, always last) when n == 1.
+/// A counter 0..n-1 stepping on `step`, absent (constant 0, always last) when n == 1. Its
+/// "at the last value" flag is a register updated with it, so no comparator sits between
+/// the counter and the logic that decides the next step.
 struct Counter {
     sig: Option<Sig>,
+    last_r: Option<Sig>,
     n: usize,
 }
 
@@ -144,11 +147,12 @@ impl Counter {
     fn new(b: &mut ModuleBuilder, name: &str, n: usize, width: u32) -> Counter {
         assert!(n >= 1);
         let sig = (n > 1).then(|| b.reg(name, width.max(bits_for(n as u64 - 1))));
-        Counter { sig, n }
+        let last_r = (n > 1).then(|| b.reg(&format!("{name}_last"), 1));
+        Counter { sig, last_r, n }
     }
     fn last(&self, b: &ModuleBuilder) -> Expr {
-        match self.sig {
-            Some(s) => eq_const(b.e(s), self.n as u64 - 1),
+        match self.last_r {
+            Some(l) => b.e(l),
             None => Expr::t(),
         }
     }
@@ -158,21 +162,33 @@ impl Counter {
             None => Expr::t(),
         }
     }
+    /// Statements: load the constant `v` (< n).
+    fn load(&self, v: usize) -> Vec<Stmt> {
+        assert!(v < self.n);
+        match (self.sig, self.last_r) {
+            (Some(s), Some(l)) => vec![
+                Stmt::set(s, Expr::lit(v as u64, s.width)),
+                Stmt::set(l, Expr::lit((v + 1 == self.n) as u64, 1)),
+            ],
+            _ => vec![],
+        }
+    }
     /// Statements: reset to 0.
     fn clear(&self) -> Vec<Stmt> {
-        self.sig
-            .map(|s| vec![Stmt::set(s, Expr::zero(s.width))])
-            .unwrap_or_default()
+        self.load(0)
     }
     /// Statements: wrap to 0 at the end, else increment.
     fn inc(&self, b: &ModuleBuilder) -> Vec<Stmt> {
-        match self.sig {
-            Some(s) => vec![Stmt::if_else(
-                self.last(b),
-                vec![Stmt::set(s, Expr::zero(s.width))],
-                vec![Stmt::set(s, b.e(s).add(Expr::lit(1, s.width)))],
+        match (self.sig, self.last_r) {
+            (Some(s), Some(l)) => vec![Stmt::if_else(
+                b.e(l),
+                self.clear(),
+                vec![
+                    Stmt::set(s, b.e(s).add(Expr::lit(1, s.width))),
+                    Stmt::set(l, eq_const(b.e(s), self.n as u64 - 2)),
+                ],
             )],
-            None => vec![],
+            _ => vec![],
         }
     }
     /// Value at `w` bits (0 when absent).
@@ -217,7 +233,6 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
     );
     let f_width = spec.out_width();
     let mut b = ModuleBuilder::new(&spec.module);
-    let vw = bits_for(2 * (h.max(w) + kh.max(kw) + p + r + s * oh.max(ow) + 2) as u64);
 
     let clk = b.input("clk", 1, "clock, rising edge");
     let rst = b.input("rst", 1, "synchronous reset, active high");
@@ -229,23 +244,124 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
     let m_data = b.output_wire("m_data", f_width, "output pixel (or scores and class)");
     let _ = clk;
 
-    // ---- write side: ring of row slots -------------------------------------------------
-    let in_x = Counter::new(&mut b, "in_x", w, vw);
-    let in_slot = Counter::new(&mut b, "in_slot", r, vw);
-    let rows_avail = b.reg("rows_avail", vw);
-    b.assign(s_ready, lt_const(b.e(rows_avail), r as u64));
+    // ---- write side: ring of row slots, address = {slot, column} --------------------------
+    // The row stride is a power of two (`w2`), so an address is a concatenation of the slot
+    // and column counters: no multiply, no modulo on any address.
+    let w2 = w.next_power_of_two();
+    let cb = w2.trailing_zeros();
+    let sb = bits_for(r as u64 - 1);
+    let aw = addr_width(r * w2);
+    assert_eq!(aw, sb + cb, "line-buffer address = slot bits + column bits");
+    let addr_of = |slot: Expr, col: Option<Expr>| -> Expr {
+        match col {
+            Some(c) => Expr::cat_lsb(vec![c, slot]),
+            None => slot,
+        }
+    };
+    let in_x = Counter::new(&mut b, "in_x", w, 1);
+    let in_slot = Counter::new(&mut b, "in_slot", r, 1);
+    // Complete rows written, counted from the first row of the frame being issued (the
+    // writer may run up to `r` rows into the next frame).
+    let ww = bits_for((2 * h + r) as u64);
+    let wrow = b.reg("wrow", ww);
+    let lbuf = b.memory("lbuf", c as u32, r * w2, None);
+
+    // Per output row constants, computed here: rows needed before a pixel of the row may
+    // start (absolute, from the frame's first row), the write limit while the row is issued
+    // (first kept row + r), the slot step to the next row's first window row (mod r, and
+    // minus r), whether the row is the frame's last, and the next row's need in this
+    // frame's row numbers (h + the first row's need after the last row).
+    let lo = |oy: usize| (oy * s).saturating_sub(p);
+    let d0 = |oy: usize| (oy * s) as i64 - p as i64 - lo(oy) as i64;
+    let need_of = |oy: usize| {
+        if oy + 1 == oh {
+            h
+        } else {
+            (oy * s + kh.max(s)).saturating_sub(p).min(h)
+        }
+    };
+    let row_words: Vec<(u64, u64, u64, u64, bool, u64)> = (0..oh)
+        .map(|oy| {
+            let last = oy + 1 == oh;
+            let need = need_of(oy);
+            let after = if last {
+                h + need_of(0)
+            } else {
+                need_of(oy + 1)
+            };
+            let rel = if last {
+                h - lo(oy)
+            } else {
+                lo(oy + 1) - lo(oy)
+            };
+            let delta = (rel as i64 + d0((oy + 1) % oh) - d0(oy)).rem_euclid(r as i64);
+            let dneg = (delta - r as i64).rem_euclid(1i64 << (sb + 1));
+            (
+                need as u64,
+                (lo(oy) + r) as u64,
+                delta as u64,
+                dneg as u64,
+                last,
+                after as u64,
+            )
+        })
+        .collect();
+    let fields = [ww, ww, sb, sb + 1, 1, ww];
+    let row_bits = |t: &(u64, u64, u64, u64, bool, u64)| -> Vec<bool> {
+        let vals = [t.0, t.1, t.2, t.3, t.4 as u64, t.5];
+        let mut v = Vec::new();
+        for (f, &x) in fields.iter().zip(&vals) {
+            v.extend((0..*f).map(|i| (x >> i) & 1 == 1));
+        }
+        v
+    };
+    let tw: u32 = fields.iter().sum();
+    // The current row's constants: a register loaded from the next row's at the end of a
+    // row (and that one from a table read one row ahead), or constants when oh == 1.
+    let row_reg = (oh > 1).then(|| {
+        let cur = b.reg("row_cur", tw);
+        let nxt = b.reg("row_nxt", tw);
+        let ti = Counter::new(&mut b, "row_ti", oh, 1);
+        (cur, nxt, ti)
+    });
+    let field = |b: &ModuleBuilder, k: usize| -> Result<Expr, u64> {
+        let lo: u32 = fields[..k].iter().sum();
+        match &row_reg {
+            Some((cur, ..)) => Ok(b.slice(*cur, lo, fields[k])),
+            None => Err([
+                row_words[0].0,
+                row_words[0].1,
+                row_words[0].2,
+                row_words[0].3,
+                row_words[0].4 as u64,
+                row_words[0].5,
+            ][k]),
+        }
+    };
+    let ge_field = |b: &ModuleBuilder, e: Expr, k: usize| -> Expr {
+        match field(b, k) {
+            Ok(f) => e.ge(f),
+            Err(v) => ge_const(e, v),
+        }
+    };
+    // Input ready, registered: the next cycle's `wrow < cap` from this cycle's values (a row
+    // release shows one cycle late, which only delays the writer).
+    let s_rdy = b.reg("s_rdy", 1);
+    b.assign(s_ready, b.e(s_rdy));
     let wr = b.let_("wr", b.e(s_valid).and(b.e(s_ready)));
     let row_done = b.let_("row_done", wr.clone().and(in_x.last(&b)));
-    let aw = addr_width(r * w);
-    let lbuf = b.memory("lbuf", c as u32, r * w, None);
+    let rdy_next = row_done.clone().mux(
+        ge_field(&b, b.e(wrow).add(Expr::lit(1, ww)), 1).not(),
+        ge_field(&b, b.e(wrow), 1).not(),
+    );
+    b.always(vec![Stmt::if_else(
+        b.e(rst),
+        vec![Stmt::set(s_rdy, Expr::f())],
+        vec![Stmt::set(s_rdy, rdy_next)],
+    )]);
     let waddr = {
-        let slot = in_slot.val(&b, aw);
-        let row = if w > 1 {
-            slot.mul(Expr::lit(w as u64, aw))
-        } else {
-            slot
-        };
-        b.let_("waddr", row.add(in_x.val(&b, aw)))
+        let col = (cb > 0).then(|| in_x.val(&b, cb));
+        b.let_("waddr", addr_of(in_slot.val(&b, sb), col))
     };
     let mut wstm = vec![Stmt::write(lbuf, waddr, b.e(s_data))];
     wstm.extend(in_x.inc(&b));
@@ -285,99 +401,223 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
     let n_ent = entries.len();
     let f_s_ready = b.wire("f_s_ready", 1);
     let adv = b.e(f_s_ready);
-    let ix0 = b.reg("ix0", vw);
-    let iy0 = b.reg("iy0", vw);
-    let top_slot = b.reg("top_slot", vw);
     let busy = b.reg("busy", 1);
     let ch = Counter::new(&mut b, "ch", chunks, 1);
-    let kx = Counter::new(&mut b, "kx", kw, vw);
-    let ky = Counter::new(&mut b, "ky", kh, vw);
+    let kx = Counter::new(&mut b, "kx", kw, 1);
+    let ky = Counter::new(&mut b, "ky", kh, 1);
     let ent = Counter::new(&mut b, "ent", n_ent, addr_width(n_ent));
     let depth_w = n_ent * kh * kw * chunks;
     let wa = Counter::new(&mut b, "wa", depth_w, addr_width(depth_w));
-    let lit = |v: usize| Expr::lit(v as u64, vw);
-    let tap_last = b.let_(
-        "tap_last",
-        and_all(vec![ch.last(&b), kx.last(&b), ky.last(&b)]),
-    );
-    let pix_end = b.let_("pix_end", tap_last.clone().and(ent.last(&b)));
-    let sat = |e: Expr, k: usize| -> Expr {
-        if k == 0 {
-            e
-        } else {
-            ge_const(e.clone(), k as u64).mux(e.sub(lit(k)), lit(0))
-        }
+    let ox = Counter::new(&mut b, "ox", ow, 1);
+    // Steps within the entry, for a registered "last tap" flag; `wa` counts the steps of a
+    // pixel, so its flag is the pixel's last step.
+    let tap = Counter::new(&mut b, "tapc", kh * kw * chunks, 1);
+    let tap_last = b.let_("tap_last", tap.last(&b));
+    let pix_end = b.let_("pix_end", wa.last(&b));
+    let row_end = b.let_("row_end", ox.last(&b));
+    let last_row = match field(&b, 4) {
+        Ok(e) => e,
+        Err(v) => Expr::lit(v, 1),
     };
-    let lo_cur = b.let_("lo_cur", sat(b.e(iy0), p));
-    let last_row = b.let_("last_row", eq_const(b.e(iy0), ((oh - 1) * s) as u64));
-    let row_end = b.let_("row_end", eq_const(b.e(ix0), ((ow - 1) * s) as u64));
-    // Rows a pixel needs: its window, and (when the stride skips rows) every row up to the
-    // next output row's first, since those are released at the end of this row.
-    let hi_excl = b.let_("hi_excl", sat(b.e(iy0).add(lit(kh.max(s))), p));
-    let need = last_row.clone().mux(
-        lit(h).sub(lo_cur.clone()),
-        lt_const(hi_excl.clone(), h as u64)
-            .mux(hi_excl.clone(), lit(h))
-            .sub(lo_cur.clone()),
-    );
-    let start_ok = b.let_("start_ok", b.e(rows_avail).ge(need));
-    let iss = b.let_("iss", b.e(busy).or(start_ok));
+    // Issue decision, registered one cycle ahead: busy with a pixel, or `wrow >= need` of
+    // the row current next cycle, from this cycle's `wrow` (a row completed this cycle shows
+    // one cycle late, which only delays a start).
+    let iss_r = b.reg("iss_r", 1);
+    let iss = b.let_("iss", b.e(iss_r));
     let step = b.let_("step", iss.clone().and(adv.clone()));
-    let lo_next = sat(b.e(iy0).add(lit(s)), p);
-    let rel = b.let_(
-        "rel",
-        step.clone().and(pix_end.clone()).and(row_end.clone()).mux(
-            last_row
-                .clone()
-                .mux(lit(h).sub(lo_cur.clone()), lo_next.sub(lo_cur.clone())),
-            lit(0),
-        ),
+    let row_step = b.let_(
+        "row_step",
+        step.clone().and(pix_end.clone()).and(row_end.clone()),
     );
-    let done_v = row_done.zext(vw);
-    let slot_sum = b.let_("slot_sum", b.e(top_slot).add(rel.clone()));
+    let fend = b.let_("frame_end", row_step.clone().and(last_row.clone()));
+    // wrow + row_done - (frame_end ? h : 0), as a choice between precomputed sums.
+    let hm = |k: i64| Expr::lit(k.rem_euclid(1i64 << ww) as u64, ww);
+    let wrow_next = row_done.clone().mux(
+        fend.clone()
+            .mux(b.e(wrow).add(hm(1 - h as i64)), b.e(wrow).add(hm(1))),
+        fend.clone().mux(b.e(wrow).add(hm(-(h as i64))), b.e(wrow)),
+    );
     b.always(vec![Stmt::if_else(
         b.e(rst),
+        vec![Stmt::set(wrow, Expr::zero(ww)), Stmt::set(iss_r, Expr::f())],
         vec![
-            Stmt::set(rows_avail, lit(0)),
-            Stmt::set(top_slot, lit(0)),
-            Stmt::set(busy, Expr::f()),
-            Stmt::set(ix0, lit(0)),
-            Stmt::set(iy0, lit(0)),
-        ],
-        vec![
-            Stmt::set(rows_avail, b.e(rows_avail).add(done_v).sub(rel)),
+            Stmt::set(wrow, wrow_next),
             Stmt::set(
-                top_slot,
-                ge_const(slot_sum.clone(), r as u64).mux(slot_sum.clone().sub(lit(r)), slot_sum),
-            ),
-            Stmt::when(
-                step.clone(),
-                vec![Stmt::if_else(
-                    pix_end.clone(),
-                    vec![
-                        Stmt::set(busy, Expr::f()),
-                        Stmt::if_else(
-                            row_end.clone(),
-                            vec![
-                                Stmt::set(ix0, lit(0)),
-                                Stmt::set(iy0, last_row.clone().mux(lit(0), b.e(iy0).add(lit(s)))),
-                            ],
-                            vec![Stmt::set(ix0, b.e(ix0).add(lit(s)))],
-                        ),
-                    ],
-                    vec![Stmt::set(busy, Expr::t())],
-                )],
+                iss_r,
+                step.clone()
+                    .mux(pix_end.clone().not(), b.e(busy))
+                    .or(row_step
+                        .clone()
+                        .mux(ge_field(&b, b.e(wrow), 5), ge_field(&b, b.e(wrow), 0))),
             ),
         ],
     )]);
+    if let Some((cur, nxt, ti)) = &row_reg {
+        let words: Vec<Expr> = row_words.iter().map(|t| Expr::bits(row_bits(t))).collect();
+        let ahead = select(&b, &words, ti.sig.expect("oh > 1"));
+        let mut adv_st = vec![Stmt::set(*cur, b.e(*nxt)), Stmt::set(*nxt, ahead)];
+        adv_st.extend(ti.inc(&b));
+        b.always(vec![Stmt::if_else(
+            b.e(rst),
+            vec![
+                Stmt::set(*cur, words[0].clone()),
+                Stmt::set(*nxt, words[1 % oh].clone()),
+            ]
+            .into_iter()
+            .chain(ti.load(2 % oh))
+            .collect(),
+            vec![Stmt::when(row_step.clone(), adv_st)],
+        )]);
+    }
+
+    // Window position registers, per pixel (`p*`, the first tap) and per tap: line-buffer
+    // slot and column of the tap (the read address), and, with padding, the tap's position
+    // in padded coordinates for the in-image test.
+    let pyslot = b.reg("pyslot", sb);
+    let yslot = b.reg("yslot", sb);
+    let slot_rst = Expr::lit(((r - p % r) % r) as u64, sb);
+    let cols = (cb > 0).then(|| (b.reg("pxcol", cb), b.reg("xcol", cb)));
+    let col_rst = Expr::lit(((w2 - p % w2) % w2) as u64, cb.max(1));
+    let xw = bits_for(((ow - 1) * s + kw) as u64);
+    let yw = bits_for(((oh - 1) * s + kh) as u64);
+    let poss = (p > 0).then(|| {
+        (
+            b.reg("pxpos", xw),
+            b.reg("xpos", xw),
+            b.reg("pypos", yw),
+            b.reg("ypos", yw),
+        )
+    });
+    // Next pixel's first-tap slot: same row, or (pyslot + delta) mod r at the end of a row.
+    let slot_next = match (field(&b, 2), field(&b, 3)) {
+        (Ok(dp), Ok(dn)) => {
+            let s1 = b.e(pyslot).add(dp);
+            let s2 = b.let_("slot_wrap", b.e(pyslot).zext(sb + 1).add(dn));
+            let s2s = super::build::sig_of(&b, &s2);
+            b.bit(s2s, sb).mux(s1, b.slice(s2s, 0, sb))
+        }
+        (Err(dp), _) => {
+            // One output row: the same step every row, from the constants.
+            let s1 = b.e(pyslot).add(Expr::lit(dp, sb));
+            if dp == 0 {
+                b.e(pyslot)
+            } else {
+                ge_const(b.e(pyslot), (r as u64) - dp).mux(
+                    b.e(pyslot).add(Expr::lit(
+                        ((dp as i64 - r as i64).rem_euclid(1 << sb)) as u64,
+                        sb,
+                    )),
+                    s1,
+                )
+            }
+        }
+        _ => unreachable!(),
+    };
+    let slot_next = b.let_("slot_next", row_end.clone().mux(slot_next, b.e(pyslot)));
+    let slot_inc =
+        eq_const(b.e(yslot), r as u64 - 1).mux(Expr::zero(sb), b.e(yslot).add(Expr::lit(1, sb)));
+    let sl = |x: usize, w: u32| Expr::lit(x as u64 & ((1u64 << w) - 1), w);
+    // Per step: new pixel / new entry / next ky / next kx / next chunk.
+    let ky_step = ch.last(&b).and(kx.last(&b));
+    let mut on_pix = vec![
+        Stmt::set(busy, Expr::f()),
+        Stmt::set(pyslot, slot_next.clone()),
+        Stmt::set(yslot, slot_next),
+    ];
+    let mut on_ent = vec![Stmt::set(busy, Expr::t()), Stmt::set(yslot, b.e(pyslot))];
+    let mut on_ky = vec![Stmt::set(busy, Expr::t()), Stmt::set(yslot, slot_inc)];
+    let mut on_kx = vec![Stmt::set(busy, Expr::t())];
+    let mut rst_st = vec![
+        Stmt::set(busy, Expr::f()),
+        Stmt::set(pyslot, slot_rst.clone()),
+        Stmt::set(yslot, slot_rst),
+    ];
+    if let Some((pxcol, xcol)) = cols {
+        let nc = b.let_(
+            "col_next",
+            row_end
+                .clone()
+                .mux(col_rst.clone(), b.e(pxcol).add(sl(s, cb))),
+        );
+        on_pix.extend([Stmt::set(pxcol, nc.clone()), Stmt::set(xcol, nc)]);
+        on_ent.push(Stmt::set(xcol, b.e(pxcol)));
+        on_ky.push(Stmt::set(xcol, b.e(pxcol)));
+        on_kx.push(Stmt::set(xcol, b.e(xcol).add(Expr::lit(1, cb))));
+        rst_st.extend([
+            Stmt::set(pxcol, col_rst.clone()),
+            Stmt::set(xcol, col_rst.clone()),
+        ]);
+    }
+    if let Some((pxpos, xpos, pypos, ypos)) = poss {
+        let nx = b.let_(
+            "xpos_next",
+            row_end
+                .clone()
+                .mux(Expr::zero(xw), b.e(pxpos).add(sl(s, xw))),
+        );
+        let ny = b.let_(
+            "ypos_next",
+            row_end.clone().mux(
+                last_row
+                    .clone()
+                    .mux(Expr::zero(yw), b.e(pypos).add(sl(s, yw))),
+                b.e(pypos),
+            ),
+        );
+        on_pix.extend([
+            Stmt::set(pxpos, nx.clone()),
+            Stmt::set(xpos, nx),
+            Stmt::set(pypos, ny.clone()),
+            Stmt::set(ypos, ny),
+        ]);
+        on_ent.extend([Stmt::set(xpos, b.e(pxpos)), Stmt::set(ypos, b.e(pypos))]);
+        on_ky.extend([
+            Stmt::set(xpos, b.e(pxpos)),
+            Stmt::set(ypos, b.e(ypos).add(Expr::lit(1, yw))),
+        ]);
+        on_kx.push(Stmt::set(xpos, b.e(xpos).add(Expr::lit(1, xw))));
+        for r in [pxpos, xpos] {
+            rst_st.push(Stmt::set(r, Expr::zero(xw)));
+        }
+        for r in [pypos, ypos] {
+            rst_st.push(Stmt::set(r, Expr::zero(yw)));
+        }
+    }
+    on_pix.extend(ox.inc(&b));
+    rst_st.extend(ox.clear());
+    b.always(vec![Stmt::if_else(
+        b.e(rst),
+        rst_st,
+        vec![Stmt::when(
+            step.clone(),
+            vec![Stmt::if_else(
+                pix_end.clone(),
+                on_pix,
+                vec![Stmt::if_else(
+                    tap_last.clone(),
+                    on_ent,
+                    vec![Stmt::if_else(
+                        ky_step,
+                        on_ky,
+                        vec![Stmt::if_else(
+                            ch.last(&b),
+                            on_kx,
+                            vec![Stmt::set(busy, Expr::t())],
+                        )],
+                    )],
+                )],
+            )],
+        )],
+    )]);
     // Tap counters and the weight address: clear at reset and at the end of a pixel.
     let mut cl = Vec::new();
-    for k in [&ch, &kx, &ky, &ent, &wa] {
+    for k in [&ch, &kx, &ky, &ent, &wa, &tap] {
         cl.extend(k.clear());
     }
     if !cl.is_empty() {
         let mut adv_st = nest(&b, &[&ch, &kx, &ky, &ent]);
         adv_st.extend(wa.inc(&b));
+        adv_st.extend(tap.inc(&b));
         b.always(vec![Stmt::if_else(
             b.e(rst),
             cl.clone(),
@@ -389,41 +629,17 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
     }
 
     // ---- read address and padding ----------------------------------------------------------
-    let in_img = |base: Sig, k: &Counter, extent: usize| -> Expr {
-        if p == 0 {
-            return Expr::t();
-        }
-        let pos = b.e(base).add(k.val(&b, vw));
-        ge_const(pos.clone(), p as u64).and(lt_const(pos, (extent + p) as u64))
-    };
-    let pad = if p > 0 {
-        let inside = in_img(iy0, &ky, h).and(in_img(ix0, &kx, w));
-        Some(b.let_("pad", inside.not()))
-    } else {
-        None
-    };
-    let dw = aw.max(bits_for(2 * r as u64));
-    let modp = |k: u32| Expr::lit(p as u64 & ((1u64 << k) - 1), k);
-    let d_dw = if p == 0 {
-        ky.val(&b, dw)
-    } else {
-        ge_const(b.e(iy0), p as u64).mux(
-            ky.val(&b, dw),
-            fit(&b, iy0, dw).add(ky.val(&b, dw)).sub(modp(dw)),
-        )
-    };
-    let d_sig = b.wire("row_d", dw);
-    b.assign(d_sig, d_dw);
-    let sum_dw = b.let_("row_sum", fit(&b, top_slot, dw).add(b.e(d_sig)));
-    let base_aw = fit(&b, top_slot, aw).add(fit(&b, d_sig, aw));
-    let r_aw = Expr::lit(r as u64 & ((1u64 << aw.min(63)) - 1), aw);
-    let slot_aw = ge_const(sum_dw, r as u64).mux(base_aw.clone().sub(r_aw), base_aw);
-    let raddr = if w > 1 {
-        let col = fit(&b, ix0, aw).add(kx.val(&b, aw)).sub(modp(aw));
-        b.let_("raddr", slot_aw.mul(Expr::lit(w as u64, aw)).add(col))
-    } else {
-        b.let_("raddr", slot_aw)
-    };
+    let pad = poss.map(|(_, xpos, _, ypos)| {
+        let inside = |pos: Sig, extent: usize| {
+            ge_const(b.e(pos), p as u64).and(lt_const(b.e(pos), (extent + p) as u64))
+        };
+        let e = inside(ypos, h).and(inside(xpos, w)).not();
+        b.let_("pad", e)
+    });
+    let raddr = b.let_(
+        "raddr",
+        addr_of(b.e(yslot), cols.map(|(_, xcol)| b.e(xcol))),
+    );
     let rd = b.reg("rd", c as u32);
     b.always(vec![Stmt::when(
         adv.clone(),
@@ -540,13 +756,12 @@ impl MacCtx<'_> {
         let multi_ent = entries.iter().any(|e| !(e.first && e.last));
         let gv = groups.len();
         let need_last = gv > 1;
-        let qw = bits_for(nq as u64 - 1);
+        let qw = bits_for(wt.in_blocks as u64 - 1);
         let mut ent_words = Vec::new();
         for e in entries {
             let mut word = Vec::new();
             if multi_ib {
-                let qb = (e.ib * (ipb / simd)) as u64;
-                word.extend((0..qw).map(|i| (qb >> i) & 1 == 1));
+                word.extend((0..qw).map(|i| (e.ib >> i) & 1 == 1));
             }
             if multi_ent {
                 word.push(e.first);
@@ -604,21 +819,31 @@ impl MacCtx<'_> {
             let d = delay(b, b.e(s), 1, adv, "ch");
             super::build::sig_of(b, &d)
         });
+        // Two mux trees, no adder: the in-block (from the entry table), then the chunk in it.
         let x = if nq == 1 {
             b.e(rd)
         } else {
-            let q = match (qb1, ch1) {
-                (Some(qb), Some(c1)) => qb.add(fit(b, c1, qw)),
-                (Some(qb), None) => qb,
-                (None, Some(c1)) => fit(b, c1, qw),
-                (None, None) => unreachable!("several chunks need an index"),
+            let blk = match qb1 {
+                Some(qb) => {
+                    let ibv = b.let_("ib1", qb);
+                    let ibs = super::build::sig_of(b, &ibv);
+                    let words: Vec<Expr> = (0..wt.in_blocks)
+                        .map(|i| b.slice(rd, (i * ipb) as u32, ipb as u32))
+                        .collect();
+                    let v = b.let_("blk", select(b, &words, ibs));
+                    super::build::sig_of(b, &v)
+                }
+                None => rd,
             };
-            let qv = b.let_("q", q);
-            let qs = super::build::sig_of(b, &qv);
-            let words: Vec<Expr> = (0..nq)
-                .map(|i| b.slice(rd, (i * simd) as u32, simd as u32))
-                .collect();
-            select(b, &words, qs)
+            match ch1 {
+                Some(c1) => {
+                    let words: Vec<Expr> = (0..self.chunks)
+                        .map(|i| b.slice(blk, (i * simd) as u32, simd as u32))
+                        .collect();
+                    select(b, &words, c1)
+                }
+                None => b.e(blk),
+            }
         };
         let pad1 = pad.map(|p| delay(b, p, 1, adv, "pad"));
         let x = match (&pad1, self.pad_mode) {
@@ -710,8 +935,14 @@ impl MacCtx<'_> {
                 adv.clone().and(va.clone()),
                 vec![Stmt::set(acc, b.e(next))],
             )]);
-            accs.push(next);
+            accs.push(acc);
         }
+        // Output stage: thresholds / scores are computed from the registered accumulators
+        // one cycle after the last accumulate, so no adder feeds a comparator directly.
+        let va = delay_valid_e(b, va, 1, adv, rst, "vo");
+        let lasta = lasta.map(|l| delay(b, l, 1, adv, "lasto"));
+        let pla = delay(b, pla, 1, adv, "pixo");
+        let lat = lat + 1;
         match out {
             MacOut::Threshold(th) => self.thresholds(
                 b, adv, rst, groups, gcnt, lat, &accs, aw, th, va, lasta, pla,
@@ -765,9 +996,13 @@ impl MacCtx<'_> {
             let mut word = Vec::new();
             for lane in 0..pe {
                 let o = ob * opb + g * pe + lane;
-                let t = th.thresholds[o].clamp(-(n + 1), n + 1);
+                // One comparator per lane: `a <= t` is `!(a >= t + 1)`.
+                let down = th.directions[o] == Direction::Down;
+                let t = th.thresholds[o].clamp(-(n + 1), n + 1) + down as i64;
+                // Stored offset binary (sign bit flipped): compared unsigned below.
+                let t = t ^ (1i64 << (tw - 1));
                 word.extend((0..tw).map(|i| (t >> i.min(63)) & 1 == 1));
-                word.push(th.directions[o] == Direction::Down);
+                word.push(down);
             }
             words.push(word);
         }
@@ -779,10 +1014,13 @@ impl MacCtx<'_> {
             let base = lane as u32 * (tw + 1);
             let t = b.slice(tqs, base, tw);
             let down = b.bit(tqs, base + tw);
-            let av = sext(b, a, tw);
-            bits.push(down.mux(av.clone().sle(t.clone()), av.sge(t)));
+            bits.push(offset_binary(b, a, tw).ge(t).xor(down));
         }
-        let new_bits = b.let_("grp_bits", Expr::cat_lsb(bits));
+        // Registered: the comparators feed a flip-flop, not the FIFO.
+        let new_bits = delay(b, Expr::cat_lsb(bits), 1, adv, "grp_bits");
+        let va = delay_valid_e(b, va, 1, adv, _rst, "vq");
+        let lasta = lasta.map(|l| delay(b, l, 1, adv, "lastq"));
+        let pla = delay(b, pla, 1, adv, "pixq");
         let gv = groups.len();
         let visited = if gv > 1 {
             let sh = b.reg("obits", ((gv - 1) * pe) as u32);
@@ -857,7 +1095,11 @@ impl MacCtx<'_> {
             let bi = b.slice(bqs, lane as u32 * sw, sw);
             sc.push(sext(b, a, sw).add(bi));
         }
-        let new_sc = b.let_("grp_scores", Expr::cat_lsb(sc));
+        // Registered: the bias adders feed a flip-flop, not the argmax.
+        let new_sc = delay(b, Expr::cat_lsb(sc), 1, adv, "grp_scores");
+        let va = delay_valid_e(b, va, 1, adv, _rst, "vq");
+        let lasta = lasta.map(|l| delay(b, l, 1, adv, "lastq"));
+        let pla = delay(b, pla, 1, adv, "pixq");
         let gv = groups.len();
         let gw = (pe as u32) * sw;
         let visited = if gv > 1 {
@@ -891,25 +1133,46 @@ impl MacCtx<'_> {
         }
         let all = b.let_("scores", Expr::cat_lsb(score_exprs));
         let alls = super::build::sig_of(b, &all);
-        // Argmax, ties to the lowest index: scan ascending, replace only on strictly greater.
+        // Argmax, ties to the lowest index, as a tree of registered levels: each pair keeps
+        // the lower-index side unless the higher one is strictly greater. The scores word
+        // travels with the tree so the result beat stays whole.
         let k = wt.out_channels;
-        let mut best = b.slice(alls, 0, sw);
-        let mut idx = Expr::zero(cw);
-        for i in 1..k {
-            let si = b.slice(alls, i as u32 * sw, sw);
-            let gt = b.let_(&format!("gt{i}"), si.clone().sgt(best.clone()));
-            idx = b.let_(
-                &format!("idx{i}"),
-                gt.clone().mux(Expr::lit(i as u64, cw), idx),
-            );
-            if i + 1 < k {
-                best = b.let_(&format!("best{i}"), gt.mux(si, best));
+        let mut cands: Vec<(Expr, Option<Expr>)> = (0..k)
+            .map(|i| {
+                (
+                    Expr::lit(i as u64, cw),
+                    Some(b.slice(alls, i as u32 * sw, sw)),
+                )
+            })
+            .collect();
+        let mut valid = va.and(pla);
+        let mut word = b.e(alls);
+        let mut lvl = 0;
+        while cands.len() > 1 {
+            let fin = cands.len() <= 2;
+            let mut next = Vec::new();
+            for (j, pair) in cands.chunks(2).enumerate() {
+                let (i, s) = if pair.len() == 2 {
+                    let (ia, sa) = (&pair[0].0, pair[0].1.clone().unwrap());
+                    let (ib, sb) = (&pair[1].0, pair[1].1.clone().unwrap());
+                    let (ua, ub) = (flip_msb(b, sa.clone()), flip_msb(b, sb.clone()));
+                    let gt = b.let_(&format!("amx{lvl}_gt{j}"), ub.gt(ua));
+                    let s = (!fin).then(|| gt.clone().mux(sb, sa));
+                    (gt.mux(ib.clone(), ia.clone()), s)
+                } else {
+                    pair[0].clone()
+                };
+                let i = delay(b, i, 1, adv, &format!("amx{lvl}_i{j}"));
+                let s = s.map(|s| delay(b, s, 1, adv, &format!("amx{lvl}_s{j}")));
+                next.push((i, s));
             }
+            cands = next;
+            valid = delay_valid_e(b, valid, 1, adv, _rst, &format!("amx{lvl}_v"));
+            word = delay(b, word, 1, adv, &format!("amx{lvl}_w"));
+            lvl += 1;
         }
-        if k == 1 {
-            let _ = best;
-        }
-        (va.and(pla), Expr::cat_lsb(vec![idx, b.e(alls)]))
+        let idx = cands.pop().unwrap().0;
+        (valid, Expr::cat_lsb(vec![idx, word]))
     }
 }
 
@@ -926,4 +1189,52 @@ fn delay_valid(b: &mut ModuleBuilder, v: Sig, n: u32, adv: &Expr, rst: Sig) -> E
         cur = b.e(r);
     }
     cur
+}
+
+/// A valid expression delayed `n` stages (reset to 0), registers named from `name`.
+fn delay_valid_e(b: &mut ModuleBuilder, v: Expr, n: u32, adv: &Expr, rst: Sig, name: &str) -> Expr {
+    let mut cur = v;
+    for i in 0..n {
+        let r = b.reg(&b.fresh(&format!("{name}{i}")), 1);
+        b.always(vec![Stmt::if_else(
+            b.e(rst),
+            vec![Stmt::set(r, Expr::f())],
+            vec![Stmt::when(adv.clone(), vec![Stmt::set(r, cur)])],
+        )]);
+        cur = b.e(r);
+    }
+    cur
+}
+
+/// Signal `s` sign-extended to `w` bits, in offset binary (sign bit flipped), so a signed
+/// comparison becomes an unsigned one.
+fn offset_binary(b: &ModuleBuilder, s: Sig, w: u32) -> Expr {
+    assert!(w >= s.width);
+    let msb = b.bit(s, s.width - 1);
+    let mut parts = Vec::new();
+    if s.width > 1 {
+        parts.push(b.slice(s, 0, s.width - 1));
+    }
+    for _ in s.width..w {
+        parts.push(msb.clone());
+    }
+    parts.push(msb.not());
+    Expr::cat_lsb(parts)
+}
+
+/// A signed expression in offset binary (sign bit flipped).
+fn flip_msb(b: &mut ModuleBuilder, e: Expr) -> Expr {
+    let w = e.width;
+    let s = match e.kind {
+        super::netlist::ExprKind::Sig(_) => super::build::sig_of(b, &e),
+        _ => {
+            let name = b.fresh("amx_in");
+            let v = b.let_(&name, e);
+            super::build::sig_of(b, &v)
+        }
+    };
+    if w == 1 {
+        return b.e(s).not();
+    }
+    Expr::cat_lsb(vec![b.slice(s, 0, w - 1), b.bit(s, w - 1).not()])
 }
