@@ -8,6 +8,7 @@
 
 pub mod build;
 pub mod fusesoc;
+pub mod mac;
 pub mod netlist;
 pub mod popcount_tree;
 pub mod print;

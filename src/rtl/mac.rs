@@ -1,0 +1,536 @@
+//! The XNOR-popcount-accumulate datapath of a MAC window stage (conv, dense, classifier):
+//! chunk select and padding, XNOR lanes, pop count, accumulate, then the registered output
+//! stage (thresholds, or scores and a registered argmax tree). Split from `window.rs`, which
+//! owns the line buffer and the issue side and calls `MacCtx::datapath`.
+
+use super::build::{delay, popcount, popcount_width, rom, select, sext};
+use super::netlist::{addr_width, bits_for, signed_bits_for, Expr, ModuleBuilder, Sig, Stmt};
+use super::window::{max_taps, score_layout, Counter, Entry, MacOut};
+use crate::model::{BlockWeights, Direction, PadMode, Thresholds};
+
+/// One MAC stage's weights and folding, as `window::lower` sees them.
+pub(super) struct MacCtx<'a> {
+    pub(super) wt: &'a BlockWeights,
+    pub(super) pe: usize,
+    pub(super) simd: usize,
+    pub(super) chunks: usize,
+    pub(super) kh: usize,
+    pub(super) kw: usize,
+    pub(super) pad_mode: PadMode,
+    pub(super) pop_stages: u32,
+}
+
+impl MacCtx<'_> {
+    /// XNOR-popcount-accumulate datapath; returns the FIFO's (valid, data).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn datapath(
+        &self,
+        b: &mut ModuleBuilder,
+        adv: &Expr,
+        rst: Sig,
+        groups: &[(usize, usize)],
+        entries: &[Entry],
+        ent: &Counter,
+        wa: &Counter,
+        ch: &Counter,
+        rd: Sig,
+        v1: Sig,
+        tf1: Expr,
+        tap_last: Expr,
+        pl1: Expr,
+        pad: Option<Expr>,
+        out: &MacOut,
+    ) -> (Expr, Expr) {
+        let wt = self.wt;
+        let (pe, simd) = (self.pe, self.simd);
+        let ipb = wt.in_per_block();
+        let opb = wt.out_per_block();
+        let nq = wt.in_channels / simd;
+        // Entry table: chunk base (when several in-blocks), first/last flags (when a group has
+        // several kept in-blocks).
+        let multi_ib = wt.in_blocks > 1;
+        let multi_ent = entries.iter().any(|e| !(e.first && e.last));
+        let gv = groups.len();
+        let need_last = gv > 1;
+        let qw = bits_for(wt.in_blocks as u64 - 1);
+        let mut ent_words = Vec::new();
+        for e in entries {
+            let mut word = Vec::new();
+            if multi_ib {
+                word.extend((0..qw).map(|i| (e.ib >> i) & 1 == 1));
+            }
+            if multi_ent {
+                word.push(e.first);
+                if need_last {
+                    word.push(e.last);
+                }
+            }
+            ent_words.push(word);
+        }
+        let (qb1, fog1, log1) = if multi_ib || multi_ent {
+            let q = rom(b, "etab", ent_words, ent.sig, adv);
+            let qsig = b.let_("etab_w", q);
+            let qs = super::build::sig_of(b, &qsig);
+            let qb = multi_ib.then(|| b.slice(qs, 0, qw));
+            let off = if multi_ib { qw } else { 0 };
+            let f = if multi_ent { b.bit(qs, off) } else { Expr::t() };
+            let l = if multi_ent && need_last {
+                b.bit(qs, off + 1)
+            } else {
+                Expr::t()
+            };
+            (qb, f, l)
+        } else {
+            (None, Expr::t(), Expr::t())
+        };
+        // Weight ROM: one PE x SIMD word per issue step, kept tiles only.
+        let mut wwords = Vec::new();
+        for e in entries {
+            let (ob, g) = groups[e.group];
+            for ky in 0..self.kh {
+                for kx in 0..self.kw {
+                    for c in 0..self.chunks {
+                        let mut word = Vec::with_capacity(pe * simd);
+                        for lane in 0..pe {
+                            let o = ob * opb + g * pe + lane;
+                            for si in 0..simd {
+                                let ci = e.ib * ipb + c * simd + si;
+                                word.push(wt.weight(o, ky, kx, ci).expect("kept tile"));
+                            }
+                        }
+                        wwords.push(word);
+                    }
+                }
+            }
+        }
+        let wq = rom(b, "wrom", wwords, wa.sig, adv);
+        let wsig =
+            if wq.const_value().is_none() && matches!(wq.kind, super::netlist::ExprKind::Sig(_)) {
+                Some(super::build::sig_of(b, &wq))
+            } else {
+                None
+            };
+        // Chunk select.
+        let ch1 = ch.sig.map(|s| {
+            let d = delay(b, b.e(s), 1, adv, "ch");
+            super::build::sig_of(b, &d)
+        });
+        // Two mux trees, no adder: the in-block (from the entry table), then the chunk in it.
+        let x = if nq == 1 {
+            b.e(rd)
+        } else {
+            let blk = match qb1 {
+                Some(qb) => {
+                    let ibv = b.let_("ib1", qb);
+                    let ibs = super::build::sig_of(b, &ibv);
+                    let words: Vec<Expr> = (0..wt.in_blocks)
+                        .map(|i| b.slice(rd, (i * ipb) as u32, ipb as u32))
+                        .collect();
+                    let v = b.let_("blk", select(b, &words, ibs));
+                    super::build::sig_of(b, &v)
+                }
+                None => rd,
+            };
+            match ch1 {
+                Some(c1) => {
+                    let words: Vec<Expr> = (0..self.chunks)
+                        .map(|i| b.slice(blk, (i * simd) as u32, simd as u32))
+                        .collect();
+                    select(b, &words, c1)
+                }
+                None => b.e(blk),
+            }
+        };
+        let pad1 = pad.map(|p| delay(b, p, 1, adv, "pad"));
+        let x = match (&pad1, self.pad_mode) {
+            (Some(p), PadMode::MinusOne) => p.clone().mux(Expr::zero(simd as u32), x),
+            (Some(p), PadMode::PlusOne) => p.clone().mux(Expr::ones(simd as u32), x),
+            _ => x,
+        };
+        let xv = b.let_("x", x);
+        let first1 = fog1.and(tf1);
+        let last1 = need_last.then(|| {
+            let tl1 = delay(b, tap_last, 1, adv, "tl");
+            b.let_("last1", log1.and(tl1))
+        });
+        let pl1 = b.let_("pl1", pl1);
+        // Stage 2: XNOR lanes registered.
+        let mut xn = Vec::new();
+        for lane in 0..pe {
+            let wl = match wsig {
+                Some(ws) => b.slice(ws, (lane * simd) as u32, simd as u32),
+                None => b.slice_of(wq.clone(), (lane * simd) as u32, simd as u32, "wconst"),
+            };
+            let r = b.reg(&format!("xn{lane}"), simd as u32);
+            b.always(vec![Stmt::when(
+                adv.clone(),
+                vec![Stmt::set(r, xv.clone().xor(wl).not())],
+            )]);
+            xn.push(r);
+        }
+        let v2 = b.reg("v2", 1);
+        b.always(vec![Stmt::if_else(
+            b.e(rst),
+            vec![Stmt::set(v2, Expr::f())],
+            vec![Stmt::when(adv.clone(), vec![Stmt::set(v2, b.e(v1))])],
+        )]);
+        let counted = match (&pad1, self.pad_mode) {
+            (Some(p), PadMode::Zero) => Some(delay(b, p.clone().not(), 1, adv, "cnt")),
+            _ => None,
+        };
+        let first2 = delay(b, first1, 1, adv, "first");
+        let last2 = last1.clone().map(|l| delay(b, l, 1, adv, "last"));
+        let pl2 = delay(b, pl1.clone(), 1, adv, "pix");
+        // Group counter at stage 1 addresses the per-group constants (thresholds or biases).
+        let gcnt = (gv > 1).then(|| b.reg("gcnt", addr_width(gv)));
+        if let Some(g) = gcnt {
+            let v1_last = b.e(v1).and(last1.unwrap());
+            b.always(vec![Stmt::if_else(
+                b.e(rst),
+                vec![Stmt::set(g, Expr::zero(g.width))],
+                vec![Stmt::when(
+                    adv.clone().and(v1_last),
+                    vec![Stmt::if_else(
+                        pl1,
+                        vec![Stmt::set(g, Expr::zero(g.width))],
+                        vec![Stmt::set(g, b.e(g).add(Expr::lit(1, g.width)))],
+                    )],
+                )],
+            )]);
+        }
+        // Pop counts.
+        let mut pops = Vec::new();
+        let mut lat = 0;
+        for (lane, &r) in xn.iter().enumerate() {
+            let (pc, l) = popcount(b, b.e(r), self.pop_stages, adv, &format!("pop{lane}"));
+            lat = l;
+            pops.push(pc);
+        }
+        let va = delay_valid(b, v2, lat, adv, rst);
+        let counted = counted.map(|c| delay(b, c, lat, adv, "cnt"));
+        let firsta = delay(b, first2, lat, adv, "first");
+        let lasta = last2.map(|l| delay(b, l, lat, adv, "last"));
+        let pla = delay(b, pl2, lat, adv, "pix");
+        // Accumulate a = sum (2p - N).
+        let n_max = max_taps(wt);
+        let pw = popcount_width(simd as u32);
+        let aw = signed_bits_for(-(n_max as i64), n_max as i64).max(pw + 1);
+        let mut accs = Vec::new();
+        for (lane, pc) in pops.into_iter().enumerate() {
+            let acc = b.reg(&format!("acc{lane}"), aw);
+            let two_p = Expr::cat_lsb(vec![Expr::f(), pc.zext(aw - 1)]);
+            let contrib = two_p.sub(Expr::lit(simd as u64, aw));
+            let contrib = match &counted {
+                Some(cn) => cn.clone().mux(contrib, Expr::zero(aw)),
+                None => contrib,
+            };
+            let base = firsta.clone().mux(Expr::zero(aw), b.e(acc));
+            let next = b.wire(&format!("acc_next{lane}"), aw);
+            b.assign(next, base.add(contrib));
+            b.always(vec![Stmt::when(
+                adv.clone().and(va.clone()),
+                vec![Stmt::set(acc, b.e(next))],
+            )]);
+            accs.push(acc);
+        }
+        // Output stage: thresholds / scores are computed from the registered accumulators
+        // one cycle after the last accumulate, so no adder feeds a comparator directly.
+        let va = delay_valid_e(b, va, 1, adv, rst, "vo");
+        let lasta = lasta.map(|l| delay(b, l, 1, adv, "lasto"));
+        let pla = delay(b, pla, 1, adv, "pixo");
+        let lat = lat + 1;
+        match out {
+            MacOut::Threshold(th) => self.thresholds(
+                b, adv, rst, groups, gcnt, lat, &accs, aw, th, va, lasta, pla,
+            ),
+            MacOut::Scores(bias) => self.scores(
+                b, adv, rst, groups, gcnt, lat, &accs, aw, bias, va, lasta, pla,
+            ),
+        }
+    }
+
+    /// Per-group constant table (thresholds / biases), aligned with the accumulate stage.
+    fn group_table(
+        &self,
+        b: &mut ModuleBuilder,
+        name: &str,
+        words: Vec<Vec<bool>>,
+        gcnt: Option<Sig>,
+        lat: u32,
+        adv: &Expr,
+    ) -> Expr {
+        let q = rom(b, name, words, gcnt, adv);
+        if q.const_value().is_some() || !matches!(q.kind, super::netlist::ExprKind::Sig(_)) {
+            return q;
+        }
+        delay(b, q, lat, adv, name)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn thresholds(
+        &self,
+        b: &mut ModuleBuilder,
+        adv: &Expr,
+        _rst: Sig,
+        groups: &[(usize, usize)],
+        gcnt: Option<Sig>,
+        lat: u32,
+        accs: &[Sig],
+        aw: u32,
+        th: &Thresholds,
+        va: Expr,
+        lasta: Option<Expr>,
+        pla: Expr,
+    ) -> (Expr, Expr) {
+        let wt = self.wt;
+        let pe = self.pe;
+        let opb = wt.out_per_block();
+        let n = max_taps(wt) as i64;
+        let tw = aw + 1;
+        let mut words = Vec::new();
+        for &(ob, g) in groups {
+            let mut word = Vec::new();
+            for lane in 0..pe {
+                let o = ob * opb + g * pe + lane;
+                // One comparator per lane: `a <= t` is `!(a >= t + 1)`.
+                let down = th.directions[o] == Direction::Down;
+                let t = th.thresholds[o].clamp(-(n + 1), n + 1) + down as i64;
+                // Stored offset binary (sign bit flipped): compared unsigned below.
+                let t = t ^ (1i64 << (tw - 1));
+                word.extend((0..tw).map(|i| (t >> i.min(63)) & 1 == 1));
+                word.push(down);
+            }
+            words.push(word);
+        }
+        let tq = self.group_table(b, "ttab", words, gcnt, lat, adv);
+        let tq = b.let_("ttab_w", tq);
+        let tqs = super::build::sig_of(b, &tq);
+        let mut bits = Vec::new();
+        for (lane, &a) in accs.iter().enumerate() {
+            let base = lane as u32 * (tw + 1);
+            let t = b.slice(tqs, base, tw);
+            let down = b.bit(tqs, base + tw);
+            bits.push(offset_binary(b, a, tw).ge(t).xor(down));
+        }
+        // Registered: the comparators feed a flip-flop, not the FIFO.
+        let new_bits = delay(b, Expr::cat_lsb(bits), 1, adv, "grp_bits");
+        let va = delay_valid_e(b, va, 1, adv, _rst, "vq");
+        let lasta = lasta.map(|l| delay(b, l, 1, adv, "lastq"));
+        let pla = delay(b, pla, 1, adv, "pixq");
+        let gv = groups.len();
+        let visited = if gv > 1 {
+            let sh = b.reg("obits", ((gv - 1) * pe) as u32);
+            let shifted = if gv > 2 {
+                Expr::cat_lsb(vec![
+                    b.slice(sh, pe as u32, ((gv - 2) * pe) as u32),
+                    new_bits.clone(),
+                ])
+            } else {
+                new_bits.clone()
+            };
+            b.always(vec![Stmt::when(
+                adv.clone().and(va.clone()).and(lasta.unwrap()),
+                vec![Stmt::set(sh, shifted)],
+            )]);
+            Expr::cat_lsb(vec![b.e(sh), new_bits])
+        } else {
+            new_bits
+        };
+        let vis = b.let_("visited", visited);
+        let vsig = super::build::sig_of(b, &vis);
+        // Assemble all output channels: visited groups in order, constants for empty blocks.
+        let mut parts = Vec::new();
+        let mut vi = 0u32;
+        for ob in 0..wt.out_blocks {
+            if wt.kept_in_blocks(ob) > 0 {
+                parts.push(b.slice(vsig, vi, opb as u32));
+                vi += opb as u32;
+            } else {
+                parts.push(Expr::bits(
+                    (0..opb).map(|k| th.fire(ob * opb + k, 0)).collect(),
+                ));
+            }
+        }
+        (va.and(pla), Expr::cat_lsb(parts))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn scores(
+        &self,
+        b: &mut ModuleBuilder,
+        adv: &Expr,
+        _rst: Sig,
+        groups: &[(usize, usize)],
+        gcnt: Option<Sig>,
+        lat: u32,
+        accs: &[Sig],
+        _aw: u32,
+        bias: &[i64],
+        va: Expr,
+        lasta: Option<Expr>,
+        pla: Expr,
+    ) -> (Expr, Expr) {
+        let wt = self.wt;
+        let pe = self.pe;
+        let opb = wt.out_per_block();
+        let (sw, cw) = score_layout(wt, bias);
+        let mut words = Vec::new();
+        for &(ob, g) in groups {
+            let mut word = Vec::new();
+            for lane in 0..pe {
+                let o = ob * opb + g * pe + lane;
+                word.extend((0..sw).map(|i| (bias[o] >> i.min(63)) & 1 == 1));
+            }
+            words.push(word);
+        }
+        let bq = self.group_table(b, "btab", words, gcnt, lat, adv);
+        let bq = b.let_("btab_w", bq);
+        let bqs = super::build::sig_of(b, &bq);
+        let mut sc = Vec::new();
+        for (lane, &a) in accs.iter().enumerate() {
+            let bi = b.slice(bqs, lane as u32 * sw, sw);
+            sc.push(sext(b, a, sw).add(bi));
+        }
+        // Registered: the bias adders feed a flip-flop, not the argmax.
+        let new_sc = delay(b, Expr::cat_lsb(sc), 1, adv, "grp_scores");
+        let va = delay_valid_e(b, va, 1, adv, _rst, "vq");
+        let lasta = lasta.map(|l| delay(b, l, 1, adv, "lastq"));
+        let pla = delay(b, pla, 1, adv, "pixq");
+        let gv = groups.len();
+        let gw = (pe as u32) * sw;
+        let visited = if gv > 1 {
+            let sh = b.reg("oscores", (gv as u32 - 1) * gw);
+            let shifted = if gv > 2 {
+                Expr::cat_lsb(vec![b.slice(sh, gw, (gv as u32 - 2) * gw), new_sc.clone()])
+            } else {
+                new_sc.clone()
+            };
+            b.always(vec![Stmt::when(
+                adv.clone().and(va.clone()).and(lasta.unwrap()),
+                vec![Stmt::set(sh, shifted)],
+            )]);
+            Expr::cat_lsb(vec![b.e(sh), new_sc])
+        } else {
+            new_sc
+        };
+        let vis = b.let_("visited", visited);
+        let vsig = super::build::sig_of(b, &vis);
+        let mut score_exprs = Vec::new();
+        let mut vi = 0u32;
+        for ob in 0..wt.out_blocks {
+            for k in 0..opb {
+                if wt.kept_in_blocks(ob) > 0 {
+                    score_exprs.push(b.slice(vsig, vi, sw));
+                    vi += sw;
+                } else {
+                    score_exprs.push(Expr::slit(bias[ob * opb + k], sw));
+                }
+            }
+        }
+        let all = b.let_("scores", Expr::cat_lsb(score_exprs));
+        let alls = super::build::sig_of(b, &all);
+        // Argmax, ties to the lowest index, as a tree of registered levels: each pair keeps
+        // the lower-index side unless the higher one is strictly greater. The scores word
+        // travels with the tree so the result beat stays whole.
+        let k = wt.out_channels;
+        let mut cands: Vec<(Expr, Option<Expr>)> = (0..k)
+            .map(|i| {
+                (
+                    Expr::lit(i as u64, cw),
+                    Some(b.slice(alls, i as u32 * sw, sw)),
+                )
+            })
+            .collect();
+        let mut valid = va.and(pla);
+        let mut word = b.e(alls);
+        let mut lvl = 0;
+        while cands.len() > 1 {
+            let fin = cands.len() <= 2;
+            let mut next = Vec::new();
+            for (j, pair) in cands.chunks(2).enumerate() {
+                let (i, s) = if pair.len() == 2 {
+                    let (ia, sa) = (&pair[0].0, pair[0].1.clone().unwrap());
+                    let (ib, sb) = (&pair[1].0, pair[1].1.clone().unwrap());
+                    let (ua, ub) = (flip_msb(b, sa.clone()), flip_msb(b, sb.clone()));
+                    let gt = b.let_(&format!("amx{lvl}_gt{j}"), ub.gt(ua));
+                    let s = (!fin).then(|| gt.clone().mux(sb, sa));
+                    (gt.mux(ib.clone(), ia.clone()), s)
+                } else {
+                    pair[0].clone()
+                };
+                let i = delay(b, i, 1, adv, &format!("amx{lvl}_i{j}"));
+                let s = s.map(|s| delay(b, s, 1, adv, &format!("amx{lvl}_s{j}")));
+                next.push((i, s));
+            }
+            cands = next;
+            valid = delay_valid_e(b, valid, 1, adv, _rst, &format!("amx{lvl}_v"));
+            word = delay(b, word, 1, adv, &format!("amx{lvl}_w"));
+            lvl += 1;
+        }
+        let idx = cands.pop().unwrap().0;
+        (valid, Expr::cat_lsb(vec![idx, word]))
+    }
+}
+
+/// A valid bit delayed `n` stages (reset to 0).
+fn delay_valid(b: &mut ModuleBuilder, v: Sig, n: u32, adv: &Expr, rst: Sig) -> Expr {
+    let mut cur = b.e(v);
+    for i in 0..n {
+        let r = b.reg(&format!("va{i}"), 1);
+        b.always(vec![Stmt::if_else(
+            b.e(rst),
+            vec![Stmt::set(r, Expr::f())],
+            vec![Stmt::when(adv.clone(), vec![Stmt::set(r, cur)])],
+        )]);
+        cur = b.e(r);
+    }
+    cur
+}
+
+/// A valid expression delayed `n` stages (reset to 0), registers named from `name`.
+fn delay_valid_e(b: &mut ModuleBuilder, v: Expr, n: u32, adv: &Expr, rst: Sig, name: &str) -> Expr {
+    let mut cur = v;
+    for i in 0..n {
+        let r = b.reg(&b.fresh(&format!("{name}{i}")), 1);
+        b.always(vec![Stmt::if_else(
+            b.e(rst),
+            vec![Stmt::set(r, Expr::f())],
+            vec![Stmt::when(adv.clone(), vec![Stmt::set(r, cur)])],
+        )]);
+        cur = b.e(r);
+    }
+    cur
+}
+
+/// Signal `s` sign-extended to `w` bits, in offset binary (sign bit flipped), so a signed
+/// comparison becomes an unsigned one.
+fn offset_binary(b: &ModuleBuilder, s: Sig, w: u32) -> Expr {
+    assert!(w >= s.width);
+    let msb = b.bit(s, s.width - 1);
+    let mut parts = Vec::new();
+    if s.width > 1 {
+        parts.push(b.slice(s, 0, s.width - 1));
+    }
+    for _ in s.width..w {
+        parts.push(msb.clone());
+    }
+    parts.push(msb.not());
+    Expr::cat_lsb(parts)
+}
+
+/// A signed expression in offset binary (sign bit flipped).
+fn flip_msb(b: &mut ModuleBuilder, e: Expr) -> Expr {
+    let w = e.width;
+    let s = match e.kind {
+        super::netlist::ExprKind::Sig(_) => super::build::sig_of(b, &e),
+        _ => {
+            let name = b.fresh("amx_in");
+            let v = b.let_(&name, e);
+            super::build::sig_of(b, &v)
+        }
+    };
+    if w == 1 {
+        return b.e(s).not();
+    }
+    Expr::cat_lsb(vec![b.slice(s, 0, w - 1), b.bit(s, w - 1).not()])
+}
