@@ -271,7 +271,7 @@ impl MacCtx<'_> {
         &self,
         b: &mut ModuleBuilder,
         adv: &Expr,
-        _rst: Sig,
+        rst: Sig,
         groups: &[(usize, usize)],
         gcnt: Option<Sig>,
         lat: u32,
@@ -314,28 +314,19 @@ impl MacCtx<'_> {
         }
         // Registered: the comparators feed a flip-flop, not the FIFO.
         let new_bits = delay(b, Expr::cat_lsb(bits), 1, adv, "grp_bits");
-        let va = delay_valid_e(b, va, 1, adv, _rst, "vq");
+        let va = delay_valid_e(b, va, 1, adv, rst, "vq");
         let lasta = lasta.map(|l| delay(b, l, 1, adv, "lastq"));
         let pla = delay(b, pla, 1, adv, "pixq");
-        let gv = groups.len();
-        let visited = if gv > 1 {
-            let sh = b.reg("obits", ((gv - 1) * pe) as u32);
-            let shifted = if gv > 2 {
-                Expr::cat_lsb(vec![
-                    b.slice(sh, pe as u32, ((gv - 2) * pe) as u32),
-                    new_bits.clone(),
-                ])
-            } else {
-                new_bits.clone()
-            };
-            b.always(vec![Stmt::when(
-                adv.clone().and(va.clone()).and(lasta.unwrap()),
-                vec![Stmt::set(sh, shifted)],
-            )]);
-            Expr::cat_lsb(vec![b.e(sh), new_bits])
-        } else {
-            new_bits
-        };
+        let visited = gather_groups(
+            b,
+            "obits",
+            groups.len(),
+            pe as u32,
+            new_bits,
+            adv,
+            &va,
+            lasta,
+        );
         let vis = b.let_("visited", visited);
         let vsig = super::build::sig_of(b, &vis);
         // Assemble all output channels: visited groups in order, constants for empty blocks.
@@ -359,7 +350,7 @@ impl MacCtx<'_> {
         &self,
         b: &mut ModuleBuilder,
         adv: &Expr,
-        _rst: Sig,
+        rst: Sig,
         groups: &[(usize, usize)],
         gcnt: Option<Sig>,
         lat: u32,
@@ -393,26 +384,11 @@ impl MacCtx<'_> {
         }
         // Registered: the bias adders feed a flip-flop, not the argmax.
         let new_sc = delay(b, Expr::cat_lsb(sc), 1, adv, "grp_scores");
-        let va = delay_valid_e(b, va, 1, adv, _rst, "vq");
+        let va = delay_valid_e(b, va, 1, adv, rst, "vq");
         let lasta = lasta.map(|l| delay(b, l, 1, adv, "lastq"));
         let pla = delay(b, pla, 1, adv, "pixq");
-        let gv = groups.len();
         let gw = (pe as u32) * sw;
-        let visited = if gv > 1 {
-            let sh = b.reg("oscores", (gv as u32 - 1) * gw);
-            let shifted = if gv > 2 {
-                Expr::cat_lsb(vec![b.slice(sh, gw, (gv as u32 - 2) * gw), new_sc.clone()])
-            } else {
-                new_sc.clone()
-            };
-            b.always(vec![Stmt::when(
-                adv.clone().and(va.clone()).and(lasta.unwrap()),
-                vec![Stmt::set(sh, shifted)],
-            )]);
-            Expr::cat_lsb(vec![b.e(sh), new_sc])
-        } else {
-            new_sc
-        };
+        let visited = gather_groups(b, "oscores", groups.len(), gw, new_sc, adv, &va, lasta);
         let vis = b.let_("visited", visited);
         let vsig = super::build::sig_of(b, &vis);
         let mut score_exprs = Vec::new();
@@ -463,7 +439,7 @@ impl MacCtx<'_> {
                 next.push((i, s));
             }
             cands = next;
-            valid = delay_valid_e(b, valid, 1, adv, _rst, &format!("amx{lvl}_v"));
+            valid = delay_valid_e(b, valid, 1, adv, rst, &format!("amx{lvl}_v"));
             word = delay(b, word, 1, adv, &format!("amx{lvl}_w"));
             lvl += 1;
         }
@@ -473,6 +449,38 @@ impl MacCtx<'_> {
 }
 
 /// A valid bit delayed `n` stages (reset to 0).
+/// The outputs of every visited group of one output pixel, side by side: the groups finish one
+/// after another, so the earlier ones wait in a shift register named `name` (`gw` bits per
+/// group), which advances on each group's last accumulation.
+#[allow(clippy::too_many_arguments)]
+fn gather_groups(
+    b: &mut ModuleBuilder,
+    name: &str,
+    groups: usize,
+    gw: u32,
+    new: Expr,
+    adv: &Expr,
+    valid: &Expr,
+    last: Option<Expr>,
+) -> Expr {
+    if groups <= 1 {
+        return new;
+    }
+    let g = groups as u32;
+    let sh = b.reg(name, (g - 1) * gw);
+    let shifted = if g > 2 {
+        Expr::cat_lsb(vec![b.slice(sh, gw, (g - 2) * gw), new.clone()])
+    } else {
+        new.clone()
+    };
+    let last = last.expect("several groups have a last-accumulation flag");
+    b.always(vec![Stmt::when(
+        adv.clone().and(valid.clone()).and(last),
+        vec![Stmt::set(sh, shifted)],
+    )]);
+    Expr::cat_lsb(vec![b.e(sh), new])
+}
+
 fn delay_valid(b: &mut ModuleBuilder, v: Sig, n: u32, adv: &Expr, rst: Sig) -> Expr {
     let mut cur = b.e(v);
     for i in 0..n {
