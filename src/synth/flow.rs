@@ -59,9 +59,6 @@ pub struct SynthOptions {
 pub enum SynthError {
     #[error(transparent)]
     Tool(#[from] ToolError),
-    /// Verilator (board simulation) missing or failing.
-    #[error(transparent)]
-    Sim(#[from] crate::tools::ToolError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
