@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BNNGEN_BROWSER=1 scripts/setup.sh
+# Free disk, printed so a CI log shows it: a full build of the tests needs about 2 GB.
+df -h . "${TMPDIR:-/tmp}" || true
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

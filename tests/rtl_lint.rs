@@ -6,6 +6,7 @@ use bnngen::model::random::{random_model, FrontEndChoice, RandomOptions};
 use bnngen::model::Model;
 use bnngen::plan::{set_folding, HwConfig, Placement};
 use bnngen::rtl::{generate, write_dir, GenOptions};
+use bnngen::tools::locate::YOSYS;
 use bnngen::tools::{find, verilator};
 use std::path::{Path, PathBuf};
 
@@ -34,7 +35,7 @@ fn gen(model: &Model, hw: &HwConfig, name: &str, debug: bool) -> (PathBuf, Strin
 }
 
 fn yosys_check(dir: &Path, top: &str) {
-    let yosys = find("yosys", "BNNGEN_YOSYS", "yosys").unwrap_or_else(|e| panic!("{e}"));
+    let yosys = find(YOSYS).unwrap_or_else(|e| panic!("{e}")).path;
     let files: Vec<String> = std::fs::read_to_string(dir.join("files.f"))
         .unwrap()
         .lines()

@@ -40,6 +40,7 @@ fn ice40_up5k_flow_places_routes_and_packs() {
         clock_mhz: 48.0,
         seed: 1,
         work: work("synth-up5k"),
+        pll: false,
     };
     let out = synth::run(&stub(), &figures(), &opts).unwrap_or_else(|e| panic!("{e}"));
     let r = &out.report;
@@ -76,6 +77,7 @@ fn count_only_targets_report_resources_without_timing() {
             clock_mhz: 100.0,
             seed: 1,
             work: work(&format!("synth-{t}")),
+            pll: false,
         };
         let out = synth::run(&stub(), &figures(), &opts).unwrap_or_else(|e| panic!("{t}: {e}"));
         let r = &out.report;
@@ -93,6 +95,7 @@ fn ecp5_25k_flow_uses_the_yowasp_tools() {
         clock_mhz: 125.0,
         seed: 1,
         work: work("synth-ecp5-25k"),
+        pll: false,
     };
     let out = synth::run(&stub(), &figures(), &opts).unwrap_or_else(|e| panic!("{e}"));
     let r = &out.report;

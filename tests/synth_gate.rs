@@ -107,6 +107,7 @@ fn tiny_places_and_routes_on_up5k() {
         clock_mhz: 48.0,
         seed: 1,
         work: work.clone(),
+        pll: false,
     };
     let out = synth::run(&rtl, &figures, &opts).unwrap_or_else(|e| panic!("{e}"));
     let t = out.report.timing.as_ref().unwrap();

@@ -27,6 +27,7 @@
 
 module bnngen_board_core (
     input  wire clk,
+    input  wire locked,  // PLL lock (tie 1 without a PLL): the core is in reset until it is set
     input  wire rx,
     output wire tx,
     output reg  error,
@@ -48,7 +49,7 @@ module bnngen_board_core (
     wire             frame_error;
     wire             bridge_error;
 
-    bnngen_por u_por (.clk(clk), .rst(rst));
+    bnngen_por u_por (.clk(clk), .locked(locked), .rst(rst));
 
     bnngen_uart_bridge #(
         .IN_W(IN_W), .OUT_W(OUT_W), .PIXELS(`BNNGEN_PIXELS), .CLKS_PER_BIT(`BNNGEN_CLKS_PER_BIT)

@@ -12,6 +12,7 @@ module bnngen_board_tb;
     localparam CPB = `BNNGEN_CLKS_PER_BIT;
     reg        clk = 1'b0;
     reg        rx = 1'b1;
+    reg        locked = 1'b0;
     wire       tx;
     wire       error;
     wire       frame_toggle;
@@ -23,8 +24,19 @@ module bnngen_board_tb;
     always #1 clk = !clk;
 
     bnngen_board_core u_core (
-        .clk(clk), .rx(rx), .tx(tx), .error(error), .frame_toggle(frame_toggle)
+        .clk(clk), .locked(locked), .rx(rx), .tx(tx), .error(error),
+        .frame_toggle(frame_toggle)
     );
+
+    // The PLL's LOCK comes up later than the 16-cycle power-on reset would end on its own;
+    // until then the core must stay in reset.
+    initial begin
+        repeat (40) @(posedge clk);
+        locked = 1'b1;
+    end
+    always @(posedge clk) begin
+        if (!locked && !u_core.rst) $fatal(1, "board core left reset before the PLL locked");
+    end
 
     // Host transmitter.
     initial begin
@@ -34,7 +46,8 @@ module bnngen_board_tb;
         if (!$value$plusargs("n_out=%d", n_out)) $fatal(1, "missing +n_out=M");
         $readmemh(stim_file, stim, 0, n_in - 1);
         fd = $fopen(out_file, "w");
-        repeat (40) @(posedge clk);
+        @(negedge u_core.rst);
+        repeat (4) @(posedge clk);
         for (i = 0; i < n_in; i = i + 1) begin
             rx = 1'b0;
             repeat (CPB) @(posedge clk);

@@ -64,6 +64,9 @@ pub struct Args {
     /// Run folder (default rtl-out/<model name>/).
     #[arg(short = 'o', long)]
     pub out: Option<PathBuf>,
+    /// Clock the board top from the FPGA's PLL at the timing target (as `bnngen synth --pll`).
+    #[arg(long)]
+    pub pll: bool,
 }
 
 /// One finished step, for the summary table.
@@ -444,9 +447,13 @@ pub fn run(args: Args) -> Result<(), CliError> {
         } else {
             super::synth::default_clock(t)
         };
+        if args.pll {
+            bnngen::synth::flow::pll_setting(t, clock)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+        }
         let done = steps.run("synth", |bar| {
             bar.set_message(format!("Yosys and nextpnr for {}", t.name()));
-            let done = super::synth::synthesize(&m, &p, t, clock, 1, &run_dir)?;
+            let done = super::synth::synthesize(&m, &p, t, clock, 1, args.pll, &run_dir)?;
             let r = &done.report;
             let mut line = format!(
                 "{}: {} LUTs, {} FFs, {} BRAMs",

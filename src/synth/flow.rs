@@ -7,9 +7,13 @@
 //! accelerator's ports are far wider than the package; count-only targets synthesize the
 //! accelerator alone.
 
-use super::report::{MemoryPacking, Performance, SynthReport, Timing, REPORT_FORMAT_VERSION};
+use super::pll::{self, PllError, PllSetting};
+use super::report::{
+    BoardClock, MemoryPacking, Performance, SynthReport, Timing, REPORT_FORMAT_VERSION,
+};
 use super::target::{Target, BOARD_COMMON_FILES};
 use crate::tools::locate::{project_root, ToolError};
+use crate::tools::nextpnr::PnrFamily;
 use crate::tools::nextpnr::{Nextpnr, PnrJob};
 use crate::tools::pack::Packer;
 use crate::tools::yosys::Yosys;
@@ -53,15 +57,19 @@ pub struct SynthOptions {
     pub seed: u64,
     /// Work folder (created; files in it are overwritten).
     pub work: PathBuf,
+    /// Clock the board top from a PLL set as close to `clock_mhz` as its dividers allow
+    /// (placeable targets only); the timing target is then the PLL's exact frequency.
+    pub pll: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
     #[error(transparent)]
     Tool(#[from] ToolError),
-    /// Verilator (board simulation) missing or failing.
-    #[error(transparent)]
-    Sim(#[from] crate::tools::ToolError),
+    #[error("--pll: {0}")]
+    Pll(#[from] PllError),
+    #[error("--pll: target {0} has no board to put a PLL on (placeable targets only)")]
+    NoBoard(&'static str),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -92,11 +100,17 @@ pub fn run(
 ) -> Result<SynthOutcome, SynthError> {
     let t = opts.target;
     let work = &opts.work;
-    // Step 1: prepare the work folder.
+    // Step 1: the board clock, then the work folder.
+    let pll = if opts.pll {
+        Some(pll_setting(t, opts.clock_mhz)?)
+    } else {
+        None
+    };
+    let timing_mhz = pll.map_or(opts.clock_mhz, |p| p.f_out_mhz());
     prepare(rtl, work)?;
     // Step 2: synthesize.
     let yosys = Yosys::find()?;
-    let (script, synth_top) = synth_script(rtl, t);
+    let (script, synth_top) = synth_script(rtl, t, pll.as_ref());
     let synth = yosys.run(work, "synth", &script, t.cell_family())?;
     let mut logs = BTreeMap::new();
     logs.insert("yosys".to_string(), synth.log.clone());
@@ -112,10 +126,13 @@ pub fn run(
             "Resources and timing are of the board top `{}` (UART bridge + accelerator); on iCE40 the bridge, UART and reset add about 95 LUTs and 80 flip-flops.",
             board.top_module
         ));
-        notes.push(format!(
-            "The board top has no PLL: it runs the accelerator at the {} MHz oscillator; the Fmax below is what the placed logic could reach. Running faster needs a PLL set at most to that Fmax (docs/synthesis.md, Clocks).",
-            board.clock_mhz
-        ));
+        notes.push(match &pll {
+            Some(p) => format!("The board top clocks the accelerator from a PLL: {p}."),
+            None => format!(
+                "The board top has no PLL: it runs the accelerator at the {} MHz oscillator; the Fmax below is what the placed logic could reach. `--pll` clocks it from a PLL at the target clock (docs/synthesis.md, Clocks).",
+                board.clock_mhz
+            ),
+        });
         let pnr = Nextpnr::find(fam)?;
         let routed = match fam {
             crate::tools::nextpnr::PnrFamily::Ice40 => "routed.asc",
@@ -127,7 +144,7 @@ pub fn run(
             netlist: "netlist.json".into(),
             constraints: format!("board/{}", board.constraints),
             routed: routed.into(),
-            freq_mhz: opts.clock_mhz,
+            freq_mhz: timing_mhz,
             seed: opts.seed,
             name: "pnr".into(),
         };
@@ -167,7 +184,7 @@ pub fn run(
     // Step 5: report.
     let (perf_clock, source) = match &timing {
         Some(tm) => (tm.fmax_mhz, "achieved Fmax"),
-        None => (opts.clock_mhz, "target clock, not timed"),
+        None => (timing_mhz, "target clock, not timed"),
     };
     let performance = (figures.cycles_per_frame > 0).then(|| {
         Performance::at(
@@ -200,7 +217,13 @@ pub fn run(
         board: t.board().map(|b| b.name.to_string()),
         synth_top,
         accelerator_top: rtl.top.clone(),
-        target_clock_mhz: opts.clock_mhz,
+        target_clock_mhz: timing_mhz,
+        board_clock: t.board().map(|b| BoardClock {
+            oscillator_mhz: b.clock_mhz,
+            pll,
+            accelerator_mhz: pll.map_or(b.clock_mhz, |p| p.f_out_mhz()),
+            uart_clks_per_bit: clks_per_bit(pll.map_or(b.clock_mhz, |p| p.f_out_mhz())),
+        }),
         resources: synth.resources,
         utilization,
         timing,
@@ -253,14 +276,26 @@ pub fn prepare(rtl: &RtlDesign, work: &Path) -> Result<(), SynthError> {
     Ok(())
 }
 
+/// The PLL setting that brings `target`'s board oscillator closest to `mhz`.
+pub fn pll_setting(target: Target, mhz: f64) -> Result<PllSetting, SynthError> {
+    let (Some(board), Some(fam)) = (target.board(), target.pnr_family()) else {
+        return Err(SynthError::NoBoard(target.name()));
+    };
+    Ok(match fam {
+        PnrFamily::Ice40 => pll::ice40(board.clock_mhz, mhz)?,
+        PnrFamily::Ecp5 => pll::ecp5(board.clock_mhz, mhz)?,
+    })
+}
+
 /// UART clocks per bit for a board clock, at 115200 baud.
 pub fn clks_per_bit(board_mhz: f64) -> u64 {
     (board_mhz * 1e6 / 115_200.0).round() as u64
 }
 
 /// The Yosys script for `target` (paths relative to the work folder), and the module it
-/// synthesizes.
-pub fn synth_script(rtl: &RtlDesign, target: Target) -> (String, String) {
+/// synthesizes. With `pll`, the board top instantiates its PLL with that setting and the
+/// UART divider follows the PLL's frequency.
+pub fn synth_script(rtl: &RtlDesign, target: Target, pll: Option<&PllSetting>) -> (String, String) {
     let mut s = String::new();
     for f in &rtl.sources {
         let name = Path::new(f).file_name().unwrap_or(f.as_ref());
@@ -268,14 +303,18 @@ pub fn synth_script(rtl: &RtlDesign, target: Target) -> (String, String) {
     }
     let top = match target.board() {
         Some(b) if target.pnr_family().is_some() => {
-            let defs = format!(
+            let mut defs = format!(
                 "-DBNNGEN_TOP={} -DBNNGEN_IN_W={} -DBNNGEN_OUT_W={} -DBNNGEN_PIXELS={} -DBNNGEN_CLKS_PER_BIT={}",
                 rtl.top,
                 rtl.input_width,
                 rtl.output_width,
                 rtl.pixels,
-                clks_per_bit(b.clock_mhz)
+                clks_per_bit(pll.map_or(b.clock_mhz, |p| p.f_out_mhz()))
             );
+            for d in pll.map(|p| p.defines()).unwrap_or_default() {
+                defs.push(' ');
+                defs.push_str(&d);
+            }
             for f in BOARD_COMMON_FILES.iter().chain([&b.top_file]) {
                 s.push_str(&format!("read_verilog {defs} board/{f}\n"));
             }

@@ -7,6 +7,7 @@
 pub mod board_sim;
 pub mod flow;
 pub mod gate_sim;
+pub mod pll;
 pub mod report;
 pub mod target;
 

@@ -2,6 +2,7 @@
 //! and `report.md` (people). Both come from the same value, so they never disagree. Figures
 //! are reported as measured: failing timing says FAIL with the achieved Fmax.
 
+use super::pll::PllSetting;
 use crate::tools::nextpnr::{ClockFmax, CriticalPath, Utilization};
 use crate::tools::yosys::Resources;
 use serde::Serialize;
@@ -74,8 +75,19 @@ pub struct Timing {
     pub critical_path: Option<CriticalPath>,
 }
 
-/// Everything `bnngen synth` measured for one target.
+/// How a board top is clocked: its oscillator, and the PLL between it and the accelerator.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BoardClock {
+    pub oscillator_mhz: f64,
+    /// The PLL between the oscillator and the accelerator, if `--pll` asked for one.
+    pub pll: Option<PllSetting>,
+    /// The clock the accelerator and the UART run on.
+    pub accelerator_mhz: f64,
+    pub uart_clks_per_bit: u64,
+}
+
+/// Everything `bnngen synth` measured for one target.
+#[derive(Debug, Clone, Serialize)]
 pub struct SynthReport {
     pub format_version: u32,
     pub model: String,
@@ -86,6 +98,8 @@ pub struct SynthReport {
     pub synth_top: String,
     pub accelerator_top: String,
     pub target_clock_mhz: f64,
+    /// How the board top is clocked (placeable targets).
+    pub board_clock: Option<BoardClock>,
     pub resources: Resources,
     /// Device utilization after place and route (nextpnr's names).
     pub utilization: BTreeMap<String, Utilization>,
@@ -117,6 +131,16 @@ impl SynthReport {
             self.synth_top, self.accelerator_top
         );
         let _ = writeln!(s, "- target clock: {:.2} MHz", self.target_clock_mhz);
+        if let Some(c) = &self.board_clock {
+            let _ = match &c.pll {
+                Some(p) => writeln!(s, "- board clock: {p}"),
+                None => writeln!(
+                    s,
+                    "- board clock: the {} MHz oscillator, no PLL",
+                    c.oscillator_mhz
+                ),
+            };
+        }
         let r = &self.resources;
         let _ = writeln!(s, "\n## Resources (Yosys)\n");
         let _ = writeln!(

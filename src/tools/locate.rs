@@ -25,6 +25,33 @@ pub struct ToolSpec {
     pub provider: &'static str,
 }
 
+pub const VERILATOR: ToolSpec = ToolSpec {
+    name: "verilator",
+    env: "BNNGEN_VERILATOR",
+    path_names: &["verilator"],
+    venv_names: &[],
+    provider: "Debian package `verilator` (scripts/setup.sh installs it)",
+};
+
+/// The C++ compiler Verilator's builds call; the Debian `verilator` package does not depend
+/// on it.
+pub const GXX: ToolSpec = ToolSpec {
+    name: "g++",
+    env: "BNNGEN_GXX",
+    path_names: &["g++"],
+    venv_names: &[],
+    provider: "Debian package `g++` (scripts/setup.sh installs it)",
+};
+
+/// `make`, which runs Verilator's generated makefile.
+pub const MAKE: ToolSpec = ToolSpec {
+    name: "make",
+    env: "BNNGEN_MAKE",
+    path_names: &["make"],
+    venv_names: &[],
+    provider: "Debian package `make` (scripts/setup.sh installs it)",
+};
+
 pub const YOSYS: ToolSpec = ToolSpec {
     name: "yosys",
     env: "BNNGEN_YOSYS",
@@ -107,6 +134,9 @@ pub enum ToolError {
     },
     #[error("{path}: {message}")]
     Output { path: PathBuf, message: String },
+    /// Reading or writing a tool's working files (simulator build directory, stimulus).
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// The project root: the directory holding `Cargo.toml` above the current directory, or

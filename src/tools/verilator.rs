@@ -4,17 +4,16 @@
 //! Builds are cached by a hash of every generated file, the harness and the build options, so
 //! repeated simulations of the same design (tests, `simulate` twice) skip the C++ compile.
 
-use super::{find, ToolError};
+use super::locate::{find, GXX, MAKE, VERILATOR};
+use super::ToolError;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The harness source, compiled into bnngen so the binary works from any directory.
 pub const HARNESS: &str = include_str!("../../sim/harness.cpp");
 
-const PKG: &str = "verilator";
-
 pub fn verilator() -> Result<PathBuf, ToolError> {
-    find("verilator", "BNNGEN_VERILATOR", PKG)
+    Ok(find(VERILATOR)?.path)
 }
 
 /// `verilator --lint-only -Wall` over `files.f` in `dir`; any warning is an error.
@@ -31,9 +30,10 @@ pub fn lint(dir: &Path, top: &str) -> Result<(), ToolError> {
     );
     if !out.status.success() || text.contains("%Warning") || text.contains("%Error") {
         return Err(ToolError::Failed {
-            tool: "verilator --lint-only".into(),
+            tool: "verilator --lint-only",
+            status: out.status.to_string(),
+            log: dir.to_path_buf(),
             message: text,
-            log: dir.display().to_string(),
         });
     }
     Ok(())
@@ -94,13 +94,8 @@ pub struct Simulator {
 /// builds (co-simulation harness, gate-level netlists, board testbench) looks it up here.
 pub fn toolchain() -> Result<PathBuf, ToolError> {
     let v = verilator()?;
-    for (tool, pkg) in [("g++", "g++"), ("make", "make")] {
-        find(
-            tool,
-            &format!("BNNGEN_{}", tool.to_uppercase().replace('+', "X")),
-            pkg,
-        )?;
-    }
+    find(GXX)?;
+    find(MAKE)?;
     Ok(v)
 }
 
@@ -136,7 +131,7 @@ pub fn build(
         std::fs::write(tmp.join(n), t)?;
     }
     std::fs::write(tmp.join("harness.cpp"), HARNESS)?;
-    let fail = |what: &str, out: &std::process::Output| -> Result<(), ToolError> {
+    let fail = |what: &'static str, out: &std::process::Output| -> Result<(), ToolError> {
         if out.status.success() {
             return Ok(());
         }
@@ -150,9 +145,10 @@ pub fn build(
         let tail: Vec<&str> = text.lines().rev().take(30).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         Err(ToolError::Failed {
-            tool: what.into(),
+            tool: what,
+            status: out.status.to_string(),
+            log,
             message: tail.join("\n"),
-            log: log.display().to_string(),
         })
     };
     // Step 1: verilate (C++ and a makefile, no compile yet).
@@ -204,8 +200,8 @@ pub fn build(
         }
     }
     // Step 3: compile and link.
-    let mk = find("make", "BNNGEN_MAKE", "make")?;
-    let out = Command::new(mk)
+    let mk = find(MAKE)?;
+    let out = Command::new(mk.path)
         .current_dir(tmp.join("obj"))
         .args([
             "-f",
@@ -256,9 +252,10 @@ impl Simulator {
         let _ = std::fs::remove_file(&stim);
         if !out.status.success() {
             return Err(ToolError::Failed {
-                tool: "simulator".into(),
+                tool: "simulator",
+                status: out.status.to_string(),
+                log: self.dir.clone(),
                 message: String::from_utf8_lossy(&out.stderr).to_string(),
-                log: self.dir.display().to_string(),
             });
         }
         let text = std::fs::read_to_string(&res)?;
