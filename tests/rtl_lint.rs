@@ -20,7 +20,15 @@ fn out_dir(name: &str) -> PathBuf {
 
 fn gen(model: &Model, hw: &HwConfig, name: &str, debug: bool) -> (PathBuf, String) {
     let plan = set_folding(model, hw).unwrap();
-    let d = generate(model, &plan, GenOptions { debug }).unwrap();
+    let d = generate(
+        model,
+        &plan,
+        GenOptions {
+            debug,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let dir = out_dir(name);
     write_dir(&d, &dir).unwrap();
     (dir, d.top)

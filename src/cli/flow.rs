@@ -214,8 +214,8 @@ fn simulate(
     bar: &ProgressBar,
     run_dir: &Path,
 ) -> Result<SimulationFigures, CliError> {
-    let design = rtl::generate(m, p, GenOptions { debug: false })
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let design =
+        rtl::generate(m, p, GenOptions::default()).map_err(|e| CliError::Usage(e.to_string()))?;
     bar.set_message("building the Verilator model");
     let files = rtl::render(&design);
     let sim = verilator::build(
@@ -406,7 +406,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     report.plan = Some(plan_figures(&p));
 
     steps.run("generate", |_| {
-        let design = rtl::generate(&m, &p, GenOptions { debug: false })
+        let design = rtl::generate(&m, &p, GenOptions::default())
             .map_err(|e| CliError::Usage(e.to_string()))?;
         let dir = run_dir.join("rtl");
         rtl::write_dir(&design, &dir).map_err(|source| CliError::Write {

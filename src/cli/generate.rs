@@ -34,8 +34,15 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), CliError> {
     let m = model::load(&args.model)?;
     let p = super::plan::make_plan(&m, args.hw.as_ref(), args.plan.as_ref())?;
-    let design = rtl::generate(&m, &p, GenOptions { debug: args.debug })
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let design = rtl::generate(
+        &m,
+        &p,
+        GenOptions {
+            debug: args.debug,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| CliError::Usage(e.to_string()))?;
     let dir = args
         .output
         .unwrap_or_else(|| PathBuf::from("rtl-out").join(rtl::ident(&m.meta.name)));

@@ -103,8 +103,15 @@ pub fn synthesize(
     pll: bool,
     out: &Path,
 ) -> Result<synth::SynthOutcome, CliError> {
-    let design = rtl::generate(m, p, GenOptions { debug: false })
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let design = rtl::generate(
+        m,
+        p,
+        GenOptions {
+            debug: false,
+            ram: target.ram_family(),
+        },
+    )
+    .map_err(|e| CliError::Usage(e.to_string()))?;
     let work = out.join(format!("synth-{}", target.name()));
     let rtl_dir = work.join("rtl");
     rtl::write_dir(&design, &rtl_dir).map_err(|source| CliError::Write {
@@ -116,7 +123,7 @@ pub fn synthesize(
         .modules
         .iter()
         .flat_map(|md| md.mems.iter())
-        .filter(|mem| mem.block_ram && mem.name == "wrom")
+        .filter(|mem| mem.block_ram && (mem.name == "wrom" || mem.name.starts_with("wrom_b")))
         .map(|mem| mem.width as u64 * mem.depth as u64)
         .sum();
     let figures = PlanFigures {

@@ -177,13 +177,14 @@ pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usiz
 }
 
 /// Pipeline registers between a stage's issue and its output FIFO's output register, in
-/// cycles (`src/rtl/window.rs`): read, XNOR, pop count, accumulate, output stage,
-/// threshold/score register, argmax levels, FIFO; max-pool: read, OR, FIFO.
+/// cycles (`src/rtl/window.rs`): two read stages (block-RAM register, fabric register), XNOR,
+/// pop count, accumulate, output stage, threshold/score register, argmax levels, FIFO;
+/// max-pool: two read stages, OR, FIFO.
 pub fn pipeline_depth(model: &Model, hw: &HwConfig, idx: usize) -> u64 {
     let l = &model.layers[idx];
     match &l.kind {
         LayerKind::Residual(_) => 1,
-        LayerKind::MaxPool(_) => 4,
+        LayerKind::MaxPool(_) => 5,
         kind => {
             let pop = hw.popcount_stages as u64;
             let argmax = match kind {
@@ -192,7 +193,7 @@ pub fn pipeline_depth(model: &Model, hw: &HwConfig, idx: usize) -> u64 {
                     .trailing_zeros() as u64,
                 _ => 0,
             };
-            7 + pop + argmax
+            8 + pop + argmax
         }
     }
 }

@@ -3,6 +3,7 @@
 //! stage (thresholds, or scores and a registered argmax tree). Split from `window.rs`, which
 //! owns the line buffer and the issue side and calls `MacCtx::datapath`.
 
+use super::bank::{rom2, RamFamily, READ_STAGES};
 use super::build::{delay, popcount, popcount_width, rom, select, sext};
 use super::netlist::{addr_width, bits_for, signed_bits_for, Expr, ModuleBuilder, Sig, Stmt};
 use super::window::{max_taps, score_layout, Counter, Entry, MacOut};
@@ -18,6 +19,7 @@ pub(super) struct MacCtx<'a> {
     pub(super) kw: usize,
     pub(super) pad_mode: PadMode,
     pub(super) pop_stages: u32,
+    pub(super) ram: RamFamily,
 }
 
 impl MacCtx<'_> {
@@ -68,7 +70,7 @@ impl MacCtx<'_> {
             ent_words.push(word);
         }
         let (qb1, fog1, log1) = if multi_ib || multi_ent {
-            let q = rom(b, "etab", ent_words, ent.sig, adv);
+            let q = rom2(b, "etab", ent_words, ent.sig, adv, self.ram);
             let qsig = b.let_("etab_w", q);
             let qs = super::build::sig_of(b, &qsig);
             let qb = multi_ib.then(|| b.slice(qs, 0, qw));
@@ -103,7 +105,7 @@ impl MacCtx<'_> {
                 }
             }
         }
-        let wq = rom(b, "wrom", wwords, wa.sig, adv);
+        let wq = rom2(b, "wrom", wwords, wa.sig, adv, self.ram);
         let wsig =
             if wq.const_value().is_none() && matches!(wq.kind, super::netlist::ExprKind::Sig(_)) {
                 Some(super::build::sig_of(b, &wq))
@@ -112,7 +114,7 @@ impl MacCtx<'_> {
             };
         // Chunk select.
         let ch1 = ch.sig.map(|s| {
-            let d = delay(b, b.e(s), 1, adv, "ch");
+            let d = delay(b, b.e(s), READ_STAGES, adv, "ch");
             super::build::sig_of(b, &d)
         });
         // Two mux trees, no adder: the in-block (from the entry table), then the chunk in it.
@@ -141,7 +143,7 @@ impl MacCtx<'_> {
                 None => b.e(blk),
             }
         };
-        let pad1 = pad.map(|p| delay(b, p, 1, adv, "pad"));
+        let pad1 = pad.map(|p| delay(b, p, READ_STAGES, adv, "pad"));
         let x = match (&pad1, self.pad_mode) {
             (Some(p), PadMode::MinusOne) => p.clone().mux(Expr::zero(simd as u32), x),
             (Some(p), PadMode::PlusOne) => p.clone().mux(Expr::ones(simd as u32), x),
@@ -150,7 +152,7 @@ impl MacCtx<'_> {
         let xv = b.let_("x", x);
         let first1 = fog1.and(tf1);
         let last1 = need_last.then(|| {
-            let tl1 = delay(b, tap_last, 1, adv, "tl");
+            let tl1 = delay(b, tap_last, READ_STAGES, adv, "tl");
             b.let_("last1", log1.and(tl1))
         });
         let pl1 = b.let_("pl1", pl1);

@@ -6,6 +6,7 @@
 //! output feeds a residual, then the top that wires the streams together. See the
 //! "Generated hardware" section of docs/architecture.md.
 
+pub mod bank;
 pub mod build;
 pub mod fusesoc;
 pub mod mac;
@@ -27,6 +28,8 @@ use window::{MacOut, WindowOp, WindowSpec};
 pub struct GenOptions {
     /// Expose every layer's output stream on `dbg_fire` / `dbg_data` ports.
     pub debug: bool,
+    /// Block-RAM geometry of the target family, for weight-ROM banks (`bank.rs`).
+    pub ram: bank::RamFamily,
 }
 
 /// A generated design: modules (top last) and the other files to write.
@@ -279,6 +282,7 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
                     pad,
                     pad_mode,
                     rows: lp.rows,
+                    ram: opts.ram,
                     op,
                 };
                 let fname = format!("{prefix}_fifo_w{out_bits}_d2");

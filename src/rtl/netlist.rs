@@ -604,6 +604,10 @@ impl ModuleBuilder {
             depth,
         }
     }
+    /// Mark memory `m` for block RAM whatever its size (a bank of a larger table).
+    pub fn force_block_ram(&mut self, m: Mem) {
+        self.m.mems[m.idx].block_ram = true;
+    }
     pub fn read(&self, m: Mem, addr: Expr) -> Expr {
         assert_eq!(addr.width, addr_width(m.depth), "memory address width");
         Expr {

@@ -7,12 +7,13 @@
 //!    window needs is written, then visits one (entry, ky, kx, chunk) step per cycle, where the
 //!    entries are the kept (out-group, in-block) tiles only (skip logic: pruned tiles cost no
 //!    cycle and no weight bit), and releases rows no later pixel needs at the end of a row;
-//! 3. the datapath: read word -> chunk select and padding -> PE x SIMD XNOR -> pipelined pop
+//! 3. the datapath: read word (two read stages) -> chunk select and padding -> PE x SIMD XNOR -> pipelined pop
 //!    count -> accumulate (a = 2p - N) -> threshold or score; max-pool ORs words instead.
 //!
 //! All pipeline registers advance together when the output FIFO has room (`adv`), so
 //! back-pressure stalls the stage without losing or repeating anything.
 
+use super::bank::{RamFamily, READ_STAGES};
 use super::build::{and_all, delay, eq_const, fit, ge_const, lt_const, popcount_width, select};
 use super::mac::MacCtx;
 use super::netlist::{
@@ -53,6 +54,8 @@ pub struct WindowSpec<'a> {
     pub pad_mode: PadMode,
     /// Line-buffer rows (row slots of the ring).
     pub rows: usize,
+    /// Block-RAM geometry for weight-ROM banks.
+    pub ram: RamFamily,
     pub op: WindowOp<'a>,
 }
 
@@ -639,22 +642,31 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
         "raddr",
         addr_of(b.e(yslot), cols.map(|(_, xcol)| b.e(xcol))),
     );
+    // Two read stages (`READ_STAGES`): the memory's read register `rd`, then `rd2` in the
+    // fabric, so nothing but a flip-flop follows a block RAM's slow clock-to-out.
     let rd = b.reg("rd", c as u32);
     b.always(vec![Stmt::when(
         adv.clone(),
         vec![Stmt::set(rd, b.read(lbuf, raddr))],
     )]);
+    let rd2 = b.reg("rd2", c as u32);
+    b.always(vec![Stmt::when(adv.clone(), vec![Stmt::set(rd2, b.e(rd))])]);
+    let rd = rd2;
 
-    // ---- stage 1 control ----------------------------------------------------------------
+    // ---- stage 1 control (aligned with `rd2`) ---------------------------------------------
+    let v0 = b.reg("v0", 1);
     let v1 = b.reg("v1", 1);
     b.always(vec![Stmt::if_else(
         b.e(rst),
-        vec![Stmt::set(v1, Expr::f())],
-        vec![Stmt::when(adv.clone(), vec![Stmt::set(v1, iss.clone())])],
+        vec![Stmt::set(v0, Expr::f()), Stmt::set(v1, Expr::f())],
+        vec![Stmt::when(
+            adv.clone(),
+            vec![Stmt::set(v0, iss.clone()), Stmt::set(v1, b.e(v0))],
+        )],
     )]);
     let tap_first = and_all(vec![ch.first(&b), kx.first(&b), ky.first(&b)]);
-    let tf1 = delay(&mut b, tap_first, 1, &adv, "tf");
-    let pl1 = delay(&mut b, pix_end.clone(), 1, &adv, "pl");
+    let tf1 = delay(&mut b, tap_first, READ_STAGES, &adv, "tf");
+    let pl1 = delay(&mut b, pix_end.clone(), READ_STAGES, &adv, "pl");
 
     let (fifo_valid, fifo_data) = match &spec.op {
         WindowOp::Or => {
@@ -684,6 +696,7 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
                 kw,
                 pad_mode: spec.pad_mode,
                 pop_stages: *pop_stages,
+                ram: spec.ram,
             };
             mac.datapath(
                 &mut b, &adv, rst, &groups, &entries, &ent, &wa, &ch, rd, v1, tf1, tap_last, pl1,

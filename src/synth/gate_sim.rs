@@ -100,8 +100,15 @@ pub fn simulate_netlist(
     debug: bool,
     work: &Path,
 ) -> Result<GateSim, GateSimError> {
-    let design = rtl::generate(model, plan, GenOptions { debug })
-        .map_err(|e| GateSimError::Generate(e.to_string()))?;
+    let design = rtl::generate(
+        model,
+        plan,
+        GenOptions {
+            debug,
+            ram: target.ram_family(),
+        },
+    )
+    .map_err(|e| GateSimError::Generate(e.to_string()))?;
     let pixels = model.input.height * model.input.width;
     let (netlist, resources) = synthesize_netlist(&design, pixels, target, work)?;
     let read = |p: &Path| {

@@ -105,6 +105,14 @@ impl Target {
             })
     }
 
+    /// Block-RAM geometry that sizes the generated weight-ROM banks for this target.
+    pub fn ram_family(self) -> crate::rtl::bank::RamFamily {
+        match self.cell_family() {
+            CellFamily::Ice40 => crate::rtl::bank::RamFamily::Ice40,
+            _ => crate::rtl::bank::RamFamily::Ecp5,
+        }
+    }
+
     pub fn cell_family(self) -> CellFamily {
         match self {
             Target::Ice40Up5k | Target::Ice40Hx8k => CellFamily::Ice40,

@@ -249,6 +249,23 @@ pub fn cosimulate(
     debug: bool,
     trace: Option<&Path>,
 ) -> Result<SimReport, VerifyError> {
+    let opts = GenOptions {
+        debug,
+        ..Default::default()
+    };
+    cosimulate_opts(model, plan, images, stress, opts, trace)
+}
+
+/// `cosimulate` with explicit generator options (e.g. another family's weight-ROM banks).
+pub fn cosimulate_opts(
+    model: &Model,
+    plan: &Plan,
+    images: &[Image],
+    stress: Stress,
+    opts: GenOptions,
+    trace: Option<&Path>,
+) -> Result<SimReport, VerifyError> {
+    let debug = opts.debug;
     let want = format!(
         "{}x{}x{}",
         model.input.height, model.input.width, model.input.channels
@@ -264,8 +281,8 @@ pub fn cosimulate(
             });
         }
     }
-    let design = rtl::generate(model, plan, GenOptions { debug })
-        .map_err(|e| VerifyError::Generate(e.to_string()))?;
+    let design =
+        rtl::generate(model, plan, opts).map_err(|e| VerifyError::Generate(e.to_string()))?;
     let files = rtl::render(&design);
     let sim = verilator::build(
         &files,

@@ -1,0 +1,91 @@
+//! Weight ROMs deeper than one block RAM are split into banks (`src/rtl/bank.rs`): the banked
+//! RTL must still be bit-exact against the reference model, and the banks must hold every
+//! kept weight bit exactly once, each bank no deeper than one block.
+
+use bnngen::model::random::{random_image, random_model, RandomOptions};
+use bnngen::model::Model;
+use bnngen::plan::{set_folding, HwConfig, Plan};
+use bnngen::rtl::bank::RamFamily;
+use bnngen::rtl::{generate, GenOptions};
+use bnngen::verify::{cosimulate_opts, Stress};
+
+/// The docs' `fm6`: `bnngen random-model --seed 6 --height 28 --width 28 --layers 4
+/// --max-channels 32`, folded for 48 MHz and 300 frames/s (a 13,104-word one-bit head ROM).
+fn fm6() -> (Model, Plan) {
+    let opts = RandomOptions {
+        height: 28,
+        width: 28,
+        layers: 4,
+        max_channels: 32,
+        ..RandomOptions::default()
+    };
+    let m = random_model(6, &opts);
+    let hw = HwConfig {
+        clock_mhz: 48.0,
+        fps: Some(300.0),
+        ..HwConfig::default()
+    };
+    let p = set_folding(&m, &hw).unwrap();
+    (m, p)
+}
+
+/// (bank count, bits in banks, deepest bank) of every layer's weight ROM, from the generated design.
+fn wrom_banks(m: &Model, p: &Plan, ram: RamFamily) -> Vec<(usize, u64, usize)> {
+    let d = generate(
+        m,
+        p,
+        GenOptions {
+            ram,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    d.modules
+        .iter()
+        .filter_map(|md| {
+            let banks: Vec<_> = md
+                .mems
+                .iter()
+                .filter(|x| x.name == "wrom" || x.name.starts_with("wrom_b"))
+                .collect();
+            (!banks.is_empty()).then(|| {
+                let bits = banks.iter().map(|x| x.width as u64 * x.depth as u64).sum();
+                let deepest = banks.iter().map(|x| x.depth).max().unwrap();
+                (banks.len(), bits, deepest)
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn ice40_banks_hold_every_weight_once_and_fit_one_block() {
+    let (m, p) = fm6();
+    let ecp5 = wrom_banks(&m, &p, RamFamily::Ecp5);
+    let ice40 = wrom_banks(&m, &p, RamFamily::Ice40);
+    eprintln!("ecp5 {ecp5:?}\nice40 {ice40:?}");
+    // The head's 13,104 one-bit words: one 16 Kbit EBR on ECP5, seven 2048-word banks on
+    // iCE40 (2048 x 2 is the deepest 4 Kbit configuration; the last bank holds 816 words).
+    assert!(ecp5.contains(&(1, 13104, 13104)), "{ecp5:?}");
+    assert!(ice40.contains(&(7, 13104, 2048)), "{ice40:?}");
+    let total = |v: &[(usize, u64, usize)]| v.iter().map(|x| x.1).sum::<u64>();
+    assert_eq!(total(&ecp5), total(&ice40));
+    assert_eq!(total(&ecp5), p.weight_bits);
+}
+
+#[test]
+fn banked_weight_rom_is_bit_exact() {
+    let (m, p) = fm6();
+    let images: Vec<_> = (0..3).map(|i| random_image(600 + i, &m.input)).collect();
+    let opts = GenOptions {
+        ram: RamFamily::Ice40,
+        ..Default::default()
+    };
+    let rep = cosimulate_opts(&m, &p, &images, Stress::random(6), opts, None).unwrap();
+    assert!(
+        rep.passed(),
+        "timeout={} mismatches={:?}",
+        rep.timeout,
+        rep.mismatches.first()
+    );
+    assert_eq!(rep.frames, 3);
+}
