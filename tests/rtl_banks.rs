@@ -63,10 +63,10 @@ fn ice40_banks_hold_every_weight_once_and_fit_one_block() {
     let ecp5 = wrom_banks(&m, &p, RamFamily::Ecp5);
     let ice40 = wrom_banks(&m, &p, RamFamily::Ice40);
     eprintln!("ecp5 {ecp5:?}\nice40 {ice40:?}");
-    // The head's 13,104 one-bit words: one 16 Kbit EBR on ECP5, seven 2048-word banks on
-    // iCE40 (2048 x 2 is the deepest 4 Kbit configuration; the last bank holds 816 words).
+    // The head's 13,104 one-bit words: one 16 Kbit EBR on ECP5, four 4096-word banks on
+    // iCE40 (one 4 Kbit block each; the last bank holds 816 words).
     assert!(ecp5.contains(&(1, 13104, 13104)), "{ecp5:?}");
-    assert!(ice40.contains(&(7, 13104, 2048)), "{ice40:?}");
+    assert!(ice40.contains(&(4, 13104, 4096)), "{ice40:?}");
     let total = |v: &[(usize, u64, usize)]| v.iter().map(|x| x.1).sum::<u64>();
     assert_eq!(total(&ecp5), total(&ice40));
     assert_eq!(total(&ecp5), p.weight_bits);
