@@ -1,6 +1,7 @@
 //! Weight ROMs deeper than one block RAM are split into banks (`src/rtl/bank.rs`): the banked
 //! RTL must still be bit-exact against the reference model, and the banks must hold every
-//! kept weight bit exactly once, each bank no deeper than one block.
+//! kept weight bit exactly once, each bank no deeper than one block. A wide chunk select split
+//! over the two read stages (`window.rs`) must be bit-exact too.
 
 use bnngen::model::random::{random_image, random_model, RandomOptions};
 use bnngen::model::Model;
@@ -63,10 +64,10 @@ fn ice40_banks_hold_every_weight_once_and_fit_one_block() {
     let ecp5 = wrom_banks(&m, &p, RamFamily::Ecp5);
     let ice40 = wrom_banks(&m, &p, RamFamily::Ice40);
     eprintln!("ecp5 {ecp5:?}\nice40 {ice40:?}");
-    // The head's 13,104 one-bit words: one 16 Kbit EBR on ECP5, seven 2048-word banks on
-    // iCE40 (2048 x 2 is the deepest 4 Kbit configuration; the last bank holds 816 words).
+    // The head's 13,104 one-bit words: one 16 Kbit EBR on ECP5, four 4096-word banks on
+    // iCE40 (one 4 Kbit block each; the last bank holds 816 words).
     assert!(ecp5.contains(&(1, 13104, 13104)), "{ecp5:?}");
-    assert!(ice40.contains(&(7, 13104, 2048)), "{ice40:?}");
+    assert!(ice40.contains(&(4, 13104, 4096)), "{ice40:?}");
     let total = |v: &[(usize, u64, usize)]| v.iter().map(|x| x.1).sum::<u64>();
     assert_eq!(total(&ecp5), total(&ice40));
     assert_eq!(total(&ecp5), p.weight_bits);
@@ -88,4 +89,63 @@ fn banked_weight_rom_is_bit_exact() {
         rep.mismatches.first()
     );
     assert_eq!(rep.frames, 3);
+}
+
+/// A random model whose every MAC layer is folded to one lane, so a dense layer or the
+/// classifier reads one channel at a time out of a small line buffer: the first seed whose
+/// RTL splits that wide chunk select over the two read stages (`ch_hi`, `window.rs`).
+fn split_select_model() -> (Model, Plan) {
+    for seed in 0..400 {
+        let opts = RandomOptions {
+            height: 4,
+            width: 4,
+            layers: 3,
+            max_channels: 32,
+            ..RandomOptions::default()
+        };
+        let m = random_model(seed, &opts);
+        let mut hw = HwConfig::default();
+        for l in &m.layers {
+            if l.kind.weights().is_some() {
+                hw.layers
+                    .insert(l.name.clone(), bnngen::plan::Fold { pe: 1, simd: 1 });
+            }
+        }
+        let Ok(p) = set_folding(&m, &hw) else {
+            continue;
+        };
+        let Ok(d) = generate(&m, &p, GenOptions::default()) else {
+            continue;
+        };
+        if bnngen::rtl::render(&d)
+            .iter()
+            .any(|(_, text)| text.contains("ch_hi"))
+        {
+            return (m, p);
+        }
+    }
+    panic!("no seed below 400 gives a split chunk select");
+}
+
+#[test]
+fn split_chunk_select_is_bit_exact() {
+    let (m, p) = split_select_model();
+    let images: Vec<_> = (0..4).map(|i| random_image(700 + i, &m.input)).collect();
+    let rep = cosimulate_opts(
+        &m,
+        &p,
+        &images,
+        Stress::random(7),
+        GenOptions::default(),
+        None,
+    )
+    .unwrap();
+    assert!(
+        rep.passed(),
+        "model {}: timeout={} mismatches={:?}",
+        m.meta.name,
+        rep.timeout,
+        rep.mismatches.first()
+    );
+    assert_eq!(rep.frames, 4);
 }

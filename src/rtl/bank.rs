@@ -25,7 +25,7 @@ pub enum RamFamily {
     /// RAMB18 and for generic synthesis).
     #[default]
     Ecp5,
-    /// iCE40 SB_RAM40_4K: 4 Kbit, 2 to 16 bits wide.
+    /// iCE40 SB_RAM40_4K: 4 Kbit, 1 to 16 bits wide.
     Ice40,
 }
 
@@ -41,7 +41,9 @@ impl RamFamily {
                 (18, 1024),
                 (36, 512),
             ],
-            RamFamily::Ice40 => &[(2, 2048), (4, 1024), (8, 512), (16, 256)],
+            // One bit wide: Yosys reads 4096 x 1 as 2048 x 2 and picks the bit after the
+            // block, so a 4 Kbit block still holds 4096 one-bit words.
+            RamFamily::Ice40 => &[(1, 4096), (2, 2048), (4, 1024), (8, 512), (16, 256)],
         }
     }
 
@@ -130,5 +132,6 @@ mod tests {
         assert_eq!(RamFamily::Ice40.bank_depth(16, 1000), 1024);
         assert_eq!(RamFamily::Ice40.bank_depth(16, 200), 256);
         assert_eq!(RamFamily::Ice40.bank_depth(2, 5000), 2048);
+        assert_eq!(RamFamily::Ice40.bank_depth(1, 13104), 4096);
     }
 }

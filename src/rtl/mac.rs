@@ -20,6 +20,9 @@ pub(super) struct MacCtx<'a> {
     pub(super) pad_mode: PadMode,
     pub(super) pop_stages: u32,
     pub(super) ram: RamFamily,
+    /// `Some(lo)`: the read word holds only the 2^lo chunks that the high chunk bits picked
+    /// one stage earlier (`window.rs`); the select here uses the low `lo` bits.
+    pub(super) split_lo: Option<u32>,
 }
 
 impl MacCtx<'_> {
@@ -114,7 +117,12 @@ impl MacCtx<'_> {
             };
         // Chunk select.
         let ch1 = ch.sig.map(|s| {
-            let d = delay(b, b.e(s), READ_STAGES, adv, "ch");
+            // With a split select only the low bits are still needed here.
+            let e = match self.split_lo {
+                Some(lo) => b.slice(s, 0, lo),
+                None => b.e(s),
+            };
+            let d = delay(b, e, READ_STAGES, adv, "ch");
             super::build::sig_of(b, &d)
         });
         // Two mux trees, no adder: the in-block (from the entry table), then the chunk in it.
@@ -133,14 +141,21 @@ impl MacCtx<'_> {
                 }
                 None => rd,
             };
-            match ch1 {
-                Some(c1) => {
+            match (ch1, self.split_lo) {
+                (Some(c1), Some(lo)) => {
+                    let words: Vec<Expr> = (0..1usize << lo)
+                        .map(|i| b.slice(blk, (i * simd) as u32, simd as u32))
+                        .collect();
+                    assert_eq!(c1.width, lo);
+                    select(b, &words, c1)
+                }
+                (Some(c1), None) => {
                     let words: Vec<Expr> = (0..self.chunks)
                         .map(|i| b.slice(blk, (i * simd) as u32, simd as u32))
                         .collect();
                     select(b, &words, c1)
                 }
-                None => b.e(blk),
+                (None, _) => b.e(blk),
             }
         };
         let pad1 = pad.map(|p| delay(b, p, READ_STAGES, adv, "pad"));

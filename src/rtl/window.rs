@@ -21,6 +21,9 @@ use super::netlist::{
 };
 use crate::model::{BlockWeights, PadMode, Shape, Thresholds};
 
+/// Chunk count from which a chunk select is split over the two read stages.
+const SPLIT_CHUNKS: usize = 16;
+
 /// What the stage computes over its window.
 pub enum WindowOp<'a> {
     /// Binary max-pool: OR of the window, all channels at once.
@@ -649,8 +652,46 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
         adv.clone(),
         vec![Stmt::set(rd, b.read(lbuf, raddr))],
     )]);
-    let rd2 = b.reg("rd2", c as u32);
-    b.always(vec![Stmt::when(adv.clone(), vec![Stmt::set(rd2, b.e(rd))])]);
+    // A wide chunk select (a dense or classifier layer reading one SIMD chunk of hundreds
+    // of channels) is split over the two stages when the line buffer is small enough to be
+    // registers or LUT RAM (then `rd` is a fabric register, not a block RAM's output): the
+    // high chunk bits pick a group of chunks into `rd2`, the low ones pick in it after.
+    let split_lo = match &spec.op {
+        WindowOp::Mac { w: wt, .. }
+            if wt.in_blocks == 1 && chunks >= SPLIT_CHUNKS && r * w2 <= 16 =>
+        {
+            Some(bits_for(chunks as u64 - 1).div_ceil(2))
+        }
+        _ => None,
+    };
+    let rd2_word = match (split_lo, ch.sig) {
+        (Some(lo), Some(chs)) => {
+            let gw = simd << lo;
+            let groups_n = chunks.div_ceil(1 << lo);
+            let words: Vec<Expr> = (0..groups_n)
+                .map(|g| {
+                    let base = g * gw;
+                    let have = gw.min(c - base);
+                    let part = b.slice(rd, base as u32, have as u32);
+                    if have < gw {
+                        Expr::cat_lsb(vec![part, Expr::zero((gw - have) as u32)])
+                    } else {
+                        part
+                    }
+                })
+                .collect();
+            let hi = b.slice(chs, lo, chs.width - lo);
+            let hi = delay(&mut b, hi, 1, &adv, "ch_hi");
+            let hi = super::build::sig_of(&b, &hi);
+            select(&b, &words, hi)
+        }
+        _ => b.e(rd),
+    };
+    let rd2 = b.reg("rd2", rd2_word.width);
+    b.always(vec![Stmt::when(
+        adv.clone(),
+        vec![Stmt::set(rd2, rd2_word)],
+    )]);
     let rd = rd2;
 
     // ---- stage 1 control (aligned with `rd2`) ---------------------------------------------
@@ -697,6 +738,7 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
                 pad_mode: spec.pad_mode,
                 pop_stages: *pop_stages,
                 ram: spec.ram,
+                split_lo,
             };
             mac.datapath(
                 &mut b, &adv, rst, &groups, &entries, &ent, &wa, &ch, rd, v1, tf1, tap_last, pl1,
