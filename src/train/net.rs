@@ -384,12 +384,27 @@ impl Net {
         } else {
             hard
         };
-        for s in &self.spec.steps {
-            x = match *s {
+        let steps = &self.spec.steps;
+        let mut at = 0;
+        while at < steps.len() {
+            x = match steps[at] {
                 Step::Conv(i) => {
                     let l = &self.convs[i];
                     let a = self.conv_sum(l, x);
-                    let y = l.bn.forward(a);
+                    let mut y = l.bn.forward(a);
+                    // A max-pool right after a conv is applied to the batch-norm output, before
+                    // the sign: sign(max y) = max sign(y) (the OR of the bits, what the model
+                    // format computes) and relu(max y) = max relu(y), so the forward value is
+                    // unchanged, but the gradient reaches the window's largest y (unique) and the
+                    // surrogate's window is that of the pooled value, instead of an arbitrary
+                    // one of tied +1 bits.
+                    if let Some(&Step::Pool { kernel, stride }) = steps.get(at + 1) {
+                        y = max_pool2d(
+                            y,
+                            MaxPoolOptions::new([kernel, kernel]).with_stride([stride, stride]),
+                        );
+                        at += 1;
+                    }
                     self.activate(y)
                 }
                 Step::Pool { kernel, stride } => max_pool2d(
@@ -404,6 +419,7 @@ impl Net {
                     self.activate(y4)
                 }
             };
+            at += 1;
         }
         let a = self.dense_sum(&self.head, x);
         let scale = self.head.log_scale.as_ref().unwrap().val().exp();
