@@ -285,7 +285,9 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
             (oy * s + kh.max(s)).saturating_sub(p).min(h)
         }
     };
-    let row_words: Vec<(u64, u64, u64, u64, bool, u64)> = (0..oh)
+    // Fields: need, cap (write limit), delta, dneg, last row, next need, cap - 1 (so the
+    // registered input ready compares `wrow` with two held constants, no `wrow + 1` adder).
+    let row_words: Vec<[u64; 7]> = (0..oh)
         .map(|oy| {
             let last = oy + 1 == oh;
             let need = need_of(oy);
@@ -301,21 +303,21 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
             };
             let delta = (rel as i64 + d0((oy + 1) % oh) - d0(oy)).rem_euclid(r as i64);
             let dneg = (delta - r as i64).rem_euclid(1i64 << (sb + 1));
-            (
+            [
                 need as u64,
                 (lo(oy) + r) as u64,
                 delta as u64,
                 dneg as u64,
-                last,
+                last as u64,
                 after as u64,
-            )
+                (lo(oy) + r - 1) as u64,
+            ]
         })
         .collect();
-    let fields = [ww, ww, sb, sb + 1, 1, ww];
-    let row_bits = |t: &(u64, u64, u64, u64, bool, u64)| -> Vec<bool> {
-        let vals = [t.0, t.1, t.2, t.3, t.4 as u64, t.5];
+    let fields = [ww, ww, sb, sb + 1, 1, ww, ww];
+    let row_bits = |vals: &[u64; 7]| -> Vec<bool> {
         let mut v = Vec::new();
-        for (f, &x) in fields.iter().zip(&vals) {
+        for (f, &x) in fields.iter().zip(vals) {
             v.extend((0..*f).map(|i| (x >> i) & 1 == 1));
         }
         v
@@ -333,14 +335,7 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
         let lo: u32 = fields[..k].iter().sum();
         match &row_reg {
             Some((cur, ..)) => Ok(b.slice(*cur, lo, fields[k])),
-            None => Err([
-                row_words[0].0,
-                row_words[0].1,
-                row_words[0].2,
-                row_words[0].3,
-                row_words[0].4 as u64,
-                row_words[0].5,
-            ][k]),
+            None => Err(row_words[0][k]),
         }
     };
     let ge_field = |b: &ModuleBuilder, e: Expr, k: usize| -> Expr {
@@ -349,14 +344,15 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
             Err(v) => ge_const(e, v),
         }
     };
-    // Input ready, registered: the next cycle's `wrow < cap` from this cycle's values (a row
-    // release shows one cycle late, which only delays the writer).
+    // Input ready, registered: the next cycle's `wrow < cap` from this cycle's values, as
+    // `wrow < cap - 1` when a row completes (a row release shows one cycle late, which only
+    // delays the writer).
     let s_rdy = b.reg("s_rdy", 1);
     b.assign(s_ready, b.e(s_rdy));
     let wr = b.let_("wr", b.e(s_valid).and(b.e(s_ready)));
     let row_done = b.let_("row_done", wr.clone().and(in_x.last(&b)));
     let rdy_next = row_done.clone().mux(
-        ge_field(&b, b.e(wrow).add(Expr::lit(1, ww)), 1).not(),
+        ge_field(&b, b.e(wrow), 6).not(),
         ge_field(&b, b.e(wrow), 1).not(),
     );
     b.always(vec![Stmt::if_else(
