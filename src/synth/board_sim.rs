@@ -8,19 +8,9 @@
 
 use super::flow::{prepare, RtlDesign, SynthError};
 use super::target::BOARD_COMMON_FILES;
-use crate::tools::locate::{Tool, ToolError, ToolSpec};
+use crate::tools::locate::{Tool, ToolError, ToolSpec, VERILATOR};
 use crate::tools::verilator::{toolchain, SIM_FLAGS};
 use std::path::{Path, PathBuf};
-
-/// How the Verilator runs here are named in logs and errors (the lookup itself is
-/// [`toolchain`], shared with every other simulation).
-const VERILATOR: ToolSpec = ToolSpec {
-    name: "verilator",
-    env: "BNNGEN_VERILATOR",
-    path_names: &["verilator"],
-    venv_names: &[],
-    provider: "Debian packages `verilator`, `g++` and `make` (scripts/setup.sh installs them)",
-};
 
 /// UART clocks per bit in simulation: fast, and still exercises mid-bit sampling.
 pub const SIM_CLKS_PER_BIT: u64 = 8;

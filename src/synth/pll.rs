@@ -137,27 +137,39 @@ impl fmt::Display for PllSetting {
     }
 }
 
+/// The input and requested output frequencies against a family's data-sheet ranges.
+fn check_range(
+    family: &'static str,
+    f_in: f64,
+    (in_lo, in_hi): (f64, f64),
+    f_out: f64,
+    (out_lo, out_hi): (f64, f64),
+) -> Result<(), PllError> {
+    if !(in_lo..=in_hi).contains(&f_in) {
+        return Err(PllError::Input {
+            family,
+            f_in,
+            lo: in_lo,
+            hi: in_hi,
+        });
+    }
+    if !(out_lo..=out_hi).contains(&f_out) {
+        return Err(PllError::Output {
+            family,
+            f_out,
+            lo: out_lo,
+            hi: out_hi,
+        });
+    }
+    Ok(())
+}
+
 /// The iCE40 setting closest to `f_out` (first found on ties, scanning DIVR, DIVF, DIVQ
 /// upwards). Ranges: input 10-133 MHz, phase detector 10-133 MHz, VCO 533-1066 MHz, output
 /// 16-275 MHz; DIVR 0-15, DIVF 0-127, DIVQ 1-6.
 pub fn ice40(f_in: f64, f_out: f64) -> Result<PllSetting, PllError> {
     const FAMILY: &str = "iCE40";
-    if !(10.0..=133.0).contains(&f_in) {
-        return Err(PllError::Input {
-            family: FAMILY,
-            f_in,
-            lo: 10.0,
-            hi: 133.0,
-        });
-    }
-    if !(16.0..=275.0).contains(&f_out) {
-        return Err(PllError::Output {
-            family: FAMILY,
-            f_out,
-            lo: 16.0,
-            hi: 275.0,
-        });
-    }
+    check_range(FAMILY, f_in, (10.0, 133.0), f_out, (16.0, 275.0))?;
     let mut best: Option<(f64, PllSetting)> = None;
     for divr in 0..=15u32 {
         let f_pfd = f_in / (divr + 1) as f64;
@@ -214,22 +226,7 @@ fn ice40_filter_range(f_pfd: f64) -> u32 {
 /// CLKI_DIV 1-128, CLKFB_DIV 1-80, CLKOP_DIV 1-128.
 pub fn ecp5(f_in: f64, f_out: f64) -> Result<PllSetting, PllError> {
     const FAMILY: &str = "ECP5";
-    if !(8.0..=400.0).contains(&f_in) {
-        return Err(PllError::Input {
-            family: FAMILY,
-            f_in,
-            lo: 8.0,
-            hi: 400.0,
-        });
-    }
-    if !(3.125..=400.0).contains(&f_out) {
-        return Err(PllError::Output {
-            family: FAMILY,
-            f_out,
-            lo: 3.125,
-            hi: 400.0,
-        });
-    }
+    check_range(FAMILY, f_in, (8.0, 400.0), f_out, (3.125, 400.0))?;
     const VCO_MID: f64 = 600.0;
     let mut best: Option<(f64, PllSetting)> = None;
     for clki_div in 1..=128u32 {
