@@ -176,15 +176,17 @@ pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usiz
     }
 }
 
-/// Pipeline registers between a stage's issue and its output FIFO's output register, in
-/// cycles (`src/rtl/window.rs`): two read stages (block-RAM register, fabric register), XNOR,
-/// pop count, accumulate, output stage, threshold/score register, argmax levels, FIFO;
-/// max-pool: two read stages, OR, FIFO.
+/// Pipeline registers between a stage's issue and its output word, in cycles
+/// (`src/rtl/window.rs`; the output is the last pipeline register, held by stalling, with no
+/// FIFO): issue, two read stages (block-RAM register, fabric register), XNOR, pop count,
+/// accumulate, output stage, threshold/score register, argmax levels (none when the classifier
+/// runs one lane and compares serially, so this is then an upper bound); max-pool: issue, two
+/// read stages.
 pub fn pipeline_depth(model: &Model, hw: &HwConfig, idx: usize) -> u64 {
     let l = &model.layers[idx];
     match &l.kind {
         LayerKind::Residual(_) => 1,
-        LayerKind::MaxPool(_) => 5,
+        LayerKind::MaxPool(_) => 3,
         kind => {
             let pop = hw.popcount_stages as u64;
             let argmax = match kind {
@@ -193,7 +195,7 @@ pub fn pipeline_depth(model: &Model, hw: &HwConfig, idx: usize) -> u64 {
                     .trailing_zeros() as u64,
                 _ => 0,
             };
-            8 + pop + argmax
+            6 + pop + argmax
         }
     }
 }
