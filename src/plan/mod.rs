@@ -146,6 +146,11 @@ pub fn window_of(l: &crate::model::Layer) -> Option<(usize, usize, usize, usize)
     }
 }
 
+/// Cycles a window stage spends per output pixel on top of its steps: the stage holds its
+/// output word in its last pipeline registers (no FIFO) and advances again the cycle after
+/// the word is taken (`src/rtl/window.rs`), so every output pixel costs one cycle more.
+pub const HANDOFF: usize = 1;
+
 /// Cycles per frame, weight bits and buffer bits of one layer at a folding (read-only).
 pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usize) {
     let l = &model.layers[idx];
@@ -159,7 +164,12 @@ pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usiz
             let (kh, _, s, _) = window_of(l).unwrap();
             let rows = window_rows(l.input.height, kh, s);
             let buf = (rows * l.input.width.next_power_of_two() * l.input.channels) as u64;
-            (pixels * (m.kernel * m.kernel) as u64, 0, buf, rows)
+            (
+                pixels * (m.kernel * m.kernel + HANDOFF) as u64,
+                0,
+                buf,
+                rows,
+            )
         }
         _ => {
             let w = l.kind.weights().unwrap();
@@ -171,7 +181,8 @@ pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usiz
                 * w.kernel_w
                 * w.in_per_block()
                 / fold.simd) as u64;
-            (pixels * steps.max(1), w.stored_bits() as u64, buf, rows)
+            let steps = steps.max(1) + HANDOFF as u64;
+            (pixels * steps, w.stored_bits() as u64, buf, rows)
         }
     }
 }

@@ -10,8 +10,10 @@
 //! 3. the datapath: read word (two read stages) -> chunk select and padding -> PE x SIMD XNOR -> pipelined pop
 //!    count -> accumulate (a = 2p - N) -> threshold or score; max-pool ORs words instead.
 //!
-//! All pipeline registers advance together when the output FIFO has room (`adv`), so
-//! back-pressure stalls the stage without losing or repeating anything.
+//! All pipeline registers advance together on `adv`. The stage has no output FIFO: its last
+//! pipeline registers are the output word, held (`adv` low) until the consumer takes it, and
+//! the stage advances the cycle after (`plan::HANDOFF`), so back-pressure stalls the stage
+//! without losing or repeating anything and no consumer's ready reaches the stage's enables.
 
 use super::bank::{RamFamily, READ_STAGES};
 use super::build::{and_all, delay, eq_const, fit, ge_const, lt_const, popcount_width, select};
@@ -403,7 +405,7 @@ pub fn lower(spec: &WindowSpec) -> Module {
         }
     };
     let n_ent = entries.len();
-    // Every pipeline register advances on `adv`: the output word is taken or there is none.
+    // Every pipeline register advances on `adv`: no output word, or it was taken.
     let adv_w = b.wire("adv", 1);
     let adv = b.e(adv_w);
     let busy = b.reg("busy", 1);
@@ -760,11 +762,21 @@ pub fn lower(spec: &WindowSpec) -> Module {
             )
         }
     };
-    // The output is the last pipeline registers themselves (no FIFO): they hold while the
-    // word waits, because `adv` is low until it is taken. So `adv` = no word, or taken.
+    // The output is the last pipeline registers themselves (no FIFO): while `out_valid`
+    // is high, `adv` is low, so they hold the word. When it is taken, `taken` (a register)
+    // lets the stage advance the next cycle and hides the word meanwhile. `adv` depends
+    // only on this stage's registers (no path from the consumer's ready into the stage's
+    // enables); the cost is one cycle per output pixel, which the plan counts.
     let out_valid = b.let_("out_valid", out_v);
-    b.assign(adv_w, out_valid.clone().not().or(b.e(m_ready)));
-    b.assign(m_valid, out_valid);
+    let taken = b.reg("taken", 1);
+    let offer = b.let_("offer", out_valid.clone().and(b.e(taken).not()));
+    b.assign(adv_w, out_valid.not().or(b.e(taken)));
+    b.always(vec![Stmt::if_else(
+        b.e(rst),
+        vec![Stmt::set(taken, Expr::f())],
+        vec![Stmt::set(taken, offer.clone().and(b.e(m_ready)))],
+    )]);
+    b.assign(m_valid, offer);
     b.assign(m_data, out_d);
     b.finish()
 }
