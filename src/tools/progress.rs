@@ -420,9 +420,13 @@ pub fn verilator_units(classes_mk: &str, prefix: &str, extra: &[&str]) -> Vec<Co
     units
 }
 
-/// Compile progress in bytes of C++: `size(source)` for each source file (0 when unknown,
-/// e.g. runtime sources outside the build folder, which then count 1) and whether each object
-/// exists yet.
+/// What compiling one object costs beyond its own source, in bytes of C++: every Verilator
+/// translation unit parses the same runtime headers (`verilated.h` and what it includes) before
+/// its own code, which on this machine takes about as long as 64 KB of generated C++.
+pub const OBJECT_OVERHEAD: u64 = 64 * 1024;
+
+/// Compile progress in bytes of C++: `size(source)` for each source file (0 when unknown)
+/// plus [`OBJECT_OVERHEAD`] per object, and whether each object exists yet.
 pub fn compile_milestone(
     units: &[CompileUnit],
     size: &dyn Fn(&str) -> u64,
@@ -430,7 +434,7 @@ pub fn compile_milestone(
 ) -> Milestone {
     let (mut done, mut total, mut n_built) = (0u64, 0u64, 0usize);
     for u in units {
-        let w = u.sources.iter().map(|s| size(s)).sum::<u64>().max(1);
+        let w = u.sources.iter().map(|s| size(s)).sum::<u64>() + OBJECT_OVERHEAD;
         total += w;
         if built(&u.object) {
             done += w;
@@ -763,12 +767,16 @@ mod tests {
                 sources: vec!["small.cpp".into()],
             },
         ];
-        let size = |s: &str| if s == "big.cpp" { 900 } else { 100 };
+        let size = |s: &str| if s == "big.cpp" { 900_000 } else { 100_000 };
         let m = compile_milestone(&units, &size, &|o| o == "small.o");
-        assert_eq!((m.done, m.total), (100, 1000));
+        let o = OBJECT_OVERHEAD;
+        assert_eq!((m.done, m.total), (100_000 + o, 1_000_000 + 2 * o));
         assert_eq!(m.what, "compiling C++, 1 of 2 objects");
         let m = compile_milestone(&units, &size, &|_| true);
-        assert_eq!((m.done, m.total, m.what.as_str()), (1000, 1000, "linking"));
+        assert_eq!(
+            (m.done, m.total, m.what.as_str()),
+            (1_000_000 + 2 * o, 1_000_000 + 2 * o, "linking")
+        );
     }
 
     #[test]
