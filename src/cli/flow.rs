@@ -101,7 +101,7 @@ struct Steps {
 }
 
 /// A spinner with elapsed time, for steps whose length is unknown.
-fn spinner_style() -> ProgressStyle {
+pub(super) fn spinner_style() -> ProgressStyle {
     ProgressStyle::with_template("{spinner} {prefix:>9} [{elapsed_precise}] {msg}")
         .expect("valid template")
 }
@@ -132,7 +132,7 @@ fn write_mean_eta(state: &ProgressState, w: &mut dyn std::fmt::Write) {
 }
 
 /// A bar with elapsed time and ETA, for steps that report milestones.
-fn bar_style() -> ProgressStyle {
+pub(super) fn bar_style() -> ProgressStyle {
     ProgressStyle::with_template(
         "{spinner} {prefix:>9} [{elapsed_precise}] {bar:30} {percent:>3}% ETA {mean_eta} {msg}",
     )
@@ -141,7 +141,7 @@ fn bar_style() -> ProgressStyle {
 }
 
 /// Move `bar` to a tool's milestone (switching it to the bar style on first use).
-fn show(bar: &ProgressBar, m: &Milestone) {
+pub(super) fn show(bar: &ProgressBar, m: &Milestone) {
     if bar.length().is_none() {
         bar.set_style(bar_style());
     }
@@ -751,7 +751,7 @@ fn synth_steps(
         }
         Event::PlaceRouteDone(_) => {}
     };
-    let done = match super::synth::synthesize_observed(m, p, t, clock, 1, pll, run_dir, &observer) {
+    let done = match super::synth::synthesize(m, p, t, clock, 1, pll, run_dir, &observer) {
         Ok(done) => done,
         Err(e) => {
             steps.fail();
