@@ -8,6 +8,7 @@ use bnngen::plan::{self, HwConfig};
 use bnngen::rtl::{self, GenOptions};
 use bnngen::synth::gate_sim::rtl_design;
 use bnngen::synth::{self, PlanFigures, SynthOptions, Target};
+use bnngen::tools::progress;
 
 use super::CliError;
 
@@ -103,6 +104,37 @@ pub fn synthesize(
     pll: bool,
     out: &Path,
 ) -> Result<synth::SynthOutcome, CliError> {
+    synthesize_observed(m, p, target, clock, seed, pll, out, &progress::quiet)
+}
+
+/// What a synthesis run leaves in its work folder that says "this run finished": removed
+/// before the tools run, so a run that fails midway never leaves an earlier run's report,
+/// netlist or bitstream beside its own logs.
+const RUN_OUTPUTS: [&str; 10] = [
+    "report.md",
+    "report.json",
+    "netlist.json",
+    "synth.stat.json",
+    "pnr.report.json",
+    "routed.asc",
+    "routed.config",
+    "bitstream.bin",
+    "bitstream.bit",
+    "pack.log",
+];
+
+/// [`synthesize`], reporting the tools' progress to `observer`.
+#[allow(clippy::too_many_arguments)]
+pub fn synthesize_observed(
+    m: &model::Model,
+    p: &plan::Plan,
+    target: Target,
+    clock: f64,
+    seed: u64,
+    pll: bool,
+    out: &Path,
+    observer: progress::Observer,
+) -> Result<synth::SynthOutcome, CliError> {
     let design = rtl::generate(
         m,
         p,
@@ -113,6 +145,15 @@ pub fn synthesize(
     )
     .map_err(|e| CliError::Usage(e.to_string()))?;
     let work = out.join(format!("synth-{}", target.name()));
+    for f in RUN_OUTPUTS {
+        let path = work.join(f);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(CliError::Write { path, source: e })
+            }
+            _ => {}
+        }
+    }
     let rtl_dir = work.join("rtl");
     rtl::write_dir(&design, &rtl_dir).map_err(|source| CliError::Write {
         path: rtl_dir.clone(),
@@ -140,7 +181,7 @@ pub fn synthesize(
         work,
         pll,
     };
-    synth::run(&rtl, &figures, &opts).map_err(|e| CliError::Tool {
+    synth::flow::run_observed(&rtl, &figures, &opts, observer).map_err(|e| CliError::Tool {
         tool: format!("synth {}", target.name()),
         message: e.to_string(),
     })
