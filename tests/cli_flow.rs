@@ -1,5 +1,6 @@
 //! `bnngen flow` end to end on the tiny model: every step runs, the co-simulation is
-//! bit-exact, the report lands; a failing step stops the flow and leaves no report.
+//! bit-exact, the report lands; a failing step stops the flow, names its log and leaves no
+//! report (nor an earlier run's synthesis report or bitstream).
 
 use std::path::Path;
 use std::process::Command;
@@ -33,7 +34,9 @@ fn flow_runs_every_step_and_writes_the_report() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "flow failed: {stderr}\n{stdout}");
-    for step in ["check", "plan", "generate", "simulate", "synth", "report"] {
+    for step in [
+        "check", "plan", "generate", "verilate", "simulate", "synth", "report",
+    ] {
         assert!(
             stdout.contains(&format!("\n{step}")),
             "summary lacks step {step}: {stdout}"
@@ -99,4 +102,184 @@ fn a_failing_step_stops_the_flow_and_leaves_no_report() {
         !Path::new(&dir.join("report.html")).exists(),
         "a stale report was left behind"
     );
+}
+
+/// A stand-in tool that writes `message` to its `-l` log (or stderr) and exits 1.
+fn failing_tool(dir: &Path, name: &str, message: &str) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let fake = dir.join(name);
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nlog=/dev/stderr\nwhile [ $# -gt 0 ]; do [ \"$1\" = -l ] && log=$2; shift; done\necho '{message}' > \"$log\"\nexit 1\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    fake
+}
+
+/// The rows of the summary table (after the `step  time  result` header), by step name.
+fn summary_rows(stdout: &str) -> Vec<(String, String)> {
+    stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("step "))
+        .skip(1)
+        .filter_map(|l| {
+            let (name, rest) = l.split_once(' ')?;
+            let (_, result) = rest.split_once(" s  ")?;
+            Some((name.to_string(), result.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn placed_flow_has_a_row_per_tool_step_and_a_failed_rerun_leaves_nothing_stale() {
+    let dir = fresh_dir("up5k");
+    let run = |extra_env: Option<(&str, &Path)>| {
+        let mut c = bnngen();
+        c.args([
+            "flow",
+            "models/tiny.toml",
+            "--target",
+            "ice40-up5k",
+            "--frames",
+            "4",
+            "-o",
+        ])
+        .arg(&dir);
+        if let Some((k, v)) = extra_env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let out = run(None);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "flow failed: {stderr}\n{stdout}");
+    let rows = summary_rows(&stdout);
+    let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["check", "plan", "generate", "verilate", "simulate", "synth", "pnr", "report"],
+        "{stdout}"
+    );
+    let result = |step: &str| rows.iter().find(|(n, _)| n == step).unwrap().1.clone();
+    assert!(result("verilate").contains("tiny_top in "), "{stdout}");
+    assert!(result("synth").contains("LUTs") && result("synth").contains("synth.log"));
+    let pnr = result("pnr");
+    assert!(
+        pnr.contains("Fmax") && pnr.contains("ICESTORM_LC") && pnr.contains("bitstream.bin"),
+        "{pnr}"
+    );
+    // Each step also printed its one-line result as it finished.
+    for step in ["verilate", "synth", "pnr"] {
+        assert!(stderr.contains(&format!("{step:>9}: ")), "{stderr}");
+    }
+    let work = dir.join("synth-ice40-up5k");
+    for f in ["report.json", "report.md", "bitstream.bin", "routed.asc"] {
+        assert!(work.join(f).is_file(), "{f} missing after a good run");
+    }
+
+    // Rerun with a place and route that fails: the error names nextpnr's log, and nothing
+    // of the first run that looks like a finished result remains.
+    let fake = failing_tool(
+        &dir.join("fake-bin"),
+        "nextpnr-ice40",
+        "ERROR: Unable to place cell u_core: no BEL left",
+    );
+    let out = run(Some(("BNNGEN_NEXTPNR_ICE40", &fake)));
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("nextpnr-ice40 failed"), "{stderr}");
+    assert!(stderr.contains("Unable to place cell"), "{stderr}");
+    assert!(
+        stderr.contains(&work.join("pnr.log").display().to_string()),
+        "{stderr}"
+    );
+    assert!(stderr.contains("      pnr: FAILED after"), "{stderr}");
+    for f in [
+        "report.json",
+        "report.md",
+        "bitstream.bin",
+        "routed.asc",
+        "pnr.report.json",
+    ] {
+        assert!(!work.join(f).exists(), "stale {f} left by the first run");
+    }
+    for f in ["report.html", "report.json"] {
+        assert!(!dir.join(f).exists(), "stale {f} in the run folder");
+    }
+}
+
+#[test]
+fn failing_yosys_in_the_flow_names_its_log() {
+    let dir = fresh_dir("yosys-fails");
+    let fake = failing_tool(
+        &dir.join("fake-bin"),
+        "yosys",
+        "ERROR: Module x referenced is not part of the design.",
+    );
+    let out = bnngen()
+        .args([
+            "flow",
+            "models/tiny.toml",
+            "--target",
+            "generic",
+            "--frames",
+            "2",
+            "-o",
+        ])
+        .arg(&dir)
+        .env("BNNGEN_YOSYS", &fake)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("    synth: FAILED after"), "{stderr}");
+    let log = dir.join("synth-generic/synth.log");
+    assert!(stderr.contains(&log.display().to_string()), "{stderr}");
+    assert!(
+        stderr.contains("referenced is not part of the design"),
+        "{stderr}"
+    );
+    assert!(!dir.join("synth-generic/report.json").exists());
+}
+
+#[test]
+fn failing_verilator_build_names_its_log() {
+    let dir = fresh_dir("verilator-fails");
+    let fake = failing_tool(
+        &dir.join("fake-bin"),
+        "verilator",
+        "%Error: tiny_top.v:3:1: syntax error (a stand-in failure)",
+    );
+    let out = bnngen()
+        .args(["flow", "models/tiny.toml", "--target", "none", "-o"])
+        .arg(&dir)
+        .env("BNNGEN_VERILATOR", &fake)
+        // A cache of its own, so no earlier build of tiny is reused.
+        .env("BNNGEN_SIM_CACHE", dir.join("sim-cache"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(" verilate: FAILED after"), "{stderr}");
+    assert!(
+        stderr.contains("syntax error (a stand-in failure)"),
+        "{stderr}"
+    );
+    let log_line = stderr
+        .lines()
+        .find(|l| l.contains("build.log"))
+        .unwrap_or_else(|| panic!("no build.log in the error: {stderr}"));
+    let log = log_line
+        .split_whitespace()
+        .find(|w| w.contains("build.log"))
+        .unwrap()
+        .trim_end_matches(':');
+    let text = std::fs::read_to_string(log).unwrap_or_else(|e| panic!("{log}: {e}"));
+    assert!(text.contains("syntax error"), "{text}");
+    assert!(!dir.join("sim.json").exists());
 }

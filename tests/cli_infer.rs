@@ -39,11 +39,12 @@ fn stderr_of_failure(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("bnngen-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A scratch folder, removed when the returned guard drops (also when the test fails).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("bnngen-cli-{name}-"))
+        .tempdir()
+        .expect("create a scratch folder")
 }
 
 fn s(p: &Path) -> &str {
@@ -111,7 +112,8 @@ fn idx_labels(labels: &[u8]) -> Vec<u8> {
 
 #[test]
 fn pgm_with_raw_4_bit_codes_matches_the_reference() {
-    let dir = scratch("infer-pgm");
+    let tmp = scratch("infer-pgm");
+    let dir = tmp.path();
     let m = model::load(Path::new("models/tiny.toml")).unwrap();
     let img = image(1, 6, 6, 4);
     let f = dir.join("a.pgm");
@@ -145,13 +147,13 @@ fn pgm_with_raw_4_bit_codes_matches_the_reference() {
     assert_eq!(j["predictions"][0]["class_name"], name.as_str());
     assert_eq!(j["predictions"][0]["scores"], serde_json::json!(p.scores));
     assert!(j.get("accuracy").is_none());
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn png_8_bit_matches_the_reference() {
-    let dir = scratch("infer-png");
-    let (model_path, m) = tiny8(&dir);
+    let tmp = scratch("infer-png");
+    let dir = tmp.path();
+    let (model_path, m) = tiny8(dir);
     let img = image(2, 6, 6, 8);
     let f = dir.join("a.png");
     let buf =
@@ -168,13 +170,13 @@ fn png_8_bit_matches_the_reference() {
         j["predictions"][0]["scores"],
         serde_json::json!(reference::infer(&m, &img).scores)
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn gzip_idx_with_labels_reports_the_exact_accuracy() {
-    let dir = scratch("infer-idx");
-    let (model_path, m) = tiny8(&dir);
+    let tmp = scratch("infer-idx");
+    let dir = tmp.path();
+    let (model_path, m) = tiny8(dir);
     let imgs: Vec<Image> = (0..25).map(|i| image(100 + i, 6, 6, 8)).collect();
     let preds: Vec<usize> = imgs.iter().map(|i| reference::infer(&m, i).class).collect();
     // Even images labelled with the prediction, odd ones with another class: 13 of 25 right.
@@ -257,13 +259,13 @@ fn gzip_idx_with_labels_reports_the_exact_accuracy() {
         v
     };
     assert_eq!(strip(&a), strip(&b));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn input_errors_exit_2_and_name_file_image_and_field() {
-    let dir = scratch("infer-bad");
-    let (model8, _) = tiny8(&dir);
+    let tmp = scratch("infer-bad");
+    let dir = tmp.path();
+    let (model8, _) = tiny8(dir);
     let cases: Vec<(PathBuf, Vec<u8>, &str, Vec<&str>)> = vec![
         // An 8-bit image for the 4-bit model: refused, not rescaled.
         (
@@ -363,7 +365,6 @@ fn input_errors_exit_2_and_name_file_image_and_field() {
         let err = stderr_of_failure(&bnngen(&["infer", s(&model8), s(&fi), "--labels", s(&fl)]));
         assert!(err.contains(needle) && err.contains(s(&fl)), "{err}");
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -376,7 +377,8 @@ fn fashion_mnist_test_set_through_a_28x28_model() {
         "Fashion-MNIST is missing at {}: run scripts/setup.sh (Debian package dataset-fashion-mnist)",
         data.display()
     );
-    let dir = scratch("infer-fashion");
+    let tmp = scratch("infer-fashion");
+    let dir = tmp.path();
     let model_path = dir.join("fm.toml");
     let out = bnngen(&[
         "random-model",
@@ -431,13 +433,13 @@ fn fashion_mnist_test_set_through_a_28x28_model() {
         text.ends_with(&format!("accuracy: {correct}/10000 ({pct}%)\n")),
         "{text}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn rgb_ppm_and_16_bit_png_match_the_reference() {
     use bnngen::model::random::{random_image, random_model, RandomOptions};
-    let dir = scratch("infer-rgb");
+    let tmp = scratch("infer-rgb");
+    let dir = tmp.path();
     for (bits, seed) in [(8u32, 21u64), (12, 22)] {
         let opts = RandomOptions {
             height: 5,
@@ -478,5 +480,4 @@ fn rgb_ppm_and_16_bit_png_match_the_reference() {
             "{bits} bits"
         );
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }

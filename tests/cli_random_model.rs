@@ -1,6 +1,5 @@
 //! `bnngen random-model` through the binary: determinism, validity, options, atomic output.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use bnngen::model;
@@ -12,11 +11,12 @@ fn bnngen(args: &[&str]) -> Output {
         .expect("run bnngen")
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("bnngen-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A scratch folder, removed when the returned guard drops (also when the test fails).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("bnngen-cli-{name}-"))
+        .tempdir()
+        .expect("create a scratch folder")
 }
 
 #[test]
@@ -79,14 +79,15 @@ fn output_is_a_valid_model_with_the_requested_shape() {
 
 #[test]
 fn output_file_matches_stdout_and_leaves_no_temporary_files() {
-    let dir = scratch("rm-file");
+    let tmp = scratch("rm-file");
+    let dir = tmp.path();
     let file = dir.join("m.toml");
     let out = bnngen(&["random-model", "--seed", "3", "-o", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
     let stdout = bnngen(&["random-model", "--seed", "3"]).stdout;
     assert_eq!(std::fs::read(&file).unwrap(), stdout);
-    let names: Vec<_> = std::fs::read_dir(&dir)
+    let names: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
@@ -96,18 +97,17 @@ fn output_file_matches_stdout_and_leaves_no_temporary_files() {
         bnngen(&["check", file.to_str().unwrap()]).status.code(),
         Some(0)
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn unwritable_output_exits_1_and_creates_nothing() {
-    let dir = scratch("rm-nodir");
+    let tmp = scratch("rm-nodir");
+    let dir = tmp.path();
     let file = dir.join("missing-dir").join("m.toml");
     let out = bnngen(&["random-model", "--seed", "3", "-o", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
     assert!(!file.exists());
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

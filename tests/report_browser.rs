@@ -88,7 +88,8 @@ fn chromium() -> &'static str {
 fn report_loads_in_headless_chromium_with_every_plot() {
     let data = full_report();
     let html = render_html(&data);
-    let dir = tempdir();
+    let tmp = tempdir();
+    let dir = tmp.path();
     let page = dir.join("report.html");
     std::fs::write(&page, &html).unwrap();
     let expected_plots = html.matches("<figure class=\"plot\"").count();
@@ -171,8 +172,10 @@ fn report_escapes_names_from_the_model() {
     );
 }
 
-fn tempdir() -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("bnngen-report-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A scratch folder, removed when the returned guard drops (also when the test fails).
+fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("bnngen-report-")
+        .tempdir()
+        .expect("create a scratch folder")
 }

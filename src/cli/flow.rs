@@ -1,16 +1,20 @@
 //! `bnngen flow`: the main job in one command, from a model file to a report.
 //!
-//! The flow is a list of named steps (check, plan, generate, simulate, synth, report), each the
-//! same library call its own subcommand makes, so the flow never computes a figure
-//! differently from the command a user would run by hand. Every step prints one result line;
-//! steps that take long show a progress bar. A failing step stops the flow with its own error;
-//! the report of an earlier run in the same folder is removed first, so a failed run never
-//! leaves a report that looks complete.
+//! The flow is a list of named steps (check, plan, generate, verilate, simulate, synth, pnr,
+//! report), each the same library call its own subcommand makes, so the flow never computes a
+//! figure differently from the command a user would run by hand. Every step prints one result
+//! line; the long ones show a bar with an ETA, moved by the tool events of
+//! `bnngen::tools::progress` (Verilator objects compiled, Yosys pass headers, nextpnr phases)
+//! or by simulated frames. A failing step stops the flow with its own error; the report of an
+//! earlier run in the same folder is removed first (and the synthesis outputs of an earlier
+//! run by `synth::synthesize`), so a failed run never leaves a report that looks complete.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 use bnngen::input::{self, Image};
 use bnngen::model::{self, random::random_image, Model};
@@ -19,9 +23,10 @@ use bnngen::report::{
     ModelFigures, PlanFigures, ReportData, Resource, SimulationFigures, StageFigures,
     SynthesisFigures, REPORT_FORMAT_VERSION,
 };
-use bnngen::rtl::{self, GenOptions};
-use bnngen::synth::{SynthReport, Target};
-use bnngen::tools::verilator::{self, BuildOptions};
+use bnngen::rtl::{self, Design, GenOptions};
+use bnngen::synth::{SynthOutcome, SynthReport, Target};
+use bnngen::tools::progress::{Event, Milestone, Stage};
+use bnngen::tools::verilator::{self, BuildOptions, Simulator};
 use bnngen::verify::{self, Stress};
 
 use super::CliError;
@@ -33,9 +38,13 @@ const FASHION_DIR: &str = "/usr/share/datasets/fashion-mnist";
 ///
 /// Runs into one folder (default rtl-out/<model name>/): plan.toml, rtl/, sim.json,
 /// synth-TARGET/, report.html and report.json. The co-simulation compares every class and
-/// score of the RTL with the reference model as integers, on the Fashion-MNIST test set when
-/// the model takes 28x28 8-bit grayscale images and has 10 classes (Debian package
-/// dataset-fashion-mnist), else on --images, else on seeded random images. Any failing step
+/// score of the RTL with the reference model as integers, on the whole Fashion-MNIST test set
+/// (10,000 images, on two simulator processes) when the model takes 28x28 8-bit grayscale
+/// images and has 10 classes (Debian package dataset-fashion-mnist), else on --images, else on
+/// seeded random images. Steps: check, plan, generate, verilate, simulate, synth, pnr (place,
+/// route and pack, iCE40 and ECP5 targets), report. The Verilator build, the simulation,
+/// Yosys and nextpnr show progress bars with an ETA read from the tools' own progress; every
+/// step prints a one-line result and the flow ends with a summary table. Any failing step
 /// stops the flow with its error and log path; exit status 1 on any mismatch.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -55,7 +64,8 @@ pub struct Args {
     /// IDX label file for --images, to report accuracy and a confusion matrix.
     #[arg(long, requires = "images")]
     pub labels: Option<PathBuf>,
-    /// Simulate at most N images (default: 1000 of a data set, 16 random ones otherwise).
+    /// Simulate at most N images (default: all of them: the whole 10,000-image Fashion-MNIST
+    /// test set, every --images image, or 16 random ones).
     #[arg(long)]
     pub frames: Option<usize>,
     /// Seed for random images and for the input-gap / back-pressure pattern.
@@ -76,39 +86,159 @@ struct StepLine {
     took: Duration,
 }
 
+/// The step that is running: its bar and when it began.
+struct Running {
+    name: &'static str,
+    bar: ProgressBar,
+    start: Instant,
+}
+
+/// The flow's steps: the one running (with its bar) and the finished ones. Shared with the
+/// tool observers, which run on the log watcher's thread, hence the locks.
 struct Steps {
-    done: Vec<StepLine>,
+    done: Mutex<Vec<StepLine>>,
+    current: Mutex<Option<Running>>,
+}
+
+/// A spinner with elapsed time, for steps whose length is unknown.
+pub(super) fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {prefix:>9} [{elapsed_precise}] {msg}")
+        .expect("valid template")
+}
+
+/// Seconds left at the step's mean rate so far (`done` of `total` in `elapsed`), or None
+/// before the first unit is done. indicatif's own `{eta}` weighs recent updates, which made it
+/// climb to hours whenever a tool went quiet for a few seconds between milestones (seen on the
+/// chunked simulation under load); the mean rate is steadier and rests on the same evidence.
+fn mean_eta(elapsed: Duration, done: u64, total: u64) -> Option<u64> {
+    if total > 0 && done >= total {
+        return Some(0);
+    }
+    if done == 0 {
+        return None;
+    }
+    let secs = elapsed.as_secs_f64() * (total - done) as f64 / done as f64;
+    Some(secs.round() as u64)
+}
+
+/// `{mean_eta}`: [`mean_eta`] as `1m 05s`, `42s` or `?`.
+fn write_mean_eta(state: &ProgressState, w: &mut dyn std::fmt::Write) {
+    let text = match mean_eta(state.elapsed(), state.pos(), state.len().unwrap_or(0)) {
+        None => "?".to_string(),
+        Some(s) if s >= 60 => format!("{}m {:02}s", s / 60, s % 60),
+        Some(s) => format!("{s}s"),
+    };
+    let _ = write!(w, "{text:>7}");
+}
+
+/// A bar with elapsed time and ETA, for steps that report milestones.
+pub(super) fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template(
+        "{spinner} {prefix:>9} [{elapsed_precise}] {bar:30} {percent:>3}% ETA {mean_eta} {msg}",
+    )
+    .expect("valid template")
+    .with_key("mean_eta", write_mean_eta)
+}
+
+/// Move `bar` to a tool's milestone (switching it to the bar style on first use).
+pub(super) fn show(bar: &ProgressBar, m: &Milestone) {
+    if bar.length().is_none() {
+        bar.set_style(bar_style());
+    }
+    bar.set_length(m.total);
+    bar.set_position(m.done);
+    bar.set_message(m.what.clone());
 }
 
 impl Steps {
-    /// Run one step under a spinner with elapsed time, then print its one-line result.
+    fn new() -> Steps {
+        Steps {
+            done: Mutex::new(Vec::new()),
+            current: Mutex::new(None),
+        }
+    }
+
+    /// Start step `name` under a spinner; returns its bar.
+    fn begin(&self, name: &'static str) -> ProgressBar {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(spinner_style());
+        bar.set_prefix(name);
+        bar.enable_steady_tick(Duration::from_millis(120));
+        *self.current.lock().expect("steps lock") = Some(Running {
+            name,
+            bar: bar.clone(),
+            start: Instant::now(),
+        });
+        bar
+    }
+
+    /// The running step's bar, if a step is running.
+    fn bar(&self) -> Option<ProgressBar> {
+        self.current
+            .lock()
+            .expect("steps lock")
+            .as_ref()
+            .map(|r| r.bar.clone())
+    }
+
+    /// Finish the running step with its one-line result.
+    fn finish(&self, result: String) {
+        let Some(r) = self.current.lock().expect("steps lock").take() else {
+            return;
+        };
+        r.bar.finish_and_clear();
+        let took = r.start.elapsed();
+        eprintln!("{:>9}: {result} ({:.1} s)", r.name, took.as_secs_f64());
+        self.done.lock().expect("steps lock").push(StepLine {
+            name: r.name,
+            result,
+            took,
+        });
+    }
+
+    /// The running step failed: say so (the error itself is printed by `main`).
+    fn fail(&self) {
+        if let Some(r) = self.current.lock().expect("steps lock").take() {
+            r.bar.finish_and_clear();
+            eprintln!(
+                "{:>9}: FAILED after {:.1} s",
+                r.name,
+                r.start.elapsed().as_secs_f64()
+            );
+        }
+    }
+
+    /// Run one step: begin, then finish with the closure's result line or fail.
     fn run<T>(
-        &mut self,
+        &self,
         name: &'static str,
         f: impl FnOnce(&ProgressBar) -> Result<(T, String), CliError>,
     ) -> Result<T, CliError> {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {prefix:>9} [{elapsed_precise}] {msg}")
-                .expect("valid template"),
-        );
-        bar.set_prefix(name);
-        bar.enable_steady_tick(Duration::from_millis(120));
-        let start = Instant::now();
-        let out = f(&bar);
-        bar.finish_and_clear();
-        let took = start.elapsed();
-        match out {
+        let bar = self.begin(name);
+        match f(&bar) {
             Ok((value, result)) => {
-                eprintln!("{name:>9}: {result} ({:.1} s)", took.as_secs_f64());
-                self.done.push(StepLine { name, result, took });
+                self.finish(result);
                 Ok(value)
             }
             Err(e) => {
-                eprintln!("{name:>9}: FAILED after {:.1} s", took.as_secs_f64());
+                self.fail();
                 Err(e)
             }
         }
+    }
+
+    /// The summary table.
+    fn table(&self) -> String {
+        let mut table = String::from("\nstep       time     result\n");
+        for s in self.done.lock().expect("steps lock").iter() {
+            table += &format!(
+                "{:<9} {:>6.1} s  {}\n",
+                s.name,
+                s.took.as_secs_f64(),
+                s.result
+            );
+        }
+        table
     }
 }
 
@@ -156,11 +286,16 @@ fn choose_images(args: &Args, m: &Model) -> Result<ImageSet, CliError> {
         }
         let mut images = input::load_images_for(&images_path, &m.input)?;
         let mut labels = input::idx::read_idx_labels(&dir.join("t10k-labels-idx1-ubyte.gz"))?;
-        let n = limit(1000).min(images.len());
+        let all = images.len();
+        let n = limit(all).min(all);
         images.truncate(n);
         labels.truncate(n);
         return Ok(ImageSet {
-            what: format!("Fashion-MNIST test set, first {n}"),
+            what: if n == all {
+                format!("Fashion-MNIST test set, all {n}")
+            } else {
+                format!("Fashion-MNIST test set, first {n}")
+            },
             images,
             labels: Some(labels),
         });
@@ -204,70 +339,162 @@ fn tool_error(e: impl std::fmt::Display, tool: &str) -> CliError {
     }
 }
 
-/// Co-simulate `set` in chunks so the bar can show progress and an ETA; one Verilator build
-/// serves every chunk. Returns the report figures and the number of mismatching frames.
-fn simulate(
-    m: &Model,
-    p: &Plan,
-    set: &ImageSet,
-    seed: u64,
-    bar: &ProgressBar,
-    run_dir: &Path,
-) -> Result<SimulationFigures, CliError> {
+/// Build (or reuse) the Verilator model of the generated design, with the compile's progress
+/// on `bar`.
+fn verilate(m: &Model, p: &Plan, bar: &ProgressBar) -> Result<(Design, Simulator), CliError> {
     let design =
         rtl::generate(m, p, GenOptions::default()).map_err(|e| CliError::Usage(e.to_string()))?;
-    bar.set_message("building the Verilator model");
+    bar.set_message("looking for a cached build");
     let files = rtl::render(&design);
-    let sim = verilator::build(
+    let observer = |e: Event| {
+        if let Event::Progress { at, .. } = e {
+            show(bar, at);
+        }
+    };
+    let sim = verilator::build_observed(
         &files,
         &design.top,
         BuildOptions {
             debug: false,
             trace: false,
         },
+        &observer,
     )
     .map_err(|e| tool_error(e, "verilator"))?;
+    Ok((design, sim))
+}
+
+/// Images per simulator run: small enough for a smooth bar, large enough that starting the
+/// simulator does not count.
+const CHUNK: usize = 200;
+/// Simulator processes run side by side (the build machine has 2 cores).
+const SIM_JOBS: usize = 2;
+
+/// What one chunk of images gave.
+struct ChunkOutcome {
+    mismatches: u64,
+    failure: Option<String>,
+    /// (label, RTL class) per frame, when labels are known.
+    labelled: Vec<(usize, usize)>,
+}
+
+/// Simulate the `c`-th chunk of `set` and compare it with the reference model.
+fn run_chunk(
+    m: &Model,
+    p: &Plan,
+    design: &Design,
+    sim: &Simulator,
+    set: &ImageSet,
+    seed: u64,
+    c: usize,
+) -> Result<ChunkOutcome, CliError> {
+    let lo = c * CHUNK;
+    let chunk = &set.images[lo..(lo + CHUNK).min(set.images.len())];
+    let stress = Stress::random(seed.wrapping_add(c as u64));
+    let stim = verify::stimulus(m, design, p.front_end, chunk, stress, false);
+    let text = sim
+        .run(&stim, None)
+        .map_err(|e| tool_error(e, "verilator"))?;
+    let r = verify::compare(m, design, chunk, &text, false, sim.cached)
+        .map_err(|e| tool_error(e, "verilator"))?;
+    let failure = (!r.passed()).then(|| {
+        format!(
+            "chunk from frame {lo}: {} mismatches{}",
+            r.mismatches.len(),
+            if r.timeout { ", timeout" } else { "" }
+        )
+    });
+    let labelled = match &set.labels {
+        Some(labels) => r
+            .results
+            .iter()
+            .enumerate()
+            .map(|(i, res)| (labels[lo + i] as usize, res.class))
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(ChunkOutcome {
+        mismatches: (r.mismatches.len() + chunk.len().saturating_sub(r.results.len())) as u64,
+        failure,
+        labelled,
+    })
+}
+
+/// Co-simulate `set` in chunks on SIM_JOBS simulator processes (one build serves all), the bar
+/// counting frames with an ETA. Returns the report figures; any mismatch is an error after
+/// sim.json is written. Chunks are combined in order, so the figures do not depend on which
+/// process finished first.
+#[allow(clippy::too_many_arguments)]
+fn simulate(
+    m: &Model,
+    p: &Plan,
+    design: &Design,
+    sim: &Simulator,
+    set: &ImageSet,
+    seed: u64,
+    bar: &ProgressBar,
+    run_dir: &Path,
+) -> Result<SimulationFigures, CliError> {
     let n = set.images.len();
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} {prefix:>9} [{elapsed_precise}] {bar:30} {pos}/{len} frames, ETA {eta}",
+            "{spinner} {prefix:>9} [{elapsed_precise}] {bar:30} {pos}/{len} frames, ETA {mean_eta} {msg}",
         )
-        .expect("valid template"),
+        .expect("valid template")
+        .with_key("mean_eta", write_mean_eta),
     );
     bar.set_length(n as u64);
     bar.set_position(0);
+    let chunks = n.div_ceil(CHUNK);
+    let jobs = std::thread::available_parallelism()
+        .map_or(1, |j| j.get())
+        .clamp(1, SIM_JOBS)
+        .min(chunks.max(1));
+    bar.set_message(if jobs == 1 {
+        "(1 simulator process)".to_string()
+    } else {
+        format!("({jobs} simulator processes)")
+    });
+    let next = AtomicUsize::new(0);
+    let outcomes: Mutex<Vec<Option<Result<ChunkOutcome, CliError>>>> =
+        Mutex::new((0..chunks).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| loop {
+                let c = next.fetch_add(1, Ordering::Relaxed);
+                if c >= chunks {
+                    break;
+                }
+                let out = run_chunk(m, p, design, sim, set, seed, c);
+                let failed = out.is_err();
+                if !failed {
+                    bar.inc(CHUNK.min(n - c * CHUNK) as u64);
+                }
+                outcomes.lock().expect("outcomes lock")[c] = Some(out);
+                if failed {
+                    // Hand out no more chunks: the flow fails on this error.
+                    next.store(chunks, Ordering::Relaxed);
+                }
+            });
+        }
+    });
     let classes = m.classes();
     let mut confusion = vec![vec![0u64; classes]; classes];
     let (mut mismatches, mut correct) = (0u64, 0u64);
     let mut first_failure = None;
-    const CHUNK: usize = 200;
-    for (c, chunk) in set.images.chunks(CHUNK).enumerate() {
-        let stress = Stress::random(seed.wrapping_add(c as u64));
-        let stim = verify::stimulus(m, &design, p.front_end, chunk, stress, false);
-        let text = sim
-            .run(&stim, None)
-            .map_err(|e| tool_error(e, "verilator"))?;
-        let r = verify::compare(m, &design, chunk, &text, false, sim.cached)
-            .map_err(|e| tool_error(e, "verilator"))?;
-        if !r.passed() && first_failure.is_none() {
-            first_failure = Some(format!(
-                "chunk from frame {}: {} mismatches{}",
-                c * CHUNK,
-                r.mismatches.len(),
-                if r.timeout { ", timeout" } else { "" }
-            ));
+    let outcomes = outcomes.into_inner().expect("outcomes lock");
+    for out in outcomes.into_iter().flatten() {
+        let o = out?;
+        mismatches += o.mismatches;
+        if first_failure.is_none() {
+            first_failure = o.failure;
         }
-        mismatches += (r.mismatches.len() + chunk.len().saturating_sub(r.results.len())) as u64;
-        if let Some(labels) = &set.labels {
-            for (i, res) in r.results.iter().enumerate() {
-                let label = labels[c * CHUNK + i] as usize;
-                if label < classes && res.class < classes {
-                    confusion[label][res.class] += 1;
-                }
-                correct += u64::from(label == res.class);
+        for (label, class) in o.labelled {
+            if label < classes && class < classes {
+                confusion[label][class] += 1;
             }
+            correct += u64::from(label == class);
         }
-        bar.inc(chunk.len() as u64);
     }
     // Cycles per frame without stalls, on a few frames, beside the plan's figure.
     let few: Vec<Image> = set
@@ -277,11 +504,11 @@ fn simulate(
         .take(n.clamp(2, 8))
         .cloned()
         .collect();
-    let stim = verify::stimulus(m, &design, p.front_end, &few, Stress::none(), false);
+    let stim = verify::stimulus(m, design, p.front_end, &few, Stress::none(), false);
     let text = sim
         .run(&stim, None)
         .map_err(|e| tool_error(e, "verilator"))?;
-    let clean = verify::compare(m, &design, &few, &text, false, true)
+    let clean = verify::compare(m, design, &few, &text, false, true)
         .map_err(|e| tool_error(e, "verilator"))?;
     let figures = SimulationFigures {
         frames: n as u64,
@@ -360,7 +587,7 @@ fn synthesis_figures(r: &SynthReport) -> SynthesisFigures {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let mut steps = Steps { done: Vec::new() };
+    let steps = Steps::new();
     let m = steps.run("check", |_| {
         let m = model::load(&args.model)?;
         let s = m.summary();
@@ -420,8 +647,22 @@ pub fn run(args: Args) -> Result<(), CliError> {
     })?;
 
     let set = choose_images(&args, &m)?;
+    let (design, sim) = steps.run("verilate", |bar| {
+        let (design, sim) = verilate(&m, &p, bar)?;
+        let line = format!(
+            "{} in {}{}",
+            design.top,
+            sim.dir.display(),
+            if sim.cached {
+                " (cached build, same RTL and options)"
+            } else {
+                " (compiled and linked)"
+            }
+        );
+        Ok(((design, sim), line))
+    })?;
     let sim = steps.run("simulate", |bar| {
-        let f = simulate(&m, &p, &set, args.seed, bar, &run_dir)?;
+        let f = simulate(&m, &p, &design, &sim, &set, args.seed, bar, &run_dir)?;
         let mut line = format!("{}: {} frames bit-exact", set.what, f.frames);
         if let Some(c) = f.correct {
             line += &format!(
@@ -451,28 +692,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
             bnngen::synth::flow::pll_setting(t, clock)
                 .map_err(|e| CliError::Usage(e.to_string()))?;
         }
-        let done = steps.run("synth", |bar| {
-            bar.set_message(format!("Yosys and nextpnr for {}", t.name()));
-            let done = super::synth::synthesize(&m, &p, t, clock, 1, args.pll, &run_dir)?;
-            let r = &done.report;
-            let mut line = format!(
-                "{}: {} LUTs, {} FFs, {} BRAMs",
-                t.name(),
-                r.resources.luts,
-                r.resources.ffs,
-                r.resources.bram
-            );
-            if let Some(tm) = &r.timing {
-                line += &format!(
-                    ", Fmax {:.1} MHz vs {:.1} target ({})",
-                    tm.fmax_mhz,
-                    tm.target_mhz,
-                    if tm.pass { "met" } else { "FAILED" }
-                );
-            }
-            line += &format!("; {}", done.report_md.display());
-            Ok((done, line))
-        })?;
+        let done = synth_steps(&steps, &m, &p, t, clock, args.pll, &run_dir)?;
         report.synthesis = Some(synthesis_figures(&done.report));
     }
 
@@ -481,14 +701,99 @@ pub fn run(args: Args) -> Result<(), CliError> {
         Ok(((), run_dir.join("report.html").display().to_string()))
     })?;
 
-    let mut table = String::from("\nstep       time     result\n");
-    for s in &steps.done {
-        table += &format!(
-            "{:<9} {:>6.1} s  {}\n",
-            s.name,
-            s.took.as_secs_f64(),
-            s.result
-        );
+    super::print(&steps.table())
+}
+
+/// Synthesis (`synth`), then place and route with the bitstream (`pnr`, placeable targets),
+/// as two steps with their own bars, driven by the synthesis flow's events.
+fn synth_steps(
+    steps: &Steps,
+    m: &Model,
+    p: &Plan,
+    t: Target,
+    clock: f64,
+    pll: bool,
+    run_dir: &Path,
+) -> Result<SynthOutcome, CliError> {
+    let bar = steps.begin("synth");
+    bar.set_message(format!("generating the RTL for {}", t.name()));
+    let placeable = t.pnr_family().is_some();
+    let observer = |e: Event| match e {
+        Event::Started { stage, log } => {
+            if let Some(bar) = steps.bar() {
+                bar.set_message(match stage {
+                    Stage::Pack => format!("packing the bitstream ({})", log.display()),
+                    _ => format!("starting ({})", log.display()),
+                });
+            }
+        }
+        Event::Progress { at, .. } => {
+            if let Some(bar) = steps.bar() {
+                show(&bar, at);
+            }
+        }
+        Event::SynthDone(run) => {
+            let r = &run.resources;
+            steps.finish(format!(
+                "{}: {} LUTs, {} FFs, {} carry, {} BRAMs, {} DSPs (Yosys), {} warnings; {}",
+                t.name(),
+                r.luts,
+                r.ffs,
+                r.carry,
+                r.bram,
+                r.dsp,
+                run.warnings.len(),
+                run.log.display()
+            ));
+            if placeable {
+                steps.begin("pnr").set_message("starting nextpnr");
+            }
+        }
+        Event::PlaceRouteDone(_) => {}
+    };
+    let done = match super::synth::synthesize(m, p, t, clock, 1, pll, run_dir, &observer) {
+        Ok(done) => done,
+        Err(e) => {
+            steps.fail();
+            return Err(e);
+        }
+    };
+    if placeable {
+        let r = &done.report;
+        let mut line = String::new();
+        if let Some(tm) = &r.timing {
+            line += &format!(
+                "Fmax {:.1} MHz vs {:.1} target ({})",
+                tm.fmax_mhz,
+                tm.target_mhz,
+                if tm.pass { "met" } else { "FAILED" }
+            );
+        }
+        for (name, u) in r.utilization.iter().filter(|(_, u)| u.used > 0) {
+            if ["ICESTORM_LC", "TRELLIS_COMB", "ICESTORM_RAM", "DP16KD"].contains(&name.as_str()) {
+                line += &format!(", {name} {}/{}", u.used, u.available);
+            }
+        }
+        if let Some(b) = &r.bitstream {
+            line += &format!("; {}", b.display());
+        }
+        line += &format!("; {}", done.report_md.display());
+        steps.finish(line);
     }
-    super::print(&table)
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_eta_extrapolates_the_mean_rate() {
+        let s = Duration::from_secs;
+        assert_eq!(mean_eta(s(10), 0, 100), None);
+        assert_eq!(mean_eta(s(10), 25, 100), Some(30));
+        assert_eq!(mean_eta(s(10), 100, 100), Some(0));
+        // A quiet spell lowers the mean rate only in proportion to its length.
+        assert_eq!(mean_eta(s(40), 1600, 10000), Some(210));
+    }
 }

@@ -3,11 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
+use indicatif::ProgressBar;
+
 use bnngen::model;
 use bnngen::plan::{self, HwConfig};
 use bnngen::rtl::{self, GenOptions};
 use bnngen::synth::gate_sim::rtl_design;
 use bnngen::synth::{self, PlanFigures, SynthOptions, Target};
+use bnngen::tools::progress;
 
 use super::CliError;
 
@@ -84,7 +87,30 @@ pub fn run(args: Args) -> Result<(), CliError> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("rtl-out").join(rtl::ident(&m.meta.name)));
-    let done = synthesize(&m, &p, target, clock, args.seed, args.pll, &out)?;
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(super::flow::spinner_style());
+    bar.set_prefix("synth");
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    // The same bars as `bnngen flow`, one tool at a time (hidden when stderr is no terminal).
+    let observer = |e: progress::Event| match e {
+        progress::Event::Started { stage, log } => {
+            bar.set_prefix(match stage {
+                progress::Stage::VerilatorBuild => "verilate",
+                progress::Stage::Synth => "synth",
+                progress::Stage::PlaceRoute => "pnr",
+                progress::Stage::Pack => "pack",
+            });
+            bar.reset();
+            bar.set_style(super::flow::bar_style());
+            bar.set_length(1);
+            bar.set_message(log.display().to_string());
+        }
+        progress::Event::Progress { at, .. } => super::flow::show(&bar, at),
+        progress::Event::SynthDone(_) | progress::Event::PlaceRouteDone(_) => {}
+    };
+    let done = synthesize(&m, &p, target, clock, args.seed, args.pll, &out, &observer);
+    bar.finish_and_clear();
+    let done = done?;
     if args.json {
         super::print(&done.report.to_json())
     } else {
@@ -92,8 +118,26 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
 }
 
+/// What a synthesis run leaves in its work folder that says "this run finished": removed
+/// before the tools run, so a run that fails midway never leaves an earlier run's report,
+/// netlist or bitstream beside its own logs.
+const RUN_OUTPUTS: [&str; 10] = [
+    "report.md",
+    "report.json",
+    "netlist.json",
+    "synth.stat.json",
+    "pnr.report.json",
+    "routed.asc",
+    "routed.config",
+    "bitstream.bin",
+    "bitstream.bit",
+    "pack.log",
+];
+
 /// Generate `m` folded by `p` and run the synthesis flow for `target` into
-/// `out/synth-<target>/` (shared with `bnngen flow`).
+/// `out/synth-<target>/` (shared with `bnngen flow`), reporting the tools' progress to
+/// `observer`.
+#[allow(clippy::too_many_arguments)]
 pub fn synthesize(
     m: &model::Model,
     p: &plan::Plan,
@@ -102,6 +146,7 @@ pub fn synthesize(
     seed: u64,
     pll: bool,
     out: &Path,
+    observer: progress::Observer,
 ) -> Result<synth::SynthOutcome, CliError> {
     let design = rtl::generate(
         m,
@@ -113,6 +158,15 @@ pub fn synthesize(
     )
     .map_err(|e| CliError::Usage(e.to_string()))?;
     let work = out.join(format!("synth-{}", target.name()));
+    for f in RUN_OUTPUTS {
+        let path = work.join(f);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(CliError::Write { path, source: e })
+            }
+            _ => {}
+        }
+    }
     let rtl_dir = work.join("rtl");
     rtl::write_dir(&design, &rtl_dir).map_err(|source| CliError::Write {
         path: rtl_dir.clone(),
@@ -140,7 +194,7 @@ pub fn synthesize(
         work,
         pll,
     };
-    synth::run(&rtl, &figures, &opts).map_err(|e| CliError::Tool {
+    synth::flow::run_observed(&rtl, &figures, &opts, observer).map_err(|e| CliError::Tool {
         tool: format!("synth {}", target.name()),
         message: e.to_string(),
     })

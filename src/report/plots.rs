@@ -13,6 +13,8 @@ const KEPT: RGBColor = RGBColor(46, 125, 50);
 const PRUNED: RGBColor = RGBColor(224, 224, 224);
 const BAR: RGBColor = RGBColor(66, 133, 244);
 const HOT: RGBColor = RGBColor(219, 68, 55);
+/// The uniform-thermometer baseline of the tone curve: dark enough to read over the grid.
+const BASELINE: RGBColor = RGBColor(90, 90, 90);
 
 /// Text safe to put inside SVG text: plotters writes labels verbatim.
 fn clean(s: &str) -> String {
@@ -44,6 +46,7 @@ pub fn tone_curve(m: &ModelFigures) -> String {
             .expect(OK);
         chart
             .configure_mesh()
+            .light_line_style(RGBColor(245, 245, 245))
             .x_desc("pixel code")
             .y_desc("output level / M")
             .draw()
@@ -65,14 +68,18 @@ pub fn tone_curve(m: &ModelFigures) -> String {
         };
         let levels = m.levels.max(1);
         let uniform = uniform_thresholds(levels.min(max as usize), m.pixel_bits);
+        // Dashed and drawn first, so where the learned curve coincides with it the learned
+        // one stays visible on top and the baseline still shows between its dashes.
         chart
-            .draw_series(LineSeries::new(
+            .draw_series(DashedLineSeries::new(
                 staircase(&uniform, uniform.len()),
-                RGBColor(150, 150, 150),
+                6,
+                4,
+                BASELINE.stroke_width(2),
             ))
             .expect(OK)
             .label(format!("uniform thermometer, M = {}", uniform.len()))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RGBColor(150, 150, 150)));
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BASELINE.stroke_width(2)));
         if m.thresholds.is_empty() {
             let line = [(0.0, 0.0), (max as f64, 1.0)];
             chart
@@ -185,6 +192,8 @@ pub fn tile_map(t: &TileMap) -> String {
 }
 
 /// Utilization of each resource against the device's capacity, and Fmax against the target.
+/// A target without a device capacity (generic gates, Xilinx counts) gets its cell counts
+/// instead, so the chart is never empty.
 pub fn resources(s: &SynthesisFigures) -> String {
     let mut bars: Vec<(String, f64, String)> = s
         .resources
@@ -203,11 +212,26 @@ pub fn resources(s: &SynthesisFigures) -> String {
             format!("{f:.1} / {:.1} MHz", s.target_mhz),
         ));
     }
-    let top = bars.iter().map(|b| b.1).fold(100.0, f64::max) * 1.1;
+    let relative = !bars.is_empty();
+    if !relative {
+        bars = s
+            .resources
+            .iter()
+            .filter(|r| r.used > 0)
+            .map(|r| (clean(&r.name), r.used as f64, r.used.to_string()))
+            .collect();
+    }
+    let (x_desc, floor) = if relative {
+        ("% of capacity (Fmax: % of target clock)", 100.0)
+    } else {
+        ("cells (no device capacity for this target)", 1.0)
+    };
+    let top = bars.iter().map(|b| b.1).fold(floor, f64::max) * 1.15;
     let n = bars.len().max(1);
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, (560, 60 + 36 * n as u32)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut out, (560, 100 + 40 * n as u32)).into_drawing_area();
         root.fill(&WHITE).expect(OK);
         let mut chart = ChartBuilder::on(&root)
             .caption(
@@ -215,7 +239,7 @@ pub fn resources(s: &SynthesisFigures) -> String {
                 ("sans-serif", 18),
             )
             .margin(12)
-            .x_label_area_size(30)
+            .x_label_area_size(40)
             .y_label_area_size(110)
             .build_cartesian_2d(0f64..top, (0..n).into_segmented())
             .expect(OK);
@@ -224,7 +248,7 @@ pub fn resources(s: &SynthesisFigures) -> String {
             .configure_mesh()
             .disable_y_mesh()
             .y_labels(n)
-            .x_desc("% of capacity (Fmax: % of target clock)")
+            .x_desc(x_desc)
             .y_label_formatter(&|y| match y {
                 SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
                 _ => String::new(),
@@ -233,11 +257,12 @@ pub fn resources(s: &SynthesisFigures) -> String {
             .expect(OK);
         chart
             .draw_series(bars.iter().enumerate().map(|(i, b)| {
-                let over = if b.0.starts_with("Fmax") {
-                    b.1 < 100.0
-                } else {
-                    b.1 > 100.0
-                };
+                let over = relative
+                    && if b.0.starts_with("Fmax") {
+                        b.1 < 100.0
+                    } else {
+                        b.1 > 100.0
+                    };
                 let color = if over { HOT } else { BAR };
                 let mut bar = Rectangle::new(
                     [
@@ -259,12 +284,14 @@ pub fn resources(s: &SynthesisFigures) -> String {
                 )
             }))
             .expect(OK);
-        chart
-            .draw_series(LineSeries::new(
-                [(100.0, SegmentValue::Exact(0)), (100.0, SegmentValue::Last)],
-                BLACK,
-            ))
-            .expect(OK);
+        if relative {
+            chart
+                .draw_series(LineSeries::new(
+                    [(100.0, SegmentValue::Exact(0)), (100.0, SegmentValue::Last)],
+                    BLACK,
+                ))
+                .expect(OK);
+        }
         root.present().expect(OK);
     }
     out
@@ -326,4 +353,73 @@ pub fn confusion(matrix: &[Vec<u64>], classes: &[String]) -> String {
         root.present().expect(OK);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn synth(available: Option<u64>, fmax: Option<f64>) -> SynthesisFigures {
+        SynthesisFigures {
+            target: "t".into(),
+            device: "dev".into(),
+            resources: vec![
+                Resource {
+                    name: "LUT".into(),
+                    used: 1234,
+                    available,
+                },
+                Resource {
+                    name: "FF".into(),
+                    used: 567,
+                    available,
+                },
+            ],
+            fmax_mhz: fmax,
+            target_mhz: 50.0,
+            timing_met: fmax.is_some_and(|f| f >= 50.0),
+        }
+    }
+
+    fn bars(svg: &str) -> usize {
+        svg.matches("<rect").count()
+    }
+
+    #[test]
+    fn counts_only_targets_still_get_one_bar_per_resource() {
+        let counts = resources(&synth(None, None));
+        let label = |t: &str| counts.contains(&format!(">\n{t}\n<"));
+        assert!(label("1234") && label("567"), "{counts}");
+        assert!(counts.contains("no device capacity"));
+        let empty = resources(&SynthesisFigures {
+            resources: vec![],
+            ..synth(None, None)
+        });
+        // Background and plot area only: the counts chart adds exactly one bar per resource.
+        assert_eq!(bars(&counts), bars(&empty) + 2);
+    }
+
+    #[test]
+    fn capacity_targets_show_use_over_capacity_and_fmax_over_target() {
+        let svg = resources(&synth(Some(5280), Some(61.5)));
+        assert!(
+            svg.contains("1234 / 5280") && svg.contains("567 / 5280"),
+            "{svg}"
+        );
+        assert!(svg.contains("61.5 / 50.0 MHz"));
+        assert!(svg.contains("% of capacity"));
+    }
+
+    #[test]
+    fn tone_curve_draws_the_uniform_baseline_dashed() {
+        let m = crate::model::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/tiny.toml"
+        )))
+        .expect("tiny model loads");
+        let svg = tone_curve(&ModelFigures::of(&m));
+        let baseline = "stroke=\"#5A5A5A\"";
+        // A dashed series is many short segments; a solid one would be a single polyline.
+        assert!(svg.matches(baseline).count() > 10, "{svg}");
+    }
 }

@@ -16,6 +16,7 @@ use crate::tools::locate::{project_root, ToolError};
 use crate::tools::nextpnr::PnrFamily;
 use crate::tools::nextpnr::{Nextpnr, PnrJob};
 use crate::tools::pack::Packer;
+use crate::tools::progress::{self, Event, Observer, Stage};
 use crate::tools::yosys::Yosys;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -98,6 +99,17 @@ pub fn run(
     figures: &PlanFigures,
     opts: &SynthOptions,
 ) -> Result<SynthOutcome, SynthError> {
+    run_observed(rtl, figures, opts, &progress::quiet)
+}
+
+/// [`run`], reporting each tool's start, progress and result to `observer` (the command line
+/// draws its progress bars from these events).
+pub fn run_observed(
+    rtl: &RtlDesign,
+    figures: &PlanFigures,
+    opts: &SynthOptions,
+    observer: Observer,
+) -> Result<SynthOutcome, SynthError> {
     let t = opts.target;
     let work = &opts.work;
     // Step 1: the board clock, then the work folder.
@@ -111,7 +123,8 @@ pub fn run(
     // Step 2: synthesize.
     let yosys = Yosys::find()?;
     let (script, synth_top) = synth_script(rtl, t, pll.as_ref());
-    let synth = yosys.run(work, "synth", &script, t.cell_family())?;
+    let synth = yosys.run_observed(work, "synth", &script, t.cell_family(), observer)?;
+    observer(Event::SynthDone(&synth));
     let mut logs = BTreeMap::new();
     logs.insert("yosys".to_string(), synth.log.clone());
     let mut notes = Vec::new();
@@ -148,7 +161,8 @@ pub fn run(
             seed: opts.seed,
             name: "pnr".into(),
         };
-        let placed = pnr.run(work, &job)?;
+        let placed = pnr.run_observed(work, &job, observer)?;
+        observer(Event::PlaceRouteDone(&placed));
         logs.insert("nextpnr".to_string(), placed.log.clone());
         utilization = placed.report.utilization.clone();
         if let Some(worst) = placed.report.worst_clock() {
@@ -168,6 +182,10 @@ pub fn run(
                     } else {
                         "bit"
                     };
+                    observer(Event::Started {
+                        stage: Stage::Pack,
+                        log: &work.join("pack.log"),
+                    });
                     let out = p.run(work, routed, &format!("bitstream.{ext}"), "pack")?;
                     logs.insert("pack".to_string(), work.join("pack.log"));
                     bitstream = Some(out);

@@ -5,6 +5,7 @@
 pub mod locate;
 pub mod nextpnr;
 pub mod pack;
+pub mod progress;
 pub mod verilator;
 pub mod yosys;
 

@@ -7,6 +7,7 @@
 //! are relative to its working directory, because the yowasp build cannot see absolute paths.
 
 use super::locate::{find, Tool, ToolError, NEXTPNR_ECP5, NEXTPNR_ICE40};
+use super::progress::{self, NextpnrProgress, Observer, Stage};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -193,6 +194,16 @@ impl Nextpnr {
     }
 
     pub fn run(&self, cwd: &Path, job: &PnrJob) -> Result<PnrRun, ToolError> {
+        self.run_observed(cwd, job, &progress::quiet)
+    }
+
+    /// [`Nextpnr::run`], reporting its phases (`progress::NextpnrProgress`) to `observer`.
+    pub fn run_observed(
+        &self,
+        cwd: &Path,
+        job: &PnrJob,
+        observer: Observer,
+    ) -> Result<PnrRun, ToolError> {
         let log = format!("{}.log", job.name);
         let report = format!("{}.report.json", job.name);
         let (cons_flag, out_flag) = match self.family {
@@ -214,7 +225,15 @@ impl Nextpnr {
             args.push(v);
         }
         args.push("--timing-allow-fail".into());
-        self.tool.run(cwd, &args, Path::new(&log))?;
+        progress::watch_log(
+            Stage::PlaceRoute,
+            &cwd.join(&log),
+            observer,
+            NextpnrProgress::default(),
+            |p, l| p.line(l),
+            |p| p.milestone(),
+            || self.tool.run(cwd, &args, Path::new(&log)),
+        )?;
         let rpath = cwd.join(&report);
         let text = std::fs::read_to_string(&rpath).map_err(|e| ToolError::Output {
             path: rpath.clone(),

@@ -3,8 +3,11 @@
 //!
 //! Builds are cached by a hash of every generated file, the harness and the build options, so
 //! repeated simulations of the same design (tests, `simulate` twice) skip the C++ compile.
+//! [`build_observed`] reports the compile's progress (objects built, weighted by their C++
+//! bytes, `super::progress`) to an observer while `make` runs.
 
 use super::locate::{find, GXX, MAKE, VERILATOR};
+use super::progress::{self, Event, Milestone, Observer, Stage};
 use super::ToolError;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -105,6 +108,18 @@ pub fn build(
     top: &str,
     opts: BuildOptions,
 ) -> Result<Simulator, ToolError> {
+    build_observed(files, top, opts, &progress::quiet)
+}
+
+/// [`build`], reporting to `observer`: `Started` (with the build log's path) and `Progress`
+/// (verilating, then compiling: objects done weighted by their C++ bytes, then linking).
+/// A cached build reports nothing.
+pub fn build_observed(
+    files: &[(String, String)],
+    top: &str,
+    opts: BuildOptions,
+    observer: Observer,
+) -> Result<Simulator, ToolError> {
     let v = toolchain()?;
     let mut h = 0xcbf29ce484222325u64;
     for (n, t) in files {
@@ -131,6 +146,19 @@ pub fn build(
         std::fs::write(tmp.join(n), t)?;
     }
     std::fs::write(tmp.join("harness.cpp"), HARNESS)?;
+    let build_log = tmp.join("build.log");
+    observer(Event::Started {
+        stage: Stage::VerilatorBuild,
+        log: &build_log,
+    });
+    observer(Event::Progress {
+        stage: Stage::VerilatorBuild,
+        at: &Milestone {
+            done: 0,
+            total: 1,
+            what: "verilating".into(),
+        },
+    });
     let fail = |what: &'static str, out: &std::process::Output| -> Result<(), ToolError> {
         if out.status.success() {
             return Ok(());
@@ -199,21 +227,56 @@ pub fn build(
             std::fs::copy(rt_dir.join(f), tmp.join("obj").join(f))?;
         }
     }
-    // Step 3: compile and link.
+    // Step 3: compile and link, watching the objects appear.
     let mk = find(MAKE)?;
-    let out = Command::new(mk.path)
-        .current_dir(tmp.join("obj"))
-        .args([
-            "-f",
-            "Vdut.mk",
-            "-j",
-            "2",
-            "OPT_FAST=-O1",
-            "OPT_SLOW=-O0",
-            "OPT_GLOBAL=-O1",
-            "Vdut",
-        ])
-        .output()?;
+    let obj = tmp.join("obj");
+    let classes = std::fs::read_to_string(obj.join("Vdut_classes.mk")).unwrap_or_default();
+    let mut extra = vec!["harness"];
+    if !have_rt {
+        extra.extend(runtime.iter().map(|o| o.trim_end_matches(".o")));
+    }
+    let units = progress::verilator_units(&classes, "Vdut", &extra);
+    let include = v
+        .parent()
+        .and_then(Path::parent)
+        .map(|p| p.join("share/verilator/include"))
+        .unwrap_or_default();
+    let size = |s: &str| {
+        [obj.join(s), tmp.join(s), include.join(s)]
+            .iter()
+            .find_map(|p| std::fs::metadata(p).ok())
+            .map_or(0, |m| m.len())
+    };
+    let built = |o: &str| obj.join(o).is_file();
+    let mut last = None;
+    let out = progress::while_watching(
+        progress::POLL,
+        || {
+            let m = progress::compile_milestone(&units, &size, &built);
+            if last.as_ref() != Some(&m) {
+                observer(Event::Progress {
+                    stage: Stage::VerilatorBuild,
+                    at: &m,
+                });
+                last = Some(m);
+            }
+        },
+        || {
+            Command::new(&mk.path)
+                .current_dir(&obj)
+                .args([
+                    "-f",
+                    "Vdut.mk",
+                    "-j",
+                    "2",
+                    "OPT_FAST=-O1",
+                    "OPT_SLOW=-O0",
+                    "OPT_GLOBAL=-O1",
+                    "Vdut",
+                ])
+                .output()
+        },
+    )?;
     fail("make (Verilator build)", &out)?;
     if !have_rt {
         let stage = root.join(format!(".rt-{}-{h:016x}", std::process::id()));

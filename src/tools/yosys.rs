@@ -7,6 +7,7 @@
 //! parser, in one table per family.
 
 use super::locate::{find, Tool, ToolError, YOSYS};
+use super::progress::{self, Observer, Stage, YosysProgress};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -164,6 +165,19 @@ impl Yosys {
         script: &str,
         family: CellFamily,
     ) -> Result<SynthRun, ToolError> {
+        self.run_observed(cwd, name, script, family, &progress::quiet)
+    }
+
+    /// [`Yosys::run`], reporting the numbered steps of the log as they appear
+    /// (`progress::YosysProgress`) to `observer`.
+    pub fn run_observed(
+        &self,
+        cwd: &Path,
+        name: &str,
+        script: &str,
+        family: CellFamily,
+        observer: Observer,
+    ) -> Result<SynthRun, ToolError> {
         let ys = format!("{name}.ys");
         let log = format!("{name}.log");
         let stat = format!("{name}.stat.json");
@@ -181,7 +195,15 @@ impl Yosys {
             "-s".to_string(),
             ys,
         ];
-        self.tool.run(cwd, &args, Path::new(&log))?;
+        progress::watch_log(
+            Stage::Synth,
+            &cwd.join(&log),
+            observer,
+            YosysProgress::new(progress::yosys_expected_steps(script)),
+            |p, l| p.line(l),
+            |p| p.milestone(),
+            || self.tool.run(cwd, &args, Path::new(&log)),
+        )?;
         let stat_path = cwd.join(&stat);
         let json = std::fs::read_to_string(&stat_path).map_err(|e| out_err(&stat_path, e))?;
         let resources = parse_stat_json(&json, family).map_err(|m| ToolError::Output {

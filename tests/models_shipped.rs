@@ -1,0 +1,131 @@
+//! The shipped block-pruned model (models/fashion-up5k-pruned.toml) against what it is for:
+//! pruned tiles in conv2, conv3 and fc1, fewer weight bits and fewer cycles per frame than
+//! the unpruned models/fashion-up5k.toml at the same hardware target, the accuracy goal on the
+//! Fashion-MNIST test set under the reference model, and bit-exact RTL on real test images.
+
+use std::path::Path;
+
+use bnngen::input::{self, Image};
+use bnngen::model::{self, Model};
+use bnngen::plan::{load_hw, plan_from_folds, set_folding, Fold, Plan};
+use bnngen::reference::Engine;
+use bnngen::verify::{cosimulate, Stress};
+
+const DATA: &str = "/usr/share/datasets/fashion-mnist";
+
+fn load(name: &str) -> (Model, Plan) {
+    let model = model::load(Path::new(&format!("models/{name}.toml")))
+        .unwrap_or_else(|e| panic!("models/{name}.toml: {e:?}"));
+    let hw = load_hw(Path::new(&format!("models/{name}.hw.toml")))
+        .unwrap_or_else(|e| panic!("models/{name}.hw.toml: {e:?}"));
+    let plan = set_folding(&model, &hw).unwrap_or_else(|e| panic!("plan of {name}: {e:?}"));
+    (model, plan)
+}
+
+fn test_set() -> (Vec<Image>, Vec<u8>) {
+    let data = Path::new(DATA);
+    let images = data.join("t10k-images-idx3-ubyte.gz");
+    let labels = data.join("t10k-labels-idx1-ubyte.gz");
+    assert!(
+        images.exists() && labels.exists(),
+        "Fashion-MNIST is missing at {DATA}: run scripts/setup.sh (Debian package dataset-fashion-mnist)"
+    );
+    (
+        input::load_images(&images).unwrap(),
+        input::read_idx_labels(&labels).unwrap(),
+    )
+}
+
+#[test]
+fn pruned_model_has_pruned_tiles_and_costs_less_than_fashion_up5k() {
+    let (pruned, pruned_plan) = load("fashion-up5k-pruned");
+    let (full, full_plan) = load("fashion-up5k");
+    for name in ["conv2", "conv3", "fc1"] {
+        let layer = pruned.layers.iter().find(|l| l.name == name).unwrap();
+        let w = layer.kind.weights().unwrap();
+        assert_eq!(w.total_tiles(), 16, "{name}: 4 x 4 tiles");
+        assert!(
+            w.kept_tiles() < w.total_tiles() && w.kept_tiles() > 0,
+            "{name}: kept {} of {} tiles",
+            w.kept_tiles(),
+            w.total_tiles()
+        );
+    }
+    let lanes = |p: &Plan| p.layers.iter().map(|l| l.lanes).sum::<usize>();
+    eprintln!(
+        "at the hw target: pruned {} weight bits, {} cycles/frame, {} lanes; \
+         fashion-up5k {} weight bits, {} cycles/frame, {} lanes",
+        pruned_plan.weight_bits,
+        pruned_plan.cycles_per_frame,
+        lanes(&pruned_plan),
+        full_plan.weight_bits,
+        full_plan.cycles_per_frame,
+        lanes(&full_plan)
+    );
+    assert!(
+        pruned_plan.weight_bits * 10 <= full_plan.weight_bits * 6,
+        "stored weight bits {} should be about half of fashion-up5k's {}",
+        pruned_plan.weight_bits,
+        full_plan.weight_bits
+    );
+    // The same frame-rate target: the skip logic needs fewer lanes for the same cycles.
+    assert!(
+        pruned_plan.cycles_per_frame <= full_plan.cycles_per_frame
+            && lanes(&pruned_plan) < lanes(&full_plan),
+        "at the same fps target the pruned plan should need fewer lanes"
+    );
+    // The same lanes (one per weighted layer): pruned tiles cost no cycles. (The frame's
+    // figure is the slowest layer, which at one lane is the unpruned conv1 in both models, so
+    // the layers are compared one by one.)
+    let serial = |m: &Model| {
+        let hw = load_hw(Path::new("models/fashion-up5k.hw.toml")).unwrap();
+        plan_from_folds(m, &hw, &vec![Fold { pe: 1, simd: 1 }; m.layers.len()])
+    };
+    let (ps, fs) = (serial(&pruned), serial(&full));
+    for (p, f) in ps.layers.iter().zip(&fs.layers) {
+        eprintln!(
+            "one lane, {}: pruned {} cycles/frame, fashion-up5k {}",
+            p.name, p.cycles_per_frame, f.cycles_per_frame
+        );
+        if ["conv2", "conv3", "fc1"].contains(&p.name.as_str()) {
+            assert!(2 * p.cycles_per_frame == f.cycles_per_frame, "{}", p.name);
+        } else {
+            assert_eq!(p.cycles_per_frame, f.cycles_per_frame, "{}", p.name);
+        }
+    }
+}
+
+#[test]
+fn pruned_model_meets_the_accuracy_goal_on_the_whole_test_set() {
+    let (model, _) = load("fashion-up5k-pruned");
+    let (images, labels) = test_set();
+    assert_eq!(images.len(), 10_000);
+    let engine = Engine::new(&model);
+    let correct = images
+        .iter()
+        .zip(&labels)
+        .filter(|(img, &l)| engine.infer(img).class == l as usize)
+        .count();
+    eprintln!("fashion-up5k-pruned: {correct}/10000 correct");
+    assert!(correct >= 8_800, "accuracy {correct}/10000 is below 88%");
+}
+
+#[test]
+fn pruned_model_rtl_is_bit_exact_on_fashion_mnist_images() {
+    let (model, plan) = load("fashion-up5k-pruned");
+    let (images, _) = test_set();
+    let images = &images[..6];
+    let rep = cosimulate(&model, &plan, images, Stress::random(3), false, None).unwrap();
+    assert!(
+        rep.passed(),
+        "timeout={} mismatches={:?}",
+        rep.timeout,
+        rep.mismatches.first()
+    );
+    assert_eq!(rep.results.len(), images.len());
+    let engine = Engine::new(&model);
+    for (r, img) in rep.results.iter().zip(images) {
+        let want = engine.infer(img);
+        assert_eq!((r.class, &r.scores), (want.class, &want.scores));
+    }
+}
