@@ -194,3 +194,31 @@ fn internal_backpressure_keeps_plan_throughput() {
         "measured {got} cycles/frame, plan {want}"
     );
 }
+
+#[test]
+fn ice40_logic_rom_banks_bit_exact_under_stalls() {
+    // On iCE40 the head's 128-word weight ROM (128 bits, under `ICE40_LOGIC_ROM_BITS`) is
+    // kept in logic, in banks of `LOGIC_BANK` words with the bank mux after the registers.
+    use bnngen::rtl::bank::{RamFamily, LOGIC_BANK};
+    let m = model();
+    let plan = set_folding(&m, &hw(1)).unwrap();
+    let opts = GenOptions {
+        ram: RamFamily::Ice40,
+        ..Default::default()
+    };
+    let d = generate(&m, &plan, opts).unwrap();
+    let head = d.modules.iter().find(|md| md.name.ends_with("_head"));
+    let banks: Vec<_> = (head.unwrap().mems.iter())
+        .filter(|mem| mem.name.starts_with("wrom_b"))
+        .collect();
+    assert_eq!(banks.len(), 128 / LOGIC_BANK, "{banks:?}");
+    assert!(banks.iter().all(|mem| mem.logic && !mem.block_ram));
+    let images: Vec<_> = (0..4).map(|i| random_image(950 + i, &m.input)).collect();
+    let rep = bnngen::verify::cosimulate_opts(&m, &plan, &images, heavy(9), opts, None).unwrap();
+    assert!(
+        rep.passed(),
+        "timeout={} mismatches={:?}",
+        rep.timeout,
+        rep.mismatches.first()
+    );
+}
