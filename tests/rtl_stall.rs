@@ -222,3 +222,28 @@ fn ice40_logic_rom_banks_bit_exact_under_stalls() {
         rep.mismatches.first()
     );
 }
+
+#[test]
+fn fashion_up5k_pruned_generates_for_ice40() {
+    // The shipped pruned model on iCE40 at 300 and 1000 frames/s: small tables (conv3's entry
+    // table, the head's weights) go to logic banks; generation must not trip over names.
+    use bnngen::rtl::bank::RamFamily;
+    let m = bnngen::model::load(std::path::Path::new("models/fashion-up5k-pruned.toml")).unwrap();
+    for fps in [300.0, 1000.0] {
+        let hw = HwConfig {
+            clock_mhz: 48.0,
+            fps: Some(fps),
+            ..HwConfig::default()
+        };
+        let plan = set_folding(&m, &hw).unwrap();
+        let opts = GenOptions {
+            ram: RamFamily::Ice40,
+            ..Default::default()
+        };
+        let d = generate(&m, &plan, opts).unwrap();
+        let logic = (d.modules.iter().flat_map(|md| md.mems.iter()))
+            .filter(|mem| mem.logic)
+            .count();
+        assert!(logic > 0, "{fps} frames/s: some table in logic");
+    }
+}

@@ -134,7 +134,7 @@ pub fn rom2(
     let hi = b.slice(addr, lo_bits, addr.width - lo_bits);
     let sel = delay(b, hi, READ_STAGES, en, &format!("{name}_bank"));
     let sel = sig_of(b, &sel);
-    let w = b.let_(&format!("{name}_w"), select(b, &outs, sel));
+    let w = b.let_(&format!("{name}_banks"), select(b, &outs, sel));
     w
 }
 
