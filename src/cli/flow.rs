@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 use bnngen::input::{self, Image};
 use bnngen::model::{self, random::random_image, Model};
@@ -101,21 +101,47 @@ struct Steps {
 }
 
 /// A spinner with elapsed time, for steps whose length is unknown.
-fn spinner_style() -> ProgressStyle {
+pub(super) fn spinner_style() -> ProgressStyle {
     ProgressStyle::with_template("{spinner} {prefix:>9} [{elapsed_precise}] {msg}")
         .expect("valid template")
 }
 
+/// Seconds left at the step's mean rate so far (`done` of `total` in `elapsed`), or None
+/// before the first unit is done. indicatif's own `{eta}` weighs recent updates, which made it
+/// climb to hours whenever a tool went quiet for a few seconds between milestones (seen on the
+/// chunked simulation under load); the mean rate is steadier and rests on the same evidence.
+fn mean_eta(elapsed: Duration, done: u64, total: u64) -> Option<u64> {
+    if total > 0 && done >= total {
+        return Some(0);
+    }
+    if done == 0 {
+        return None;
+    }
+    let secs = elapsed.as_secs_f64() * (total - done) as f64 / done as f64;
+    Some(secs.round() as u64)
+}
+
+/// `{mean_eta}`: [`mean_eta`] as `1m 05s`, `42s` or `?`.
+fn write_mean_eta(state: &ProgressState, w: &mut dyn std::fmt::Write) {
+    let text = match mean_eta(state.elapsed(), state.pos(), state.len().unwrap_or(0)) {
+        None => "?".to_string(),
+        Some(s) if s >= 60 => format!("{}m {:02}s", s / 60, s % 60),
+        Some(s) => format!("{s}s"),
+    };
+    let _ = write!(w, "{text:>7}");
+}
+
 /// A bar with elapsed time and ETA, for steps that report milestones.
-fn bar_style() -> ProgressStyle {
+pub(super) fn bar_style() -> ProgressStyle {
     ProgressStyle::with_template(
-        "{spinner} {prefix:>9} [{elapsed_precise}] {bar:30} {percent:>3}% ETA {eta:>4} {msg}",
+        "{spinner} {prefix:>9} [{elapsed_precise}] {bar:30} {percent:>3}% ETA {mean_eta} {msg}",
     )
     .expect("valid template")
+    .with_key("mean_eta", write_mean_eta)
 }
 
 /// Move `bar` to a tool's milestone (switching it to the bar style on first use).
-fn show(bar: &ProgressBar, m: &Milestone) {
+pub(super) fn show(bar: &ProgressBar, m: &Milestone) {
     if bar.length().is_none() {
         bar.set_style(bar_style());
     }
@@ -412,9 +438,10 @@ fn simulate(
     let n = set.images.len();
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} {prefix:>9} [{elapsed_precise}] {bar:30} {pos}/{len} frames, ETA {eta} {msg}",
+            "{spinner} {prefix:>9} [{elapsed_precise}] {bar:30} {pos}/{len} frames, ETA {mean_eta} {msg}",
         )
-        .expect("valid template"),
+        .expect("valid template")
+        .with_key("mean_eta", write_mean_eta),
     );
     bar.set_length(n as u64);
     bar.set_position(0);
@@ -724,7 +751,7 @@ fn synth_steps(
         }
         Event::PlaceRouteDone(_) => {}
     };
-    let done = match super::synth::synthesize_observed(m, p, t, clock, 1, pll, run_dir, &observer) {
+    let done = match super::synth::synthesize(m, p, t, clock, 1, pll, run_dir, &observer) {
         Ok(done) => done,
         Err(e) => {
             steps.fail();
@@ -754,4 +781,19 @@ fn synth_steps(
         steps.finish(line);
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_eta_extrapolates_the_mean_rate() {
+        let s = Duration::from_secs;
+        assert_eq!(mean_eta(s(10), 0, 100), None);
+        assert_eq!(mean_eta(s(10), 25, 100), Some(30));
+        assert_eq!(mean_eta(s(10), 100, 100), Some(0));
+        // A quiet spell lowers the mean rate only in proportion to its length.
+        assert_eq!(mean_eta(s(40), 1600, 10000), Some(210));
+    }
 }

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use indicatif::ProgressBar;
+
 use bnngen::model;
 use bnngen::plan::{self, HwConfig};
 use bnngen::rtl::{self, GenOptions};
@@ -85,26 +87,35 @@ pub fn run(args: Args) -> Result<(), CliError> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("rtl-out").join(rtl::ident(&m.meta.name)));
-    let done = synthesize(&m, &p, target, clock, args.seed, args.pll, &out)?;
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(super::flow::spinner_style());
+    bar.set_prefix("synth");
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    // The same bars as `bnngen flow`, one tool at a time (hidden when stderr is no terminal).
+    let observer = |e: progress::Event| match e {
+        progress::Event::Started { stage, log } => {
+            bar.set_prefix(match stage {
+                progress::Stage::VerilatorBuild => "verilate",
+                progress::Stage::Synth => "synth",
+                progress::Stage::PlaceRoute => "pnr",
+                progress::Stage::Pack => "pack",
+            });
+            bar.reset();
+            bar.set_style(super::flow::bar_style());
+            bar.set_length(1);
+            bar.set_message(log.display().to_string());
+        }
+        progress::Event::Progress { at, .. } => super::flow::show(&bar, at),
+        progress::Event::SynthDone(_) | progress::Event::PlaceRouteDone(_) => {}
+    };
+    let done = synthesize(&m, &p, target, clock, args.seed, args.pll, &out, &observer);
+    bar.finish_and_clear();
+    let done = done?;
     if args.json {
         super::print(&done.report.to_json())
     } else {
         super::print(&done.report.to_markdown())
     }
-}
-
-/// Generate `m` folded by `p` and run the synthesis flow for `target` into
-/// `out/synth-<target>/` (shared with `bnngen flow`).
-pub fn synthesize(
-    m: &model::Model,
-    p: &plan::Plan,
-    target: Target,
-    clock: f64,
-    seed: u64,
-    pll: bool,
-    out: &Path,
-) -> Result<synth::SynthOutcome, CliError> {
-    synthesize_observed(m, p, target, clock, seed, pll, out, &progress::quiet)
 }
 
 /// What a synthesis run leaves in its work folder that says "this run finished": removed
@@ -123,9 +134,11 @@ const RUN_OUTPUTS: [&str; 10] = [
     "pack.log",
 ];
 
-/// [`synthesize`], reporting the tools' progress to `observer`.
+/// Generate `m` folded by `p` and run the synthesis flow for `target` into
+/// `out/synth-<target>/` (shared with `bnngen flow`), reporting the tools' progress to
+/// `observer`.
 #[allow(clippy::too_many_arguments)]
-pub fn synthesize_observed(
+pub fn synthesize(
     m: &model::Model,
     p: &plan::Plan,
     target: Target,
