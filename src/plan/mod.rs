@@ -146,6 +146,11 @@ pub fn window_of(l: &crate::model::Layer) -> Option<(usize, usize, usize, usize)
     }
 }
 
+/// Cycles a window stage spends per output pixel on top of its steps: the stage holds its
+/// output word in its last pipeline registers (no FIFO) and advances again the cycle after
+/// the word is taken (`src/rtl/window.rs`), so every output pixel costs one cycle more.
+pub const HANDOFF: usize = 1;
+
 /// Cycles per frame, weight bits and buffer bits of one layer at a folding (read-only).
 pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usize) {
     let l = &model.layers[idx];
@@ -159,7 +164,12 @@ pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usiz
             let (kh, _, s, _) = window_of(l).unwrap();
             let rows = window_rows(l.input.height, kh, s);
             let buf = (rows * l.input.width.next_power_of_two() * l.input.channels) as u64;
-            (pixels * (m.kernel * m.kernel) as u64, 0, buf, rows)
+            (
+                pixels * (m.kernel * m.kernel + HANDOFF) as u64,
+                0,
+                buf,
+                rows,
+            )
         }
         _ => {
             let w = l.kind.weights().unwrap();
@@ -171,20 +181,23 @@ pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usiz
                 * w.kernel_w
                 * w.in_per_block()
                 / fold.simd) as u64;
-            (pixels * steps.max(1), w.stored_bits() as u64, buf, rows)
+            let steps = steps.max(1) + HANDOFF as u64;
+            (pixels * steps, w.stored_bits() as u64, buf, rows)
         }
     }
 }
 
-/// Pipeline registers between a stage's issue and its output FIFO's output register, in
-/// cycles (`src/rtl/window.rs`): two read stages (block-RAM register, fabric register), XNOR,
-/// pop count, accumulate, output stage, threshold/score register, argmax levels, FIFO;
-/// max-pool: two read stages, OR, FIFO.
+/// Pipeline registers between a stage's issue and its output word, in cycles
+/// (`src/rtl/window.rs`; the output is the last pipeline register, held by stalling, with no
+/// FIFO): issue, two read stages (block-RAM register, fabric register), XNOR, pop count,
+/// accumulate, output stage, threshold/score register, argmax levels (none when the classifier
+/// runs one lane and compares serially, so this is then an upper bound); max-pool: issue, two
+/// read stages.
 pub fn pipeline_depth(model: &Model, hw: &HwConfig, idx: usize) -> u64 {
     let l = &model.layers[idx];
     match &l.kind {
         LayerKind::Residual(_) => 1,
-        LayerKind::MaxPool(_) => 5,
+        LayerKind::MaxPool(_) => 3,
         kind => {
             let pop = hw.popcount_stages as u64;
             let argmax = match kind {
@@ -193,7 +206,7 @@ pub fn pipeline_depth(model: &Model, hw: &HwConfig, idx: usize) -> u64 {
                     .trailing_zeros() as u64,
                 _ => 0,
             };
-            8 + pop + argmax
+            6 + pop + argmax
         }
     }
 }

@@ -12,11 +12,17 @@
 //! The bank geometry is the target family's block RAM (`RamFamily`); a wide word may still
 //! span several blocks side by side, which costs no mux.
 
-use super::build::{delay, fit, rom, select, sig_of};
+use super::build::{delay, fit, rom_with, select, sig_of};
 use super::netlist::{addr_width, Expr, ModuleBuilder, Sig, Stmt};
 
 /// Cycles from a table address to its word: memory read register plus the fabric register.
 pub const READ_STAGES: u32 = 2;
+
+/// On iCE40, a table of at most this many bits is kept in logic (`ram_style = "logic"`), not
+/// in a 4 Kbit block: a third of a block. The UP5K has only 30 blocks, and a fashion-sized
+/// model is short of blocks before it is short of logic cells; a 1280-bit ROM costs about
+/// 160 LUT4 (Yosys 0.23, measured), about 3% of the device, and frees a whole block.
+pub const ICE40_LOGIC_ROM_BITS: usize = 4096 / 3;
 
 /// Block-RAM geometry used to size weight-ROM banks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -78,7 +84,8 @@ pub fn rom2(
     let bank = ram.bank_depth(width, depth);
     let needs_block = (width as usize) * depth >= 4096;
     if depth <= bank || !needs_block {
-        let q = rom(b, name, words, addr, en);
+        let logic = ram == RamFamily::Ice40 && (width as usize) * depth <= ICE40_LOGIC_ROM_BITS;
+        let q = rom_with(b, name, words, addr, en, logic);
         if q.const_value().is_some() {
             return q;
         }

@@ -225,6 +225,18 @@ pub fn rom(
     addr: Option<Sig>,
     en: &Expr,
 ) -> Expr {
+    rom_with(b, name, words, addr, en, false)
+}
+
+/// `rom`, with the table kept out of block RAM when `logic` (see `bank::ICE40_LOGIC_ROM_BITS`).
+pub fn rom_with(
+    b: &mut ModuleBuilder,
+    name: &str,
+    words: Vec<Vec<bool>>,
+    addr: Option<Sig>,
+    en: &Expr,
+    logic: bool,
+) -> Expr {
     assert!(!words.is_empty());
     if words.len() == 1 {
         return Expr::bits(words.into_iter().next().unwrap());
@@ -234,6 +246,9 @@ pub fn rom(
     let depth = words.len();
     let file = format!("{}_{}.mem", module_name_hint(b), name);
     let m = b.memory(name, width, depth, Some((file, words)));
+    if logic {
+        b.force_logic(m);
+    }
     let q = b.reg(&format!("{name}_q"), width);
     let rd = b.read(m, b.e(addr));
     b.always(vec![Stmt::when(en.clone(), vec![Stmt::set(q, rd)])]);

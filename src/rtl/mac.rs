@@ -26,7 +26,8 @@ pub(super) struct MacCtx<'a> {
 }
 
 impl MacCtx<'_> {
-    /// XNOR-popcount-accumulate datapath; returns the FIFO's (valid, data).
+    /// XNOR-popcount-accumulate datapath; returns the stage output (valid, data), both from
+    /// registers that advance only on `adv`, so they hold while the word waits.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn datapath(
         &self,
@@ -329,7 +330,7 @@ impl MacCtx<'_> {
             let down = b.bit(tqs, base + tw);
             bits.push(offset_binary(b, a, tw).ge(t).xor(down));
         }
-        // Registered: the comparators feed a flip-flop, not the FIFO.
+        // Registered: the comparators feed a flip-flop, which is the output word.
         let new_bits = delay(b, Expr::cat_lsb(bits), 1, adv, "grp_bits");
         let va = delay_valid_e(b, va, 1, adv, rst, "vq");
         let lasta = lasta.map(|l| delay(b, l, 1, adv, "lastq"));
@@ -405,7 +406,20 @@ impl MacCtx<'_> {
         let lasta = lasta.map(|l| delay(b, l, 1, adv, "lastq"));
         let pla = delay(b, pla, 1, adv, "pixq");
         let gw = (pe as u32) * sw;
+        // One lane and every out-block visited: the scores come one class at a time in class
+        // order, so the argmax is a running compare (`argmax_serial`), not a tree.
+        let serial =
+            pe == 1 && groups.len() > 1 && (0..wt.out_blocks).all(|ob| wt.kept_in_blocks(ob) > 0);
+        let cur = serial.then(|| {
+            let e = b.let_("cur_score", new_sc.clone());
+            super::build::sig_of(b, &e)
+        });
+        let take = lasta.clone().map(|l| adv.clone().and(va.clone()).and(l));
         let visited = gather_groups(b, "oscores", groups.len(), gw, new_sc, adv, &va, lasta);
+        if let (Some(cur), Some(take)) = (cur, take) {
+            let cls = argmax_serial(b, rst, cur, cw, take, pla.clone());
+            return (va.and(pla), Expr::cat_lsb(vec![cls, visited]));
+        }
         let vis = b.let_("visited", visited);
         let vsig = super::build::sig_of(b, &vis);
         let mut score_exprs = Vec::new();
@@ -465,7 +479,46 @@ impl MacCtx<'_> {
     }
 }
 
-/// A valid bit delayed `n` stages (reset to 0).
+/// Running argmax over scores that arrive one class at a time, in class order: `cur` is the
+/// score of class `agrp` while `take` (its last accumulation) is high, `pix_end` marks the
+/// frame's last class. Keeps the lower index unless a later score is strictly greater, so
+/// ties go to the lowest index. Returns the class of the best score including `cur`, from
+/// registers and `cur` only, so it holds while the output word waits.
+fn argmax_serial(
+    b: &mut ModuleBuilder,
+    rst: Sig,
+    cur: Sig,
+    cw: u32,
+    take: Expr,
+    pix_end: Expr,
+) -> Expr {
+    let sw = cur.width;
+    let best = b.reg("amx_best", sw);
+    let best_i = b.reg("amx_best_i", cw);
+    let agrp = b.reg("amx_class", cw);
+    let first = b.e(agrp).eq(Expr::zero(cw));
+    let (ce, be) = (b.e(cur), b.e(best));
+    let (uc, ub) = (flip_msb(b, ce), flip_msb(b, be));
+    let gt = b.let_("amx_gt", first.or(uc.gt(ub)));
+    b.always(vec![Stmt::if_else(
+        b.e(rst),
+        vec![Stmt::set(agrp, Expr::zero(cw))],
+        vec![Stmt::when(
+            take.clone(),
+            vec![Stmt::if_else(
+                pix_end,
+                vec![Stmt::set(agrp, Expr::zero(cw))],
+                vec![Stmt::set(agrp, b.e(agrp).add(Expr::lit(1, cw)))],
+            )],
+        )],
+    )]);
+    b.always(vec![Stmt::when(
+        take.and(gt.clone()),
+        vec![Stmt::set(best, b.e(cur)), Stmt::set(best_i, b.e(agrp))],
+    )]);
+    b.let_("amx_cls", gt.mux(b.e(agrp), b.e(best_i)))
+}
+
 /// The outputs of every visited group of one output pixel, side by side: the groups finish one
 /// after another, so the earlier ones wait in a shift register named `name` (`gw` bits per
 /// group), which advances on each group's last accumulation.
@@ -498,6 +551,7 @@ fn gather_groups(
     Expr::cat_lsb(vec![b.e(sh), new])
 }
 
+/// A valid bit delayed `n` stages (reset to 0).
 fn delay_valid(b: &mut ModuleBuilder, v: Sig, n: u32, adv: &Expr, rst: Sig) -> Expr {
     let mut cur = b.e(v);
     for i in 0..n {

@@ -285,9 +285,7 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
                     ram: opts.ram,
                     op,
                 };
-                let fname = format!("{prefix}_fifo_w{out_bits}_d2");
-                let f = stream::fifo(&fname, out_bits, 2);
-                let mut m = window::lower(&spec, &f);
+                let mut m = window::lower(&spec);
                 m.doc.insert(
                     0,
                     format!(
@@ -319,7 +317,6 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
                         ("m_data", Conn::Out(out.data)),
                     ],
                 );
-                add(f, &mut mods, &mut order);
                 add(m, &mut mods, &mut order);
             }
         }

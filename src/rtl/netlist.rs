@@ -61,6 +61,8 @@ pub struct MemDecl {
     /// `$readmemh` file name (relative to the output directory) when initialized.
     pub init_file: Option<String>,
     pub block_ram: bool,
+    /// Keep out of block RAM (`ram_style = "logic"`): a small ROM that would waste a block.
+    pub logic: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -597,6 +599,7 @@ impl ModuleBuilder {
             depth,
             init_file,
             block_ram,
+            logic: false,
         });
         Mem {
             idx: self.m.mems.len() - 1,
@@ -607,6 +610,15 @@ impl ModuleBuilder {
     /// Mark memory `m` for block RAM whatever its size (a bank of a larger table).
     pub fn force_block_ram(&mut self, m: Mem) {
         self.m.mems[m.idx].block_ram = true;
+    }
+    /// Mark read-only memory `m` for logic (LUTs), never block RAM.
+    pub fn force_logic(&mut self, m: Mem) {
+        let mem = &mut self.m.mems[m.idx];
+        assert!(
+            !mem.block_ram && mem.init_file.is_some(),
+            "only small ROMs go to logic"
+        );
+        mem.logic = true;
     }
     pub fn read(&self, m: Mem, addr: Expr) -> Expr {
         assert_eq!(addr.width, addr_width(m.depth), "memory address width");

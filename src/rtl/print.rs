@@ -172,6 +172,8 @@ pub fn print_module(m: &Module) -> String {
     for mem in &m.mems {
         let attr = if mem.block_ram {
             "(* ram_style = \"block\" *) "
+        } else if mem.logic {
+            "(* ram_style = \"logic\" *) "
         } else {
             ""
         };

@@ -10,19 +10,24 @@
 //! 3. the datapath: read word (two read stages) -> chunk select and padding -> PE x SIMD XNOR -> pipelined pop
 //!    count -> accumulate (a = 2p - N) -> threshold or score; max-pool ORs words instead.
 //!
-//! All pipeline registers advance together when the output FIFO has room (`adv`), so
-//! back-pressure stalls the stage without losing or repeating anything.
+//! All pipeline registers advance together on `adv`. The stage has no output FIFO: its last
+//! pipeline registers are the output word, held (`adv` low) until the consumer takes it, and
+//! the stage advances the cycle after (`plan::HANDOFF`), so back-pressure stalls the stage
+//! without losing or repeating anything and no consumer's ready reaches the stage's enables.
 
 use super::bank::{RamFamily, READ_STAGES};
 use super::build::{and_all, delay, eq_const, fit, ge_const, lt_const, popcount_width, select};
 use super::mac::MacCtx;
 use super::netlist::{
-    addr_width, bits_for, signed_bits_for, Conn, Expr, Module, ModuleBuilder, Sig, Stmt,
+    addr_width, bits_for, signed_bits_for, Expr, Module, ModuleBuilder, Sig, Stmt,
 };
 use crate::model::{BlockWeights, PadMode, Shape, Thresholds};
 
 /// Chunk count from which a chunk select is split over the two read stages.
 const SPLIT_CHUNKS: usize = 16;
+
+/// Line-buffer words up to which a split chunk select picks its group before `rd`.
+const NARROW_WORDS: usize = 4;
 
 /// What the stage computes over its window.
 pub enum WindowOp<'a> {
@@ -218,8 +223,8 @@ fn nest(b: &ModuleBuilder, cs: &[&Counter]) -> Vec<Stmt> {
     vec![Stmt::if_else(inner.last(b), carry, inner.inc(b))]
 }
 
-/// Build the stage module. `fifo` is the output FIFO module (width = `out_width()`).
-pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
+/// Build the stage module. Its output is the datapath's last registers, held by stalling.
+pub fn lower(spec: &WindowSpec) -> Module {
     let (h, w, c) = (spec.input.height, spec.input.width, spec.input.channels);
     let (oh, ow, kh, kw, s, p, r) = (
         spec.out_h,
@@ -400,8 +405,9 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
         }
     };
     let n_ent = entries.len();
-    let f_s_ready = b.wire("f_s_ready", 1);
-    let adv = b.e(f_s_ready);
+    // Every pipeline register advances on `adv`: no output word, or it was taken.
+    let adv_w = b.wire("adv", 1);
+    let adv = b.e(adv_w);
     let busy = b.reg("busy", 1);
     let ch = Counter::new(&mut b, "ch", chunks, 1);
     let kx = Counter::new(&mut b, "kx", kw, 1);
@@ -643,15 +649,12 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
     );
     // Two read stages (`READ_STAGES`): the memory's read register `rd`, then `rd2` in the
     // fabric, so nothing but a flip-flop follows a block RAM's slow clock-to-out.
-    let rd = b.reg("rd", c as u32);
-    b.always(vec![Stmt::when(
-        adv.clone(),
-        vec![Stmt::set(rd, b.read(lbuf, raddr))],
-    )]);
     // A wide chunk select (a dense or classifier layer reading one SIMD chunk of hundreds
     // of channels) is split over the two stages when the line buffer is small enough to be
     // registers or LUT RAM (then `rd` is a fabric register, not a block RAM's output): the
-    // high chunk bits pick a group of chunks into `rd2`, the low ones pick in it after.
+    // high chunk bits pick a group of chunks, the low ones pick in it after `rd2`. With at
+    // most `NARROW_WORDS` words (a 1x1 input: the slot mux is one level) the group is picked
+    // before `rd` already, so neither read register holds the whole word.
     let split_lo = match &spec.op {
         WindowOp::Mac { w: wt, .. }
             if wt.in_blocks == 1 && chunks >= SPLIT_CHUNKS && r * w2 <= 16 =>
@@ -660,27 +663,44 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
         }
         _ => None,
     };
-    let rd2_word = match (split_lo, ch.sig) {
-        (Some(lo), Some(chs)) => {
-            let gw = simd << lo;
-            let groups_n = chunks.div_ceil(1 << lo);
-            let words: Vec<Expr> = (0..groups_n)
-                .map(|g| {
-                    let base = g * gw;
-                    let have = gw.min(c - base);
-                    let part = b.slice(rd, base as u32, have as u32);
-                    if have < gw {
-                        Expr::cat_lsb(vec![part, Expr::zero((gw - have) as u32)])
-                    } else {
-                        part
-                    }
-                })
-                .collect();
-            let hi = b.slice(chs, lo, chs.width - lo);
-            let hi = delay(&mut b, hi, 1, &adv, "ch_hi");
-            let hi = super::build::sig_of(&b, &hi);
-            select(&b, &words, hi)
+    let narrow = split_lo.is_some() && r * w2 <= NARROW_WORDS;
+    let group_of = |b: &mut ModuleBuilder, word: Sig, lo: u32, chs: Sig, early: bool| -> Expr {
+        let gw = simd << lo;
+        let groups_n = chunks.div_ceil(1 << lo);
+        let words: Vec<Expr> = (0..groups_n)
+            .map(|g| {
+                let base = g * gw;
+                let have = gw.min(c - base);
+                let part = b.slice(word, base as u32, have as u32);
+                if have < gw {
+                    Expr::cat_lsb(vec![part, Expr::zero((gw - have) as u32)])
+                } else {
+                    part
+                }
+            })
+            .collect();
+        let hi = b.slice(chs, lo, chs.width - lo);
+        let hi = if early {
+            let v = b.let_("ch_hi", hi);
+            super::build::sig_of(b, &v)
+        } else {
+            let d = delay(b, hi, 1, &adv, "ch_hi");
+            super::build::sig_of(b, &d)
+        };
+        select(b, &words, hi)
+    };
+    let rd_word = match (narrow, split_lo, ch.sig) {
+        (true, Some(lo), Some(chs)) => {
+            let word = b.let_("lb_word", b.read(lbuf, raddr));
+            let ws = super::build::sig_of(&b, &word);
+            group_of(&mut b, ws, lo, chs, true)
         }
+        _ => b.read(lbuf, raddr),
+    };
+    let rd = b.reg("rd", rd_word.width);
+    b.always(vec![Stmt::when(adv.clone(), vec![Stmt::set(rd, rd_word)])]);
+    let rd2_word = match (narrow, split_lo, ch.sig) {
+        (false, Some(lo), Some(chs)) => group_of(&mut b, rd, lo, chs, false),
         _ => b.e(rd),
     };
     let rd2 = b.reg("rd2", rd2_word.width);
@@ -705,7 +725,7 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
     let tf1 = delay(&mut b, tap_first, READ_STAGES, &adv, "tf");
     let pl1 = delay(&mut b, pix_end.clone(), READ_STAGES, &adv, "pl");
 
-    let (fifo_valid, fifo_data) = match &spec.op {
+    let (out_v, out_d) = match &spec.op {
         WindowOp::Or => {
             let acc = b.reg("acc", c as u32);
             let acc_next = b.let_(
@@ -742,23 +762,21 @@ pub fn lower(spec: &WindowSpec, fifo: &Module) -> Module {
             )
         }
     };
-    let f_m_valid = b.wire("f_m_valid", 1);
-    let f_m_data = b.wire("f_m_data", f_width);
-    b.instance(
-        fifo,
-        "u_fifo",
-        vec![
-            ("clk", Conn::In(b.e(clk))),
-            ("rst", Conn::In(b.e(rst))),
-            ("s_valid", Conn::In(fifo_valid)),
-            ("s_ready", Conn::Out(f_s_ready)),
-            ("s_data", Conn::In(fifo_data)),
-            ("m_valid", Conn::Out(f_m_valid)),
-            ("m_ready", Conn::In(b.e(m_ready))),
-            ("m_data", Conn::Out(f_m_data)),
-        ],
-    );
-    b.assign(m_valid, b.e(f_m_valid));
-    b.assign(m_data, b.e(f_m_data));
+    // The output is the last pipeline registers themselves (no FIFO): while `out_valid`
+    // is high, `adv` is low, so they hold the word. When it is taken, `taken` (a register)
+    // lets the stage advance the next cycle and hides the word meanwhile. `adv` depends
+    // only on this stage's registers (no path from the consumer's ready into the stage's
+    // enables); the cost is one cycle per output pixel, which the plan counts.
+    let out_valid = b.let_("out_valid", out_v);
+    let taken = b.reg("taken", 1);
+    let offer = b.let_("offer", out_valid.clone().and(b.e(taken).not()));
+    b.assign(adv_w, out_valid.not().or(b.e(taken)));
+    b.always(vec![Stmt::if_else(
+        b.e(rst),
+        vec![Stmt::set(taken, Expr::f())],
+        vec![Stmt::set(taken, offer.clone().and(b.e(m_ready)))],
+    )]);
+    b.assign(m_valid, offer);
+    b.assign(m_data, out_d);
     b.finish()
 }
