@@ -542,6 +542,9 @@ pub fn watch_log<T, P: Send>(
     milestone: impl Fn(&P) -> Milestone + Send + Sync,
     work: impl FnOnce() -> T,
 ) -> T {
+    // An earlier run's log at the same path would be read as this run's progress until the
+    // tool truncates it; the tool writes a new one anyway.
+    let _ = std::fs::remove_file(log);
     observer(Event::Started { stage, log });
     let mut tail = LogTail::new(log);
     let mut last: Option<Milestone> = None;
@@ -804,6 +807,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("bnngen-watch-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let log = dir.join("synth.log");
+        // A previous run's longer log must not count.
+        std::fs::write(&log, "1. a\n2. b\n3. c\n4. d\n5. e\n6. f\n").unwrap();
         let seen = std::sync::Mutex::new(Vec::new());
         let obs = |e: Event| {
             if let Event::Progress { at, .. } = e {
@@ -818,6 +823,8 @@ mod tests {
             |p, l| p.line(l),
             |p| p.milestone(),
             || {
+                // Let the watcher look before the tool writes (it would see an old log).
+                std::thread::sleep(POLL * 2);
                 std::fs::write(
                     &log,
                     "1. Executing Verilog-2005 frontend: a.v\n2. Executing SYNTH pass.\nEnd of script.\n",
@@ -826,6 +833,7 @@ mod tests {
             },
         );
         let seen = seen.into_inner().unwrap();
+        assert!(seen.iter().all(|m| m.done <= 2), "{seen:?}");
         let last = seen.last().unwrap();
         assert_eq!((last.done, last.total, last.what.as_str()), (2, 2, "done"));
         let _ = std::fs::remove_dir_all(&dir);
