@@ -194,3 +194,56 @@ fn internal_backpressure_keeps_plan_throughput() {
         "measured {got} cycles/frame, plan {want}"
     );
 }
+
+#[test]
+fn ice40_logic_rom_banks_bit_exact_under_stalls() {
+    // On iCE40 the head's 128-word weight ROM (128 bits, under `ICE40_LOGIC_ROM_BITS`) is
+    // kept in logic, in banks of `LOGIC_BANK` words with the bank mux after the registers.
+    use bnngen::rtl::bank::{RamFamily, LOGIC_BANK};
+    let m = model();
+    let plan = set_folding(&m, &hw(1)).unwrap();
+    let opts = GenOptions {
+        ram: RamFamily::Ice40,
+        ..Default::default()
+    };
+    let d = generate(&m, &plan, opts).unwrap();
+    let head = d.modules.iter().find(|md| md.name.ends_with("_head"));
+    let banks: Vec<_> = (head.unwrap().mems.iter())
+        .filter(|mem| mem.name.starts_with("wrom_b"))
+        .collect();
+    assert_eq!(banks.len(), 128 / LOGIC_BANK, "{banks:?}");
+    assert!(banks.iter().all(|mem| mem.logic && !mem.block_ram));
+    let images: Vec<_> = (0..4).map(|i| random_image(950 + i, &m.input)).collect();
+    let rep = bnngen::verify::cosimulate_opts(&m, &plan, &images, heavy(9), opts, None).unwrap();
+    assert!(
+        rep.passed(),
+        "timeout={} mismatches={:?}",
+        rep.timeout,
+        rep.mismatches.first()
+    );
+}
+
+#[test]
+fn fashion_up5k_pruned_generates_for_ice40() {
+    // The shipped pruned model on iCE40 at 300 and 1000 frames/s: small tables (conv3's entry
+    // table, the head's weights) go to logic banks; generation must not trip over names.
+    use bnngen::rtl::bank::RamFamily;
+    let m = bnngen::model::load(std::path::Path::new("models/fashion-up5k-pruned.toml")).unwrap();
+    for fps in [300.0, 1000.0] {
+        let hw = HwConfig {
+            clock_mhz: 48.0,
+            fps: Some(fps),
+            ..HwConfig::default()
+        };
+        let plan = set_folding(&m, &hw).unwrap();
+        let opts = GenOptions {
+            ram: RamFamily::Ice40,
+            ..Default::default()
+        };
+        let d = generate(&m, &plan, opts).unwrap();
+        let logic = (d.modules.iter().flat_map(|md| md.mems.iter()))
+            .filter(|mem| mem.logic)
+            .count();
+        assert!(logic > 0, "{fps} frames/s: some table in logic");
+    }
+}

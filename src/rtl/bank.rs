@@ -24,6 +24,10 @@ pub const READ_STAGES: u32 = 2;
 /// 160 LUT4 (Yosys 0.23, measured), about 3% of the device, and frees a whole block.
 pub const ICE40_LOGIC_ROM_BITS: usize = 4096 / 3;
 
+/// Words per bank of a ROM kept in logic (`ICE40_LOGIC_ROM_BITS`): a 6-input function per
+/// bit, three LUT4 levels.
+pub const LOGIC_BANK: usize = 64;
+
 /// Block-RAM geometry used to size weight-ROM banks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum RamFamily {
@@ -81,10 +85,17 @@ pub fn rom2(
 ) -> Expr {
     let width = words.first().map_or(0, |w| w.len()) as u32;
     let depth = words.len();
-    let bank = ram.bank_depth(width, depth);
     let needs_block = (width as usize) * depth >= 4096;
-    if depth <= bank || !needs_block {
-        let logic = ram == RamFamily::Ice40 && (width as usize) * depth <= ICE40_LOGIC_ROM_BITS;
+    let logic = ram == RamFamily::Ice40 && (width as usize) * depth <= ICE40_LOGIC_ROM_BITS;
+    // A logic ROM is banked too, in banks of `LOGIC_BANK` words: each bank's read (a
+    // 6-input function per bit) ends in its register, and the bank mux follows the second
+    // register, so the read is not one long LUT tree (1280 words: 28 ns on the UP5K).
+    let bank = if logic {
+        LOGIC_BANK
+    } else {
+        ram.bank_depth(width, depth)
+    };
+    if depth <= bank || (!needs_block && !logic) {
         let q = rom_with(b, name, words, addr, en, logic);
         if q.const_value().is_some() {
             return q;
@@ -107,7 +118,11 @@ pub fn rom2(
         let bname = format!("{name}_b{k}");
         let file = format!("{}_{bname}.mem", b.name());
         let m = b.memory(&bname, width, part.len(), Some((file, part)));
-        b.force_block_ram(m);
+        if logic {
+            b.force_logic(m);
+        } else {
+            b.force_block_ram(m);
+        }
         let q = b.reg(&format!("{bname}_q"), width);
         let rd = b.read(m, fit(b, addr, bw));
         b.always(vec![Stmt::when(en.clone(), vec![Stmt::set(q, rd)])]);
@@ -119,7 +134,7 @@ pub fn rom2(
     let hi = b.slice(addr, lo_bits, addr.width - lo_bits);
     let sel = delay(b, hi, READ_STAGES, en, &format!("{name}_bank"));
     let sel = sig_of(b, &sel);
-    let w = b.let_(&format!("{name}_w"), select(b, &outs, sel));
+    let w = b.let_(&format!("{name}_banks"), select(b, &outs, sel));
     w
 }
 

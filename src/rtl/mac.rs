@@ -26,8 +26,9 @@ pub(super) struct MacCtx<'a> {
 }
 
 impl MacCtx<'_> {
-    /// XNOR-popcount-accumulate datapath; returns the stage output (valid, data), both from
-    /// registers that advance only on `adv`, so they hold while the word waits.
+    /// XNOR-popcount-accumulate datapath; returns (valid one stage ahead, data): the first is
+    /// the input of the output-valid register that `window.rs` adds, the second comes from
+    /// registers that advance only on `adv`, so it holds while the word waits.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn datapath(
         &self,
@@ -332,9 +333,14 @@ impl MacCtx<'_> {
         }
         // Registered: the comparators feed a flip-flop, which is the output word.
         let new_bits = delay(b, Expr::cat_lsb(bits), 1, adv, "grp_bits");
-        let va = delay_valid_e(b, va, 1, adv, rst, "vq");
+        // The output valid is `window.rs`'s register; this is its input.
+        let pv_in = va.clone().and(pla);
+        let va = if groups.len() > 1 {
+            delay_valid_e(b, va, 1, adv, rst, "vq")
+        } else {
+            va
+        };
         let lasta = lasta.map(|l| delay(b, l, 1, adv, "lastq"));
-        let pla = delay(b, pla, 1, adv, "pixq");
         let visited = gather_groups(
             b,
             "obits",
@@ -360,7 +366,7 @@ impl MacCtx<'_> {
                 ));
             }
         }
-        (va.and(pla), Expr::cat_lsb(parts))
+        (pv_in, Expr::cat_lsb(parts))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -402,9 +408,20 @@ impl MacCtx<'_> {
         }
         // Registered: the bias adders feed a flip-flop, not the argmax.
         let new_sc = delay(b, Expr::cat_lsb(sc), 1, adv, "grp_scores");
-        let va = delay_valid_e(b, va, 1, adv, rst, "vq");
+        // Valid of the scores register, one stage ahead (the input of `vq & pixq`).
+        let vq_in = va.clone().and(pla.clone());
+        let k = wt.out_channels;
+        let va = if groups.len() > 1 || k > 1 {
+            delay_valid_e(b, va, 1, adv, rst, "vq")
+        } else {
+            va
+        };
         let lasta = lasta.map(|l| delay(b, l, 1, adv, "lastq"));
-        let pla = delay(b, pla, 1, adv, "pixq");
+        let pla = if k > 1 {
+            delay(b, pla, 1, adv, "pixq")
+        } else {
+            pla
+        };
         let gw = (pe as u32) * sw;
         // One lane and every out-block visited: the scores come one class at a time in class
         // order, so the argmax is a running compare (`argmax_serial`), not a tree.
@@ -417,8 +434,8 @@ impl MacCtx<'_> {
         let take = lasta.clone().map(|l| adv.clone().and(va.clone()).and(l));
         let visited = gather_groups(b, "oscores", groups.len(), gw, new_sc, adv, &va, lasta);
         if let (Some(cur), Some(take)) = (cur, take) {
-            let cls = argmax_serial(b, rst, cur, cw, take, pla.clone());
-            return (va.and(pla), Expr::cat_lsb(vec![cls, visited]));
+            let cls = argmax_serial(b, rst, cur, cw, take, pla);
+            return (vq_in, Expr::cat_lsb(vec![cls, visited]));
         }
         let vis = b.let_("visited", visited);
         let vsig = super::build::sig_of(b, &vis);
@@ -439,7 +456,6 @@ impl MacCtx<'_> {
         // Argmax, ties to the lowest index, as a tree of registered levels: each pair keeps
         // the lower-index side unless the higher one is strictly greater. The scores word
         // travels with the tree so the result beat stays whole.
-        let k = wt.out_channels;
         let mut cands: Vec<(Expr, Option<Expr>)> = (0..k)
             .map(|i| {
                 (
@@ -448,7 +464,8 @@ impl MacCtx<'_> {
                 )
             })
             .collect();
-        let mut valid = va.and(pla);
+        // `valid` is the input of the next valid register; the last one is `window.rs`'s.
+        let mut valid = if k > 1 { va.and(pla) } else { vq_in };
         let mut word = b.e(alls);
         let mut lvl = 0;
         while cands.len() > 1 {
@@ -470,7 +487,9 @@ impl MacCtx<'_> {
                 next.push((i, s));
             }
             cands = next;
-            valid = delay_valid_e(b, valid, 1, adv, rst, &format!("amx{lvl}_v"));
+            if !fin {
+                valid = delay_valid_e(b, valid, 1, adv, rst, &format!("amx{lvl}_v"));
+            }
             word = delay(b, word, 1, adv, &format!("amx{lvl}_w"));
             lvl += 1;
         }

@@ -723,7 +723,6 @@ pub fn lower(spec: &WindowSpec) -> Module {
     )]);
     let tap_first = and_all(vec![ch.first(&b), kx.first(&b), ky.first(&b)]);
     let tf1 = delay(&mut b, tap_first, READ_STAGES, &adv, "tf");
-    let pl1 = delay(&mut b, pix_end.clone(), READ_STAGES, &adv, "pl");
 
     let (out_v, out_d) = match &spec.op {
         WindowOp::Or => {
@@ -736,7 +735,9 @@ pub fn lower(spec: &WindowSpec) -> Module {
                 adv.clone().and(b.e(v1)),
                 vec![Stmt::set(acc, acc_next.clone())],
             )]);
-            (b.e(v1).and(pl1), acc_next)
+            // `pix_end` one stage behind: with `v0`, the valid one stage ahead of `v1 & pl1`.
+            let plo = delay(&mut b, pix_end.clone(), 1, &adv, "plo");
+            (b.e(v0).and(plo), acc_next)
         }
         WindowOp::Mac {
             w: wt,
@@ -744,6 +745,7 @@ pub fn lower(spec: &WindowSpec) -> Module {
             out,
             ..
         } => {
+            let pl1 = delay(&mut b, pix_end.clone(), READ_STAGES, &adv, "pl");
             let mac = MacCtx {
                 wt,
                 pe,
@@ -762,21 +764,25 @@ pub fn lower(spec: &WindowSpec) -> Module {
             )
         }
     };
-    // The output is the last pipeline registers themselves (no FIFO): while `out_valid`
-    // is high, `adv` is low, so they hold the word. When it is taken, `taken` (a register)
-    // lets the stage advance the next cycle and hides the word meanwhile. `adv` depends
-    // only on this stage's registers (no path from the consumer's ready into the stage's
-    // enables); the cost is one cycle per output pixel, which the plan counts.
-    let out_valid = b.let_("out_valid", out_v);
-    let taken = b.reg("taken", 1);
-    let offer = b.let_("offer", out_valid.clone().and(b.e(taken).not()));
-    b.assign(adv_w, out_valid.not().or(b.e(taken)));
+    // The output is the last pipeline registers themselves (no FIFO). `pv` is their valid
+    // and `offer` the registered `m_valid`: equal, except in the cycle after the word was
+    // taken (pv = 1, offer = 0), when the stage advances. While both are high `adv` is low,
+    // so the word holds. `adv` and `m_valid` come from this stage's registers only: no
+    // consumer's ready reaches the stage's enables, and no logic sits between `m_valid` and
+    // the consumer. The cost is one cycle per output pixel, which the plan counts.
+    let pv = b.reg("pv", 1);
+    let offer = b.reg("offer", 1);
+    b.assign(adv_w, b.e(pv).and(b.e(offer)).not());
     b.always(vec![Stmt::if_else(
         b.e(rst),
-        vec![Stmt::set(taken, Expr::f())],
-        vec![Stmt::set(taken, offer.clone().and(b.e(m_ready)))],
+        vec![Stmt::set(pv, Expr::f()), Stmt::set(offer, Expr::f())],
+        vec![Stmt::if_else(
+            adv.clone(),
+            vec![Stmt::set(pv, out_v.clone()), Stmt::set(offer, out_v)],
+            vec![Stmt::set(offer, b.e(m_ready).not())],
+        )],
     )]);
-    b.assign(m_valid, offer);
+    b.assign(m_valid, b.e(offer));
     b.assign(m_data, out_d);
     b.finish()
 }
