@@ -102,6 +102,12 @@ pub fn toolchain() -> Result<PathBuf, ToolError> {
     Ok(v)
 }
 
+/// A number no other build of this process has used, for scratch folder names.
+fn next_scratch() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Build (or reuse) the harness for these generated files.
 pub fn build(
     files: &[(String, String)],
@@ -137,7 +143,10 @@ pub fn build_observed(
         return Ok(Simulator { dir, cached: true });
     }
     std::fs::create_dir_all(&root)?;
-    let tmp = root.join(format!(".build-{h:016x}-{}", std::process::id()));
+    // Unique per build, not only per process: two threads of one test binary may build the
+    // same design at once, and a shared scratch folder made one delete the other's files.
+    let unique = format!("{}-{}", std::process::id(), next_scratch());
+    let tmp = root.join(format!(".build-{h:016x}-{unique}"));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp)?;
     }
@@ -279,7 +288,7 @@ pub fn build_observed(
     )?;
     fail("make (Verilator build)", &out)?;
     if !have_rt {
-        let stage = root.join(format!(".rt-{}-{h:016x}", std::process::id()));
+        let stage = root.join(format!(".rt-{unique}-{h:016x}"));
         std::fs::create_dir_all(&stage)?;
         for f in &runtime {
             std::fs::copy(tmp.join("obj").join(f), stage.join(f))?;
