@@ -226,7 +226,7 @@ pub fn resources(s: &SynthesisFigures) -> String {
     } else {
         ("cells (no device capacity for this target)", 1.0)
     };
-    let top = bars.iter().map(|b| b.1).fold(floor, f64::max) * 1.15;
+    let top = bars.iter().map(|b| b.1).fold(floor, f64::max) * 1.3;
     let n = bars.len().max(1);
     let mut out = String::new();
     {
