@@ -6,6 +6,9 @@ use bnngen::model::{Bits, Model};
 use bnngen::plan::{set_folding, Fold, HwConfig, Plan};
 use bnngen::verify::{cosimulate, Stress};
 
+mod common;
+use common::pattern_hex as hex;
+
 fn measure(model: &Model, plan: &Plan, frames: usize) -> f64 {
     let images: Vec<_> = (0..frames)
         .map(|i| random_image(i as u64 + 7, &model.input))
@@ -50,17 +53,6 @@ fn measured_cycles_match_plan() {
 fn blocky(mask: [&str; 2]) -> Model {
     let kept = mask.iter().map(|r| r.matches('1').count()).sum::<usize>();
     let conv_bits = kept * 4 * 9 * 2;
-    let hex = |n: usize, salt: u64| -> String {
-        let mut x = salt;
-        (0..n / 4)
-            .map(|_| {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                char::from_digit(((x >> 60) & 15) as u32, 16).unwrap()
-            })
-            .collect()
-    };
     let text = format!(
         r#"format_version = 1
 [meta]

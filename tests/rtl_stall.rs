@@ -11,18 +11,8 @@ use bnngen::plan::{set_folding, Fold, HwConfig};
 use bnngen::rtl::{generate, GenOptions};
 use bnngen::verify::{cosimulate, Stress};
 
-/// Hex digits of `n` bits from a fixed pattern.
-fn hex(n: usize, salt: u64) -> String {
-    let mut x = salt;
-    (0..n / 4)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            char::from_digit(((x >> 60) & 15) as u32, 16).unwrap()
-        })
-        .collect()
-}
+mod common;
+use common::pattern_hex as hex;
 
 /// 4x4 input, conv 8 -> conv 8 -> dense 32 -> classifier 4. Classes 1 and 2 have the same
 /// weight row and bias, and so do classes 0 and 3: every frame has ties, which must go to the
