@@ -76,6 +76,49 @@ struct Stream {
     data: Sig,
 }
 
+/// A child's stream port: the names of its valid, ready and data signals.
+type Port = [&'static str; 3];
+/// Every stage consumes on `s_*` and produces on `m_*`; a residual adds consumes `a_*`, `b_*`.
+const S: Port = ["s_valid", "s_ready", "s_data"];
+const M: Port = ["m_valid", "m_ready", "m_data"];
+const A: Port = ["a_valid", "a_ready", "a_data"];
+const B: Port = ["b_valid", "b_ready", "b_data"];
+
+impl Stream {
+    /// Connections for a child that consumes this stream on `port`.
+    fn sink(self, t: &ModuleBuilder, port: Port) -> [(&'static str, Conn); 3] {
+        [
+            (port[0], Conn::In(t.e(self.valid))),
+            (port[1], Conn::Out(self.ready)),
+            (port[2], Conn::In(t.e(self.data))),
+        ]
+    }
+
+    /// Connections for a child that produces this stream on `port`.
+    fn source(self, t: &ModuleBuilder, port: Port) -> [(&'static str, Conn); 3] {
+        [
+            (port[0], Conn::Out(self.valid)),
+            (port[1], Conn::In(t.e(self.ready))),
+            (port[2], Conn::Out(self.data)),
+        ]
+    }
+}
+
+/// A clocked child's connections: `clk`, `rst`, then its stream ports and any `extra` ones,
+/// in the child's port order.
+fn clocked(
+    t: &ModuleBuilder,
+    clk: Sig,
+    rst: Sig,
+    streams: Vec<[(&'static str, Conn); 3]>,
+    extra: Vec<(&'static str, Conn)>,
+) -> Vec<(&'static str, Conn)> {
+    let mut v = vec![("clk", Conn::In(t.e(clk))), ("rst", Conn::In(t.e(rst)))];
+    v.extend(streams.into_iter().flatten());
+    v.extend(extra);
+    v
+}
+
 /// Why a valid model cannot be lowered (yet).
 #[derive(Debug, thiserror::Error)]
 pub enum GenError {
@@ -154,22 +197,18 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
         data: t.wire(&format!("{name}_data"), w),
     };
     let fe_out = mk(&mut t, "fe", fe_shape.channels as u32);
-    t.instance(
-        &fe,
-        "u_front_end",
-        vec![
-            ("clk", Conn::In(t.e(clk))),
-            ("rst", Conn::In(t.e(rst))),
-            ("s_valid", Conn::In(t.e(s_tvalid))),
-            ("s_ready", Conn::Out(s_tready)),
-            ("s_data", Conn::In(t.e(s_tdata))),
-            ("s_last", Conn::In(t.e(s_tlast))),
-            ("m_valid", Conn::Out(fe_out.valid)),
-            ("m_ready", Conn::In(t.e(fe_out.ready))),
-            ("m_data", Conn::Out(fe_out.data)),
-            ("frame_error", Conn::Out(frame_error)),
-        ],
-    );
+    t.instance(&fe, "u_front_end", {
+        let axis = Stream {
+            valid: s_tvalid,
+            ready: s_tready,
+            data: s_tdata,
+        };
+        let mut c = clocked(&t, clk, rst, vec![axis.sink(&t, S)], vec![]);
+        c.push(("s_last", Conn::In(t.e(s_tlast))));
+        c.extend(fe_out.source(&t, M));
+        c.push(("frame_error", Conn::Out(frame_error)));
+        c
+    });
     add(fe, &mut mods, &mut order);
 
     // Step 2: consumers of each layer's output (next layer + residual skips), for forks.
@@ -209,33 +248,24 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
                 t.instance(
                     &f,
                     &format!("u_skip{i}"),
-                    vec![
-                        ("clk", Conn::In(t.e(clk))),
-                        ("rst", Conn::In(t.e(rst))),
-                        ("s_valid", Conn::In(t.e(skip.valid))),
-                        ("s_ready", Conn::Out(skip.ready)),
-                        ("s_data", Conn::In(t.e(skip.data))),
-                        ("m_valid", Conn::Out(sk.valid)),
-                        ("m_ready", Conn::In(t.e(sk.ready))),
-                        ("m_data", Conn::Out(sk.data)),
-                    ],
+                    clocked(
+                        &t,
+                        clk,
+                        rst,
+                        vec![skip.sink(&t, S), sk.source(&t, M)],
+                        vec![],
+                    ),
                 );
                 t.instance(
                     &m,
                     &format!("u_l{i}"),
-                    vec![
-                        ("clk", Conn::In(t.e(clk))),
-                        ("rst", Conn::In(t.e(rst))),
-                        ("a_valid", Conn::In(t.e(input.valid))),
-                        ("a_ready", Conn::Out(input.ready)),
-                        ("a_data", Conn::In(t.e(input.data))),
-                        ("b_valid", Conn::In(t.e(sk.valid))),
-                        ("b_ready", Conn::Out(sk.ready)),
-                        ("b_data", Conn::In(t.e(sk.data))),
-                        ("m_valid", Conn::Out(out.valid)),
-                        ("m_ready", Conn::In(t.e(out.ready))),
-                        ("m_data", Conn::Out(out.data)),
-                    ],
+                    clocked(
+                        &t,
+                        clk,
+                        rst,
+                        vec![input.sink(&t, A), sk.sink(&t, B), out.source(&t, M)],
+                        vec![],
+                    ),
                 );
                 add(f, &mut mods, &mut order);
                 add(m, &mut mods, &mut order);
@@ -306,16 +336,13 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
                 t.instance(
                     &m,
                     &format!("u_l{i}"),
-                    vec![
-                        ("clk", Conn::In(t.e(clk))),
-                        ("rst", Conn::In(t.e(rst))),
-                        ("s_valid", Conn::In(t.e(input.valid))),
-                        ("s_ready", Conn::Out(input.ready)),
-                        ("s_data", Conn::In(t.e(input.data))),
-                        ("m_valid", Conn::Out(out.valid)),
-                        ("m_ready", Conn::In(t.e(out.ready))),
-                        ("m_data", Conn::Out(out.data)),
-                    ],
+                    clocked(
+                        &t,
+                        clk,
+                        rst,
+                        vec![input.sink(&t, S), out.source(&t, M)],
+                        vec![],
+                    ),
                 );
                 add(m, &mut mods, &mut order);
             }
@@ -357,16 +384,17 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
             t.instance(
                 &f,
                 &format!("u_fork{i}"),
-                vec![
-                    ("clk", Conn::In(t.e(clk))),
-                    ("rst", Conn::In(t.e(rst))),
-                    ("s_valid", Conn::In(t.e(out.valid))),
-                    ("s_ready", Conn::Out(out.ready)),
-                    ("s_data", Conn::In(t.e(out.data))),
-                    ("m_valid", Conn::Out(fv)),
-                    ("m_ready", Conn::In(Expr::cat_lsb(readies))),
-                    ("m_data", Conn::Out(fd)),
-                ],
+                clocked(
+                    &t,
+                    clk,
+                    rst,
+                    vec![out.sink(&t, S)],
+                    vec![
+                        ("m_valid", Conn::Out(fv)),
+                        ("m_ready", Conn::In(Expr::cat_lsb(readies))),
+                        ("m_data", Conn::Out(fd)),
+                    ],
+                ),
             );
             add(f, &mut mods, &mut order);
         }
