@@ -152,8 +152,8 @@ pub fn synthesize(
         m,
         p,
         GenOptions {
-            debug: false,
             ram: target.ram_family(),
+            ..Default::default()
         },
     )
     .map_err(|e| CliError::Usage(e.to_string()))?;

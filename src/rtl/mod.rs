@@ -30,6 +30,11 @@ pub struct GenOptions {
     pub debug: bool,
     /// Block-RAM geometry of the target family, for weight-ROM banks (`bank.rs`).
     pub ram: bank::RamFamily,
+    /// Test aid, never for hardware: a line-buffer read at the address written in the same
+    /// cycle returns the inverted word. The line buffers carry `no_rw_check` (synthesis may
+    /// return anything on such a collision); co-simulating with this on shows that no
+    /// collision reaches the datapath, since any that did would be a mismatch.
+    pub rw_poison: bool,
 }
 
 /// A generated design: modules (top last) and the other files to write.
@@ -313,6 +318,7 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
                     pad_mode,
                     rows: lp.rows,
                     ram: opts.ram,
+                    rw_poison: opts.rw_poison,
                     op,
                 };
                 let mut m = window::lower(&spec);

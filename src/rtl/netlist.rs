@@ -63,6 +63,10 @@ pub struct MemDecl {
     pub block_ram: bool,
     /// Keep out of block RAM (`ram_style = "logic"`): a small ROM that would waste a block.
     pub logic: bool,
+    /// No read ever hits the address written in the same cycle (`no_rw_check`), so synthesis
+    /// needs no read-during-write bypass (on ECP5 and iCE40 that bypass cost more flip-flops
+    /// and LUTs than the line buffers' own addressing).
+    pub no_rw_check: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -600,6 +604,7 @@ impl ModuleBuilder {
             init_file,
             block_ram,
             logic: false,
+            no_rw_check: false,
         });
         Mem {
             idx: self.m.mems.len() - 1,
@@ -610,6 +615,10 @@ impl ModuleBuilder {
     /// Mark memory `m` for block RAM whatever its size (a bank of a larger table).
     pub fn force_block_ram(&mut self, m: Mem) {
         self.m.mems[m.idx].block_ram = true;
+    }
+    /// Promise that memory `m` is never read at the address written in the same cycle.
+    pub fn no_rw_check(&mut self, m: Mem) {
+        self.m.mems[m.idx].no_rw_check = true;
     }
     /// Mark read-only memory `m` for logic (LUTs), never block RAM.
     pub fn force_logic(&mut self, m: Mem) {

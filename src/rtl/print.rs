@@ -170,13 +170,19 @@ pub fn print_module(m: &Module) -> String {
         writeln!(out, "  {k} {}{};", range(s.width), s.name).unwrap();
     }
     for mem in &m.mems {
-        let attr = if mem.block_ram {
+        let style = if mem.block_ram {
             "(* ram_style = \"block\" *) "
         } else if mem.logic {
             "(* ram_style = \"logic\" *) "
         } else {
             ""
         };
+        let rw = if mem.no_rw_check {
+            "(* no_rw_check *) "
+        } else {
+            ""
+        };
+        let attr = format!("{rw}{style}");
         writeln!(
             out,
             "  {attr}reg {}{} [0:{}];",

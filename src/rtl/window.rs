@@ -64,6 +64,8 @@ pub struct WindowSpec<'a> {
     pub rows: usize,
     /// Block-RAM geometry for weight-ROM banks.
     pub ram: RamFamily,
+    /// `GenOptions::rw_poison`: invert a line-buffer read that hits the row being written.
+    pub rw_poison: bool,
     pub op: WindowOp<'a>,
 }
 
@@ -275,6 +277,12 @@ pub fn lower(spec: &WindowSpec) -> Module {
     let ww = bits_for((2 * h + r) as u64);
     let wrow = b.reg("wrow", ww);
     let lbuf = b.memory("lbuf", c as u32, r * w2, None);
+    // The writer only writes row `wrow` while `wrow < cap`, the first row the issuing pixels
+    // still read plus `r`: the slot it overwrites holds a row no pixel reads any more, and
+    // the row it fills is not read before it is complete. So a read never meets the write
+    // of its own address, and synthesis may drop the read-during-write bypass. `rw_poison`
+    // lets co-simulation check that claim on every test model.
+    b.no_rw_check(lbuf);
 
     // Per output row constants, computed here: rows needed before a pixel of the row may
     // start (absolute, from the frame's first row), the write limit while the row is issued
@@ -369,7 +377,7 @@ pub fn lower(spec: &WindowSpec) -> Module {
         let col = (cb > 0).then(|| in_x.val(&b, cb));
         b.let_("waddr", addr_of(in_slot.val(&b, sb), col))
     };
-    let mut wstm = vec![Stmt::write(lbuf, waddr, b.e(s_data))];
+    let mut wstm = vec![Stmt::write(lbuf, waddr.clone(), b.e(s_data))];
     wstm.extend(in_x.inc(&b));
     if in_slot.sig.is_some() {
         wstm.push(Stmt::when(row_done.clone(), in_slot.inc(&b)));
@@ -689,13 +697,22 @@ pub fn lower(spec: &WindowSpec) -> Module {
         };
         select(b, &words, hi)
     };
+    let lb_read = {
+        let word = b.read(lbuf, raddr.clone());
+        if spec.rw_poison {
+            let hit = wr.clone().and(waddr.clone().eq(raddr.clone()));
+            hit.mux(word.clone().not(), word)
+        } else {
+            word
+        }
+    };
     let rd_word = match (narrow, split_lo, ch.sig) {
         (true, Some(lo), Some(chs)) => {
-            let word = b.let_("lb_word", b.read(lbuf, raddr));
+            let word = b.let_("lb_word", lb_read);
             let ws = super::build::sig_of(&b, &word);
             group_of(&mut b, ws, lo, chs, true)
         }
-        _ => b.read(lbuf, raddr),
+        _ => lb_read,
     };
     let rd = b.reg("rd", rd_word.width);
     b.always(vec![Stmt::when(adv.clone(), vec![Stmt::set(rd, rd_word)])]);

@@ -106,6 +106,7 @@ pub fn simulate_netlist(
         GenOptions {
             debug,
             ram: target.ram_family(),
+            ..Default::default()
         },
     )
     .map_err(|e| GateSimError::Generate(e.to_string()))?;
