@@ -140,3 +140,53 @@ fn pruned_model_rtl_is_bit_exact_on_fashion_mnist_images() {
         assert_eq!((r.class, &r.scores), (want.class, &want.scores));
     }
 }
+
+/// The claim of models/fashion-up5k-pruned.hw.toml and the README: the shipped model, with
+/// its shipped hardware file, places and routes on the iCE40 UP5K and meets its 40 MHz clock.
+/// nextpnr is deterministic for a netlist and seed, so this fails only when the RTL or the
+/// tools change; then the hw file's figures (and its clock) need measuring again.
+#[test]
+fn pruned_model_places_on_the_up5k_and_meets_its_clock() {
+    let out = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_bnngen"))
+        .args([
+            "synth",
+            "models/fashion-up5k-pruned.toml",
+            "--hw",
+            "models/fashion-up5k-pruned.hw.toml",
+            "--target",
+            "ice40-up5k",
+            "-o",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "bnngen synth failed (needs yosys, nextpnr-ice40, icepack: scripts/setup.sh): {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let dir = out.path().join("synth-ice40-up5k");
+    let text = std::fs::read_to_string(dir.join("report.json")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let used = |res: &str| {
+        let u = &r["utilization"][res];
+        (
+            u["used"].as_u64().unwrap(),
+            u["available"].as_u64().unwrap(),
+        )
+    };
+    let (lc, lc_max) = used("ICESTORM_LC");
+    let (ram, ram_max) = used("ICESTORM_RAM");
+    assert_eq!((lc_max, ram_max), (5280, 30));
+    assert!(lc <= lc_max && ram <= ram_max, "{lc} LC, {ram} RAM4K");
+    let t = &r["timing"];
+    assert_eq!(t["target_mhz"].as_f64(), Some(40.0));
+    assert_eq!(
+        t["pass"].as_bool(),
+        Some(true),
+        "Fmax {} MHz misses the shipped 40 MHz: re-measure models/fashion-up5k-pruned.hw.toml",
+        t["fmax_mhz"]
+    );
+    assert!(dir.join("bitstream.bin").is_file());
+}
