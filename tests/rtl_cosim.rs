@@ -223,36 +223,61 @@ fn foldings_of_one_model_agree() {
     }
 }
 
-/// Every line buffer carries `no_rw_check`, and `rw_poison` adds the collision mux to the
-/// read word and nothing to the shipped RTL, so the poisoned runs above test the claim.
+/// Every memory the design writes (line buffers, residual skip FIFOs) carries `no_rw_check`,
+/// and `rw_poison` adds one collision mux per such memory and nothing to the shipped RTL, so
+/// the poisoned runs above test the claim.
 #[test]
-fn line_buffers_promise_no_read_during_write() {
-    let model = bnngen::model::load(std::path::Path::new("models/tiny.toml")).unwrap();
-    let plan = set_folding(&model, &HwConfig::default()).unwrap();
-    let text = |rw_poison| {
-        let opts = GenOptions {
-            rw_poison,
-            ..Default::default()
+fn written_memories_promise_no_read_during_write() {
+    use bnngen::model::LayerKind;
+    let tiny = bnngen::model::load(std::path::Path::new("models/tiny.toml")).unwrap();
+    let residual = (101..2000)
+        .map(|seed| random_model(seed, &opts(seed)))
+        .find(|m| {
+            supported(m)
+                && m.layers
+                    .iter()
+                    .any(|l| matches!(l.kind, LayerKind::Residual(_)))
+        })
+        .expect("a random model with a residual");
+    for model in [&tiny, &residual] {
+        let plan = set_folding(model, &HwConfig::default()).unwrap();
+        let text = |rw_poison| {
+            let opts = GenOptions {
+                rw_poison,
+                ..Default::default()
+            };
+            let d = bnngen::rtl::generate(model, &plan, opts).unwrap();
+            bnngen::rtl::render(&d)
+                .into_iter()
+                .map(|(_, t)| t)
+                .collect::<Vec<_>>()
+                .join("\n")
         };
-        let d = bnngen::rtl::generate(&model, &plan, opts).unwrap();
-        bnngen::rtl::render(&d)
-            .into_iter()
-            .map(|(_, t)| t)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let (shipped, poisoned) = (text(false), text(true));
-    for t in [&shipped, &poisoned] {
-        let decls: Vec<_> = t.lines().filter(|l| l.contains(" lbuf [")).collect();
-        assert!(!decls.is_empty());
-        assert!(
-            decls.iter().all(|l| l.contains("(* no_rw_check *)")),
-            "{decls:?}"
-        );
+        let (shipped, poisoned) = (text(false), text(true));
+        // Memory declarations `reg [w:0] name [0:d];`: ROMs are loaded by `$readmemh`, every
+        // other memory is written and must carry the attribute.
+        let decls: Vec<&str> = shipped
+            .lines()
+            .filter(|l| l.contains("reg ") && l.trim_end().ends_with("];") && l.contains(" [0:"))
+            .collect();
+        let mut written = 0;
+        for d in &decls {
+            let name = d.rsplit_once(" [0:").unwrap().0.rsplit(' ').next().unwrap();
+            if !shipped.contains(&format!("\", {name});")) {
+                assert!(d.contains("(* no_rw_check *)"), "{d}");
+                written += 1;
+            }
+        }
+        assert!(shipped.contains("lbuf [0:"));
+        if std::ptr::eq(model, &residual) {
+            assert!(
+                shipped.contains("_fifo_"),
+                "the residual model has a skip FIFO"
+            );
+        }
+        assert!(!shipped.contains("(waddr == raddr)") && !shipped.contains("(wp == rp)"));
+        let muxes =
+            poisoned.matches("(waddr == raddr)").count() + poisoned.matches("(wp == rp)").count();
+        assert_eq!(muxes, written, "one collision mux per written memory");
     }
-    assert!(!shipped.contains("(waddr == raddr)"));
-    assert_eq!(
-        poisoned.matches("(waddr == raddr)").count(),
-        shipped.matches(" lbuf [").count()
-    );
 }

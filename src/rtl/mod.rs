@@ -30,10 +30,10 @@ pub struct GenOptions {
     pub debug: bool,
     /// Block-RAM geometry of the target family, for weight-ROM banks (`bank.rs`).
     pub ram: bank::RamFamily,
-    /// Test aid, never for hardware: a line-buffer read at the address written in the same
-    /// cycle returns the inverted word. The line buffers carry `no_rw_check` (synthesis may
-    /// return anything on such a collision); co-simulating with this on shows that no
-    /// collision reaches the datapath, since any that did would be a mismatch.
+    /// Test aid, never for hardware: a line-buffer or skip-FIFO read at the address written
+    /// in the same cycle returns the inverted word. Those memories carry `no_rw_check`
+    /// (synthesis may return anything on such a collision); co-simulating with this on
+    /// shows that no collision reaches the datapath, since any that did would be a mismatch.
     pub rw_poison: bool,
 }
 
@@ -248,7 +248,7 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
                 let m = stream::residual(&name, out_bits, r.op);
                 let skip = skip_in[i].expect("skip stream wired");
                 let fname = format!("{prefix}_fifo_w{out_bits}_d{}", lp.rows);
-                let f = stream::fifo(&fname, out_bits, lp.rows);
+                let f = stream::fifo(&fname, out_bits, lp.rows, opts.rw_poison);
                 let sk = mk(&mut t, &format!("skip{i}"), out_bits);
                 t.instance(
                     &f,

@@ -10,8 +10,8 @@ use crate::model::{FrontEnd, InputSpec, ResidualOp};
 
 /// A first-word-fall-through FIFO of `depth` words plus an output register: block RAM with a
 /// synchronous read when large. `s_ready` is a register (not full), so the stage behind it
-/// sees its stall signal straight from a flip-flop.
-pub fn fifo(name: &str, width: u32, depth: usize) -> Module {
+/// sees its stall signal straight from a flip-flop. `rw_poison`: see `GenOptions`.
+pub fn fifo(name: &str, width: u32, depth: usize, rw_poison: bool) -> Module {
     assert!(depth >= 2);
     let mut b = ModuleBuilder::new(name);
     b.doc(format!(
@@ -28,6 +28,10 @@ pub fn fifo(name: &str, width: u32, depth: usize) -> Module {
     let aw = addr_width(depth);
     let cw = bits_for(depth as u64);
     let mem = b.memory("mem", width, depth, None);
+    // A read needs a word (`cnt != 0`), so `rp == wp` only when the FIFO is full, and then
+    // `not_full` is low and nothing is written: a read never meets the write of its address
+    // (`no_rw_check`, checked with `rw_poison` like the line buffers).
+    b.no_rw_check(mem);
     let wp = b.reg("wp", aw);
     let rp = b.reg("rp", aw);
     let cnt = b.reg("cnt", cw);
@@ -45,9 +49,18 @@ pub fn fifo(name: &str, width: u32, depth: usize) -> Module {
     let wrap = |b: &ModuleBuilder, p| {
         eq_const(b.e(p), depth as u64 - 1).mux(Expr::zero(aw), b.e(p).add(Expr::lit(1, aw)))
     };
+    let read = {
+        let word = b.read(mem, b.e(rp));
+        if rw_poison {
+            let hit = wr.clone().and(b.e(wp).eq(b.e(rp)));
+            hit.mux(word.clone().not(), word)
+        } else {
+            word
+        }
+    };
     b.always(vec![
         Stmt::when(wr.clone(), vec![Stmt::write(mem, b.e(wp), b.e(s_data))]),
-        Stmt::when(rd.clone(), vec![Stmt::set(od, b.read(mem, b.e(rp)))]),
+        Stmt::when(rd.clone(), vec![Stmt::set(od, read)]),
     ]);
     b.always(vec![Stmt::if_else(
         b.e(rst),
