@@ -49,6 +49,7 @@ pub fn tone_curve(m: &ModelFigures) -> String {
             .light_line_style(RGBColor(245, 245, 245))
             .x_desc("pixel code")
             .y_desc("output level / M")
+            .x_label_formatter(&whole)
             .draw()
             .expect(OK);
         let staircase = |t: &[u32], levels: usize| -> Vec<(f64, f64)> {
@@ -114,6 +115,17 @@ pub fn tone_curve(m: &ModelFigures) -> String {
 }
 
 /// One bar per pipeline stage for a metric; the slowest stage (most cycles) is drawn in red.
+/// A count axis label: lanes, cycles, bits and pixel codes are whole numbers, so a tick
+/// between two of them gets no label rather than "0.5", and whole ticks print without a
+/// decimal point.
+fn whole(y: &f64) -> String {
+    if y.fract() == 0.0 {
+        format!("{y:.0}")
+    } else {
+        String::new()
+    }
+}
+
 pub fn stage_bars(plan: &PlanFigures, title: &str, metric: fn(&StageFigures) -> u64) -> String {
     let slowest = plan
         .layers
@@ -143,6 +155,7 @@ pub fn stage_bars(plan: &PlanFigures, title: &str, metric: fn(&StageFigures) -> 
                 SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
                 _ => String::new(),
             })
+            .y_label_formatter(&whole)
             .draw()
             .expect(OK);
         chart
@@ -383,6 +396,27 @@ mod tests {
 
     fn bars(svg: &str) -> usize {
         svg.matches("<rect").count()
+    }
+
+    #[test]
+    fn stage_bars_label_counts_as_whole_numbers() {
+        let stage = |name: &str, lanes| StageFigures {
+            name: name.into(),
+            kind: "conv".into(),
+            lanes,
+            cycles_per_frame: 100,
+            memory_bits: 10,
+        };
+        let plan = PlanFigures {
+            clock_mhz: 50.0,
+            frames_per_second: 1.0,
+            latency_us: 1.0,
+            layers: vec![stage("a", 8), stage("b", 1)],
+        };
+        let svg = stage_bars(&plan, "Lanes", |s| s.lanes);
+        let label = |t: &str| svg.contains(&format!(">\n{t}\n<"));
+        assert!(label("8") && label("0"), "{svg}");
+        assert!(!svg.contains(".0\n<") && !svg.contains(".5\n<"), "{svg}");
     }
 
     #[test]
