@@ -629,6 +629,16 @@ impl ModuleBuilder {
         );
         mem.logic = true;
     }
+    /// `read` of a memory marked `no_rw_check`; with `poison` (`GenOptions::rw_poison`, a
+    /// test aid) the word comes back inverted when `we` writes `waddr == addr` this cycle.
+    pub fn read_checked(&self, m: Mem, addr: Expr, poison: bool, we: Expr, waddr: Expr) -> Expr {
+        let word = self.read(m, addr.clone());
+        if poison {
+            we.and(waddr.eq(addr)).mux(word.clone().not(), word)
+        } else {
+            word
+        }
+    }
     pub fn read(&self, m: Mem, addr: Expr) -> Expr {
         assert_eq!(addr.width, addr_width(m.depth), "memory address width");
         Expr {

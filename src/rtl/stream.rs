@@ -49,15 +49,7 @@ pub fn fifo(name: &str, width: u32, depth: usize, rw_poison: bool) -> Module {
     let wrap = |b: &ModuleBuilder, p| {
         eq_const(b.e(p), depth as u64 - 1).mux(Expr::zero(aw), b.e(p).add(Expr::lit(1, aw)))
     };
-    let read = {
-        let word = b.read(mem, b.e(rp));
-        if rw_poison {
-            let hit = wr.clone().and(b.e(wp).eq(b.e(rp)));
-            hit.mux(word.clone().not(), word)
-        } else {
-            word
-        }
-    };
+    let read = b.read_checked(mem, b.e(rp), rw_poison, wr.clone(), b.e(wp));
     b.always(vec![
         Stmt::when(wr.clone(), vec![Stmt::write(mem, b.e(wp), b.e(s_data))]),
         Stmt::when(rd.clone(), vec![Stmt::set(od, read)]),

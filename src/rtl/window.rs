@@ -697,15 +697,13 @@ pub fn lower(spec: &WindowSpec) -> Module {
         };
         select(b, &words, hi)
     };
-    let lb_read = {
-        let word = b.read(lbuf, raddr.clone());
-        if spec.rw_poison {
-            let hit = wr.clone().and(waddr.clone().eq(raddr.clone()));
-            hit.mux(word.clone().not(), word)
-        } else {
-            word
-        }
-    };
+    let lb_read = b.read_checked(
+        lbuf,
+        raddr.clone(),
+        spec.rw_poison,
+        wr.clone(),
+        waddr.clone(),
+    );
     let rd_word = match (narrow, split_lo, ch.sig) {
         (true, Some(lo), Some(chs)) => {
             let word = b.let_("lb_word", lb_read);
