@@ -6,6 +6,7 @@
 
 pub mod input;
 pub mod model;
+pub mod output;
 pub mod plan;
 pub mod reference;
 pub mod report;

@@ -1,6 +1,7 @@
 //! `bnngen flow` end to end on the tiny model: every step runs, the co-simulation is
-//! bit-exact, the report lands; a failing step stops the flow, names its log and leaves no
-//! report (nor an earlier run's synthesis report or bitstream).
+//! bit-exact, the report lands; a failing step stops the flow, names its log and leaves the
+//! run folder marked FAILED with no report (nor an earlier run's synthesis report or
+//! bitstream); bad options stop it before it writes anything.
 
 use std::path::Path;
 use std::process::Command;
@@ -9,15 +10,16 @@ fn bnngen() -> Command {
     Command::new(env!("CARGO_BIN_EXE_bnngen"))
 }
 
-fn fresh_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("bnngen-flow-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+/// A scratch folder (removed when the guard drops) and the run folder inside it.
+fn fresh_dir() -> (tempfile::TempDir, std::path::PathBuf) {
+    let scratch = tempfile::tempdir().unwrap();
+    let run = scratch.path().join("run");
+    (scratch, run)
 }
 
 #[test]
 fn flow_runs_every_step_and_writes_the_report() {
-    let dir = fresh_dir("ok");
+    let (_scratch, dir) = fresh_dir();
     let out = bnngen()
         .args([
             "flow",
@@ -73,11 +75,11 @@ fn flow_runs_every_step_and_writes_the_report() {
 }
 
 #[test]
-fn a_failing_step_stops_the_flow_and_leaves_no_report() {
-    let dir = fresh_dir("bad");
-    // A first, good run leaves a report that the failing run must not let stand.
+fn a_bad_option_stops_the_flow_before_it_writes() {
+    let (_scratch, dir) = fresh_dir();
+    // A folder of the user's: a bad option must leave it exactly as it was.
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("report.html"), "stale").unwrap();
+    std::fs::write(dir.join("report.html"), "the user's").unwrap();
     let out = bnngen()
         .args([
             "flow",
@@ -98,10 +100,13 @@ fn a_failing_step_stops_the_flow_and_leaves_no_report() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-fpga"));
-    assert!(
-        !Path::new(&dir.join("report.html")).exists(),
-        "a stale report was left behind"
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("check:"), "no step may run: {stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("report.html")).unwrap(),
+        "the user's"
     );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
 }
 
 /// A stand-in tool that writes `message` to its `-l` log (or stderr) and exits 1.
@@ -136,7 +141,7 @@ fn summary_rows(stdout: &str) -> Vec<(String, String)> {
 
 #[test]
 fn placed_flow_has_a_row_per_tool_step_and_a_failed_rerun_leaves_nothing_stale() {
-    let dir = fresh_dir("up5k");
+    let (scratch, dir) = fresh_dir();
     let run = |extra_env: Option<(&str, &Path)>| {
         let mut c = bnngen();
         c.args([
@@ -185,7 +190,7 @@ fn placed_flow_has_a_row_per_tool_step_and_a_failed_rerun_leaves_nothing_stale()
     // Rerun with a place and route that fails: the error names nextpnr's log, and nothing
     // of the first run that looks like a finished result remains.
     let fake = failing_tool(
-        &dir.join("fake-bin"),
+        &scratch.path().join("fake-bin"),
         "nextpnr-ice40",
         "ERROR: Unable to place cell u_core: no BEL left",
     );
@@ -211,13 +216,25 @@ fn placed_flow_has_a_row_per_tool_step_and_a_failed_rerun_leaves_nothing_stale()
     for f in ["report.html", "report.json"] {
         assert!(!dir.join(f).exists(), "stale {f} in the run folder");
     }
+    // The failed run's folder is in place, marked failed, with the log the error names.
+    let failed = std::fs::read_to_string(dir.join("FAILED")).unwrap();
+    assert!(failed.contains("Unable to place cell"), "{failed}");
+    assert!(work.join("pnr.log").is_file() && work.join("synth.log").is_file());
+    assert!(dir.join(".bnngen-manifest").is_file());
+    // Nothing of the staging folders is left beside it.
+    let leftovers: Vec<_> = std::fs::read_dir(scratch.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("bnngen-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]
 fn failing_yosys_in_the_flow_names_its_log() {
-    let dir = fresh_dir("yosys-fails");
+    let (scratch, dir) = fresh_dir();
     let fake = failing_tool(
-        &dir.join("fake-bin"),
+        &scratch.path().join("fake-bin"),
         "yosys",
         "ERROR: Module x referenced is not part of the design.",
     );
@@ -249,9 +266,9 @@ fn failing_yosys_in_the_flow_names_its_log() {
 
 #[test]
 fn failing_verilator_build_names_its_log() {
-    let dir = fresh_dir("verilator-fails");
+    let (scratch, dir) = fresh_dir();
     let fake = failing_tool(
-        &dir.join("fake-bin"),
+        &scratch.path().join("fake-bin"),
         "verilator",
         "%Error: tiny_top.v:3:1: syntax error (a stand-in failure)",
     );
@@ -260,7 +277,7 @@ fn failing_verilator_build_names_its_log() {
         .arg(&dir)
         .env("BNNGEN_VERILATOR", &fake)
         // A cache of its own, so no earlier build of tiny is reused.
-        .env("BNNGEN_SIM_CACHE", dir.join("sim-cache"))
+        .env("BNNGEN_SIM_CACHE", scratch.path().join("sim-cache"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -77,7 +77,7 @@ fn missing_nextpnr_names_its_package() {
     );
     let o = bnngen()
         .args(["synth", "models/tiny.toml", "--target", "ice40-hx8k", "-o"])
-        .arg(&out)
+        .arg(out.join("run"))
         .env("PATH", &bin)
         .env_remove("BNNGEN_NEXTPNR_ICE40")
         .output()
@@ -114,6 +114,14 @@ fn failing_tool_shows_its_message_and_log() {
     assert!(e.contains("yosys failed"), "{e}");
     assert!(e.contains("referenced is not part of the design"), "{e}");
     assert!(e.contains("synth.log"), "{e}");
+    // The failed run is in place, marked failed, with the log the error names.
+    let work = dir.join("out/synth-generic");
+    assert!(work.join("FAILED").is_file() && work.join("synth.log").is_file());
+    assert!(!work.join("report.json").exists());
+    assert!(
+        e.contains(&work.join("synth.log").display().to_string()),
+        "{e}"
+    );
 }
 
 fn which(tool: &str) -> Option<std::path::PathBuf> {

@@ -41,6 +41,7 @@ fn ice40_up5k_flow_places_routes_and_packs() {
         seed: 1,
         work: work("synth-up5k"),
         pll: false,
+        shown_as: None,
     };
     let out = synth::run(&stub(), &figures(), &opts).unwrap_or_else(|e| panic!("{e}"));
     let r = &out.report;
@@ -78,6 +79,7 @@ fn count_only_targets_report_resources_without_timing() {
             seed: 1,
             work: work(&format!("synth-{t}")),
             pll: false,
+            shown_as: None,
         };
         let out = synth::run(&stub(), &figures(), &opts).unwrap_or_else(|e| panic!("{t}: {e}"));
         let r = &out.report;
@@ -96,6 +98,7 @@ fn ecp5_25k_flow_uses_the_yowasp_tools() {
         seed: 1,
         work: work("synth-ecp5-25k"),
         pll: false,
+        shown_as: None,
     };
     let out = synth::run(&stub(), &figures(), &opts).unwrap_or_else(|e| panic!("{e}"));
     let r = &out.report;

@@ -108,6 +108,7 @@ fn tiny_places_and_routes_on_up5k() {
         seed: 1,
         work: work.clone(),
         pll: false,
+        shown_as: None,
     };
     let out = synth::run(&rtl, &figures, &opts).unwrap_or_else(|e| panic!("{e}"));
     let t = out.report.timing.as_ref().unwrap();

@@ -18,7 +18,8 @@ use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 use bnngen::input::{self, Image};
 use bnngen::model::{self, random::random_image, Model};
-use bnngen::plan::Plan;
+use bnngen::output::{OutputDir, Staged};
+use bnngen::plan::{self, HwConfig, Plan};
 use bnngen::report::{
     ModelFigures, PlanFigures, ReportData, Resource, SimulationFigures, StageFigures,
     SynthesisFigures, REPORT_FORMAT_VERSION,
@@ -98,6 +99,8 @@ struct Running {
 struct Steps {
     done: Mutex<Vec<StepLine>>,
     current: Mutex<Option<Running>>,
+    /// (staging folder, run folder): results name the run folder, where the files will be.
+    paths: std::sync::OnceLock<(String, String)>,
 }
 
 /// A spinner with elapsed time, for steps whose length is unknown.
@@ -155,6 +158,23 @@ impl Steps {
         Steps {
             done: Mutex::new(Vec::new()),
             current: Mutex::new(None),
+            paths: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// From now on, show paths in `staging` as paths in `run_dir`.
+    fn show_paths(&self, staging: &Path, run_dir: &Path) {
+        let _ = self.paths.set((
+            staging.to_string_lossy().into_owned(),
+            run_dir.to_string_lossy().into_owned(),
+        ));
+    }
+
+    /// `text` with staging paths shown as run-folder paths.
+    fn shown(&self, text: &str) -> String {
+        match self.paths.get() {
+            Some((from, to)) => text.replace(from.as_str(), to),
+            None => text.to_string(),
         }
     }
 
@@ -187,6 +207,7 @@ impl Steps {
             return;
         };
         r.bar.finish_and_clear();
+        let result = self.shown(&result);
         let took = r.start.elapsed();
         eprintln!("{:>9}: {result} ({:.1} s)", r.name, took.as_secs_f64());
         self.done.lock().expect("steps lock").push(StepLine {
@@ -433,7 +454,7 @@ fn simulate(
     set: &ImageSet,
     seed: u64,
     bar: &ProgressBar,
-    run_dir: &Path,
+    out: &OutputDir,
 ) -> Result<SimulationFigures, CliError> {
     let n = set.images.len();
     bar.set_style(
@@ -519,7 +540,7 @@ fn simulate(
         confusion: set.labels.as_ref().map(|_| confusion),
     };
     let json = serde_json::to_string_pretty(&figures).expect("figures serialize");
-    super::write_atomic(&run_dir.join("sim.json"), json.as_bytes())?;
+    out.write("sim.json", json.as_bytes(), &[])?;
     if let Some(f) = first_failure {
         return Err(CliError::Mismatch(format!(
             "{mismatches} of {n} frames differ from the reference model ({f}); \
@@ -586,7 +607,71 @@ fn synthesis_figures(r: &SynthReport) -> SynthesisFigures {
     }
 }
 
+/// What `--target` asked for: a target, no synthesis, or the flow's choice after the plan.
+enum TargetChoice {
+    Given(Target),
+    Skip,
+    Auto,
+}
+
+/// The options that need no model, checked before the first step so that a typo costs no
+/// simulation time and writes nothing.
+struct Options {
+    target: TargetChoice,
+    hw: Option<HwConfig>,
+}
+
+fn check_options(args: &Args) -> Result<Options, CliError> {
+    if args.frames == Some(0) {
+        return Err(CliError::Usage(
+            "--frames 0: the flow needs at least one frame to simulate".into(),
+        ));
+    }
+    for path in args.images.iter().chain(&args.labels) {
+        if !path.is_file() {
+            return Err(CliError::Usage(format!(
+                "{}: no such file (--images / --labels)",
+                path.display()
+            )));
+        }
+    }
+    let target = match args.target.as_deref() {
+        Some("none") => TargetChoice::Skip,
+        Some(t) => TargetChoice::Given(Target::parse(t).map_err(CliError::Usage)?),
+        None => TargetChoice::Auto,
+    };
+    let hw = match &args.hw {
+        Some(path) => Some(plan::load_hw(path).map_err(|e| CliError::Usage(e.to_string()))?),
+        None => None,
+    };
+    Ok(Options { target, hw })
+}
+
+/// The target and clock of the synthesis step (None: skipped), checked before the run folder
+/// is touched: `--pll` needs a board whose PLL can make the clock.
+fn choose_target(
+    args: &Args,
+    opts: &Options,
+    p: &Plan,
+) -> Result<Option<(Target, f64)>, CliError> {
+    let t = match opts.target {
+        TargetChoice::Skip => return Ok(None),
+        TargetChoice::Given(t) => t,
+        TargetChoice::Auto => default_target(p),
+    };
+    let clock = if args.hw.is_some() {
+        p.clock_mhz
+    } else {
+        super::synth::default_clock(t)
+    };
+    if args.pll {
+        bnngen::synth::flow::pll_setting(t, clock).map_err(|e| CliError::Usage(e.to_string()))?;
+    }
+    Ok(Some((t, clock)))
+}
+
 pub fn run(args: Args) -> Result<(), CliError> {
+    let opts = check_options(&args)?;
     let steps = Steps::new();
     let m = steps.run("check", |_| {
         let m = model::load(&args.model)?;
@@ -600,55 +685,88 @@ pub fn run(args: Args) -> Result<(), CliError> {
         );
         Ok((m, line))
     })?;
+    let hw = opts.hw.clone().unwrap_or_default();
+    let p = plan::set_folding(&m, &hw).map_err(|e| CliError::Usage(e.to_string()))?;
+    let target = choose_target(&args, &opts, &p)?;
+    let set = choose_images(&args, &m)?;
     let run_dir = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("rtl-out").join(rtl::ident(&m.meta.name)));
-    std::fs::create_dir_all(&run_dir).map_err(|source| CliError::Write {
-        path: run_dir.clone(),
-        source,
-    })?;
-    for stale in ["report.html", "report.json", "sim.json"] {
-        let _ = std::fs::remove_file(run_dir.join(stale));
+    let inputs: Vec<&Path> = std::iter::once(args.model.as_path())
+        .chain(args.hw.as_deref())
+        .chain(args.images.as_deref())
+        .chain(args.labels.as_deref())
+        .collect();
+    let staged = Staged::begin(&run_dir, &inputs)?;
+    steps.show_paths(staged.path(), staged.target());
+    match run_steps(&steps, &m, &p, target, &set, &args, staged.path()) {
+        Ok(()) => {
+            staged.commit()?;
+            super::print(&steps.table())
+        }
+        Err(e) => {
+            let why = staged.shown(&e.to_string());
+            staged.commit_failed(&why)?;
+            Err(match e {
+                CliError::Tool { tool, .. } => CliError::Tool { tool, message: why },
+                CliError::Mismatch(_) => CliError::Mismatch(why),
+                other => other,
+            })
+        }
     }
+}
+
+/// The steps after check, writing into the run folder `dir` (a staging folder).
+fn run_steps(
+    steps: &Steps,
+    m: &Model,
+    p: &Plan,
+    target: Option<(Target, f64)>,
+    set: &ImageSet,
+    args: &Args,
+    dir: &Path,
+) -> Result<(), CliError> {
     let mut report = ReportData {
         format_version: REPORT_FORMAT_VERSION,
-        model: ModelFigures::of(&m),
+        model: ModelFigures::of(m),
         plan: None,
         simulation: None,
         synthesis: None,
     };
-    super::write_atomic(&run_dir.join("model.toml"), model::to_toml(&m).as_bytes())?;
-
-    let p = steps.run("plan", |_| {
-        let p = super::plan::make_plan(&m, args.hw.as_ref(), None)?;
-        let text = toml::to_string(&p).map_err(|e| CliError::Internal(e.to_string()))?;
-        super::write_atomic(&run_dir.join("plan.toml"), text.as_bytes())?;
+    let out = OutputDir::open(dir)?;
+    let write = |name: &str, text: &str| -> Result<(), CliError> {
+        out.write(name, text.as_bytes(), &[])?;
+        Ok(())
+    };
+    write("model.toml", &model::to_toml(m))?;
+    steps.run("plan", |_| {
+        let text = toml::to_string(p).map_err(|e| CliError::Internal(e.to_string()))?;
+        write("plan.toml", &text)?;
         let line = format!(
             "{} cycles/frame, {:.0} frames/s at {} MHz, {} weight + {} buffer bits",
             p.cycles_per_frame, p.fps, p.clock_mhz, p.weight_bits, p.buffer_bits
         );
-        Ok((p, line))
+        Ok(((), line))
     })?;
-    report.plan = Some(plan_figures(&p));
+    report.plan = Some(plan_figures(p));
 
     steps.run("generate", |_| {
-        let design = rtl::generate(&m, &p, GenOptions::default())
+        let design = rtl::generate(m, p, GenOptions::default())
             .map_err(|e| CliError::Usage(e.to_string()))?;
-        let dir = run_dir.join("rtl");
-        rtl::write_dir(&design, &dir).map_err(|source| CliError::Write {
-            path: dir.clone(),
+        let rtl_dir = dir.join("rtl");
+        rtl::write_dir(&design, &rtl_dir).map_err(|source| CliError::Write {
+            path: rtl_dir.clone(),
             source,
         })?;
         Ok((
             (),
-            format!("{} modules in {}", design.modules.len(), dir.display()),
+            format!("{} modules in {}", design.modules.len(), rtl_dir.display()),
         ))
     })?;
 
-    let set = choose_images(&args, &m)?;
     let (design, sim) = steps.run("verilate", |bar| {
-        let (design, sim) = verilate(&m, &p, bar)?;
+        let (design, sim) = verilate(m, p, bar)?;
         let line = format!(
             "{} in {}{}",
             design.top,
@@ -662,7 +780,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         Ok(((design, sim), line))
     })?;
     let sim = steps.run("simulate", |bar| {
-        let f = simulate(&m, &p, &design, &sim, &set, args.seed, bar, &run_dir)?;
+        let f = simulate(m, p, &design, &sim, set, args.seed, bar, &out)?;
         let mut line = format!("{}: {} frames bit-exact", set.what, f.frames);
         if let Some(c) = f.correct {
             line += &format!(
@@ -677,31 +795,15 @@ pub fn run(args: Args) -> Result<(), CliError> {
     })?;
     report.simulation = Some(sim);
 
-    let target = match args.target.as_deref() {
-        Some("none") => None,
-        Some(t) => Some(Target::parse(t).map_err(CliError::Usage)?),
-        None => Some(default_target(&p)),
-    };
-    if let Some(t) = target {
-        let clock = if args.hw.is_some() {
-            p.clock_mhz
-        } else {
-            super::synth::default_clock(t)
-        };
-        if args.pll {
-            bnngen::synth::flow::pll_setting(t, clock)
-                .map_err(|e| CliError::Usage(e.to_string()))?;
-        }
-        let done = synth_steps(&steps, &m, &p, t, clock, args.pll, &run_dir)?;
+    if let Some((t, clock)) = target {
+        let done = synth_steps(steps, m, p, t, clock, args.pll, &out)?;
         report.synthesis = Some(synthesis_figures(&done.report));
     }
 
     steps.run("report", |_| {
-        super::report::write_report(&run_dir, &report)?;
-        Ok(((), run_dir.join("report.html").display().to_string()))
-    })?;
-
-    super::print(&steps.table())
+        super::report::write_report(&out, &report)?;
+        Ok(((), dir.join("report.html").display().to_string()))
+    })
 }
 
 /// Synthesis (`synth`), then place and route with the bitstream (`pnr`, placeable targets),
@@ -713,7 +815,7 @@ fn synth_steps(
     t: Target,
     clock: f64,
     pll: bool,
-    run_dir: &Path,
+    out: &OutputDir,
 ) -> Result<SynthOutcome, CliError> {
     let bar = steps.begin("synth");
     bar.set_message(format!("generating the RTL for {}", t.name()));
@@ -721,9 +823,10 @@ fn synth_steps(
     let observer = |e: Event| match e {
         Event::Started { stage, log } => {
             if let Some(bar) = steps.bar() {
+                let log = steps.shown(&log.display().to_string());
                 bar.set_message(match stage {
-                    Stage::Pack => format!("packing the bitstream ({})", log.display()),
-                    _ => format!("starting ({})", log.display()),
+                    Stage::Pack => format!("packing the bitstream ({log})"),
+                    _ => format!("starting ({log})"),
                 });
             }
         }
@@ -751,7 +854,7 @@ fn synth_steps(
         }
         Event::PlaceRouteDone(_) => {}
     };
-    let done = match super::synth::synthesize(m, p, t, clock, 1, pll, run_dir, &observer) {
+    let done = match super::synth::synthesize(m, p, t, clock, 1, pll, out, &observer) {
         Ok(done) => done,
         Err(e) => {
             steps.fail();

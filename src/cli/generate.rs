@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use bnngen::model;
+use bnngen::output::Staged;
 use bnngen::rtl::{self, GenOptions};
 
 use super::CliError;
@@ -11,8 +12,10 @@ use super::CliError;
 ///
 /// Writes one module per file, `$readmemh` weight/table images (kept tiles only), `files.f`
 /// (top last), the FuseSoC core `<name>.core` and, for the sensor front-end placement,
-/// `comparator_levels.csv`. The output directory (default rtl-out/<model name>/) is replaced
-/// atomically: a failure leaves no partial output. Same inputs, same bytes.
+/// `comparator_levels.csv`. The output folder (default rtl-out/<model name>/) must be new,
+/// empty, or one bnngen wrote before (it lists its files in `.bnngen-manifest`); it is
+/// replaced whole when the new design is complete, so a failure leaves it as it was. Same
+/// inputs, same bytes.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Model file (TOML).
@@ -32,7 +35,14 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
+    let mut inputs = vec![args.model.as_path()];
+    inputs.extend(args.hw.as_deref());
+    inputs.extend(args.plan.as_deref());
     let m = model::load(&args.model)?;
+    let dir = args
+        .output
+        .unwrap_or_else(|| PathBuf::from("rtl-out").join(rtl::ident(&m.meta.name)));
+    let staged = Staged::begin(&dir, &inputs)?;
     let p = super::plan::make_plan(&m, args.hw.as_ref(), args.plan.as_ref())?;
     let design = rtl::generate(
         &m,
@@ -43,13 +53,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
         },
     )
     .map_err(|e| CliError::Usage(e.to_string()))?;
-    let dir = args
-        .output
-        .unwrap_or_else(|| PathBuf::from("rtl-out").join(rtl::ident(&m.meta.name)));
-    rtl::write_dir(&design, &dir).map_err(|e| CliError::Write {
+    rtl::write_files(&design, staged.path()).map_err(|source| CliError::Write {
         path: dir.clone(),
-        source: e,
+        source,
     })?;
+    staged.commit()?;
     super::print(&format!(
         "wrote {} modules to {} (top `{}`, {} cycles/frame)\n",
         design.modules.len(),

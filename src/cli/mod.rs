@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 use bnngen::input::InputError;
 use bnngen::model::ModelErrors;
+use bnngen::output::OutputError;
 
 /// Declare the subcommand modules, the `Command` enum and its dispatch from one list.
 macro_rules! subcommands {
@@ -69,6 +70,9 @@ pub enum CliError {
     /// Options that parse but make no sense together.
     #[error("{0}")]
     Usage(String),
+    /// An output that bnngen refuses to write (not its own, special, an input), or could not.
+    #[error(transparent)]
+    Output(#[from] OutputError),
     /// An output file or stream could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -92,7 +96,9 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Model(_) | CliError::Input(_) | CliError::Usage(_) => 2,
+            CliError::Output(e) if e.is_user_error() => 2,
             CliError::Write { .. }
+            | CliError::Output(_)
             | CliError::Internal(_)
             | CliError::Tool { .. }
             | CliError::Mismatch(_) => 1,
@@ -119,32 +125,8 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     print(&(text + "\n"))
 }
 
-/// Write a file atomically: write a temporary file beside it, then rename, so a failure
-/// never leaves a partial file under `path`.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let err = |source| CliError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let name = path.file_name().ok_or_else(|| {
-        err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a file path",
-        ))
-    })?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(err(e));
-    }
-    Ok(())
+/// Write the output file `path` (a regular file or a new path, never one of `inputs`) whole
+/// or not at all; see `bnngen::output`.
+pub fn write_output(path: &Path, bytes: &[u8], inputs: &[&Path]) -> Result<(), CliError> {
+    Ok(bnngen::output::write_file(path, bytes, inputs)?)
 }

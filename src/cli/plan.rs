@@ -46,11 +46,16 @@ pub fn make_plan(
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
+    let mut inputs = vec![args.model.as_path()];
+    inputs.extend(args.hw.as_deref());
+    if let Some(out) = &args.output {
+        bnngen::output::check_file(out, &inputs)?;
+    }
     let m = model::load(&args.model)?;
     let p = make_plan(&m, args.hw.as_ref(), None)?;
     if let Some(out) = &args.output {
         let text = toml::to_string(&p).map_err(|e| CliError::Internal(e.to_string()))?;
-        super::write_atomic(out, text.as_bytes())?;
+        super::write_output(out, text.as_bytes(), &inputs)?;
     }
     if args.json {
         return super::print_json(&p);

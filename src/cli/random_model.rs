@@ -9,8 +9,8 @@ use super::CliError;
 
 /// Write a random valid model (TOML) to a file or stdout.
 ///
-/// The same seed and options always give the same bytes. Output files are written atomically
-/// (temporary file, then rename), so a failure never leaves a partial file.
+/// The same seed and options always give the same bytes. An output file is written whole or
+/// not at all (a new temporary file, then rename), and only over a regular file.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Seed of the random generator.
@@ -43,6 +43,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
+    if let Some(out) = &args.output {
+        bnngen::output::check_file(out, &[])?;
+    }
     for (flag, v) in [
         ("--height", args.height),
         ("--width", args.width),
@@ -80,7 +83,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         )));
     }
     match &args.output {
-        Some(path) => super::write_atomic(path, text.as_bytes()),
+        Some(path) => super::write_output(path, text.as_bytes(), &[]),
         None => super::print(&text),
     }
 }

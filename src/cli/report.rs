@@ -4,16 +4,19 @@ use std::path::PathBuf;
 
 use bnngen::report::{render_html, ReportData};
 
-use super::{write_atomic, CliError};
+use bnngen::output::OutputDir;
+
+use super::CliError;
 
 /// Render the report of a run folder (as written by `bnngen flow`): `report.html`, one
 /// self-contained page with SVG plots (tone curve, per-stage lanes, cycles and memory, pruning
 /// map, resources and Fmax, co-simulation and accuracy), and `report.json` with the same
 /// numbers.
 ///
-/// The figures come from `RUN_DIR/report.json` when a flow wrote one; otherwise the report
-/// shows what the model alone tells (`RUN_DIR/model.toml`, or `--model`), and marks the
-/// other sections as not run.
+/// The figures come from `RUN_DIR/report.json` when a flow wrote one (then only report.html
+/// is written); otherwise the report shows what the model alone tells (`RUN_DIR/model.toml`,
+/// or `--model`), and marks the other sections as not run. RUN_DIR must be new, empty, or a
+/// folder bnngen wrote (it lists its files in `.bnngen-manifest`).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Run folder, e.g. rtl-out/<model name>/.
@@ -25,7 +28,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), CliError> {
     let data_path = args.run_dir.join("report.json");
-    let data: ReportData = if data_path.exists() && args.model.is_none() {
+    let from_json = data_path.exists() && args.model.is_none();
+    let data: ReportData = if from_json {
         let text = std::fs::read_to_string(&data_path)
             .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", data_path.display())))?;
         serde_json::from_str(&text).map_err(|e| {
@@ -42,17 +46,31 @@ pub fn run(args: Args) -> Result<(), CliError> {
         let model = bnngen::model::load(&model_path)?;
         ReportData::of_model(&model)
     };
-    write_report(&args.run_dir, &data)?;
-    println!("report: {}", args.run_dir.join("report.html").display());
+    let dir = OutputDir::open(&args.run_dir)?;
+    let mut inputs = Vec::from_iter(args.model.as_deref());
+    if from_json {
+        inputs.push(&data_path);
+    } else {
+        write_json(&dir, &data, &inputs)?;
+    }
+    let html = dir.write("report.html", render_html(&data).as_bytes(), &inputs)?;
+    println!("report: {}", html.display());
     Ok(())
 }
 
-/// Write `report.html` and `report.json` into `dir` (each atomically).
-pub fn write_report(dir: &std::path::Path, data: &ReportData) -> Result<(), CliError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|source| CliError::Write { path: dir.to_path_buf(), source })?;
+/// Write `report.html` and `report.json` into the run folder `dir`.
+pub fn write_report(dir: &OutputDir, data: &ReportData) -> Result<(), CliError> {
+    write_json(dir, data, &[])?;
+    dir.write("report.html", render_html(data).as_bytes(), &[])?;
+    Ok(())
+}
+
+fn write_json(
+    dir: &OutputDir,
+    data: &ReportData,
+    inputs: &[&std::path::Path],
+) -> Result<(), CliError> {
     let json = serde_json::to_string_pretty(data).expect("report data serializes");
-    write_atomic(&dir.join("report.json"), json.as_bytes())?;
-    write_atomic(&dir.join("report.html"), render_html(data).as_bytes())?;
+    dir.write("report.json", json.as_bytes(), inputs)?;
     Ok(())
 }

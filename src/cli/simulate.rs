@@ -77,6 +77,16 @@ fn tool(e: VerifyError) -> CliError {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
+    let inputs: Vec<&std::path::Path> = std::iter::once(args.model.as_path())
+        .chain(args.hw.as_deref())
+        .chain(args.plan.as_deref())
+        .chain(args.images.as_deref())
+        .collect();
+    // The trace is written to a temporary file and renamed into place when the run ends.
+    let trace = match &args.trace {
+        Some(path) => Some(bnngen::output::FileSlot::reserve(path, &inputs)?),
+        None => None,
+    };
     let m = model::load(&args.model)?;
     let p = super::plan::make_plan(&m, args.hw.as_ref(), args.plan.as_ref())?;
     let mut images = match (&args.images, args.random) {
@@ -108,9 +118,19 @@ pub fn run(args: Args) -> Result<(), CliError> {
         &images,
         Stress::random(args.seed),
         args.debug,
-        args.trace.as_deref(),
+        trace.as_ref().map(|t| t.tmp()),
     )
     .map_err(tool)?;
+    if let Some(t) = trace {
+        let written = std::fs::metadata(t.tmp()).is_ok_and(|m| m.len() > 0);
+        if !written {
+            return Err(CliError::Internal(format!(
+                "the simulator wrote no trace to {}",
+                t.tmp().display()
+            )));
+        }
+        t.commit()?;
+    }
     let clean = if stressed.passed() {
         let n = images.len().clamp(2, 8);
         let mut few: Vec<_> = images.iter().cycle().take(n).cloned().collect();

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use indicatif::ProgressBar;
 
 use bnngen::model;
+use bnngen::output::OutputDir;
 use bnngen::plan::{self, HwConfig};
 use bnngen::rtl::{self, GenOptions};
 use bnngen::synth::gate_sim::rtl_design;
@@ -87,6 +88,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("rtl-out").join(rtl::ident(&m.meta.name)));
+    let out = OutputDir::open(&out)?;
     let bar = ProgressBar::new_spinner();
     bar.set_style(super::flow::spinner_style());
     bar.set_prefix("synth");
@@ -118,25 +120,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
 }
 
-/// What a synthesis run leaves in its work folder that says "this run finished": removed
-/// before the tools run, so a run that fails midway never leaves an earlier run's report,
-/// netlist or bitstream beside its own logs.
-const RUN_OUTPUTS: [&str; 10] = [
-    "report.md",
-    "report.json",
-    "netlist.json",
-    "synth.stat.json",
-    "pnr.report.json",
-    "routed.asc",
-    "routed.config",
-    "bitstream.bin",
-    "bitstream.bit",
-    "pack.log",
-];
-
-/// Generate `m` folded by `p` and run the synthesis flow for `target` into
-/// `out/synth-<target>/` (shared with `bnngen flow`), reporting the tools' progress to
-/// `observer`.
+/// Generate `m` folded by `p` and run the synthesis flow for `target` into the folder
+/// `synth-<target>/` of `out` (shared with `bnngen flow`), reporting the tools' progress to
+/// `observer`. The run is written in a staging folder: a finished run replaces the previous
+/// `synth-<target>/` whole; a failed one replaces it marked by a `FAILED` file, with the logs
+/// the error names, so an earlier run's report or bitstream never sits beside new logs.
 #[allow(clippy::too_many_arguments)]
 pub fn synthesize(
     m: &model::Model,
@@ -145,7 +133,7 @@ pub fn synthesize(
     clock: f64,
     seed: u64,
     pll: bool,
-    out: &Path,
+    out: &OutputDir,
     observer: progress::Observer,
 ) -> Result<synth::SynthOutcome, CliError> {
     let design = rtl::generate(
@@ -157,19 +145,11 @@ pub fn synthesize(
         },
     )
     .map_err(|e| CliError::Usage(e.to_string()))?;
-    let work = out.join(format!("synth-{}", target.name()));
-    for f in RUN_OUTPUTS {
-        let path = work.join(f);
-        match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(CliError::Write { path, source: e })
-            }
-            _ => {}
-        }
-    }
+    let staged = out.stage(&format!("synth-{}", target.name()), &[])?;
+    let work = staged.path().to_path_buf();
     let rtl_dir = work.join("rtl");
     rtl::write_dir(&design, &rtl_dir).map_err(|source| CliError::Write {
-        path: rtl_dir.clone(),
+        path: staged.target().join("rtl"),
         source,
     })?;
     let rtl = rtl_design(&design, m.input.height * m.input.width, &rtl_dir);
@@ -193,11 +173,24 @@ pub fn synthesize(
         seed,
         work,
         pll,
+        shown_as: Some(staged.target().to_path_buf()),
     };
-    synth::flow::run_observed(&rtl, &figures, &opts, observer).map_err(|e| CliError::Tool {
-        tool: format!("synth {}", target.name()),
-        message: e.to_string(),
-    })
+    match synth::flow::run_observed(&rtl, &figures, &opts, observer) {
+        Ok(mut done) => {
+            let home = staged.commit()?;
+            done.report_md = home.join("report.md");
+            done.report_json = home.join("report.json");
+            Ok(done)
+        }
+        Err(e) => {
+            let message = staged.shown(&e.to_string());
+            staged.commit_failed(&message)?;
+            Err(CliError::Tool {
+                tool: format!("synth {}", target.name()),
+                message,
+            })
+        }
+    }
 }
 
 /// The `simulate --netlist TARGET` mode: synthesize for the target, simulate the mapped
@@ -214,9 +207,8 @@ pub fn simulate_netlist(
 ) -> Result<(), CliError> {
     use bnngen::synth::gate_sim::{self, GateSimError};
     let target = Target::parse(target).map_err(CliError::Usage)?;
-    let work = Path::new("rtl-out")
-        .join(rtl::ident(&m.meta.name))
-        .join(format!("netlist-{}", target.name()));
+    let out = OutputDir::open(&Path::new("rtl-out").join(rtl::ident(&m.meta.name)))?;
+    let staged = out.stage(&format!("netlist-{}", target.name()), &[])?;
     let g = gate_sim::simulate_netlist(
         m,
         p,
@@ -224,15 +216,22 @@ pub fn simulate_netlist(
         images,
         bnngen::verify::Stress::random(seed),
         debug,
-        &work,
-    )
-    .map_err(|e| match e {
-        GateSimError::Generate(_) => CliError::Usage(e.to_string()),
-        _ => CliError::Tool {
-            tool: format!("netlist simulation ({})", target.name()),
-            message: e.to_string(),
-        },
-    })?;
+        staged.path(),
+    );
+    let mut g = match g {
+        Ok(g) => g,
+        Err(e @ GateSimError::Generate(_)) => return Err(CliError::Usage(e.to_string())),
+        Err(e) => {
+            let message = staged.shown(&e.to_string());
+            staged.commit_failed(&message)?;
+            return Err(CliError::Tool {
+                tool: format!("netlist simulation ({})", target.name()),
+                message,
+            });
+        }
+    };
+    g.netlist = PathBuf::from(staged.shown(&g.netlist.to_string_lossy()));
+    staged.commit()?;
     let r = &g.report;
     let passed = r.passed();
     if json {

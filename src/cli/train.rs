@@ -47,6 +47,21 @@ pub struct Args {
 #[cfg(feature = "train")]
 pub fn run(args: Args) -> Result<(), CliError> {
     use std::io::IsTerminal;
+    // Refuse a bad -o or --report now, not after an hour of training.
+    let (config, data) = (args.config.clone(), args.data.clone());
+    let inputs: Vec<&std::path::Path> = std::iter::once(config.as_path())
+        .chain(data.as_deref())
+        .collect();
+    bnngen::output::check_file(&args.output, &inputs)?;
+    if let Some(r) = &args.report {
+        bnngen::output::check_file(r, &inputs)?;
+        if std::path::absolute(r).ok() == std::path::absolute(&args.output).ok() {
+            return Err(CliError::Usage(format!(
+                "--report {} is also the model output (-o)",
+                r.display()
+            )));
+        }
+    }
     let opts = bnngen::train::TrainOptions {
         config: args.config,
         output: args.output.clone(),
@@ -85,7 +100,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     );
     if let Some(path) = args.report {
         let text = serde_json::to_string_pretty(&report).expect("report serializes");
-        std::fs::write(&path, text).map_err(|source| CliError::Write { path, source })?;
+        super::write_output(&path, text.as_bytes(), &inputs)?;
     }
     match report.disagreements {
         Some(0) => {}

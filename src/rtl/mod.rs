@@ -535,27 +535,21 @@ pub fn render(design: &Design) -> Vec<(String, String)> {
     out
 }
 
-/// Write the design into `dir` atomically: render into a sibling temp dir, then rename.
+/// Write the design's files into the new folder `dir` (an error if it exists). Callers write
+/// into a staging folder (`bnngen::output::Staged`), so replacing an old design never deletes
+/// anything here.
 pub fn write_dir(design: &Design, dir: &Path) -> std::io::Result<()> {
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let base = dir
-        .file_name()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_else(|| "rtl".into());
-    let tmp = parent.join(format!(".{base}.tmp{}", std::process::id()));
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp)?;
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
     }
-    std::fs::create_dir_all(&tmp)?;
+    std::fs::create_dir(dir)?;
+    write_files(design, dir)
+}
+
+/// Write the design's files into the existing folder `dir` (a staging folder).
+pub fn write_files(design: &Design, dir: &Path) -> std::io::Result<()> {
     for (name, text) in render(design) {
-        std::fs::write(tmp.join(name), text)?;
+        std::fs::write(dir.join(name), text)?;
     }
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)?;
-    }
-    std::fs::rename(&tmp, dir)
+    Ok(())
 }

@@ -58,6 +58,9 @@ pub struct SynthOptions {
     pub seed: u64,
     /// Work folder (created; files in it are overwritten).
     pub work: PathBuf,
+    /// Where the work folder will be once its run is published (a staging folder is renamed
+    /// there), for the paths the report names; None: the work folder itself.
+    pub shown_as: Option<PathBuf>,
     /// Clock the board top from a PLL set as close to `clock_mhz` as its dividers allow
     /// (placeable targets only); the timing target is then the PLL's exact frequency.
     pub pll: bool,
@@ -227,6 +230,12 @@ pub fn run_observed(
             },
         }
     });
+    let shown = |p: PathBuf| match (&opts.shown_as, p.strip_prefix(work)) {
+        (Some(home), Ok(rel)) => home.join(rel),
+        _ => p,
+    };
+    let bitstream = bitstream.map(shown);
+    let logs = logs.into_iter().map(|(k, p)| (k, shown(p))).collect();
     let report = SynthReport {
         format_version: REPORT_FORMAT_VERSION,
         model: figures.model.clone(),

@@ -217,10 +217,7 @@ pub fn restore(net: &mut Net, c: &Checkpoint, device: &Device) -> Result<(), Tra
 
 pub fn save(c: &Checkpoint, path: &Path) -> Result<(), TrainError> {
     let text = serde_json::to_string(c).map_err(|e| TrainError::Internal(e.to_string()))?;
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| TrainError::Io(format!("writing checkpoint {}: {e}", path.display())))
+    Ok(crate::output::write_file(path, text.as_bytes(), &[])?)
 }
 
 pub fn load(path: &Path) -> Result<Checkpoint, TrainError> {

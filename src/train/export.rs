@@ -317,11 +317,11 @@ pub fn build_model(
     Ok(back)
 }
 
-/// Write the model atomically (temporary file in the same directory, then rename).
+/// Write the model file whole or not at all, over a regular file only (`crate::output`).
 pub fn write_model(m: &Model, path: &std::path::Path) -> Result<(), super::TrainError> {
-    let text = model::to_toml(m);
-    let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| super::TrainError::Io(format!("writing {}: {e}", path.display())))
+    Ok(crate::output::write_file(
+        path,
+        model::to_toml(m).as_bytes(),
+        &[],
+    )?)
 }

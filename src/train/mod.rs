@@ -32,6 +32,9 @@ pub enum TrainError {
     /// A file could not be read or written.
     #[error("{0}")]
     Io(String),
+    /// An output file bnngen refuses to write (special file, input), or could not.
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
     /// A broken invariant of the trainer or exporter (a bug).
     #[error("internal error: {0}")]
     Internal(String),
@@ -40,6 +43,10 @@ pub enum TrainError {
 impl TrainError {
     /// Whether the user can fix it (exit code 2) rather than a bug or I/O failure (1).
     pub fn is_user_error(&self) -> bool {
-        matches!(self, TrainError::Config(_) | TrainError::Data(_))
+        match self {
+            TrainError::Config(_) | TrainError::Data(_) => true,
+            TrainError::Output(e) => e.is_user_error(),
+            TrainError::Io(_) | TrainError::Internal(_) => false,
+        }
     }
 }

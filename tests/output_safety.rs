@@ -1,0 +1,332 @@
+//! bnngen never deletes or overwrites what it did not write (issue: output safety).
+//!
+//! Every case runs the real binary inside its own temporary folder, with sentinel files whose
+//! survival is asserted byte for byte; no `-o` ever points outside that folder, so a
+//! regression cannot touch the machine that runs the tests.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bnngen(cwd: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bnngen"));
+    c.current_dir(cwd);
+    c
+}
+
+fn run(cwd: &Path, args: &[&str]) -> Output {
+    bnngen(cwd).args(args).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A scratch folder holding a copy of the tiny model and a user's sentinel file.
+fn scratch() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tiny.toml");
+    std::fs::copy(model, t.path().join("tiny.toml")).unwrap();
+    std::fs::write(t.path().join("sentinel.txt"), "the user's own file\n").unwrap();
+    t
+}
+
+/// Everything below `dir`: relative path -> file bytes (None for a folder, the link target
+/// for a symbolic link, "special" for a FIFO or socket). Links are not followed.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Option<Vec<u8>>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(root).unwrap().to_path_buf();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            if m.file_type().is_symlink() {
+                let target = std::fs::read_link(&p).unwrap();
+                out.insert(rel, Some(target.to_string_lossy().as_bytes().to_vec()));
+            } else if m.is_dir() {
+                out.insert(rel, None);
+                walk(root, &p, out);
+            } else if m.is_file() {
+                out.insert(rel, Some(std::fs::read(&p).unwrap()));
+            } else {
+                out.insert(rel, Some(b"special".to_vec()));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Assert a refusal: exit 2, the message names `what`, and the scratch folder is unchanged.
+fn assert_refused(o: &Output, what: &str, before: &BTreeMap<PathBuf, Option<Vec<u8>>>, dir: &Path) {
+    let e = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "expected exit 2: {e}");
+    assert!(e.contains(what), "the error should name `{what}`: {e}");
+    assert!(!e.contains("panicked"), "{e}");
+    assert_eq!(&tree(dir), before, "the scratch folder changed: {e}");
+}
+
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo").arg(path).status().unwrap().success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+#[test]
+fn generate_refuses_a_folder_that_holds_the_users_files() {
+    let t = scratch();
+    let d = t.path();
+    std::fs::create_dir(d.join("proj")).unwrap();
+    std::fs::write(d.join("proj/notes.md"), "mine").unwrap();
+    std::fs::copy(d.join("tiny.toml"), d.join("proj/tiny.toml")).unwrap();
+    let before = tree(d);
+    // The folder holds the model itself: an input.
+    let o = run(d, &["generate", "proj/tiny.toml", "-o", "proj"]);
+    assert_refused(&o, "input", &before, d);
+    // A folder of the user's, without the model in it.
+    let o = run(d, &["generate", "tiny.toml", "-o", "proj"]);
+    assert_refused(&o, "notes.md", &before, d);
+    // The working directory (here the scratch folder, never the test's own).
+    let o = run(d, &["generate", "tiny.toml", "-o", "."]);
+    assert_refused(&o, "", &before, d);
+    // An existing regular file.
+    let o = run(d, &["generate", "tiny.toml", "-o", "sentinel.txt"]);
+    assert_refused(&o, "sentinel.txt", &before, d);
+}
+
+#[test]
+fn generate_writes_new_empty_and_its_own_folders_only() {
+    let t = scratch();
+    let d = t.path();
+    let o = run(d, &["generate", "tiny.toml", "-o", "out"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let manifest = std::fs::read_to_string(d.join("out/.bnngen-manifest")).unwrap();
+    assert!(manifest.contains("files.f\n") && manifest.contains("tiny_top.v\n"));
+    let first = tree(&d.join("out"));
+    // Its own folder is replaced, with the same bytes (generation is deterministic).
+    let o = run(d, &["generate", "tiny.toml", "-o", "out"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(tree(&d.join("out")), first);
+    // An empty folder is taken.
+    std::fs::create_dir(d.join("empty")).unwrap();
+    let o = run(d, &["generate", "tiny.toml", "-o", "empty"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d.join("empty/files.f").is_file());
+    // A user's file added to bnngen's folder, at the top or deeper, makes it the user's.
+    std::fs::write(d.join("out/my-notes.txt"), "mine").unwrap();
+    let before = tree(d);
+    let o = run(d, &["generate", "tiny.toml", "-o", "out"]);
+    assert_refused(&o, "my-notes.txt", &before, d);
+    std::fs::remove_file(d.join("out/my-notes.txt")).unwrap();
+    std::fs::create_dir(d.join("out/extra")).unwrap();
+    let before = tree(d);
+    let o = run(d, &["generate", "tiny.toml", "-o", "out"]);
+    assert_refused(&o, "extra", &before, d);
+    // A symbolic link to a folder is not followed.
+    std::os::unix::fs::symlink(d.join("empty"), d.join("link")).unwrap();
+    let before = tree(d);
+    let o = run(d, &["generate", "tiny.toml", "-o", "link"]);
+    assert_refused(&o, "symbolic link", &before, d);
+    // No staging or set-aside folder is left anywhere.
+    let names: Vec<String> = tree(d).keys().map(|p| p.display().to_string()).collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains("bnngen-tmp") && !n.contains("bnngen-old")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn a_failed_generate_leaves_the_old_folder_as_it_was() {
+    let t = scratch();
+    let d = t.path();
+    let o = run(d, &["generate", "tiny.toml", "-o", "out"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A hardware config that folds a layer the model does not have: it fails after the
+    // output folder was accepted.
+    std::fs::write(
+        d.join("bad.hw.toml"),
+        "[layers.no_such_layer]\npe = 1\nsimd = 1\n",
+    )
+    .unwrap();
+    let before = tree(d);
+    let o = run(
+        d,
+        &["generate", "tiny.toml", "--hw", "bad.hw.toml", "-o", "out"],
+    );
+    assert_refused(&o, "no_such_layer", &before, d);
+}
+
+#[test]
+fn file_outputs_refuse_special_files_folders_links_and_inputs() {
+    let t = scratch();
+    let d = t.path();
+    mkfifo(&d.join("fifo"));
+    let _socket = std::os::unix::net::UnixListener::bind(d.join("socket")).unwrap();
+    std::fs::create_dir(d.join("folder")).unwrap();
+    std::os::unix::fs::symlink(d.join("sentinel.txt"), d.join("link")).unwrap();
+    let before = tree(d);
+    let commands: [&[&str]; 4] = [
+        &["plan", "tiny.toml", "-o"],
+        &["random-model", "--seed", "1", "-o"],
+        &["simulate", "tiny.toml", "--random", "1", "--trace"],
+        &["train", "--config", "tiny.toml", "-o"],
+    ];
+    for cmd in commands {
+        for (out, what) in [
+            ("fifo", "FIFO"),
+            ("socket", "socket"),
+            ("folder", "folder"),
+            ("link", "symbolic link"),
+            ("no/such/folder/x.toml", "does not exist"),
+        ] {
+            let mut args = cmd.to_vec();
+            args.push(out);
+            let o = run(d, &args);
+            assert_refused(&o, what, &before, d);
+        }
+    }
+    // An input of the same command.
+    let o = run(d, &["plan", "tiny.toml", "-o", "tiny.toml"]);
+    assert_refused(&o, "input", &before, d);
+    let o = run(
+        d,
+        &[
+            "simulate",
+            "tiny.toml",
+            "--random",
+            "1",
+            "--trace",
+            "tiny.toml",
+        ],
+    );
+    assert_refused(&o, "input", &before, d);
+    let o = run(
+        d,
+        &["train", "--config", "sentinel.txt", "-o", "sentinel.txt"],
+    );
+    assert_refused(&o, "input", &before, d);
+}
+
+#[test]
+fn file_outputs_replace_a_regular_file_whole() {
+    let t = scratch();
+    let d = t.path();
+    std::fs::write(d.join("plan.toml"), "old").unwrap();
+    let o = run(d, &["plan", "tiny.toml", "-o", "plan.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(d.join("plan.toml")).unwrap();
+    assert!(text.contains("cycles_per_frame"), "{text}");
+    let o = run(d, &["random-model", "--seed", "3", "-o", "r.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(d.join("r.toml"))
+        .unwrap()
+        .contains("format_version"));
+    let names: Vec<String> = tree(d).keys().map(|p| p.display().to_string()).collect();
+    assert!(names.iter().all(|n| !n.contains("bnngen-tmp")), "{names:?}");
+}
+
+#[test]
+fn flow_checks_its_options_and_output_before_any_step() {
+    let t = scratch();
+    let d = t.path();
+    std::fs::create_dir(d.join("proj")).unwrap();
+    std::fs::copy(d.join("tiny.toml"), d.join("proj/tiny.toml")).unwrap();
+    let before = tree(d);
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["flow", "proj/tiny.toml", "-o", "proj", "--target", "none"],
+            "input",
+        ),
+        (
+            &["flow", "tiny.toml", "-o", "run", "--frames", "0"],
+            "--frames",
+        ),
+        (
+            &["flow", "tiny.toml", "-o", "run", "--target", "nonesuch"],
+            "nonesuch",
+        ),
+        (
+            &["flow", "tiny.toml", "-o", "run", "--hw", "missing.hw.toml"],
+            "missing.hw.toml",
+        ),
+        (
+            &["flow", "tiny.toml", "-o", "run", "--images", "missing.pgm"],
+            "missing.pgm",
+        ),
+        (
+            &[
+                "flow",
+                "tiny.toml",
+                "-o",
+                "sentinel.txt",
+                "--target",
+                "none",
+            ],
+            "sentinel.txt",
+        ),
+    ];
+    for (args, what) in cases {
+        let o = run(d, args);
+        assert_refused(&o, what, &before, d);
+        let e = stderr(&o);
+        assert!(!e.contains("simulate:") && !e.contains("verilate:"), "{e}");
+    }
+}
+
+#[test]
+fn synth_and_report_add_to_bnngens_folders_only() {
+    let t = scratch();
+    let d = t.path();
+    std::fs::create_dir(d.join("mine")).unwrap();
+    std::fs::write(d.join("mine/keep.txt"), "mine").unwrap();
+    let before = tree(d);
+    let o = run(
+        d,
+        &["synth", "tiny.toml", "--target", "generic", "-o", "mine"],
+    );
+    assert_refused(&o, "keep.txt", &before, d);
+    let o = run(d, &["report", "mine", "--model", "tiny.toml"]);
+    assert_refused(&o, "keep.txt", &before, d);
+
+    // Into a new folder: synth-generic/ is its own unit, listed in the run folder's manifest.
+    let o = run(
+        d,
+        &["synth", "tiny.toml", "--target", "generic", "-o", "run"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let top = std::fs::read_to_string(d.join("run/.bnngen-manifest")).unwrap();
+    assert!(top.contains("\nsynth-generic/\n"), "{top}");
+    let inner = std::fs::read_to_string(d.join("run/synth-generic/.bnngen-manifest")).unwrap();
+    assert!(
+        inner.contains("\nreport.json\n") && inner.contains("\nrtl/files.f\n"),
+        "{inner}"
+    );
+    let report = std::fs::read_to_string(d.join("run/synth-generic/report.md")).unwrap();
+    assert!(
+        !report.contains("bnngen-tmp"),
+        "the report names staging paths: {report}"
+    );
+    // The report is added and listed; the run folder stays bnngen's.
+    let o = run(d, &["report", "run", "--model", "tiny.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let top = std::fs::read_to_string(d.join("run/.bnngen-manifest")).unwrap();
+    assert!(
+        top.contains("\nreport.html\n") && top.contains("\nreport.json\n"),
+        "{top}"
+    );
+    // A second synthesis replaces synth-generic/ whole.
+    let o = run(
+        d,
+        &["synth", "tiny.toml", "--target", "generic", "-o", "run"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // And generate may replace the whole folder, since all of it is bnngen's.
+    let o = run(d, &["generate", "tiny.toml", "-o", "run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!d.join("run/synth-generic").exists() && d.join("run/files.f").is_file());
+    assert_eq!(
+        std::fs::read(d.join("sentinel.txt")).unwrap(),
+        b"the user's own file\n"
+    );
+}
