@@ -165,6 +165,18 @@ fn file_outputs_refuse_special_files_folders_links_and_inputs() {
     let _socket = std::os::unix::net::UnixListener::bind(d.join("socket")).unwrap();
     std::fs::create_dir(d.join("folder")).unwrap();
     std::os::unix::fs::symlink(d.join("sentinel.txt"), d.join("link")).unwrap();
+    // A character device of our own, equal to /dev/null, so even a regression that wrote to
+    // it would harm nothing. Making it needs root, which every machine of this project has.
+    let ok = Command::new("mknod")
+        .arg(d.join("device"))
+        .args(["c", "1", "3"])
+        .status()
+        .unwrap()
+        .success();
+    assert!(
+        ok,
+        "mknod failed: this test needs root (CAP_MKNOD) to make a device node"
+    );
     let before = tree(d);
     let commands: [&[&str]; 4] = [
         &["plan", "tiny.toml", "-o"],
@@ -176,6 +188,7 @@ fn file_outputs_refuse_special_files_folders_links_and_inputs() {
         for (out, what) in [
             ("fifo", "FIFO"),
             ("socket", "socket"),
+            ("device", "device"),
             ("folder", "folder"),
             ("link", "symbolic link"),
             ("no/such/folder/x.toml", "does not exist"),

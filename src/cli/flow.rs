@@ -5,9 +5,9 @@
 //! figure differently from the command a user would run by hand. Every step prints one result
 //! line; the long ones show a bar with an ETA, moved by the tool events of
 //! `bnngen::tools::progress` (Verilator objects compiled, Yosys pass headers, nextpnr phases)
-//! or by simulated frames. A failing step stops the flow with its own error; the report of an
-//! earlier run in the same folder is removed first (and the synthesis outputs of an earlier
-//! run by `synth::synthesize`), so a failed run never leaves a report that looks complete.
+//! or by simulated frames. A failing step stops the flow with its own error. The run is
+//! written in a staging folder (`bnngen::output::Staged`) and put in place at the end, marked
+//! FAILED if a step failed, so a run folder never mixes an earlier run's report with new logs.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -38,7 +38,10 @@ const FASHION_DIR: &str = "/usr/share/datasets/fashion-mnist";
 /// Take a model all the way: check, plan, generate, co-simulate, synthesize, report.
 ///
 /// Runs into one folder (default rtl-out/<model name>/): plan.toml, rtl/, sim.json,
-/// synth-TARGET/, report.html and report.json. The co-simulation compares every class and
+/// synth-TARGET/, report.html and report.json. The folder must be new, empty, or one bnngen
+/// wrote before (listed in its `.bnngen-manifest`); the run is written beside it and put in
+/// place when it ends, so a failed run replaces it marked by a FAILED file with its logs, and
+/// an interrupted one leaves it as it was. Options are checked before the first step. The co-simulation compares every class and
 /// score of the RTL with the reference model as integers, on the whole Fashion-MNIST test set
 /// (10,000 images, on two simulator processes) when the model takes 28x28 8-bit grayscale
 /// images and has 10 classes (Debian package dataset-fashion-mnist), else on --images, else on
