@@ -72,6 +72,34 @@ fn flow_runs_every_step_and_writes_the_report() {
     );
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("bit-exact"));
+    assert_same_rtl_simulated_and_synthesized(&dir, "generic");
+}
+
+/// The RTL digest in sim.json equals the synthesis report's (the synthesized files are the
+/// simulated ones), and it is the digest of the design for the target's RAM family.
+fn assert_same_rtl_simulated_and_synthesized(dir: &Path, target: &str) -> String {
+    let json = |p: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let sim = json(&dir.join("sim.json"))["rtl_digest"].clone();
+    let synth = json(&dir.join(format!("synth-{target}/report.json")))["rtl_digest"].clone();
+    let sim = sim.as_str().expect("sim.json has rtl_digest").to_string();
+    assert!(sim.starts_with("sha256:") && sim.len() == 7 + 64, "{sim}");
+    assert_eq!(
+        Some(sim.as_str()),
+        synth.as_str(),
+        "simulated and synthesized RTL differ"
+    );
+    let m = bnngen::model::load(Path::new("models/tiny.toml")).unwrap();
+    let p = bnngen::plan::set_folding(&m, &Default::default()).unwrap();
+    let t = bnngen::synth::Target::parse(target).unwrap();
+    let opts = bnngen::rtl::GenOptions {
+        ram: t.ram_family(),
+        ..Default::default()
+    };
+    let design = bnngen::rtl::generate(&m, &p, opts).unwrap();
+    assert_eq!(bnngen::rtl::design_digest(&design), sim);
+    sim
 }
 
 #[test]
@@ -186,6 +214,16 @@ fn placed_flow_has_a_row_per_tool_step_and_a_failed_rerun_leaves_nothing_stale()
     for f in ["report.json", "report.md", "bitstream.bin", "routed.asc"] {
         assert!(work.join(f).is_file(), "{f} missing after a good run");
     }
+    // The bitstream's RTL (iCE40 memories) is the co-simulated RTL, not the default ECP5 one.
+    let digest = assert_same_rtl_simulated_and_synthesized(&dir, "ice40-up5k");
+    let m = bnngen::model::load(Path::new("models/tiny.toml")).unwrap();
+    let p = bnngen::plan::set_folding(&m, &Default::default()).unwrap();
+    let ecp5 = bnngen::rtl::generate(&m, &p, Default::default()).unwrap();
+    assert_ne!(
+        bnngen::rtl::design_digest(&ecp5),
+        digest,
+        "tiny's RTL should depend on the family"
+    );
 
     // Rerun with a place and route that fails: the error names nextpnr's log, and nothing
     // of the first run that looks like a finished result remains.

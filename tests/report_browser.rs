@@ -38,6 +38,7 @@ fn full_report() -> ReportData {
         cycles_per_frame_planned: Some(400.0),
         correct: Some(21),
         confusion: Some(vec![vec![7, 2, 1], vec![1, 8, 1], vec![2, 2, 6]]),
+        rtl_digest: Some("sha256:00".into()),
     });
     d.synthesis = Some(SynthesisFigures {
         target: "ice40-up5k".into(),

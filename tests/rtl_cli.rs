@@ -76,3 +76,58 @@ fn fully_pruned_layer_is_a_typed_user_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no kept tile"));
     assert!(!d.join("rtl").exists(), "no partial output");
 }
+
+#[test]
+fn generate_and_simulate_take_the_synthesis_targets_memories() {
+    let d = tmp("target");
+    let bin = env!("CARGO_BIN_EXE_bnngen");
+    let m = bnngen::model::load(std::path::Path::new("models/tiny.toml")).unwrap();
+    let p = bnngen::plan::set_folding(&m, &Default::default()).unwrap();
+    let digest = |t: &str| {
+        let ram = bnngen::synth::Target::parse(t).unwrap().ram_family();
+        let opts = bnngen::rtl::GenOptions {
+            ram,
+            ..Default::default()
+        };
+        bnngen::rtl::design_digest(&bnngen::rtl::generate(&m, &p, opts).unwrap())
+    };
+    for t in ["ice40-up5k", "ecp5-25k"] {
+        let out = Command::new(bin)
+            .args(["generate", "models/tiny.toml", "--target", t, "-o"])
+            .arg(d.join(t))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains(&digest(t)), "{t}: {stdout}");
+    }
+    assert_ne!(digest("ice40-up5k"), digest("ecp5-25k"));
+    // The iCE40 RTL co-simulates bit-exact, as it will be synthesized.
+    let out = Command::new(bin)
+        .args([
+            "simulate",
+            "models/tiny.toml",
+            "--random",
+            "3",
+            "--target",
+            "ice40-up5k",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bad = Command::new(bin)
+        .args(["generate", "models/tiny.toml", "--target", "ice41", "-o"])
+        .arg(d.join("bad"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(!d.join("bad").exists());
+}

@@ -363,19 +363,16 @@ fn tool_error(e: impl std::fmt::Display, tool: &str) -> CliError {
     }
 }
 
-/// Build (or reuse) the Verilator model of the generated design, with the compile's progress
-/// on `bar`.
-fn verilate(m: &Model, p: &Plan, bar: &ProgressBar) -> Result<(Design, Simulator), CliError> {
-    let design =
-        rtl::generate(m, p, GenOptions::default()).map_err(|e| CliError::Usage(e.to_string()))?;
+/// Build (or reuse) the Verilator model of `design`, with the compile's progress on `bar`.
+fn verilate(design: &Design, bar: &ProgressBar) -> Result<Simulator, CliError> {
     bar.set_message("looking for a cached build");
-    let files = rtl::render(&design);
+    let files = rtl::render(design);
     let observer = |e: Event| {
         if let Event::Progress { at, .. } = e {
             show(bar, at);
         }
     };
-    let sim = verilator::build_observed(
+    verilator::build_observed(
         &files,
         &design.top,
         BuildOptions {
@@ -384,8 +381,7 @@ fn verilate(m: &Model, p: &Plan, bar: &ProgressBar) -> Result<(Design, Simulator
         },
         &observer,
     )
-    .map_err(|e| tool_error(e, "verilator"))?;
-    Ok((design, sim))
+    .map_err(|e| tool_error(e, "verilator"))
 }
 
 /// Images per simulator run: small enough for a smooth bar, large enough that starting the
@@ -541,6 +537,7 @@ fn simulate(
         cycles_per_frame_planned: Some(p.cycles_per_frame as f64),
         correct: set.labels.as_ref().map(|_| correct),
         confusion: set.labels.as_ref().map(|_| confusion),
+        rtl_digest: Some(rtl::design_digest(design)),
     };
     let json = serde_json::to_string_pretty(&figures).expect("figures serialize");
     out.write("sim.json", json.as_bytes(), &[])?;
@@ -754,22 +751,30 @@ fn run_steps(
     })?;
     report.plan = Some(plan_figures(p));
 
-    steps.run("generate", |_| {
-        let design = rtl::generate(m, p, GenOptions::default())
+    // One design from here to the bitstream: generated for the synthesis target's RAM family,
+    // co-simulated, then synthesized byte for byte (the digests in sim.json and the synthesis
+    // report say so).
+    let design = steps.run("generate", |_| {
+        let ram = target.map(|(t, _)| t.ram_family()).unwrap_or_default();
+        let design = rtl::generate(m, p, GenOptions { ram, ..Default::default() })
             .map_err(|e| CliError::Usage(e.to_string()))?;
         let rtl_dir = dir.join("rtl");
         rtl::write_dir(&design, &rtl_dir).map_err(|source| CliError::Write {
             path: rtl_dir.clone(),
             source,
         })?;
-        Ok((
-            (),
-            format!("{} modules in {}", design.modules.len(), rtl_dir.display()),
-        ))
+        let line = format!(
+            "{} modules in {} ({:?} memories, {})",
+            design.modules.len(),
+            rtl_dir.display(),
+            ram,
+            rtl::design_digest(&design)
+        );
+        Ok((design, line))
     })?;
 
-    let (design, sim) = steps.run("verilate", |bar| {
-        let (design, sim) = verilate(m, p, bar)?;
+    let sim = steps.run("verilate", |bar| {
+        let sim = verilate(&design, bar)?;
         let line = format!(
             "{} in {}{}",
             design.top,
@@ -780,7 +785,7 @@ fn run_steps(
                 " (compiled and linked)"
             }
         );
-        Ok(((design, sim), line))
+        Ok((sim, line))
     })?;
     let sim = steps.run("simulate", |bar| {
         let f = simulate(m, p, &design, &sim, set, args.seed, bar, &out)?;
@@ -799,7 +804,16 @@ fn run_steps(
     report.simulation = Some(sim);
 
     if let Some((t, clock)) = target {
-        let done = synth_steps(steps, m, p, t, clock, args.pll, &out)?;
+        let job = super::synth::SynthJob {
+            model: m,
+            plan: p,
+            design: &design,
+            target: t,
+            clock,
+            seed: 1,
+            pll: args.pll,
+        };
+        let done = synth_steps(steps, &job, &out)?;
         report.synthesis = Some(synthesis_figures(&done.report));
     }
 
@@ -813,15 +827,12 @@ fn run_steps(
 /// as two steps with their own bars, driven by the synthesis flow's events.
 fn synth_steps(
     steps: &Steps,
-    m: &Model,
-    p: &Plan,
-    t: Target,
-    clock: f64,
-    pll: bool,
+    job: &super::synth::SynthJob,
     out: &OutputDir,
 ) -> Result<SynthOutcome, CliError> {
+    let t = job.target;
     let bar = steps.begin("synth");
-    bar.set_message(format!("generating the RTL for {}", t.name()));
+    bar.set_message(format!("writing the RTL for {}", t.name()));
     let placeable = t.pnr_family().is_some();
     let observer = |e: Event| match e {
         Event::Started { stage, log } => {
@@ -857,7 +868,7 @@ fn synth_steps(
         }
         Event::PlaceRouteDone(_) => {}
     };
-    let done = match super::synth::synthesize(m, p, t, clock, 1, pll, out, &observer) {
+    let done = match super::synth::synthesize(job, out, &observer) {
         Ok(done) => done,
         Err(e) => {
             steps.fail();

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use bnngen::model;
 use bnngen::output::Staged;
+use bnngen::synth::Target;
 use bnngen::rtl::{self, GenOptions};
 
 use super::CliError;
@@ -32,9 +33,18 @@ pub struct Args {
     /// Add debug tap ports (dbg_fire, dbg_data) to the top.
     #[arg(long)]
     pub debug: bool,
+    /// Generate the RTL exactly as `synth --target T` and `flow --target T` synthesize it
+    /// (that target's block-RAM family: ice40-* or ecp5-*, xilinx, generic). Default: the
+    /// ECP5 family.
+    #[arg(long)]
+    pub target: Option<String>,
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
+    let ram = match &args.target {
+        Some(t) => Target::parse(t).map_err(CliError::Usage)?.ram_family(),
+        None => Default::default(),
+    };
     let mut inputs = vec![args.model.as_path()];
     inputs.extend(args.hw.as_deref());
     inputs.extend(args.plan.as_deref());
@@ -49,6 +59,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         &p,
         GenOptions {
             debug: args.debug,
+            ram,
             ..Default::default()
         },
     )
@@ -59,10 +70,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
     })?;
     staged.commit()?;
     super::print(&format!(
-        "wrote {} modules to {} (top `{}`, {} cycles/frame)\n",
+        "wrote {} modules to {} (top `{}`, {} cycles/frame, RTL {})\n",
         design.modules.len(),
         dir.display(),
         design.top,
-        p.cycles_per_frame
+        p.cycles_per_frame,
+        rtl::design_digest(&design)
     ))
 }

@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use bnngen::model::{self, random::random_image};
 use bnngen::verify::{self, SimReport, Stress, VerifyError};
+use bnngen::rtl::GenOptions;
+use bnngen::synth::Target;
 use bnngen::{input, rtl};
 
 use super::CliError;
@@ -42,6 +44,11 @@ pub struct Args {
     /// Tap every layer and report the first mismatching bit.
     #[arg(long)]
     pub debug: bool,
+    /// Simulate the RTL exactly as `synth --target T` and `flow --target T` synthesize it
+    /// (that target's block-RAM family: ice40-* or ecp5-*, xilinx, generic). Default: the
+    /// ECP5 family.
+    #[arg(long, conflicts_with = "netlist")]
+    pub target: Option<String>,
     /// Write a VCD trace of the stressed run here.
     #[arg(long)]
     pub trace: Option<PathBuf>,
@@ -77,6 +84,10 @@ fn tool(e: VerifyError) -> CliError {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
+    let ram = match &args.target {
+        Some(t) => Target::parse(t).map_err(CliError::Usage)?.ram_family(),
+        None => Default::default(),
+    };
     let inputs: Vec<&std::path::Path> = std::iter::once(args.model.as_path())
         .chain(args.hw.as_deref())
         .chain(args.plan.as_deref())
@@ -112,12 +123,17 @@ pub fn run(args: Args) -> Result<(), CliError> {
             &m, &p, target, &images, args.seed, args.debug, args.json,
         );
     }
-    let stressed = verify::cosimulate(
+    let opts = |debug| GenOptions {
+        debug,
+        ram,
+        ..Default::default()
+    };
+    let stressed = verify::cosimulate_opts(
         &m,
         &p,
         &images,
         Stress::random(args.seed),
-        args.debug,
+        opts(args.debug),
         trace.as_ref().map(|t| t.tmp()),
     )
     .map_err(tool)?;
@@ -135,7 +151,10 @@ pub fn run(args: Args) -> Result<(), CliError> {
         let n = images.len().clamp(2, 8);
         let mut few: Vec<_> = images.iter().cycle().take(n).cloned().collect();
         few.truncate(n);
-        Some(verify::cosimulate(&m, &p, &few, Stress::none(), false, None).map_err(tool)?)
+        Some(
+            verify::cosimulate_opts(&m, &p, &few, Stress::none(), opts(false), None)
+                .map_err(tool)?,
+        )
     } else {
         None
     };

@@ -8,7 +8,7 @@ use indicatif::ProgressBar;
 use bnngen::model;
 use bnngen::output::OutputDir;
 use bnngen::plan::{self, HwConfig};
-use bnngen::rtl::{self, GenOptions};
+use bnngen::rtl::{self, Design, GenOptions};
 use bnngen::synth::gate_sim::rtl_design;
 use bnngen::synth::{self, PlanFigures, SynthOptions, Target};
 use bnngen::tools::progress;
@@ -110,7 +110,17 @@ pub fn run(args: Args) -> Result<(), CliError> {
         progress::Event::Progress { at, .. } => super::flow::show(&bar, at),
         progress::Event::SynthDone(_) | progress::Event::PlaceRouteDone(_) => {}
     };
-    let done = synthesize(&m, &p, target, clock, args.seed, args.pll, &out, &observer);
+    let design = design_for(&m, &p, target)?;
+    let job = SynthJob {
+        model: &m,
+        plan: &p,
+        design: &design,
+        target,
+        clock,
+        seed: args.seed,
+        pll: args.pll,
+    };
+    let done = synthesize(&job, &out, &observer);
     bar.finish_and_clear();
     let done = done?;
     if args.json {
@@ -120,23 +130,21 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
 }
 
-/// Generate `m` folded by `p` and run the synthesis flow for `target` into the folder
-/// `synth-<target>/` of `out` (shared with `bnngen flow`), reporting the tools' progress to
-/// `observer`. The run is written in a staging folder: a finished run replaces the previous
-/// `synth-<target>/` whole; a failed one replaces it marked by a `FAILED` file, with the logs
-/// the error names, so an earlier run's report or bitstream never sits beside new logs.
-#[allow(clippy::too_many_arguments)]
-pub fn synthesize(
-    m: &model::Model,
-    p: &plan::Plan,
-    target: Target,
-    clock: f64,
-    seed: u64,
-    pll: bool,
-    out: &OutputDir,
-    observer: progress::Observer,
-) -> Result<synth::SynthOutcome, CliError> {
-    let design = rtl::generate(
+/// One synthesis run: the design (already generated for the target's RAM family) and how to
+/// synthesize it.
+pub struct SynthJob<'a> {
+    pub model: &'a model::Model,
+    pub plan: &'a plan::Plan,
+    pub design: &'a Design,
+    pub target: Target,
+    pub clock: f64,
+    pub seed: u64,
+    pub pll: bool,
+}
+
+/// The design `synth` and `flow` build for `target`: its RAM family's memories.
+pub fn design_for(m: &model::Model, p: &plan::Plan, target: Target) -> Result<Design, CliError> {
+    rtl::generate(
         m,
         p,
         GenOptions {
@@ -144,15 +152,37 @@ pub fn synthesize(
             ..Default::default()
         },
     )
-    .map_err(|e| CliError::Usage(e.to_string()))?;
+    .map_err(|e| CliError::Usage(e.to_string()))
+}
+
+/// Run the synthesis flow on `job.design` into the folder `synth-<target>/` of `out` (shared
+/// with `bnngen flow`, which passes the very design it co-simulated), reporting the tools'
+/// progress to `observer`. The run is written in a staging folder: a finished run replaces the
+/// previous `synth-<target>/` whole; a failed one replaces it marked by a `FAILED` file, with
+/// the logs the error names, so an earlier run's report or bitstream never sits beside new
+/// logs.
+pub fn synthesize(
+    job: &SynthJob,
+    out: &OutputDir,
+    observer: progress::Observer,
+) -> Result<synth::SynthOutcome, CliError> {
+    let SynthJob {
+        model: m,
+        plan: p,
+        design,
+        target,
+        clock,
+        seed,
+        pll,
+    } = *job;
     let staged = out.stage(&format!("synth-{}", target.name()), &[])?;
     let work = staged.path().to_path_buf();
     let rtl_dir = work.join("rtl");
-    rtl::write_dir(&design, &rtl_dir).map_err(|source| CliError::Write {
+    rtl::write_dir(design, &rtl_dir).map_err(|source| CliError::Write {
         path: staged.target().join("rtl"),
         source,
     })?;
-    let rtl = rtl_design(&design, m.input.height * m.input.width, &rtl_dir);
+    let rtl = rtl_design(design, m.input.height * m.input.width, &rtl_dir);
     let weight_bits_in_bram: u64 = design
         .modules
         .iter()

@@ -72,6 +72,10 @@ pub struct SimulationFigures {
     pub correct: Option<u64>,
     /// `confusion[label][predicted]` when labels were known.
     pub confusion: Option<Vec<Vec<u64>>>,
+    /// Digest of the simulated RTL (`bnngen::rtl::digest`); equal to the synthesis report's
+    /// when the synthesized RTL is the simulated one.
+    #[serde(default)]
+    pub rtl_digest: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

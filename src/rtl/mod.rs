@@ -511,6 +511,35 @@ fn top_doc(
     ));
 }
 
+/// The digest of an RTL file set: SHA-256 over each file's name, length and bytes, in name
+/// order, as `sha256:<hex>`. Computed over the files a simulator or synthesizer reads (Verilog
+/// sources and memory images), so the RTL that was co-simulated and the RTL that was
+/// synthesized have the same digest exactly when the tools read the same bytes.
+pub fn digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut files: Vec<(&str, &[u8])> = files.into_iter().collect();
+    files.sort();
+    let mut h = Sha256::new();
+    for (name, bytes) in files {
+        h.update((name.len() as u64).to_le_bytes());
+        h.update(name.as_bytes());
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    }
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// [`digest`] of the files of `design` that tools read: every module's Verilog and the memory
+/// images (not `files.f` or the FuseSoC core, which only list them).
+pub fn design_digest(design: &Design) -> String {
+    let sources: Vec<(String, String)> = (design.modules.iter())
+        .map(|m| (format!("{}.v", m.name), print::print_module(m)))
+        .chain(design.files.iter().cloned())
+        .collect();
+    digest(sources.iter().map(|(n, t)| (n.as_str(), t.as_bytes())))
+}
+
 /// Verilog text of every module, by file name, plus the file list `files.f` and the FuseSoC
 /// core `<name>.core` (both in compile order, top last).
 pub fn render(design: &Design) -> Vec<(String, String)> {

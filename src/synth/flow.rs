@@ -123,6 +123,7 @@ pub fn run_observed(
     };
     let timing_mhz = pll.map_or(opts.clock_mhz, |p| p.f_out_mhz());
     prepare(rtl, work)?;
+    let rtl_digest = synthesized_digest(rtl, work)?;
     // Step 2: synthesize.
     let yosys = Yosys::find()?;
     let (script, synth_top) = synth_script(rtl, t, pll.as_ref());
@@ -244,6 +245,7 @@ pub fn run_observed(
         board: t.board().map(|b| b.name.to_string()),
         synth_top,
         accelerator_top: rtl.top.clone(),
+        rtl_digest,
         target_clock_mhz: timing_mhz,
         board_clock: t.board().map(|b| BoardClock {
             oscillator_mhz: b.clock_mhz,
@@ -270,6 +272,20 @@ pub fn run_observed(
         report_md,
         report_json,
     })
+}
+
+/// The digest of the RTL files as Yosys reads them: the copies [`prepare`] put in `work`.
+fn synthesized_digest(rtl: &RtlDesign, work: &Path) -> Result<String, SynthError> {
+    let mut files = Vec::new();
+    for f in rtl.sources.iter().chain(&rtl.data) {
+        let name = Path::new(f).file_name().unwrap_or(f.as_ref());
+        let path = work.join(name);
+        let bytes = std::fs::read(&path).map_err(io(&path))?;
+        files.push((name.to_string_lossy().into_owned(), bytes));
+    }
+    Ok(crate::rtl::digest(
+        files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
+    ))
 }
 
 /// Copy the RTL (flat, so memory images resolve from the working directory) and the board

@@ -97,6 +97,9 @@ pub struct SynthReport {
     /// The module that was synthesized (the board top when the target is placed).
     pub synth_top: String,
     pub accelerator_top: String,
+    /// Digest of the RTL files synthesized (`bnngen::rtl::digest`), to compare with the
+    /// co-simulation's.
+    pub rtl_digest: String,
     pub target_clock_mhz: f64,
     /// How the board top is clocked (placeable targets).
     pub board_clock: Option<BoardClock>,
@@ -130,6 +133,7 @@ impl SynthReport {
             "- synthesized top: `{}` (accelerator `{}`)",
             self.synth_top, self.accelerator_top
         );
+        let _ = writeln!(s, "- RTL digest: `{}`", self.rtl_digest);
         let _ = writeln!(s, "- target clock: {:.2} MHz", self.target_clock_mhz);
         if let Some(c) = &self.board_clock {
             let _ = match &c.pll {
