@@ -4,6 +4,7 @@
 //! [`reference`] model beside the plan as the independent judge of what the hardware must
 //! compute. See `docs/architecture.md`.
 
+pub mod flow;
 pub mod input;
 pub mod model;
 pub mod output;

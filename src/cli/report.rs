@@ -2,9 +2,8 @@
 
 use std::path::PathBuf;
 
-use bnngen::report::{render_html, ReportData};
-
 use bnngen::output::OutputDir;
+use bnngen::report::ReportData;
 
 use super::CliError;
 
@@ -47,30 +46,12 @@ pub fn run(args: Args) -> Result<(), CliError> {
         ReportData::of_model(&model)
     };
     let dir = OutputDir::open(&args.run_dir)?;
-    let mut inputs = Vec::from_iter(args.model.as_deref());
-    if from_json {
-        inputs.push(&data_path);
-    } else {
-        write_json(&dir, &data, &inputs)?;
+    if let Some(model) = &args.model {
+        // Refuse to rewrite a model that sits in the run folder under a report's name.
+        bnngen::output::check_file(&dir.path().join("report.json"), &[model])?;
+        bnngen::output::check_file(&dir.path().join("report.html"), &[model])?;
     }
-    let html = dir.write("report.html", render_html(&data).as_bytes(), &inputs)?;
+    let html = bnngen::report::write(&dir, &data, !from_json)?;
     println!("report: {}", html.display());
-    Ok(())
-}
-
-/// Write `report.html` and `report.json` into the run folder `dir`.
-pub fn write_report(dir: &OutputDir, data: &ReportData) -> Result<(), CliError> {
-    write_json(dir, data, &[])?;
-    dir.write("report.html", render_html(data).as_bytes(), &[])?;
-    Ok(())
-}
-
-fn write_json(
-    dir: &OutputDir,
-    data: &ReportData,
-    inputs: &[&std::path::Path],
-) -> Result<(), CliError> {
-    let json = serde_json::to_string_pretty(data).expect("report data serializes");
-    dir.write("report.json", json.as_bytes(), inputs)?;
     Ok(())
 }

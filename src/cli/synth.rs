@@ -8,9 +8,8 @@ use indicatif::ProgressBar;
 use bnngen::model;
 use bnngen::output::OutputDir;
 use bnngen::plan::{self, HwConfig};
-use bnngen::rtl::{self, Design, GenOptions};
-use bnngen::synth::gate_sim::rtl_design;
-use bnngen::synth::{self, PlanFigures, SynthOptions, Target};
+use bnngen::rtl;
+use bnngen::synth::{self, Target};
 use bnngen::tools::progress;
 
 use super::CliError;
@@ -58,15 +57,6 @@ pub struct Args {
     pub pll: bool,
 }
 
-/// The usual clock of a target when the user gives none.
-pub fn default_clock(t: Target) -> f64 {
-    match t {
-        Target::Ice40Up5k | Target::Ice40Hx8k => 48.0,
-        Target::Ecp5_25k | Target::Ecp5_85k => 125.0,
-        Target::Xilinx | Target::Generic => 100.0,
-    }
-}
-
 pub fn run(args: Args) -> Result<(), CliError> {
     let target = Target::parse(&args.target).map_err(CliError::Usage)?;
     let m = model::load(&args.model)?;
@@ -78,7 +68,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         (Some(c), _) if c > 0.0 && c.is_finite() => c,
         (Some(c), _) => return Err(CliError::Usage(format!("--clock {c}: expected MHz > 0"))),
         (None, Some(_)) => hw.clock_mhz,
-        (None, None) => default_clock(target),
+        (None, None) => bnngen::flow::default_clock(target),
     };
     if args.pll {
         synth::flow::pll_setting(target, clock).map_err(|e| CliError::Usage(e.to_string()))?;
@@ -110,17 +100,17 @@ pub fn run(args: Args) -> Result<(), CliError> {
         progress::Event::Progress { at, .. } => super::flow::show(&bar, at),
         progress::Event::SynthDone(_) | progress::Event::PlaceRouteDone(_) => {}
     };
-    let design = design_for(&m, &p, target)?;
-    let job = SynthJob {
+    let design = synth::design_for(&m, &p, target)?;
+    let job = synth::SynthJob {
         model: &m,
         plan: &p,
         design: &design,
         target,
-        clock,
+        clock_mhz: clock,
         seed: args.seed,
         pll: args.pll,
     };
-    let done = synthesize(&job, &out, &observer);
+    let done = synth::synthesize(&job, &out, &observer);
     bar.finish_and_clear();
     let done = done?;
     if args.json {
@@ -130,95 +120,13 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
 }
 
-/// One synthesis run: the design (already generated for the target's RAM family) and how to
-/// synthesize it.
-pub struct SynthJob<'a> {
-    pub model: &'a model::Model,
-    pub plan: &'a plan::Plan,
-    pub design: &'a Design,
-    pub target: Target,
-    pub clock: f64,
-    pub seed: u64,
-    pub pll: bool,
-}
-
-/// The design `synth` and `flow` build for `target`: its RAM family's memories.
-pub fn design_for(m: &model::Model, p: &plan::Plan, target: Target) -> Result<Design, CliError> {
-    rtl::generate(
-        m,
-        p,
-        GenOptions {
-            ram: target.ram_family(),
-            ..Default::default()
-        },
-    )
-    .map_err(|e| CliError::Usage(e.to_string()))
-}
-
-/// Run the synthesis flow on `job.design` into the folder `synth-<target>/` of `out` (shared
-/// with `bnngen flow`, which passes the very design it co-simulated), reporting the tools'
-/// progress to `observer`. The run is written in a staging folder: a finished run replaces the
-/// previous `synth-<target>/` whole; a failed one replaces it marked by a `FAILED` file, with
-/// the logs the error names, so an earlier run's report or bitstream never sits beside new
-/// logs.
-pub fn synthesize(
-    job: &SynthJob,
-    out: &OutputDir,
-    observer: progress::Observer,
-) -> Result<synth::SynthOutcome, CliError> {
-    let SynthJob {
-        model: m,
-        plan: p,
-        design,
-        target,
-        clock,
-        seed,
-        pll,
-    } = *job;
-    let staged = out.stage(&format!("synth-{}", target.name()), &[])?;
-    let work = staged.path().to_path_buf();
-    let rtl_dir = work.join("rtl");
-    rtl::write_dir(design, &rtl_dir).map_err(|source| CliError::Write {
-        path: staged.target().join("rtl"),
-        source,
-    })?;
-    let rtl = rtl_design(design, m.input.height * m.input.width, &rtl_dir);
-    let weight_bits_in_bram: u64 = design
-        .modules
-        .iter()
-        .flat_map(|md| md.mems.iter())
-        .filter(|mem| mem.block_ram && (mem.name == "wrom" || mem.name.starts_with("wrom_b")))
-        .map(|mem| mem.width as u64 * mem.depth as u64)
-        .sum();
-    let figures = PlanFigures {
-        model: m.meta.name.clone(),
-        cycles_per_frame: p.cycles_per_frame,
-        latency_cycles: Some((p.latency_us * p.clock_mhz).round() as u64),
-        kept_weight_bits: m.summary().weight_bits_stored as u64,
-        weight_bits_in_bram,
-    };
-    let opts = SynthOptions {
-        target,
-        clock_mhz: clock,
-        seed,
-        work,
-        pll,
-        shown_as: Some(staged.target().to_path_buf()),
-    };
-    match synth::flow::run_observed(&rtl, &figures, &opts, observer) {
-        Ok(mut done) => {
-            let home = staged.commit()?;
-            done.report_md = home.join("report.md");
-            done.report_json = home.join("report.json");
-            Ok(done)
-        }
-        Err(e) => {
-            let message = staged.shown(&e.to_string());
-            staged.commit_failed(&message)?;
-            Err(CliError::Tool {
-                tool: format!("synth {}", target.name()),
-                message,
-            })
+impl From<synth::JobError> for CliError {
+    fn from(e: synth::JobError) -> CliError {
+        match e {
+            synth::JobError::Generate(m) => CliError::Usage(m),
+            synth::JobError::Output(e) => CliError::Output(e),
+            synth::JobError::Write { path, source } => CliError::Write { path, source },
+            synth::JobError::Tool { tool, message } => CliError::Tool { tool, message },
         }
     }
 }

@@ -14,3 +14,17 @@ pub use html::render_html;
 
 /// Version of the report JSON; bump when a field changes meaning or is removed.
 pub const REPORT_FORMAT_VERSION: u32 = 1;
+
+/// Write `report.json` and `report.html` into the run folder `dir` (each listed in its
+/// manifest). `json` is false when the JSON is the report's own input (re-rendering).
+pub fn write(
+    dir: &crate::output::OutputDir,
+    data: &ReportData,
+    json: bool,
+) -> Result<std::path::PathBuf, crate::output::OutputError> {
+    if json {
+        let text = serde_json::to_string_pretty(data).expect("report data serializes");
+        dir.write("report.json", text.as_bytes(), &[])?;
+    }
+    dir.write("report.html", render_html(data).as_bytes(), &[])
+}

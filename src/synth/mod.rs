@@ -7,10 +7,12 @@
 pub mod board_sim;
 pub mod flow;
 pub mod gate_sim;
+pub mod job;
 pub mod pll;
 pub mod report;
 pub mod target;
 
 pub use flow::{run, PlanFigures, RtlDesign, SynthError, SynthOptions, SynthOutcome};
+pub use job::{design_for, synthesize, JobError, SynthJob};
 pub use report::{SynthReport, REPORT_FORMAT_VERSION};
 pub use target::Target;

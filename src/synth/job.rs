@@ -1,0 +1,115 @@
+//! One synthesis run of a generated design into a run folder: the call `bnngen synth` and
+//! `bnngen flow` share, so the flow never synthesizes differently from the command.
+
+use std::path::PathBuf;
+
+use crate::model::Model;
+use crate::output::{OutputDir, OutputError};
+use crate::plan::Plan;
+use crate::rtl::{self, Design, GenOptions};
+use crate::tools::progress::Observer;
+
+use super::gate_sim::rtl_design;
+use super::{PlanFigures, SynthOptions, SynthOutcome, Target};
+
+/// What to synthesize and how. The design must have been generated for the target's RAM
+/// family ([`design_for`]); `flow` passes the very design it co-simulated.
+pub struct SynthJob<'a> {
+    pub model: &'a Model,
+    pub plan: &'a Plan,
+    pub design: &'a Design,
+    pub target: Target,
+    pub clock_mhz: f64,
+    pub seed: u64,
+    pub pll: bool,
+}
+
+/// Why a synthesis job did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The generator cannot lower the model (a user error).
+    #[error("{0}")]
+    Generate(String),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A tool failed; the message names its log, where the run folder keeps it.
+    #[error("{tool}: {message}")]
+    Tool { tool: String, message: String },
+}
+
+/// The design `synth` and `flow` build for `target`: its RAM family's memories.
+pub fn design_for(m: &Model, p: &Plan, target: Target) -> Result<Design, JobError> {
+    let opts = GenOptions {
+        ram: target.ram_family(),
+        ..Default::default()
+    };
+    rtl::generate(m, p, opts).map_err(|e| JobError::Generate(e.to_string()))
+}
+
+/// Synthesize `job.design` into the folder `synth-<target>/` of `out`, reporting the tools'
+/// progress to `observer`. The run is written in a staging folder: a finished run replaces
+/// the previous `synth-<target>/` whole; a failed one replaces it marked by a `FAILED` file,
+/// with the logs the error names, so an earlier run's report or bitstream never sits beside
+/// new logs.
+pub fn synthesize(
+    job: &SynthJob,
+    out: &OutputDir,
+    observer: Observer,
+) -> Result<SynthOutcome, JobError> {
+    let target = job.target;
+    let staged = out.stage(&format!("synth-{}", target.name()), &[])?;
+    let work = staged.path().to_path_buf();
+    let rtl_dir = work.join("rtl");
+    rtl::write_dir(job.design, &rtl_dir).map_err(|source| JobError::Write {
+        path: staged.target().join("rtl"),
+        source,
+    })?;
+    let m = job.model;
+    let rtl = rtl_design(job.design, m.input.height * m.input.width, &rtl_dir);
+    let opts = SynthOptions {
+        target,
+        clock_mhz: job.clock_mhz,
+        seed: job.seed,
+        work,
+        pll: job.pll,
+        shown_as: Some(staged.target().to_path_buf()),
+    };
+    match super::flow::run_observed(&rtl, &plan_figures(job), &opts, observer) {
+        Ok(mut done) => {
+            let home = staged.commit()?;
+            done.report_md = home.join("report.md");
+            done.report_json = home.join("report.json");
+            Ok(done)
+        }
+        Err(e) => {
+            let message = staged.shown(&e.to_string());
+            staged.commit_failed(&message)?;
+            Err(JobError::Tool {
+                tool: format!("synth {}", target.name()),
+                message,
+            })
+        }
+    }
+}
+
+/// The figures the synthesis report takes from the model, plan and design.
+fn plan_figures(job: &SynthJob) -> PlanFigures {
+    let (m, p) = (job.model, job.plan);
+    let weight_bits_in_bram: u64 = (job.design.modules.iter())
+        .flat_map(|md| md.mems.iter())
+        .filter(|mem| mem.block_ram && (mem.name == "wrom" || mem.name.starts_with("wrom_b")))
+        .map(|mem| mem.width as u64 * mem.depth as u64)
+        .sum();
+    PlanFigures {
+        model: m.meta.name.clone(),
+        cycles_per_frame: p.cycles_per_frame,
+        latency_cycles: Some((p.latency_us * p.clock_mhz).round() as u64),
+        kept_weight_bits: m.summary().weight_bits_stored as u64,
+        weight_bits_in_bram,
+    }
+}
