@@ -62,10 +62,7 @@ pub fn simulate(
         move |source| SynthError::Io { path: p, source }
     };
     prepare(rtl, work)?;
-    let tb = crate::tools::locate::project_root().join("constraints/sim/bnngen_board_tb.v");
-    let tb_local = work.join("board/sim/bnngen_board_tb.v");
-    std::fs::create_dir_all(work.join("board/sim")).map_err(io(work))?;
-    std::fs::copy(&tb, &tb_local).map_err(io(&tb))?;
+    super::flow::write_board_file(work, "sim/bnngen_board_tb.v")?;
     let mut stim = String::new();
     let mut n_in = 0;
     for f in frames {

@@ -12,7 +12,7 @@ use super::report::{
     BoardClock, MemoryPacking, Performance, SynthReport, Timing, REPORT_FORMAT_VERSION,
 };
 use super::target::{Target, BOARD_COMMON_FILES};
-use crate::tools::locate::{project_root, ToolError};
+use crate::tools::locate::ToolError;
 use crate::tools::nextpnr::PnrFamily;
 use crate::tools::nextpnr::{Nextpnr, PnrJob};
 use crate::tools::pack::Packer;
@@ -300,7 +300,6 @@ pub fn prepare(rtl: &RtlDesign, work: &Path) -> Result<(), SynthError> {
             std::fs::copy(&from, &to).map_err(io(&from))?;
         }
     }
-    let cons = project_root().join("constraints");
     let mut board_files: Vec<&str> = BOARD_COMMON_FILES.to_vec();
     for t in Target::ALL {
         if let Some(b) = t.board() {
@@ -309,14 +308,19 @@ pub fn prepare(rtl: &RtlDesign, work: &Path) -> Result<(), SynthError> {
         }
     }
     for f in board_files {
-        let from = cons.join(f);
-        let to = work.join("board").join(f);
-        if let Some(dir) = to.parent() {
-            std::fs::create_dir_all(dir).map_err(io(dir))?;
-        }
-        std::fs::copy(&from, &to).map_err(io(&from))?;
+        write_board_file(work, f)?;
     }
     Ok(())
+}
+
+/// Write the compiled-in board file `f` (relative to `constraints/`) under `work/board/`.
+pub fn write_board_file(work: &Path, f: &str) -> Result<(), SynthError> {
+    let text = super::board_files::board_file(f).expect("every board file is compiled in");
+    let to = work.join("board").join(f);
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+    }
+    std::fs::write(&to, text).map_err(io(&to))
 }
 
 /// The PLL setting that brings `target`'s board oscillator closest to `mhz`.

@@ -4,6 +4,7 @@
 //! The tools themselves sit behind the typed drivers in `crate::tools`; this module decides
 //! what to run for a target and turns the results into one `SynthReport`.
 
+pub mod board_files;
 pub mod board_sim;
 pub mod flow;
 pub mod gate_sim;

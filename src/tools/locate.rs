@@ -204,7 +204,7 @@ pub fn find(spec: ToolSpec) -> Result<Tool, ToolError> {
             }
         }
     }
-    let venv = project_root().join(".venv/bin");
+    let venv = venv_dir().join("bin");
     for name in spec.venv_names {
         let p = venv.join(name);
         if is_executable(&p) {
@@ -227,7 +227,17 @@ pub fn find(spec: ToolSpec) -> Result<Tool, ToolError> {
     })
 }
 
-/// Where yowasp tools keep their compiled WebAssembly (the first call takes about 50 s).
+/// The Python venv holding the PyPI tools (yowasp nextpnr-ecp5 and ecppack): `$BNNGEN_VENV`,
+/// else `.venv` of the source tree (where `scripts/setup.sh` puts it).
+pub fn venv_dir() -> PathBuf {
+    std::env::var_os("BNNGEN_VENV")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join(".venv"))
+}
+
+/// Where yowasp tools keep their compiled WebAssembly (the first call takes about 50 s):
+/// `$YOWASP_CACHE_DIR`, else `build/yowasp-cache` of the source tree.
 pub fn yowasp_cache_dir() -> PathBuf {
     std::env::var_os("YOWASP_CACHE_DIR")
         .map(PathBuf::from)

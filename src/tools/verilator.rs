@@ -102,6 +102,31 @@ pub fn toolchain() -> Result<PathBuf, ToolError> {
     Ok(v)
 }
 
+/// The versions of Verilator and the C++ compiler, part of the build cache key: a simulator
+/// built by another Verilator or g++ is not reused. Asked once per process.
+fn toolchain_versions(verilator: &Path) -> String {
+    static VERSIONS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSIONS
+        .get_or_init(|| {
+            let first_line = |tool: &Path| {
+                Command::new(tool)
+                    .arg("--version")
+                    .output()
+                    .map(|o| {
+                        String::from_utf8_lossy(&o.stdout)
+                            .lines()
+                            .next()
+                            .unwrap_or("")
+                            .to_string()
+                    })
+                    .unwrap_or_default()
+            };
+            let gxx = find(GXX).map(|t| first_line(&t.path)).unwrap_or_default();
+            format!("{} | {gxx}", first_line(verilator))
+        })
+        .clone()
+}
+
 /// A number no other build of this process has used, for scratch folder names.
 fn next_scratch() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -136,6 +161,7 @@ pub fn build_observed(
     }
     fnv(&mut h, HARNESS.as_bytes());
     fnv(&mut h, SIM_FLAGS.join(" ").as_bytes());
+    fnv(&mut h, toolchain_versions(&v).as_bytes());
     fnv(&mut h, format!("{top} {opts:?}").as_bytes());
     let root = cache_root();
     let dir = root.join(format!("{h:016x}"));
