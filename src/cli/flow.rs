@@ -42,8 +42,8 @@ pub struct Args {
     /// FPGA target for synthesis: ice40-up5k, ice40-hx8k, ecp5-25k, ecp5-85k, xilinx,
     /// generic, or none to skip synthesis. Default: the smallest iCE40/ECP5 part whose block
     /// RAM holds the plan's memory bits.
-    #[arg(long)]
-    pub target: Option<String>,
+    #[arg(long, value_parser = parse_flow_target)]
+    pub target: Option<TargetChoice>,
     /// Images to simulate (PGM/PPM/PNG/IDX) instead of the default set.
     #[arg(long)]
     pub images: Option<PathBuf>,
@@ -58,22 +58,25 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Run folder (default rtl-out/<model name>/).
-    #[arg(short = 'o', long)]
+    #[arg(short = 'o', long = "output", visible_alias = "out")]
     pub out: Option<PathBuf>,
     /// Clock the board top from the FPGA's PLL at the timing target (as `bnngen synth --pll`).
     #[arg(long)]
     pub pll: bool,
 }
 
+/// `--target`: a target name, or `none` for no synthesis.
+fn parse_flow_target(s: &str) -> Result<TargetChoice, String> {
+    match s {
+        "none" => Ok(TargetChoice::Skip),
+        t => Target::parse(t).map(TargetChoice::Given),
+    }
+}
+
 impl Args {
-    /// The library's options; `--target` is parsed here (an unknown name is exit 2 before
-    /// anything runs).
+    /// The library's options.
     fn options(&self) -> Result<FlowOptions, CliError> {
-        let target = match self.target.as_deref() {
-            Some("none") => TargetChoice::Skip,
-            Some(t) => TargetChoice::Given(Target::parse(t).map_err(CliError::Usage)?),
-            None => TargetChoice::Auto,
-        };
+        let target = self.target.unwrap_or(TargetChoice::Auto);
         Ok(FlowOptions {
             model: self.model.clone(),
             hw: self.hw.clone(),

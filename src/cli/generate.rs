@@ -37,14 +37,11 @@ pub struct Args {
     /// (that target's block-RAM family: ice40-* or ecp5-*, xilinx, generic). Default: the
     /// ECP5 family.
     #[arg(long)]
-    pub target: Option<String>,
+    pub target: Option<Target>,
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let ram = match &args.target {
-        Some(t) => Target::parse(t).map_err(CliError::Usage)?.ram_family(),
-        None => Default::default(),
-    };
+    let ram = args.target.map(Target::ram_family).unwrap_or_default();
     let mut inputs = vec![args.model.as_path()];
     inputs.extend(args.hw.as_deref());
     inputs.extend(args.plan.as_deref());

@@ -48,7 +48,7 @@ pub struct Args {
     /// (that target's block-RAM family: ice40-* or ecp5-*, xilinx, generic). Default: the
     /// ECP5 family.
     #[arg(long, conflicts_with = "netlist")]
-    pub target: Option<String>,
+    pub target: Option<Target>,
     /// Write a VCD trace of the stressed run here.
     #[arg(long)]
     pub trace: Option<PathBuf>,
@@ -59,7 +59,7 @@ pub struct Args {
     /// ecp5-25k, ecp5-85k, xilinx, generic) with the family's cell models instead of the RTL;
     /// the run goes into rtl-out/<model>/netlist-<target>/.
     #[arg(long, conflicts_with = "trace")]
-    pub netlist: Option<String>,
+    pub netlist: Option<Target>,
 }
 
 #[derive(Serialize)]
@@ -84,10 +84,7 @@ fn tool(e: VerifyError) -> CliError {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let ram = match &args.target {
-        Some(t) => Target::parse(t).map_err(CliError::Usage)?.ram_family(),
-        None => Default::default(),
-    };
+    let ram = args.target.map(Target::ram_family).unwrap_or_default();
     let inputs: Vec<&std::path::Path> = std::iter::once(args.model.as_path())
         .chain(args.hw.as_deref())
         .chain(args.plan.as_deref())
@@ -120,7 +117,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     if let Some(target) = &args.netlist {
         return super::synth::simulate_netlist(
-            &m, &p, target, &images, args.seed, args.debug, args.json,
+            &m, &p, *target, &images, args.seed, args.debug, args.json,
         );
     }
     let opts = |debug| GenOptions {

@@ -36,13 +36,13 @@ pub struct Args {
     pub hw: Option<PathBuf>,
     /// FPGA target: ice40-up5k, ice40-hx8k, ecp5-25k, ecp5-85k, xilinx or generic.
     #[arg(long)]
-    pub target: String,
+    pub target: Target,
     /// Timing target in MHz (default: the --hw clock, else 48 for iCE40, 125 for ECP5, 100
     /// otherwise).
     #[arg(long)]
     pub clock: Option<f64>,
     /// Output folder (default rtl-out/<model name>/); the run goes into synth-<target>/.
-    #[arg(short = 'o', long)]
+    #[arg(short = 'o', long = "output", visible_alias = "out")]
     pub out: Option<PathBuf>,
     /// Placement seed for nextpnr.
     #[arg(long, default_value_t = 1)]
@@ -58,7 +58,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let target = Target::parse(&args.target).map_err(CliError::Usage)?;
+    let target = args.target;
     let m = model::load(&args.model)?;
     let hw = match &args.hw {
         Some(p) => plan::load_hw(p).map_err(|e| CliError::Usage(e.to_string()))?,
@@ -137,14 +137,14 @@ impl From<synth::JobError> for CliError {
 pub fn simulate_netlist(
     m: &bnngen::model::Model,
     p: &bnngen::plan::Plan,
-    target: &str,
+    target: Target,
     images: &[bnngen::input::Image],
     seed: u64,
     debug: bool,
     json: bool,
 ) -> Result<(), CliError> {
     use bnngen::synth::gate_sim::{self, GateSimError};
-    let target = Target::parse(target).map_err(CliError::Usage)?;
+
     let out = OutputDir::open(&Path::new("rtl-out").join(rtl::ident(&m.meta.name)))?;
     let staged = out.stage(&format!("netlist-{}", target.name()), &[])?;
     let g = gate_sim::simulate_netlist(

@@ -94,7 +94,8 @@ impl Target {
         }
     }
 
-    /// Parse a target name; the error lists the valid names.
+    /// Parse a target name; the error lists the valid names. (The command line parses
+    /// `--target` through [`clap::ValueEnum`], below, with the same names.)
     pub fn parse(s: &str) -> Result<Target, String> {
         Target::ALL
             .into_iter()
@@ -222,6 +223,17 @@ impl Target {
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// `--target` on the command line: the same names as [`Target::name`], listed in `--help`.
+impl clap::ValueEnum for Target {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Target::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()))
     }
 }
 
