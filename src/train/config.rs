@@ -26,6 +26,9 @@ pub struct TrainConfig {
     pub pruning: Option<PruningConfig>,
     #[serde(default)]
     pub distill: Option<DistillConfig>,
+    /// Train and test on what an image sensor would deliver (`docs/sensor.md`).
+    #[serde(default)]
+    pub sensor: Option<crate::sensor::SensorConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -86,7 +89,7 @@ pub enum ThresholdInit {
 #[serde(deny_unknown_fields)]
 pub struct FrontEndConfig {
     pub kind: FrontEndKind,
-    /// M, thresholds per channel (ignored by `binary`, which has B = 8 planes).
+    /// M, thresholds per channel; for `binary`, the ADC's bits (the top M bits of the code).
     #[serde(default = "default_levels")]
     pub levels: usize,
     /// Surrogate temperature on the 0..1 pixel scale (glt only).
@@ -267,8 +270,36 @@ impl TrainConfig {
     }
 
     pub fn parse(text: &str, file: &str) -> Result<TrainConfig, super::TrainError> {
-        let cfg: TrainConfig =
-            toml::from_str(text).map_err(|e| super::TrainError::Config(format!("{file}: {e}")))?;
+        Self::parse_with(text, file, &[])
+    }
+
+    /// Read and check a config file with `KEY=VALUE` overrides applied (see
+    /// [`TrainConfig::parse_with`]).
+    pub fn load_with(path: &Path, overrides: &[String]) -> Result<TrainConfig, super::TrainError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            super::TrainError::Config(format!("cannot read {}: {e}", path.display()))
+        })?;
+        Self::parse_with(&text, &path.display().to_string(), overrides)
+    }
+
+    /// Parse a config after applying overrides `a.b.c=VALUE` (`--set`), so that one config file
+    /// serves a whole family of runs and each run's command line says how it differs. A path
+    /// step that is a number indexes an array (`layers.0.channels=8`); VALUE is a TOML value,
+    /// or a bare string when it does not parse as one (`front_end.kind=uniform`). The result is
+    /// checked like the file itself, so an override to an unknown key is an error.
+    pub fn parse_with(
+        text: &str,
+        file: &str,
+        overrides: &[String],
+    ) -> Result<TrainConfig, super::TrainError> {
+        let cfg_err = |m: String| super::TrainError::Config(format!("{file}: {m}"));
+        let mut table: toml::Table = text.parse().map_err(|e| cfg_err(format!("{e}")))?;
+        for o in overrides {
+            apply_override(&mut table, o).map_err(|m| cfg_err(format!("--set {o}: {m}")))?;
+        }
+        let cfg: TrainConfig = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e| cfg_err(format!("{e}")))?;
         let problems = cfg.check();
         if problems.is_empty() {
             Ok(cfg)
@@ -284,9 +315,17 @@ impl TrainConfig {
     pub fn check(&self) -> Vec<String> {
         let mut p = Vec::new();
         let fe = &self.front_end;
-        if fe.kind != FrontEndKind::Binary && !(1..=255).contains(&fe.levels) {
+        let bits = self.sensor.as_ref().map_or(8, |s| s.bits);
+        if let Some(s) = &self.sensor {
+            p.extend(s.check());
+        }
+        let max_levels = match fe.kind {
+            FrontEndKind::Binary => bits as usize,
+            _ => ((1usize << bits.min(16)) - 1).min(255),
+        };
+        if !(1..=max_levels).contains(&fe.levels) {
             p.push(format!(
-                "front_end.levels: expected 1..=255, found {}",
+                "front_end.levels: expected 1..={max_levels} for {bits}-bit pixels, found {}",
                 fe.levels
             ));
         }
@@ -296,10 +335,7 @@ impl TrainConfig {
                 fe.temperature
             ));
         }
-        let mut channels = match fe.kind {
-            FrontEndKind::Binary => 8,
-            _ => fe.levels,
-        };
+        let mut channels = fe.levels;
         let (mut h, mut w) = (28usize, 28usize);
         let mut names = Vec::new();
         for (i, l) in self.layers.iter().enumerate() {
@@ -416,5 +452,127 @@ impl TrainConfig {
             }
         }
         p
+    }
+}
+
+/// Apply one `a.b.c=VALUE` override to a parsed config (missing tables are created).
+fn apply_override(table: &mut toml::Table, spec: &str) -> Result<(), String> {
+    let (key, raw) = spec
+        .split_once('=')
+        .ok_or_else(|| "expected KEY=VALUE".to_string())?;
+    let path: Vec<&str> = key.trim().split('.').collect();
+    if path.iter().any(|p| p.is_empty()) {
+        return Err(format!("bad key `{key}`"));
+    }
+    let raw = raw.trim();
+    let value = match format!("v = {raw}").parse::<toml::Table>() {
+        Ok(mut t) => t.remove("v").expect("the key just written"),
+        Err(_) => toml::Value::String(raw.to_string()),
+    };
+    let mut root = toml::Value::Table(std::mem::take(table));
+    let done = set_path(&mut root, &path, value, "");
+    if let toml::Value::Table(t) = root {
+        *table = t;
+    }
+    done
+}
+
+/// Set `path` below `at` (`above` is the path walked so far, for messages).
+fn set_path(
+    at: &mut toml::Value,
+    path: &[&str],
+    value: toml::Value,
+    above: &str,
+) -> Result<(), String> {
+    let (step, rest) = path.split_first().expect("a non-empty path");
+    let here = if above.is_empty() {
+        step.to_string()
+    } else {
+        format!("{above}.{step}")
+    };
+    let slot = match at {
+        toml::Value::Table(t) if rest.is_empty() => {
+            t.insert(step.to_string(), value);
+            return Ok(());
+        }
+        toml::Value::Table(t) => t
+            .entry(step.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new())),
+        toml::Value::Array(a) => {
+            let n = a.len();
+            let idx: usize = step
+                .parse()
+                .map_err(|_| format!("`{above}` is an array: `{step}` is not an index"))?;
+            let item = a
+                .get_mut(idx)
+                .ok_or_else(|| format!("`{above}` has {n} entries, no index {idx}"))?;
+            if rest.is_empty() {
+                *item = value;
+                return Ok(());
+            }
+            item
+        }
+        _ => return Err(format!("`{above}` is neither a table nor an array")),
+    };
+    set_path(slot, rest, value, &here)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+[front_end]
+kind = "glt"
+levels = 8
+[[layers]]
+kind = "conv"
+name = "conv1"
+channels = 16
+[[layers]]
+kind = "maxpool"
+"#;
+
+    fn with(overrides: &[&str]) -> Result<TrainConfig, String> {
+        let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        TrainConfig::parse_with(BASE, "base.toml", &o).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn overrides_set_bare_strings_numbers_new_tables_and_array_entries() {
+        let c = with(&[
+            "front_end.kind=uniform",
+            "front_end.levels=4",
+            "front_end.init=\"quantile\"",
+            "layers.0.channels=8",
+            "schedule.lr=0.5",
+        ])
+        .unwrap();
+        assert_eq!(c.front_end.kind, FrontEndKind::Uniform);
+        assert_eq!(c.front_end.levels, 4);
+        assert_eq!(c.front_end.init, ThresholdInit::Quantile);
+        assert!(matches!(c.layers[0], LayerConfig::Conv { channels: 8, .. }));
+        assert_eq!(c.schedule.lr, 0.5);
+        // Without overrides the file is read as written.
+        let plain = with(&[]).unwrap();
+        assert_eq!(plain.front_end.kind, FrontEndKind::Glt);
+        assert_eq!(plain.schedule.lr, ScheduleConfig::default().lr);
+    }
+
+    #[test]
+    fn bad_overrides_are_errors_naming_the_override() {
+        for (o, want) in [
+            ("front_end.colour=3", "colour"),
+            ("front_end.kind=thermo", "thermo"),
+            ("layers.5.channels=3", "no index 5"),
+            ("layers.x.channels=3", "not an index"),
+            ("front_end.levels.x=1", "neither a table nor an array"),
+            ("front_end.levels", "expected KEY=VALUE"),
+            ("front_end..levels=2", "bad key"),
+        ] {
+            let e = with(&[o]).expect_err(o);
+            assert!(e.contains("base.toml"), "{o}: {e}");
+            assert!(e.contains(want), "{o}: `{e}` lacks `{want}`");
+        }
     }
 }

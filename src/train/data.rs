@@ -1,19 +1,22 @@
 //! Fashion-MNIST for training: the train / validation / test split and batch assembly.
 //!
 //! The split is fixed by the config (validation = the last `validation` training images), so
-//! the test set is only touched for the final figures. Pixels stay 8-bit integers here; the
-//! front end turns them into planes inside the network, exactly as the hardware compares them.
+//! the test set is only touched for the final figures. Pixels stay integer codes of `bits` bits
+//! here (8 for the dataset itself; the sensor's depth with `[sensor]`, which is applied to every
+//! image by its index in its file before the split); the front end turns them into planes
+//! inside the network, exactly as the hardware compares them.
 
 use super::TrainError;
+use crate::sensor::{SensorConfig, Stream};
 use std::path::{Path, PathBuf};
 
 /// The default location (Debian package `dataset-fashion-mnist`).
 pub const DEFAULT_DIR: &str = "/usr/share/datasets/fashion-mnist";
 
-/// Images of 28 x 28 8-bit pixels with their labels.
+/// Images of 28 x 28 pixel codes with their labels.
 #[derive(Debug, Clone, Default)]
 pub struct Split {
-    pub pixels: Vec<u8>,
+    pub pixels: Vec<u16>,
     pub labels: Vec<u8>,
 }
 
@@ -27,7 +30,7 @@ impl Split {
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
-    pub fn image(&self, i: usize) -> &[u8] {
+    pub fn image(&self, i: usize) -> &[u16] {
         &self.pixels[i * PIXELS..(i + 1) * PIXELS]
     }
     fn take(&self, range: std::ops::Range<usize>) -> Split {
@@ -42,6 +45,26 @@ pub struct Dataset {
     pub train: Split,
     pub validation: Split,
     pub test: Split,
+    /// Bit depth of the pixel codes (the model's input bits).
+    pub bits: u32,
+}
+
+impl Dataset {
+    /// Keep the top `bits` bits of every code (the natural-binary ADC with fewer bits).
+    pub fn requantize(&mut self, bits: u32) -> Result<(), TrainError> {
+        if bits == 0 || bits > self.bits {
+            return Err(TrainError::Config(format!(
+                "front_end.levels: the binary front end takes 1..={} bit planes of this {}-bit data, found {bits}",
+                self.bits, self.bits
+            )));
+        }
+        let shift = self.bits - bits;
+        for split in [&mut self.train, &mut self.validation, &mut self.test] {
+            split.pixels.iter_mut().for_each(|p| *p >>= shift);
+        }
+        self.bits = bits;
+        Ok(())
+    }
 }
 
 fn find(dir: &Path, stem: &str) -> Result<PathBuf, TrainError> {
@@ -85,15 +108,31 @@ fn load_split(dir: &Path, prefix: &str) -> Result<Split, TrainError> {
                 im.channels
             )));
         }
-        pixels.extend(im.pixels.iter().map(|&p| p.min(255) as u8));
+        pixels.extend(im.pixels.iter().map(|&p| p.min(255)));
     }
     Ok(Split { pixels, labels })
 }
 
-/// Load and split the data as the config says.
-pub fn load(dir: &Path, cfg: &super::config::DataConfig) -> Result<Dataset, TrainError> {
-    let all = load_split(dir, "train")?;
-    let test = load_split(dir, "t10k")?;
+/// Every image of a file as the sensor delivers it (image i seeded by its index i).
+fn through_sensor(split: &mut Split, sensor: &SensorConfig, stream: Stream) {
+    let codes: Vec<u16> = (0..split.len())
+        .flat_map(|i| sensor.apply(split.image(i), 8, stream, i as u64))
+        .collect();
+    split.pixels = codes;
+}
+
+/// Load and split the data as the config says, through the sensor if there is one.
+pub fn load(
+    dir: &Path,
+    cfg: &super::config::DataConfig,
+    sensor: Option<&SensorConfig>,
+) -> Result<Dataset, TrainError> {
+    let mut all = load_split(dir, "train")?;
+    let mut test = load_split(dir, "t10k")?;
+    if let Some(s) = sensor {
+        through_sensor(&mut all, s, Stream::Train);
+        through_sensor(&mut test, s, Stream::Test);
+    }
     if cfg.validation >= all.len() {
         return Err(TrainError::Config(format!(
             "data.validation: {} leaves no training images out of {}",
@@ -118,5 +157,6 @@ pub fn load(dir: &Path, cfg: &super::config::DataConfig) -> Result<Dataset, Trai
         train,
         validation,
         test: test.take(0..test_n),
+        bits: sensor.map_or(8, |s| s.bits),
     })
 }
