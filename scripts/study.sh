@@ -22,8 +22,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 ROWS=${STUDY_ROWS:-study/rows.txt}
-CSV=${STUDY_CSV:-docs/study/runs.csv}
-OUT=${STUDY_OUT:-study/out}
+CSV=$(realpath -m "${STUDY_CSV:-docs/study/runs.csv}")
+OUT=$(realpath -m "${STUDY_OUT:-study/out}")
 BIN_DIR=${STUDY_BIN_DIR:-/work/study-bin}
 HEADER='row,config,seed,front_end,m,data,init,weight_bits,test_accuracy,test_images,correct,val_accuracy,train_images,epochs,wall_s,cpu_s,threads,commit,date,command,fe_thresholds'
 
@@ -54,10 +54,11 @@ cmd_build() {
 }
 
 cmd_status() {
-    local total done_n
-    total=$(rows | wc -l)
-    done_n=$(rows | awk '{print $1}' | grep -cxF -f <(done_ids) || true)
-    echo "$done_n of $total rows done ($CSV)"
+    [ -f "$CSV" ] || echo "$HEADER" > "$CSV"
+    awk -v csv="$CSV" 'NR == FNR { if (FNR > 1) { split($0, f, ","); done[f[1]] = 1 } next }
+        /^[[:space:]]*(#|$)/ { next }
+        { n++; if ($1 in done) k++ }
+        END { printf "%d of %d rows done (%s)\n", k, n, csv }' "$CSV" "$ROWS"
 }
 
 # One row: train, check the report against what the row asks for, append the CSV line.
@@ -79,8 +80,8 @@ run_row() {
     t0=$(date +%s.%N)
     # The config path in the command is the repository path; the file read is that of the
     # commit (run from the extracted tree, so relative paths inside stay valid).
-    if ! (cd "$cfgdir" && /usr/bin/time -f '%U %S' -o "$ROOT/$OUT/$id.time" \
-        "$bin" "${args[@]}" -o "$ROOT/$OUT/$id.toml" --report "$ROOT/$OUT/$id.json" --quiet) \
+    if ! (cd "$cfgdir" && /usr/bin/time -f '%U %S' -o "$OUT/$id.time" \
+        "$bin" "${args[@]}" -o "$OUT/$id.toml" --report "$OUT/$id.json" --quiet) \
         > "$OUT/$id.log" 2>&1; then
         echo "$id: FAILED (log $OUT/$id.log)"
         tail -n 3 "$OUT/$id.log"
@@ -104,7 +105,7 @@ run_row() {
         --arg threads "${RAYON_NUM_THREADS:-}" --arg commit "$commit" \
         --arg date "$(date -u +%FT%TZ)" --arg cmd "$shown" '
         [$id, $config, (.seed|tostring), .front_end, (.planes|tostring), $data,
-         (.init // ""), (.weight_bits_stored|tostring),
+         (if .front_end == "glt" then .init else "" end), (.weight_bits_stored|tostring),
          (.test_accuracy*1e6|round/1e6|tostring), (.test_images|tostring),
          (.test_accuracy*.test_images|round|tostring),
          (.val_accuracy[-1]*1e4|round/1e4|tostring), (.train_images|tostring),
@@ -155,9 +156,15 @@ cmd_run() {
     done
 }
 
-case ${1:-} in
-build) cmd_build ;;
-run) shift && cmd_run "$@" ;;
-status) cmd_status ;;
-*) die "usage: scripts/study.sh build | run BIN | status" ;;
-esac
+main() {
+    case ${1:-} in
+    build) cmd_build ;;
+    run) shift && cmd_run "$@" ;;
+    status) cmd_status ;;
+    *) die "usage: scripts/study.sh build | run BIN | status" ;;
+    esac
+}
+
+# One line, parsed whole before it runs: bash reads a script as it goes, and a runner lasts
+# hours, so nothing after this line may be read once it starts (editing this file is safe).
+main "$@"; exit $?
