@@ -113,10 +113,11 @@ fn load_split(dir: &Path, prefix: &str) -> Result<Split, TrainError> {
     Ok(Split { pixels, labels })
 }
 
-/// Every image of a file as the sensor delivers it (image i seeded by its index i).
-fn through_sensor(split: &mut Split, sensor: &SensorConfig, stream: Stream) {
+/// The images of a split as the sensor delivers them; the split starts at image `first` of
+/// its file, and each image is seeded by its index in the file.
+fn through_sensor(split: &mut Split, sensor: &SensorConfig, stream: Stream, first: usize) {
     let codes: Vec<u16> = (0..split.len())
-        .flat_map(|i| sensor.apply(split.image(i), 8, stream, i as u64))
+        .flat_map(|i| sensor.apply(split.image(i), 8, stream, (first + i) as u64))
         .collect();
     split.pixels = codes;
 }
@@ -127,12 +128,8 @@ pub fn load(
     cfg: &super::config::DataConfig,
     sensor: Option<&SensorConfig>,
 ) -> Result<Dataset, TrainError> {
-    let mut all = load_split(dir, "train")?;
-    let mut test = load_split(dir, "t10k")?;
-    if let Some(s) = sensor {
-        through_sensor(&mut all, s, Stream::Train);
-        through_sensor(&mut test, s, Stream::Test);
-    }
+    let all = load_split(dir, "train")?;
+    let test = load_split(dir, "t10k")?;
     if cfg.validation >= all.len() {
         return Err(TrainError::Config(format!(
             "data.validation: {} leaves no training images out of {}",
@@ -141,22 +138,62 @@ pub fn load(
         )));
     }
     let n_train = all.len() - cfg.validation;
-    let validation = all.take(n_train..all.len());
+    let mut validation = all.take(n_train..all.len());
     let train_n = if cfg.train_subset == 0 {
         n_train
     } else {
         cfg.train_subset.min(n_train)
     };
-    let train = all.take(0..train_n);
+    let mut train = all.take(0..train_n);
     let test_n = if cfg.test_subset == 0 {
         test.len()
     } else {
         cfg.test_subset.min(test.len())
     };
+    let mut test = test.take(0..test_n);
+    if let Some(s) = sensor {
+        through_sensor(&mut train, s, Stream::Train, 0);
+        through_sensor(&mut validation, s, Stream::Train, n_train);
+        through_sensor(&mut test, s, Stream::Test, 0);
+    }
     Ok(Dataset {
         train,
         validation,
-        test: test.take(0..test_n),
+        test,
         bits: sensor.map_or(8, |s| s.bits),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(px: &[u16]) -> Split {
+        Split {
+            pixels: px.to_vec(),
+            labels: vec![0; px.len() / PIXELS],
+        }
+    }
+
+    #[test]
+    fn requantize_keeps_the_top_bits_and_refuses_more_than_there_are() {
+        let mut px = vec![0u16; PIXELS];
+        px[..4].copy_from_slice(&[1023, 512, 511, 3]);
+        let mut ds = Dataset {
+            train: split(&px),
+            validation: split(&px),
+            test: split(&px),
+            bits: 10,
+        };
+        ds.requantize(2).unwrap();
+        assert_eq!(ds.bits, 2);
+        for s in [&ds.train, &ds.validation, &ds.test] {
+            assert_eq!(&s.pixels[..4], &[3, 2, 1, 0]);
+        }
+        let e = ds.requantize(3).unwrap_err().to_string();
+        assert!(
+            e.contains("front_end.levels") && e.contains("found 3"),
+            "{e}"
+        );
+    }
 }

@@ -678,3 +678,41 @@ pub fn hard_planes(pixels: &[u16], kind: FrontEndKind, planes: usize, t: &[u32])
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_live_on_the_code_scale_of_the_pixel_depth() {
+        // ceil(max t), max = 2^B - 1, forced strictly increasing inside 0..=max.
+        assert_eq!(integer_thresholds(&[0.5, 0.5, 1.0], 8), vec![128, 129, 255]);
+        assert_eq!(
+            integer_thresholds(&[0.5, 0.5, 1.0], 10),
+            vec![512, 513, 1023]
+        );
+        assert_eq!(integer_thresholds(&[1.0, 1.0], 10), vec![1022, 1023]);
+        assert_eq!(integer_thresholds(&[-0.2, 0.0], 12), vec![0, 1]);
+        // Quantiles of 10-bit codes: a quarter each at 0, 100, 600 and 1023.
+        let px: Vec<u16> = [0u16, 100, 600, 1023]
+            .iter()
+            .flat_map(|&v| std::iter::repeat_n(v, 250))
+            .collect();
+        assert_eq!(quantile_thresholds(&px, 3, 10), vec![1, 101, 601]);
+        // Above the 8-bit range the codes are not clipped to 255.
+        assert_eq!(quantile_thresholds(&px, 1, 10), vec![101]);
+    }
+
+    #[test]
+    fn binary_planes_are_the_code_bits_lsb_first() {
+        let mut px = vec![0u16; super::super::data::PIXELS];
+        px[0] = 0b10;
+        px[1] = 0b01;
+        let p = hard_planes(&px, FrontEndKind::Binary, 2, &[]);
+        let n = super::super::data::PIXELS;
+        assert_eq!((p[0], p[1]), (-1.0, 1.0), "plane 0 = bit 0");
+        assert_eq!((p[n], p[n + 1]), (1.0, -1.0), "plane 1 = bit 1");
+        let t = hard_planes(&px, FrontEndKind::Uniform, 1, &[2]);
+        assert_eq!((t[0], t[1], t[2]), (1.0, -1.0, -1.0), "plane = code >= t");
+    }
+}
