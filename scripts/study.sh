@@ -65,7 +65,9 @@ cmd_status() {
 run_row() {
     local bin=$1 commit=$2 id=$3 config=$4 seed=$5 fe=$6 m=$7 data=$8
     shift 8
-    local extra=("$@")
+    # `@OUT@` in a row's arguments is the output directory: files shared between rows and
+    # commits (the distillation teacher's checkpoint) live there.
+    local extra=("${@//@OUT@/$OUT}")
     local cfgdir="$OUT/configs-$commit"
     mkdir -p "$cfgdir/$(dirname "$config")"
     git show "$commit:$config" > "$cfgdir/$config.tmp" 2>/dev/null ||
@@ -73,7 +75,7 @@ run_row() {
     mv "$cfgdir/$config.tmp" "$cfgdir/$config"
     local args=(train --config "$config" --seed "$seed"
         --set "front_end.kind=$fe" --set "front_end.levels=$m" "${extra[@]}")
-    local shown="bnngen ${args[*]} -o $id.toml --report $id.json"
+    local shown="bnngen ${args[*]//$OUT/study/out} -o $id.toml --report $id.json"
     rm -f "$OUT/$id.json"
     echo "== $(date -u +%FT%TZ) $id: $shown (commit $commit)"
     local t0 t1

@@ -246,7 +246,7 @@ pub struct PruningConfig {
     pub end_epoch: usize,
 }
 
-/// Knowledge distillation from a float teacher of the same topology.
+/// Knowledge distillation from a float teacher (by default of the student's topology).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DistillConfig {
@@ -258,6 +258,10 @@ pub struct DistillConfig {
     pub weight: f64,
     /// Teacher parameters are saved here after training and loaded from here if present.
     pub teacher_checkpoint: Option<String>,
+    /// The teacher's layers (`[[distill.teacher_layers]]`, as `[[layers]]`), when the float
+    /// teacher should be larger than the student; default: the student's layers.
+    #[serde(default)]
+    pub teacher_layers: Option<Vec<LayerConfig>>,
 }
 
 impl TrainConfig {
@@ -450,8 +454,28 @@ impl TrainConfig {
             if !(0.0..=1.0).contains(&d.weight) || d.temperature <= 0.0 {
                 p.push("distill: need 0 <= weight <= 1 and temperature > 0".into());
             }
+            if d.teacher_layers.is_some() {
+                p.extend(
+                    self.teacher_config()
+                        .check()
+                        .into_iter()
+                        .map(|m| format!("distill.teacher_layers: {m}")),
+                );
+            }
         }
         p
+    }
+
+    /// The float teacher's config: the student's, with `distill.teacher_layers` as its layers
+    /// (if given), and without pruning or distillation of its own.
+    pub fn teacher_config(&self) -> TrainConfig {
+        let mut t = self.clone();
+        if let Some(layers) = self.distill.as_ref().and_then(|d| d.teacher_layers.clone()) {
+            t.layers = layers;
+        }
+        t.pruning = None;
+        t.distill = None;
+        t
     }
 }
 
@@ -557,6 +581,28 @@ kind = "maxpool"
         let plain = with(&[]).unwrap();
         assert_eq!(plain.front_end.kind, FrontEndKind::Glt);
         assert_eq!(plain.schedule.lr, ScheduleConfig::default().lr);
+    }
+
+    #[test]
+    fn a_teacher_may_have_its_own_layers_checked_like_the_students() {
+        let kd = format!(
+            "{BASE}\n[distill]\nteacher_epochs = 1\ntemperature = 4.0\nweight = 0.7\n\
+             [[distill.teacher_layers]]\nkind = \"conv\"\nname = \"t1\"\nchannels = 64\n"
+        );
+        let c = TrainConfig::parse(&kd, "kd.toml").unwrap();
+        let t = c.teacher_config();
+        assert!(matches!(
+            t.layers[..],
+            [LayerConfig::Conv { channels: 64, .. }]
+        ));
+        assert!(t.distill.is_none() && t.pruning.is_none());
+        assert!(matches!(
+            c.layers[0],
+            LayerConfig::Conv { channels: 16, .. }
+        ));
+        let bad = kd.replace("channels = 64", "channels = 64\nkernel = 99");
+        let e = TrainConfig::parse(&bad, "kd.toml").unwrap_err().to_string();
+        assert!(e.contains("distill.teacher_layers: layers[0] (t1)"), "{e}");
     }
 
     #[test]

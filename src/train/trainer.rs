@@ -387,7 +387,8 @@ fn teacher(
         return Ok(None);
     };
     let device = Device::flex().autodiff();
-    let mut net = Net::new(cfg, ds.bits, false, seed ^ 0x7eac4e5, &device);
+    let tcfg = cfg.teacher_config();
+    let mut net = Net::new(&tcfg, ds.bits, false, seed ^ 0x7eac4e5, &device);
     let path = d.teacher_checkpoint.as_ref().map(PathBuf::from);
     match &path {
         Some(p) if p.exists() => {
@@ -397,7 +398,7 @@ fn teacher(
         _ => {
             net = fit(
                 net,
-                cfg,
+                &tcfg,
                 ds,
                 d.teacher_epochs,
                 seed ^ 0x7eac4e5,
