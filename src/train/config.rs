@@ -362,7 +362,7 @@ impl TrainConfig {
                         ));
                         continue;
                     }
-                    if *in_blocks == 0 || channels % in_blocks != 0 {
+                    if *in_blocks == 0 || !channels.is_multiple_of(*in_blocks) {
                         p.push(format!("layers[{i}] ({name}).in_blocks: {in_blocks} does not divide {channels} input channels"));
                     }
                     if *out_blocks == 0 || out % out_blocks != 0 {
@@ -395,7 +395,7 @@ impl TrainConfig {
                     ..
                 } => {
                     names.push(name.clone());
-                    if *in_blocks == 0 || channels % in_blocks != 0 {
+                    if *in_blocks == 0 || !channels.is_multiple_of(*in_blocks) {
                         p.push(format!("layers[{i}] ({name}).in_blocks: {in_blocks} does not divide {channels} input channels"));
                     }
                     if *out_blocks == 0 || *features == 0 || features % out_blocks != 0 {
@@ -407,7 +407,7 @@ impl TrainConfig {
                 }
             }
         }
-        if self.classifier.in_blocks == 0 || channels % self.classifier.in_blocks != 0 {
+        if self.classifier.in_blocks == 0 || !channels.is_multiple_of(self.classifier.in_blocks) {
             p.push(format!(
                 "classifier.in_blocks: {} does not divide {channels} input channels",
                 self.classifier.in_blocks
