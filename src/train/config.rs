@@ -262,6 +262,9 @@ pub struct DistillConfig {
     /// teacher should be larger than the student; default: the student's layers.
     #[serde(default)]
     pub teacher_layers: Option<Vec<LayerConfig>>,
+    /// The teacher's peak learning rate (default: `schedule.lr`, the student's).
+    #[serde(default)]
+    pub teacher_lr: Option<f64>,
 }
 
 impl TrainConfig {
@@ -454,6 +457,9 @@ impl TrainConfig {
             if !(0.0..=1.0).contains(&d.weight) || d.temperature <= 0.0 {
                 p.push("distill: need 0 <= weight <= 1 and temperature > 0".into());
             }
+            if d.teacher_lr.is_some_and(|lr| !(lr > 0.0)) {
+                p.push("distill.teacher_lr: must be > 0".into());
+            }
             if d.teacher_layers.is_some() {
                 p.extend(
                     self.teacher_config()
@@ -467,11 +473,17 @@ impl TrainConfig {
     }
 
     /// The float teacher's config: the student's, with `distill.teacher_layers` as its layers
-    /// (if given), and without pruning or distillation of its own.
+    /// and `distill.teacher_lr` as its learning rate (if given), and without pruning or
+    /// distillation of its own.
     pub fn teacher_config(&self) -> TrainConfig {
         let mut t = self.clone();
-        if let Some(layers) = self.distill.as_ref().and_then(|d| d.teacher_layers.clone()) {
-            t.layers = layers;
+        if let Some(d) = &self.distill {
+            if let Some(layers) = &d.teacher_layers {
+                t.layers = layers.clone();
+            }
+            if let Some(lr) = d.teacher_lr {
+                t.schedule.lr = lr;
+            }
         }
         t.pruning = None;
         t.distill = None;
@@ -600,6 +612,14 @@ kind = "maxpool"
             c.layers[0],
             LayerConfig::Conv { channels: 16, .. }
         ));
+        assert_eq!(
+            t.schedule.lr, c.schedule.lr,
+            "the student's rate by default"
+        );
+        let o = vec!["distill.teacher_lr=0.002".to_string()];
+        let c = TrainConfig::parse_with(&kd, "kd.toml", &o).unwrap();
+        assert_eq!(c.teacher_config().schedule.lr, 0.002);
+        assert_eq!(c.schedule.lr, ScheduleConfig::default().lr);
         let bad = kd.replace("channels = 64", "channels = 64\nkernel = 99");
         let e = TrainConfig::parse(&bad, "kd.toml").unwrap_err().to_string();
         assert!(e.contains("distill.teacher_layers: layers[0] (t1)"), "{e}");
