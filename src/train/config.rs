@@ -457,7 +457,7 @@ impl TrainConfig {
             if !(0.0..=1.0).contains(&d.weight) || d.temperature <= 0.0 {
                 p.push("distill: need 0 <= weight <= 1 and temperature > 0".into());
             }
-            if d.teacher_lr.is_some_and(|lr| !(lr > 0.0)) {
+            if d.teacher_lr.is_some_and(|lr| lr.is_nan() || lr <= 0.0) {
                 p.push("distill.teacher_lr: must be > 0".into());
             }
             if d.teacher_layers.is_some() {
