@@ -12,6 +12,7 @@ pub mod plan;
 pub mod reference;
 pub mod report;
 pub mod rtl;
+pub mod sensor;
 pub mod synth;
 pub mod tools;
 #[cfg(feature = "train")]

@@ -109,3 +109,46 @@ fn one_epoch_trains_and_exports_exactly() {
     );
     std::fs::remove_dir_all(&tmp).ok();
 }
+
+/// With `[sensor]` the net trains on the sensor's codes: the model's input has the sensor's bit
+/// depth, a GLT front end's thresholds use that range, a binary front end of M planes is an
+/// M-bit ADC (the top M bits), and the export agrees with the training graph on the sensor's
+/// test images.
+#[test]
+fn sensor_data_gives_a_model_with_the_sensors_input_bits() {
+    let dir = bnngen::train::default_data_dir();
+    let tmp = tempfile::TempDir::new().unwrap();
+    let cfg = tmp.path().join("sensor.train.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let train = |fe: &str, levels: usize| {
+        let opts = TrainOptions {
+            config: cfg.clone(),
+            output: tmp.path().join(format!("{fe}.toml")),
+            data: Some(dir.clone()),
+            epochs: Some(1),
+            train_subset: Some(600),
+            test_subset: Some(300),
+            overrides: vec![
+                "sensor.bits=12".into(),
+                format!("front_end.kind={fe}"),
+                format!("front_end.levels={levels}"),
+                "pruning.end_epoch=1".into(),
+            ],
+            ..Default::default()
+        };
+        run(&opts).unwrap_or_else(|e| panic!("{fe} training failed: {e}"))
+    };
+    let (glt, report) = train("glt", 4);
+    assert_eq!(glt.input.bits, 12);
+    assert_eq!((report.data.as_str(), report.input_bits), ("sensor", 12));
+    assert_eq!(report.disagreements, Some(0));
+    assert!(
+        report.fe_thresholds.iter().all(|&t| t <= 4095) && report.fe_thresholds[3] > 255,
+        "thresholds {:?} are not on the 12-bit scale",
+        report.fe_thresholds
+    );
+    let (adc, report) = train("binary", 5);
+    assert_eq!(adc.input.bits, 5, "a 5-bit ADC reads 5-bit codes");
+    assert_eq!(report.planes, 5);
+    assert_eq!(report.disagreements, Some(0));
+}

@@ -36,6 +36,10 @@ pub struct Args {
     /// Stop after N epochs of the schedule (checkpoint written, no model); continue with --resume.
     #[arg(long, value_name = "N")]
     pub stop_after: Option<usize>,
+    /// Override a config key, e.g. `--set front_end.kind=uniform --set front_end.levels=4`
+    /// (repeatable; a number in the path indexes an array: `layers.0.channels=8`).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// Write the run's figures (accuracy, disagreements, images/s) as JSON here.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -73,6 +77,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         train_subset: args.train_subset,
         test_subset: args.test_subset,
         stop_after: args.stop_after,
+        overrides: args.set,
     };
     let done = bnngen::train::run_partial(&opts).map_err(|e| {
         if e.is_user_error() {

@@ -26,6 +26,9 @@ pub struct TrainConfig {
     pub pruning: Option<PruningConfig>,
     #[serde(default)]
     pub distill: Option<DistillConfig>,
+    /// Train and test on what an image sensor would deliver (`docs/sensor.md`).
+    #[serde(default)]
+    pub sensor: Option<crate::sensor::SensorConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -86,7 +89,7 @@ pub enum ThresholdInit {
 #[serde(deny_unknown_fields)]
 pub struct FrontEndConfig {
     pub kind: FrontEndKind,
-    /// M, thresholds per channel (ignored by `binary`, which has B = 8 planes).
+    /// M, thresholds per channel; for `binary`, the ADC's bits (the top M bits of the code).
     #[serde(default = "default_levels")]
     pub levels: usize,
     /// Surrogate temperature on the 0..1 pixel scale (glt only).
@@ -243,7 +246,7 @@ pub struct PruningConfig {
     pub end_epoch: usize,
 }
 
-/// Knowledge distillation from a float teacher of the same topology.
+/// Knowledge distillation from a float teacher (by default of the student's topology).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DistillConfig {
@@ -255,6 +258,13 @@ pub struct DistillConfig {
     pub weight: f64,
     /// Teacher parameters are saved here after training and loaded from here if present.
     pub teacher_checkpoint: Option<String>,
+    /// The teacher's layers (`[[distill.teacher_layers]]`, as `[[layers]]`), when the float
+    /// teacher should be larger than the student; default: the student's layers.
+    #[serde(default)]
+    pub teacher_layers: Option<Vec<LayerConfig>>,
+    /// The teacher's peak learning rate (default: `schedule.lr`, the student's).
+    #[serde(default)]
+    pub teacher_lr: Option<f64>,
 }
 
 impl TrainConfig {
@@ -267,8 +277,36 @@ impl TrainConfig {
     }
 
     pub fn parse(text: &str, file: &str) -> Result<TrainConfig, super::TrainError> {
-        let cfg: TrainConfig =
-            toml::from_str(text).map_err(|e| super::TrainError::Config(format!("{file}: {e}")))?;
+        Self::parse_with(text, file, &[])
+    }
+
+    /// Read and check a config file with `KEY=VALUE` overrides applied (see
+    /// [`TrainConfig::parse_with`]).
+    pub fn load_with(path: &Path, overrides: &[String]) -> Result<TrainConfig, super::TrainError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            super::TrainError::Config(format!("cannot read {}: {e}", path.display()))
+        })?;
+        Self::parse_with(&text, &path.display().to_string(), overrides)
+    }
+
+    /// Parse a config after applying overrides `a.b.c=VALUE` (`--set`), so that one config file
+    /// serves a whole family of runs and each run's command line says how it differs. A path
+    /// step that is a number indexes an array (`layers.0.channels=8`); VALUE is a TOML value,
+    /// or a bare string when it does not parse as one (`front_end.kind=uniform`). The result is
+    /// checked like the file itself, so an override to an unknown key is an error.
+    pub fn parse_with(
+        text: &str,
+        file: &str,
+        overrides: &[String],
+    ) -> Result<TrainConfig, super::TrainError> {
+        let cfg_err = |m: String| super::TrainError::Config(format!("{file}: {m}"));
+        let mut table: toml::Table = text.parse().map_err(|e| cfg_err(format!("{e}")))?;
+        for o in overrides {
+            apply_override(&mut table, o).map_err(|m| cfg_err(format!("--set {o}: {m}")))?;
+        }
+        let cfg: TrainConfig = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e| cfg_err(format!("{e}")))?;
         let problems = cfg.check();
         if problems.is_empty() {
             Ok(cfg)
@@ -284,9 +322,17 @@ impl TrainConfig {
     pub fn check(&self) -> Vec<String> {
         let mut p = Vec::new();
         let fe = &self.front_end;
-        if fe.kind != FrontEndKind::Binary && !(1..=255).contains(&fe.levels) {
+        let bits = self.sensor.as_ref().map_or(8, |s| s.bits);
+        if let Some(s) = &self.sensor {
+            p.extend(s.check());
+        }
+        let max_levels = match fe.kind {
+            FrontEndKind::Binary => bits as usize,
+            _ => ((1usize << bits.min(16)) - 1).min(255),
+        };
+        if !(1..=max_levels).contains(&fe.levels) {
             p.push(format!(
-                "front_end.levels: expected 1..=255, found {}",
+                "front_end.levels: expected 1..={max_levels} for {bits}-bit pixels, found {}",
                 fe.levels
             ));
         }
@@ -296,10 +342,7 @@ impl TrainConfig {
                 fe.temperature
             ));
         }
-        let mut channels = match fe.kind {
-            FrontEndKind::Binary => 8,
-            _ => fe.levels,
-        };
+        let mut channels = fe.levels;
         let (mut h, mut w) = (28usize, 28usize);
         let mut names = Vec::new();
         for (i, l) in self.layers.iter().enumerate() {
@@ -322,7 +365,7 @@ impl TrainConfig {
                         ));
                         continue;
                     }
-                    if *in_blocks == 0 || channels % in_blocks != 0 {
+                    if *in_blocks == 0 || !channels.is_multiple_of(*in_blocks) {
                         p.push(format!("layers[{i}] ({name}).in_blocks: {in_blocks} does not divide {channels} input channels"));
                     }
                     if *out_blocks == 0 || out % out_blocks != 0 {
@@ -355,7 +398,7 @@ impl TrainConfig {
                     ..
                 } => {
                     names.push(name.clone());
-                    if *in_blocks == 0 || channels % in_blocks != 0 {
+                    if *in_blocks == 0 || !channels.is_multiple_of(*in_blocks) {
                         p.push(format!("layers[{i}] ({name}).in_blocks: {in_blocks} does not divide {channels} input channels"));
                     }
                     if *out_blocks == 0 || *features == 0 || features % out_blocks != 0 {
@@ -367,7 +410,7 @@ impl TrainConfig {
                 }
             }
         }
-        if self.classifier.in_blocks == 0 || channels % self.classifier.in_blocks != 0 {
+        if self.classifier.in_blocks == 0 || !channels.is_multiple_of(self.classifier.in_blocks) {
             p.push(format!(
                 "classifier.in_blocks: {} does not divide {channels} input channels",
                 self.classifier.in_blocks
@@ -414,7 +457,188 @@ impl TrainConfig {
             if !(0.0..=1.0).contains(&d.weight) || d.temperature <= 0.0 {
                 p.push("distill: need 0 <= weight <= 1 and temperature > 0".into());
             }
+            if d.teacher_lr.is_some_and(|lr| lr.is_nan() || lr <= 0.0) {
+                p.push("distill.teacher_lr: must be > 0".into());
+            }
+            if d.teacher_layers.is_some() {
+                p.extend(
+                    self.teacher_config()
+                        .check()
+                        .into_iter()
+                        .map(|m| format!("distill.teacher_layers: {m}")),
+                );
+            }
         }
         p
+    }
+
+    /// The float teacher's config: the student's, with `distill.teacher_layers` as its layers
+    /// and `distill.teacher_lr` as its learning rate (if given), and without pruning or
+    /// distillation of its own.
+    pub fn teacher_config(&self) -> TrainConfig {
+        let mut t = self.clone();
+        if let Some(d) = &self.distill {
+            if let Some(layers) = &d.teacher_layers {
+                t.layers = layers.clone();
+            }
+            if let Some(lr) = d.teacher_lr {
+                t.schedule.lr = lr;
+            }
+        }
+        t.pruning = None;
+        t.distill = None;
+        t
+    }
+}
+
+/// Apply one `a.b.c=VALUE` override to a parsed config (missing tables are created).
+fn apply_override(table: &mut toml::Table, spec: &str) -> Result<(), String> {
+    let (key, raw) = spec
+        .split_once('=')
+        .ok_or_else(|| "expected KEY=VALUE".to_string())?;
+    let path: Vec<&str> = key.trim().split('.').collect();
+    if path.iter().any(|p| p.is_empty()) {
+        return Err(format!("bad key `{key}`"));
+    }
+    let raw = raw.trim();
+    let value = match format!("v = {raw}").parse::<toml::Table>() {
+        Ok(mut t) => t.remove("v").expect("the key just written"),
+        Err(_) => toml::Value::String(raw.to_string()),
+    };
+    let mut root = toml::Value::Table(std::mem::take(table));
+    let done = set_path(&mut root, &path, value, "");
+    if let toml::Value::Table(t) = root {
+        *table = t;
+    }
+    done
+}
+
+/// Set `path` below `at` (`above` is the path walked so far, for messages).
+fn set_path(
+    at: &mut toml::Value,
+    path: &[&str],
+    value: toml::Value,
+    above: &str,
+) -> Result<(), String> {
+    let (step, rest) = path.split_first().expect("a non-empty path");
+    let here = if above.is_empty() {
+        step.to_string()
+    } else {
+        format!("{above}.{step}")
+    };
+    let slot = match at {
+        toml::Value::Table(t) if rest.is_empty() => {
+            t.insert(step.to_string(), value);
+            return Ok(());
+        }
+        toml::Value::Table(t) => t
+            .entry(step.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new())),
+        toml::Value::Array(a) => {
+            let n = a.len();
+            let idx: usize = step
+                .parse()
+                .map_err(|_| format!("`{above}` is an array: `{step}` is not an index"))?;
+            let item = a
+                .get_mut(idx)
+                .ok_or_else(|| format!("`{above}` has {n} entries, no index {idx}"))?;
+            if rest.is_empty() {
+                *item = value;
+                return Ok(());
+            }
+            item
+        }
+        _ => return Err(format!("`{above}` is neither a table nor an array")),
+    };
+    set_path(slot, rest, value, &here)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+[front_end]
+kind = "glt"
+levels = 8
+[[layers]]
+kind = "conv"
+name = "conv1"
+channels = 16
+[[layers]]
+kind = "maxpool"
+"#;
+
+    fn with(overrides: &[&str]) -> Result<TrainConfig, String> {
+        let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        TrainConfig::parse_with(BASE, "base.toml", &o).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn overrides_set_bare_strings_numbers_new_tables_and_array_entries() {
+        let c = with(&[
+            "front_end.kind=uniform",
+            "front_end.levels=4",
+            "front_end.init=\"quantile\"",
+            "layers.0.channels=8",
+            "schedule.lr=0.5",
+        ])
+        .unwrap();
+        assert_eq!(c.front_end.kind, FrontEndKind::Uniform);
+        assert_eq!(c.front_end.levels, 4);
+        assert_eq!(c.front_end.init, ThresholdInit::Quantile);
+        assert!(matches!(c.layers[0], LayerConfig::Conv { channels: 8, .. }));
+        assert_eq!(c.schedule.lr, 0.5);
+        // Without overrides the file is read as written.
+        let plain = with(&[]).unwrap();
+        assert_eq!(plain.front_end.kind, FrontEndKind::Glt);
+        assert_eq!(plain.schedule.lr, ScheduleConfig::default().lr);
+    }
+
+    #[test]
+    fn a_teacher_may_have_its_own_layers_checked_like_the_students() {
+        let kd = format!(
+            "{BASE}\n[distill]\nteacher_epochs = 1\ntemperature = 4.0\nweight = 0.7\n\
+             [[distill.teacher_layers]]\nkind = \"conv\"\nname = \"t1\"\nchannels = 64\n"
+        );
+        let c = TrainConfig::parse(&kd, "kd.toml").unwrap();
+        let t = c.teacher_config();
+        assert!(matches!(
+            t.layers[..],
+            [LayerConfig::Conv { channels: 64, .. }]
+        ));
+        assert!(t.distill.is_none() && t.pruning.is_none());
+        assert!(matches!(
+            c.layers[0],
+            LayerConfig::Conv { channels: 16, .. }
+        ));
+        assert_eq!(
+            t.schedule.lr, c.schedule.lr,
+            "the student's rate by default"
+        );
+        let o = vec!["distill.teacher_lr=0.002".to_string()];
+        let c = TrainConfig::parse_with(&kd, "kd.toml", &o).unwrap();
+        assert_eq!(c.teacher_config().schedule.lr, 0.002);
+        assert_eq!(c.schedule.lr, ScheduleConfig::default().lr);
+        let bad = kd.replace("channels = 64", "channels = 64\nkernel = 99");
+        let e = TrainConfig::parse(&bad, "kd.toml").unwrap_err().to_string();
+        assert!(e.contains("distill.teacher_layers: layers[0] (t1)"), "{e}");
+    }
+
+    #[test]
+    fn bad_overrides_are_errors_naming_the_override() {
+        for (o, want) in [
+            ("front_end.colour=3", "colour"),
+            ("front_end.kind=thermo", "thermo"),
+            ("layers.5.channels=3", "no index 5"),
+            ("layers.x.channels=3", "not an index"),
+            ("front_end.levels.x=1", "neither a table nor an array"),
+            ("front_end.levels", "expected KEY=VALUE"),
+            ("front_end..levels=2", "bad key"),
+        ] {
+            let e = with(&[o]).expect_err(o);
+            assert!(e.contains("base.toml"), "{o}: {e}");
+            assert!(e.contains(want), "{o}: `{e}` lacks `{want}`");
+        }
     }
 }

@@ -1,19 +1,22 @@
 //! Fashion-MNIST for training: the train / validation / test split and batch assembly.
 //!
 //! The split is fixed by the config (validation = the last `validation` training images), so
-//! the test set is only touched for the final figures. Pixels stay 8-bit integers here; the
-//! front end turns them into planes inside the network, exactly as the hardware compares them.
+//! the test set is only touched for the final figures. Pixels stay integer codes of `bits` bits
+//! here (8 for the dataset itself; the sensor's depth with `[sensor]`, which is applied to every
+//! image by its index in its file before the split); the front end turns them into planes
+//! inside the network, exactly as the hardware compares them.
 
 use super::TrainError;
+use crate::sensor::{SensorConfig, Stream};
 use std::path::{Path, PathBuf};
 
 /// The default location (Debian package `dataset-fashion-mnist`).
 pub const DEFAULT_DIR: &str = "/usr/share/datasets/fashion-mnist";
 
-/// Images of 28 x 28 8-bit pixels with their labels.
+/// Images of 28 x 28 pixel codes with their labels.
 #[derive(Debug, Clone, Default)]
 pub struct Split {
-    pub pixels: Vec<u8>,
+    pub pixels: Vec<u16>,
     pub labels: Vec<u8>,
 }
 
@@ -27,7 +30,7 @@ impl Split {
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
-    pub fn image(&self, i: usize) -> &[u8] {
+    pub fn image(&self, i: usize) -> &[u16] {
         &self.pixels[i * PIXELS..(i + 1) * PIXELS]
     }
     fn take(&self, range: std::ops::Range<usize>) -> Split {
@@ -42,6 +45,26 @@ pub struct Dataset {
     pub train: Split,
     pub validation: Split,
     pub test: Split,
+    /// Bit depth of the pixel codes (the model's input bits).
+    pub bits: u32,
+}
+
+impl Dataset {
+    /// Keep the top `bits` bits of every code (the natural-binary ADC with fewer bits).
+    pub fn requantize(&mut self, bits: u32) -> Result<(), TrainError> {
+        if bits == 0 || bits > self.bits {
+            return Err(TrainError::Config(format!(
+                "front_end.levels: the binary front end takes 1..={} bit planes of this {}-bit data, found {bits}",
+                self.bits, self.bits
+            )));
+        }
+        let shift = self.bits - bits;
+        for split in [&mut self.train, &mut self.validation, &mut self.test] {
+            split.pixels.iter_mut().for_each(|p| *p >>= shift);
+        }
+        self.bits = bits;
+        Ok(())
+    }
 }
 
 fn find(dir: &Path, stem: &str) -> Result<PathBuf, TrainError> {
@@ -85,13 +108,26 @@ fn load_split(dir: &Path, prefix: &str) -> Result<Split, TrainError> {
                 im.channels
             )));
         }
-        pixels.extend(im.pixels.iter().map(|&p| p.min(255) as u8));
+        pixels.extend(im.pixels.iter().map(|&p| p.min(255)));
     }
     Ok(Split { pixels, labels })
 }
 
-/// Load and split the data as the config says.
-pub fn load(dir: &Path, cfg: &super::config::DataConfig) -> Result<Dataset, TrainError> {
+/// The images of a split as the sensor delivers them; the split starts at image `first` of
+/// its file, and each image is seeded by its index in the file.
+fn through_sensor(split: &mut Split, sensor: &SensorConfig, stream: Stream, first: usize) {
+    let codes: Vec<u16> = (0..split.len())
+        .flat_map(|i| sensor.apply(split.image(i), 8, stream, (first + i) as u64))
+        .collect();
+    split.pixels = codes;
+}
+
+/// Load and split the data as the config says, through the sensor if there is one.
+pub fn load(
+    dir: &Path,
+    cfg: &super::config::DataConfig,
+    sensor: Option<&SensorConfig>,
+) -> Result<Dataset, TrainError> {
     let all = load_split(dir, "train")?;
     let test = load_split(dir, "t10k")?;
     if cfg.validation >= all.len() {
@@ -102,21 +138,62 @@ pub fn load(dir: &Path, cfg: &super::config::DataConfig) -> Result<Dataset, Trai
         )));
     }
     let n_train = all.len() - cfg.validation;
-    let validation = all.take(n_train..all.len());
+    let mut validation = all.take(n_train..all.len());
     let train_n = if cfg.train_subset == 0 {
         n_train
     } else {
         cfg.train_subset.min(n_train)
     };
-    let train = all.take(0..train_n);
+    let mut train = all.take(0..train_n);
     let test_n = if cfg.test_subset == 0 {
         test.len()
     } else {
         cfg.test_subset.min(test.len())
     };
+    let mut test = test.take(0..test_n);
+    if let Some(s) = sensor {
+        through_sensor(&mut train, s, Stream::Train, 0);
+        through_sensor(&mut validation, s, Stream::Train, n_train);
+        through_sensor(&mut test, s, Stream::Test, 0);
+    }
     Ok(Dataset {
         train,
         validation,
-        test: test.take(0..test_n),
+        test,
+        bits: sensor.map_or(8, |s| s.bits),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(px: &[u16]) -> Split {
+        Split {
+            pixels: px.to_vec(),
+            labels: vec![0; px.len() / PIXELS],
+        }
+    }
+
+    #[test]
+    fn requantize_keeps_the_top_bits_and_refuses_more_than_there_are() {
+        let mut px = vec![0u16; PIXELS];
+        px[..4].copy_from_slice(&[1023, 512, 511, 3]);
+        let mut ds = Dataset {
+            train: split(&px),
+            validation: split(&px),
+            test: split(&px),
+            bits: 10,
+        };
+        ds.requantize(2).unwrap();
+        assert_eq!(ds.bits, 2);
+        for s in [&ds.train, &ds.validation, &ds.test] {
+            assert_eq!(&s.pixels[..4], &[3, 2, 1, 0]);
+        }
+        let e = ds.requantize(3).unwrap_err().to_string();
+        assert!(
+            e.contains("front_end.levels") && e.contains("found 3"),
+            "{e}"
+        );
+    }
 }

@@ -189,7 +189,7 @@ pub fn build_model(
         height: 28,
         width: 28,
         channels: 1,
-        bits: 8,
+        bits: net.spec.bits,
     };
     let front_end = match cfg.front_end.kind {
         super::config::FrontEndKind::Binary => FrontEnd::Binary,

@@ -99,8 +99,10 @@ pub struct Net {
 pub struct NetSpec {
     pub binary: bool,
     pub front_end: FrontEndKind,
-    /// Planes per pixel (M, or 8 for the binary code; 1 for the float teacher).
+    /// Planes per pixel (M, or B for the binary code; 1 for the float teacher).
     pub planes: usize,
+    /// Bit depth B of the pixel codes; the 0..1 scale of the thresholds is `code / (2^B - 1)`.
+    pub bits: u32,
     pub temperature: f64,
     pub lr_scale: f64,
     pub steps: Vec<Step>,
@@ -166,14 +168,22 @@ fn initial_tiles(in_blocks: usize, out_blocks: usize, grouped: bool) -> Vec<bool
         .collect()
 }
 
+impl NetSpec {
+    /// The largest pixel code, `2^B - 1`.
+    pub fn max_code(&self) -> f64 {
+        ((1u64 << self.bits) - 1) as f64
+    }
+}
+
 impl Net {
-    /// Build the binary network (`binary = true`) or its float teacher from a checked config.
-    pub fn new(cfg: &TrainConfig, binary: bool, seed: u64, device: &Device) -> Net {
+    /// Build the binary network (`binary = true`) or its float teacher from a checked config,
+    /// for pixel codes of `bits` bits.
+    pub fn new(cfg: &TrainConfig, bits: u32, binary: bool, seed: u64, device: &Device) -> Net {
         let mut rng = Rng::new(seed);
         let fe = &cfg.front_end;
         let planes = match (binary, fe.kind) {
             (false, _) => 1,
-            (true, FrontEndKind::Binary) => 8,
+            (true, FrontEndKind::Binary) => bits as usize,
             (true, _) => fe.levels,
         };
         let glt = (binary && fe.kind == FrontEndKind::Glt).then(|| {
@@ -301,6 +311,7 @@ impl Net {
                 binary,
                 front_end: fe.kind,
                 planes,
+                bits,
                 temperature: fe.temperature,
                 lr_scale: fe.lr_scale,
                 steps,
@@ -309,13 +320,15 @@ impl Net {
     }
 
     /// Start the GLT thresholds at given integer pixel thresholds (strictly increasing,
-    /// 1..=255): `t_k = (T_k - 0.5) / 255`, so `ceil(255 t_k) = T_k` exactly. No-op without GLT.
+    /// 1..=max): `t_k = (T_k - 0.5) / max`, so `ceil(max t_k) = T_k` exactly (max = 2^B - 1).
+    /// No-op without GLT.
     pub fn set_glt_thresholds(&mut self, t: &[u32]) {
         let Some(g) = self.glt.take() else {
             return;
         };
         let s = self.spec.lr_scale;
-        let f: Vec<f64> = t.iter().map(|&v| (v as f64 - 0.5) / 255.0).collect();
+        let max = self.spec.max_code();
+        let f: Vec<f64> = t.iter().map(|&v| (v as f64 - 0.5) / max).collect();
         let mut raw = vec![(f[0] / s) as f32];
         // Inverse softplus of each increment: ln(exp(d) - 1).
         raw.extend(
@@ -346,7 +359,7 @@ impl Net {
     }
 
     /// Integer thresholds in the pixel domain as the hardware compares them (`pixel >= t`):
-    /// `ceil(255 t)`, then forced strictly increasing inside 0..=255.
+    /// `ceil(max t)`, then forced strictly increasing inside 0..=max (max = 2^B - 1).
     pub fn fe_thresholds(&self) -> Vec<u32> {
         if !self.spec.binary {
             return Vec::new(); // the float teacher reads the pixel itself
@@ -359,22 +372,25 @@ impl Net {
                     .into_data()
                     .try_to_vec::<f32>()
                     .unwrap();
-                integer_thresholds(&t)
+                integer_thresholds(&t, self.spec.bits)
             }
-            FrontEndKind::Uniform => crate::model::uniform_thresholds(self.spec.planes, 8),
+            FrontEndKind::Uniform => {
+                crate::model::uniform_thresholds(self.spec.planes, self.spec.bits)
+            }
             FrontEndKind::Binary => Vec::new(),
         }
     }
 
-    /// Logits for a batch. `pixels` is [B, 1, 28, 28] with integer values 0..255; `hard` is the
+    /// Logits for a batch. `pixels` is [B, 1, 28, 28] with integer codes 0..=max; `hard` is the
     /// host-made ±1 plane tensor [B, planes, 28, 28] (ignored by the teacher).
     pub fn forward(&self, pixels: Tensor<4>, hard: Tensor<4>) -> Tensor<2> {
+        let max = self.spec.max_code();
         let mut x = if !self.spec.binary {
-            pixels.div_scalar(255.0)
+            pixels.div_scalar(max)
         } else if let Some(t) = self.glt_float() {
             let m = self.spec.planes;
             let [b, _, hh, ww] = pixels.dims();
-            let xs = pixels.div_scalar(255.0).repeat_dim(1, m);
+            let xs = pixels.div_scalar(max).repeat_dim(1, m);
             let t4: Tensor<4> = t.reshape([1, m, 1, 1]);
             let soft = sigmoid(xs.sub(t4).div_scalar(self.spec.temperature))
                 .mul_scalar(2.0)
@@ -597,52 +613,54 @@ fn pad_const(x: Tensor<4>, p: usize, v: f32) -> Tensor<4> {
     x.pad((p, p, p, p), PadMode::Constant(v))
 }
 
-/// `ceil(255 t)` clamped to 0..=255, then made strictly increasing (each at least the previous
-/// + 1, and at most 255 - (levels left)).
-pub fn integer_thresholds(t: &[f32]) -> Vec<u32> {
+/// `ceil(max t)` (max = 2^bits - 1) clamped to 0..=max, then made strictly increasing (each
+/// at least the previous + 1, and at most max - (levels left)).
+pub fn integer_thresholds(t: &[f32], bits: u32) -> Vec<u32> {
     let m = t.len();
+    let max = (1i64 << bits) - 1;
     let mut out: Vec<i64> = t
         .iter()
-        .map(|&v| ((v as f64) * 255.0).ceil() as i64)
+        .map(|&v| ((v as f64) * max as f64).ceil() as i64)
         .collect();
     for k in 0..m {
         let lo = if k == 0 { 0 } else { out[k - 1] + 1 };
-        let hi = 255 - (m - 1 - k) as i64;
+        let hi = max - (m - 1 - k) as i64;
         out[k] = out[k].clamp(lo, hi.max(lo));
     }
     out.into_iter().map(|v| v as u32).collect()
 }
 
-/// Quantile start of M thresholds from 8-bit pixels: `T_k` is the smallest value with at least a
-/// fraction (k+1)/(M+1) of the pixels below it (plane k is on for the brightest
-/// 1 - (k+1)/(M+1) of the pixels), then forced strictly increasing inside 1..=255 (a threshold
+/// Quantile start of M thresholds from `bits`-bit pixel codes: `T_k` is the smallest value with
+/// at least a fraction (k+1)/(M+1) of the pixels below it (plane k is on for the brightest
+/// 1 - (k+1)/(M+1) of the pixels), then forced strictly increasing inside 1..=max (a threshold
 /// of 0 would be a constant plane). Ties in the data (Fashion-MNIST is half zeros) bunch the
 /// low thresholds at 1, 2, 3, ...
-pub fn quantile_thresholds(pixels: &[u8], m: usize) -> Vec<u32> {
-    let mut hist = [0u64; 256];
+pub fn quantile_thresholds(pixels: &[u16], m: usize, bits: u32) -> Vec<u32> {
+    let max = (1u32 << bits) - 1;
+    let mut hist = vec![0u64; max as usize + 1];
     for &p in pixels {
-        hist[p as usize] += 1;
+        hist[(p as usize).min(max as usize)] += 1;
     }
     let n = pixels.len().max(1) as f64;
-    let mut below = [0u64; 257]; // below[v] = pixels < v
-    for v in 0..256 {
+    let mut below = vec![0u64; max as usize + 2]; // below[v] = pixels < v
+    for v in 0..=max as usize {
         below[v + 1] = below[v] + hist[v];
     }
     let mut out = Vec::with_capacity(m);
     for k in 0..m {
         let q = (k + 1) as f64 / (m + 1) as f64;
-        let t = (1..=255u32)
+        let t = (1..=max)
             .find(|&v| below[v as usize] as f64 >= q * n)
-            .unwrap_or(255);
+            .unwrap_or(max);
         let lo = out.last().map_or(1, |&p: &u32| p + 1);
-        let hi = 255 - (m - 1 - k) as u32;
+        let hi = max - (m - 1 - k) as u32;
         out.push(t.clamp(lo, hi.max(lo)));
     }
     out
 }
 
-/// Host-side front end: ±1 planes [B, planes, 28, 28] (NCHW) from 8-bit pixels.
-pub fn hard_planes(pixels: &[u8], kind: FrontEndKind, planes: usize, t: &[u32]) -> Vec<f32> {
+/// Host-side front end: ±1 planes [B, planes, 28, 28] (NCHW) from pixel codes.
+pub fn hard_planes(pixels: &[u16], kind: FrontEndKind, planes: usize, t: &[u32]) -> Vec<f32> {
     let n = pixels.len() / super::data::PIXELS;
     let mut out = vec![0f32; n * planes * super::data::PIXELS];
     for b in 0..n {
@@ -659,4 +677,42 @@ pub fn hard_planes(pixels: &[u8], kind: FrontEndKind, planes: usize, t: &[u32]) 
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_live_on_the_code_scale_of_the_pixel_depth() {
+        // ceil(max t), max = 2^B - 1, forced strictly increasing inside 0..=max.
+        assert_eq!(integer_thresholds(&[0.5, 0.5, 1.0], 8), vec![128, 129, 255]);
+        assert_eq!(
+            integer_thresholds(&[0.5, 0.5, 1.0], 10),
+            vec![512, 513, 1023]
+        );
+        assert_eq!(integer_thresholds(&[1.0, 1.0], 10), vec![1022, 1023]);
+        assert_eq!(integer_thresholds(&[-0.2, 0.0], 12), vec![0, 1]);
+        // Quantiles of 10-bit codes: a quarter each at 0, 100, 600 and 1023.
+        let px: Vec<u16> = [0u16, 100, 600, 1023]
+            .iter()
+            .flat_map(|&v| std::iter::repeat_n(v, 250))
+            .collect();
+        assert_eq!(quantile_thresholds(&px, 3, 10), vec![1, 101, 601]);
+        // Above the 8-bit range the codes are not clipped to 255.
+        assert_eq!(quantile_thresholds(&px, 1, 10), vec![101]);
+    }
+
+    #[test]
+    fn binary_planes_are_the_code_bits_lsb_first() {
+        let mut px = vec![0u16; super::super::data::PIXELS];
+        px[0] = 0b10;
+        px[1] = 0b01;
+        let p = hard_planes(&px, FrontEndKind::Binary, 2, &[]);
+        let n = super::super::data::PIXELS;
+        assert_eq!((p[0], p[1]), (-1.0, 1.0), "plane 0 = bit 0");
+        assert_eq!((p[n], p[n + 1]), (1.0, -1.0), "plane 1 = bit 1");
+        let t = hard_planes(&px, FrontEndKind::Uniform, 1, &[2]);
+        assert_eq!((t[0], t[1], t[2]), (1.0, -1.0, -1.0), "plane = code >= t");
+    }
 }

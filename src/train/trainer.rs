@@ -35,6 +35,8 @@ pub struct TrainOptions {
     /// Stop after this many epochs of the schedule (checkpoint written, no export); continue
     /// later with `resume`. The schedule (cosine, pruning) is that of the full run.
     pub stop_after: Option<usize>,
+    /// `KEY=VALUE` overrides of the config (`--set`, `TrainConfig::parse_with`).
+    pub overrides: Vec<String>,
 }
 
 /// Figures of a finished run.
@@ -62,6 +64,19 @@ pub struct TrainReport {
     pub weight_bits_stored: usize,
     pub seed: u64,
     pub epochs: usize,
+    /// The front end that was trained: `glt`, `uniform` or `binary`, its planes per pixel, and
+    /// its integer thresholds in the pixel domain (empty for `binary`).
+    pub front_end: String,
+    pub planes: usize,
+    pub fe_thresholds: Vec<u32>,
+    /// Pixel bit depth of the model's input.
+    pub input_bits: u32,
+    /// Training images used per epoch.
+    pub train_images: usize,
+    /// Threshold start of the front end (`uniform` or `quantile`).
+    pub init: String,
+    /// What the images were: `plain` (the dataset's codes) or `sensor` (`[sensor]`).
+    pub data: String,
 }
 
 struct Batch {
@@ -73,7 +88,7 @@ struct Batch {
 
 fn make_batch(split: &Split, idx: &[usize], net: &Net, t: &[u32], device: &Device) -> Batch {
     let b = idx.len();
-    let mut px = Vec::with_capacity(b * PIXELS);
+    let mut px: Vec<u16> = Vec::with_capacity(b * PIXELS);
     let mut labels = Vec::with_capacity(b);
     for &i in idx {
         px.extend_from_slice(split.image(i));
@@ -372,7 +387,8 @@ fn teacher(
         return Ok(None);
     };
     let device = Device::flex().autodiff();
-    let mut net = Net::new(cfg, false, seed ^ 0x7eac4e5, &device);
+    let tcfg = cfg.teacher_config();
+    let mut net = Net::new(&tcfg, ds.bits, false, seed ^ 0x7eac4e5, &device);
     let path = d.teacher_checkpoint.as_ref().map(PathBuf::from);
     match &path {
         Some(p) if p.exists() => {
@@ -382,7 +398,7 @@ fn teacher(
         _ => {
             net = fit(
                 net,
-                cfg,
+                &tcfg,
                 ds,
                 d.teacher_epochs,
                 seed ^ 0x7eac4e5,
@@ -419,7 +435,7 @@ fn check_reference(model: &Model, scores: &[i64], test: &Split) -> (usize, f64) 
             height: 28,
             width: 28,
             channels: 1,
-            pixels: test.image(i).iter().map(|&p| p as u16).collect(),
+            pixels: test.image(i).to_vec(),
         };
         let p = crate::reference::infer(model, &image);
         if p.scores != scores[i * 10..i * 10 + 10] {
@@ -448,7 +464,7 @@ pub fn run_partial(opts: &TrainOptions) -> Result<Option<(Model, TrainReport)>, 
 
 fn run_inner(opts: &TrainOptions) -> Result<Option<(Model, TrainReport)>, TrainError> {
     let wall = Instant::now();
-    let mut cfg = TrainConfig::load(&opts.config)?;
+    let mut cfg = TrainConfig::load_with(&opts.config, &opts.overrides)?;
     if let Some(v) = opts.seed {
         cfg.schedule.seed = v;
     }
@@ -478,7 +494,10 @@ fn run_inner(opts: &TrainOptions) -> Result<Option<(Model, TrainReport)>, TrainE
         .clone()
         .or_else(|| cfg.data.dir.as_ref().map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from(data::DEFAULT_DIR));
-    let ds = data::load(&dir, &cfg.data)?;
+    let mut ds = data::load(&dir, &cfg.data, cfg.sensor.as_ref())?;
+    if cfg.front_end.kind == FrontEndKind::Binary {
+        ds.requantize(cfg.front_end.levels as u32)?;
+    }
     let seed = cfg.schedule.seed;
     let mut report = TrainReport {
         epoch_loss: Vec::new(),
@@ -495,12 +514,24 @@ fn run_inner(opts: &TrainOptions) -> Result<Option<(Model, TrainReport)>, TrainE
         weight_bits_stored: 0,
         seed,
         epochs: cfg.schedule.epochs,
+        front_end: format!("{:?}", cfg.front_end.kind).to_lowercase(),
+        planes: 0,
+        fe_thresholds: Vec::new(),
+        input_bits: ds.bits,
+        train_images: ds.train.len(),
+        init: format!("{:?}", cfg.front_end.init).to_lowercase(),
+        data: if cfg.sensor.is_some() {
+            "sensor"
+        } else {
+            "plain"
+        }
+        .into(),
     };
     let teacher = teacher(&cfg, &ds, seed, opts, &mut report)?;
     let device = Device::flex().autodiff();
-    let mut net = Net::new(&cfg, true, seed, &device);
+    let mut net = Net::new(&cfg, ds.bits, true, seed, &device);
     if cfg.front_end.kind == FrontEndKind::Glt && cfg.front_end.init == ThresholdInit::Quantile {
-        let t = quantile_thresholds(&ds.train.pixels, cfg.front_end.levels);
+        let t = quantile_thresholds(&ds.train.pixels, cfg.front_end.levels, ds.bits);
         net.set_glt_thresholds(&t);
     }
     let (net, ips) = fit(
@@ -526,6 +557,8 @@ fn run_inner(opts: &TrainOptions) -> Result<Option<(Model, TrainReport)>, TrainE
     let net = net.valid();
     let plain = Device::flex();
     let folded = export::fold(&net);
+    report.planes = net.spec.planes;
+    report.fe_thresholds = folded.fe_thresholds.clone();
     let scores = eval_scores(&net, &folded, &ds.test, &plain);
     let eval_acc = accuracy(&scores, &ds.test.labels);
     let fl = float_logits(&net, &ds.test, &plain);
