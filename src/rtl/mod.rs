@@ -221,7 +221,10 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
     let mut skip_users: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (j, l) in model.layers.iter().enumerate() {
         if let LayerKind::Residual(r) = &l.kind {
-            skip_users[r.with].push(j);
+            // A residual with the layer just before reads one stream (`stream::residual_self`).
+            if r.with + 1 != j {
+                skip_users[r.with].push(j);
+            }
         }
     }
     // Stream feeding each consumer: main input of layer j, skip input of residual j.
@@ -244,6 +247,21 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
         };
         let out = mk(&mut t, &format!("l{i}"), out_bits);
         match &l.kind {
+            LayerKind::Residual(r) if r.with + 1 == i => {
+                let m = stream::residual_self(&name, out_bits, r.op);
+                t.instance(
+                    &m,
+                    &format!("u_l{i}"),
+                    clocked(
+                        &t,
+                        clk,
+                        rst,
+                        vec![input.sink(&t, S), out.source(&t, M)],
+                        vec![],
+                    ),
+                );
+                add(m, &mut mods, &mut order);
+            }
             LayerKind::Residual(r) => {
                 let m = stream::residual(&name, out_bits, r.op);
                 let skip = skip_in[i].expect("skip stream wired");
