@@ -148,6 +148,16 @@ fn out_reg(
     (b.e(ov), b.e(od))
 }
 
+/// `op(x, y)` bit by bit.
+fn combine(op: ResidualOp, x: Expr, y: Expr) -> Expr {
+    match op {
+        ResidualOp::Or => x.or(y),
+        ResidualOp::And => x.and(y),
+        ResidualOp::Xor => x.xor(y),
+        ResidualOp::Xnor => x.xor(y).not(),
+    }
+}
+
 /// Residual combine of a stream with itself (`with` is the layer just before): `m = op(a, a)`
 /// bit by bit. No fork and no skip FIFO: the FIFO's two cycles of latency would hold the
 /// producer's word for two extra cycles per pixel (the producer holds its output until every
@@ -168,13 +178,7 @@ pub fn residual_self(name: &str, width: u32, op: ResidualOp) -> Module {
     let m_data = b.output_wire("m_data", width, "output data");
     let ov = b.wire("room", 1);
     let fire = b.let_("fire", b.e(s_valid).and(b.e(ov)));
-    let x = b.e(s_data);
-    let data = match op {
-        ResidualOp::Or => x.clone().or(x),
-        ResidualOp::And => x.clone().and(x),
-        ResidualOp::Xor => x.clone().xor(x),
-        ResidualOp::Xnor => x.clone().xor(x).not(),
-    };
+    let data = combine(op, b.e(s_data), b.e(s_data));
     let mr = b.e(m_ready);
     let (v, d) = out_reg(&mut b, rst, fire, data, mr);
     b.assign(ov, v.clone().not().or(b.e(m_ready)));
@@ -204,13 +208,7 @@ pub fn residual(name: &str, width: u32, op: ResidualOp) -> Module {
     let m_data = b.output_wire("m_data", width, "output data");
     let ov = b.wire("room", 1);
     let fire = b.let_("fire", b.e(a_valid).and(b.e(b_valid)).and(b.e(ov)));
-    let (x, y) = (b.e(a_data), b.e(b_data));
-    let data = match op {
-        ResidualOp::Or => x.or(y),
-        ResidualOp::And => x.and(y),
-        ResidualOp::Xor => x.xor(y),
-        ResidualOp::Xnor => x.xor(y).not(),
-    };
+    let data = combine(op, b.e(a_data), b.e(b_data));
     let mr = b.e(m_ready);
     let (v, d) = out_reg(&mut b, rst, fire.clone(), data, mr);
     b.assign(ov, v.clone().not().or(b.e(m_ready)));

@@ -46,3 +46,24 @@ pub fn input_dependence(what: &str, models: &[&bnngen::model::Model]) -> f64 {
     );
     share
 }
+
+/// The first `n` random models from seed `after + 1` on (sampled options, the front end
+/// cycling with the seed) that the RTL generator accepts, with their seeds.
+#[allow(dead_code)]
+pub fn rtl_random_models(after: u64, n: usize) -> Vec<(u64, bnngen::model::Model)> {
+    use bnngen::model::random::{random_model, FrontEndChoice, RandomOptions};
+    use bnngen::plan::{set_folding, HwConfig};
+    let mut models = Vec::new();
+    let mut seed = after;
+    while models.len() < n {
+        seed += 1;
+        let mut o = RandomOptions::sampled(seed);
+        o.front_end = Some(FrontEndChoice::ALL[(seed % 4) as usize]);
+        let m = random_model(seed, &o);
+        let plan = set_folding(&m, &HwConfig::default()).unwrap();
+        if bnngen::rtl::generate(&m, &plan, Default::default()).is_ok() {
+            models.push((seed, m));
+        }
+    }
+    models
+}
