@@ -255,21 +255,10 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
             l.output.channels as u32
         };
         let out = mk(&mut t, &format!("l{i}"), out_bits);
-        match &l.kind {
+        // A stage with one input stream (`s_*` -> `m_*`), instantiated after the match.
+        let one_input = match &l.kind {
             LayerKind::Residual(r) if r.with + 1 == i => {
-                let m = stream::residual_self(&name, out_bits, r.op);
-                t.instance(
-                    &m,
-                    &format!("u_l{i}"),
-                    clocked(
-                        &t,
-                        clk,
-                        rst,
-                        vec![input.sink(&t, S), out.source(&t, M)],
-                        vec![],
-                    ),
-                );
-                add(m, &mut mods, &mut order);
+                Some(stream::residual_self(&name, out_bits, r.op))
             }
             LayerKind::Residual(r) => {
                 let m = stream::residual(&name, out_bits, r.op);
@@ -301,6 +290,7 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
                 );
                 add(f, &mut mods, &mut order);
                 add(m, &mut mods, &mut order);
+                None
             }
             kind => {
                 let (kh, kw, stride, pad) = window_of(l).unwrap();
@@ -366,19 +356,22 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
                         lp.pe, lp.simd, lp.rows
                     ),
                 );
-                t.instance(
-                    &m,
-                    &format!("u_l{i}"),
-                    clocked(
-                        &t,
-                        clk,
-                        rst,
-                        vec![input.sink(&t, S), out.source(&t, M)],
-                        vec![],
-                    ),
-                );
-                add(m, &mut mods, &mut order);
+                Some(m)
             }
+        };
+        if let Some(m) = one_input {
+            t.instance(
+                &m,
+                &format!("u_l{i}"),
+                clocked(
+                    &t,
+                    clk,
+                    rst,
+                    vec![input.sink(&t, S), out.source(&t, M)],
+                    vec![],
+                ),
+            );
+            add(m, &mut mods, &mut order);
         }
         if i + 1 < n {
             taps.push((t.e(out.valid).and(t.e(out.ready)), t.e(out.data)));
