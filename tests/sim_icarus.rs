@@ -70,3 +70,36 @@ fn fashion_default_bit_exact_in_icarus() {
     let images = bnngen::input::load_images(data).unwrap();
     run(&m, &hw, &images[..1], 11, "fashion-default");
 }
+
+/// The X check can fail: a stub whose result word is a register nothing writes stops the run
+/// with an error naming the X, instead of producing a result.
+#[test]
+fn an_x_on_the_result_fails_the_icarus_run() {
+    let stub = std::fs::read_to_string("tests/fixtures/sim/x_dut.v").unwrap();
+    let files = vec![
+        ("x_dut.v".to_string(), stub),
+        ("files.f".to_string(), "x_dut.v\n".to_string()),
+    ];
+    let bench = icarus::Bench {
+        top: "x_dut".into(),
+        in_width: 4,
+        out_width: 8,
+        pixels: 2,
+        frames: 1,
+        timeout: 100,
+    };
+    let stim = icarus::Stimulus {
+        pixels: "3\n5\n".into(),
+        gaps: "00\n00\n".into(),
+        ready: "1\n".into(),
+        ready_len: 1,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let err = icarus::run_bench(dir.path(), &files, &bench, &stim)
+        .expect_err("an X on m_axis_tdata must fail the run");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("X or Z") && msg.contains("m_axis_tdata"),
+        "{msg}"
+    );
+}

@@ -21,6 +21,27 @@ use std::process::Command;
 /// The testbench source, compiled into bnngen so the binary works from any directory.
 pub const TESTBENCH: &str = include_str!("../../sim/icarus_tb.v");
 
+/// What the testbench is compiled for: the top and its port widths, and the run's size.
+#[derive(Debug, Clone)]
+pub struct Bench {
+    pub top: String,
+    pub in_width: u32,
+    pub out_width: u32,
+    pub pixels: usize,
+    pub frames: usize,
+    pub timeout: u64,
+}
+
+/// Stimulus memory images (`stim_pix.hex`, `stim_gap.hex`, `stim_rdy.hex`, see
+/// `sim/icarus_tb.v`) and the ready pattern's length.
+#[derive(Debug, Clone)]
+pub struct Stimulus {
+    pub pixels: String,
+    pub gaps: String,
+    pub ready: String,
+    pub ready_len: usize,
+}
+
 /// Generate the RTL into `dir` (which must be empty or absent), write the testbench and its
 /// stimulus beside it, run Icarus there and compare every result with the reference model.
 pub fn cosimulate(
@@ -30,34 +51,52 @@ pub fn cosimulate(
     stress: Stress,
     dir: &Path,
 ) -> Result<SimReport, VerifyError> {
-    let iverilog = find(IVERILOG)?.path;
-    let vvp = find(VVP)?.path;
     let design = rtl::generate(model, plan, GenOptions::default())
         .map_err(|e| VerifyError::Generate(e.to_string()))?;
+    let bench = Bench {
+        top: design.top.clone(),
+        in_width: design.input_width,
+        out_width: design.class_width + design.score_width * design.classes as u32,
+        pixels: model.input.height * model.input.width,
+        frames: images.len(),
+        timeout: 200_000 + 400 * (images.len() as u64 + 2) * (plan.cycles_per_frame + 1000),
+    };
+    let stim = stimulus(model, plan, &design, images, stress);
+    let results = run_bench(dir, &rtl::render(&design), &bench, &stim)?;
+    compare(model, &design, images, &results, false, false)
+}
+
+/// Write `files` (with their `files.f`), the testbench and `stim` into `dir`, compile with
+/// iverilog and run with vvp there; returns the result lines (`R`, then `END` or `TIMEOUT`).
+/// An X or Z on an output is an error.
+pub fn run_bench(
+    dir: &Path,
+    files: &[(String, String)],
+    bench: &Bench,
+    stim: &Stimulus,
+) -> Result<String, VerifyError> {
+    let iverilog = find(IVERILOG)?.path;
+    let vvp = find(VVP)?.path;
     std::fs::create_dir_all(dir).map_err(ToolError::from)?;
-    for (name, text) in rtl::render(&design) {
+    for (name, text) in files {
         std::fs::write(dir.join(name), text).map_err(ToolError::from)?;
     }
     std::fs::write(dir.join("icarus_tb.v"), TESTBENCH).map_err(ToolError::from)?;
-    let (pix, gaps, rdy) = stimulus(model, plan, &design, images, stress);
     for (name, text) in [
-        ("stim_pix.hex", pix),
-        ("stim_gap.hex", gaps),
-        ("stim_rdy.hex", rdy.0),
+        ("stim_pix.hex", &stim.pixels),
+        ("stim_gap.hex", &stim.gaps),
+        ("stim_rdy.hex", &stim.ready),
     ] {
         std::fs::write(dir.join(name), text).map_err(ToolError::from)?;
     }
-    let out_w = design.class_width + design.score_width * design.classes as u32;
-    let pixels = model.input.height * model.input.width;
-    let timeout = 200_000 + 400 * (images.len() as u64 + 2) * (plan.cycles_per_frame + 1000);
     let defines = [
-        format!("-DDUT={}", design.top),
-        format!("-DIN_W={}", design.input_width),
-        format!("-DOUT_W={out_w}"),
-        format!("-DPIXELS={pixels}"),
-        format!("-DFRAMES={}", images.len()),
-        format!("-DPLEN={}", rdy.1),
-        format!("-DTIMEOUT={timeout}"),
+        format!("-DDUT={}", bench.top),
+        format!("-DIN_W={}", bench.in_width),
+        format!("-DOUT_W={}", bench.out_width),
+        format!("-DPIXELS={}", bench.pixels),
+        format!("-DFRAMES={}", bench.frames),
+        format!("-DPLEN={}", stim.ready_len),
+        format!("-DTIMEOUT={}", bench.timeout),
     ];
     let run = |tool: &'static str, cmd: &mut Command| -> Result<String, VerifyError> {
         let out = cmd.current_dir(dir).output().map_err(ToolError::from)?;
@@ -87,23 +126,22 @@ pub fn cosimulate(
             "Icarus saw an X or Z on an output: {line}"
         )));
     }
-    let results: String = text
+    Ok(text
         .lines()
         .filter(|l| l.starts_with("R ") || l.starts_with("END") || l.starts_with("TIMEOUT"))
         .map(|l| format!("{l}\n"))
-        .collect();
-    compare(model, &design, images, &results, false, false)
+        .collect())
 }
 
-/// Memory images for the testbench: pixel words, idle gaps, and the ready pattern (with its
-/// length), from the same seeded draws as the Verilator stimulus.
+/// Memory images for the testbench: pixel words, idle gaps, and the ready pattern, drawn from
+/// the stress seed.
 fn stimulus(
     model: &Model,
     plan: &Plan,
     design: &rtl::Design,
     images: &[Image],
     stress: Stress,
-) -> (String, String, (String, usize)) {
+) -> Stimulus {
     let mut r = SplitMix64::new(stress.seed ^ 0x1ca2_0001);
     let words = (design.input_width as usize).div_ceil(32);
     let digits = (design.input_width as usize).div_ceil(4);
@@ -136,5 +174,10 @@ fn stimulus(
         .iter()
         .map(|&b| if b { "1\n" } else { "0\n" })
         .collect();
-    (pix, gaps, (rdy, pattern.len()))
+    Stimulus {
+        pixels: pix,
+        gaps,
+        ready: rdy,
+        ready_len: pattern.len(),
+    }
 }
