@@ -16,8 +16,7 @@ fn most_default_random_models_depend_on_their_input() {
         .collect();
     let refs: Vec<_> = models.iter().collect();
     let share = common::input_dependence("random-model, seeds 0..200, default options", &refs);
-    // Before thresholds were placed on the sums (commit 224a0bf): 40 of 200. The goal is 90%;
-    // the rest are mostly max-pools that saturate and heads that see a constant input.
+    // Before thresholds were placed on the sums (commit 224a0bf): 40 of 200. The goal is 90%.
     assert!(
         share >= 0.75,
         "only {:.1}% depend on the input",

@@ -242,8 +242,8 @@ const CALIBRATION_IMAGES: u64 = 8;
 
 /// Place each conv and dense threshold inside the range of sums the channel actually sees, so
 /// that it fires on a random 1/8 to 1/2 of its sums over a few random images and every output
-/// position, layer by layer (each layer sees the outputs of the already placed ones). Sparse
-/// ones survive a max-pool's OR. Without this, biased inputs (after max-pools, thresholds or
+/// position (before a k x k max-pool, 1/(2k^2) to 1/k^2, so the pool's OR does not saturate),
+/// layer by layer (each layer sees the outputs of the already placed ones). Without this, biased inputs (after max-pools, thresholds or
 /// residuals) leave most channels always or never firing. The sums are computed straight from the definition here; this is
 /// not a verification path, only a way to draw thresholds that matter.
 fn centre_thresholds(r: &mut SplitMix64, model: &mut Model) {
@@ -273,6 +273,12 @@ fn centre_thresholds(r: &mut SplitMix64, model: &mut Model) {
                 sums[i % out.channels].push(a);
             }
         }
+        // Before a k x k max-pool, fire on 1/(2k^2) ..= 1/k^2 of the sums, so the pool's OR
+        // is not always 1.
+        let pool = match model.layers.get(l + 1).map(|n| &n.kind) {
+            Some(LayerKind::MaxPool(p)) => p.kernel * p.kernel,
+            _ => 1,
+        };
         let act = match &mut model.layers[l].kind {
             LayerKind::Conv(c) => &mut c.activation,
             LayerKind::Dense(d) => &mut d.activation,
@@ -281,8 +287,13 @@ fn centre_thresholds(r: &mut SplitMix64, model: &mut Model) {
         for (o, v) in sums.iter_mut().enumerate() {
             v.sort_unstable();
             let n = v.len();
-            // The share of sums that fire: 1/8 ..= 1/2.
-            let fire = n / 8 + r.below((3 * n / 8).max(1) as u64) as usize;
+            // The share of sums that fire: 1/8 ..= 1/2, or as above before a pool.
+            let (lo, span) = if pool > 1 {
+                (n / (2 * pool), n / (2 * pool))
+            } else {
+                (n / 8, 3 * n / 8)
+            };
+            let fire = lo + r.below(span.max(1) as u64) as usize;
             let q = match act.directions[o] {
                 Direction::Up => n - 1 - fire.min(n - 1),
                 Direction::Down => fire.min(n - 1),
