@@ -45,10 +45,8 @@ fn simulate_reports_json_and_writes_a_trace() {
     assert_eq!(v["stressed"]["results"].as_array().unwrap().len(), 3);
     let plan = v["plan_cycles_per_frame"].as_f64().unwrap();
     let measured = v["measured_cycles_per_frame"].as_f64().unwrap();
-    assert!(
-        (measured - plan).abs() <= 0.1 * plan,
-        "measured {measured}, plan {plan}"
-    );
+    // Exactly: tiny reaches its steady state from the first frame (tests/rtl_cycles.rs).
+    assert_eq!(measured, plan, "measured cycles per frame");
     let trace = std::fs::read_to_string(&vcd).unwrap();
     assert!(trace.contains("$enddefinitions") && trace.contains("m_axis_tvalid"));
 }
