@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have verilator || need_apt+=(verilator)
+have iverilog || need_apt+=(iverilog)
 have yosys || need_apt+=(yosys)
 have nextpnr-ice40 || need_apt+=(nextpnr-ice40)
 have icepack || need_apt+=(fpga-icestorm)

@@ -3,7 +3,7 @@
 // to a results file. All stimulus (pixels, input gaps, output back-pressure) is made by Rust
 // from a seed, so runs are reproducible; the comparison with the reference model is in Rust.
 //
-// Usage: harness STIMULUS RESULTS [TRACE.vcd]
+// Usage: harness STIMULUS RESULTS [TRACE.vcd] [+verilator+... options]
 //
 // Stimulus (whitespace-separated text):
 //   frames N  pixels P  in_words WI  timeout T  debug D
@@ -88,10 +88,13 @@ int main(int argc, char** argv) {
     if (!out) return 2;
 
     auto ctx = std::make_unique<VerilatedContext>();
+    // +verilator+seed+N and +verilator+rand+reset+2 (random initial values, for builds with
+    // --x-initial unique); must come before the model is constructed.
+    ctx->commandArgs(argc, argv);
     auto top = std::make_unique<Vdut>(ctx.get());
 #ifdef BNN_TRACE
     std::unique_ptr<VerilatedVcdC> tr;
-    if (argc > 3) {
+    if (argc > 3 && argv[3][0] != '+') {
         ctx->traceEverOn(true);
         tr = std::make_unique<VerilatedVcdC>();
         top->trace(tr.get(), 99);

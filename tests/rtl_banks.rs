@@ -10,17 +10,11 @@ use bnngen::rtl::bank::RamFamily;
 use bnngen::rtl::{generate, GenOptions};
 use bnngen::verify::{cosimulate_opts, Stress};
 
-/// The docs' `fm6`: `bnngen random-model --seed 6 --height 28 --width 28 --layers 4
-/// --max-channels 32`, folded for 48 MHz and 300 frames/s (a 13,104-word one-bit head ROM).
+/// The docs' `fm6` (`tests/fixtures/models/fm6.toml`, written by `bnngen random-model --seed 6
+/// --height 28 --width 28 --layers 4 --max-channels 32` before the generator changed), folded
+/// for 48 MHz and 300 frames/s (a 13,104-word one-bit head ROM).
 fn fm6() -> (Model, Plan) {
-    let opts = RandomOptions {
-        height: 28,
-        width: 28,
-        layers: 4,
-        max_channels: 32,
-        ..RandomOptions::default()
-    };
-    let m = random_model(6, &opts);
+    let m = bnngen::model::load(std::path::Path::new("tests/fixtures/models/fm6.toml")).unwrap();
     let hw = HwConfig {
         clock_mhz: 48.0,
         fps: Some(300.0),

@@ -45,23 +45,28 @@ fn simulate_reports_json_and_writes_a_trace() {
     assert_eq!(v["stressed"]["results"].as_array().unwrap().len(), 3);
     let plan = v["plan_cycles_per_frame"].as_f64().unwrap();
     let measured = v["measured_cycles_per_frame"].as_f64().unwrap();
-    assert!(
-        (measured - plan).abs() <= 0.1 * plan,
-        "measured {measured}, plan {plan}"
-    );
+    // Exactly: tiny reaches its steady state from the first frame (tests/rtl_cycles.rs).
+    assert_eq!(measured, plan, "measured cycles per frame");
     let trace = std::fs::read_to_string(&vcd).unwrap();
     assert!(trace.contains("$enddefinitions") && trace.contains("m_axis_tvalid"));
 }
 
 #[test]
 fn fully_pruned_layer_is_a_typed_user_error() {
-    let mut o = RandomOptions::sampled(203);
-    o.front_end = Some(FrontEndChoice::ALL[(203 % 4) as usize]);
-    let m = random_model(203, &o);
-    assert!(m
-        .layers
-        .iter()
-        .any(|l| l.kind.weights().is_some_and(|w| w.kept_tiles() == 0)));
+    // The first corner-case random model with a fully pruned layer.
+    let m = (200..)
+        .map(|seed| {
+            let mut o = RandomOptions::sampled(seed);
+            o.front_end = Some(FrontEndChoice::ALL[(seed % 4) as usize]);
+            o.corner_cases = true;
+            random_model(seed, &o)
+        })
+        .find(|m| {
+            m.layers
+                .iter()
+                .any(|l| l.kind.weights().is_some_and(|w| w.kept_tiles() == 0))
+        })
+        .unwrap();
     let d = tmp("pruned");
     let f = d.join("m.toml");
     std::fs::write(&f, bnngen::model::to_toml(&m)).unwrap();

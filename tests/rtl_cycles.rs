@@ -1,5 +1,6 @@
-//! Performance claims of the plan, measured in simulation: cycles per frame within 10% of the
-//! plan's ideal, and pruning half of the tiles halves both cycles and weight bits.
+//! Performance claims of the plan, measured in simulation: in steady state every frame takes
+//! exactly the plan's cycles per frame (no tolerance), and pruning half of the tiles halves
+//! both cycles and weight bits.
 
 use bnngen::model::random::random_image;
 use bnngen::model::{Bits, Model};
@@ -9,13 +10,27 @@ use bnngen::verify::{cosimulate, Stress};
 mod common;
 use common::pattern_hex as hex;
 
-fn measure(model: &Model, plan: &Plan, frames: usize) -> f64 {
+/// Cycles between consecutive results over `frames` frames without stalls. The first two
+/// frames are left out (the pipeline fills); every later interval must be the same, so the
+/// figure is one exact number, not an average.
+fn measure(model: &Model, plan: &Plan, frames: usize) -> u64 {
     let images: Vec<_> = (0..frames)
         .map(|i| random_image(i as u64 + 7, &model.input))
         .collect();
     let rep = cosimulate(model, plan, &images, Stress::none(), false, None).unwrap();
     assert!(rep.passed(), "{:?}", rep.mismatches.first());
-    rep.measured_cycles_per_frame.unwrap()
+    let cycles: Vec<u64> = rep.results.iter().map(|r| r.cycle).collect();
+    let deltas: Vec<u64> = cycles.windows(2).map(|w| w[1] - w[0]).skip(1).collect();
+    eprintln!(
+        "{}: plan {} cycles/frame, measured intervals {deltas:?}",
+        model.meta.name, plan.cycles_per_frame
+    );
+    assert!(
+        deltas.len() >= 2 && deltas.iter().all(|&d| d == deltas[0]),
+        "{}: intervals differ: {deltas:?}",
+        model.meta.name
+    );
+    deltas[0]
 }
 
 fn tiny() -> Model {
@@ -23,7 +38,7 @@ fn tiny() -> Model {
 }
 
 #[test]
-fn measured_cycles_match_plan() {
+fn measured_cycles_equal_plan() {
     let m = tiny();
     for hw in [
         HwConfig::default(),
@@ -33,19 +48,21 @@ fn measured_cycles_match_plan() {
         },
     ] {
         let plan = set_folding(&m, &hw).unwrap();
-        let got = measure(&m, &plan, 8);
-        let want = plan.cycles_per_frame as f64;
-        eprintln!(
-            "plan {want} measured {got} {:?}",
-            plan.layers
-                .iter()
-                .map(|l| (l.pe, l.simd, l.cycles_per_frame))
-                .collect::<Vec<_>>()
-        );
-        assert!(
-            (got - want).abs() <= 0.1 * want,
-            "measured {got} cycles/frame, plan {want}"
-        );
+        assert_eq!(measure(&m, &plan, 6), plan.cycles_per_frame);
+    }
+}
+
+/// `random-model --seed 135 / 139 / 159` (default options, saved before the generator
+/// changed): residuals whose `with` is the layer just before. Through a skip FIFO they cost
+/// the producer two cycles per pixel (336, 4,200 and 192 cycles per frame against 240,
+/// 4,088 and 190 planned); the one-stream residual (`stream::residual_self`) meets the plan.
+#[test]
+fn residual_models_meet_the_plan_exactly() {
+    for seed in [135, 139, 159] {
+        let path = format!("tests/fixtures/models/random-seed{seed}.toml");
+        let m = bnngen::model::load(std::path::Path::new(&path)).unwrap();
+        let plan = set_folding(&m, &HwConfig::default()).unwrap();
+        assert_eq!(measure(&m, &plan, 6), plan.cycles_per_frame, "{path}");
     }
 }
 
@@ -111,15 +128,8 @@ fn pruning_half_the_tiles_halves_cycles_and_weight_bits() {
         pf.layers[0].cycles_per_frame - handoff,
         2 * (ph.layers[0].cycles_per_frame - handoff)
     );
-    let (cf, ch) = (measure(&full, &pf, 4), measure(&half, &ph, 4));
-    eprintln!(
-        "full {cf} half {ch} plan {} {}",
-        pf.cycles_per_frame, ph.cycles_per_frame
-    );
-    assert!(
-        (ch / cf - 0.5).abs() < 0.02,
-        "measured {cf} -> {ch} cycles/frame"
-    );
+    assert_eq!(measure(&full, &pf, 5), pf.cycles_per_frame);
+    assert_eq!(measure(&half, &ph, 5), ph.cycles_per_frame);
     // Weight memory in the generated RTL: the ROM image holds kept tiles only.
     let rom_bits = |m: &Model, p: &Plan| -> usize {
         let d = bnngen::rtl::generate(m, p, Default::default()).unwrap();

@@ -5,8 +5,16 @@
 //! thousands) but reach every corner of the format: each front end, M up to 16, any pixel
 //! depth, several input channels, odd sizes, non-square kernels, strides 1 and 2, every
 //! padding and pad mode, grouped and arbitrary block masks including fully pruned out-blocks
-//! and in-block columns, thresholds around the reachable range in both directions, max-pool,
-//! residuals with every op, dense layers and a blocked classifier with a bias.
+//! and in-block columns, thresholds in both directions, max-pool, residuals with every op,
+//! dense layers and a blocked classifier with a bias.
+//!
+//! By default the models compute something that depends on their input (tests/random_power.rs
+//! holds at least 90% of them to it): a model whose scores are constant agrees with almost any
+//! implementation, so it gives a differential test no power. Thresholds are drawn near the
+//! middle of the sums' range, no weighted layer is fully pruned, and a residual never combines
+//! the layer just before with itself. `RandomOptions::corner_cases` turns those corners back
+//! on (fully pruned layers, thresholds anywhere around the reachable range, self-residuals)
+//! for the tests that need them.
 
 use super::{
     uniform_thresholds, Bits, BlockWeights, Classifier, Conv, Dense, Direction, FrontEnd,
@@ -106,6 +114,10 @@ pub struct RandomOptions {
     pub max_kernel: usize,
     /// Whether dense layers may appear before the classifier.
     pub allow_dense: bool,
+    /// Also draw the corners that make a layer's output constant: fully pruned layers,
+    /// thresholds anywhere around the reachable range, a residual of the layer just before
+    /// with itself.
+    pub corner_cases: bool,
 }
 
 impl Default for RandomOptions {
@@ -122,6 +134,7 @@ impl Default for RandomOptions {
             max_levels: 16,
             max_kernel: 3,
             allow_dense: true,
+            corner_cases: false,
         }
     }
 }
@@ -143,6 +156,7 @@ impl RandomOptions {
             max_levels: 16,
             max_kernel: 3,
             allow_dense: true,
+            corner_cases: false,
         }
     }
 }
@@ -177,6 +191,7 @@ pub fn random_model(seed: u64, opts: &RandomOptions) -> Model {
     }
     let weights = random_block_weights(
         &mut r,
+        opts.corner_cases,
         cur.channels,
         opts.classes,
         (cur.height, cur.width),
@@ -202,7 +217,7 @@ pub fn random_model(seed: u64, opts: &RandomOptions) -> Model {
         },
         kind: LayerKind::Classifier(Classifier { weights, bias }),
     });
-    Model {
+    let mut model = Model {
         meta: Meta {
             name: format!("random-{seed:016x}"),
             description: format!(
@@ -215,7 +230,135 @@ pub fn random_model(seed: u64, opts: &RandomOptions) -> Model {
         input,
         front_end,
         layers,
+    };
+    if !opts.corner_cases {
+        centre_thresholds(&mut r, &mut model);
     }
+    model
+}
+
+/// Images the thresholds are placed on.
+const CALIBRATION_IMAGES: u64 = 8;
+
+/// Place each conv and dense threshold inside the range of sums the channel actually sees, so
+/// that it fires on a random 1/8 to 1/2 of its sums over a few random images and every output
+/// position (before a k x k max-pool, 1/(2k^2) to 1/k^2, so the pool's OR does not saturate),
+/// layer by layer (each layer sees the outputs of the already placed ones). Without this, biased inputs (after max-pools, thresholds or
+/// residuals) leave most channels always or never firing. The sums are computed straight from the definition here; this is
+/// not a verification path, only a way to draw thresholds that matter.
+fn centre_thresholds(r: &mut SplitMix64, model: &mut Model) {
+    let seed = r.next_u64();
+    let images: Vec<Image> = (0..CALIBRATION_IMAGES)
+        .map(|k| random_image(seed.wrapping_add(k), &model.input))
+        .collect();
+    for l in 0..model.layers.len() {
+        let (w, stride, pad, mode) = match &model.layers[l].kind {
+            LayerKind::Conv(c) => (&c.weights, c.stride, c.padding, c.pad_mode),
+            LayerKind::Dense(d) => (&d.weights, 1, 0, PadMode::Zero),
+            _ => continue,
+        };
+        let out = model.layers[l].output;
+        let mut sums: Vec<Vec<i64>> = vec![Vec::new(); out.channels];
+        for img in &images {
+            let t = crate::reference::trace(model, img);
+            let input = if l == 0 {
+                &t.front_end
+            } else {
+                &t.layers[l - 1]
+            };
+            for (i, a) in window_sums(w, input, out, stride, pad, mode)
+                .into_iter()
+                .enumerate()
+            {
+                sums[i % out.channels].push(a);
+            }
+        }
+        // Before a k x k max-pool, fire on 1/(2k^2) ..= 1/k^2 of the sums, so the pool's OR
+        // is not always 1.
+        let pool = match model.layers.get(l + 1).map(|n| &n.kind) {
+            Some(LayerKind::MaxPool(p)) => p.kernel * p.kernel,
+            _ => 1,
+        };
+        let act = match &mut model.layers[l].kind {
+            LayerKind::Conv(c) => &mut c.activation,
+            LayerKind::Dense(d) => &mut d.activation,
+            _ => unreachable!(),
+        };
+        for (o, v) in sums.iter_mut().enumerate() {
+            v.sort_unstable();
+            let n = v.len();
+            // The share of sums that fire: 1/8 ..= 1/2, or as above before a pool.
+            let (lo, span) = if pool > 1 {
+                (n / (2 * pool), n / (2 * pool))
+            } else {
+                (n / 8, 3 * n / 8)
+            };
+            let fire = lo + r.below(span.max(1) as u64) as usize;
+            let q = match act.directions[o] {
+                Direction::Up => n - 1 - fire.min(n - 1),
+                Direction::Down => fire.min(n - 1),
+            };
+            if v[0] != v[n - 1] {
+                let t = v[q];
+                // `a >= t` (up) or `a <= t` (down): a value strictly inside the range fires
+                // for some sums and not others either way.
+                act.thresholds[o] = match act.directions[o] {
+                    Direction::Up => t.max(v[0] + 1),
+                    Direction::Down => t.min(v[n - 1] - 1),
+                };
+            }
+        }
+    }
+}
+
+/// Sums a = 2p - N of a window layer at every output position (channel fastest).
+fn window_sums(
+    w: &BlockWeights,
+    input: &crate::reference::BitTensor,
+    out: Shape,
+    stride: usize,
+    pad: usize,
+    mode: PadMode,
+) -> Vec<i64> {
+    let s = input.shape;
+    let mut v = Vec::with_capacity(out.len());
+    for oy in 0..out.height {
+        for ox in 0..out.width {
+            for o in 0..out.channels {
+                let (mut p, mut n) = (0i64, 0i64);
+                for ky in 0..w.kernel_h {
+                    for kx in 0..w.kernel_w {
+                        let iy = (oy * stride + ky) as i64 - pad as i64;
+                        let ix = (ox * stride + kx) as i64 - pad as i64;
+                        let inside = iy >= 0
+                            && ix >= 0
+                            && (iy as usize) < s.height
+                            && (ix as usize) < s.width;
+                        for ci in 0..w.in_channels {
+                            let Some(wb) = w.weight(o, ky, kx, ci) else {
+                                continue;
+                            };
+                            let bit = if inside {
+                                input
+                                    .bits
+                                    .get((iy as usize * s.width + ix as usize) * s.channels + ci)
+                            } else {
+                                match mode {
+                                    PadMode::MinusOne => false,
+                                    PadMode::PlusOne => true,
+                                    PadMode::Zero => continue,
+                                }
+                            };
+                            n += 1;
+                            p += i64::from(bit == wb);
+                        }
+                    }
+                }
+                v.push(2 * p - n);
+            }
+        }
+    }
+    v
 }
 
 /// A random image for `input`: same seed, same image. Pixels are uniform over the code range,
@@ -305,8 +448,9 @@ fn random_hidden_layer(
     i: usize,
 ) -> (String, LayerKind, Shape) {
     // Earlier layers whose output matches the current tensor: the residual candidates.
+    // Without corner cases, not the layer just before: op(x, x) is x or a constant.
     let matching: Vec<usize> = (0..layers.len())
-        .filter(|&j| layers[j].output == cur)
+        .filter(|&j| layers[j].output == cur && (opts.corner_cases || j + 1 < i))
         .collect();
     let roll = r.below(100);
     if roll < 14 && !matching.is_empty() {
@@ -346,7 +490,7 @@ fn random_hidden_layer(
     if roll < 34 && opts.allow_dense {
         let out = r.urange(1, opts.max_channels);
         let (weights, activation) =
-            random_weighted(r, cur.channels, out, (cur.height, cur.width), true);
+            random_weighted(r, opts, cur.channels, out, (cur.height, cur.width), true);
         let output = Shape {
             height: 1,
             width: 1,
@@ -393,8 +537,14 @@ fn random_conv(
     };
     let pad_mode = r.pick(&[PadMode::MinusOne, PadMode::PlusOne, PadMode::Zero]);
     let out_channels = fixed_out.unwrap_or_else(|| r.urange(1, opts.max_channels));
-    let (weights, activation) =
-        random_weighted(r, cur.channels, out_channels, (kh, kw), fixed_out.is_none());
+    let (weights, activation) = random_weighted(
+        r,
+        opts,
+        cur.channels,
+        out_channels,
+        (kh, kw),
+        fixed_out.is_none(),
+    );
     let output = Shape {
         height: (cur.height + 2 * padding - kh) / stride + 1,
         width: (cur.width + 2 * padding - kw) / stride + 1,
@@ -411,18 +561,25 @@ fn random_conv(
 }
 
 /// Weights plus thresholds; with `flexible`, out may be changed to fit a grouped block count.
+/// Thresholds lie within about one standard deviation of a sum of random signs (sqrt N), so
+/// a channel fires for some inputs and not others; with corner cases, half of them are drawn
+/// anywhere in -N-1..=N+1, where most never or always fire.
 fn random_weighted(
     r: &mut SplitMix64,
+    opts: &RandomOptions,
     cin: usize,
     out: usize,
     kernel: (usize, usize),
     flexible: bool,
 ) -> (BlockWeights, Thresholds) {
-    let w = random_block_weights(r, cin, out, kernel, flexible);
+    let w = random_block_weights(r, opts.corner_cases, cin, out, kernel, flexible);
     let thresholds = (0..w.out_channels)
         .map(|o| {
             let n = (w.kept_in_blocks(o / w.out_per_block()) * w.row_len()) as i64;
-            if r.chance(1, 2) {
+            if !opts.corner_cases {
+                let s = ((n as f64).sqrt() / 2.0).ceil() as i64;
+                r.range(-s, s)
+            } else if r.chance(1, 2) {
                 let s = (n as f64).sqrt().ceil() as i64 + 1;
                 r.range(-s, s)
             } else {
@@ -455,9 +612,11 @@ fn divisors(n: usize) -> Vec<usize> {
 /// Block structure, mask and bits of a weighted layer: in-blocks a divisor of `cin`, then
 /// either a grouped (diagonal) mask with as many out-blocks (with `flexible`, `out` is rounded
 /// up to fit), or any out-block count dividing `out` with a full or random mask, the latter
-/// often with one out-block row and one in-block column fully pruned.
+/// often with one out-block row and one in-block column fully pruned. Without `corner`, at
+/// least one tile is kept.
 fn random_block_weights(
     r: &mut SplitMix64,
+    corner: bool,
     cin: usize,
     out: usize,
     kernel: (usize, usize),
@@ -498,6 +657,10 @@ fn random_block_weights(
                 mask[ob * in_blocks + ib] = false;
             }
         }
+        if !corner && !mask.contains(&true) {
+            let t = r.below(mask.len() as u64) as usize;
+            mask[t] = true;
+        }
     }
     let mut w = BlockWeights {
         in_channels: cin,
@@ -521,6 +684,7 @@ mod tests {
     fn options(seed: u64) -> RandomOptions {
         let mut o = RandomOptions::sampled(seed);
         o.front_end = Some(FrontEndChoice::ALL[(seed % 4) as usize]);
+        o.corner_cases = seed % 2 == 1;
         o
     }
 

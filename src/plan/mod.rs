@@ -98,7 +98,8 @@ pub struct LayerPlan {
     pub weight_bits: u64,
     /// Line-buffer / skip-FIFO bits.
     pub buffer_bits: u64,
-    /// Line-buffer rows (window stages) or skip FIFO depth in pixels (residual).
+    /// Line-buffer rows (window stages) or skip FIFO depth in pixels (residual; 0 when the
+    /// residual combines the layer just before with itself, which needs no FIFO).
     pub rows: usize,
 }
 
@@ -156,6 +157,8 @@ pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usiz
     let l = &model.layers[idx];
     let pixels = (l.output.height * l.output.width) as u64;
     match &l.kind {
+        // A residual with the layer just before reads one stream: no fork, no skip FIFO.
+        LayerKind::Residual(r) if r.with + 1 == idx => (pixels, 0, 0, 0),
         LayerKind::Residual(r) => {
             let depth = skip_depth(model, r.with, idx);
             (pixels, 0, (depth * l.output.channels) as u64, depth)

@@ -131,6 +131,8 @@ pub enum GenError {
     FullyPruned(String),
     #[error("the plan has {0} layers, the model {1}")]
     PlanMismatch(usize, usize),
+    #[error("layer `{0}`: its last output row's window starts more than one row below the image (padding {1} with a kernel {2} high); the line buffer does not support such rows yet")]
+    PaddingRows(String, usize, usize),
 }
 
 /// Lower `model` folded by `plan` to a design.
@@ -144,6 +146,13 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
     for l in &model.layers {
         if l.kind.weights().is_some_and(|w| w.kept_tiles() == 0) {
             return Err(GenError::FullyPruned(l.name.clone()));
+        }
+        // `window::lower`'s line buffer needs the last window to start at most at the image's
+        // last row plus one (padding of at least the kernel height below the image).
+        if let Some((kh, _, s, p)) = window_of(l) {
+            if ((l.output.height - 1) * s).saturating_sub(p) > l.input.height {
+                return Err(GenError::PaddingRows(l.name.clone(), p, kh));
+            }
         }
     }
     let prefix = ident(&model.meta.name);
@@ -221,7 +230,10 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
     let mut skip_users: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (j, l) in model.layers.iter().enumerate() {
         if let LayerKind::Residual(r) = &l.kind {
-            skip_users[r.with].push(j);
+            // A residual with the layer just before reads one stream (`stream::residual_self`).
+            if r.with + 1 != j {
+                skip_users[r.with].push(j);
+            }
         }
     }
     // Stream feeding each consumer: main input of layer j, skip input of residual j.
@@ -243,7 +255,11 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
             l.output.channels as u32
         };
         let out = mk(&mut t, &format!("l{i}"), out_bits);
-        match &l.kind {
+        // A stage with one input stream (`s_*` -> `m_*`), instantiated after the match.
+        let one_input = match &l.kind {
+            LayerKind::Residual(r) if r.with + 1 == i => {
+                Some(stream::residual_self(&name, out_bits, r.op))
+            }
             LayerKind::Residual(r) => {
                 let m = stream::residual(&name, out_bits, r.op);
                 let skip = skip_in[i].expect("skip stream wired");
@@ -274,6 +290,7 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
                 );
                 add(f, &mut mods, &mut order);
                 add(m, &mut mods, &mut order);
+                None
             }
             kind => {
                 let (kh, kw, stride, pad) = window_of(l).unwrap();
@@ -339,19 +356,22 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
                         lp.pe, lp.simd, lp.rows
                     ),
                 );
-                t.instance(
-                    &m,
-                    &format!("u_l{i}"),
-                    clocked(
-                        &t,
-                        clk,
-                        rst,
-                        vec![input.sink(&t, S), out.source(&t, M)],
-                        vec![],
-                    ),
-                );
-                add(m, &mut mods, &mut order);
+                Some(m)
             }
+        };
+        if let Some(m) = one_input {
+            t.instance(
+                &m,
+                &format!("u_l{i}"),
+                clocked(
+                    &t,
+                    clk,
+                    rst,
+                    vec![input.sink(&t, S), out.source(&t, M)],
+                    vec![],
+                ),
+            );
+            add(m, &mut mods, &mut order);
         }
         if i + 1 < n {
             taps.push((t.e(out.valid).and(t.e(out.ready)), t.e(out.data)));

@@ -148,6 +148,46 @@ fn out_reg(
     (b.e(ov), b.e(od))
 }
 
+/// `op(x, y)` bit by bit.
+fn combine(op: ResidualOp, x: Expr, y: Expr) -> Expr {
+    match op {
+        ResidualOp::Or => x.or(y),
+        ResidualOp::And => x.and(y),
+        ResidualOp::Xor => x.xor(y),
+        ResidualOp::Xnor => x.xor(y).not(),
+    }
+}
+
+/// Residual combine of a stream with itself (`with` is the layer just before): `m = op(a, a)`
+/// bit by bit. No fork and no skip FIFO: the FIFO's two cycles of latency would hold the
+/// producer's word for two extra cycles per pixel (the producer holds its output until every
+/// consumer has taken it), so this case gets its own one-input stage.
+pub fn residual_self(name: &str, width: u32, op: ResidualOp) -> Module {
+    let mut b = ModuleBuilder::new(name);
+    b.doc(format!(
+        "Residual combine ({}) of the current stream with itself.",
+        op.as_str()
+    ));
+    let _clk = b.input("clk", 1, "clock");
+    let rst = b.input("rst", 1, "synchronous reset");
+    let s_valid = b.input("s_valid", 1, "input valid");
+    let s_ready = b.output_wire("s_ready", 1, "input ready");
+    let s_data = b.input("s_data", width, "input data");
+    let m_valid = b.output_wire("m_valid", 1, "output valid");
+    let m_ready = b.input("m_ready", 1, "output ready");
+    let m_data = b.output_wire("m_data", width, "output data");
+    let ov = b.wire("room", 1);
+    let fire = b.let_("fire", b.e(s_valid).and(b.e(ov)));
+    let data = combine(op, b.e(s_data), b.e(s_data));
+    let mr = b.e(m_ready);
+    let (v, d) = out_reg(&mut b, rst, fire, data, mr);
+    b.assign(ov, v.clone().not().or(b.e(m_ready)));
+    b.assign(s_ready, b.e(ov));
+    b.assign(m_valid, v);
+    b.assign(m_data, d);
+    b.finish()
+}
+
 /// Residual combine: `m = op(a, b)` bit by bit, one pixel per beat from each input.
 pub fn residual(name: &str, width: u32, op: ResidualOp) -> Module {
     let mut b = ModuleBuilder::new(name);
@@ -168,13 +208,7 @@ pub fn residual(name: &str, width: u32, op: ResidualOp) -> Module {
     let m_data = b.output_wire("m_data", width, "output data");
     let ov = b.wire("room", 1);
     let fire = b.let_("fire", b.e(a_valid).and(b.e(b_valid)).and(b.e(ov)));
-    let (x, y) = (b.e(a_data), b.e(b_data));
-    let data = match op {
-        ResidualOp::Or => x.or(y),
-        ResidualOp::And => x.and(y),
-        ResidualOp::Xor => x.xor(y),
-        ResidualOp::Xnor => x.xor(y).not(),
-    };
+    let data = combine(op, b.e(a_data), b.e(b_data));
     let mr = b.e(m_ready);
     let (v, d) = out_reg(&mut b, rst, fire.clone(), data, mr);
     b.assign(ov, v.clone().not().or(b.e(m_ready)));

@@ -52,6 +52,23 @@ pub const MAKE: ToolSpec = ToolSpec {
     provider: "Debian package `make` (scripts/setup.sh installs it)",
 };
 
+/// Icarus Verilog's compiler and runtime, the second simulator (`verify::icarus`).
+pub const IVERILOG: ToolSpec = ToolSpec {
+    name: "iverilog",
+    env: "BNNGEN_IVERILOG",
+    path_names: &["iverilog"],
+    venv_names: &[],
+    provider: "Debian package `iverilog` (scripts/setup.sh installs it)",
+};
+
+pub const VVP: ToolSpec = ToolSpec {
+    name: "vvp",
+    env: "BNNGEN_VVP",
+    path_names: &["vvp"],
+    venv_names: &[],
+    provider: "Debian package `iverilog` (scripts/setup.sh installs it)",
+};
+
 pub const YOSYS: ToolSpec = ToolSpec {
     name: "yosys",
     env: "BNNGEN_YOSYS",

@@ -69,6 +69,17 @@ pub struct BuildOptions {
     pub trace: bool,
 }
 
+/// [`SIM_FLAGS`] with every X given a value of its own and every register a random initial
+/// value, drawn at run time from the seed passed to [`Simulator::run_seeded`]: a design whose
+/// results depend on an uninitialized register or an X then differs between seeds.
+pub const X_UNIQUE_FLAGS: [&str; 5] = [
+    "--x-assign",
+    "unique",
+    "--x-initial",
+    "unique",
+    "-fno-const-bit-op-tree",
+];
+
 /// 64-bit FNV-1a, a stable hash for the build cache key.
 fn fnv(h: &mut u64, bytes: &[u8]) {
     for &b in bytes {
@@ -142,6 +153,16 @@ pub fn build(
     build_observed(files, top, opts, &progress::quiet)
 }
 
+/// [`build`] with [`X_UNIQUE_FLAGS`] instead of [`SIM_FLAGS`]; run it with
+/// [`Simulator::run_seeded`].
+pub fn build_x_unique(
+    files: &[(String, String)],
+    top: &str,
+    opts: BuildOptions,
+) -> Result<Simulator, ToolError> {
+    build_with(files, top, opts, &X_UNIQUE_FLAGS, &progress::quiet)
+}
+
 /// [`build`], reporting to `observer`: `Started` (with the build log's path) and `Progress`
 /// (verilating, then compiling: objects done weighted by their C++ bytes, then linking).
 /// A cached build reports nothing.
@@ -149,6 +170,16 @@ pub fn build_observed(
     files: &[(String, String)],
     top: &str,
     opts: BuildOptions,
+    observer: Observer,
+) -> Result<Simulator, ToolError> {
+    build_with(files, top, opts, &SIM_FLAGS, observer)
+}
+
+fn build_with(
+    files: &[(String, String)],
+    top: &str,
+    opts: BuildOptions,
+    flags: &[&str],
     observer: Observer,
 ) -> Result<Simulator, ToolError> {
     let v = toolchain()?;
@@ -160,7 +191,7 @@ pub fn build_observed(
         fnv(&mut h, &[0]);
     }
     fnv(&mut h, HARNESS.as_bytes());
-    fnv(&mut h, SIM_FLAGS.join(" ").as_bytes());
+    fnv(&mut h, flags.join(" ").as_bytes());
     fnv(&mut h, toolchain_versions(&v).as_bytes());
     fnv(&mut h, format!("{top} {opts:?}").as_bytes());
     let root = cache_root();
@@ -232,7 +263,7 @@ pub fn build_observed(
         "-CFLAGS",
         "-O1",
     ]);
-    cmd.args(SIM_FLAGS);
+    cmd.args(flags);
     if opts.debug {
         cmd.args(["-CFLAGS", "-DBNN_DEBUG"]);
     }
@@ -336,6 +367,28 @@ pub fn build_observed(
 impl Simulator {
     /// Run on a stimulus text; returns the results text. `trace` writes a VCD there.
     pub fn run(&self, stimulus: &str, trace: Option<&Path>) -> Result<String, ToolError> {
+        self.run_with(stimulus, trace, &[])
+    }
+
+    /// Run a build made with `x_unique`, every register and X drawn at random from `seed`
+    /// (`+verilator+seed+N +verilator+rand+reset+2`).
+    pub fn run_seeded(&self, stimulus: &str, seed: u64) -> Result<String, ToolError> {
+        self.run_with(
+            stimulus,
+            None,
+            &[
+                format!("+verilator+seed+{seed}"),
+                "+verilator+rand+reset+2".to_string(),
+            ],
+        )
+    }
+
+    fn run_with(
+        &self,
+        stimulus: &str,
+        trace: Option<&Path>,
+        plusargs: &[String],
+    ) -> Result<String, ToolError> {
         let tag = format!("{}-{:?}", std::process::id(), std::thread::current().id())
             .replace(['(', ')'], "");
         let stim = self.dir.join(format!("stim-{tag}.txt"));
@@ -346,6 +399,7 @@ impl Simulator {
         if let Some(t) = trace {
             cmd.arg(std::path::absolute(t)?);
         }
+        cmd.args(plusargs);
         let out = cmd.output()?;
         let _ = std::fs::remove_file(&stim);
         if !out.status.success() {

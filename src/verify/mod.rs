@@ -3,6 +3,8 @@
 //! reference model as integers. With debug taps, localize the first wrong bit to
 //! (layer, frame, pixel, channel) using `reference::trace`.
 
+pub mod icarus;
+
 use crate::input::Image;
 use crate::model::random::SplitMix64;
 use crate::model::Model;
@@ -295,6 +297,30 @@ pub fn cosimulate_opts(
     let stim = stimulus(model, &design, plan.front_end, images, stress, debug);
     let text = sim.run(&stim, trace)?;
     compare(model, &design, images, &text, debug, sim.cached)
+}
+
+/// Co-simulate with every register starting at a random value and every X a value of its own
+/// (`verilator::build_x_unique`), once per seed; one report per seed. A result that depends on
+/// an uninitialized register or an X shows up as a mismatch under some seed.
+pub fn cosimulate_x_unique(
+    model: &Model,
+    plan: &Plan,
+    images: &[Image],
+    stress: Stress,
+    seeds: &[u64],
+) -> Result<Vec<SimReport>, VerifyError> {
+    let design = rtl::generate(model, plan, GenOptions::default())
+        .map_err(|e| VerifyError::Generate(e.to_string()))?;
+    let files = rtl::render(&design);
+    let sim = verilator::build_x_unique(&files, &design.top, BuildOptions::default())?;
+    let stim = stimulus(model, &design, plan.front_end, images, stress, false);
+    seeds
+        .iter()
+        .map(|&seed| {
+            let text = sim.run_seeded(&stim, seed)?;
+            compare(model, &design, images, &text, false, sim.cached)
+        })
+        .collect()
 }
 
 /// Parse the harness output and compare with the reference model.

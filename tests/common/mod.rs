@@ -2,6 +2,7 @@
 
 /// `n / 4` hex digits from a fixed LCG seeded with `salt`: weight strings for hand-written
 /// test models that are arbitrary but the same on every run.
+#[allow(dead_code)]
 pub fn pattern_hex(n: usize, salt: u64) -> String {
     let mut x = salt;
     (0..n / 4)
@@ -12,4 +13,57 @@ pub fn pattern_hex(n: usize, salt: u64) -> String {
             char::from_digit(((x >> 60) & 15) as u32, 16).unwrap()
         })
         .collect()
+}
+
+/// Whether a model's scores depend on its input: the reference scores differ across five
+/// seeded random images. A model that computes a constant agrees with almost any
+/// implementation, so differential tests report the share of their models that pass this.
+#[allow(dead_code)]
+pub fn depends_on_input(model: &bnngen::model::Model, seed: u64) -> bool {
+    let engine = bnngen::reference::Engine::new(model);
+    let scores: Vec<Vec<i64>> = (0..5)
+        .map(|i| {
+            let img = bnngen::model::random::random_image(seed * 5 + i, &model.input);
+            engine.infer(&img).scores
+        })
+        .collect();
+    scores.iter().any(|s| *s != scores[0])
+}
+
+/// Print and return the share of `models` whose scores depend on the input.
+#[allow(dead_code)]
+pub fn input_dependence(what: &str, models: &[&bnngen::model::Model]) -> f64 {
+    let live = models
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| depends_on_input(m, *i as u64))
+        .count();
+    let share = live as f64 / models.len().max(1) as f64;
+    eprintln!(
+        "{what}: {live} of {} models ({:.1}%) give scores that depend on the input",
+        models.len(),
+        100.0 * share
+    );
+    share
+}
+
+/// The first `n` random models from seed `after + 1` on (sampled options, the front end
+/// cycling with the seed) that the RTL generator accepts, with their seeds.
+#[allow(dead_code)]
+pub fn rtl_random_models(after: u64, n: usize) -> Vec<(u64, bnngen::model::Model)> {
+    use bnngen::model::random::{random_model, FrontEndChoice, RandomOptions};
+    use bnngen::plan::{set_folding, HwConfig};
+    let mut models = Vec::new();
+    let mut seed = after;
+    while models.len() < n {
+        seed += 1;
+        let mut o = RandomOptions::sampled(seed);
+        o.front_end = Some(FrontEndChoice::ALL[(seed % 4) as usize]);
+        let m = random_model(seed, &o);
+        let plan = set_folding(&m, &HwConfig::default()).unwrap();
+        if bnngen::rtl::generate(&m, &plan, Default::default()).is_ok() {
+            models.push((seed, m));
+        }
+    }
+    models
 }
