@@ -8,6 +8,7 @@
 
 mod bits;
 mod error;
+pub mod limits;
 pub mod random;
 mod schema;
 mod validate;
