@@ -11,6 +11,7 @@ mod error;
 pub mod limits;
 pub mod random;
 mod schema;
+pub mod toml_lines;
 mod validate;
 mod write;
 
