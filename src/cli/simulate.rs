@@ -95,6 +95,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     if args.limit == Some(0) {
         return Err(CliError::Usage("--limit must be at least 1".into()));
     }
+    bnngen::tools::verilator::cache_root().map_err(|e| CliError::Usage(e.to_string()))?;
     let m = model::load(&args.model)?;
     let p = super::plan::make_plan(&m, args.hw.as_ref(), args.plan.as_ref())?;
     let mut images = match (&args.images, args.random) {
