@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use super::error::{Diagnostic, LayerRef, ModelErrors, Section};
 use super::limits::*;
 use super::schema::*;
+use super::toml_lines::{line_col, line_of, Seg};
 use super::*;
 
 /// Largest magnitude accepted for thresholds and biases: keeps every sum in hardware
@@ -30,6 +31,7 @@ pub fn load(path: &Path) -> Result<Model, ModelErrors> {
                 section: Section::File,
                 field: String::new(),
                 message: format!("cannot read the file: {e}"),
+                line: None,
             }],
         }),
     }
@@ -46,6 +48,9 @@ pub fn parse(text: &str, file: &str) -> Result<Model, ModelErrors> {
                 !cx.diags.is_empty(),
                 "validation failed without a diagnostic"
             );
+            for d in &mut cx.diags {
+                d.line = line_of_diagnostic(text, d);
+            }
             Err(ModelErrors {
                 file: file.to_string(),
                 diagnostics: cx.diags,
@@ -64,6 +69,7 @@ impl Ctx {
             section: section.clone(),
             field: field.into(),
             message: message.into(),
+            line: None,
         });
     }
 
@@ -103,6 +109,8 @@ fn field_by_value(table: &toml::Value, msg: &str) -> Option<String> {
         toml::Value::Integer(rest[..rest.find('`')?].parse().ok()?)
     } else if let Some(rest) = msg.strip_prefix("invalid type: boolean `") {
         toml::Value::Boolean(rest[..rest.find('`')?].parse().ok()?)
+    } else if let Some(rest) = msg.strip_prefix("invalid type: floating point `") {
+        toml::Value::Float(rest[..rest.find('`')?].parse().ok()?)
     } else {
         return None;
     };
@@ -123,15 +131,26 @@ fn plain_types(msg: &str) -> String {
         .replace("expected u32", "expected a non-negative integer")
 }
 
-/// Line and column (1-based) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rfind('\n')
-        .map_or(before.len(), |p| before.len() - p - 1)
-        + 1;
-    (line, col)
+/// The line of a diagnostic's field, else of the nearest enclosing part that is written
+/// (`mask[1]`, then `mask`, then the layer).
+fn line_of_diagnostic(text: &str, d: &Diagnostic) -> Option<usize> {
+    let mut path: Vec<Seg> = match &d.section {
+        Section::File => Vec::new(),
+        Section::Named(s) => vec![Seg::Key(s)],
+        Section::Layer(l) => vec![Seg::Key("layers"), Seg::Index(l.index)],
+    };
+    for part in d.field.split('.').filter(|p| !p.is_empty()) {
+        let (key, rest) = part.split_once('[').unwrap_or((part, ""));
+        path.push(Seg::Key(key));
+        for idx in rest.split('[') {
+            if let Ok(i) = idx.trim_end_matches(']').parse() {
+                path.push(Seg::Index(i));
+            }
+        }
+    }
+    (1..=path.len())
+        .rev()
+        .find_map(|n| line_of(text, &path[..n]))
 }
 
 const TOP_KEYS: [&str; 5] = ["format_version", "meta", "input", "front_end", "layers"];
