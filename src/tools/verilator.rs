@@ -85,14 +85,14 @@ pub fn cache_root() -> Result<PathBuf, ToolError> {
         None => Ok(std::env::temp_dir().join("bnngen-sim-cache")),
         Some(v) if Path::new(&v).is_absolute() => Ok(PathBuf::from(v)),
         Some(v) => Err(ToolError::Setting(format!(
-                "$BNNGEN_SIM_CACHE must be an absolute path to the simulator build cache, \
+            "$BNNGEN_SIM_CACHE must be an absolute path to the simulator build cache, \
                  found {}; set it to an absolute folder or unset it (default: {})",
-                if v.is_empty() {
-                    "an empty value".to_string()
-                } else {
-                    format!("{v:?}")
-                },
-                std::env::temp_dir().join("bnngen-sim-cache").display()
+            if v.is_empty() {
+                "an empty value".to_string()
+            } else {
+                format!("{v:?}")
+            },
+            std::env::temp_dir().join("bnngen-sim-cache").display()
         ))),
     }
 }
