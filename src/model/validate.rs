@@ -73,14 +73,17 @@ impl Ctx {
         });
     }
 
-    /// Deserialize one table through its schema, reporting serde's complaint under `section`.
+    /// Deserialize one table through its schema, reporting serde's complaint under `section`
+    /// with the path of the field it is about (`kernel`, `kernel[1]`).
     fn de<T: DeserializeOwned>(&mut self, section: &Section, value: toml::Value) -> Option<T> {
         let value_copy = value.clone();
-        match value.try_into::<T>() {
+        match serde_path_to_error::deserialize::<_, T>(value) {
             Ok(v) => Some(v),
             Err(e) => {
-                let msg = plain_types(e.message().trim());
+                let path = e.path().to_string();
+                let msg = plain_types(e.inner().message().trim());
                 let field = field_in_message(&msg)
+                    .or_else(|| (path != ".").then(|| path.clone()))
                     .or_else(|| field_by_value(&value_copy, &msg))
                     .unwrap_or_default();
                 self.err(section, field, msg);
@@ -111,16 +114,25 @@ fn field_by_value(table: &toml::Value, msg: &str) -> Option<String> {
         toml::Value::Boolean(rest[..rest.find('`')?].parse().ok()?)
     } else if let Some(rest) = msg.strip_prefix("invalid type: floating point `") {
         toml::Value::Float(rest[..rest.find('`')?].parse().ok()?)
+    } else if msg.starts_with("invalid type: sequence") {
+        return only_key(table, |v| v.is_array());
+    } else if msg.starts_with("invalid type: map") {
+        return only_key(table, |v| v.is_table());
     } else {
         return None;
     };
+    only_key(table, |v| *v == found)
+}
+
+/// The one key of `table` whose value satisfies `pick`; `None` when none or several do, so
+/// a field is only named when the value identifies it unambiguously.
+fn only_key(table: &toml::Value, pick: impl Fn(&toml::Value) -> bool) -> Option<String> {
     let mut keys = table
         .as_table()?
         .iter()
-        .filter(|(_, v)| **v == found)
+        .filter(|(_, v)| pick(v))
         .map(|(k, _)| k);
     let key = keys.next()?;
-    // Only name a field when the value identifies it unambiguously.
     keys.next().is_none().then(|| key.clone())
 }
 
