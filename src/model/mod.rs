@@ -9,6 +9,7 @@
 mod bits;
 mod error;
 pub mod limits;
+mod locate;
 pub mod random;
 mod schema;
 pub mod toml_lines;

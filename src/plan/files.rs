@@ -289,7 +289,7 @@ pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
             } else {
                 "simd"
             };
-            src.problem(&at(field), message);
+            src.problem(&at(field), format!("layer `{}`: {message}", l.name));
         }
         folds.push(f);
     }
