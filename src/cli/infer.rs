@@ -50,11 +50,23 @@ struct Item {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
+    if args.limit == Some(0) {
+        return Err(CliError::Usage("--limit must be at least 1".into()));
+    }
     let m = model::load(&args.model)?;
     let mut items = Vec::new();
     let mut single = Vec::new();
+    let per_image = m.input.height * m.input.width * m.input.channels;
     for (file, path) in args.inputs.iter().enumerate() {
         let images = input::load_images_for(path, &m.input)?;
+        if (items.len() + images.len()) * per_image > input::MAX_PIXELS {
+            return Err(CliError::Usage(format!(
+                "{}: the input files hold more than {} pixel codes together, above the limit \
+                 held in memory; classify them in several runs",
+                path.display(),
+                input::MAX_PIXELS
+            )));
+        }
         single.push(images.len() == 1);
         items.extend(
             images

@@ -38,11 +38,10 @@ pub fn make_plan(
     if let Some(p) = plan_file {
         return plan::load_plan(m, p).map_err(usage);
     }
-    let hw = match hw {
-        Some(p) => plan::load_hw(p).map_err(usage)?,
-        None => HwConfig::default(),
-    };
-    plan::set_folding(m, &hw).map_err(usage)
+    match hw {
+        Some(p) => Ok(plan::fold_hw_file(m, p).map_err(usage)?.1),
+        None => plan::set_folding(m, &HwConfig::default()).map_err(usage),
+    }
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {

@@ -83,7 +83,26 @@ fn tool(e: VerifyError) -> CliError {
     }
 }
 
+/// `--random N` holds N images in memory: refuse more than [`input::MAX_PIXELS`] pixel codes
+/// (and N = 0) before generating any.
+fn random_fits(n: usize, spec: &model::InputSpec) -> Result<(), CliError> {
+    let per = spec.height * spec.width * spec.channels;
+    match n.checked_mul(per) {
+        _ if n == 0 => Err(CliError::Usage("--random must be at least 1".into())),
+        Some(t) if t <= input::MAX_PIXELS => Ok(()),
+        _ => Err(CliError::Usage(format!(
+            "--random {n}: {n} images of {per} pixel codes are above the limit of {} codes \
+             held in memory; simulate fewer frames",
+            input::MAX_PIXELS
+        ))),
+    }
+}
+
 pub fn run(args: Args) -> Result<(), CliError> {
+    if args.limit == Some(0) {
+        return Err(CliError::Usage("--limit must be at least 1".into()));
+    }
+    bnngen::tools::verilator::cache_root().map_err(|e| CliError::Usage(e.to_string()))?;
     let ram = args.target.map(Target::ram_family).unwrap_or_default();
     let inputs: Vec<&std::path::Path> = std::iter::once(args.model.as_path())
         .chain(args.hw.as_deref())
@@ -99,14 +118,17 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let p = super::plan::make_plan(&m, args.hw.as_ref(), args.plan.as_ref())?;
     let mut images = match (&args.images, args.random) {
         (Some(path), _) => input::load_images_for(path, &m.input)?,
-        (None, Some(n)) => (0..n)
+        (None, Some(n)) => {
+            random_fits(n, &m.input)?;
+            (0..n)
             .map(|i| {
                 random_image(
                     args.seed.wrapping_mul(1_000_003).wrapping_add(i as u64),
                     &m.input,
                 )
             })
-            .collect(),
+            .collect()
+        }
         (None, None) => return Err(CliError::Usage("give --images FILE or --random N".into())),
     };
     if let Some(n) = args.limit {

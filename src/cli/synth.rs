@@ -60,9 +60,13 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), CliError> {
     let target = args.target;
     let m = model::load(&args.model)?;
-    let hw = match &args.hw {
-        Some(p) => plan::load_hw(p).map_err(|e| CliError::Usage(e.to_string()))?,
-        None => HwConfig::default(),
+    let (hw, p) = match &args.hw {
+        Some(path) => plan::fold_hw_file(&m, path).map_err(|e| CliError::Usage(e.to_string()))?,
+        None => {
+            let hw = HwConfig::default();
+            let p = plan::set_folding(&m, &hw).map_err(|e| CliError::Usage(e.to_string()))?;
+            (hw, p)
+        }
     };
     let clock = match (args.clock, &args.hw) {
         (Some(c), _) if c > 0.0 && c.is_finite() => c,
@@ -73,7 +77,6 @@ pub fn run(args: Args) -> Result<(), CliError> {
     if args.pll {
         synth::flow::pll_setting(target, clock).map_err(|e| CliError::Usage(e.to_string()))?;
     }
-    let p = plan::set_folding(&m, &hw).map_err(|e| CliError::Usage(e.to_string()))?;
     let out = args
         .out
         .clone()

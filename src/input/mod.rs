@@ -10,9 +10,18 @@ pub mod idx;
 mod pnm;
 mod raster;
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::model::InputSpec;
+
+/// Largest number of pixel codes (bytes of an IDX file's data, images x pixels of a random
+/// run) one command reads into memory from one file or option. Fashion-MNIST's training set,
+/// 60,000 x 28 x 28 = 47,040,000, fits.
+pub const MAX_PIXELS: usize = 1 << 26;
+
+/// Largest PGM/PPM/PNG file read, in bytes (after inflating gzip).
+pub const MAX_RASTER_BYTES: u64 = 1 << 26;
 
 pub use idx::{read_idx_images, read_idx_labels};
 
@@ -105,16 +114,42 @@ pub fn load_images(path: &Path) -> Result<Vec<Image>, InputError> {
 
 /// Like [`load_images`], keeping the declared bit depth.
 pub fn load_image_set(path: &Path) -> Result<ImageSet, InputError> {
-    decode_image_set(&idx::read_maybe_gzip(path)?, path)
+    read_image_set(&mut idx::open_maybe_gzip(path)?, path)
 }
 
 /// Decode file contents (already inflated); `path` only names the file in errors.
+#[cfg(test)]
 fn decode_image_set(bytes: &[u8], path: &Path) -> Result<ImageSet, InputError> {
-    if idx::looks_like_idx(bytes) {
-        let images = idx::parse_idx_images(bytes, path)?;
+    read_image_set(&mut &bytes[..], path)
+}
+
+/// Read an image set from a stream: an IDX set is streamed (header checked first), a raster
+/// file is read whole up to [`MAX_RASTER_BYTES`].
+fn read_image_set(r: &mut dyn Read, path: &Path) -> Result<ImageSet, InputError> {
+    let mut head = Vec::new();
+    r.take(4)
+        .read_to_end(&mut head)
+        .map_err(|e| idx::gzip_or_io(path, e))?;
+    let mut whole = head.as_slice().chain(r);
+    if idx::looks_like_idx(&head) {
+        let images = idx::read_images_from(&mut whole, path)?;
         return Ok(ImageSet { images, depth: 8 });
     }
-    let r = raster::decode(bytes, path)?;
+    let mut bytes = Vec::new();
+    whole
+        .take(MAX_RASTER_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| idx::gzip_or_io(path, e))?;
+    if bytes.len() as u64 > MAX_RASTER_BYTES {
+        return Err(InputError::Malformed {
+            path: path.to_path_buf(),
+            message: format!(
+                "larger than the {} MiB limit for PGM/PPM/PNG files",
+                MAX_RASTER_BYTES >> 20
+            ),
+        });
+    }
+    let r = raster::decode(&bytes, path)?;
     Ok(ImageSet {
         images: vec![r.image],
         depth: r.depth,
@@ -258,19 +293,14 @@ mod tests {
         assert!(check_depth(p, 4, &spec(8)).is_err());
     }
 
-    #[test]
-    fn pgm_keeps_raw_codes_and_declares_depth_from_maxval() {
-        let dir = std::env::temp_dir().join(format!("bnngen-input-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let f = dir.join("four_bit.pgm");
-        let mut bytes = b"P5\n3 2\n15\n".to_vec();
-        bytes.extend_from_slice(&[0, 1, 2, 13, 14, 15]);
-        std::fs::write(&f, bytes).unwrap();
-        let set = load_image_set(&f).unwrap();
+    /// `f` holds the 4-bit codes 0, 1, 2, 13, 14, 15 (3 x 2): they load as stored with depth
+    /// 4, fit a 4-bit model, and an 8-bit model refuses them.
+    fn keeps_4_bit_codes_and_refuses_8_bits(f: &Path) {
+        let set = load_image_set(f).unwrap();
         assert_eq!(set.depth, 4);
         assert_eq!(set.images[0].pixels, vec![0, 1, 2, 13, 14, 15]);
-        assert_eq!(load_images_for(&f, &spec(4)).unwrap().len(), 1);
-        let e = load_images_for(&f, &spec(8)).unwrap_err();
+        assert_eq!(load_images_for(f, &spec(4)).unwrap().len(), 1);
+        let e = load_images_for(f, &spec(8)).unwrap_err();
         assert!(
             matches!(
                 e,
@@ -282,6 +312,17 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn pgm_keeps_raw_codes_and_declares_depth_from_maxval() {
+        let dir = std::env::temp_dir().join(format!("bnngen-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("four_bit.pgm");
+        let mut bytes = b"P5\n3 2\n15\n".to_vec();
+        bytes.extend_from_slice(&[0, 1, 2, 13, 14, 15]);
+        std::fs::write(&f, bytes).unwrap();
+        keeps_4_bit_codes_and_refuses_8_bits(&f);
         std::fs::write(&f, b"P5\n3 2\n15\n\x00").unwrap();
         assert!(matches!(
             load_image_set(&f),
@@ -293,6 +334,25 @@ mod tests {
             Err(InputError::Malformed { .. })
         ));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A 4-bit grayscale PNG: the decoder widens it to 8 bits (code 1 becomes 17); the
+    /// loader restores the stored codes and declares 4 bits, so an 8-bit model refuses it.
+    #[test]
+    fn a_4_bit_png_keeps_its_codes_and_its_depth() {
+        let mut bytes = Vec::new();
+        {
+            let mut enc = png::Encoder::new(&mut bytes, 3, 2);
+            enc.set_color(png::ColorType::Grayscale);
+            enc.set_depth(png::BitDepth::Four);
+            let mut w = enc.write_header().unwrap();
+            // Rows of 3 four-bit samples, packed MSB first and padded to whole bytes.
+            w.write_image_data(&[0x01, 0x20, 0xde, 0xf0]).unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("four.png");
+        std::fs::write(&f, &bytes).unwrap();
+        keeps_4_bit_codes_and_refuses_8_bits(&f);
     }
 
     fn valid_files() -> Vec<Vec<u8>> {

@@ -10,6 +10,7 @@ use std::path::Path;
 use image::{DynamicImage, ImageFormat};
 
 use super::{pnm, Image, InputError};
+use crate::model::limits::MAX_SIDE;
 
 /// One decoded raster file and the bit depth its header declares.
 #[derive(Debug)]
@@ -40,7 +41,15 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Raster, InputError> {
             ))
         }
     }
-    let dynamic = image::load_from_memory_with_format(bytes, ImageFormat::Png)
+    let declared = png_bit_depth(bytes).ok_or_else(|| bad("bad PNG data: no IHDR chunk".into()))?;
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), ImageFormat::Png);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE as u32);
+    limits.max_image_height = Some(MAX_SIDE as u32);
+    limits.max_alloc = Some(PNG_MAX_ALLOC);
+    reader.limits(limits);
+    let dynamic = reader
+        .decode()
         .map_err(|e| bad(format!("bad PNG data: {e}")))?;
     let (w, h) = (dynamic.width() as usize, dynamic.height() as usize);
     let (channels, pixels, depth): (usize, Vec<u16>, u32) = match dynamic {
@@ -55,6 +64,14 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Raster, InputError> {
             )))
         }
     };
+    // The decoder widens 1, 2 and 4-bit samples to 8 bits (code v becomes v * 255 / max);
+    // undo that exactly, so the codes are as stored and the depth is the one declared.
+    let (pixels, depth) = if declared < 8 {
+        let scale = 255 / ((1u16 << declared) - 1);
+        (pixels.into_iter().map(|p| p / scale).collect(), declared)
+    } else {
+        (pixels, depth)
+    };
     Ok(Raster {
         image: Image {
             height: h,
@@ -64,4 +81,13 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Raster, InputError> {
         },
         depth,
     })
+}
+
+/// Largest allocation the PNG decoder may make, in bytes.
+const PNG_MAX_ALLOC: u64 = 1 << 27;
+
+/// The bit depth in the PNG header (IHDR is the first chunk: signature, length, "IHDR",
+/// width, height, then the depth byte at offset 24).
+fn png_bit_depth(bytes: &[u8]) -> Option<u32> {
+    (bytes.len() > 24 && &bytes[12..16] == b"IHDR").then(|| u32::from(bytes[24]))
 }

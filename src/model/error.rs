@@ -19,6 +19,9 @@ pub struct Diagnostic {
     pub field: String,
     /// What was expected and what was found.
     pub message: String,
+    /// 1-based line of the field (or of its section when the field is not written, e.g.
+    /// a missing one) in the file; `None` for the file as a whole.
+    pub line: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +74,10 @@ impl fmt::Display for ModelErrors {
             if n == 1 { "" } else { "s" }
         )?;
         for d in &self.diagnostics {
-            writeln!(f, "  {}: {d}", self.file)?;
+            match d.line {
+                Some(l) => writeln!(f, "  {}:{l}: {d}", self.file)?,
+                None => writeln!(f, "  {}: {d}", self.file)?,
+            }
         }
         Ok(())
     }

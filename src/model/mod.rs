@@ -8,8 +8,11 @@
 
 mod bits;
 mod error;
+pub mod limits;
+mod locate;
 pub mod random;
 mod schema;
+pub mod toml_lines;
 mod validate;
 mod write;
 

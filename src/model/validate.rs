@@ -11,17 +11,20 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 
 use super::error::{Diagnostic, LayerRef, ModelErrors, Section};
+use super::limits::*;
+use super::locate::{field_by_value, field_in_message, line_of_diagnostic, plain_types};
 use super::schema::*;
+use super::toml_lines::line_col;
 use super::*;
 
 /// Largest magnitude accepted for thresholds and biases: keeps every sum in hardware
 /// registers of bounded width.
 pub const MAX_INTEGER: i64 = 1 << 30;
 
-/// Read and validate a model file.
+/// Read and validate a model file (at most [`MAX_FILE_BYTES`]).
 pub fn load(path: &Path) -> Result<Model, ModelErrors> {
     let file = path.display().to_string();
-    match std::fs::read_to_string(path) {
+    match read_capped(path, MAX_FILE_BYTES) {
         Ok(text) => parse(&text, &file),
         Err(e) => Err(ModelErrors {
             file,
@@ -29,6 +32,7 @@ pub fn load(path: &Path) -> Result<Model, ModelErrors> {
                 section: Section::File,
                 field: String::new(),
                 message: format!("cannot read the file: {e}"),
+                line: None,
             }],
         }),
     }
@@ -45,6 +49,9 @@ pub fn parse(text: &str, file: &str) -> Result<Model, ModelErrors> {
                 !cx.diags.is_empty(),
                 "validation failed without a diagnostic"
             );
+            for d in &mut cx.diags {
+                d.line = line_of_diagnostic(text, d);
+            }
             Err(ModelErrors {
                 file: file.to_string(),
                 diagnostics: cx.diags,
@@ -63,17 +70,21 @@ impl Ctx {
             section: section.clone(),
             field: field.into(),
             message: message.into(),
+            line: None,
         });
     }
 
-    /// Deserialize one table through its schema, reporting serde's complaint under `section`.
+    /// Deserialize one table through its schema, reporting serde's complaint under `section`
+    /// with the path of the field it is about (`kernel`, `kernel[1]`).
     fn de<T: DeserializeOwned>(&mut self, section: &Section, value: toml::Value) -> Option<T> {
         let value_copy = value.clone();
-        match value.try_into::<T>() {
+        match serde_path_to_error::deserialize::<_, T>(value) {
             Ok(v) => Some(v),
             Err(e) => {
-                let msg = plain_types(e.message().trim());
+                let path = e.path().to_string();
+                let msg = plain_types(e.inner().message().trim());
                 let field = field_in_message(&msg)
+                    .or_else(|| (path != ".").then(|| path.clone()))
                     .or_else(|| field_by_value(&value_copy, &msg))
                     .unwrap_or_default();
                 self.err(section, field, msg);
@@ -81,56 +92,6 @@ impl Ctx {
             }
         }
     }
-}
-
-/// Pull the field name out of serde messages such as "unknown field `foo`, expected ...".
-fn field_in_message(msg: &str) -> Option<String> {
-    let start = msg.find("field `")? + "field `".len();
-    let len = msg[start..].find('`')?;
-    Some(msg[start..start + len].to_string())
-}
-
-/// serde names the offending value but not its key for bad enum variants and wrong types
-/// ("unknown variant `lstm`", "invalid type: string \"2\""); find the key in the table that
-/// holds that value so the diagnostic still names the field.
-fn field_by_value(table: &toml::Value, msg: &str) -> Option<String> {
-    let found = if let Some(rest) = msg.strip_prefix("unknown variant `") {
-        toml::Value::String(rest[..rest.find('`')?].to_string())
-    } else if let Some(rest) = msg.strip_prefix("invalid type: string \"") {
-        toml::Value::String(rest[..rest.find('"')?].to_string())
-    } else if let Some(rest) = msg.strip_prefix("invalid type: integer `") {
-        toml::Value::Integer(rest[..rest.find('`')?].parse().ok()?)
-    } else if let Some(rest) = msg.strip_prefix("invalid type: boolean `") {
-        toml::Value::Boolean(rest[..rest.find('`')?].parse().ok()?)
-    } else {
-        return None;
-    };
-    let mut keys = table
-        .as_table()?
-        .iter()
-        .filter(|(_, v)| **v == found)
-        .map(|(k, _)| k);
-    let key = keys.next()?;
-    // Only name a field when the value identifies it unambiguously.
-    keys.next().is_none().then(|| key.clone())
-}
-
-/// Say "an integer" where serde names a Rust type.
-fn plain_types(msg: &str) -> String {
-    msg.replace("expected i64", "expected an integer")
-        .replace("expected usize", "expected a non-negative integer")
-        .replace("expected u32", "expected a non-negative integer")
-}
-
-/// Line and column (1-based) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rfind('\n')
-        .map_or(before.len(), |p| before.len() - p - 1)
-        + 1;
-    (line, col)
 }
 
 const TOP_KEYS: [&str; 5] = ["format_version", "meta", "input", "front_end", "layers"];
@@ -218,7 +179,7 @@ fn read(text: &str, cx: &mut Ctx) -> Option<Model> {
         }
     }
     let start = match (&input, &front_end) {
-        (Some(i), Some(f)) => Some(f.output_shape(i)),
+        (Some(i), Some(f)) => check_tensor(f.output_shape(i), &Section::Named("front_end"), cx),
         _ => None,
     };
     let layers = check_layers(&raw_layers, start, meta.as_ref(), cx);
@@ -234,13 +195,15 @@ fn read(text: &str, cx: &mut Ctx) -> Option<Model> {
 fn check_input(raw: &RawInput, cx: &mut Ctx) -> Option<InputSpec> {
     let s = Section::Named("input");
     let before = cx.diags.len();
-    for (field, v) in [
-        ("height", raw.height),
-        ("width", raw.width),
-        ("channels", raw.channels),
+    for (field, v, max) in [
+        ("height", raw.height, MAX_SIDE),
+        ("width", raw.width, MAX_SIDE),
+        ("channels", raw.channels, MAX_INPUT_CHANNELS),
     ] {
         if v == 0 {
             cx.err(&s, field, "must be at least 1, found 0");
+        } else if v > max {
+            cx.err(&s, field, format!("{v} is above the limit of {max}"));
         }
     }
     if !(1..=16).contains(&raw.bits) {
@@ -390,6 +353,14 @@ fn read_layers(v: Option<&toml::Value>, cx: &mut Ctx) -> Vec<(LayerRef, Option<R
             );
             return Vec::new();
         }
+        Some(toml::Value::Array(a)) if a.len() > MAX_LAYERS => {
+            cx.err(
+                &Section::File,
+                "layers",
+                format!("{} layers are above the limit of {MAX_LAYERS}", a.len()),
+            );
+            return Vec::new();
+        }
         Some(toml::Value::Array(a)) => a,
         Some(_) => {
             cx.err(
@@ -420,6 +391,50 @@ fn positive(v: i64, s: &Section, field: &str, cx: &mut Ctx) -> Option<usize> {
     }
 }
 
+/// A positive integer no larger than `max` (a documented limit).
+fn bounded(v: i64, max: usize, s: &Section, field: &str, cx: &mut Ctx) -> Option<usize> {
+    let v = positive(v, s, field, cx)?;
+    if v > max {
+        cx.err(s, field, format!("{v} is above the limit of {max}"));
+        return None;
+    }
+    Some(v)
+}
+
+/// A tensor (the front end's or a layer's output) within the channel and size limits; its
+/// figures come from checked sides, so the products cannot wrap.
+fn check_tensor(shape: Shape, s: &Section, cx: &mut Ctx) -> Option<Shape> {
+    let bits = shape
+        .height
+        .checked_mul(shape.width)
+        .and_then(|p| p.checked_mul(shape.channels));
+    if shape.channels > MAX_CHANNELS {
+        cx.err(
+            s,
+            "",
+            format!(
+                "the output has {} channels, above the limit of {MAX_CHANNELS}",
+                shape.channels
+            ),
+        );
+        return None;
+    }
+    match bits {
+        Some(b) if b <= MAX_TENSOR_BITS => Some(shape),
+        _ => {
+            cx.err(
+                s,
+                "",
+                format!(
+                    "the output tensor {shape} has {} bits, above the limit of {MAX_TENSOR_BITS}",
+                    bits.map_or("too many".to_string(), |b| b.to_string())
+                ),
+            );
+            None
+        }
+    }
+}
+
 /// Parameters shared by every weighted layer, before the input shape is applied.
 struct WeightSpec<'a> {
     out: i64,
@@ -438,7 +453,7 @@ fn check_weights(
     cx: &mut Ctx,
 ) -> Option<BlockWeights> {
     let before = cx.diags.len();
-    let out = positive(w.out, s, w.out_field, cx);
+    let out = bounded(w.out, MAX_CHANNELS, s, w.out_field, cx);
     let ib = positive(w.in_blocks, s, "in_blocks", cx);
     let ob = positive(w.out_blocks, s, "out_blocks", cx);
     let (out, ib, ob) = (out?, ib?, ob?);
@@ -458,6 +473,30 @@ fn check_weights(
                 w.out_field
             ),
         );
+    }
+    // Weight counts in 64 bits from checked figures: out and in <= MAX_CHANNELS, the kernel
+    // <= MAX_SIDE squared (or a tensor for dense layers), so no product wraps.
+    let dense = out as u64 * kernel.0 as u64 * kernel.1 as u64 * in_channels as u64;
+    if dense > MAX_LAYER_WEIGHTS {
+        cx.err(
+            s,
+            "weights",
+            format!(
+                "{dense} weights ({out} outputs x {}x{} x {in_channels} inputs) are above the \
+                 limit of {MAX_LAYER_WEIGHTS} per layer",
+                kernel.0, kernel.1
+            ),
+        );
+    }
+    if ib.saturating_mul(ob) > MAX_TILES {
+        cx.err(
+            s,
+            "in_blocks",
+            format!("{ib} x {ob} tiles are above the limit of {MAX_TILES} per layer",),
+        );
+    }
+    if cx.diags.len() != before {
+        return None;
     }
     let mut mask = vec![true; ib * ob];
     if let Some(rows) = w.mask {
@@ -565,7 +604,7 @@ fn check_magnitudes(values: &[i64], field: &str, s: &Section, cx: &mut Ctx) {
     if let Some((i, v)) = values
         .iter()
         .enumerate()
-        .find(|(_, v)| v.abs() > MAX_INTEGER)
+        .find(|(_, v)| v.unsigned_abs() > MAX_INTEGER as u64)
     {
         cx.err(
             s,
@@ -616,8 +655,9 @@ fn check_layers(
         if matches!(layer, RawLayer::Classifier { .. }) && !is_last {
             cx.err(&s, "kind", "the classifier must be the last layer");
         }
-        let built =
-            cur.and_then(|shape| check_layer(layer, shape, &all_names, &outputs, i, meta, &s, cx));
+        let built = cur
+            .and_then(|shape| check_layer(layer, shape, &all_names, &outputs, i, meta, &s, cx))
+            .and_then(|l| check_tensor(l.output, &s, cx).map(|_| l));
         cur = built.as_ref().map(|l| l.output);
         outputs.push(cur);
         if let Some(l) = built {
@@ -679,9 +719,9 @@ fn check_layer(
             weights,
             ..
         } => {
-            let kh = positive(kernel[0], s, "kernel[0]", cx);
-            let kw = positive(kernel[1], s, "kernel[1]", cx);
-            let st = positive(*stride, s, "stride", cx);
+            let kh = bounded(kernel[0], MAX_SIDE, s, "kernel[0]", cx);
+            let kw = bounded(kernel[1], MAX_SIDE, s, "kernel[1]", cx);
+            let st = bounded(*stride, MAX_SIDE, s, "stride", cx);
             let pad = if *padding < 0 {
                 cx.err(s, "padding", format!("must be 0 or more, found {padding}"));
                 None
@@ -738,8 +778,8 @@ fn check_layer(
             )
         }
         RawLayer::Maxpool { kernel, stride, .. } => {
-            let k = positive(*kernel, s, "kernel", cx);
-            let st = positive(*stride, s, "stride", cx);
+            let k = bounded(*kernel, MAX_SIDE, s, "kernel", cx);
+            let st = bounded(*stride, MAX_SIDE, s, "stride", cx);
             let (k, st) = (k?, st?);
             if k > input.height || k > input.width {
                 cx.err(

@@ -6,11 +6,16 @@
 //! hardware configuration (`HwConfig`, docs/hw-config.md) says how to build, never what was
 //! trained.
 
+mod files;
+
 use crate::model::{LayerKind, Model};
 pub use crate::rtl::stream::Placement;
+pub use files::{
+    check_reachable, fold_hw_file, load_hw, load_plan, FileProblem, MAX_CLOCK_MHZ,
+    MAX_CONFIG_BYTES, MAX_POPCOUNT_STAGES,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// The only `format_version` of plan files this build reads and writes.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -30,6 +35,9 @@ pub struct HwConfig {
     pub popcount_stages: u32,
     /// Explicit folding per layer name, overriding the automatic choice.
     pub layers: BTreeMap<String, Fold>,
+    /// When the `fps` target cannot be reached, build the fastest folding found instead of
+    /// failing (the CLI's check, `check_reachable`).
+    pub best_effort: bool,
 }
 
 impl Default for HwConfig {
@@ -40,6 +48,7 @@ impl Default for HwConfig {
             front_end: Placement::Digital,
             popcount_stages: 1,
             layers: BTreeMap::new(),
+            best_effort: false,
         }
     }
 }
@@ -55,29 +64,21 @@ pub struct Fold {
 /// A plan error: bad hardware config or plan file, with where and what.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error("{path}: {source}")]
+    #[error("{path}: cannot read the file: {source}")]
     Read {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
-    Parse { path: String, message: String },
+    /// Problems in a hardware or plan file, each with its line and field.
+    #[error("{}", files::render(path, problems))]
+    File {
+        path: String,
+        problems: Vec<FileProblem>,
+    },
     #[error("layer `{layer}`: {message}")]
     Fold { layer: String, message: String },
     #[error("plan is for model `{found}`, not `{expected}`")]
     Model { expected: String, found: String },
-}
-
-/// Read a hardware configuration file.
-pub fn load_hw(path: &Path) -> Result<HwConfig, PlanError> {
-    let text = std::fs::read_to_string(path).map_err(|e| PlanError::Read {
-        path: path.display().to_string(),
-        source: e,
-    })?;
-    toml::from_str(&text).map_err(|e| PlanError::Parse {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })
 }
 
 /// One layer of the plan.
@@ -232,7 +233,7 @@ pub fn skip_depth(model: &Model, with: usize, at: usize) -> usize {
 }
 
 /// Is `fold` legal for layer `idx` (pe divides the out-block, simd the in-block)?
-fn check_fold(model: &Model, idx: usize, fold: Fold) -> Result<(), PlanError> {
+pub(crate) fn check_fold(model: &Model, idx: usize, fold: Fold) -> Result<(), PlanError> {
     let l = &model.layers[idx];
     let Some(w) = l.kind.weights() else {
         return Ok(());
@@ -279,6 +280,16 @@ pub fn set_folding(model: &Model, hw: &HwConfig) -> Result<Plan, PlanError> {
     let mut folds = Vec::new();
     for (i, l) in model.layers.iter().enumerate() {
         let fold = if let Some(f) = hw.layers.get(&l.name) {
+            if l.kind.weights().is_none() {
+                return Err(PlanError::Fold {
+                    layer: l.name.clone(),
+                    message: format!(
+                        "a {} layer has no weights and no folding; only conv, dense and \
+                         classifier layers take pe and simd",
+                        l.kind.tag()
+                    ),
+                });
+            }
             check_fold(model, i, *f)?;
             *f
         } else if let Some(w) = l.kind.weights() {
@@ -353,55 +364,4 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
         buffer_bits: layers.iter().map(|l| l.buffer_bits).sum(),
         layers,
     }
-}
-
-/// Read a plan file written by `bnngen plan` (possibly edited) and re-derive its figures.
-pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
-    let text = std::fs::read_to_string(path).map_err(|e| PlanError::Read {
-        path: path.display().to_string(),
-        source: e,
-    })?;
-    let p: Plan = toml::from_str(&text).map_err(|e| PlanError::Parse {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    if p.model != model.meta.name {
-        return Err(PlanError::Model {
-            expected: model.meta.name.clone(),
-            found: p.model,
-        });
-    }
-    if p.layers.len() != model.layers.len() {
-        return Err(PlanError::Parse {
-            path: path.display().to_string(),
-            message: format!(
-                "{} layers, the model has {}",
-                p.layers.len(),
-                model.layers.len()
-            ),
-        });
-    }
-    let mut folds = Vec::new();
-    for (i, (lp, l)) in p.layers.iter().zip(&model.layers).enumerate() {
-        if lp.name != l.name {
-            return Err(PlanError::Fold {
-                layer: lp.name.clone(),
-                message: format!("expected layer `{}` here", l.name),
-            });
-        }
-        let f = Fold {
-            pe: lp.pe,
-            simd: lp.simd,
-        };
-        check_fold(model, i, f)?;
-        folds.push(f);
-    }
-    let hw = HwConfig {
-        clock_mhz: p.clock_mhz,
-        fps: None,
-        front_end: p.front_end,
-        popcount_stages: p.popcount_stages,
-        layers: BTreeMap::new(),
-    };
-    Ok(plan_from_folds(model, &hw, &folds))
 }

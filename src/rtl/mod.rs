@@ -131,8 +131,6 @@ pub enum GenError {
     FullyPruned(String),
     #[error("the plan has {0} layers, the model {1}")]
     PlanMismatch(usize, usize),
-    #[error("layer `{0}`: its last output row's window starts more than one row below the image (padding {1} with a kernel {2} high); the line buffer does not support such rows yet")]
-    PaddingRows(String, usize, usize),
 }
 
 /// Lower `model` folded by `plan` to a design.
@@ -146,13 +144,6 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
     for l in &model.layers {
         if l.kind.weights().is_some_and(|w| w.kept_tiles() == 0) {
             return Err(GenError::FullyPruned(l.name.clone()));
-        }
-        // `window::lower`'s line buffer needs the last window to start at most at the image's
-        // last row plus one (padding of at least the kernel height below the image).
-        if let Some((kh, _, s, p)) = window_of(l) {
-            if ((l.output.height - 1) * s).saturating_sub(p) > l.input.height {
-                return Err(GenError::PaddingRows(l.name.clone(), p, kh));
-            }
         }
     }
     let prefix = ident(&model.meta.name);

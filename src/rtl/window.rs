@@ -238,7 +238,9 @@ pub fn lower(spec: &WindowSpec) -> Module {
         spec.rows,
     );
     assert!(r >= 2 && r >= kh.min(h));
-    let lo_last = ((oh - 1) * s).saturating_sub(p);
+    // A window may lie wholly in the bottom padding (a kernel lower than the padding, as in
+    // kernel [1, 3] with padding 2); it reads no row, so its first row is clamped to `h`.
+    let lo_last = ((oh - 1) * s).saturating_sub(p).min(h);
     assert!(
         h - lo_last <= r,
         "line buffer too small for the last window row"
@@ -289,7 +291,7 @@ pub fn lower(spec: &WindowSpec) -> Module {
     // (first kept row + r), the slot step to the next row's first window row (mod r, and
     // minus r), whether the row is the frame's last, and the next row's need in this
     // frame's row numbers (h + the first row's need after the last row).
-    let lo = |oy: usize| (oy * s).saturating_sub(p);
+    let lo = |oy: usize| (oy * s).saturating_sub(p).min(h);
     let d0 = |oy: usize| (oy * s) as i64 - p as i64 - lo(oy) as i64;
     let need_of = |oy: usize| {
         if oy + 1 == oh {

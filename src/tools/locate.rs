@@ -151,6 +151,9 @@ pub enum ToolError {
     },
     #[error("{path}: {message}")]
     Output { path: PathBuf, message: String },
+    /// A setting in the environment that cannot be used.
+    #[error("{0}")]
+    Setting(String),
     /// Reading or writing a tool's working files (simulator build directory, stimulus).
     #[error("{0}")]
     Io(#[from] std::io::Error),

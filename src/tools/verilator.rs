@@ -88,11 +88,24 @@ fn fnv(h: &mut u64, bytes: &[u8]) {
     }
 }
 
-/// Where cached builds live: `$BNNGEN_SIM_CACHE`, else `<tmp>/bnngen-sim-cache`.
-pub fn cache_root() -> PathBuf {
-    std::env::var_os("BNNGEN_SIM_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("bnngen-sim-cache"))
+/// Where cached builds live: `$BNNGEN_SIM_CACHE`, else `<tmp>/bnngen-sim-cache`. The
+/// variable must be an absolute path: an empty or relative one would build in (or under)
+/// whatever folder the command runs in, so it is refused before any build starts.
+pub fn cache_root() -> Result<PathBuf, ToolError> {
+    match std::env::var_os("BNNGEN_SIM_CACHE") {
+        None => Ok(std::env::temp_dir().join("bnngen-sim-cache")),
+        Some(v) if Path::new(&v).is_absolute() => Ok(PathBuf::from(v)),
+        Some(v) => Err(ToolError::Setting(format!(
+            "$BNNGEN_SIM_CACHE must be an absolute path to the simulator build cache, \
+                 found {}; set it to an absolute folder or unset it (default: {})",
+            if v.is_empty() {
+                "an empty value".to_string()
+            } else {
+                format!("{v:?}")
+            },
+            std::env::temp_dir().join("bnngen-sim-cache").display()
+        ))),
+    }
 }
 
 /// A built simulator: its directory (holding the RTL, memory files and `obj/Vdut`).
@@ -182,6 +195,7 @@ fn build_with(
     flags: &[&str],
     observer: Observer,
 ) -> Result<Simulator, ToolError> {
+    let root = cache_root()?;
     let v = toolchain()?;
     let mut h = 0xcbf29ce484222325u64;
     for (n, t) in files {
@@ -194,7 +208,6 @@ fn build_with(
     fnv(&mut h, flags.join(" ").as_bytes());
     fnv(&mut h, toolchain_versions(&v).as_bytes());
     fnv(&mut h, format!("{top} {opts:?}").as_bytes());
-    let root = cache_root();
     let dir = root.join(format!("{h:016x}"));
     if dir.join("obj").join("Vdut").is_file() {
         return Ok(Simulator { dir, cached: true });

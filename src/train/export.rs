@@ -46,27 +46,51 @@ pub fn fold_bn(bn: &BatchNorm, n_max: usize) -> (Vec<i64>, Vec<bool>) {
     let beta = host(bn.beta.val());
     let mu = host(bn.running_mean.value());
     let var = host(bn.running_var.value());
+    (0..gamma.len())
+        .map(|c| fold_threshold(gamma[c], beta[c], mu[c], var[c], bn.epsilon, n_max))
+        .unzip()
+}
+
+/// Relative distance to an integer within which `tau` is taken to be that integer
+/// (docs/model-format.md, "Deriving them from batch norm").
+pub const TIE_TOLERANCE: f64 = 1e-9;
+
+/// The batch-norm folding rule of docs/model-format.md for one channel, in f64: the threshold
+/// and whether the direction is up (`d = 1`). `tau = mu - beta * sigma / gamma`; a `tau`
+/// within `TIE_TOLERANCE * max(1, |tau|)` of an integer is that integer, so the tie `a = tau`
+/// fires as `y >= 0` does; then `ceil` (gamma > 0, up) or `floor` (gamma < 0, down). A
+/// constant output (gamma = 0, or tau not finite) is `d = 1` with `t = -(n_max + 1)` for a
+/// constant 1 (beta >= 0) and `t = n_max + 1` for a constant 0; thresholds beyond
+/// `±(n_max + 1)` are clamped to it, since `|a| <= n_max` the output is the same.
+pub fn fold_threshold(
+    gamma: f64,
+    beta: f64,
+    mu: f64,
+    var: f64,
+    eps: f64,
+    n_max: usize,
+) -> (i64, bool) {
     let lim = n_max as i64 + 1;
-    let mut ts = Vec::new();
-    let mut ups = Vec::new();
-    for c in 0..gamma.len() {
-        // Evaluate exactly as f32 arithmetic would not matter: a is an integer, and the
-        // threshold is taken in f64 from the stored f32 parameters.
-        let s = (var[c] + bn.epsilon).sqrt();
-        let theta = mu[c] - beta[c] * s / gamma[c];
-        let (t, up) = if gamma[c] > 0.0 && theta.is_finite() {
-            (theta.ceil().clamp(-lim as f64, lim as f64) as i64, true)
-        } else if gamma[c] < 0.0 && theta.is_finite() {
-            (theta.floor().clamp(-lim as f64, lim as f64) as i64, false)
-        } else if beta[c] >= 0.0 {
-            (-lim, true)
+    let sigma = (var + eps).sqrt();
+    let tau = mu - beta * sigma / gamma;
+    let snapped = {
+        let r = tau.round();
+        if (tau - r).abs() <= TIE_TOLERANCE * tau.abs().max(1.0) {
+            r
         } else {
-            (lim, true)
-        };
-        ts.push(t);
-        ups.push(up);
+            tau
+        }
+    };
+    let clamp = |t: f64| t.clamp(-lim as f64, lim as f64) as i64;
+    if gamma > 0.0 && tau.is_finite() {
+        (clamp(snapped.ceil()), true)
+    } else if gamma < 0.0 && tau.is_finite() {
+        (clamp(snapped.floor()), false)
+    } else if beta >= 0.0 {
+        (-lim, true)
+    } else {
+        (lim, true)
     }
-    (ts, ups)
 }
 
 /// Fold every layer of a trained binary net.
