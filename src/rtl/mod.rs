@@ -135,6 +135,24 @@ pub enum GenError {
 
 /// Lower `model` folded by `plan` to a design.
 pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, GenError> {
+    check_lowerable(model, plan)?;
+    let layout = Layout::of(model, plan);
+    let mut top = Top::new(model, plan, &layout, opts);
+    let fe_out = top.front_end(model, plan);
+    let mut wiring = Wiring::new(model, &top.t, fe_out);
+    for i in 0..model.layers.len() {
+        let out = top.layer(model, plan, i, &layout, &wiring);
+        top.route(model, i, out, &layout, &mut wiring);
+    }
+    top.result_side();
+    if opts.debug {
+        top.debug_taps(&mut wiring);
+    }
+    Ok(top.finish(model, plan, &layout, wiring.tap_widths))
+}
+
+/// Refuse what the RTL generator cannot lower: a plan of another model, a fully pruned layer.
+fn check_lowerable(model: &Model, plan: &Plan) -> Result<(), GenError> {
     if plan.layers.len() != model.layers.len() {
         return Err(GenError::PlanMismatch(
             plan.layers.len(),
@@ -146,291 +164,388 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
             return Err(GenError::FullyPruned(l.name.clone()));
         }
     }
-    let prefix = ident(&model.meta.name);
-    let mut mods: BTreeMap<String, Module> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
-    let add = |m: Module, mods: &mut BTreeMap<String, Module>, order: &mut Vec<String>| {
-        if !mods.contains_key(&m.name) {
-            order.push(m.name.clone());
-            mods.insert(m.name.clone(), m);
-        }
-    };
-    let top_name = format!("{prefix}_top");
-    let mut t = ModuleBuilder::new(&top_name);
-    let fe_shape = model.front_end_shape();
-    let in_w = stream::input_width(&model.front_end, &model.input, plan.front_end);
-    let last = model.layers.last().expect("a model has a classifier");
-    let LayerKind::Classifier(cls) = &last.kind else {
-        panic!("last layer must be the classifier")
-    };
-    let (sw, cw) = window::score_layout(&cls.weights, &cls.bias);
-    let k = cls.weights.out_channels;
-    let out_w = cw + sw * k as u32;
-    top_doc(&mut t, model, plan, in_w, cw, sw, k, opts);
+    Ok(())
+}
 
-    let clk = t.input("clk", 1, "clock, rising edge");
-    let rst = t.input("rst", 1, "synchronous reset, active high");
-    let s_tdata = t.input("s_axis_tdata", in_w, "one pixel, all channels (see header)");
-    let s_tvalid = t.input("s_axis_tvalid", 1, "pixel valid");
-    let s_tready = t.output_wire("s_axis_tready", 1, "pixel accepted when tvalid && tready");
-    let s_tlast = t.input("s_axis_tlast", 1, "last pixel of the frame");
-    let m_tdata = t.output_wire("m_axis_tdata", out_w, "{score[K-1], ..., score[0], class}");
-    let m_tvalid = t.output_wire("m_axis_tvalid", 1, "result valid");
-    let m_tready = t.input("m_axis_tready", 1, "result accepted when tvalid && tready");
-    let m_tlast = t.output_wire("m_axis_tlast", 1, "always 1: one result beat per frame");
-    let frame_done = t.output_reg(
-        "frame_done",
-        1,
-        "one-cycle pulse after a result is accepted",
-    );
-    let frame_error = t.output_wire(
-        "frame_error",
-        1,
-        "sticky: s_axis_tlast disagreed with the frame size",
-    );
+/// Bit widths of the top's two streams.
+struct Layout {
+    /// `s_axis_tdata`.
+    in_w: u32,
+    /// Widths of the class index and of a score, and the number of classes.
+    cw: u32,
+    sw: u32,
+    k: usize,
+    /// `m_axis_tdata`: `cw + k * sw`.
+    out_w: u32,
+}
 
-    // Step 1: front end.
-    let fe = stream::front_end(
-        &format!("{prefix}_front_end"),
-        &model.front_end,
-        &model.input,
-        plan.front_end,
-    );
-    let mk = |t: &mut ModuleBuilder, name: &str, w: u32| Stream {
-        valid: t.wire(&format!("{name}_valid"), 1),
-        ready: t.wire(&format!("{name}_ready"), 1),
-        data: t.wire(&format!("{name}_data"), w),
-    };
-    let fe_out = mk(&mut t, "fe", fe_shape.channels as u32);
-    t.instance(&fe, "u_front_end", {
-        let axis = Stream {
-            valid: s_tvalid,
-            ready: s_tready,
-            data: s_tdata,
+impl Layout {
+    fn of(model: &Model, plan: &Plan) -> Layout {
+        let in_w = stream::input_width(&model.front_end, &model.input, plan.front_end);
+        let last = model.layers.last().expect("a model has a classifier");
+        let LayerKind::Classifier(cls) = &last.kind else {
+            panic!("last layer must be the classifier")
         };
-        let mut c = clocked(&t, clk, rst, vec![axis.sink(&t, S)], vec![]);
-        c.push(("s_last", Conn::In(t.e(s_tlast))));
-        c.extend(fe_out.source(&t, M));
-        c.push(("frame_error", Conn::Out(frame_error)));
-        c
-    });
-    add(fe, &mut mods, &mut order);
-
-    // Step 2: consumers of each layer's output (next layer + residual skips), for forks.
-    let n = model.layers.len();
-    let mut skip_users: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (j, l) in model.layers.iter().enumerate() {
-        if let LayerKind::Residual(r) = &l.kind {
-            // A residual with the layer just before reads one stream (`stream::residual_self`).
-            if r.with + 1 != j {
-                skip_users[r.with].push(j);
-            }
+        let (sw, cw) = window::score_layout(&cls.weights, &cls.bias);
+        let k = cls.weights.out_channels;
+        Layout {
+            in_w,
+            cw,
+            sw,
+            k,
+            out_w: cw + sw * k as u32,
         }
     }
-    // Stream feeding each consumer: main input of layer j, skip input of residual j.
-    let mut main_in: Vec<Option<Stream>> = vec![None; n];
-    let mut skip_in: Vec<Option<Stream>> = vec![None; n];
-    let mut taps: Vec<(Expr, Expr)> =
-        vec![(t.e(fe_out.valid).and(t.e(fe_out.ready)), t.e(fe_out.data))];
-    let mut tap_widths = vec![fe_shape.channels as u32];
-    main_in[0] = Some(fe_out);
 
-    // Step 3: one stage per layer, each followed by its fork when its output is shared.
-    for (i, l) in model.layers.iter().enumerate() {
-        let lp = &plan.layers[i];
-        let name = format!("{prefix}_l{i}_{}", ident(&l.name));
-        let input = main_in[i].expect("wired by the previous layer");
-        let out_bits = if i + 1 == n {
-            out_w
+    /// Width of layer `i`'s output stream: the result word for the classifier.
+    fn out_bits(&self, model: &Model, i: usize) -> u32 {
+        if i + 1 == model.layers.len() {
+            self.out_w
         } else {
-            l.output.channels as u32
+            model.layers[i].output.channels as u32
+        }
+    }
+}
+
+/// The top's ports.
+struct Ports {
+    s_tdata: Sig,
+    s_tvalid: Sig,
+    s_tready: Sig,
+    s_tlast: Sig,
+    m_tdata: Sig,
+    m_tvalid: Sig,
+    m_tready: Sig,
+    m_tlast: Sig,
+    frame_done: Sig,
+    frame_error: Sig,
+}
+
+/// Where each layer's input streams come from, and the debug taps collected so far.
+struct Wiring {
+    /// Residuals that read each layer's output through a skip FIFO.
+    skip_users: Vec<Vec<usize>>,
+    /// Stream feeding each consumer: main input of layer j, skip input of residual j.
+    main_in: Vec<Option<Stream>>,
+    skip_in: Vec<Option<Stream>>,
+    taps: Vec<(Expr, Expr)>,
+    tap_widths: Vec<u32>,
+}
+
+impl Wiring {
+    /// Consumers of each layer's output (next layer + residual skips), for forks; the front
+    /// end feeds layer 0 and is the first tap.
+    fn new(model: &Model, t: &ModuleBuilder, fe_out: Stream) -> Wiring {
+        let n = model.layers.len();
+        let mut skip_users: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (j, l) in model.layers.iter().enumerate() {
+            if let LayerKind::Residual(r) = &l.kind {
+                // A residual with the layer just before reads one stream (`stream::residual_self`).
+                if r.with + 1 != j {
+                    skip_users[r.with].push(j);
+                }
+            }
+        }
+        let mut main_in: Vec<Option<Stream>> = vec![None; n];
+        main_in[0] = Some(fe_out);
+        Wiring {
+            skip_users,
+            main_in,
+            skip_in: vec![None; n],
+            taps: vec![(t.e(fe_out.valid).and(t.e(fe_out.ready)), t.e(fe_out.data))],
+            tap_widths: vec![model.front_end_shape().channels as u32],
+        }
+    }
+}
+
+/// The top module being built, its ports, and the child modules it instantiates (each
+/// written once, in first-use order).
+struct Top {
+    t: ModuleBuilder,
+    name: String,
+    prefix: String,
+    clk: Sig,
+    rst: Sig,
+    ports: Ports,
+    opts: GenOptions,
+    mods: BTreeMap<String, Module>,
+    order: Vec<String>,
+}
+
+impl Top {
+    /// The header comment and the ports.
+    fn new(model: &Model, plan: &Plan, layout: &Layout, opts: GenOptions) -> Top {
+        let prefix = ident(&model.meta.name);
+        let name = format!("{prefix}_top");
+        let mut t = ModuleBuilder::new(&name);
+        top_doc(&mut t, model, plan, layout, opts);
+        let clk = t.input("clk", 1, "clock, rising edge");
+        let rst = t.input("rst", 1, "synchronous reset, active high");
+        let s_tdata = t.input(
+            "s_axis_tdata",
+            layout.in_w,
+            "one pixel, all channels (see header)",
+        );
+        let s_tvalid = t.input("s_axis_tvalid", 1, "pixel valid");
+        let s_tready = t.output_wire("s_axis_tready", 1, "pixel accepted when tvalid && tready");
+        let s_tlast = t.input("s_axis_tlast", 1, "last pixel of the frame");
+        let m_tdata = t.output_wire(
+            "m_axis_tdata",
+            layout.out_w,
+            "{score[K-1], ..., score[0], class}",
+        );
+        let m_tvalid = t.output_wire("m_axis_tvalid", 1, "result valid");
+        let m_tready = t.input("m_axis_tready", 1, "result accepted when tvalid && tready");
+        let m_tlast = t.output_wire("m_axis_tlast", 1, "always 1: one result beat per frame");
+        let frame_done = t.output_reg(
+            "frame_done",
+            1,
+            "one-cycle pulse after a result is accepted",
+        );
+        let frame_error = t.output_wire(
+            "frame_error",
+            1,
+            "sticky: s_axis_tlast disagreed with the frame size",
+        );
+        let ports = Ports {
+            s_tdata,
+            s_tvalid,
+            s_tready,
+            s_tlast,
+            m_tdata,
+            m_tvalid,
+            m_tready,
+            m_tlast,
+            frame_done,
+            frame_error,
         };
-        let out = mk(&mut t, &format!("l{i}"), out_bits);
-        // A stage with one input stream (`s_*` -> `m_*`), instantiated after the match.
-        let one_input = match &l.kind {
+        Top {
+            t,
+            name,
+            prefix,
+            clk,
+            rst,
+            ports,
+            opts,
+            mods: BTreeMap::new(),
+            order: Vec::new(),
+        }
+    }
+
+    /// Keep a child module for the output, once per name.
+    fn add(&mut self, m: Module) {
+        if !self.mods.contains_key(&m.name) {
+            self.order.push(m.name.clone());
+            self.mods.insert(m.name.clone(), m);
+        }
+    }
+
+    /// The wires of one stream, `<name>_valid`, `_ready`, `_data`.
+    fn stream(&mut self, name: &str, w: u32) -> Stream {
+        Stream {
+            valid: self.t.wire(&format!("{name}_valid"), 1),
+            ready: self.t.wire(&format!("{name}_ready"), 1),
+            data: self.t.wire(&format!("{name}_data"), w),
+        }
+    }
+
+    /// Instantiate a clocked child: `sinks` are streams it consumes, `sources` streams it
+    /// produces, each on its port; `extra` connections follow.
+    fn place(
+        &mut self,
+        m: &Module,
+        inst: &str,
+        sinks: &[(Stream, Port)],
+        sources: &[(Stream, Port)],
+        extra: Vec<(&'static str, Conn)>,
+    ) {
+        let t = &self.t;
+        let mut streams: Vec<_> = sinks.iter().map(|&(s, p)| s.sink(t, p)).collect();
+        streams.extend(sources.iter().map(|&(s, p)| s.source(t, p)));
+        let c = clocked(t, self.clk, self.rst, streams, extra);
+        self.t.instance(m, inst, c);
+    }
+
+    /// Step 1: the front end, fed by `s_axis`; returns its output stream.
+    fn front_end(&mut self, model: &Model, plan: &Plan) -> Stream {
+        let fe = stream::front_end(
+            &format!("{}_front_end", self.prefix),
+            &model.front_end,
+            &model.input,
+            plan.front_end,
+        );
+        let fe_out = self.stream("fe", model.front_end_shape().channels as u32);
+        let t = &self.t;
+        let p = &self.ports;
+        let axis = Stream {
+            valid: p.s_tvalid,
+            ready: p.s_tready,
+            data: p.s_tdata,
+        };
+        let mut c = clocked(t, self.clk, self.rst, vec![axis.sink(t, S)], vec![]);
+        c.push(("s_last", Conn::In(t.e(p.s_tlast))));
+        c.extend(fe_out.source(t, M));
+        c.push(("frame_error", Conn::Out(p.frame_error)));
+        self.t.instance(&fe, "u_front_end", c);
+        self.add(fe);
+        fe_out
+    }
+
+    /// Step 2, per layer: its stage, fed by the streams wired for it; returns its output.
+    fn layer(
+        &mut self,
+        model: &Model,
+        plan: &Plan,
+        i: usize,
+        layout: &Layout,
+        wiring: &Wiring,
+    ) -> Stream {
+        let l = &model.layers[i];
+        let name = format!("{}_l{i}_{}", self.prefix, ident(&l.name));
+        let input = wiring.main_in[i].expect("wired by the previous layer");
+        let out_bits = layout.out_bits(model, i);
+        let out = self.stream(&format!("l{i}"), out_bits);
+        let m = match &l.kind {
             LayerKind::Residual(r) if r.with + 1 == i => {
-                Some(stream::residual_self(&name, out_bits, r.op))
+                stream::residual_self(&name, out_bits, r.op)
             }
             LayerKind::Residual(r) => {
-                let m = stream::residual(&name, out_bits, r.op);
-                let skip = skip_in[i].expect("skip stream wired");
-                let fname = format!("{prefix}_fifo_w{out_bits}_d{}", lp.rows);
-                let f = stream::fifo(&fname, out_bits, lp.rows, opts.rw_poison);
-                let sk = mk(&mut t, &format!("skip{i}"), out_bits);
-                t.instance(
-                    &f,
-                    &format!("u_skip{i}"),
-                    clocked(
-                        &t,
-                        clk,
-                        rst,
-                        vec![skip.sink(&t, S), sk.source(&t, M)],
-                        vec![],
-                    ),
-                );
-                t.instance(
-                    &m,
-                    &format!("u_l{i}"),
-                    clocked(
-                        &t,
-                        clk,
-                        rst,
-                        vec![input.sink(&t, A), sk.sink(&t, B), out.source(&t, M)],
-                        vec![],
-                    ),
-                );
-                add(f, &mut mods, &mut order);
-                add(m, &mut mods, &mut order);
-                None
+                let skip = wiring.skip_in[i].expect("skip stream wired");
+                let rows = plan.layers[i].rows;
+                self.residual(&name, i, rows, r.op, [input, skip, out], out_bits);
+                return out;
             }
-            kind => {
-                let (kh, kw, stride, pad) = window_of(l).unwrap();
-                let op = match kind {
-                    LayerKind::MaxPool(_) => WindowOp::Or,
-                    LayerKind::Conv(c) => WindowOp::Mac {
-                        w: &c.weights,
-                        pe: lp.pe,
-                        simd: lp.simd,
-                        pop_stages: plan.popcount_stages,
-                        out: MacOut::Threshold(&c.activation),
-                    },
-                    LayerKind::Dense(d) => WindowOp::Mac {
-                        w: &d.weights,
-                        pe: lp.pe,
-                        simd: lp.simd,
-                        pop_stages: plan.popcount_stages,
-                        out: MacOut::Threshold(&d.activation),
-                    },
-                    LayerKind::Classifier(c) => WindowOp::Mac {
-                        w: &c.weights,
-                        pe: lp.pe,
-                        simd: lp.simd,
-                        pop_stages: plan.popcount_stages,
-                        out: MacOut::Scores(&c.bias),
-                    },
-                    LayerKind::Residual(_) => unreachable!(),
-                };
-                let pad_mode = match kind {
-                    LayerKind::Conv(c) => c.pad_mode,
-                    _ => crate::model::PadMode::Zero,
-                };
-                let spec = WindowSpec {
-                    module: name.clone(),
-                    input: l.input,
-                    out_h: l.output.height,
-                    out_w: l.output.width,
-                    kh,
-                    kw,
-                    stride,
-                    pad,
-                    pad_mode,
-                    rows: lp.rows,
-                    ram: opts.ram,
-                    rw_poison: opts.rw_poison,
-                    op,
-                };
-                let mut m = window::lower(&spec);
-                m.doc.insert(
-                    0,
-                    format!(
-                        "Layer {i} `{}` ({}), {} -> {}.",
-                        l.name,
-                        l.kind.tag(),
-                        l.input,
-                        l.output
-                    ),
-                );
-                m.doc.insert(
-                    1,
-                    format!(
-                        "Folding: pe {} x simd {}, line buffer {} rows.",
-                        lp.pe, lp.simd, lp.rows
-                    ),
-                );
-                Some(m)
-            }
+            _ => window_stage(&name, i, model, plan, self.opts),
         };
-        if let Some(m) = one_input {
-            t.instance(
-                &m,
-                &format!("u_l{i}"),
-                clocked(
-                    &t,
-                    clk,
-                    rst,
-                    vec![input.sink(&t, S), out.source(&t, M)],
-                    vec![],
-                ),
-            );
-            add(m, &mut mods, &mut order);
-        }
+        self.place(&m, &format!("u_l{i}"), &[(input, S)], &[(out, M)], vec![]);
+        self.add(m);
+        out
+    }
+
+    /// A residual with an earlier layer: the skip stream through its FIFO, then the combine.
+    fn residual(
+        &mut self,
+        name: &str,
+        i: usize,
+        rows: usize,
+        op: crate::model::ResidualOp,
+        [input, skip, out]: [Stream; 3],
+        out_bits: u32,
+    ) {
+        let m = stream::residual(name, out_bits, op);
+        let fname = format!("{}_fifo_w{out_bits}_d{rows}", self.prefix);
+        let f = stream::fifo(&fname, out_bits, rows, self.opts.rw_poison);
+        let sk = self.stream(&format!("skip{i}"), out_bits);
+        self.place(&f, &format!("u_skip{i}"), &[(skip, S)], &[(sk, M)], vec![]);
+        self.place(
+            &m,
+            &format!("u_l{i}"),
+            &[(input, A), (sk, B)],
+            &[(out, M)],
+            vec![],
+        );
+        self.add(f);
+        self.add(m);
+    }
+
+    /// Step 3, per layer: tap its output, and hand it to its consumers (the next layer and
+    /// residual skips, through a fork when there are several), or to `m_axis` for the last.
+    fn route(
+        &mut self,
+        model: &Model,
+        i: usize,
+        out: Stream,
+        layout: &Layout,
+        wiring: &mut Wiring,
+    ) {
+        let n = model.layers.len();
+        let out_bits = layout.out_bits(model, i);
         if i + 1 < n {
-            taps.push((t.e(out.valid).and(t.e(out.ready)), t.e(out.data)));
-            tap_widths.push(out_bits);
+            let t = &self.t;
+            wiring
+                .taps
+                .push((t.e(out.valid).and(t.e(out.ready)), t.e(out.data)));
+            wiring.tap_widths.push(out_bits);
         }
-        // Consumers: next layer's main input, then residual skips.
         let mut consumers: Vec<(bool, usize)> = Vec::new();
         if i + 1 < n {
             consumers.push((true, i + 1));
         }
-        consumers.extend(skip_users[i].iter().map(|&j| (false, j)));
+        consumers.extend(wiring.skip_users[i].iter().map(|&j| (false, j)));
         if i + 1 == n {
-            t.assign(m_tvalid, t.e(out.valid));
-            t.assign(out.ready, t.e(m_tready));
-            t.assign(m_tdata, t.e(out.data));
+            let p = &self.ports;
+            let t = &mut self.t;
+            t.assign(p.m_tvalid, t.e(out.valid));
+            t.assign(out.ready, t.e(p.m_tready));
+            t.assign(p.m_tdata, t.e(out.data));
         } else if consumers.len() == 1 {
-            main_in[i + 1] = Some(out);
+            wiring.main_in[i + 1] = Some(out);
         } else {
-            let fname = format!("{prefix}_fork_w{out_bits}_n{}", consumers.len());
-            let f = stream::fork(&fname, out_bits, consumers.len());
-            let nc = consumers.len() as u32;
-            let fv = t.wire(&format!("f{i}_valid"), nc);
-            let fd = t.wire(&format!("f{i}_data"), out_bits);
-            let mut readies = Vec::new();
-            for (c, &(is_main, j)) in consumers.iter().enumerate() {
-                let s = mk(&mut t, &format!("f{i}_{c}"), out_bits);
-                t.assign(s.valid, t.bit(fv, c as u32));
-                t.assign(s.data, t.e(fd));
-                readies.push(t.e(s.ready));
-                if is_main {
-                    main_in[j] = Some(s);
-                } else {
-                    skip_in[j] = Some(s);
-                }
-            }
-            t.instance(
-                &f,
-                &format!("u_fork{i}"),
-                clocked(
-                    &t,
-                    clk,
-                    rst,
-                    vec![out.sink(&t, S)],
-                    vec![
-                        ("m_valid", Conn::Out(fv)),
-                        ("m_ready", Conn::In(Expr::cat_lsb(readies))),
-                        ("m_data", Conn::Out(fd)),
-                    ],
-                ),
-            );
-            add(f, &mut mods, &mut order);
+            self.fork(i, out, out_bits, &consumers, wiring);
         }
     }
 
-    // Step 4: result side and debug taps.
-    t.assign(m_tlast, Expr::t());
-    t.always(vec![Stmt::if_else(
-        t.e(rst),
-        vec![Stmt::set(frame_done, Expr::f())],
-        vec![Stmt::set(frame_done, t.e(m_tvalid).and(t.e(m_tready)))],
-    )]);
-    if opts.debug {
+    /// A fork that broadcasts layer `i`'s output to its consumers (main input when `true`).
+    fn fork(
+        &mut self,
+        i: usize,
+        out: Stream,
+        out_bits: u32,
+        consumers: &[(bool, usize)],
+        wiring: &mut Wiring,
+    ) {
+        let fname = format!("{}_fork_w{out_bits}_n{}", self.prefix, consumers.len());
+        let f = stream::fork(&fname, out_bits, consumers.len());
+        let nc = consumers.len() as u32;
+        let fv = self.t.wire(&format!("f{i}_valid"), nc);
+        let fd = self.t.wire(&format!("f{i}_data"), out_bits);
+        let mut readies = Vec::new();
+        for (c, &(is_main, j)) in consumers.iter().enumerate() {
+            let s = self.stream(&format!("f{i}_{c}"), out_bits);
+            let t = &mut self.t;
+            t.assign(s.valid, t.bit(fv, c as u32));
+            t.assign(s.data, t.e(fd));
+            readies.push(t.e(s.ready));
+            if is_main {
+                wiring.main_in[j] = Some(s);
+            } else {
+                wiring.skip_in[j] = Some(s);
+            }
+        }
+        let extra = vec![
+            ("m_valid", Conn::Out(fv)),
+            ("m_ready", Conn::In(Expr::cat_lsb(readies))),
+            ("m_data", Conn::Out(fd)),
+        ];
+        self.place(&f, &format!("u_fork{i}"), &[(out, S)], &[], extra);
+        self.add(f);
+    }
+
+    /// Step 4: `m_axis_tlast` and the `frame_done` pulse.
+    fn result_side(&mut self) {
+        let p = &self.ports;
+        let t = &mut self.t;
+        t.assign(p.m_tlast, Expr::t());
+        t.always(vec![Stmt::if_else(
+            t.e(self.rst),
+            vec![Stmt::set(p.frame_done, Expr::f())],
+            vec![Stmt::set(
+                p.frame_done,
+                t.e(p.m_tvalid).and(t.e(p.m_tready)),
+            )],
+        )]);
+    }
+
+    /// Step 5 (`--debug`): every tapped stream's handshake and data on two ports.
+    fn debug_taps(&mut self, wiring: &mut Wiring) {
+        let t = &mut self.t;
+        let taps = std::mem::take(&mut wiring.taps);
         let dv = t.output_wire(
             "dbg_fire",
             taps.len() as u32,
             "debug: handshake of each tapped stream",
         );
-        let total: u32 = tap_widths.iter().sum();
+        let total: u32 = wiring.tap_widths.iter().sum();
         let dd = t.output_wire(
             "dbg_data",
             total,
@@ -440,51 +555,115 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
         t.assign(dv, Expr::cat_lsb(f));
         t.assign(dd, Expr::cat_lsb(d));
     }
-    let top = t.finish();
-    let mut modules: Vec<Module> = order
-        .into_iter()
-        .map(|n| mods.remove(&n).unwrap())
-        .collect();
-    modules.push(top);
-    let mut files = Vec::new();
-    for m in &modules {
-        files.extend(m.mem_files.iter().cloned());
-    }
-    if let (FrontEnd::Thermometer(th), stream::Placement::Sensor) =
-        (&model.front_end, plan.front_end)
-    {
-        let mut csv = String::from("channel,plane,level\n");
-        for (c, ts) in th.thresholds.iter().enumerate() {
-            for (k, v) in ts.iter().enumerate() {
-                csv.push_str(&format!("{c},{k},{v}\n"));
-            }
+
+    /// Step 6: the modules (top last), their memory images and the sensor's comparator table.
+    fn finish(self, model: &Model, plan: &Plan, layout: &Layout, tap_widths: Vec<u32>) -> Design {
+        let Top {
+            t,
+            name,
+            prefix,
+            mut mods,
+            order,
+            ..
+        } = self;
+        let mut modules: Vec<Module> = order
+            .into_iter()
+            .map(|n| mods.remove(&n).unwrap())
+            .collect();
+        modules.push(t.finish());
+        let mut files = Vec::new();
+        for m in &modules {
+            files.extend(m.mem_files.iter().cloned());
         }
-        files.push(("comparator_levels.csv".to_string(), csv));
+        if let (FrontEnd::Thermometer(th), stream::Placement::Sensor) =
+            (&model.front_end, plan.front_end)
+        {
+            let mut csv = String::from("channel,plane,level\n");
+            for (c, ts) in th.thresholds.iter().enumerate() {
+                for (k, v) in ts.iter().enumerate() {
+                    csv.push_str(&format!("{c},{k},{v}\n"));
+                }
+            }
+            files.push(("comparator_levels.csv".to_string(), csv));
+        }
+        Design {
+            name: prefix,
+            top: name,
+            modules,
+            files,
+            class_width: layout.cw,
+            score_width: layout.sw,
+            classes: layout.k,
+            input_width: layout.in_w,
+            tap_widths,
+        }
     }
-    Ok(Design {
-        name: prefix.to_string(),
-        top: top_name,
-        modules,
-        files,
-        class_width: cw,
-        score_width: sw,
-        classes: k,
-        input_width: in_w,
-        tap_widths,
-    })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn top_doc(
-    t: &mut ModuleBuilder,
-    model: &Model,
-    plan: &Plan,
-    in_w: u32,
-    cw: u32,
-    sw: u32,
-    k: usize,
-    opts: GenOptions,
-) {
+/// A sliding-window stage (conv, max-pool, dense, classifier) for layer `i`, with its doc.
+fn window_stage(name: &str, i: usize, model: &Model, plan: &Plan, opts: GenOptions) -> Module {
+    let l = &model.layers[i];
+    let lp = &plan.layers[i];
+    let (kh, kw, stride, pad) = window_of(l).unwrap();
+    let mac = |w, out| WindowOp::Mac {
+        w,
+        pe: lp.pe,
+        simd: lp.simd,
+        pop_stages: plan.popcount_stages,
+        out,
+    };
+    let op = match &l.kind {
+        LayerKind::MaxPool(_) => WindowOp::Or,
+        LayerKind::Conv(c) => mac(&c.weights, MacOut::Threshold(&c.activation)),
+        LayerKind::Dense(d) => mac(&d.weights, MacOut::Threshold(&d.activation)),
+        LayerKind::Classifier(c) => mac(&c.weights, MacOut::Scores(&c.bias)),
+        LayerKind::Residual(_) => unreachable!("a residual is no window stage"),
+    };
+    let pad_mode = match &l.kind {
+        LayerKind::Conv(c) => c.pad_mode,
+        _ => crate::model::PadMode::Zero,
+    };
+    let spec = WindowSpec {
+        module: name.to_string(),
+        input: l.input,
+        out_h: l.output.height,
+        out_w: l.output.width,
+        kh,
+        kw,
+        stride,
+        pad,
+        pad_mode,
+        rows: lp.rows,
+        ram: opts.ram,
+        rw_poison: opts.rw_poison,
+        op,
+    };
+    let mut m = window::lower(&spec);
+    m.doc.insert(
+        0,
+        format!(
+            "Layer {i} `{}` ({}), {} -> {}.",
+            l.name,
+            l.kind.tag(),
+            l.input,
+            l.output
+        ),
+    );
+    m.doc.insert(
+        1,
+        format!(
+            "Folding: pe {} x simd {}, line buffer {} rows.",
+            lp.pe, lp.simd, lp.rows
+        ),
+    );
+    m
+}
+
+/// The top's header comment: what it computes, its ports and the plan's rate.
+fn top_doc(t: &mut ModuleBuilder, model: &Model, plan: &Plan, layout: &Layout, opts: GenOptions) {
+    let Layout {
+        in_w, cw, sw, k, ..
+    } = *layout;
     let i = &model.input;
     t.doc(format!(
         "Top of the `{}` accelerator: {}x{}x{} pixels of {} bits -> {} classes.",
