@@ -9,7 +9,6 @@
 pub mod bank;
 pub mod build;
 pub mod fusesoc;
-pub mod mac;
 pub mod netlist;
 pub mod popcount_tree;
 pub mod print;

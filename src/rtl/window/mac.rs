@@ -1,13 +1,18 @@
 //! The XNOR-popcount-accumulate datapath of a MAC window stage (conv, dense, classifier):
 //! chunk select and padding, XNOR lanes, pop count, accumulate, then the registered output
-//! stage (thresholds, or scores and a registered argmax tree). Split from `window.rs`, which
-//! owns the line buffer and the issue side and calls `MacCtx::datapath`.
+//! stage (thresholds, or scores and a registered argmax tree). `lower` (`mod.rs`) calls
+//! `MacCtx::datapath` with what the issue and read sides made (`MacIn`); this file reads only
+//! the shared pieces (`spec.rs`, `counter.rs`, `schedule.rs`), never `mod.rs`.
 
-use super::bank::{rom2, RamFamily, READ_STAGES};
-use super::build::{delay, popcount, popcount_width, rom, select, sext};
-use super::netlist::{addr_width, bits_for, signed_bits_for, Expr, ModuleBuilder, Sig, Stmt};
-use super::window::{max_taps, score_layout, Counter, Entry, MacOut};
+use super::counter::Counter;
+use super::schedule::Entry;
+use super::spec::{max_taps, score_layout, MacOut};
 use crate::model::{BlockWeights, Direction, PadMode, Thresholds};
+use crate::rtl::bank::{rom2, RamFamily, READ_STAGES};
+use crate::rtl::build::{delay, popcount, popcount_width, rom, select, sext, sig_of};
+use crate::rtl::netlist::{
+    addr_width, bits_for, signed_bits_for, Expr, ExprKind, ModuleBuilder, Sig, Stmt,
+};
 
 /// One MAC stage's weights and folding, as `window::lower` sees them.
 pub(super) struct MacCtx<'a> {
@@ -25,43 +30,89 @@ pub(super) struct MacCtx<'a> {
     pub(super) split_lo: Option<u32>,
 }
 
+/// What the datapath reads from the issue and read sides, aligned with the read word.
+pub(super) struct MacIn<'a> {
+    pub(super) adv: &'a Expr,
+    pub(super) rst: Sig,
+    pub(super) groups: &'a [(usize, usize)],
+    pub(super) entries: &'a [Entry],
+    /// Entry, weight-address and chunk counters of the issue side.
+    pub(super) ent: &'a Counter,
+    pub(super) wa: &'a Counter,
+    pub(super) ch: &'a Counter,
+    /// The read word (`rd2`) and its valid `v1`.
+    pub(super) rd: Sig,
+    pub(super) v1: Sig,
+    /// First tap, last tap of an entry, last step of a pixel; the padding flag.
+    pub(super) tf1: Expr,
+    pub(super) tap_last: Expr,
+    pub(super) pl1: Expr,
+    pub(super) pad: Option<Expr>,
+}
+
+/// Stage 1 (aligned with the read word): the selected chunk and its flags.
+struct Stage1 {
+    x: Expr,
+    pad1: Option<Expr>,
+    first1: Expr,
+    last1: Option<Expr>,
+    pl1: Expr,
+}
+
+/// Stage 2: the XNOR lanes and the flags that travel with them.
+struct Stage2 {
+    xn: Vec<Sig>,
+    v2: Sig,
+    counted: Option<Expr>,
+    first2: Expr,
+    last2: Option<Expr>,
+    pl2: Expr,
+}
+
+/// The accumulators after the last accumulate, with the flags of the output stage.
+struct Accumulated {
+    gcnt: Option<Sig>,
+    /// Cycles from stage 2 to the output stage's input.
+    lat: u32,
+    accs: Vec<Sig>,
+    aw: u32,
+    va: Expr,
+    lasta: Option<Expr>,
+    pla: Expr,
+}
+
 impl MacCtx<'_> {
     /// XNOR-popcount-accumulate datapath; returns (valid one stage ahead, data): the first is
     /// the input of the output-valid register that `window.rs` adds, the second comes from
     /// registers that advance only on `adv`, so it holds while the word waits.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn datapath(
-        &self,
-        b: &mut ModuleBuilder,
-        adv: &Expr,
-        rst: Sig,
-        groups: &[(usize, usize)],
-        entries: &[Entry],
-        ent: &Counter,
-        wa: &Counter,
-        ch: &Counter,
-        rd: Sig,
-        v1: Sig,
-        tf1: Expr,
-        tap_last: Expr,
-        pl1: Expr,
-        pad: Option<Expr>,
-        out: &MacOut,
-    ) -> (Expr, Expr) {
+    pub(super) fn datapath(&self, b: &mut ModuleBuilder, m: MacIn, out: &MacOut) -> (Expr, Expr) {
+        let flags = self.entry_table(b, &m);
+        let (wq, wsig) = self.weight_rom(b, &m);
+        let s1 = self.stage1(b, &m, flags);
+        let s2 = self.xnor_lanes(b, &m, &s1, wq, wsig);
+        let gcnt = self.group_counter(b, &m, s1);
+        let acc = self.accumulate(b, &m, s2, gcnt);
+        match out {
+            MacOut::Threshold(th) => self.thresholds(b, &m, acc, th),
+            MacOut::Scores(bias) => self.scores(b, &m, acc, bias),
+        }
+    }
+
+    /// Several visited groups: the group's last entry is flagged, and a group counter runs.
+    fn need_last(m: &MacIn) -> bool {
+        m.groups.len() > 1
+    }
+
+    /// Entry table: chunk base (when several in-blocks), first/last flags (when a group has
+    /// several kept in-blocks). Returns (in-block, first entry, last entry) of the read step.
+    fn entry_table(&self, b: &mut ModuleBuilder, m: &MacIn) -> (Option<Expr>, Expr, Expr) {
         let wt = self.wt;
-        let (pe, simd) = (self.pe, self.simd);
-        let ipb = wt.in_per_block();
-        let opb = wt.out_per_block();
-        let nq = wt.in_channels / simd;
-        // Entry table: chunk base (when several in-blocks), first/last flags (when a group has
-        // several kept in-blocks).
         let multi_ib = wt.in_blocks > 1;
-        let multi_ent = entries.iter().any(|e| !(e.first && e.last));
-        let gv = groups.len();
-        let need_last = gv > 1;
+        let multi_ent = m.entries.iter().any(|e| !(e.first && e.last));
+        let need_last = Self::need_last(m);
         let qw = bits_for(wt.in_blocks as u64 - 1);
         let mut ent_words = Vec::new();
-        for e in entries {
+        for e in m.entries {
             let mut word = Vec::new();
             if multi_ib {
                 word.extend((0..qw).map(|i| (e.ib >> i) & 1 == 1));
@@ -74,26 +125,32 @@ impl MacCtx<'_> {
             }
             ent_words.push(word);
         }
-        let (qb1, fog1, log1) = if multi_ib || multi_ent {
-            let q = rom2(b, "etab", ent_words, ent.sig, adv, self.ram);
-            let qsig = b.let_("etab_w", q);
-            let qs = super::build::sig_of(b, &qsig);
-            let qb = multi_ib.then(|| b.slice(qs, 0, qw));
-            let off = if multi_ib { qw } else { 0 };
-            let f = if multi_ent { b.bit(qs, off) } else { Expr::t() };
-            let l = if multi_ent && need_last {
-                b.bit(qs, off + 1)
-            } else {
-                Expr::t()
-            };
-            (qb, f, l)
+        if !(multi_ib || multi_ent) {
+            return (None, Expr::t(), Expr::t());
+        }
+        let q = rom2(b, "etab", ent_words, m.ent.sig, m.adv, self.ram);
+        let qsig = b.let_("etab_w", q);
+        let qs = sig_of(b, &qsig);
+        let qb = multi_ib.then(|| b.slice(qs, 0, qw));
+        let off = if multi_ib { qw } else { 0 };
+        let f = if multi_ent { b.bit(qs, off) } else { Expr::t() };
+        let l = if multi_ent && need_last {
+            b.bit(qs, off + 1)
         } else {
-            (None, Expr::t(), Expr::t())
+            Expr::t()
         };
-        // Weight ROM: one PE x SIMD word per issue step, kept tiles only.
+        (qb, f, l)
+    }
+
+    /// Weight ROM: one PE x SIMD word per issue step, kept tiles only. Returns the word and,
+    /// when it is a signal, that signal.
+    fn weight_rom(&self, b: &mut ModuleBuilder, m: &MacIn) -> (Expr, Option<Sig>) {
+        let wt = self.wt;
+        let (pe, simd) = (self.pe, self.simd);
+        let (ipb, opb) = (wt.in_per_block(), wt.out_per_block());
         let mut wwords = Vec::new();
-        for e in entries {
-            let (ob, g) = groups[e.group];
+        for e in m.entries {
+            let (ob, g) = m.groups[e.group];
             for ky in 0..self.kh {
                 for kx in 0..self.kw {
                     for c in 0..self.chunks {
@@ -110,72 +167,100 @@ impl MacCtx<'_> {
                 }
             }
         }
-        let wq = rom2(b, "wrom", wwords, wa.sig, adv, self.ram);
-        let wsig =
-            if wq.const_value().is_none() && matches!(wq.kind, super::netlist::ExprKind::Sig(_)) {
-                Some(super::build::sig_of(b, &wq))
-            } else {
-                None
-            };
-        // Chunk select.
-        let ch1 = ch.sig.map(|s| {
+        let wq = rom2(b, "wrom", wwords, m.wa.sig, m.adv, self.ram);
+        let wsig = if wq.const_value().is_none() && matches!(wq.kind, ExprKind::Sig(_)) {
+            Some(sig_of(b, &wq))
+        } else {
+            None
+        };
+        (wq, wsig)
+    }
+
+    /// Stage 1: chunk select (two mux trees, no adder: the in-block from the entry table,
+    /// then the chunk in it), padding, and the entry flags.
+    fn stage1(
+        &self,
+        b: &mut ModuleBuilder,
+        m: &MacIn,
+        (qb1, fog1, log1): (Option<Expr>, Expr, Expr),
+    ) -> Stage1 {
+        let wt = self.wt;
+        let simd = self.simd;
+        let ipb = wt.in_per_block();
+        let nq = wt.in_channels / simd;
+        let (adv, rd) = (m.adv, m.rd);
+        let ch1 = m.ch.sig.map(|s| {
             // With a split select only the low bits are still needed here.
             let e = match self.split_lo {
                 Some(lo) => b.slice(s, 0, lo),
                 None => b.e(s),
             };
             let d = delay(b, e, READ_STAGES, adv, "ch");
-            super::build::sig_of(b, &d)
+            sig_of(b, &d)
         });
-        // Two mux trees, no adder: the in-block (from the entry table), then the chunk in it.
         let x = if nq == 1 {
             b.e(rd)
         } else {
             let blk = match qb1 {
                 Some(qb) => {
                     let ibv = b.let_("ib1", qb);
-                    let ibs = super::build::sig_of(b, &ibv);
+                    let ibs = sig_of(b, &ibv);
                     let words: Vec<Expr> = (0..wt.in_blocks)
                         .map(|i| b.slice(rd, (i * ipb) as u32, ipb as u32))
                         .collect();
                     let v = b.let_("blk", select(b, &words, ibs));
-                    super::build::sig_of(b, &v)
+                    sig_of(b, &v)
                 }
                 None => rd,
             };
+            let chunk = |i: usize| b.slice(blk, (i * simd) as u32, simd as u32);
             match (ch1, self.split_lo) {
                 (Some(c1), Some(lo)) => {
-                    let words: Vec<Expr> = (0..1usize << lo)
-                        .map(|i| b.slice(blk, (i * simd) as u32, simd as u32))
-                        .collect();
+                    let words: Vec<Expr> = (0..1usize << lo).map(chunk).collect();
                     assert_eq!(c1.width, lo);
                     select(b, &words, c1)
                 }
                 (Some(c1), None) => {
-                    let words: Vec<Expr> = (0..self.chunks)
-                        .map(|i| b.slice(blk, (i * simd) as u32, simd as u32))
-                        .collect();
+                    let words: Vec<Expr> = (0..self.chunks).map(chunk).collect();
                     select(b, &words, c1)
                 }
                 (None, _) => b.e(blk),
             }
         };
-        let pad1 = pad.map(|p| delay(b, p, READ_STAGES, adv, "pad"));
+        let pad1 = m.pad.clone().map(|p| delay(b, p, READ_STAGES, adv, "pad"));
         let x = match (&pad1, self.pad_mode) {
             (Some(p), PadMode::MinusOne) => p.clone().mux(Expr::zero(simd as u32), x),
             (Some(p), PadMode::PlusOne) => p.clone().mux(Expr::ones(simd as u32), x),
             _ => x,
         };
-        let xv = b.let_("x", x);
-        let first1 = fog1.and(tf1);
-        let last1 = need_last.then(|| {
-            let tl1 = delay(b, tap_last, READ_STAGES, adv, "tl");
+        let x = b.let_("x", x);
+        let first1 = fog1.and(m.tf1.clone());
+        let last1 = Self::need_last(m).then(|| {
+            let tl1 = delay(b, m.tap_last.clone(), READ_STAGES, adv, "tl");
             b.let_("last1", log1.and(tl1))
         });
-        let pl1 = b.let_("pl1", pl1);
-        // Stage 2: XNOR lanes registered.
+        let pl1 = b.let_("pl1", m.pl1.clone());
+        Stage1 {
+            x,
+            pad1,
+            first1,
+            last1,
+            pl1,
+        }
+    }
+
+    /// Stage 2: XNOR lanes registered, with the valid and flags delayed alongside.
+    fn xnor_lanes(
+        &self,
+        b: &mut ModuleBuilder,
+        m: &MacIn,
+        s1: &Stage1,
+        wq: Expr,
+        wsig: Option<Sig>,
+    ) -> Stage2 {
+        let (adv, simd) = (m.adv, self.simd);
         let mut xn = Vec::new();
-        for lane in 0..pe {
+        for lane in 0..self.pe {
             let wl = match wsig {
                 Some(ws) => b.slice(ws, (lane * simd) as u32, simd as u32),
                 None => b.slice_of(wq.clone(), (lane * simd) as u32, simd as u32, "wconst"),
@@ -183,55 +268,77 @@ impl MacCtx<'_> {
             let r = b.reg(&format!("xn{lane}"), simd as u32);
             b.always(vec![Stmt::when(
                 adv.clone(),
-                vec![Stmt::set(r, xv.clone().xor(wl).not())],
+                vec![Stmt::set(r, s1.x.clone().xor(wl).not())],
             )]);
             xn.push(r);
         }
         let v2 = b.reg("v2", 1);
         b.always(vec![Stmt::if_else(
-            b.e(rst),
+            b.e(m.rst),
             vec![Stmt::set(v2, Expr::f())],
-            vec![Stmt::when(adv.clone(), vec![Stmt::set(v2, b.e(v1))])],
+            vec![Stmt::when(adv.clone(), vec![Stmt::set(v2, b.e(m.v1))])],
         )]);
-        let counted = match (&pad1, self.pad_mode) {
+        let counted = match (&s1.pad1, self.pad_mode) {
             (Some(p), PadMode::Zero) => Some(delay(b, p.clone().not(), 1, adv, "cnt")),
             _ => None,
         };
-        let first2 = delay(b, first1, 1, adv, "first");
-        let last2 = last1.clone().map(|l| delay(b, l, 1, adv, "last"));
-        let pl2 = delay(b, pl1.clone(), 1, adv, "pix");
-        // Group counter at stage 1 addresses the per-group constants (thresholds or biases).
-        let gcnt = (gv > 1).then(|| b.reg("gcnt", addr_width(gv)));
-        if let Some(g) = gcnt {
-            let v1_last = b.e(v1).and(last1.unwrap());
-            b.always(vec![Stmt::if_else(
-                b.e(rst),
-                vec![Stmt::set(g, Expr::zero(g.width))],
-                vec![Stmt::when(
-                    adv.clone().and(v1_last),
-                    vec![Stmt::if_else(
-                        pl1,
-                        vec![Stmt::set(g, Expr::zero(g.width))],
-                        vec![Stmt::set(g, b.e(g).add(Expr::lit(1, g.width)))],
-                    )],
-                )],
-            )]);
+        let first2 = delay(b, s1.first1.clone(), 1, adv, "first");
+        let last2 = s1.last1.clone().map(|l| delay(b, l, 1, adv, "last"));
+        let pl2 = delay(b, s1.pl1.clone(), 1, adv, "pix");
+        Stage2 {
+            xn,
+            v2,
+            counted,
+            first2,
+            last2,
+            pl2,
         }
-        // Pop counts.
+    }
+
+    /// Group counter at stage 1: addresses the per-group constants (thresholds or biases).
+    fn group_counter(&self, b: &mut ModuleBuilder, m: &MacIn, s1: Stage1) -> Option<Sig> {
+        let gv = m.groups.len();
+        let g = (gv > 1).then(|| b.reg("gcnt", addr_width(gv)))?;
+        let v1_last = b.e(m.v1).and(s1.last1.unwrap());
+        b.always(vec![Stmt::if_else(
+            b.e(m.rst),
+            vec![Stmt::set(g, Expr::zero(g.width))],
+            vec![Stmt::when(
+                m.adv.clone().and(v1_last),
+                vec![Stmt::if_else(
+                    s1.pl1,
+                    vec![Stmt::set(g, Expr::zero(g.width))],
+                    vec![Stmt::set(g, b.e(g).add(Expr::lit(1, g.width)))],
+                )],
+            )],
+        )]);
+        Some(g)
+    }
+
+    /// Pop counts, then accumulate a = sum (2p - N); then the flags of the output stage,
+    /// which computes thresholds / scores from the registered accumulators one cycle after
+    /// the last accumulate, so no adder feeds a comparator directly.
+    fn accumulate(
+        &self,
+        b: &mut ModuleBuilder,
+        m: &MacIn,
+        s2: Stage2,
+        gcnt: Option<Sig>,
+    ) -> Accumulated {
+        let (adv, rst, simd) = (m.adv, m.rst, self.simd);
         let mut pops = Vec::new();
         let mut lat = 0;
-        for (lane, &r) in xn.iter().enumerate() {
+        for (lane, &r) in s2.xn.iter().enumerate() {
             let (pc, l) = popcount(b, b.e(r), self.pop_stages, adv, &format!("pop{lane}"));
             lat = l;
             pops.push(pc);
         }
-        let va = delay_valid(b, v2, lat, adv, rst);
-        let counted = counted.map(|c| delay(b, c, lat, adv, "cnt"));
-        let firsta = delay(b, first2, lat, adv, "first");
-        let lasta = last2.map(|l| delay(b, l, lat, adv, "last"));
-        let pla = delay(b, pl2, lat, adv, "pix");
-        // Accumulate a = sum (2p - N).
-        let n_max = max_taps(wt);
+        let va = delay_valid(b, s2.v2, lat, adv, rst);
+        let counted = s2.counted.map(|c| delay(b, c, lat, adv, "cnt"));
+        let firsta = delay(b, s2.first2, lat, adv, "first");
+        let lasta = s2.last2.map(|l| delay(b, l, lat, adv, "last"));
+        let pla = delay(b, s2.pl2, lat, adv, "pix");
+        let n_max = max_taps(self.wt);
         let pw = popcount_width(simd as u32);
         let aw = signed_bits_for(-(n_max as i64), n_max as i64).max(pw + 1);
         let mut accs = Vec::new();
@@ -252,19 +359,17 @@ impl MacCtx<'_> {
             )]);
             accs.push(acc);
         }
-        // Output stage: thresholds / scores are computed from the registered accumulators
-        // one cycle after the last accumulate, so no adder feeds a comparator directly.
         let va = delay_valid_e(b, va, 1, adv, rst, "vo");
         let lasta = lasta.map(|l| delay(b, l, 1, adv, "lasto"));
         let pla = delay(b, pla, 1, adv, "pixo");
-        let lat = lat + 1;
-        match out {
-            MacOut::Threshold(th) => self.thresholds(
-                b, adv, rst, groups, gcnt, lat, &accs, aw, th, va, lasta, pla,
-            ),
-            MacOut::Scores(bias) => self.scores(
-                b, adv, rst, groups, gcnt, lat, &accs, aw, bias, va, lasta, pla,
-            ),
+        Accumulated {
+            gcnt,
+            lat: lat + 1,
+            accs,
+            aw,
+            va,
+            lasta,
+            pla,
         }
     }
 
@@ -279,28 +384,31 @@ impl MacCtx<'_> {
         adv: &Expr,
     ) -> Expr {
         let q = rom(b, name, words, gcnt, adv);
-        if q.const_value().is_some() || !matches!(q.kind, super::netlist::ExprKind::Sig(_)) {
+        if q.const_value().is_some() || !matches!(q.kind, ExprKind::Sig(_)) {
             return q;
         }
         delay(b, q, lat, adv, name)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Output stage of a thresholded layer: one comparator per lane, the groups gathered,
+    /// constants for empty out-blocks.
     fn thresholds(
         &self,
         b: &mut ModuleBuilder,
-        adv: &Expr,
-        rst: Sig,
-        groups: &[(usize, usize)],
-        gcnt: Option<Sig>,
-        lat: u32,
-        accs: &[Sig],
-        aw: u32,
+        m: &MacIn,
+        acc: Accumulated,
         th: &Thresholds,
-        va: Expr,
-        lasta: Option<Expr>,
-        pla: Expr,
     ) -> (Expr, Expr) {
+        let (adv, rst, groups) = (m.adv, m.rst, m.groups);
+        let Accumulated {
+            gcnt,
+            lat,
+            accs,
+            aw,
+            va,
+            lasta,
+            pla,
+        } = acc;
         let wt = self.wt;
         let pe = self.pe;
         let opb = wt.out_per_block();
@@ -323,7 +431,7 @@ impl MacCtx<'_> {
         }
         let tq = self.group_table(b, "ttab", words, gcnt, lat, adv);
         let tq = b.let_("ttab_w", tq);
-        let tqs = super::build::sig_of(b, &tq);
+        let tqs = sig_of(b, &tq);
         let mut bits = Vec::new();
         for (lane, &a) in accs.iter().enumerate() {
             let base = lane as u32 * (tw + 1);
@@ -352,7 +460,7 @@ impl MacCtx<'_> {
             lasta,
         );
         let vis = b.let_("visited", visited);
-        let vsig = super::build::sig_of(b, &vis);
+        let vsig = sig_of(b, &vis);
         // Assemble all output channels: visited groups in order, constants for empty blocks.
         let mut parts = Vec::new();
         let mut vi = 0u32;
@@ -369,22 +477,24 @@ impl MacCtx<'_> {
         (pv_in, Expr::cat_lsb(parts))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Output stage of the classifier: scores `a + bias`, then the argmax (serial or a tree).
     fn scores(
         &self,
         b: &mut ModuleBuilder,
-        adv: &Expr,
-        rst: Sig,
-        groups: &[(usize, usize)],
-        gcnt: Option<Sig>,
-        lat: u32,
-        accs: &[Sig],
-        _aw: u32,
+        m: &MacIn,
+        acc: Accumulated,
         bias: &[i64],
-        va: Expr,
-        lasta: Option<Expr>,
-        pla: Expr,
     ) -> (Expr, Expr) {
+        let (adv, rst, groups) = (m.adv, m.rst, m.groups);
+        let Accumulated {
+            gcnt,
+            lat,
+            accs,
+            aw: _,
+            va,
+            lasta,
+            pla,
+        } = acc;
         let wt = self.wt;
         let pe = self.pe;
         let opb = wt.out_per_block();
@@ -400,7 +510,7 @@ impl MacCtx<'_> {
         }
         let bq = self.group_table(b, "btab", words, gcnt, lat, adv);
         let bq = b.let_("btab_w", bq);
-        let bqs = super::build::sig_of(b, &bq);
+        let bqs = sig_of(b, &bq);
         let mut sc = Vec::new();
         for (lane, &a) in accs.iter().enumerate() {
             let bi = b.slice(bqs, lane as u32 * sw, sw);
@@ -429,7 +539,7 @@ impl MacCtx<'_> {
             pe == 1 && groups.len() > 1 && (0..wt.out_blocks).all(|ob| wt.kept_in_blocks(ob) > 0);
         let cur = serial.then(|| {
             let e = b.let_("cur_score", new_sc.clone());
-            super::build::sig_of(b, &e)
+            sig_of(b, &e)
         });
         let take = lasta.clone().map(|l| adv.clone().and(va.clone()).and(l));
         let visited = gather_groups(b, "oscores", groups.len(), gw, new_sc, adv, &va, lasta);
@@ -438,7 +548,7 @@ impl MacCtx<'_> {
             return (vq_in, Expr::cat_lsb(vec![cls, visited]));
         }
         let vis = b.let_("visited", visited);
-        let vsig = super::build::sig_of(b, &vis);
+        let vsig = sig_of(b, &vis);
         let mut score_exprs = Vec::new();
         let mut vi = 0u32;
         for ob in 0..wt.out_blocks {
@@ -452,7 +562,7 @@ impl MacCtx<'_> {
             }
         }
         let all = b.let_("scores", Expr::cat_lsb(score_exprs));
-        let alls = super::build::sig_of(b, &all);
+        let alls = sig_of(b, &all);
         // Argmax, ties to the lowest index, as a tree of registered levels: each pair keeps
         // the lower-index side unless the higher one is strictly greater. The scores word
         // travels with the tree so the result beat stays whole.
@@ -620,11 +730,11 @@ fn offset_binary(b: &ModuleBuilder, s: Sig, w: u32) -> Expr {
 fn flip_msb(b: &mut ModuleBuilder, e: Expr) -> Expr {
     let w = e.width;
     let s = match e.kind {
-        super::netlist::ExprKind::Sig(_) => super::build::sig_of(b, &e),
+        ExprKind::Sig(_) => sig_of(b, &e),
         _ => {
             let name = b.fresh("amx_in");
             let v = b.let_(&name, e);
-            super::build::sig_of(b, &v)
+            sig_of(b, &v)
         }
     };
     if w == 1 {

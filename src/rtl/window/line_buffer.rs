@@ -1,0 +1,227 @@
+//! The write side of a window stage: a ring of `r` row slots, address = {slot, column}, the
+//! count of complete rows written (`wrow`), the registered input ready that keeps the writer
+//! off rows still read, and the per-output-row constants the issue side compares `wrow` with.
+
+use super::counter::Counter;
+use super::{Geometry, Ports};
+use crate::rtl::build::{ge_const, select};
+use crate::rtl::netlist::{addr_width, bits_for, Expr, Mem, ModuleBuilder, Sig, Stmt};
+
+/// A line-buffer address: the column counter's bits under the slot's (no multiply, no
+/// modulo), or the slot alone for one-column rows.
+pub(super) fn addr_of(slot: Expr, col: Option<Expr>) -> Expr {
+    match col {
+        Some(c) => Expr::cat_lsb(vec![c, slot]),
+        None => slot,
+    }
+}
+
+/// What the issue and read sides use of the write side.
+pub(super) struct LineBuffer {
+    /// Row stride (a power of two), its column bits, and the slot bits.
+    pub(super) w2: usize,
+    pub(super) cb: u32,
+    pub(super) sb: u32,
+    /// Complete rows written, `ww` bits wide.
+    pub(super) wrow: Sig,
+    pub(super) ww: u32,
+    pub(super) lbuf: Mem,
+    pub(super) rows: RowTable,
+    /// A pixel is written this cycle, at `waddr`; `row_done`: it completes a row.
+    pub(super) wr: Expr,
+    pub(super) waddr: Expr,
+    pub(super) row_done: Expr,
+}
+
+impl LineBuffer {
+    pub(super) fn build(b: &mut ModuleBuilder, g: &Geometry, io: &Ports) -> LineBuffer {
+        let (h, w, c, r) = (g.h, g.w, g.c, g.r);
+        // The row stride is a power of two (`w2`), so an address is a concatenation of the
+        // slot and column counters: no multiply, no modulo on any address.
+        let w2 = w.next_power_of_two();
+        let cb = w2.trailing_zeros();
+        let sb = bits_for(r as u64 - 1);
+        let aw = addr_width(r * w2);
+        assert_eq!(aw, sb + cb, "line-buffer address = slot bits + column bits");
+        let in_x = Counter::new(b, "in_x", w, 1);
+        let in_slot = Counter::new(b, "in_slot", r, 1);
+        // Complete rows written, counted from the first row of the frame being issued (the
+        // writer may run up to `r` rows into the next frame).
+        let ww = bits_for((2 * h + r) as u64);
+        let wrow = b.reg("wrow", ww);
+        let lbuf = b.memory("lbuf", c as u32, r * w2, None);
+        // The writer only writes row `wrow` while `wrow < cap`, the first row the issuing
+        // pixels still read plus `r`: the slot it overwrites holds a row no pixel reads any
+        // more, and the row it fills is not read before it is complete. So a read never meets
+        // the write of its own address, and synthesis may drop the read-during-write bypass.
+        // `rw_poison` lets co-simulation check that claim on every test model.
+        b.no_rw_check(lbuf);
+        let rows = RowTable::build(b, g, ww, sb);
+        // Input ready, registered: the next cycle's `wrow < cap` from this cycle's values, as
+        // `wrow < cap - 1` when a row completes (a row release shows one cycle late, which
+        // only delays the writer).
+        let s_rdy = b.reg("s_rdy", 1);
+        b.assign(io.s_ready, b.e(s_rdy));
+        let wr = b.let_("wr", b.e(io.s_valid).and(b.e(io.s_ready)));
+        let row_done = b.let_("row_done", wr.clone().and(in_x.last(b)));
+        let rdy_next = row_done.clone().mux(
+            rows.ge_field(b, b.e(wrow), 6).not(),
+            rows.ge_field(b, b.e(wrow), 1).not(),
+        );
+        b.always(vec![Stmt::if_else(
+            b.e(io.rst),
+            vec![Stmt::set(s_rdy, Expr::f())],
+            vec![Stmt::set(s_rdy, rdy_next)],
+        )]);
+        let waddr = {
+            let col = (cb > 0).then(|| in_x.val(b, cb));
+            b.let_("waddr", addr_of(in_slot.val(b, sb), col))
+        };
+        let mut wstm = vec![Stmt::write(lbuf, waddr.clone(), b.e(io.s_data))];
+        wstm.extend(in_x.inc(b));
+        if in_slot.sig.is_some() {
+            wstm.push(Stmt::when(row_done.clone(), in_slot.inc(b)));
+        }
+        let mut clr = in_x.clear();
+        clr.extend(in_slot.clear());
+        b.always(vec![Stmt::if_else(
+            b.e(io.rst),
+            clr,
+            vec![Stmt::when(wr.clone(), wstm)],
+        )]);
+        LineBuffer {
+            w2,
+            cb,
+            sb,
+            wrow,
+            ww,
+            lbuf,
+            rows,
+            wr,
+            waddr,
+            row_done,
+        }
+    }
+}
+
+/// Per output row constants: rows needed before a pixel of the row may start (absolute, from
+/// the frame's first row), the write limit while the row is issued (first kept row + r), the
+/// slot step to the next row's first window row (mod r, and minus r), whether the row is the
+/// frame's last, and the next row's need in this frame's row numbers (h + the first row's need
+/// after the last row). The current row's are a register loaded from the next row's at the end
+/// of a row (and that one from a table read one row ahead), or constants when oh == 1.
+pub(super) struct RowTable {
+    /// Fields: need, cap (write limit), delta, dneg, last row, next need, cap - 1 (so the
+    /// registered input ready compares `wrow` with two held constants, no `wrow + 1` adder).
+    words: Vec<[u64; 7]>,
+    fields: [u32; 7],
+    /// `row_cur`, `row_nxt` and the table index, when there is more than one output row.
+    regs: Option<(Sig, Sig, Counter)>,
+}
+
+impl RowTable {
+    fn build(b: &mut ModuleBuilder, g: &Geometry, ww: u32, sb: u32) -> RowTable {
+        let (h, oh, kh, s, p, r) = (g.h, g.oh, g.kh, g.s, g.p, g.r);
+        let lo = |oy: usize| (oy * s).saturating_sub(p).min(h);
+        let d0 = |oy: usize| (oy * s) as i64 - p as i64 - lo(oy) as i64;
+        let need_of = |oy: usize| {
+            if oy + 1 == oh {
+                h
+            } else {
+                (oy * s + kh.max(s)).saturating_sub(p).min(h)
+            }
+        };
+        let words: Vec<[u64; 7]> = (0..oh)
+            .map(|oy| {
+                let last = oy + 1 == oh;
+                let need = need_of(oy);
+                let after = if last {
+                    h + need_of(0)
+                } else {
+                    need_of(oy + 1)
+                };
+                let rel = if last {
+                    h - lo(oy)
+                } else {
+                    lo(oy + 1) - lo(oy)
+                };
+                let delta = (rel as i64 + d0((oy + 1) % oh) - d0(oy)).rem_euclid(r as i64);
+                let dneg = (delta - r as i64).rem_euclid(1i64 << (sb + 1));
+                [
+                    need as u64,
+                    (lo(oy) + r) as u64,
+                    delta as u64,
+                    dneg as u64,
+                    last as u64,
+                    after as u64,
+                    (lo(oy) + r - 1) as u64,
+                ]
+            })
+            .collect();
+        let fields = [ww, ww, sb, sb + 1, 1, ww, ww];
+        let tw: u32 = fields.iter().sum();
+        let regs = (oh > 1).then(|| {
+            let cur = b.reg("row_cur", tw);
+            let nxt = b.reg("row_nxt", tw);
+            let ti = Counter::new(b, "row_ti", oh, 1);
+            (cur, nxt, ti)
+        });
+        RowTable {
+            words,
+            fields,
+            regs,
+        }
+    }
+
+    fn row_bits(&self, vals: &[u64; 7]) -> Vec<bool> {
+        let mut v = Vec::new();
+        for (f, &x) in self.fields.iter().zip(vals) {
+            v.extend((0..*f).map(|i| (x >> i) & 1 == 1));
+        }
+        v
+    }
+
+    /// Field `k` of the current row: a slice of `row_cur`, or the constant when oh == 1.
+    pub(super) fn field(&self, b: &ModuleBuilder, k: usize) -> Result<Expr, u64> {
+        let lo: u32 = self.fields[..k].iter().sum();
+        match &self.regs {
+            Some((cur, ..)) => Ok(b.slice(*cur, lo, self.fields[k])),
+            None => Err(self.words[0][k]),
+        }
+    }
+
+    /// `e >= field k`.
+    pub(super) fn ge_field(&self, b: &ModuleBuilder, e: Expr, k: usize) -> Expr {
+        match self.field(b, k) {
+            Ok(f) => e.ge(f),
+            Err(v) => ge_const(e, v),
+        }
+    }
+
+    /// Load the next row's constants at the end of a row (`row_step`); nothing with one row.
+    pub(super) fn advance(&self, b: &mut ModuleBuilder, rst: Sig, row_step: &Expr) {
+        let Some((cur, nxt, ti)) = &self.regs else {
+            return;
+        };
+        let oh = self.words.len();
+        let words: Vec<Expr> = self
+            .words
+            .iter()
+            .map(|t| Expr::bits(self.row_bits(t)))
+            .collect();
+        let ahead = select(b, &words, ti.sig.expect("oh > 1"));
+        let mut adv_st = vec![Stmt::set(*cur, b.e(*nxt)), Stmt::set(*nxt, ahead)];
+        adv_st.extend(ti.inc(b));
+        b.always(vec![Stmt::if_else(
+            b.e(rst),
+            vec![
+                Stmt::set(*cur, words[0].clone()),
+                Stmt::set(*nxt, words[1 % oh].clone()),
+            ]
+            .into_iter()
+            .chain(ti.load(2 % oh))
+            .collect(),
+            vec![Stmt::when(row_step.clone(), adv_st)],
+        )]);
+    }
+}

@@ -1,0 +1,222 @@
+//! Lower one sliding-window layer (conv, dense, classifier, max-pool) to a stage module.
+//!
+//! `lower` reads as the stage's parts, each in its own file:
+//! 1. the line buffer (`line_buffer.rs`): input pixels go into a ring of `rows` row slots
+//!    (block RAM when large), counted by `wrow`;
+//! 2. the issue side (`issue.rs`): output pixels in raster order; a pixel starts once every
+//!    input row its window needs is written, then visits one (entry, ky, kx, chunk) step per
+//!    cycle, where the entries are the kept (out-group, in-block) tiles only
+//!    (`schedule.rs`: pruned tiles cost no cycle and no weight bit), and releases rows no
+//!    later pixel needs at the end of a row;
+//! 3. the read stages (`read.rs`): read address, padding and two read registers;
+//! 4. the datapath: chunk select and padding -> PE x SIMD XNOR -> pipelined pop count ->
+//!    accumulate (a = 2p - N) -> threshold or score (`mac.rs`); max-pool ORs words instead;
+//! 5. the output stage (here): the hand-off from the last pipeline registers.
+//!
+//! All pipeline registers advance together on `adv`. The stage has no output FIFO: its last
+//! pipeline registers are the output word, held (`adv` low) until the consumer takes it, and
+//! the stage advances the cycle after (`plan::HANDOFF`), so back-pressure stalls the stage
+//! without losing or repeating anything and no consumer's ready reaches the stage's enables.
+
+mod counter;
+mod issue;
+mod line_buffer;
+mod mac;
+mod read;
+mod schedule;
+mod spec;
+
+pub use spec::{score_layout, MacOut, WindowOp, WindowSpec};
+
+use super::bank::READ_STAGES;
+use super::build::{and_all, delay};
+use super::netlist::{Expr, Module, ModuleBuilder, Sig, Stmt};
+use issue::Issue;
+use line_buffer::LineBuffer;
+use mac::{MacCtx, MacIn};
+use read::ReadWord;
+
+/// The stage's size figures, checked once: input `h x w x c`, output `oh x ow`, kernel
+/// `kh x kw`, stride `s`, padding `p`, line-buffer rows `r`.
+struct Geometry {
+    h: usize,
+    w: usize,
+    c: usize,
+    oh: usize,
+    ow: usize,
+    kh: usize,
+    kw: usize,
+    s: usize,
+    p: usize,
+    r: usize,
+}
+
+impl Geometry {
+    fn of(spec: &WindowSpec) -> Geometry {
+        let g = Geometry {
+            h: spec.input.height,
+            w: spec.input.width,
+            c: spec.input.channels,
+            oh: spec.out_h,
+            ow: spec.out_w,
+            kh: spec.kh,
+            kw: spec.kw,
+            s: spec.stride,
+            p: spec.pad,
+            r: spec.rows,
+        };
+        assert!(g.r >= 2 && g.r >= g.kh.min(g.h));
+        // A window may lie wholly in the bottom padding (a kernel lower than the padding, as
+        // in kernel [1, 3] with padding 2); it reads no row, so its first row is clamped to `h`.
+        let lo_last = ((g.oh - 1) * g.s).saturating_sub(g.p).min(g.h);
+        assert!(
+            g.h - lo_last <= g.r,
+            "line buffer too small for the last window row"
+        );
+        g
+    }
+}
+
+/// The stage's stream ports (`clk` is declared and drives every register implicitly).
+struct Ports {
+    rst: Sig,
+    s_valid: Sig,
+    s_ready: Sig,
+    s_data: Sig,
+    m_valid: Sig,
+    m_ready: Sig,
+    m_data: Sig,
+}
+
+/// Build the stage module. Its output is the datapath's last registers, held by stalling.
+pub fn lower(spec: &WindowSpec) -> Module {
+    let g = Geometry::of(spec);
+    let mut b = ModuleBuilder::new(&spec.module);
+    let io = ports(&mut b, &g, spec.out_width());
+    let lb = LineBuffer::build(&mut b, &g, &io);
+    let iss = Issue::build(&mut b, spec, &g, &lb, io.rst);
+    let rd = ReadWord::build(&mut b, spec, &g, &lb, &iss);
+    let (out_v, out_d) = datapath(&mut b, spec, &g, &iss, &rd, io.rst);
+    output_stage(&mut b, &io, iss.ctl.adv_w, out_v, out_d);
+    b.finish()
+}
+
+fn ports(b: &mut ModuleBuilder, g: &Geometry, f_width: u32) -> Ports {
+    b.input("clk", 1, "clock, rising edge");
+    let rst = b.input("rst", 1, "synchronous reset, active high");
+    let s_valid = b.input("s_valid", 1, "input pixel valid");
+    let s_ready = b.output_wire("s_ready", 1, "input pixel accepted when s_valid && s_ready");
+    let s_data = b.input("s_data", g.c as u32, "input pixel, channel c at bit c");
+    let m_valid = b.output_wire("m_valid", 1, "output valid");
+    let m_ready = b.input("m_ready", 1, "output accepted when m_valid && m_ready");
+    let m_data = b.output_wire("m_data", f_width, "output pixel (or scores and class)");
+    Ports {
+        rst,
+        s_valid,
+        s_ready,
+        s_data,
+        m_valid,
+        m_ready,
+        m_data,
+    }
+}
+
+/// Stage-1 control aligned with the read word, then the operation: returns (valid one stage
+/// ahead of the output registers, output word).
+fn datapath(
+    b: &mut ModuleBuilder,
+    spec: &WindowSpec,
+    g: &Geometry,
+    iss: &Issue,
+    rd: &ReadWord,
+    rst: Sig,
+) -> (Expr, Expr) {
+    let ctl = &iss.ctl;
+    let adv = &ctl.adv;
+    let v0 = b.reg("v0", 1);
+    let v1 = b.reg("v1", 1);
+    b.always(vec![Stmt::if_else(
+        b.e(rst),
+        vec![Stmt::set(v0, Expr::f()), Stmt::set(v1, Expr::f())],
+        vec![Stmt::when(
+            adv.clone(),
+            vec![Stmt::set(v0, ctl.iss.clone()), Stmt::set(v1, b.e(v0))],
+        )],
+    )]);
+    let tap_first = and_all(vec![ctl.ch.first(b), ctl.kx.first(b), ctl.ky.first(b)]);
+    let tf1 = delay(b, tap_first, READ_STAGES, adv, "tf");
+    match &spec.op {
+        WindowOp::Or => {
+            let c = g.c as u32;
+            let acc = b.reg("acc", c);
+            let acc_next = b.let_("acc_next", tf1.mux(Expr::zero(c), b.e(acc)).or(b.e(rd.rd)));
+            b.always(vec![Stmt::when(
+                adv.clone().and(b.e(v1)),
+                vec![Stmt::set(acc, acc_next.clone())],
+            )]);
+            // `pix_end` one stage behind: with `v0`, the valid one stage ahead of `v1 & pl1`.
+            let plo = delay(b, ctl.pix_end.clone(), 1, adv, "plo");
+            (b.e(v0).and(plo), acc_next)
+        }
+        WindowOp::Mac {
+            w: wt,
+            pop_stages,
+            out,
+            ..
+        } => {
+            let pl1 = delay(b, ctl.pix_end.clone(), READ_STAGES, adv, "pl");
+            let mac = MacCtx {
+                wt,
+                pe: ctl.steps.pe,
+                simd: ctl.steps.simd,
+                chunks: ctl.steps.chunks,
+                kh: g.kh,
+                kw: g.kw,
+                pad_mode: spec.pad_mode,
+                pop_stages: *pop_stages,
+                ram: spec.ram,
+                split_lo: rd.split_lo,
+            };
+            let input = MacIn {
+                adv,
+                rst,
+                groups: &ctl.steps.groups,
+                entries: &ctl.steps.entries,
+                ent: &ctl.ent,
+                wa: &ctl.wa,
+                ch: &ctl.ch,
+                rd: rd.rd,
+                v1,
+                tf1,
+                tap_last: ctl.tap_last.clone(),
+                pl1,
+                pad: rd.pad.clone(),
+            };
+            mac.datapath(b, input, out)
+        }
+    }
+}
+
+/// The output is the last pipeline registers themselves (no FIFO). `pv` is their valid and
+/// `offer` the registered `m_valid`: equal, except in the cycle after the word was taken
+/// (pv = 1, offer = 0), when the stage advances. While both are high `adv` is low, so the
+/// word holds. `adv` and `m_valid` come from this stage's registers only: no consumer's ready
+/// reaches the stage's enables, and no logic sits between `m_valid` and the consumer. The
+/// cost is one cycle per output pixel, which the plan counts.
+fn output_stage(b: &mut ModuleBuilder, io: &Ports, adv_w: Sig, out_v: Expr, out_d: Expr) {
+    let adv = b.e(adv_w);
+    let pv = b.reg("pv", 1);
+    let offer = b.reg("offer", 1);
+    b.assign(adv_w, b.e(pv).and(b.e(offer)).not());
+    b.always(vec![Stmt::if_else(
+        b.e(io.rst),
+        vec![Stmt::set(pv, Expr::f()), Stmt::set(offer, Expr::f())],
+        vec![Stmt::if_else(
+            adv,
+            vec![Stmt::set(pv, out_v.clone()), Stmt::set(offer, out_v)],
+            vec![Stmt::set(offer, b.e(io.m_ready).not())],
+        )],
+    )]);
+    b.assign(io.m_valid, b.e(offer));
+    b.assign(io.m_data, out_d);
+}

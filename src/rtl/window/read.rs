@@ -1,0 +1,146 @@
+//! The read side of a window stage: the padding test, the line-buffer read address, and the
+//! two read stages (`READ_STAGES`): the memory's read register `rd`, then `rd2` in the
+//! fabric, so nothing but a flip-flop follows a block RAM's slow clock-to-out.
+//!
+//! A wide chunk select (a dense or classifier layer reading one SIMD chunk of hundreds of
+//! channels) is split over the two stages when the line buffer is small enough to be
+//! registers or LUT RAM (then `rd` is a fabric register, not a block RAM's output): the high
+//! chunk bits pick a group of chunks, the low ones pick in it after `rd2`. With at most
+//! `NARROW_WORDS` words (a 1x1 input: the slot mux is one level) the group is picked before
+//! `rd` already, so neither read register holds the whole word.
+
+use super::issue::Issue;
+use super::line_buffer::{addr_of, LineBuffer};
+use super::{Geometry, WindowOp, WindowSpec};
+use crate::rtl::build::{delay, ge_const, lt_const, select, sig_of};
+use crate::rtl::netlist::{bits_for, Expr, ModuleBuilder, Sig, Stmt};
+
+/// Chunk count from which a chunk select is split over the two read stages.
+const SPLIT_CHUNKS: usize = 16;
+
+/// Line-buffer words up to which a split chunk select picks its group before `rd`.
+const NARROW_WORDS: usize = 4;
+
+/// The word the datapath reads (`rd2`), the padding flag of its tap, and how the chunk
+/// select was split.
+pub(super) struct ReadWord {
+    pub(super) rd: Sig,
+    pub(super) pad: Option<Expr>,
+    /// `Some(lo)`: `rd` holds only the 2^lo chunks the high chunk bits picked.
+    pub(super) split_lo: Option<u32>,
+}
+
+impl ReadWord {
+    pub(super) fn build(
+        b: &mut ModuleBuilder,
+        spec: &WindowSpec,
+        g: &Geometry,
+        lb: &LineBuffer,
+        iss: &Issue,
+    ) -> ReadWord {
+        let (h, w, c, p, r) = (g.h, g.w, g.c, g.p, g.r);
+        let (ctl, pos) = (&iss.ctl, &iss.pos);
+        let (chunks, simd) = (ctl.steps.chunks, ctl.steps.simd);
+        let adv = &ctl.adv;
+        let pad = pos.poss.map(|(_, xpos, _, ypos)| {
+            let inside = |pos: Sig, extent: usize| {
+                ge_const(b.e(pos), p as u64).and(lt_const(b.e(pos), (extent + p) as u64))
+            };
+            let e = inside(ypos, h).and(inside(xpos, w)).not();
+            b.let_("pad", e)
+        });
+        let raddr = b.let_(
+            "raddr",
+            addr_of(b.e(pos.yslot), pos.cols.map(|(_, xcol)| b.e(xcol))),
+        );
+        let words = r * lb.w2;
+        let split_lo = match &spec.op {
+            WindowOp::Mac { w: wt, .. }
+                if wt.in_blocks == 1 && chunks >= SPLIT_CHUNKS && words <= 16 =>
+            {
+                Some(bits_for(chunks as u64 - 1).div_ceil(2))
+            }
+            _ => None,
+        };
+        let narrow = split_lo.is_some() && words <= NARROW_WORDS;
+        let group = ChunkGroups { chunks, simd, c };
+        let lb_read = b.read_checked(
+            lb.lbuf,
+            raddr.clone(),
+            spec.rw_poison,
+            lb.wr.clone(),
+            lb.waddr.clone(),
+        );
+        let rd_word = match (narrow, split_lo, ctl.ch.sig) {
+            (true, Some(lo), Some(chs)) => {
+                let word = b.let_("lb_word", lb_read);
+                let ws = sig_of(b, &word);
+                group.pick(b, ws, lo, chs, None)
+            }
+            _ => lb_read,
+        };
+        let rd = b.reg("rd", rd_word.width);
+        b.always(vec![Stmt::when(adv.clone(), vec![Stmt::set(rd, rd_word)])]);
+        let rd2_word = match (narrow, split_lo, ctl.ch.sig) {
+            (false, Some(lo), Some(chs)) => group.pick(b, rd, lo, chs, Some(adv)),
+            _ => b.e(rd),
+        };
+        let rd2 = b.reg("rd2", rd2_word.width);
+        b.always(vec![Stmt::when(
+            adv.clone(),
+            vec![Stmt::set(rd2, rd2_word)],
+        )]);
+        ReadWord {
+            rd: rd2,
+            pad,
+            split_lo,
+        }
+    }
+}
+
+/// Chunks of `simd` channels in a word of `c` channels.
+struct ChunkGroups {
+    chunks: usize,
+    simd: usize,
+    c: usize,
+}
+
+impl ChunkGroups {
+    /// The group of 2^lo chunks of `word` that the high bits of the chunk counter `chs`
+    /// pick: now (`early`, `adv` is `None`) or one stage later (delayed on `adv`).
+    fn pick(
+        &self,
+        b: &mut ModuleBuilder,
+        word: Sig,
+        lo: u32,
+        chs: Sig,
+        adv: Option<&Expr>,
+    ) -> Expr {
+        let gw = self.simd << lo;
+        let groups_n = self.chunks.div_ceil(1 << lo);
+        let words: Vec<Expr> = (0..groups_n)
+            .map(|g| {
+                let base = g * gw;
+                let have = gw.min(self.c - base);
+                let part = b.slice(word, base as u32, have as u32);
+                if have < gw {
+                    Expr::cat_lsb(vec![part, Expr::zero((gw - have) as u32)])
+                } else {
+                    part
+                }
+            })
+            .collect();
+        let hi = b.slice(chs, lo, chs.width - lo);
+        let hi = match adv {
+            None => {
+                let v = b.let_("ch_hi", hi);
+                sig_of(b, &v)
+            }
+            Some(adv) => {
+                let d = delay(b, hi, 1, adv, "ch_hi");
+                sig_of(b, &d)
+            }
+        };
+        select(b, &words, hi)
+    }
+}

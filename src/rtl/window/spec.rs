@@ -1,0 +1,91 @@
+//! What a window stage is asked to build: its geometry, its operation (max-pool OR, or an
+//! XNOR-popcount MAC with thresholds or classifier scores), and the widths both the stage and
+//! the top derive from them. Every part of the stage reads these; none of them is read back.
+
+use crate::model::{BlockWeights, PadMode, Shape, Thresholds};
+use crate::rtl::bank::RamFamily;
+use crate::rtl::build::popcount_width;
+use crate::rtl::netlist::{bits_for, signed_bits_for};
+
+/// What the stage computes over its window.
+pub enum WindowOp<'a> {
+    /// Binary max-pool: OR of the window, all channels at once.
+    Or,
+    /// XNOR-popcount over kept tiles, folded onto `pe` x `simd` lanes.
+    Mac {
+        w: &'a BlockWeights,
+        pe: usize,
+        simd: usize,
+        pop_stages: u32,
+        out: MacOut<'a>,
+    },
+}
+
+pub enum MacOut<'a> {
+    Threshold(&'a Thresholds),
+    /// Classifier scores `a + bias`, plus the argmax class.
+    Scores(&'a [i64]),
+}
+
+/// Geometry and operation of one window stage.
+pub struct WindowSpec<'a> {
+    pub module: String,
+    pub input: Shape,
+    pub out_h: usize,
+    pub out_w: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub stride: usize,
+    pub pad: usize,
+    pub pad_mode: PadMode,
+    /// Line-buffer rows (row slots of the ring).
+    pub rows: usize,
+    /// Block-RAM geometry for weight-ROM banks.
+    pub ram: RamFamily,
+    /// `GenOptions::rw_poison`: invert a line-buffer read that hits the row being written.
+    pub rw_poison: bool,
+    pub op: WindowOp<'a>,
+}
+
+/// Width of a classifier score and of the class index for a layer with these weights/bias.
+pub fn score_layout(w: &BlockWeights, bias: &[i64]) -> (u32, u32) {
+    let n = max_taps(w) as i64;
+    let lo = bias.iter().map(|&b| b - n).min().unwrap_or(0);
+    let hi = bias.iter().map(|&b| b + n).max().unwrap_or(0);
+    // At least as wide as the accumulator (see `datapath`), so sign extension never narrows.
+    let s = signed_bits_for(lo, hi)
+        .max(signed_bits_for(-n, n))
+        .max(popcount_width(w.in_per_block() as u32) + 1);
+    let cw = bits_for(w.out_channels.saturating_sub(1) as u64);
+    (s, cw)
+}
+
+/// Largest N (counted taps) of any output: kept in-blocks x row length.
+pub(super) fn max_taps(w: &BlockWeights) -> usize {
+    (0..w.out_blocks)
+        .map(|ob| w.kept_in_blocks(ob))
+        .max()
+        .unwrap_or(0)
+        * w.row_len()
+}
+
+impl WindowSpec<'_> {
+    pub fn out_width(&self) -> u32 {
+        match &self.op {
+            WindowOp::Or => self.input.channels as u32,
+            WindowOp::Mac {
+                w,
+                out: MacOut::Threshold(_),
+                ..
+            } => w.out_channels as u32,
+            WindowOp::Mac {
+                w,
+                out: MacOut::Scores(bias),
+                ..
+            } => {
+                let (s, cw) = score_layout(w, bias);
+                cw + s * w.out_channels as u32
+            }
+        }
+    }
+}
