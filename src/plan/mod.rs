@@ -9,13 +9,22 @@
 mod files;
 
 use crate::model::{LayerKind, Model};
-pub use crate::rtl::stream::Placement;
 pub use files::{
     check_reachable, fold_hw_file, load_hw, load_plan, FileProblem, MAX_CLOCK_MHZ,
     MAX_CONFIG_BYTES, MAX_POPCOUNT_STAGES,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// Where the thermometer comparators sit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Placement {
+    /// Comparators in the generated RTL; pixels arrive as B-bit codes.
+    Digital,
+    /// Comparators in the sensor's readout; the RTL receives the binary planes.
+    Sensor,
+}
 
 /// The only `format_version` of plan files this build reads and writes.
 pub const PLAN_FORMAT_VERSION: u32 = 1;

@@ -16,7 +16,7 @@ pub mod stream;
 pub mod window;
 
 use crate::model::{FrontEnd, LayerKind, Model};
-use crate::plan::{window_of, Plan};
+use crate::plan::{window_of, Placement, Plan};
 use netlist::{Conn, Expr, Module, ModuleBuilder, Sig, Stmt};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -574,9 +574,7 @@ impl Top {
         for m in &modules {
             files.extend(m.mem_files.iter().cloned());
         }
-        if let (FrontEnd::Thermometer(th), stream::Placement::Sensor) =
-            (&model.front_end, plan.front_end)
-        {
+        if let (FrontEnd::Thermometer(th), Placement::Sensor) = (&model.front_end, plan.front_end) {
             let mut csv = String::from("channel,plane,level\n");
             for (c, ts) in th.thresholds.iter().enumerate() {
                 for (k, v) in ts.iter().enumerate() {
@@ -671,12 +669,12 @@ fn top_doc(t: &mut ModuleBuilder, model: &Model, plan: &Plan, layout: &Layout, o
     t.doc("");
     t.doc("Ports (AXI4-Stream style, all synchronous to clk; rst is synchronous, active high):");
     match plan.front_end {
-        stream::Placement::Digital => t.doc(format!(
+        Placement::Digital => t.doc(format!(
             "  s_axis_tdata[{}:0]: one pixel per beat in raster order, channel c at bits [c*{b} +: {b}].",
             in_w - 1,
             b = i.bits
         )),
-        stream::Placement::Sensor => t.doc(format!(
+        Placement::Sensor => t.doc(format!(
             "  s_axis_tdata[{}:0]: binary planes of one pixel, bit c*M + k = plane k of channel c.",
             in_w - 1
         )),

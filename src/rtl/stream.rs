@@ -7,6 +7,7 @@
 use super::build::{eq_const, ge_const};
 use super::netlist::{addr_width, bits_for, Conn, Expr, Module, ModuleBuilder, Stmt};
 use crate::model::{FrontEnd, InputSpec, ResidualOp};
+use crate::plan::Placement;
 
 /// A first-word-fall-through FIFO of `depth` words plus an output register: block RAM with a
 /// synchronous read when large. `s_ready` is a register (not full), so the stage behind it
@@ -217,16 +218,6 @@ pub fn residual(name: &str, width: u32, op: ResidualOp) -> Module {
     b.assign(m_valid, v);
     b.assign(m_data, d);
     b.finish()
-}
-
-/// Where the thermometer comparators sit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Placement {
-    /// Comparators in the generated RTL; pixels arrive as B-bit codes.
-    Digital,
-    /// Comparators in the sensor's readout; the RTL receives the binary planes.
-    Sensor,
 }
 
 /// Input width of the accelerator for this front end and placement.
