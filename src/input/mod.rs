@@ -25,21 +25,8 @@ pub const MAX_RASTER_BYTES: u64 = 1 << 26;
 
 pub use idx::{read_idx_images, read_idx_labels};
 
-/// One image as integer pixel codes, indexed (y, x, c) with the channel fastest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Image {
-    pub height: usize,
-    pub width: usize,
-    pub channels: usize,
-    /// `height * width * channels` pixel codes, each below 2^bits of the model's input.
-    pub pixels: Vec<u16>,
-}
-
-impl Image {
-    pub fn pixel(&self, y: usize, x: usize, c: usize) -> u16 {
-        self.pixels[(y * self.width + x) * self.channels + c]
-    }
-}
+/// The image type lives with the model it feeds, below every reader of it.
+pub use crate::model::Image;
 
 /// Why input images could not be read or do not fit the model. Every variant names the file;
 /// per-image problems also name the image index (0-based within the file) and the field.

@@ -8,6 +8,7 @@
 
 mod bits;
 mod error;
+mod image;
 pub mod limits;
 mod locate;
 pub mod random;
@@ -18,6 +19,7 @@ mod write;
 
 pub use bits::{Bits, HexError};
 pub use error::{Diagnostic, LayerRef, ModelErrors};
+pub use image::Image;
 pub use validate::{load, parse};
 pub use write::to_toml;
 

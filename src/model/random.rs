@@ -16,12 +16,12 @@
 //! on (fully pruned layers, thresholds anywhere around the reachable range, self-residuals)
 //! for the tests that need them.
 
+use super::Image;
 use super::{
     uniform_thresholds, Bits, BlockWeights, Classifier, Conv, Dense, Direction, FrontEnd,
     InputSpec, Layer, LayerKind, MaxPool, Meta, Model, PadMode, Residual, ResidualOp, Shape,
     Thermometer, ThermometerKind, Thresholds,
 };
-use crate::input::Image;
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a tiny, fixed, well-mixed 64-bit generator. Kept here
 /// rather than taken from a crate so the stream for a seed can never change.

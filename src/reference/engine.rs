@@ -5,7 +5,7 @@ use super::conv::Weighted;
 use super::front_end::FrontEndPlan;
 use super::tensor::Packed;
 use super::{Prediction, Trace};
-use crate::input::Image;
+use crate::model::Image;
 use crate::model::{Direction, LayerKind, Model, ResidualOp, Shape, Thresholds};
 
 /// One layer, ready to run.

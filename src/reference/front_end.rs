@@ -1,7 +1,7 @@
 //! The front end: pixel codes to binary planes (thermometer or natural binary), packed.
 
 use super::tensor::Packed;
-use crate::input::Image;
+use crate::model::Image;
 use crate::model::{FrontEnd, InputSpec, Shape};
 
 /// What the front end compares each pixel against, resolved once per model.

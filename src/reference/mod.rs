@@ -18,7 +18,7 @@ mod tensor;
 
 pub use engine::{argmax, Engine};
 
-use crate::input::Image;
+use crate::model::Image;
 use crate::model::Model;
 
 /// What the classifier says about one image.
