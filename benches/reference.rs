@@ -14,12 +14,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use bnngen::input::Image;
-use bnngen::model::random::{random_image, SplitMix64};
 use bnngen::model::{
     parse, to_toml, Bits, BlockWeights, Classifier, Conv, Dense, Direction, FrontEnd, InputSpec,
     Layer, LayerKind, MaxPool, Meta, Model, PadMode, Shape, Thermometer, ThermometerKind,
     Thresholds,
 };
+use bnngen::random::{random_image, SplitMix64};
 use bnngen::reference::{kernel, Engine};
 use criterion::{criterion_group, criterion_main, Criterion};
 

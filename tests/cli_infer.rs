@@ -437,7 +437,7 @@ fn fashion_mnist_test_set_through_a_28x28_model() {
 
 #[test]
 fn rgb_ppm_and_16_bit_png_match_the_reference() {
-    use bnngen::model::random::{random_image, random_model, RandomOptions};
+    use bnngen::random::{random_image, random_model, RandomOptions};
     let tmp = scratch("infer-rgb");
     let dir = tmp.path();
     for (bits, seed) in [(8u32, 21u64), (12, 22)] {

@@ -5,7 +5,7 @@
 //! models (odd seeds of tests/reference_props.rs and of the generator's own tests) and by
 //! fixtures, not by the default generator.
 
-use bnngen::model::random::{random_model, RandomOptions};
+use bnngen::random::{random_model, RandomOptions};
 
 mod common;
 

@@ -6,8 +6,8 @@
 //! implementations.
 
 use bnngen::input::Image;
-use bnngen::model::random::{random_image, random_model, FrontEndChoice, RandomOptions};
 use bnngen::model::{parse, LayerKind, Model, PadMode, Shape};
+use bnngen::random::{random_image, random_model, FrontEndChoice, RandomOptions};
 use bnngen::reference::{infer, trace, Engine, Trace};
 use proptest::prelude::*;
 
@@ -294,7 +294,7 @@ fn options(seed: u64) -> RandomOptions {
     o
 }
 
-/// A fixed sweep over the same seeds whose coverage `model::random` tests assert (every
+/// A fixed sweep over the same seeds whose coverage `random` tests assert (every
 /// front end, pad mode, stride, mask kind, pooling and residual op appear in it).
 #[test]
 fn packed_agrees_with_naive_on_a_seed_sweep() {

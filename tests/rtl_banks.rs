@@ -3,9 +3,9 @@
 //! kept weight bit exactly once, each bank no deeper than one block. A wide chunk select split
 //! over the two read stages (`window.rs`) must be bit-exact too.
 
-use bnngen::model::random::{random_image, random_model, RandomOptions};
 use bnngen::model::Model;
 use bnngen::plan::{set_folding, HwConfig, Plan};
+use bnngen::random::{random_image, random_model, RandomOptions};
 use bnngen::rtl::bank::RamFamily;
 use bnngen::rtl::{generate, GenOptions};
 use bnngen::verify::{cosimulate_opts, Stress};

@@ -3,9 +3,9 @@
 //! Generation time of a ~1 Mbit model, and Verilator throughput (frames/s) for it and for a
 //! Fashion-MNIST-sized model, each checked bit-exact against the reference model.
 
-use bnngen::model::random::random_image;
 use bnngen::model::Model;
 use bnngen::plan::{set_folding, HwConfig};
+use bnngen::random::random_image;
 use bnngen::rtl::{generate, render, GenOptions};
 use bnngen::tools::verilator::{build, BuildOptions};
 use bnngen::verify::{compare, stimulus, Stress};

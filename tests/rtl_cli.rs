@@ -1,7 +1,7 @@
 //! The RTL subcommands end to end through the binary: simulate (JSON report, VCD trace, exit
 //! status) and the typed error for a model the generator cannot lower.
 
-use bnngen::model::random::{random_model, FrontEndChoice, RandomOptions};
+use bnngen::random::{random_model, FrontEndChoice, RandomOptions};
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -5,9 +5,9 @@
 //! that the line buffers' `no_rw_check` promise holds on every feature. `tiny` runs the RTL
 //! exactly as shipped.
 
-use bnngen::model::random::{random_image, random_model, RandomOptions};
 use bnngen::model::Model;
 use bnngen::plan::{set_folding, HwConfig};
+use bnngen::random::{random_image, random_model, RandomOptions};
 use bnngen::rtl::GenOptions;
 use bnngen::verify::{cosimulate_opts, Stress};
 
@@ -59,7 +59,7 @@ fn tiny_model_bit_exact_under_backpressure() {
 
 fn opts(seed: u64) -> RandomOptions {
     let mut o = RandomOptions::sampled(seed);
-    o.front_end = Some(bnngen::model::random::FrontEndChoice::ALL[(seed % 4) as usize]);
+    o.front_end = Some(bnngen::random::FrontEndChoice::ALL[(seed % 4) as usize]);
     o
 }
 

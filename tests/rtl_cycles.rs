@@ -2,9 +2,9 @@
 //! exactly the plan's cycles per frame (no tolerance), and pruning half of the tiles halves
 //! both cycles and weight bits.
 
-use bnngen::model::random::random_image;
 use bnngen::model::{Bits, Model};
 use bnngen::plan::{set_folding, Fold, HwConfig, Plan};
+use bnngen::random::random_image;
 use bnngen::verify::{cosimulate, Stress};
 
 mod common;

@@ -2,9 +2,9 @@
 //! passes Yosys `synth; check -assert` with no latches. Missing tools fail the test with the
 //! package to install; they never skip it.
 
-use bnngen::model::random::{random_model, FrontEndChoice, RandomOptions};
 use bnngen::model::Model;
 use bnngen::plan::{set_folding, HwConfig, Placement};
+use bnngen::random::{random_model, FrontEndChoice, RandomOptions};
 use bnngen::rtl::{generate, write_dir, GenOptions};
 use bnngen::tools::locate::YOSYS;
 use bnngen::tools::{find, verilator};

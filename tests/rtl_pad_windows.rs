@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use bnngen::model::random::random_image;
 use bnngen::plan::{set_folding, HwConfig};
+use bnngen::random::random_image;
 use bnngen::reference;
 use bnngen::rtl::GenOptions;
 use bnngen::verify::{cosimulate_opts, Stress};

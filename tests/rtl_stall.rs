@@ -5,9 +5,9 @@
 //! bit-exact against the reference model, with heavy output back-pressure and a fast stage
 //! feeding a slow one (internal back-pressure).
 
-use bnngen::model::random::random_image;
 use bnngen::model::Model;
 use bnngen::plan::{set_folding, Fold, HwConfig};
+use bnngen::random::random_image;
 use bnngen::rtl::{generate, GenOptions};
 use bnngen::verify::{cosimulate, Stress};
 

@@ -5,9 +5,9 @@
 //! result depends on an uninitialized register. Needs iverilog (scripts/setup.sh); fails,
 //! never skips, without it.
 
-use bnngen::model::random::random_image;
 use bnngen::model::Model;
 use bnngen::plan::{set_folding, HwConfig};
+use bnngen::random::random_image;
 use bnngen::verify::{icarus, Stress};
 
 mod common;

@@ -3,9 +3,9 @@
 //! with random reset values (`+verilator+rand+reset+2`), must match the reference model on
 //! every frame (0 mismatches), under random gaps and back-pressure.
 
-use bnngen::model::random::random_image;
 use bnngen::model::Model;
 use bnngen::plan::{set_folding, HwConfig};
+use bnngen::random::random_image;
 use bnngen::verify::{cosimulate_x_unique, Stress};
 
 mod common;

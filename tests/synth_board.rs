@@ -49,8 +49,8 @@ fn frames_round_trip_through_the_uart_bridge() {
 /// bytes, and the class and scores that come back equal the reference model's.
 #[test]
 fn tiny_accelerator_answers_over_the_uart_like_the_reference() {
-    use bnngen::model::random::random_image;
     use bnngen::plan::{set_folding, HwConfig};
+    use bnngen::random::random_image;
     let model =
         bnngen::model::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tiny.toml"))
             .unwrap();

@@ -5,8 +5,8 @@
 //! nextpnr-ice40, icepack, verilator, g++, make (scripts/setup.sh installs them); fails,
 //! never skips, without them.
 
-use bnngen::model::random::random_image;
 use bnngen::plan::{set_folding, HwConfig};
+use bnngen::random::random_image;
 use bnngen::synth::gate_sim::{rtl_design, simulate_netlist};
 use bnngen::synth::{self, PlanFigures, SynthOptions, Target};
 use bnngen::verify::Stress;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use bnngen::model::limits::{
     MAX_CHANNELS, MAX_INPUT_CHANNELS, MAX_LAYERS, MAX_SIDE, MAX_TENSOR_BITS,
 };
-use bnngen::model::random::{random_model, RandomOptions};
+use bnngen::random::{random_model, RandomOptions};
 use bnngen::model::{self, to_toml};
 
 use super::CliError;

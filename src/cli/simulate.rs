@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use bnngen::model::{self, random::random_image};
+use bnngen::model;
+use bnngen::random::random_image;
 use bnngen::verify::{self, SimReport, Stress, VerifyError};
 use bnngen::rtl::GenOptions;
 use bnngen::synth::Target;

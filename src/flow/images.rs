@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::input::{self, Image};
-use crate::model::{random::random_image, Model};
+use crate::model::Model;
+use crate::random::random_image;
 
 use super::FlowError;
 

@@ -11,7 +11,6 @@ mod error;
 mod image;
 pub mod limits;
 mod locate;
-pub mod random;
 mod schema;
 pub mod toml_lines;
 mod validate;

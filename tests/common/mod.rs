@@ -23,7 +23,7 @@ pub fn depends_on_input(model: &bnngen::model::Model, seed: u64) -> bool {
     let engine = bnngen::reference::Engine::new(model);
     let scores: Vec<Vec<i64>> = (0..5)
         .map(|i| {
-            let img = bnngen::model::random::random_image(seed * 5 + i, &model.input);
+            let img = bnngen::random::random_image(seed * 5 + i, &model.input);
             engine.infer(&img).scores
         })
         .collect();
@@ -51,8 +51,8 @@ pub fn input_dependence(what: &str, models: &[&bnngen::model::Model]) -> f64 {
 /// cycling with the seed) that the RTL generator accepts, with their seeds.
 #[allow(dead_code)]
 pub fn rtl_random_models(after: u64, n: usize) -> Vec<(u64, bnngen::model::Model)> {
-    use bnngen::model::random::{random_model, FrontEndChoice, RandomOptions};
     use bnngen::plan::{set_folding, HwConfig};
+    use bnngen::random::{random_model, FrontEndChoice, RandomOptions};
     let mut models = Vec::new();
     let mut seed = after;
     while models.len() < n {

@@ -16,9 +16,8 @@
 //! on (fully pruned layers, thresholds anywhere around the reachable range, self-residuals)
 //! for the tests that need them.
 
-use super::Image;
-use super::{
-    uniform_thresholds, Bits, BlockWeights, Classifier, Conv, Dense, Direction, FrontEnd,
+use crate::model::{
+    uniform_thresholds, Bits, BlockWeights, Classifier, Conv, Dense, Direction, FrontEnd, Image,
     InputSpec, Layer, LayerKind, MaxPool, Meta, Model, PadMode, Residual, ResidualOp, Shape,
     Thermometer, ThermometerKind, Thresholds,
 };
