@@ -19,7 +19,8 @@ use bnngen::model::{
     Layer, LayerKind, MaxPool, Meta, Model, PadMode, Shape, Thermometer, ThermometerKind,
     Thresholds,
 };
-use bnngen::random::{random_image, SplitMix64};
+use bnngen::prng::SplitMix64;
+use bnngen::random::random_image;
 use bnngen::reference::{kernel, Engine};
 use criterion::{criterion_group, criterion_main, Criterion};
 

@@ -9,6 +9,7 @@ pub mod input;
 pub mod model;
 pub mod output;
 pub mod plan;
+pub mod prng;
 pub mod random;
 pub mod reference;
 pub mod report;

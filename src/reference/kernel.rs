@@ -459,7 +459,7 @@ mod tests {
     /// The dispatched variant in use (AVX-512 where available) agrees with the portable body.
     #[test]
     fn dispatched_kernels_agree_with_the_portable_bodies() {
-        let mut r = crate::random::SplitMix64::new(5);
+        let mut r = crate::prng::SplitMix64::new(5);
         for rw in [1usize, 2, 5, 9, 17, 40] {
             for tiles in 1..=3usize {
                 let groups = 3;

@@ -17,7 +17,7 @@
 //! so an image always gets the same exposure and noise: the sensor test set is fixed, and the
 //! training set does not depend on the order in which images are visited.
 
-use crate::random::SplitMix64;
+use crate::prng::SplitMix64;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

@@ -1,20 +1,20 @@
-//! A tiny seeded generator (SplitMix64) so initialization and shuffling depend on the config's
-//! seed alone, whatever the backend's own generator does.
+//! Training's seeded draws (initialization, shuffling) on the crate's one generator
+//! ([`SplitMix64`]), so they depend on the config's seed alone, whatever the backend's own
+//! generator does. The seed is mixed once, so a training seed and a random-model seed of the
+//! same value give different streams.
+
+use crate::prng::SplitMix64;
 
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng(SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
+        Rng(SplitMix64::new(seed ^ 0x9e37_79b9_7f4a_7c15))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in [0, 1).

@@ -11,7 +11,7 @@ use super::{compare, SimReport, Stress, VerifyError};
 use crate::input::Image;
 use crate::model::Model;
 use crate::plan::Plan;
-use crate::random::SplitMix64;
+use crate::prng::SplitMix64;
 use crate::rtl::{self, GenOptions};
 use crate::tools::locate::{find, IVERILOG, VVP};
 use crate::tools::ToolError;

@@ -8,7 +8,7 @@ pub mod icarus;
 use crate::input::Image;
 use crate::model::Model;
 use crate::plan::{Placement, Plan};
-use crate::random::SplitMix64;
+use crate::prng::SplitMix64;
 use crate::reference::{self, Prediction};
 use crate::rtl::{self, Design, GenOptions};
 use crate::tools::verilator::{self, BuildOptions};
