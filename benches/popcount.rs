@@ -18,12 +18,11 @@
 //!   `xnor_popcount` (XNOR absorbed into the leaves) and the compare as the carry-out of
 //!   `p + ~t + 1`, the threshold table holding `~t` (thresholds are generation-time constants).
 //! - *datapath* (what `window.rs` builds): XNOR registered per lane first, then the pop count
-//!   and `y <= p >= t` in both variants. Old: `build::popcount_adders` (the former adder tree);
-//!   new: `build::popcount` (now the compressor tree).
+//!   and `y <= p >= t` in both variants. Old: `popcount_adders` (the former adder tree);
+//!   new: `popcount` (now the compressor tree).
 
-use bnngen::rtl::build::{popcount, popcount_adders, popcount_width};
 use bnngen::rtl::netlist::{Expr, Module, ModuleBuilder, Stmt};
-use bnngen::rtl::popcount_tree::xnor_popcount;
+use bnngen::rtl::popcount_tree::{popcount, popcount_adders, popcount_width, xnor_popcount};
 use bnngen::rtl::print::print_module;
 use bnngen::tools::locate::{find, NEXTPNR_ICE40};
 use bnngen::tools::yosys::{CellFamily, Yosys};

@@ -1,13 +1,12 @@
-//! The compressor-tree pop counts (`rtl::popcount_tree`, and `build::popcount`, which uses it
-//! from 4 bits on) are bit-exact: Verilator simulates every generated pop count on the same
+//! The compressor-tree pop counts (`rtl::popcount_tree`: `xnor_popcount`, and `popcount`,
+//! which uses the tree from 4 bits on) are bit-exact: Verilator simulates every generated pop count on the same
 //! vectors and each result is compared with `count_ones` as an integer. The vectors are
 //! exhaustive over the low 12 bits (plain) or 6 lanes of `x` and `w` (XNOR), then random
 //! with densities from all-zero to all-one. Every pop-count module is also clean under
 //! `verilator --lint-only -Wall`. A missing Verilator fails the test with its package name.
 
-use bnngen::rtl::build::{popcount, popcount_width};
 use bnngen::rtl::netlist::{Expr, Module, ModuleBuilder};
-use bnngen::rtl::popcount_tree::xnor_popcount;
+use bnngen::rtl::popcount_tree::{popcount, popcount_width, xnor_popcount};
 use bnngen::rtl::print::print_module;
 use bnngen::tools::verilator;
 use std::fmt::Write;

@@ -6,8 +6,15 @@
 
 use std::path::Path;
 
-use super::raster::Raster;
 use super::{Image, InputError};
+
+/// One decoded raster file (PNM here, PNG in `raster.rs`) and the bit depth its header
+/// declares.
+#[derive(Debug)]
+pub struct Raster {
+    pub image: Image,
+    pub depth: u32,
+}
 
 /// Whether `bytes` start with a PGM/PPM magic this reader handles.
 pub fn is_pnm(bytes: &[u8]) -> bool {

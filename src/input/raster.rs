@@ -9,15 +9,9 @@ use std::path::Path;
 
 use image::{DynamicImage, ImageFormat};
 
-use super::{pnm, Image, InputError};
+use super::pnm::{self, Raster};
+use super::{Image, InputError};
 use crate::model::limits::MAX_SIDE;
-
-/// One decoded raster file and the bit depth its header declares.
-#[derive(Debug)]
-pub struct Raster {
-    pub image: Image,
-    pub depth: u32,
-}
 
 /// Decode PGM/PPM or PNG bytes; `path` only names the file in errors.
 pub fn decode(bytes: &[u8], path: &Path) -> Result<Raster, InputError> {

@@ -1,7 +1,7 @@
 //! Small lowering helpers shared by every stage: counters, constant comparisons that stay
 //! clean under `verilator -Wall`, mux trees, pop counts, sign extension, delay lines and ROMs.
 
-use super::netlist::{bits_for, Expr, ModuleBuilder, Sig, Stmt};
+use super::netlist::{Expr, ModuleBuilder, Sig, Stmt};
 
 /// `e >= c` for an unsigned expression and constant, folded when the answer is fixed.
 pub fn ge_const(e: Expr, c: u64) -> Expr {
@@ -102,95 +102,6 @@ pub fn select(b: &ModuleBuilder, words: &[Expr], idx: Sig) -> Expr {
         return words[0].clone();
     }
     go(b, words, idx, idx.width as i32 - 1, 0)
-}
-
-/// A pop count of the bits of `v` with up to `stages` pipeline registers spread over its
-/// levels (enabled by `en`). Returns the count (width `popcount_width(n)`) and its latency in
-/// cycles. From 4 bits on it is the compressor tree of `popcount_tree` (fewer LUT4 on iCE40,
-/// see docs/benchmarks.md); below, a plain adder tree.
-pub fn popcount(b: &mut ModuleBuilder, v: Expr, stages: u32, en: &Expr, name: &str) -> (Expr, u32) {
-    if v.width >= 4 {
-        return super::popcount_tree::popcount(b, v, stages, en, name);
-    }
-    popcount_adders(b, v, stages, en, name)
-}
-
-/// `popcount` as an adder tree of `ceil(log2 n)` levels (`+` chains that Yosys maps itself).
-pub fn popcount_adders(
-    b: &mut ModuleBuilder,
-    v: Expr,
-    stages: u32,
-    en: &Expr,
-    name: &str,
-) -> (Expr, u32) {
-    let n = v.width;
-    let mut level: Vec<Expr> = if n == 1 {
-        vec![v]
-    } else {
-        let vs = b.let_(&b.fresh(&format!("{name}_in")), v);
-        let vsig = sig_of(b, &vs);
-        (0..n).map(|i| b.bit(vsig, i)).collect()
-    };
-    let levels = if n == 1 { 0 } else { bits_for(n as u64 - 1) };
-    let stages = stages.min(levels.max(1));
-    // Register after these levels (1-based; level 0 = the inputs when the tree is empty).
-    let reg_after: Vec<u32> = (1..=stages)
-        .map(|k| (k * levels).div_ceil(stages))
-        .collect();
-    let mut latency = 0;
-    let mut reg_level = |b: &mut ModuleBuilder, level: Vec<Expr>, lvl: u32| -> Vec<Expr> {
-        if !reg_after.contains(&lvl) {
-            return level
-                .into_iter()
-                .enumerate()
-                .map(|(i, e)| {
-                    if lvl == 0 {
-                        return e;
-                    }
-                    let nm = b.fresh(&format!("{name}_l{lvl}_{i}"));
-                    b.let_(&nm, e)
-                })
-                .collect();
-        }
-        latency += 1;
-        level
-            .into_iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let r = b.reg(&b.fresh(&format!("{name}_r{lvl}_{i}")), e.width);
-                b.always(vec![Stmt::when(en.clone(), vec![Stmt::set(r, e)])]);
-                b.e(r)
-            })
-            .collect()
-    };
-    if levels == 0 {
-        level = reg_level(b, level, 0);
-    }
-    for lvl in 1..=levels {
-        let w = level[0].width + 1;
-        let next: Vec<Expr> = level
-            .chunks(2)
-            .map(|pair| {
-                if pair.len() == 2 {
-                    pair[0].clone().zext(w).add(pair[1].clone().zext(w))
-                } else {
-                    pair[0].clone().zext(w)
-                }
-            })
-            .collect();
-        level = reg_level(b, next, lvl);
-    }
-    assert_eq!(level.len(), 1);
-    (level.pop().unwrap(), latency)
-}
-
-/// Width of what `popcount` returns for `n` inputs.
-pub fn popcount_width(n: u32) -> u32 {
-    if n == 1 {
-        1
-    } else {
-        1 + bits_for(n as u64 - 1)
-    }
 }
 
 /// The signal behind an expression produced by `let_` or `e`.

@@ -22,11 +22,12 @@
 //! addition is commutative, so each adder swaps bit 0 of its two operands: the operands are no
 //! longer exactly a previous adder's output, nothing is merged, and the sum is unchanged.
 //!
-//! Both functions keep `build::popcount`'s contract: `stages` pipeline registers spread over
+//! `popcount` (which picks the tree from 4 bits on, else `popcount_adders`) and
+//! `xnor_popcount` keep one contract: `stages` pipeline registers spread over
 //! the levels (leaves, then one level per round), enabled by `en`; the result has
 //! `popcount_width(n)` bits; the latency in cycles is returned.
 
-use super::build::{popcount_width, sig_of};
+use super::build::sig_of;
 use super::netlist::{bits_for, Expr, ModuleBuilder, Stmt};
 use std::collections::VecDeque;
 
@@ -100,7 +101,7 @@ fn register(
     (nums, singles)
 }
 
-/// Reduce leaves to one count in rounds, with the pipelining contract of `build::popcount`.
+/// Reduce leaves to one count in rounds, with the pipelining contract of `popcount`.
 fn reduce(
     b: &mut ModuleBuilder,
     mut nums: Vec<Num>,
@@ -148,8 +149,8 @@ fn reduce(
 }
 
 /// Pop count of the bits of `v` as a compressor tree (full-adder leaves, row adders).
-/// Needs at least 4 bits; `build::popcount` handles fewer.
-pub fn popcount(b: &mut ModuleBuilder, v: Expr, stages: u32, en: &Expr, name: &str) -> (Expr, u32) {
+/// Needs at least 4 bits; `popcount` handles fewer.
+fn compressor(b: &mut ModuleBuilder, v: Expr, stages: u32, en: &Expr, name: &str) -> (Expr, u32) {
     let n = v.width;
     assert!(n >= 4, "popcount tree of {n} bits");
     let bits = bits_of(b, &format!("{name}_in"), v);
@@ -229,4 +230,93 @@ pub fn xnor_popcount(
         singles.extend(bits_of(b, &nm, lane(i)));
     }
     reduce(b, nums, singles, n, stages, en, name)
+}
+
+/// A pop count of the bits of `v` with up to `stages` pipeline registers spread over its
+/// levels (enabled by `en`). Returns the count (width `popcount_width(n)`) and its latency in
+/// cycles. From 4 bits on it is the compressor tree below (fewer LUT4 on iCE40,
+/// see docs/benchmarks.md); below, a plain adder tree.
+pub fn popcount(b: &mut ModuleBuilder, v: Expr, stages: u32, en: &Expr, name: &str) -> (Expr, u32) {
+    if v.width >= 4 {
+        return compressor(b, v, stages, en, name);
+    }
+    popcount_adders(b, v, stages, en, name)
+}
+
+/// `popcount` as an adder tree of `ceil(log2 n)` levels (`+` chains that Yosys maps itself).
+pub fn popcount_adders(
+    b: &mut ModuleBuilder,
+    v: Expr,
+    stages: u32,
+    en: &Expr,
+    name: &str,
+) -> (Expr, u32) {
+    let n = v.width;
+    let mut level: Vec<Expr> = if n == 1 {
+        vec![v]
+    } else {
+        let vs = b.let_(&b.fresh(&format!("{name}_in")), v);
+        let vsig = sig_of(b, &vs);
+        (0..n).map(|i| b.bit(vsig, i)).collect()
+    };
+    let levels = if n == 1 { 0 } else { bits_for(n as u64 - 1) };
+    let stages = stages.min(levels.max(1));
+    // Register after these levels (1-based; level 0 = the inputs when the tree is empty).
+    let reg_after: Vec<u32> = (1..=stages)
+        .map(|k| (k * levels).div_ceil(stages))
+        .collect();
+    let mut latency = 0;
+    let mut reg_level = |b: &mut ModuleBuilder, level: Vec<Expr>, lvl: u32| -> Vec<Expr> {
+        if !reg_after.contains(&lvl) {
+            return level
+                .into_iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    if lvl == 0 {
+                        return e;
+                    }
+                    let nm = b.fresh(&format!("{name}_l{lvl}_{i}"));
+                    b.let_(&nm, e)
+                })
+                .collect();
+        }
+        latency += 1;
+        level
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let r = b.reg(&b.fresh(&format!("{name}_r{lvl}_{i}")), e.width);
+                b.always(vec![Stmt::when(en.clone(), vec![Stmt::set(r, e)])]);
+                b.e(r)
+            })
+            .collect()
+    };
+    if levels == 0 {
+        level = reg_level(b, level, 0);
+    }
+    for lvl in 1..=levels {
+        let w = level[0].width + 1;
+        let next: Vec<Expr> = level
+            .chunks(2)
+            .map(|pair| {
+                if pair.len() == 2 {
+                    pair[0].clone().zext(w).add(pair[1].clone().zext(w))
+                } else {
+                    pair[0].clone().zext(w)
+                }
+            })
+            .collect();
+        level = reg_level(b, next, lvl);
+    }
+    assert_eq!(level.len(), 1);
+    (level.pop().unwrap(), latency)
+}
+
+/// Width of what `popcount` returns for `n` inputs.
+pub fn popcount_width(n: u32) -> u32 {
+    if n == 1 {
+        1
+    } else {
+        1 + bits_for(n as u64 - 1)
+    }
 }

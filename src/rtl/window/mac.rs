@@ -9,10 +9,11 @@ use super::schedule::Entry;
 use super::spec::{max_taps, score_layout, MacOut};
 use crate::model::{BlockWeights, Direction, PadMode, Thresholds};
 use crate::rtl::bank::{rom2, RamFamily, READ_STAGES};
-use crate::rtl::build::{delay, popcount, popcount_width, rom, select, sext, sig_of};
+use crate::rtl::build::{delay, rom, select, sext, sig_of};
 use crate::rtl::netlist::{
     addr_width, bits_for, signed_bits_for, Expr, ExprKind, ModuleBuilder, Sig, Stmt,
 };
+use crate::rtl::popcount_tree::{popcount, popcount_width};
 
 /// One MAC stage's weights and folding, as `window::lower` sees them.
 pub(super) struct MacCtx<'a> {

@@ -4,8 +4,8 @@
 
 use crate::model::{BlockWeights, PadMode, Shape, Thresholds};
 use crate::rtl::bank::RamFamily;
-use crate::rtl::build::popcount_width;
 use crate::rtl::netlist::{bits_for, signed_bits_for};
+use crate::rtl::popcount_tree::popcount_width;
 
 /// What the stage computes over its window.
 pub enum WindowOp<'a> {
