@@ -83,7 +83,6 @@ pub enum CliError {
     #[error("internal error (a bug in bnngen): {0}")]
     Internal(String),
     /// An external tool failed (Verilator, Yosys, nextpnr: used by the tool subcommands).
-    #[allow(dead_code)]
     #[error("{tool}: {message}")]
     Tool { tool: String, message: String },
     /// The simulated RTL disagrees with the reference model.

@@ -125,14 +125,12 @@ impl FrontEnd {
         }
     }
 
-    /// Plane bit `k` of one pixel value `v` on channel `c`.
-    pub fn plane(&self, input: &InputSpec, c: usize, k: usize, v: u32) -> bool {
+    /// Plane bit `k` of one pixel value `v` on channel `c` (`_input` is kept so callers need
+    /// not know which front ends read the pixel depth; none does today).
+    pub fn plane(&self, _input: &InputSpec, c: usize, k: usize, v: u32) -> bool {
         match self {
             FrontEnd::Thermometer(t) => v >= t.thresholds[c][k],
-            FrontEnd::Binary => {
-                let _ = input;
-                (v >> k) & 1 == 1
-            }
+            FrontEnd::Binary => (v >> k) & 1 == 1,
         }
     }
 }

@@ -5,7 +5,7 @@
 //! depend on the same module's valids, so no combinational loop can form between stages.
 
 use super::build::{eq_const, ge_const};
-use super::netlist::{addr_width, bits_for, Conn, Expr, Module, ModuleBuilder, Stmt};
+use super::netlist::{addr_width, bits_for, Expr, Module, ModuleBuilder, Stmt};
 use crate::model::{FrontEnd, InputSpec, ResidualOp};
 use crate::plan::Placement;
 
@@ -316,6 +316,5 @@ pub fn front_end(name: &str, fe: &FrontEnd, input: &InputSpec, place: Placement)
             vec![Stmt::set(frame_error, Expr::t())],
         )],
     )]);
-    let _ = Conn::In(Expr::t());
     b.finish()
 }
