@@ -263,8 +263,8 @@ fn written_memories_promise_no_read_during_write() {
                 .join("\n")
         };
         let (shipped, poisoned) = (text(false), text(true));
-        // Memory declarations `reg [w:0] name [0:d];`: ROMs are loaded by `$readmemh`, every
-        // other memory is written and must carry the attribute.
+        // Memory declarations `reg [w:0] name [0:d];`: ROMs are filled by an `initial` block
+        // (`name[0] = ...`), every other memory is written and must carry the attribute.
         let decls: Vec<&str> = shipped
             .lines()
             .filter(|l| l.contains("reg ") && l.trim_end().ends_with("];") && l.contains(" [0:"))
@@ -272,7 +272,7 @@ fn written_memories_promise_no_read_during_write() {
         let mut written = 0;
         for d in &decls {
             let name = d.rsplit_once(" [0:").unwrap().0.rsplit(' ').next().unwrap();
-            if !shipped.contains(&format!("\", {name});")) {
+            if !shipped.contains(&format!("    {name}[0] = ")) {
                 assert!(d.contains("(* no_rw_check *)"), "{d}");
                 written += 1;
             }

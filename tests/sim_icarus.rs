@@ -71,6 +71,42 @@ fn fashion_default_bit_exact_in_icarus() {
     run(&m, &hw, &images[..1], 11, "fashion-default");
 }
 
+/// The RTL as written by `generate` simulates the same from another working directory: Icarus
+/// runs in a folder beside the RTL folder and names the sources by absolute path. The ROMs
+/// are inside the modules, so nothing is looked up relative to the simulator's directory
+/// (with `$readmemh` of a relative name, Icarus only warns and the ROMs read X).
+#[test]
+fn written_rtl_simulates_from_another_directory() {
+    let m = bnngen::model::load(std::path::Path::new("models/tiny.toml")).unwrap();
+    let plan = set_folding(&m, &HwConfig::default()).unwrap();
+    let design = bnngen::rtl::generate(&m, &plan, Default::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rtl = dir.path().join("rtl");
+    bnngen::rtl::write_dir(&design, &rtl).unwrap();
+    for (name, text) in bnngen::rtl::render(&design) {
+        assert!(
+            !text.contains("$readmem"),
+            "{name} reads a file at run time"
+        );
+    }
+    let images: Vec<_> = (0..3).map(|i| random_image(70 + i, &m.input)).collect();
+    let work = dir.path().join("elsewhere");
+    let rep = icarus::cosimulate_written(&m, &plan, &images, Stress::random(3), &rtl, &work)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(rep.passed(), "{:?}", rep.mismatches.first());
+    assert_eq!(rep.results.len(), images.len());
+    let left: Vec<_> = std::fs::read_dir(&work)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        !left
+            .iter()
+            .any(|n| n.to_string_lossy().ends_with(".v") && n != "icarus_tb.v"),
+        "the RTL sources stay in their own folder: {left:?}"
+    );
+}
+
 /// The X check can fail: a stub whose result word is a register nothing writes stops the run
 /// with an error naming the X, instead of producing a result.
 #[test]

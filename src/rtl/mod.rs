@@ -44,7 +44,8 @@ pub struct Design {
     pub name: String,
     pub top: String,
     pub modules: Vec<Module>,
-    /// Extra files (memory images, tables): (file name, contents).
+    /// Extra files (tables, such as the comparator levels of a sensor front end): (file name,
+    /// contents).
     pub files: Vec<(String, String)>,
     /// Bit layout of the output word: class width, score width, classes.
     pub class_width: u32,
@@ -447,9 +448,6 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
         .collect();
     modules.push(top);
     let mut files = Vec::new();
-    for m in &modules {
-        files.extend(m.mem_files.iter().cloned());
-    }
     if let (FrontEnd::Thermometer(th), stream::Placement::Sensor) =
         (&model.front_end, plan.front_end)
     {
@@ -562,15 +560,11 @@ pub fn render(design: &Design) -> Vec<(String, String)> {
         sources.push(f);
     }
     out.extend(design.files.iter().cloned());
-    let mems: Vec<String> = (design.files.iter())
-        .map(|(f, _)| f.clone())
-        .filter(|f| f.ends_with(".mem"))
-        .collect();
     let list: String = sources.iter().map(|f| format!("{f}\n")).collect();
     out.push(("files.f".to_string(), list));
     out.push((
         format!("{}.core", design.name),
-        fusesoc::core_file(&design.name, &design.top, &sources, &mems),
+        fusesoc::core_file(&design.name, &design.top, &sources),
     ));
     out
 }
