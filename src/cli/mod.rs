@@ -67,6 +67,9 @@ pub enum CliError {
     /// An input image or label file is unreadable or does not fit the model.
     #[error(transparent)]
     Input(#[from] InputError),
+    /// A sensor file (`--sensor`) is unreadable or invalid.
+    #[error(transparent)]
+    Sensor(#[from] bnngen::sensor::SensorError),
     /// Options that parse but make no sense together.
     #[error("{0}")]
     Usage(String),
@@ -95,7 +98,7 @@ impl CliError {
     /// 2 for bad input the user can fix, 1 for internal or tool failures.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Model(_) | CliError::Input(_) | CliError::Usage(_) => 2,
+            CliError::Model(_) | CliError::Input(_) | CliError::Sensor(_) | CliError::Usage(_) => 2,
             CliError::Output(e) if e.is_user_error() => 2,
             CliError::Write { .. }
             | CliError::Output(_)
