@@ -21,6 +21,7 @@ use super::CliError;
 /// as (layer, frame, pixel, channel). Exit status 1 on any mismatch. Builds are cached by a
 /// hash of the generated sources ($BNNGEN_SIM_CACHE).
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("stimulus").required(true).args(["images", "random"])))]
 pub struct Args {
     /// Model file (TOML).
     pub model: PathBuf,
@@ -31,10 +32,10 @@ pub struct Args {
     #[arg(long, conflicts_with = "hw")]
     pub plan: Option<PathBuf>,
     /// Image file or set (PGM/PPM/PNG/IDX, as `infer` reads them).
-    #[arg(long, conflicts_with = "random", required_unless_present = "random")]
+    #[arg(long, value_name = "FILE")]
     pub images: Option<PathBuf>,
     /// Simulate N seeded random images instead.
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub random: Option<usize>,
     /// Seed for random images and for the gap / back-pressure pattern.
     #[arg(long, default_value_t = 1)]
