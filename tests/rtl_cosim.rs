@@ -174,7 +174,7 @@ fn random_models_bit_exact() {
     let models: Vec<&Model> = chosen.iter().map(|(_, m)| m).collect();
     let share = common::input_dependence("co-simulated random models", &models);
     assert!(
-        share >= 0.6,
+        share >= 0.85,
         "the differential test has too little power: {share}"
     );
     let missing: Vec<_> = required.iter().filter(|r| !seen.contains(**r)).collect();
