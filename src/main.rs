@@ -1,5 +1,6 @@
 //! The `bnngen` binary: parse the command line, run the subcommand, map the outcome to an
-//! exit code (0 ok, 2 bad input, 1 internal or tool error). Everything else is in `cli`.
+//! exit code (0 ok, 2 bad input, 1 internal or tool error or a missing cargo feature).
+//! Everything else is in `cli`.
 
 mod cli;
 

@@ -110,7 +110,20 @@ impl RandomOptions {
     }
 }
 
+/// Draws after the first that `random_model` may make to find a model whose scores depend on
+/// the input. Each is a whole new model from a stream derived from the seed, so a seed still
+/// names one model; a seed whose first draw already depends on its input is unchanged.
+const REDRAWS: u64 = 8;
+
+/// Images a drawn model is tried on: its scores must differ across them.
+const LIVENESS_IMAGES: u64 = 6;
+
 /// A valid random model: same seed and options, same model.
+///
+/// Without `corner_cases`, a draw whose scores are the same on a few random images (a chain
+/// of max-pools that saturates, a classifier that ignores what changes) is replaced by a new
+/// draw, up to `REDRAWS` times. Those constant models are what the corner-case models
+/// exercise; here they would only dilute the differential tests.
 pub fn random_model(seed: u64, opts: &RandomOptions) -> Model {
     assert!(
         opts.height > 0 && opts.width > 0 && opts.channels > 0,
@@ -118,6 +131,44 @@ pub fn random_model(seed: u64, opts: &RandomOptions) -> Model {
     );
     assert!((1..=16).contains(&opts.bits), "bits must be 1..=16");
     assert!(opts.max_channels > 0 && opts.classes > 0 && opts.max_kernel > 0);
+    let mut model = draw_model(seed, opts);
+    if opts.corner_cases {
+        return model;
+    }
+    for k in 1..=REDRAWS {
+        if scores_depend_on_input(&model, seed) {
+            break;
+        }
+        let stream = seed ^ k.wrapping_mul(0xd1b5_4a32_d192_ed03);
+        model = draw_model(stream, opts);
+        model.meta = draw_meta(seed, opts);
+    }
+    model
+}
+
+/// Whether `model`'s scores differ across `LIVENESS_IMAGES` random images.
+fn scores_depend_on_input(model: &Model, seed: u64) -> bool {
+    let engine = crate::reference::Engine::new(model);
+    let base = seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0x11fe_0001;
+    let first = engine.infer(&random_image(base, &model.input)).scores;
+    (1..LIVENESS_IMAGES)
+        .any(|k| engine.infer(&random_image(base + k, &model.input)).scores != first)
+}
+
+fn draw_meta(seed: u64, opts: &RandomOptions) -> Meta {
+    Meta {
+        name: format!("random-{seed:016x}"),
+        description: format!(
+            "random model: seed {seed}, input {}x{}x{} at {} bits, {} hidden layers",
+            opts.height, opts.width, opts.channels, opts.bits, opts.layers
+        ),
+        provenance: "bnngen::model::random::random_model".into(),
+        classes: Vec::new(),
+    }
+}
+
+/// One draw of `random_model` from the stream `seed`.
+fn draw_model(seed: u64, opts: &RandomOptions) -> Model {
     let mut r = SplitMix64::new(seed);
     let input = InputSpec {
         height: opts.height,
@@ -167,15 +218,7 @@ pub fn random_model(seed: u64, opts: &RandomOptions) -> Model {
         kind: LayerKind::Classifier(Classifier { weights, bias }),
     });
     let mut model = Model {
-        meta: Meta {
-            name: format!("random-{seed:016x}"),
-            description: format!(
-                "random model: seed {seed}, input {}x{}x{} at {} bits, {} hidden layers",
-                opts.height, opts.width, opts.channels, opts.bits, opts.layers
-            ),
-            provenance: "bnngen::model::random::random_model".into(),
-            classes: Vec::new(),
-        },
+        meta: draw_meta(seed, opts),
         input,
         front_end,
         layers,

@@ -147,6 +147,16 @@ fn every_subcommand_has_help() {
             "{s} missing from --help:\n{top}"
         );
     }
+    // The command list is a list: one summary line per command, no paragraph.
+    let list: Vec<&str> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    for l in &list {
+        assert!(l.len() <= 100, "a paragraph in the command list:\n{l}");
+    }
     for s in &subs {
         let out = bnngen(&[s, "--help"]);
         assert_eq!(out.status.code(), Some(0), "{s} --help");
@@ -155,4 +165,13 @@ fn every_subcommand_has_help() {
         // A description of more than the one-line summary.
         assert!(help.lines().count() > 8, "{s} --help is too thin:\n{help}");
     }
+}
+
+#[test]
+fn simulate_without_inputs_names_both_ways_to_give_them() {
+    let out = bnngen(&["simulate", "models/tiny.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("--images"), "{stderr}");
+    assert!(stderr.contains("--random"), "{stderr}");
 }

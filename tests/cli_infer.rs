@@ -481,3 +481,94 @@ fn rgb_ppm_and_16_bit_png_match_the_reference() {
         );
     }
 }
+
+/// `--sensor`: image i of the file is what the sensor delivers for test image i
+/// (`SensorConfig::apply` with `Stream::Test` and index i), checked against the library's
+/// sensor model and reference; a sensor whose code depth is not the model's, and a bad sensor
+/// file, are exit 2 naming the file.
+#[test]
+fn sensor_option_passes_images_through_the_sensor_model() {
+    use bnngen::sensor::{SensorConfig, Stream};
+    let tmp = scratch("infer-sensor");
+    let dir = tmp.path();
+    // tiny with 10-bit pixels: what a 10-bit sensor delivers.
+    let text = std::fs::read_to_string("models/tiny.toml")
+        .unwrap()
+        .replace("bits = 4", "bits = 10")
+        .replace("thresholds = [3, 7, 12]", "thresholds = [40, 200, 700]");
+    assert!(
+        text.contains("thresholds = [40, 200, 700]"),
+        "tiny's thresholds moved"
+    );
+    let model_path = dir.join("tiny10.toml");
+    std::fs::write(&model_path, &text).unwrap();
+    let m = model::parse(&text, "tiny10").unwrap();
+    let sensor_path = dir.join("sensor.toml");
+    std::fs::write(
+        &sensor_path,
+        "[sensor]\nbits = 10\nread_noise = 2.0\nexposure_stops = [-3.0, 0.0]\nseed = 7\n",
+    )
+    .unwrap();
+    let sensor = SensorConfig::load(&sensor_path).unwrap();
+    let imgs: Vec<Image> = (0..12).map(|i| image(300 + i, 6, 6, 8)).collect();
+    let fi = dir.join("images.idx.gz");
+    std::fs::write(&fi, gzip(&idx_images(&imgs))).unwrap();
+
+    let j: Value = serde_json::from_str(&stdout(&bnngen(&[
+        "infer",
+        s(&model_path),
+        s(&fi),
+        "--sensor",
+        s(&sensor_path),
+        "--json",
+    ])))
+    .unwrap();
+    let list = j["predictions"].as_array().unwrap();
+    assert_eq!(list.len(), imgs.len());
+    let engine = Engine::new(&m);
+    let mut distinct = std::collections::BTreeSet::new();
+    for (i, (jp, img)) in list.iter().zip(&imgs).enumerate() {
+        let sensed = Image {
+            pixels: sensor.apply(&img.pixels, 8, Stream::Test, i as u64),
+            ..img.clone()
+        };
+        assert_ne!(sensed.pixels, img.pixels);
+        let p = engine.infer(&sensed);
+        assert_eq!(jp["class"], p.class, "image {i}");
+        assert_eq!(jp["scores"], serde_json::json!(p.scores), "image {i}");
+        distinct.insert(p.scores.clone());
+    }
+    assert!(distinct.len() > 1, "the scores should vary across images");
+
+    // Without the sensor, the 8-bit file does not fit the 10-bit model.
+    let err = stderr_of_failure(&bnngen(&["infer", s(&model_path), s(&fi)]));
+    assert!(err.contains("8-bit pixels"), "{err}");
+    // A 12-bit sensor does not fit it either.
+    let s12 = dir.join("sensor12.toml");
+    std::fs::write(&s12, "[sensor]\nbits = 12\n").unwrap();
+    let err = stderr_of_failure(&bnngen(&[
+        "infer",
+        s(&model_path),
+        s(&fi),
+        "--sensor",
+        s(&s12),
+    ]));
+    assert!(
+        err.contains("12-bit codes") && err.contains("10-bit"),
+        "{err}"
+    );
+    // A bad sensor file names itself and the field.
+    let bad = dir.join("bad-sensor.toml");
+    std::fs::write(&bad, "[sensor]\nbits = 10\nfull_wel = 100.0\n").unwrap();
+    let err = stderr_of_failure(&bnngen(&[
+        "infer",
+        s(&model_path),
+        s(&fi),
+        "--sensor",
+        s(&bad),
+    ]));
+    assert!(
+        err.contains("bad-sensor.toml") && err.contains("full_wel"),
+        "{err}"
+    );
+}

@@ -59,6 +59,17 @@ fn an_installed_bnngen_works_from_any_folder() {
         text
     };
     assert!(run(&["check", "tiny.toml"]).contains("tiny"));
+    // Built without `train`: asked to train, it says which feature is missing, and exits 1
+    // (not 2, which would blame the user's config).
+    let train = Command::new(&bin)
+        .args(["train", "--config", "tiny.train.toml", "-o", "trained.toml"])
+        .current_dir(w)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&train.stderr);
+    assert_eq!(train.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("feature `train`"), "{stderr}");
+    assert!(!w.join("trained.toml").exists());
     run(&["generate", "tiny.toml", "-o", "rtl"]);
     assert!(w.join("rtl/tiny_top.v").is_file());
     let sim = run(&["simulate", "tiny.toml", "--random", "3"]);

@@ -16,9 +16,10 @@ fn most_default_random_models_depend_on_their_input() {
         .collect();
     let refs: Vec<_> = models.iter().collect();
     let share = common::input_dependence("random-model, seeds 0..200, default options", &refs);
-    // Before thresholds were placed on the sums (commit 224a0bf): 40 of 200. The goal is 90%.
+    // 40 of 200 before thresholds were placed on the sums (commit 224a0bf), 160 of 200 before
+    // constant draws were redrawn (`random_model`'s REDRAWS).
     assert!(
-        share >= 0.75,
+        share >= 0.9,
         "only {:.1}% depend on the input",
         100.0 * share
     );

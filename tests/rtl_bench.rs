@@ -111,7 +111,7 @@ fn throughput(m: &Model, frames: usize) {
     let rep = compare(m, &d, &images, &text, false, sim.cached).unwrap();
     assert!(rep.passed(), "{:?}", rep.mismatches.first());
     println!(
-        "{}: {} weight bits, generate+render {:.3} s, verilator build {:.1} s (cached: {}), {} frames in {:.2} s = {:.1} frames/s, {:.0} cycles/frame (plan {}), {:.2} Mcycles/s",
+        "{}: {} weight bits, generate+render {:.3} s, verilator build {:.1} s (cached: {}), {} frames in {:.2} s = {:.1} frames/s, {} cycles/frame (plan {}), {:.2} Mcycles/s",
         m.meta.name,
         plan.weight_bits,
         gen_s,
@@ -120,7 +120,7 @@ fn throughput(m: &Model, frames: usize) {
         frames,
         run_s,
         frames as f64 / run_s,
-        rep.measured_cycles_per_frame.unwrap_or(0.0),
+        rep.measured_cycles_per_frame.unwrap_or(0),
         plan.cycles_per_frame,
         rep.cycles as f64 / run_s / 1e6
     );

@@ -10,27 +10,26 @@ use bnngen::verify::{cosimulate, Stress};
 mod common;
 use common::pattern_hex as hex;
 
-/// Cycles between consecutive results over `frames` frames without stalls. The first two
-/// frames are left out (the pipeline fills); every later interval must be the same, so the
-/// figure is one exact number, not an average.
+/// Cycles per frame in steady state over `frames` frames without stalls: the last half of
+/// the intervals between results must all be equal (`verify::steady_interval`), so the
+/// figure is one exact number, not an average. Tiny stages may take a few frames to fill
+/// their line-buffer rings; the intervals before that are printed, not compared.
 fn measure(model: &Model, plan: &Plan, frames: usize) -> u64 {
     let images: Vec<_> = (0..frames)
         .map(|i| random_image(i as u64 + 7, &model.input))
         .collect();
     let rep = cosimulate(model, plan, &images, Stress::none(), false, None).unwrap();
     assert!(rep.passed(), "{:?}", rep.mismatches.first());
-    let cycles: Vec<u64> = rep.results.iter().map(|r| r.cycle).collect();
-    let deltas: Vec<u64> = cycles.windows(2).map(|w| w[1] - w[0]).skip(1).collect();
+    let deltas: Vec<u64> = (rep.results.windows(2))
+        .map(|w| w[1].cycle - w[0].cycle)
+        .collect();
     eprintln!(
         "{}: plan {} cycles/frame, measured intervals {deltas:?}",
         model.meta.name, plan.cycles_per_frame
     );
-    assert!(
-        deltas.len() >= 2 && deltas.iter().all(|&d| d == deltas[0]),
-        "{}: intervals differ: {deltas:?}",
-        model.meta.name
-    );
-    deltas[0]
+    assert!(frames >= 6, "too few frames for a steady state");
+    rep.measured_cycles_per_frame
+        .unwrap_or_else(|| panic!("{}: intervals did not settle: {deltas:?}", model.meta.name))
 }
 
 fn tiny() -> Model {
@@ -128,15 +127,15 @@ fn pruning_half_the_tiles_halves_cycles_and_weight_bits() {
         pf.layers[0].cycles_per_frame - handoff,
         2 * (ph.layers[0].cycles_per_frame - handoff)
     );
-    assert_eq!(measure(&full, &pf, 5), pf.cycles_per_frame);
-    assert_eq!(measure(&half, &ph, 5), ph.cycles_per_frame);
+    assert_eq!(measure(&full, &pf, 6), pf.cycles_per_frame);
+    assert_eq!(measure(&half, &ph, 6), ph.cycles_per_frame);
     // Weight memory in the generated RTL: the ROM image holds kept tiles only.
     let rom_bits = |m: &Model, p: &Plan| -> usize {
         let d = bnngen::rtl::generate(m, p, Default::default()).unwrap();
-        d.files
-            .iter()
-            .filter(|(n, _)| n.contains("_l0_") && n.ends_with("wrom.mem"))
-            .map(|(_, t)| t.lines().count())
+        (d.modules.iter().filter(|md| md.name.contains("_l0_")))
+            .flat_map(|md| md.mems.iter())
+            .filter(|mem| mem.name.starts_with("wrom"))
+            .map(|mem| mem.init.as_ref().map_or(0, Vec::len))
             .sum()
     };
     assert_eq!(rom_bits(&full, &pf), 2 * rom_bits(&half, &ph));
@@ -145,4 +144,60 @@ fn pruning_half_the_tiles_halves_cycles_and_weight_bits() {
         ph.layers[0].weight_bits,
         "pe x simd = 1: one bit per ROM word"
     );
+}
+
+/// Small nets: a 1x1 input (one pixel a frame) with a few cycles of work per stage. The
+/// window stage's loop from releasing a row to accepting the next is about four cycles, so a
+/// ring of two rows made these run at 3 or 4 cycles a frame against 2 planned; the ring now
+/// has at least four rows (`plan::window_rows`).
+#[test]
+fn small_nets_meet_the_plan_exactly() {
+    use bnngen::model::random::{random_model, RandomOptions};
+    let fast = HwConfig {
+        fps: Some(1e8),
+        best_effort: true,
+        ..HwConfig::default()
+    };
+    let mut shortest = u64::MAX;
+    for (h, w, layers, seeds) in [(1, 1, 0, 0..6), (1, 1, 2, 4..8), (1, 2, 2, 0..2)] {
+        for seed in seeds {
+            let opts = RandomOptions {
+                height: h,
+                width: w,
+                layers,
+                ..Default::default()
+            };
+            let m = random_model(seed, &opts);
+            for hw in [HwConfig::default(), fast.clone()] {
+                let plan = set_folding(&m, &hw).unwrap();
+                assert_eq!(
+                    measure(&m, &plan, 12),
+                    plan.cycles_per_frame,
+                    "{h}x{w} seed {seed}"
+                );
+                shortest = shortest.min(plan.cycles_per_frame);
+            }
+        }
+    }
+    assert!(
+        shortest <= 3,
+        "no net down to 2 or 3 cycles a frame: {shortest}"
+    );
+}
+
+/// A deep net: 200 hidden layers on a 2 x 2 input, every stage in the pipeline at once.
+#[test]
+fn a_deep_net_meets_the_plan_exactly() {
+    use bnngen::model::random::{random_model, RandomOptions};
+    let opts = RandomOptions {
+        height: 2,
+        width: 2,
+        layers: 200,
+        max_channels: 2,
+        ..Default::default()
+    };
+    let m = random_model(0, &opts);
+    assert_eq!(m.layers.len(), 201);
+    let plan = set_folding(&m, &HwConfig::default()).unwrap();
+    assert_eq!(measure(&m, &plan, 8), plan.cycles_per_frame);
 }

@@ -50,6 +50,10 @@ pub struct Args {
     /// IDX label file for --images, to report accuracy and a confusion matrix.
     #[arg(long, requires = "images")]
     pub labels: Option<PathBuf>,
+    /// Pass the images (given, or the Fashion-MNIST test set) through this sensor model (a
+    /// TOML file with a `[sensor]` table, docs/sensor.md), as training with `[sensor]` does.
+    #[arg(long, value_name = "SENSOR.toml")]
+    pub sensor: Option<PathBuf>,
     /// Simulate at most N images (default: all of them: the whole 10,000-image Fashion-MNIST
     /// test set, every --images image, or 16 random ones).
     #[arg(long)]
@@ -87,6 +91,7 @@ impl Args {
             seed: self.seed,
             out: self.out.clone(),
             pll: self.pll,
+            sensor: self.sensor.clone(),
         })
     }
 }

@@ -11,8 +11,8 @@ use super::CliError;
 
 /// Generate synthesizable Verilog-2005 for a model.
 ///
-/// Writes one module per file, `$readmemh` weight/table images (kept tiles only), `files.f`
-/// (top last), the FuseSoC core `<name>.core` and, for the sensor front-end placement,
+/// Writes one module per file, with its weight and table ROMs (kept tiles only) inside it, so
+/// the RTL loads the same from any working directory, `files.f` (top last), the FuseSoC core `<name>.core` and, for the sensor front-end placement,
 /// `comparator_levels.csv`. The output folder (default rtl-out/<model name>/) must be new,
 /// empty, or one bnngen wrote before (it lists its files in `.bnngen-manifest`); it is
 /// replaced whole when the new design is complete, so a failure leaves it as it was. Same

@@ -7,6 +7,7 @@ use serde::Serialize;
 use bnngen::input::{self, Image};
 use bnngen::model::{self, Model};
 use bnngen::reference::{Engine, Prediction};
+use bnngen::sensor::SensorConfig;
 
 use super::CliError;
 
@@ -33,6 +34,10 @@ pub struct Args {
     /// Classify only the first N images.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Pass every image through this sensor model first (a TOML file with a `[sensor]`
+    /// table, docs/sensor.md): image i of a file gets the exposure and noise of test image i.
+    #[arg(long, value_name = "SENSOR.toml")]
+    pub sensor: Option<PathBuf>,
     /// Print one line per image even for large sets.
     #[arg(short, long)]
     pub verbose: bool,
@@ -54,11 +59,12 @@ pub fn run(args: Args) -> Result<(), CliError> {
         return Err(CliError::Usage("--limit must be at least 1".into()));
     }
     let m = model::load(&args.model)?;
+    let sensor = args.sensor.as_deref().map(SensorConfig::load).transpose()?;
     let mut items = Vec::new();
     let mut single = Vec::new();
     let per_image = m.input.height * m.input.width * m.input.channels;
     for (file, path) in args.inputs.iter().enumerate() {
-        let images = input::load_images_for(path, &m.input)?;
+        let images = input::load_images_through(path, &m.input, sensor.as_ref())?;
         if (items.len() + images.len()) * per_image > input::MAX_PIXELS {
             return Err(CliError::Usage(format!(
                 "{}: the input files hold more than {} pixel codes together, above the limit \

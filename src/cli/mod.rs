@@ -50,7 +50,7 @@ subcommands! {
 /// Turn a trained fully-binarized network into bit-exact, synthesizable Verilog.
 ///
 /// Exit codes: 0 success, 2 bad input (model, image or option errors), 1 internal or tool
-/// error.
+/// error, or a command this build leaves out (`train` without the cargo feature `train`).
 #[derive(Debug, Parser)]
 #[command(name = "bnngen", version)]
 pub struct Cli {
@@ -67,6 +67,9 @@ pub enum CliError {
     /// An input image or label file is unreadable or does not fit the model.
     #[error(transparent)]
     Input(#[from] InputError),
+    /// A sensor file (`--sensor`) is unreadable or invalid.
+    #[error(transparent)]
+    Sensor(#[from] bnngen::sensor::SensorError),
     /// Options that parse but make no sense together.
     #[error("{0}")]
     Usage(String),
@@ -88,19 +91,32 @@ pub enum CliError {
     /// The simulated RTL disagrees with the reference model.
     #[error("RTL mismatch: {0}")]
     Mismatch(String),
+    /// The command needs a cargo feature this binary was built without. Not the user's
+    /// input at fault, so exit 1, not 2.
+    #[cfg_attr(feature = "train", allow(dead_code))]
+    #[error(
+        "`bnngen {command}` needs the cargo feature `{feature}`, and this bnngen was built \
+         without it; install a build with it: `cargo install --path . --features {feature}`"
+    )]
+    MissingFeature {
+        command: &'static str,
+        feature: &'static str,
+    },
 }
 
 impl CliError {
-    /// 2 for bad input the user can fix, 1 for internal or tool failures.
+    /// 2 for bad input the user can fix, 1 for internal or tool failures and a missing
+    /// cargo feature.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Model(_) | CliError::Input(_) | CliError::Usage(_) => 2,
+            CliError::Model(_) | CliError::Input(_) | CliError::Sensor(_) | CliError::Usage(_) => 2,
             CliError::Output(e) if e.is_user_error() => 2,
             CliError::Write { .. }
             | CliError::Output(_)
             | CliError::Internal(_)
             | CliError::Tool { .. }
-            | CliError::Mismatch(_) => 1,
+            | CliError::Mismatch(_)
+            | CliError::MissingFeature { .. } => 1,
         }
     }
 }

@@ -7,10 +7,11 @@ use bnngen::report::ReportData;
 
 use super::CliError;
 
-/// Render the report of a run folder (as written by `bnngen flow`): `report.html`, one
-/// self-contained page with SVG plots (tone curve, per-stage lanes, cycles and memory, pruning
-/// map, resources and Fmax, co-simulation and accuracy), and `report.json` with the same
-/// numbers.
+/// Render a run folder's report as report.html and report.json.
+///
+/// Writes `report.html` in RUN_DIR (as written by `bnngen flow`), one self-contained page
+/// with SVG plots (tone curve, per-stage lanes, cycles and memory, pruning map, resources and
+/// Fmax, co-simulation and accuracy), and `report.json` with the same numbers.
 ///
 /// The figures come from `RUN_DIR/report.json` when a flow wrote one (then only report.html
 /// is written); otherwise the report shows what the model alone tells (`RUN_DIR/model.toml`,

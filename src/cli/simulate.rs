@@ -8,6 +8,7 @@ use bnngen::model;
 use bnngen::random::random_image;
 use bnngen::verify::{self, SimReport, Stress, VerifyError};
 use bnngen::rtl::GenOptions;
+use bnngen::sensor::SensorConfig;
 use bnngen::synth::Target;
 use bnngen::{input, rtl};
 
@@ -21,6 +22,7 @@ use super::CliError;
 /// as (layer, frame, pixel, channel). Exit status 1 on any mismatch. Builds are cached by a
 /// hash of the generated sources ($BNNGEN_SIM_CACHE).
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("stimulus").required(true).args(["images", "random"])))]
 pub struct Args {
     /// Model file (TOML).
     pub model: PathBuf,
@@ -31,10 +33,10 @@ pub struct Args {
     #[arg(long, conflicts_with = "hw")]
     pub plan: Option<PathBuf>,
     /// Image file or set (PGM/PPM/PNG/IDX, as `infer` reads them).
-    #[arg(long, conflicts_with = "random", required_unless_present = "random")]
+    #[arg(long, value_name = "FILE")]
     pub images: Option<PathBuf>,
     /// Simulate N seeded random images instead.
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub random: Option<usize>,
     /// Seed for random images and for the gap / back-pressure pattern.
     #[arg(long, default_value_t = 1)]
@@ -42,6 +44,10 @@ pub struct Args {
     /// Use only the first N images.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Pass every image of --images through this sensor model first (a TOML file with a
+    /// `[sensor]` table, docs/sensor.md), as `infer --sensor` does.
+    #[arg(long, value_name = "SENSOR.toml", requires = "images")]
+    pub sensor: Option<PathBuf>,
     /// Tap every layer and report the first mismatching bit.
     #[arg(long)]
     pub debug: bool,
@@ -70,7 +76,7 @@ struct Report<'a> {
     frames: usize,
     passed: bool,
     plan_cycles_per_frame: u64,
-    measured_cycles_per_frame: Option<f64>,
+    measured_cycles_per_frame: Option<u64>,
     stressed: &'a SimReport,
 }
 
@@ -109,6 +115,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         .chain(args.hw.as_deref())
         .chain(args.plan.as_deref())
         .chain(args.images.as_deref())
+        .chain(args.sensor.as_deref())
         .collect();
     // The trace is written to a temporary file and renamed into place when the run ends.
     let trace = match &args.trace {
@@ -117,8 +124,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
     };
     let m = model::load(&args.model)?;
     let p = super::plan::make_plan(&m, args.hw.as_ref(), args.plan.as_ref())?;
+    let sensor = args.sensor.as_deref().map(SensorConfig::load).transpose()?;
     let mut images = match (&args.images, args.random) {
-        (Some(path), _) => input::load_images_for(path, &m.input)?,
+        (Some(path), _) => input::load_images_through(path, &m.input, sensor.as_ref())?,
         (None, Some(n)) => {
             random_fits(n, &m.input)?;
             (0..n)
@@ -168,9 +176,10 @@ pub fn run(args: Args) -> Result<(), CliError> {
         t.commit()?;
     }
     let clean = if stressed.passed() {
-        let n = images.len().clamp(2, 8);
-        let mut few: Vec<_> = images.iter().cycle().take(n).cloned().collect();
-        few.truncate(n);
+        let few: Vec<_> = (images.iter().cycle())
+            .take(verify::STEADY_FRAMES)
+            .cloned()
+            .collect();
         Some(
             verify::cosimulate_opts(&m, &p, &few, Stress::none(), opts(false), None)
                 .map_err(tool)?,
@@ -222,12 +231,24 @@ pub fn run(args: Args) -> Result<(), CliError> {
                 t.layer, t.frame, t.y, t.x, t.channel, u8::from(t.expected)
             ));
         }
-        match measured {
-            Some(c) => s.push_str(&format!(
-                "cycles/frame: measured {c:.1}, plan {}\n",
-                p.cycles_per_frame
+        match (measured, clean.as_ref()) {
+            (Some(c), _) => {
+                s.push_str(&format!(
+                    "cycles/frame: measured {c} in steady state, plan {}\n",
+                    p.cycles_per_frame
+                ));
+                if c != p.cycles_per_frame {
+                    s.push_str("  the measured cycles per frame differ from the plan\n");
+                }
+            }
+            (None, Some(c)) => s.push_str(&format!(
+                "cycles/frame: plan {}; the intervals between results did not settle: {:?}\n",
+                p.cycles_per_frame,
+                (c.results.windows(2))
+                    .map(|w| w[1].cycle - w[0].cycle)
+                    .collect::<Vec<_>>()
             )),
-            None => s.push_str(&format!("cycles/frame: plan {}\n", p.cycles_per_frame)),
+            (None, None) => s.push_str(&format!("cycles/frame: plan {}\n", p.cycles_per_frame)),
         }
         super::print(&s)?;
     }

@@ -5,8 +5,11 @@ use std::path::PathBuf;
 
 use super::CliError;
 
-/// Train a fully-binarized network (GLT front end, block pruning, distillation) on
-/// Fashion-MNIST and write the model file. The config format is in docs/training.md.
+/// Train a fully-binarized network on Fashion-MNIST and write the model file.
+///
+/// GLT, uniform-thermometer or binary-ADC front end, block pruning and distillation, as the
+/// config asks; the config format is in docs/training.md. Needs the cargo feature `train`
+/// (on by default).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Training config (TOML), e.g. models/fashion-default.train.toml.
@@ -125,7 +128,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
 
 #[cfg(not(feature = "train"))]
 pub fn run(_args: Args) -> Result<(), CliError> {
-    Err(CliError::Usage(
-        "this bnngen was built without the `train` feature".into(),
-    ))
+    Err(CliError::MissingFeature {
+        command: "train",
+        feature: "train",
+    })
 }

@@ -171,17 +171,17 @@ impl Cosim<'_> {
         outcomes.into_inner().expect("outcomes lock")
     }
 
-    /// Cycles per frame without stalls, on a few frames, for comparison with the plan.
+    /// Cycles per frame without stalls, in steady state, for comparison with the plan.
     fn measure_cycles(&self) -> Result<Option<f64>, FlowError> {
         let images = &self.set.images;
         let few: Vec<Image> = (images.iter().cycle())
-            .take(images.len().clamp(2, 8))
+            .take(verify::STEADY_FRAMES)
             .cloned()
             .collect();
         let (m, design) = (self.model, self.design);
         let stim = verify::stimulus(m, design, self.plan.front_end, &few, Stress::none(), false);
         let text = self.sim.run(&stim, None).map_err(tool)?;
         let clean = verify::compare(m, design, &few, &text, false, true).map_err(tool)?;
-        Ok(clean.measured_cycles_per_frame)
+        Ok(clean.measured_cycles_per_frame.map(|c| c as f64))
     }
 }

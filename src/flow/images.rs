@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::input::{self, Image};
 use crate::model::Model;
 use crate::random::random_image;
+use crate::sensor::SensorConfig;
 
 use super::FlowError;
 
@@ -22,10 +23,12 @@ pub struct ImageSet {
     pub labels: Option<Vec<u8>>,
 }
 
-/// Whether `m` takes Fashion-MNIST's images (28x28 8-bit grayscale, 10 classes).
-pub fn is_fashion_mnist(m: &Model) -> bool {
+/// Whether `m` takes Fashion-MNIST's images (28x28 grayscale, 10 classes), 8-bit or at the
+/// bit depth of the sensor they are passed through.
+pub fn is_fashion_mnist(m: &Model, sensor: Option<&SensorConfig>) -> bool {
     let i = &m.input;
-    (i.height, i.width, i.channels, i.bits) == (28, 28, 1, 8) && m.classes() == 10
+    let bits = sensor.map_or(8, |s| s.bits);
+    (i.height, i.width, i.channels, i.bits) == (28, 28, 1, bits) && m.classes() == 10
 }
 
 /// The images of a run: `images` (with `labels`), else the Fashion-MNIST test set for a
@@ -34,12 +37,18 @@ pub fn choose(
     m: &Model,
     images: Option<&Path>,
     labels: Option<&Path>,
+    sensor: Option<(&Path, &SensorConfig)>,
     frames: Option<usize>,
     seed: u64,
 ) -> Result<ImageSet, FlowError> {
     let limit = |n: usize| frames.unwrap_or(n).min(n);
+    let through = |what: String| match sensor {
+        Some((path, _)) => format!("{what}, through the sensor {}", path.display()),
+        None => what,
+    };
+    let sensor_config = sensor.map(|(_, s)| s);
     if let Some(path) = images {
-        let mut images = input::load_images_for(path, &m.input)?;
+        let mut images = input::load_images_through(path, &m.input, sensor_config)?;
         let mut labels = match labels {
             Some(l) => Some(input::load_labels_for(l, images.len(), m.classes())?),
             None => None,
@@ -50,13 +59,22 @@ pub fn choose(
             l.truncate(n);
         }
         return Ok(ImageSet {
-            what: path.display().to_string(),
+            what: through(path.display().to_string()),
             images,
             labels,
         });
     }
-    if is_fashion_mnist(m) {
-        return fashion_test_set(m, limit);
+    if is_fashion_mnist(m, sensor_config) {
+        let mut set = fashion_test_set(m, sensor_config, limit)?;
+        set.what = through(set.what);
+        return Ok(set);
+    }
+    if let Some((path, _)) = sensor {
+        return Err(FlowError::Options(format!(
+            "--sensor {}: give --images too (the sensor applies to the Fashion-MNIST test set \
+             or to given images, not to random images)",
+            path.display()
+        )));
     }
     let n = frames.unwrap_or(RANDOM_IMAGES);
     let images = (0..n)
@@ -74,7 +92,11 @@ pub fn choose(
     })
 }
 
-fn fashion_test_set(m: &Model, limit: impl Fn(usize) -> usize) -> Result<ImageSet, FlowError> {
+fn fashion_test_set(
+    m: &Model,
+    sensor: Option<&SensorConfig>,
+    limit: impl Fn(usize) -> usize,
+) -> Result<ImageSet, FlowError> {
     let dir = PathBuf::from(FASHION_DIR);
     let images_path = dir.join("t10k-images-idx3-ubyte.gz");
     if !images_path.exists() {
@@ -84,7 +106,7 @@ fn fashion_test_set(m: &Model, limit: impl Fn(usize) -> usize) -> Result<ImageSe
             images_path.display()
         )));
     }
-    let mut images = input::load_images_for(&images_path, &m.input)?;
+    let mut images = input::load_images_through(&images_path, &m.input, sensor)?;
     let mut labels = input::idx::read_idx_labels(&dir.join("t10k-labels-idx1-ubyte.gz"))?;
     let all = images.len();
     let n = limit(all);
@@ -99,4 +121,61 @@ fn fashion_test_set(m: &Model, limit: impl Fn(usize) -> usize) -> Result<ImageSe
         images,
         labels: Some(labels),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::random::{random_model, RandomOptions};
+    use crate::sensor::Stream;
+
+    fn sensor(bits: u32) -> SensorConfig {
+        toml::from_str(&format!("bits = {bits}\nseed = 5\n")).unwrap()
+    }
+
+    /// With a sensor, a 28x28 model at the sensor's depth takes the Fashion-MNIST test set
+    /// through it: image i is what the sensor gives for test image i.
+    #[test]
+    fn fashion_test_set_goes_through_the_sensor() {
+        let opts = RandomOptions {
+            height: 28,
+            width: 28,
+            bits: 10,
+            classes: 10,
+            layers: 1,
+            ..Default::default()
+        };
+        let m = random_model(1, &opts);
+        let s = sensor(10);
+        let path = Path::new("sensor.toml");
+        assert!(!is_fashion_mnist(&m, None) && is_fashion_mnist(&m, Some(&s)));
+        let set = choose(&m, None, None, Some((path, &s)), Some(3), 1).unwrap();
+        assert_eq!(set.images.len(), 3);
+        assert!(
+            set.what.contains("through the sensor sensor.toml"),
+            "{}",
+            set.what
+        );
+        let plain = input::load_images(&Path::new(FASHION_DIR).join("t10k-images-idx3-ubyte.gz"))
+            .expect("Fashion-MNIST test set (scripts/setup.sh installs it)");
+        for (i, img) in set.images.iter().enumerate() {
+            assert_eq!(
+                img.pixels,
+                s.apply(&plain[i].pixels, 8, Stream::Test, i as u64)
+            );
+        }
+        // A sensor of another depth does not make the set fit.
+        assert!(!is_fashion_mnist(&m, Some(&sensor(12))));
+    }
+
+    /// Random images are not sensor images: a sensor without images is refused.
+    #[test]
+    fn a_sensor_needs_real_images() {
+        let m = random_model(2, &RandomOptions::default());
+        let s = sensor(8);
+        let err = choose(&m, None, None, Some((Path::new("s.toml"), &s)), None, 1)
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("--sensor s.toml"), "{err}");
+    }
 }

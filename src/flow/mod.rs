@@ -24,6 +24,7 @@ use crate::output::{OutputDir, Staged};
 use crate::plan::{self, HwConfig, Plan};
 use crate::report::{ModelFigures, ReportData, REPORT_FORMAT_VERSION};
 use crate::rtl::{self, Design, GenOptions};
+use crate::sensor::SensorConfig;
 use crate::synth::{SynthJob, SynthOutcome, Target};
 use crate::tools::progress::{self, Milestone, Stage};
 use crate::tools::verilator::{self, BuildOptions, Simulator};
@@ -54,6 +55,9 @@ pub struct FlowOptions {
     /// Run folder (default rtl-out/<model name>/).
     pub out: Option<PathBuf>,
     pub pll: bool,
+    /// A sensor file (docs/sensor.md): the images (given, or the Fashion-MNIST test set) are
+    /// passed through it, as in training with a `[sensor]` table.
+    pub sensor: Option<PathBuf>,
 }
 
 /// The steps of a run, in order.
@@ -116,7 +120,7 @@ pub struct FlowOutcome {
 
 /// Run the flow: the options first (nothing is written if one is wrong), then the steps.
 pub fn run(opts: &FlowOptions, observer: Observer) -> Result<FlowOutcome, FlowError> {
-    let hw = check_options(opts)?;
+    let (hw, sensor) = check_options(opts)?;
     let m = step(observer, &|s| s, Step::Check, || check(opts))?;
     let p = plan::set_folding(&m, &hw.unwrap_or_default()).map_err(FlowError::options)?;
     let target = choose_target(opts, &p)?;
@@ -124,6 +128,9 @@ pub fn run(opts: &FlowOptions, observer: Observer) -> Result<FlowOutcome, FlowEr
         &m,
         opts.images.as_deref(),
         opts.labels.as_deref(),
+        sensor
+            .as_ref()
+            .map(|s| (opts.sensor.as_deref().unwrap(), s)),
         opts.frames,
         opts.seed,
     )?;
@@ -133,6 +140,7 @@ pub fn run(opts: &FlowOptions, observer: Observer) -> Result<FlowOutcome, FlowEr
         .chain(opts.hw.as_deref())
         .chain(opts.images.as_deref())
         .chain(opts.labels.as_deref())
+        .chain(opts.sensor.as_deref())
         .collect();
     let staged = Staged::begin(&run_dir, &inputs)?;
     let run = Run {
@@ -159,7 +167,9 @@ pub fn run(opts: &FlowOptions, observer: Observer) -> Result<FlowOutcome, FlowEr
 
 /// Check the options that need no model: `--frames`, `--images`/`--labels` exist, and the
 /// hardware file (returned).
-fn check_options(opts: &FlowOptions) -> Result<Option<HwConfig>, FlowError> {
+fn check_options(
+    opts: &FlowOptions,
+) -> Result<(Option<HwConfig>, Option<SensorConfig>), FlowError> {
     if opts.frames == Some(0) {
         return Err(FlowError::Options(
             "--frames 0: the flow needs at least one frame to simulate".into(),
@@ -173,11 +183,10 @@ fn check_options(opts: &FlowOptions) -> Result<Option<HwConfig>, FlowError> {
             )));
         }
     }
-    opts.hw
-        .as_deref()
-        .map(plan::load_hw)
-        .transpose()
-        .map_err(FlowError::options)
+    let hw = (opts.hw.as_deref().map(plan::load_hw).transpose()).map_err(FlowError::options)?;
+    let sensor = (opts.sensor.as_deref().map(SensorConfig::load).transpose())
+        .map_err(|e| FlowError::Options(e.to_string()))?;
+    Ok((hw, sensor))
 }
 
 /// The check step: load and validate the model.

@@ -14,6 +14,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::model::InputSpec;
+use crate::sensor::{SensorConfig, Stream};
 
 /// Largest number of pixel codes (bytes of an IDX file's data, images x pixels of a random
 /// run) one command reads into memory from one file or option. Fashion-MNIST's training set,
@@ -48,6 +49,16 @@ pub enum InputError {
         path: PathBuf,
         found: u32,
         expected: u32,
+    },
+    #[error(
+        "{}: the sensor gives {sensor}-bit codes but the model takes {model}-bit pixels; use the \
+         sensor the model was trained with (its `[sensor] bits` is the model's `[input] bits`)",
+        path.display()
+    )]
+    SensorBits {
+        path: PathBuf,
+        sensor: u32,
+        model: u32,
     },
     #[error("{}: image {index}: {field} is {found}, the model expects {expected}", path.display())]
     Shape {
@@ -151,6 +162,34 @@ pub fn load_images_for(path: &Path, spec: &InputSpec) -> Result<Vec<Image>, Inpu
         check_image(path, index, image, spec)?;
     }
     Ok(set.images)
+}
+
+/// Read the images of a file as `sensor` would deliver them (docs/sensor.md), then check each
+/// against the model's input. Image `i` of the file gets the exposure and noise of test image
+/// `i` (`sensor::Stream::Test`), the same as in training, so a model trained through the
+/// sensor meets the test images it was scored on. Without a sensor, [`load_images_for`].
+pub fn load_images_through(
+    path: &Path,
+    spec: &InputSpec,
+    sensor: Option<&SensorConfig>,
+) -> Result<Vec<Image>, InputError> {
+    let Some(sensor) = sensor else {
+        return load_images_for(path, spec);
+    };
+    if sensor.bits != spec.bits {
+        return Err(InputError::SensorBits {
+            path: path.to_path_buf(),
+            sensor: sensor.bits,
+            model: spec.bits,
+        });
+    }
+    let set = load_image_set(path)?;
+    let mut images = set.images;
+    for (index, image) in images.iter_mut().enumerate() {
+        image.pixels = sensor.apply(&image.pixels, set.depth, Stream::Test, index as u64);
+        check_image(path, index, image, spec)?;
+    }
+    Ok(images)
 }
 
 /// A file's declared depth must equal the model's, except that a 16-bit container may carry

@@ -139,10 +139,13 @@ fn divisors(n: usize) -> Vec<usize> {
 }
 
 /// Line-buffer rows of a window stage: the window plus a stride of prefetch plus room for the
-/// next frame's first window, capped at two frames. Each row slot is a power of two words
-/// wide (the RTL addresses the buffer as {slot, column}), which the buffer bits count.
+/// next frame's first window, capped at two frames, and never fewer than four. The stage's
+/// loop from releasing a row to accepting the next one's first pixel takes about four cycles;
+/// with fewer slots than that, an input of one or two rows (a 1x1 input after a dense layer)
+/// would wait on it every frame and miss the planned cycles. Each row slot is a power of two
+/// words wide (the RTL addresses the buffer as {slot, column}), which the buffer bits count.
 pub fn window_rows(in_h: usize, kh: usize, stride: usize) -> usize {
-    (2 * kh + stride).min(2 * in_h).max(2)
+    (2 * kh + stride).min(2 * in_h).max(4)
 }
 
 /// Window geometry (kh, kw, stride, pad) of a layer, if it is a window stage.

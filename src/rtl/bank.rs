@@ -116,8 +116,7 @@ pub fn rom2(
         }
         let bw = addr_width(part.len());
         let bname = format!("{name}_b{k}");
-        let file = format!("{}_{bname}.mem", b.name());
-        let m = b.memory(&bname, width, part.len(), Some((file, part)));
+        let m = b.memory(&bname, width, part.len(), Some(part));
         if logic {
             b.force_logic(m);
         } else {

@@ -155,8 +155,7 @@ pub fn rom_with(
     let addr = addr.expect("a multi-word table needs an address");
     let width = words[0].len() as u32;
     let depth = words.len();
-    let file = format!("{}_{}.mem", module_name_hint(b), name);
-    let m = b.memory(name, width, depth, Some((file, words)));
+    let m = b.memory(name, width, depth, Some(words));
     if logic {
         b.force_logic(m);
     }
@@ -164,8 +163,4 @@ pub fn rom_with(
     let rd = b.read(m, b.e(addr));
     b.always(vec![Stmt::when(en.clone(), vec![Stmt::set(q, rd)])]);
     b.e(q)
-}
-
-fn module_name_hint(b: &ModuleBuilder) -> String {
-    b.name().to_string()
 }

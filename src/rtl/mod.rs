@@ -43,7 +43,8 @@ pub struct Design {
     pub name: String,
     pub top: String,
     pub modules: Vec<Module>,
-    /// Extra files (memory images, tables): (file name, contents).
+    /// Extra files (tables, such as the comparator levels of a sensor front end): (file name,
+    /// contents).
     pub files: Vec<(String, String)>,
     /// Bit layout of the output word: class width, score width, classes.
     pub class_width: u32,
@@ -555,7 +556,7 @@ impl Top {
         t.assign(dd, Expr::cat_lsb(d));
     }
 
-    /// Step 6: the modules (top last), their memory images and the sensor's comparator table.
+    /// Step 6: the modules (top last) and the sensor's comparator table.
     fn finish(self, model: &Model, plan: &Plan, layout: &Layout, tap_widths: Vec<u32>) -> Design {
         let Top {
             t,
@@ -571,9 +572,6 @@ impl Top {
             .collect();
         modules.push(t.finish());
         let mut files = Vec::new();
-        for m in &modules {
-            files.extend(m.mem_files.iter().cloned());
-        }
         if let (FrontEnd::Thermometer(th), Placement::Sensor) = (&model.front_end, plan.front_end) {
             let mut csv = String::from("channel,plane,level\n");
             for (c, ts) in th.thresholds.iter().enumerate() {
@@ -738,15 +736,11 @@ pub fn render(design: &Design) -> Vec<(String, String)> {
         sources.push(f);
     }
     out.extend(design.files.iter().cloned());
-    let mems: Vec<String> = (design.files.iter())
-        .map(|(f, _)| f.clone())
-        .filter(|f| f.ends_with(".mem"))
-        .collect();
     let list: String = sources.iter().map(|f| format!("{f}\n")).collect();
     out.push(("files.f".to_string(), list));
     out.push((
         format!("{}.core", design.name),
-        fusesoc::core_file(&design.name, &design.top, &sources, &mems),
+        fusesoc::core_file(&design.name, &design.top, &sources),
     ));
     out
 }

@@ -58,8 +58,11 @@ pub struct MemDecl {
     pub name: String,
     pub width: u32,
     pub depth: usize,
-    /// `$readmemh` file name (relative to the output directory) when initialized.
-    pub init_file: Option<String>,
+    /// Initial contents (a ROM), one hex word per address, printed into the module itself
+    /// (an `initial` block), so the RTL loads the same from any working directory; a
+    /// `$readmemh` file name would be resolved against the simulator's or synthesizer's
+    /// working directory, and some simulators load nothing without a word when it is wrong.
+    pub init: Option<Vec<String>>,
     pub block_ram: bool,
     /// Keep out of block RAM (`ram_style = "logic"`): a small ROM that would waste a block.
     pub logic: bool,
@@ -382,8 +385,6 @@ pub struct Module {
     pub sigs: Vec<SigDecl>,
     pub mems: Vec<MemDecl>,
     pub items: Vec<Item>,
-    /// Memory initialization files this module reads: (file name, contents).
-    pub mem_files: Vec<(String, String)>,
 }
 
 impl Module {
@@ -411,7 +412,6 @@ impl ModuleBuilder {
                 sigs: Vec::new(),
                 mems: Vec::new(),
                 items: Vec::new(),
-                mem_files: Vec::new(),
             },
             driven: Vec::new(),
         }
@@ -569,7 +569,7 @@ impl ModuleBuilder {
         name: &str,
         width: u32,
         depth: usize,
-        init: Option<(String, Vec<Vec<bool>>)>,
+        init: Option<Vec<Vec<bool>>>,
     ) -> Mem {
         assert!(depth >= 2 && width >= 1, "memory {name} too small");
         assert!(
@@ -577,31 +577,28 @@ impl ModuleBuilder {
                 && !self.m.sigs.iter().any(|s| s.name == name)
         );
         let block_ram = (width as usize) * depth >= 4096;
-        let init_file = init.map(|(file, words)| {
+        let init = init.map(|words| {
             assert_eq!(words.len(), depth, "memory {name} init length");
             let digits = (width as usize).div_ceil(4);
-            let mut text = String::new();
-            for w in &words {
+            let hex_word = |w: &Vec<bool>| -> String {
                 assert_eq!(w.len(), width as usize);
-                for d in (0..digits).rev() {
-                    let mut v = 0;
-                    for b in 0..4 {
-                        if w.get(d * 4 + b).copied().unwrap_or(false) {
-                            v |= 1 << b;
-                        }
-                    }
-                    text.push(char::from_digit(v, 16).unwrap());
-                }
-                text.push('\n');
-            }
-            self.m.mem_files.push((file.clone(), text));
-            file
+                (0..digits)
+                    .rev()
+                    .map(|d| {
+                        let v = (0..4)
+                            .filter(|b| w.get(d * 4 + b).copied().unwrap_or(false))
+                            .fold(0, |v, b| v | (1 << b));
+                        char::from_digit(v, 16).unwrap()
+                    })
+                    .collect()
+            };
+            words.iter().map(hex_word).collect()
         });
         self.m.mems.push(MemDecl {
             name: name.to_string(),
             width,
             depth,
-            init_file,
+            init,
             block_ram,
             logic: false,
             no_rw_check: false,
@@ -624,7 +621,7 @@ impl ModuleBuilder {
     pub fn force_logic(&mut self, m: Mem) {
         let mem = &mut self.m.mems[m.idx];
         assert!(
-            !mem.block_ram && mem.init_file.is_some(),
+            !mem.block_ram && mem.init.is_some(),
             "only small ROMs go to logic"
         );
         mem.logic = true;

@@ -191,8 +191,12 @@ pub fn print_module(m: &Module) -> String {
             mem.depth - 1
         )
         .unwrap();
-        if let Some(f) = &mem.init_file {
-            writeln!(out, "  initial $readmemh(\"{f}\", {});", mem.name).unwrap();
+        if let Some(words) = &mem.init {
+            out.push_str("  initial begin\n");
+            for (a, w) in words.iter().enumerate() {
+                writeln!(out, "    {}[{a}] = {}'h{w};", mem.name, mem.width).unwrap();
+            }
+            out.push_str("  end\n");
         }
     }
     for it in &m.items {

@@ -83,9 +83,13 @@ impl SensorConfig {
     /// Read a sensor file (a `[sensor]` table, docs/sensor.md) and check it.
     pub fn load(path: &Path) -> Result<SensorConfig, SensorError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| SensorError::Read {
-            file: file.clone(),
-            source,
+        // A sensor file is a few lines: read at most 64 KiB, so a wrong path to a huge file
+        // or a device is refused instead of read whole.
+        let text = crate::model::limits::read_capped(path, 1 << 16).map_err(|source| {
+            SensorError::Read {
+                file: file.clone(),
+                source,
+            }
         })?;
         let parsed: SensorFile = toml::from_str(&text).map_err(|e| SensorError::Invalid {
             file: file.clone(),

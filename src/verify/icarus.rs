@@ -51,8 +51,47 @@ pub fn cosimulate(
     stress: Stress,
     dir: &Path,
 ) -> Result<SimReport, VerifyError> {
-    let design = rtl::generate(model, plan, GenOptions::default())
-        .map_err(|e| VerifyError::Generate(e.to_string()))?;
+    let design = generate(model, plan)?;
+    let (bench, stim) = bench_for(model, plan, &design, images, stress);
+    let results = run_bench(dir, &rtl::render(&design), &bench, &stim)?;
+    compare(model, &design, images, &results, false, false)
+}
+
+/// Simulate the RTL folder `rtl_dir` as written (by `bnngen generate`), with Icarus started in
+/// another folder, `work`: the sources are named by absolute path, so this shows that the
+/// RTL needs nothing from the simulator's working directory (its ROMs are in the modules).
+pub fn cosimulate_written(
+    model: &Model,
+    plan: &Plan,
+    images: &[Image],
+    stress: Stress,
+    rtl_dir: &Path,
+    work: &Path,
+) -> Result<SimReport, VerifyError> {
+    let design = generate(model, plan)?;
+    let (bench, stim) = bench_for(model, plan, &design, images, stress);
+    let rtl_dir = std::path::absolute(rtl_dir).map_err(ToolError::from)?;
+    let list = std::fs::read_to_string(rtl_dir.join("files.f")).map_err(ToolError::from)?;
+    let sources: String = (list.lines().filter(|l| !l.trim().is_empty()))
+        .map(|f| format!("{}\n", rtl_dir.join(f).display()))
+        .collect();
+    let results = run_bench(work, &[("files.f".to_string(), sources)], &bench, &stim)?;
+    compare(model, &design, images, &results, false, false)
+}
+
+fn generate(model: &Model, plan: &Plan) -> Result<rtl::Design, VerifyError> {
+    rtl::generate(model, plan, GenOptions::default())
+        .map_err(|e| VerifyError::Generate(e.to_string()))
+}
+
+/// The testbench's parameters and stimulus for `images` through `design`.
+fn bench_for(
+    model: &Model,
+    plan: &Plan,
+    design: &rtl::Design,
+    images: &[Image],
+    stress: Stress,
+) -> (Bench, Stimulus) {
     let bench = Bench {
         top: design.top.clone(),
         in_width: design.input_width,
@@ -61,9 +100,7 @@ pub fn cosimulate(
         frames: images.len(),
         timeout: 200_000 + 400 * (images.len() as u64 + 2) * (plan.cycles_per_frame + 1000),
     };
-    let stim = stimulus(model, plan, &design, images, stress);
-    let results = run_bench(dir, &rtl::render(&design), &bench, &stim)?;
-    compare(model, &design, images, &results, false, false)
+    (bench, stimulus(model, plan, design, images, stress))
 }
 
 /// Write `files` (with their `files.f`), the testbench and `stim` into `dir`, compile with

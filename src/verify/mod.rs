@@ -88,8 +88,9 @@ pub struct SimReport {
     /// The harness gave up before every frame came out (a hang).
     pub timeout: bool,
     pub cycles: u64,
-    /// Cycles between the first and last results over frames - 1 (None for one frame).
-    pub measured_cycles_per_frame: Option<f64>,
+    /// Cycles per frame in steady state (`steady_interval`): None for one frame, or when
+    /// the intervals between results had not settled by the end of the run.
+    pub measured_cycles_per_frame: Option<u64>,
     pub build_cached: bool,
 }
 
@@ -413,9 +414,7 @@ pub fn compare(
             });
         }
     }
-    let measured = (results.len() >= 2).then(|| {
-        (results.last().unwrap().cycle - results[0].cycle) as f64 / (results.len() - 1) as f64
-    });
+    let measured = steady_interval(&results);
     Ok(SimReport {
         frames: images.len(),
         results,
@@ -469,4 +468,21 @@ fn check_tap(
         }
     }
     None
+}
+
+/// Frames a clean run needs so that `steady_interval` has a settled half to look at: a
+/// pipeline of tiny stages may take a few frames to fill its line-buffer rings.
+pub const STEADY_FRAMES: usize = 12;
+
+/// The interval between consecutive results once the pipeline is full: the last half of the
+/// intervals (at least one) must all be equal, and that value is returned. The first frames
+/// may take longer while the stages' buffers fill; a run whose late intervals still differ
+/// has no steady state to report (None), and neither has a run of one frame.
+pub fn steady_interval(results: &[RtlResult]) -> Option<u64> {
+    let deltas: Vec<u64> = (results.windows(2))
+        .map(|w| w[1].cycle - w[0].cycle)
+        .collect();
+    let late = &deltas[deltas.len() / 2..];
+    let first = *late.first()?;
+    late.iter().all(|&d| d == first).then_some(first)
 }
