@@ -15,7 +15,7 @@ pub fn plan_figures(p: &Plan) -> PlanFigures {
             .iter()
             .map(|l| StageFigures {
                 name: l.name.clone(),
-                kind: l.kind.clone(),
+                kind: l.kind.to_string(),
                 lanes: l.lanes as u64,
                 cycles_per_frame: l.cycles_per_frame,
                 memory_bits: l.weight_bits + l.buffer_bits,

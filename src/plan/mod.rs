@@ -95,7 +95,7 @@ pub enum PlanError {
 #[serde(deny_unknown_fields)]
 pub struct LayerPlan {
     pub name: String,
-    pub kind: String,
+    pub kind: StageKind,
     /// Output channels per cycle (1 for layers without weights).
     pub pe: usize,
     /// Input channels per cycle (1 for layers without weights).
@@ -111,6 +111,46 @@ pub struct LayerPlan {
     /// Line-buffer rows (window stages) or skip FIFO depth in pixels (residual; 0 when the
     /// residual combines the layer just before with itself, which needs no FIFO).
     pub rows: usize,
+}
+
+/// What a layer's stage is, written in plan files as the layer kind's tag (`kind = "conv"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StageKind {
+    Conv,
+    MaxPool,
+    Residual,
+    Dense,
+    Classifier,
+}
+
+impl StageKind {
+    pub fn of(kind: &LayerKind) -> StageKind {
+        match kind {
+            LayerKind::Conv(_) => StageKind::Conv,
+            LayerKind::MaxPool(_) => StageKind::MaxPool,
+            LayerKind::Residual(_) => StageKind::Residual,
+            LayerKind::Dense(_) => StageKind::Dense,
+            LayerKind::Classifier(_) => StageKind::Classifier,
+        }
+    }
+
+    /// The tag as in plan and model files (`LayerKind::tag`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StageKind::Conv => "conv",
+            StageKind::MaxPool => "maxpool",
+            StageKind::Residual => "residual",
+            StageKind::Dense => "dense",
+            StageKind::Classifier => "classifier",
+        }
+    }
+}
+
+impl std::fmt::Display for StageKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 /// The folding of a whole model and its figures.
@@ -341,7 +381,7 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
         };
         layers.push(LayerPlan {
             name: l.name.clone(),
-            kind: l.kind.tag().to_string(),
+            kind: StageKind::of(&l.kind),
             pe: f.pe,
             simd: f.simd,
             lanes,
@@ -375,5 +415,28 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
         weight_bits: layers.iter().map(|l| l.weight_bits).sum(),
         buffer_bits: layers.iter().map(|l| l.buffer_bits).sum(),
         layers,
+    }
+}
+
+#[cfg(test)]
+mod stage_kind_tests {
+    use super::StageKind;
+
+    /// Plan files keep the strings they had when `kind` was a `String`.
+    #[test]
+    fn stage_kinds_serialize_to_the_layer_tags() {
+        for k in [
+            StageKind::Conv,
+            StageKind::MaxPool,
+            StageKind::Residual,
+            StageKind::Dense,
+            StageKind::Classifier,
+        ] {
+            let v = toml::Value::try_from(k).unwrap();
+            assert_eq!(v.as_str(), Some(k.as_str()));
+            let back: StageKind = v.try_into().unwrap();
+            assert_eq!(back, k);
+        }
+        assert_eq!(format!("{:<10}|", StageKind::Dense), "dense     |");
     }
 }
