@@ -52,6 +52,41 @@ fn wrom_banks(m: &Model, p: &Plan, ram: RamFamily) -> Vec<(usize, u64, usize)> {
         .collect()
 }
 
+/// The synthesis report finds weight ROMs by their `weights` marker, not their names: on fm6
+/// and the tiny model, for both RAM families, the marked memories are exactly the weight
+/// ROMs and their banks, and on fm6 they hold the plan's weight bits.
+#[test]
+fn weight_roms_carry_the_weights_marker() {
+    let tiny = bnngen::model::load(std::path::Path::new("models/tiny.toml")).unwrap();
+    let tiny_plan = set_folding(&tiny, &HwConfig::default()).unwrap();
+    let (m6, p6) = fm6();
+    for (m, p) in [(&m6, &p6), (&tiny, &tiny_plan)] {
+        for ram in [RamFamily::Ecp5, RamFamily::Ice40] {
+            let d = generate(
+                m,
+                p,
+                GenOptions {
+                    ram,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let mems = || d.modules.iter().flat_map(|md| md.mems.iter());
+            let mut marked_bits = 0;
+            for x in mems() {
+                let named = x.name == "wrom" || x.name.starts_with("wrom_b");
+                assert_eq!(x.weights, named, "{} in {}", x.name, m.meta.name);
+                if x.weights {
+                    marked_bits += x.width as u64 * x.depth as u64;
+                }
+            }
+            if std::ptr::eq(m, &m6) {
+                assert_eq!(marked_bits, p.weight_bits, "fm6 on {ram:?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn ice40_banks_hold_every_weight_once_and_fit_one_block() {
     let (m, p) = fm6();

@@ -70,6 +70,9 @@ pub struct MemDecl {
     /// needs no read-during-write bypass (on ECP5 and iCE40 that bypass cost more flip-flops
     /// and LUTs than the line buffers' own addressing).
     pub no_rw_check: bool,
+    /// Holds a layer's weights (a weight ROM or one of its banks): the synthesis report
+    /// counts these bits as weights in block RAM. Set by [`ModuleBuilder::mark_weights`].
+    pub weights: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -602,6 +605,7 @@ impl ModuleBuilder {
             block_ram,
             logic: false,
             no_rw_check: false,
+            weights: false,
         });
         Mem {
             idx: self.m.mems.len() - 1,
@@ -612,6 +616,17 @@ impl ModuleBuilder {
     /// Mark memory `m` for block RAM whatever its size (a bank of a larger table).
     pub fn force_block_ram(&mut self, m: Mem) {
         self.m.mems[m.idx].block_ram = true;
+    }
+    /// Number of memories declared so far: the mark for [`ModuleBuilder::mark_weights`].
+    pub fn mem_count(&self) -> usize {
+        self.m.mems.len()
+    }
+    /// Mark every memory declared since `from` (a [`ModuleBuilder::mem_count`]) as holding
+    /// weights: a weight ROM and all its banks, whatever they are named.
+    pub fn mark_weights(&mut self, from: usize) {
+        for mem in &mut self.m.mems[from..] {
+            mem.weights = true;
+        }
     }
     /// Promise that memory `m` is never read at the address written in the same cycle.
     pub fn no_rw_check(&mut self, m: Mem) {

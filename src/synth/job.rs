@@ -102,7 +102,7 @@ fn plan_figures(job: &SynthJob) -> PlanFigures {
     let (m, p) = (job.model, job.plan);
     let weight_bits_in_bram: u64 = (job.design.modules.iter())
         .flat_map(|md| md.mems.iter())
-        .filter(|mem| mem.block_ram && (mem.name == "wrom" || mem.name.starts_with("wrom_b")))
+        .filter(|mem| mem.block_ram && mem.weights)
         .map(|mem| mem.width as u64 * mem.depth as u64)
         .sum();
     PlanFigures {

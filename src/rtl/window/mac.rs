@@ -168,7 +168,9 @@ impl MacCtx<'_> {
                 }
             }
         }
+        let first = b.mem_count();
         let wq = rom2(b, "wrom", wwords, m.wa.sig, m.adv, self.ram);
+        b.mark_weights(first);
         let wsig = if wq.const_value().is_none() && matches!(wq.kind, ExprKind::Sig(_)) {
             Some(sig_of(b, &wq))
         } else {
