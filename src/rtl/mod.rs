@@ -6,6 +6,7 @@
 //! output feeds a residual, then the top that wires the streams together. See the
 //! "Generated hardware" section of docs/architecture.md.
 
+pub mod axis;
 pub mod bank;
 pub mod build;
 pub mod fusesoc;
@@ -446,6 +447,9 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
         .into_iter()
         .map(|n| mods.remove(&n).unwrap())
         .collect();
+    if !opts.debug {
+        modules.push(axis::wrapper(&prefix, &top, in_w, cw + sw * k as u32));
+    }
     modules.push(top);
     let mut files = Vec::new();
     if let (FrontEnd::Thermometer(th), stream::Placement::Sensor) =
