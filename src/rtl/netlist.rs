@@ -388,6 +388,8 @@ pub struct Module {
     pub sigs: Vec<SigDecl>,
     pub mems: Vec<MemDecl>,
     pub items: Vec<Item>,
+    /// The clock every `always` block runs on: `clk`, or `aclk` in the AXI4-Stream wrapper.
+    pub clock: String,
 }
 
 impl Module {
@@ -415,12 +417,17 @@ impl ModuleBuilder {
                 sigs: Vec::new(),
                 mems: Vec::new(),
                 items: Vec::new(),
+                clock: "clk".to_string(),
             },
             driven: Vec::new(),
         }
     }
     pub fn name(&self) -> &str {
         &self.m.name
+    }
+    /// Run every `always` block of the module on `clock` (an input declared by the caller).
+    pub fn set_clock(&mut self, clock: &str) {
+        self.m.clock = clock.to_string();
     }
     pub fn doc(&mut self, line: impl Into<String>) {
         self.m.doc.push(line.into());

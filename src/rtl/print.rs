@@ -205,7 +205,7 @@ pub fn print_module(m: &Module) -> String {
                 writeln!(out, "  assign {} = {};", m.sigs[*i].name, expr(m, e)).unwrap()
             }
             Item::Always(st) => {
-                out.push_str("  always @(posedge clk) begin\n");
+                writeln!(out, "  always @(posedge {}) begin", m.clock).unwrap();
                 stmts(m, &mut out, st, 2);
                 out.push_str("  end\n");
             }

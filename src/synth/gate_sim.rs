@@ -26,6 +26,17 @@ pub enum GateSimError {
     Verify(#[from] VerifyError),
     #[error("cannot generate RTL: {0}")]
     Generate(String),
+    #[error(
+        "the {target} netlist instantiates {count} {cell} cell(s), and Yosys ships no \
+         simulation model for {cell} (its cells_sim.v declares the ports only), so this netlist \
+         cannot be simulated at gate level; RTL co-simulation (bnngen simulate --target \
+         {target}) covers the same RTL"
+    )]
+    NoCellModel {
+        target: String,
+        cell: &'static str,
+        count: usize,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -118,7 +129,15 @@ pub fn simulate_netlist(
             source,
         })
     };
-    let mut files = vec![("netlist.v".to_string(), read(&netlist)?)];
+    let text = read(&netlist)?;
+    if let Some((cell, count)) = unmodelled_cell(target, &text) {
+        return Err(GateSimError::NoCellModel {
+            target: target.name().to_string(),
+            cell,
+            count,
+        });
+    }
+    let mut files = vec![("netlist.v".to_string(), text)];
     // Cell models may warn under Verilator (they are not ours); the netlist itself is
     // Yosys output. Neither is held to the -Wall bar of generated RTL.
     let mut list = String::from("-Wno-fatal\n-Wno-lint\n-Wno-style\n");
@@ -152,4 +171,56 @@ pub fn simulate_netlist(
         netlist,
         resources,
     })
+}
+
+/// The first cell of `target` without a simulation model that `netlist` (Yosys
+/// `write_verilog` output) instantiates, with its instance count.
+pub fn unmodelled_cell(target: Target, netlist: &str) -> Option<(&'static str, usize)> {
+    target.cells_without_model().iter().find_map(|&cell| {
+        let count = (netlist.lines())
+            .filter(|l| {
+                let t = l.trim_start();
+                t.strip_prefix(cell)
+                    .is_some_and(|rest| rest.starts_with(" #(") || rest.starts_with(" _"))
+            })
+            .count();
+        (count > 0).then_some((cell, count))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The list of model-less cells is what the installed Yosys ships: each named cell's
+    /// model in `cells_sim.v` has no `always` or `assign`, and the family's other block RAM
+    /// primitives used by the flows have one.
+    #[test]
+    fn cells_without_model_match_the_installed_cell_models() {
+        let body = |file: &str, cell: &str| -> String {
+            let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let start = text
+                .find(&format!("module {cell}"))
+                .unwrap_or_else(|| panic!("{cell} not in {file}"));
+            let end = start + text[start..].find("endmodule").unwrap();
+            text[start..end].to_string()
+        };
+        let behaves = |b: &str| b.contains("always") || b.contains("assign");
+        for target in [Target::Ecp5_85k, Target::Xilinx] {
+            let (file, _) = target.cell_models().unwrap();
+            for cell in target.cells_without_model() {
+                assert!(!behaves(&body(file, cell)), "{cell} has a model now");
+            }
+        }
+        let (ice40, _) = Target::Ice40Up5k.cell_models().unwrap();
+        assert!(behaves(&body(ice40, "SB_RAM40_4K ")));
+    }
+
+    #[test]
+    fn a_netlist_with_an_unmodelled_cell_is_found() {
+        let net = "module m;\n  DP16KD #(\n    .CSDECODE_A(\"0b000\")\n  ) _12_ (\n  );\n  LUT4 _13_ ();\n";
+        assert_eq!(unmodelled_cell(Target::Ecp5_85k, net), Some(("DP16KD", 1)));
+        assert_eq!(unmodelled_cell(Target::Ice40Up5k, net), None);
+        assert_eq!(unmodelled_cell(Target::Ecp5_85k, "  LUT4 _1_ ();\n"), None);
+    }
 }

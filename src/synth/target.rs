@@ -220,6 +220,21 @@ impl Target {
     }
 }
 
+impl Target {
+    /// Cells of the family that Yosys' `cells_sim.v` declares without behaviour (parameters and
+    /// ports only): a netlist that instantiates one cannot be simulated at gate level, since
+    /// the cell would read as zeros. Yosys 0.23 and 0.70 ship no model for ECP5's DP16KD or
+    /// for Xilinx's RAMB18E1/RAMB36E1 (block RAM); their LUT RAMs and iCE40's SB_RAM40_4K
+    /// have one.
+    pub fn cells_without_model(self) -> &'static [&'static str] {
+        match self {
+            Target::Ecp5_25k | Target::Ecp5_85k => &["DP16KD"],
+            Target::Xilinx => &["RAMB18E1", "RAMB36E1", "DSP48A"],
+            Target::Ice40Up5k | Target::Ice40Hx8k | Target::Generic => &[],
+        }
+    }
+}
+
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -120,7 +120,7 @@ pub enum VerifyError {
 }
 
 /// The `s_axis_tdata` words (32-bit, LSW first) of one pixel.
-fn pixel_words(
+pub fn pixel_words(
     model: &Model,
     place: Placement,
     img: &Image,
