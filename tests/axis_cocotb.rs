@@ -6,9 +6,9 @@
 //! `sim/cocotb/test_axis.py` is the test; this file writes its frames and runs it. Needs the
 //! project venv with cocotb and cocotbext-axi (scripts/setup.sh); fails, never skips, without.
 
-use bnngen::model::random::{random_image, random_model, FrontEndChoice, RandomOptions};
 use bnngen::model::Model;
 use bnngen::plan::{set_folding, HwConfig};
+use bnngen::random::{random_image, random_model, FrontEndChoice, RandomOptions};
 use bnngen::rtl::axis::byte_lanes;
 use std::path::Path;
 use std::process::Command;

@@ -152,7 +152,7 @@ fn pruning_half_the_tiles_halves_cycles_and_weight_bits() {
 /// has at least four rows (`plan::window_rows`).
 #[test]
 fn small_nets_meet_the_plan_exactly() {
-    use bnngen::model::random::{random_model, RandomOptions};
+    use bnngen::random::{random_model, RandomOptions};
     let fast = HwConfig {
         fps: Some(1e8),
         best_effort: true,
@@ -188,7 +188,7 @@ fn small_nets_meet_the_plan_exactly() {
 /// A deep net: 200 hidden layers on a 2 x 2 input, every stage in the pipeline at once.
 #[test]
 fn a_deep_net_meets_the_plan_exactly() {
-    use bnngen::model::random::{random_model, RandomOptions};
+    use bnngen::random::{random_model, RandomOptions};
     let opts = RandomOptions {
         height: 2,
         width: 2,

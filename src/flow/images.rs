@@ -126,7 +126,7 @@ fn fashion_test_set(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::random::{random_model, RandomOptions};
+    use crate::random::{random_model, RandomOptions};
     use crate::sensor::Stream;
 
     fn sensor(bits: u32) -> SensorConfig {
