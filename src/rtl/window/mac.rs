@@ -452,16 +452,12 @@ impl MacCtx<'_> {
             va
         };
         let lasta = lasta.map(|l| delay(b, l, 1, adv, "lastq"));
-        let visited = gather_groups(
-            b,
-            "obits",
-            groups.len(),
-            pe as u32,
-            new_bits,
+        let step = GroupStep {
             adv,
-            &va,
-            lasta,
-        );
+            valid: &va,
+            last: lasta,
+        };
+        let visited = gather_groups(b, "obits", (groups.len(), pe as u32), new_bits, step);
         let vis = b.let_("visited", visited);
         let vsig = sig_of(b, &vis);
         // Assemble all output channels: visited groups in order, constants for empty blocks.
@@ -545,7 +541,12 @@ impl MacCtx<'_> {
             sig_of(b, &e)
         });
         let take = lasta.clone().map(|l| adv.clone().and(va.clone()).and(l));
-        let visited = gather_groups(b, "oscores", groups.len(), gw, new_sc, adv, &va, lasta);
+        let step = GroupStep {
+            adv,
+            valid: &va,
+            last: lasta,
+        };
+        let visited = gather_groups(b, "oscores", (groups.len(), gw), new_sc, step);
         if let (Some(cur), Some(take)) = (cur, take) {
             let cls = argmax_serial(b, rst, cur, cw, take, pla);
             return (vq_in, Expr::cat_lsb(vec![cls, visited]));
@@ -651,20 +652,25 @@ fn argmax_serial(
     b.let_("amx_cls", gt.mux(b.e(agrp), b.e(best_i)))
 }
 
+/// When a group's output is taken: the pipeline advances (`adv`), the accumulators are valid,
+/// and this was the group's last accumulation (`last`, present when there are several groups).
+struct GroupStep<'a> {
+    adv: &'a Expr,
+    valid: &'a Expr,
+    last: Option<Expr>,
+}
+
 /// The outputs of every visited group of one output pixel, side by side: the groups finish one
 /// after another, so the earlier ones wait in a shift register named `name` (`gw` bits per
 /// group), which advances on each group's last accumulation.
-#[allow(clippy::too_many_arguments)]
 fn gather_groups(
     b: &mut ModuleBuilder,
     name: &str,
-    groups: usize,
-    gw: u32,
+    (groups, gw): (usize, u32),
     new: Expr,
-    adv: &Expr,
-    valid: &Expr,
-    last: Option<Expr>,
+    step: GroupStep,
 ) -> Expr {
+    let GroupStep { adv, valid, last } = step;
     if groups <= 1 {
         return new;
     }
