@@ -35,6 +35,7 @@ for row in "fashion-default ecp5-85k" "fashion-up5k-pruned ice40-up5k"; do
         --netlist "$target" --images "$IMAGES" --limit "$N" 2>&1) || true
     wall=$(($(date +%s) - start))
     line=$(printf '%s\n' "$out" | grep -m1 '^simulated' || true)
+    cell=""
     if printf '%s' "$line" | grep -q 'all classes and scores match the reference'; then
         result="bit-exact"
     elif cell=$(printf '%s\n' "$out" | grep -o 'no simulation model for [A-Z0-9]*' | head -n1) && [ -n "$cell" ]; then
