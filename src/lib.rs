@@ -9,6 +9,7 @@ pub mod input;
 pub mod model;
 pub mod output;
 pub mod plan;
+pub mod qonnx;
 pub mod reference;
 pub mod report;
 pub mod rtl;

@@ -45,6 +45,7 @@ subcommands! {
     Simulate => simulate,
     Synth => synth,
     Train => train,
+    Export => export,
 }
 
 /// Turn a trained fully-binarized network into bit-exact, synthesizable Verilog.
