@@ -46,6 +46,7 @@ subcommands! {
     Synth => synth,
     Train => train,
     Export => export,
+    Import => import,
 }
 
 /// Turn a trained fully-binarized network into bit-exact, synthesizable Verilog.

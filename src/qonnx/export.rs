@@ -425,14 +425,18 @@ fn metadata(m: &Model) -> Vec<StringStringEntryProto> {
         entry(keys::INPUT_BITS, m.input.bits.to_string()),
         entry(keys::FRONT_END, fe.to_string()),
     ];
-    if !m.meta.provenance.is_empty() {
-        props.push(entry(keys::PROVENANCE, m.meta.provenance.clone()));
-    }
+    props.push(entry(keys::PROVENANCE, m.meta.provenance.clone()));
     if !m.meta.classes.is_empty() {
         let json = serde_json::to_string(&m.meta.classes).expect("strings serialize");
         props.push(entry(keys::CLASSES, json));
     }
     for l in &m.layers {
+        if let LayerKind::Conv(c) = &l.kind {
+            if c.padding == 0 {
+                let key = format!("{}{}", keys::PAD_MODE_PREFIX, l.name);
+                props.push(entry(&key, c.pad_mode.as_str().to_string()));
+            }
+        }
         if let Some(w) = l.kind.weights() {
             if (w.in_blocks, w.out_blocks) != (1, 1) {
                 let key = format!("{}{}", keys::BLOCKS_PREFIX, l.name);

@@ -13,11 +13,17 @@
 //! `export.rs`, `import.rs` (node patterns back to layers), `tensor.rs` (bounded reads of
 //! constant tensors).
 
+mod blocks;
 pub mod export;
+mod front_end;
 mod graph;
+pub mod import;
+mod layers;
 pub mod proto;
+mod tensor;
 
 pub use export::{export, ExportError};
+pub use import::{import, import_file, ImportError, ImportOptions};
 
 /// The domain of QONNX's general custom operators (MultiThreshold, BipolarQuant, IntQuant).
 pub const QONNX_DOMAIN: &str = "qonnx.custom_op.general";
@@ -39,6 +45,9 @@ pub mod keys {
     pub const CLASSES: &str = "bnngen.classes";
     /// Prefix of `bnngen.blocks.<layer name>` = `<in_blocks>x<out_blocks>`.
     pub const BLOCKS_PREFIX: &str = "bnngen.blocks.";
+    /// Prefix of `bnngen.pad_mode.<layer name>` = `minus_one`, `plus_one` or `zero`, for a
+    /// conv without padding (the mode changes nothing then, but the model file states it).
+    pub const PAD_MODE_PREFIX: &str = "bnngen.pad_mode.";
 }
 
 /// Largest integer magnitude up to which every integer is exact in float32 (2^24): sums,
