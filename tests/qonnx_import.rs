@@ -145,7 +145,7 @@ fn refusals_name_the_node_and_why() {
         t.raw_data[0..4].copy_from_slice(&0.25f32.to_le_bytes());
     });
     assert!(
-        e.contains("Add)") && e.contains("one integer per class"),
+        e.contains("(head, MatMul)") && e.contains("is not an integer"),
         "{e}"
     );
 }

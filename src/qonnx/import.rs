@@ -254,6 +254,10 @@ fn graph_input(
     Ok((inp.name.clone(), input))
 }
 
+/// Weights read from a file: shape, values (+-1 or 0), and their scales (one, or one per
+/// output channel).
+pub(super) type WeightTensor = (Vec<usize>, Vec<f64>, Vec<f64>);
+
 /// The walk over the node list: position, current tensor, constants, metadata.
 pub(super) struct Walk<'a> {
     pub file: &'a str,
@@ -265,6 +269,12 @@ pub(super) struct Walk<'a> {
     pub cur: String,
     /// Output tensor of each layer read so far.
     pub outputs: Vec<String>,
+    /// The scale of `cur`: its values are +-scale (1 but after a scaled BipolarQuant).
+    pub scale: f64,
+    /// The scale of each layer's output.
+    pub out_scales: Vec<f64>,
+    /// BipolarQuant nodes of constant weights, by output: read with their Conv or MatMul.
+    weight_quants: HashMap<String, usize>,
 }
 
 impl<'a> Walk<'a> {
@@ -291,6 +301,15 @@ impl<'a> Walk<'a> {
                 consts.insert(out.clone(), t);
             }
         }
+        // BipolarQuant of a constant (weights, scale) is a constant too, read as +-1 weights
+        // and a scale by the layer that uses it; the walk skips it.
+        let weight_quants = nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.op_type == "BipolarQuant" && Walk::is_qonnx(n))
+            .filter(|(_, n)| n.input.iter().all(|i| consts.contains_key(i)))
+            .filter_map(|(k, n)| Some((n.output.first()?.clone(), k)))
+            .collect();
         Ok(Walk {
             file,
             nodes,
@@ -299,13 +318,17 @@ impl<'a> Walk<'a> {
             meta,
             cur: String::new(),
             outputs: Vec::new(),
+            scale: 1.0,
+            out_scales: Vec::new(),
+            weight_quants,
         })
     }
 
     /// The next node that is not a Constant, with its index.
     pub fn peek(&mut self) -> Option<(usize, &'a NodeProto)> {
         while let Some(n) = self.nodes.get(self.pos) {
-            if n.op_type == "Constant" && n.domain.is_empty() {
+            let weight_quant = n.output.first().and_then(|o| self.weight_quants.get(o));
+            if (n.op_type == "Constant" && n.domain.is_empty()) || weight_quant == Some(&self.pos) {
                 self.pos += 1;
                 continue;
             }
@@ -382,6 +405,42 @@ impl<'a> Walk<'a> {
         let t = self.const_input(index, n, k)?;
         tensor::floats(t)
             .map_err(|e| self.node_err(index, n, format!("input {k} `{}` {e}", t.name)))
+    }
+
+    /// Input `k` of node `n` as weights: a float constant, or BipolarQuant of one (+1 where
+    /// the value is >= 0, else -1). Returns (shape, values, scales: one, or one per output
+    /// channel along `channel_axis` of the weights).
+    pub fn weights(
+        &self,
+        index: usize,
+        n: &NodeProto,
+        k: usize,
+        channel_axis: usize,
+    ) -> Result<WeightTensor, ImportError> {
+        let name = n.input.get(k).map(String::as_str).unwrap_or_default();
+        let Some(&qi) = self.weight_quants.get(name) else {
+            let (shape, v) = self.const_floats(index, n, k)?;
+            return Ok((shape, v, vec![1.0]));
+        };
+        let q = &self.nodes[qi];
+        let (shape, v) = self.const_floats(qi, q, 0)?;
+        let (sshape, s) = self.const_floats(qi, q, 1)?;
+        let channels = shape.get(channel_axis).copied().unwrap_or(0);
+        let per_channel = s.len() == channels
+            && sshape
+                .iter()
+                .enumerate()
+                .all(|(a, &d)| a == channel_axis || d == 1);
+        if !(s.len() == 1 || per_channel) || s.iter().any(|&x| !(x > 0.0 && x.is_finite())) {
+            return Err(self.node_err(qi, q, format!(
+                "has scale of shape {sshape:?}; bnngen reads one positive scale, or one per output channel"
+            )));
+        }
+        let signs = v
+            .iter()
+            .map(|&x| if x >= 0.0 { 1.0 } else { -1.0 })
+            .collect();
+        Ok((shape, signs, s))
     }
 
     /// Input `k` of node `n` as an integer constant.

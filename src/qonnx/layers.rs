@@ -10,13 +10,13 @@
 //! - dense: Flatten -> MatMul -> activation [-> Reshape to N x O x 1 x 1];
 //! - classifier: Flatten -> MatMul -> Add (integer bias), writing the graph output.
 
+use super::activation::{self, Affine};
 use super::blocks::{block_weights, Dense as DenseWeights};
-use super::front_end::bipolar_thresholds;
 use super::import::{attr, out_shape, ImportError, Walk};
 use super::proto::NodeProto;
 use crate::model::{
-    limits, Classifier, Conv, Dense, Direction, Layer, LayerKind, MaxPool, PadMode, Residual,
-    ResidualOp, Shape, Thresholds,
+    limits, Classifier, Conv, Dense, Layer, LayerKind, MaxPool, PadMode, Residual, ResidualOp,
+    Shape,
 };
 
 /// Read the next layer, which reads tensor `w.cur` of shape `cur`.
@@ -41,6 +41,7 @@ pub(super) fn read(w: &mut Walk<'_>, cur: Shape, layers: &[Layer]) -> Result<Lay
     };
     let name = unique_name(name, layers, &kind);
     w.outputs.push(w.cur.clone());
+    w.out_scales.push(w.scale);
     Ok(Layer {
         name,
         input: cur,
@@ -122,6 +123,16 @@ fn conv(w: &mut Walk<'_>, cur: Shape) -> Result<Read, ImportError> {
     let mut x = w.cur.clone();
     if let Some((pi, p)) = w.take_if("Pad", &x.clone()) {
         pad = read_pad(w, pi, p)?;
+        if w.scale != 1.0 && pad.1 != PadMode::Zero {
+            return Err(w.node_err(
+                pi,
+                p,
+                format!(
+                    "pads a tensor of +-{} with +-1; pad with 0 or with the tensor's own values",
+                    w.scale
+                ),
+            ));
+        }
         x = w.output(pi, p)?.to_string();
     }
     let (ci, c) = w.expect("Conv", &x, "Pad")?;
@@ -138,12 +149,11 @@ fn conv(w: &mut Walk<'_>, cur: Shape) -> Result<Read, ImportError> {
         ],
     )
     .map_err(err)?;
-    if c.input.len() > 2 && !c.input[2].is_empty() {
-        return Err(err(
-            "has a bias; fold it into the thresholds (docs/model-format.md) and leave it out"
-                .into(),
-        ));
-    }
+    let bias = if c.input.len() > 2 && !c.input[2].is_empty() {
+        Some(w.const_floats(ci, c, 2)?.1)
+    } else {
+        None
+    };
     let auto = attr::string(c, "auto_pad")
         .map_err(err)?
         .unwrap_or_else(|| "NOTSET".into());
@@ -172,7 +182,7 @@ fn conv(w: &mut Walk<'_>, cur: Shape) -> Result<Read, ImportError> {
         pad = (pair(w, ci, c, "pads", 0)?, PadMode::Zero);
     }
     let group = attr::int(c, "group").map_err(err)?.unwrap_or(1);
-    let (shape, data) = w.const_floats(ci, c, 1)?;
+    let (shape, data, wscale) = w.weights(ci, c, 1, 0)?;
     let [o_n, cpg, kh, kw] = shape[..] else {
         return Err(err(format!(
             "has weights of shape {shape:?}; expected [out, in / group, kh, kw]"
@@ -214,8 +224,14 @@ fn conv(w: &mut Walk<'_>, cur: Shape) -> Result<Read, ImportError> {
     let weights = block_weights(w, ci, c, &name, &d)?;
     let oh = out_side(w, ci, c, cur.height, pad.0, kh, stride)?;
     let ow = out_side(w, ci, c, cur.width, pad.0, kw, stride)?;
+    let bias = bias.unwrap_or_else(|| vec![0.0; o_n]);
+    if bias.len() != o_n {
+        return Err(err(format!("has {} biases for {o_n} outputs", bias.len())));
+    }
+    let affine = affine(w.scale, &wscale, bias);
     w.cur = w.output(ci, c)?.to_string();
-    let activation = activation(w, o_n, "Conv")?;
+    let n_max = (kh * kw * cur.channels) as i64;
+    let activation = activation::read(w, "Conv", &affine, n_max)?;
     let kind = LayerKind::Conv(Conv {
         stride,
         padding: pad.0,
@@ -276,38 +292,12 @@ fn read_pad(w: &Walk<'_>, i: usize, n: &NodeProto) -> Result<(usize, PadMode), I
     Ok((p, mode))
 }
 
-/// [Mul by the directions] -> MultiThreshold, reading `w.cur` (the sum of `channels`).
-fn activation(w: &mut Walk<'_>, channels: usize, after: &str) -> Result<Thresholds, ImportError> {
-    let mut signs = vec![1.0; channels];
-    let sum = w.cur.clone();
-    let mut x = sum.clone();
-    if let Some((mi, m)) = w.take_if("Mul", &sum) {
-        let (_, d) = w.const_floats(mi, m, 1)?;
-        if d.len() != channels || d.iter().any(|&v| v != 1.0 && v != -1.0) {
-            return Err(w.node_err(mi, m, format!("multiplies by {} values; bnngen reads a Mul after {after} as the directions: +-1, one per channel", d.len())));
-        }
-        signs = d;
-        x = w.output(mi, m)?.to_string();
-    }
-    let (ti, t) = w.expect("MultiThreshold", &x, after)?;
-    let thr = bipolar_thresholds(w, ti, t, channels)?;
-    w.cur = w.output(ti, t)?.to_string();
-    // s * a >= thr: with s = 1, a >= ceil(thr); with s = -1, a <= floor(-thr).
-    let mut out = Thresholds {
-        thresholds: Vec::with_capacity(channels),
-        directions: Vec::with_capacity(channels),
-    };
-    for (&s, &t) in signs.iter().zip(&thr) {
-        let (v, d) = if s > 0.0 {
-            (t.ceil(), Direction::Up)
-        } else {
-            ((-t).floor(), Direction::Down)
-        };
-        out.thresholds
-            .push(v.clamp(-((1u64 << 40) as f64), (1u64 << 40) as f64) as i64);
-        out.directions.push(d);
-    }
-    Ok(out)
+/// The sum's affine map per channel: input scale times weight scale, and the bias.
+fn affine(in_scale: f64, wscale: &[f64], bias: Vec<f64>) -> Affine {
+    let k = (0..bias.len())
+        .map(|o| in_scale * wscale[if wscale.len() == 1 { 0 } else { o }])
+        .collect();
+    Affine { k, c: bias }
 }
 
 fn maxpool(w: &mut Walk<'_>, cur: Shape) -> Result<Read, ImportError> {
@@ -387,6 +377,9 @@ fn residual(w: &mut Walk<'_>, cur: Shape, layers: &[Layer]) -> Result<Read, Impo
         ));
     };
     debug_assert!(with < layers.len());
+    if w.scale != 1.0 || w.out_scales[with] != 1.0 {
+        return Err(w.node_err(i, n, "combines tensors of +-s with s != 1 (a scaled BipolarQuant); bnngen's residuals combine +-1 tensors".into()));
+    }
     let out = w.output(i, n)?;
     let op = match n.op_type.as_str() {
         "Max" => ResidualOp::Or,
@@ -409,40 +402,53 @@ fn residual(w: &mut Walk<'_>, cur: Shape, layers: &[Layer]) -> Result<Read, Impo
     ))
 }
 
-/// Flatten -> MatMul, then Add (classifier) or an activation (dense).
+/// Flatten (or Reshape to [N, K]) -> MatMul or Gemm [-> Add], then an activation (dense)
+/// or nothing (the classifier, whose output is the graph output).
 fn dense(w: &mut Walk<'_>, cur: Shape) -> Result<Read, ImportError> {
-    let (fi, f) = w.expect("Flatten", &w.cur.clone(), "the layer before")?;
-    if attr::int(f, "axis")
-        .map_err(|e| w.node_err(fi, f, e))?
-        .unwrap_or(1)
-        != 1
-    {
-        return Err(w.node_err(
-            fi,
-            f,
-            "flattens at an axis other than 1; bnngen flattens each image (axis 1)".into(),
-        ));
-    }
-    let (mi, m) = w.expect("MatMul", w.output(fi, f)?, "Flatten")?;
-    let (shape, data) = w.const_floats(mi, m, 1)?;
+    let flat = flatten(w, cur)?;
+    let (mi, m) = match w.take_if("MatMul", &flat) {
+        Some(t) => t,
+        None => w.expect("Gemm", &flat, "Flatten")?,
+    };
+    let err = |msg: String| w.node_err(mi, m, msg);
+    let gemm = m.op_type == "Gemm";
+    let trans_b = if gemm {
+        attr::only(m, &["alpha", "beta", "transA", "transB"]).map_err(err)?;
+        if attr::int(m, "transA").map_err(err)?.unwrap_or(0) != 0 {
+            return Err(err(
+                "transposes its input (transA); bnngen reads transA = 0".into(),
+            ));
+        }
+        attr::int(m, "transB").map_err(err)?.unwrap_or(0) != 0
+    } else {
+        false
+    };
+    let (shape, data, wscale) = w.weights(mi, m, 1, if trans_b { 0 } else { 1 })?;
     let k = cur.len();
-    let [rows, o_n] = shape[..] else {
-        return Err(w.node_err(
-            mi,
-            m,
-            format!("has weights of shape {shape:?}; expected [inputs, outputs]"),
-        ));
+    let (rows, o_n) = match (shape.as_slice(), trans_b) {
+        (&[r, o], false) => (r, o),
+        (&[o, r], true) => (r, o),
+        _ => {
+            return Err(err(format!(
+                "has weights of shape {shape:?}; expected [inputs, outputs]"
+            )))
+        }
     };
     if rows != k || o_n == 0 {
-        return Err(w.node_err(
-            mi,
-            m,
-            format!("has {rows} weight rows for {k} inputs ({cur} flattened)"),
-        ));
+        return Err(err(format!(
+            "has {rows} weight rows for {k} inputs ({cur} flattened)"
+        )));
     }
     // Flatten of NCHW: row (c * H + y) * W + x.
     let (h, wd) = (cur.height, cur.width);
-    let get = |o: usize, c: usize, y: usize, x: usize| data[((c * h + y) * wd + x) * o_n + o];
+    let get = |o: usize, c: usize, y: usize, x: usize| {
+        let row = (c * h + y) * wd + x;
+        data[if trans_b {
+            o * rows + row
+        } else {
+            row * o_n + o
+        }]
+    };
     let name = m.name.clone();
     let d = DenseWeights {
         out_channels: o_n,
@@ -453,29 +459,41 @@ fn dense(w: &mut Walk<'_>, cur: Shape) -> Result<Read, ImportError> {
         get: &get,
     };
     let weights = block_weights(w, mi, m, &name, &d)?;
-    let sum = w.output(mi, m)?.to_string();
-    w.cur = sum.clone();
-    let out = out_shape(1, 1, o_n);
-    if let Some((ai, a)) = w.take_if("Add", &sum) {
-        let (_, b) = w.const_floats(ai, a, 1)?;
-        if b.len() != o_n
-            || b.iter()
-                .any(|v| v.fract() != 0.0 || v.abs() > (1u64 << 30) as f64)
-        {
-            return Err(w.node_err(ai, a, format!(
-                "adds {} values; the classifier's bias is one integer per class (|b| <= 2^30). A non-integer or per-class scale cannot be expressed exactly",
-                b.len()
-            )));
+    let mut bias = vec![0.0; o_n];
+    let mut scale = w.scale;
+    if gemm {
+        scale *= f64::from(attr::float(m, "alpha").map_err(err)?.unwrap_or(1.0));
+        if m.input.len() > 2 && !m.input[2].is_empty() {
+            let beta = f64::from(attr::float(m, "beta").map_err(err)?.unwrap_or(1.0));
+            let (_, c) = w.const_floats(mi, m, 2)?;
+            add_bias(w, mi, m, &mut bias, &c, beta)?;
         }
+    }
+    w.cur = w.output(mi, m)?.to_string();
+    if let Some((ai, a)) = w.take_if("Add", &w.cur.clone()) {
+        let (_, b) = w.const_floats(ai, a, 1)?;
+        add_bias(w, ai, a, &mut bias, &b, 1.0)?;
         w.cur = w.output(ai, a)?.to_string();
-        let bias = b.iter().map(|&v| v as i64).collect();
+    }
+    let affine = affine(scale, &wscale, bias);
+    let out = out_shape(1, 1, o_n);
+    let activation_next = w.peek().is_some_and(|(_, n)| {
+        n.input.first() == Some(&w.cur)
+            && matches!(
+                n.op_type.as_str(),
+                "Mul" | "MultiThreshold" | "BatchNormalization"
+            )
+    });
+    if !activation_next {
+        let bias = classifier_bias(w, mi, m, &affine)?;
         return Ok((
             name,
             LayerKind::Classifier(Classifier { weights, bias }),
             out,
         ));
     }
-    let activation = activation(w, o_n, "MatMul")?;
+    let n_max = k as i64;
+    let activation = activation::read(w, "MatMul", &affine, n_max)?;
     if let Some((ri, r)) = w.take_if("Reshape", &w.cur.clone()) {
         let (_, s) = w.const_ints(ri, r, 1)?;
         if !(s.len() == 4
@@ -496,4 +514,80 @@ fn dense(w: &mut Walk<'_>, cur: Shape) -> Result<Read, ImportError> {
         }),
         out,
     ))
+}
+
+/// Flatten at axis 1, or a Reshape to [N, K] (N 1, -1 or 0; K the flattened size or -1):
+/// returns the flattened tensor's name.
+fn flatten(w: &mut Walk<'_>, cur: Shape) -> Result<String, ImportError> {
+    let x = w.cur.clone();
+    if let Some((ri, r)) = w.take_if("Reshape", &x) {
+        let (_, s) = w.const_ints(ri, r, 1)?;
+        let k = cur.len() as i64;
+        if !(s.len() == 2 && [1, -1, 0].contains(&s[0]) && (s[1] == k || s[1] == -1)) {
+            return Err(w.node_err(ri, r, format!("reshapes to {s:?}; before a dense layer bnngen reads a flattening [1, {k}] (NCHW order)")));
+        }
+        return Ok(w.output(ri, r)?.to_string());
+    }
+    let (fi, f) = w.expect("Flatten", &x, "the layer before")?;
+    if attr::int(f, "axis")
+        .map_err(|e| w.node_err(fi, f, e))?
+        .unwrap_or(1)
+        != 1
+    {
+        return Err(w.node_err(
+            fi,
+            f,
+            "flattens at an axis other than 1; bnngen flattens each image (axis 1)".into(),
+        ));
+    }
+    Ok(w.output(fi, f)?.to_string())
+}
+
+/// Add `factor * values` (one per output, or one for all) to `bias`.
+fn add_bias(
+    w: &Walk<'_>,
+    i: usize,
+    n: &NodeProto,
+    bias: &mut [f64],
+    values: &[f64],
+    factor: f64,
+) -> Result<(), ImportError> {
+    if values.len() != bias.len() && values.len() != 1 {
+        return Err(w.node_err(
+            i,
+            n,
+            format!("adds {} values to {} outputs", values.len(), bias.len()),
+        ));
+    }
+    for (o, b) in bias.iter_mut().enumerate() {
+        *b += factor * values[if values.len() == 1 { 0 } else { o }];
+    }
+    Ok(())
+}
+
+/// The classifier's integer bias: its scores are `m * a + b_k` with one positive scale m for
+/// every class, so bnngen's scores are the file's divided by m, exactly when every `b_k / m`
+/// is an integer (within 1e-9 relative).
+fn classifier_bias(
+    w: &Walk<'_>,
+    i: usize,
+    n: &NodeProto,
+    affine: &Affine,
+) -> Result<Vec<i64>, ImportError> {
+    let m = affine.k[0];
+    if affine.k.iter().any(|&k| k != m) || !(m > 0.0 && m.is_finite()) {
+        return Err(w.node_err(i, n, "scales the classes' scores differently (or not by a positive number); bnngen's scores share one positive scale, so a per-class scale cannot be expressed exactly".into()));
+    }
+    let mut out = Vec::with_capacity(affine.c.len());
+    for (k, &b) in affine.c.iter().enumerate() {
+        let q = b / m;
+        let r = q.round();
+        if (q - r).abs() > 1e-9 * q.abs().max(1.0) || r.abs() > (1u64 << 30) as f64 {
+            return Err(w.node_err(i, n, format!(
+                "gives class {k} the bias {b} at score scale {m}: {q} is not an integer (|b| <= 2^30), so the classifier's bias cannot be expressed exactly"
+            )));
+        }
+        out.push(r as i64);
+    }
+    Ok(out)
 }

@@ -13,6 +13,7 @@
 //! `export.rs`, `import.rs` (node patterns back to layers), `tensor.rs` (bounded reads of
 //! constant tensors).
 
+mod activation;
 mod blocks;
 pub mod export;
 mod front_end;
