@@ -11,9 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bnngen::input::{self, Image};
+use bnngen::model::random::SplitMix64;
 use bnngen::model::random::{random_image, random_model, FrontEndChoice, RandomOptions};
-use bnngen::model::{self, FrontEnd, LayerKind, Model};
+use bnngen::model::{self, Direction, FrontEnd, LayerKind, Model};
+use bnngen::qonnx::proto::{ModelProto, NodeProto, TensorProto, ValueInfoProto};
 use bnngen::reference::Engine;
+use prost::Message;
 
 const FASHION: &str = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
 
@@ -50,7 +53,11 @@ fn export(model: &Path, out: &Path) {
 }
 
 /// Run qonnx's executor over (onnx, images) pairs; per pair, (class, scores) per image.
-fn qonnx_scores(pairs: &[(PathBuf, PathBuf)], count: Option<usize>) -> Vec<Vec<(usize, Vec<i64>)>> {
+fn qonnx_scores(
+    pairs: &[(PathBuf, PathBuf)],
+    count: Option<usize>,
+    score_scale: f64,
+) -> Vec<Vec<(usize, Vec<i64>)>> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/qonnx-check.py");
     let mut cmd = Command::new(python());
     cmd.arg(script);
@@ -60,6 +67,7 @@ fn qonnx_scores(pairs: &[(PathBuf, PathBuf)], count: Option<usize>) -> Vec<Vec<(
     if let Some(n) = count {
         cmd.arg("--count").arg(n.to_string());
     }
+    cmd.arg("--score-scale").arg(score_scale.to_string());
     let o = cmd.output().unwrap();
     assert!(
         o.status.success(),
@@ -136,7 +144,7 @@ fn shipped_models_agree_with_qonnx_on_fashion_mnist() {
         export(Path::new(&format!("models/{name}.toml")), &onnx);
         pairs.push((onnx, PathBuf::from(FASHION)));
     }
-    let got = qonnx_scores(&pairs, Some(n));
+    let got = qonnx_scores(&pairs, Some(n), 1.0);
     let mut images = input::load_images(Path::new(FASHION)).unwrap();
     images.truncate(n);
     for (name, got) in names.iter().zip(&got) {
@@ -194,7 +202,7 @@ fn tiny_and_random_models_agree_with_qonnx() {
         pairs.push((onnx, idx));
         sets.push(images);
     }
-    let got = qonnx_scores(&pairs, None);
+    let got = qonnx_scores(&pairs, None, 1.0);
     for (((what, m), images), got) in cases.iter().zip(&sets).zip(&got) {
         assert_same(what, m, images, got);
     }
@@ -256,9 +264,237 @@ fn features(m: &Model) -> std::collections::BTreeSet<String> {
             LayerKind::Dense(d) => Some(&d.activation),
             _ => None,
         };
-        if act.is_some_and(|a| a.directions.contains(&model::Direction::Down)) {
+        if act.is_some_and(|a| a.directions.contains(&Direction::Down)) {
             seen.insert("direction down".into());
         }
     }
     seen
+}
+
+/// Rewrite bnngen's export of `m` the way Brevitas writes a BNN: float weights through
+/// BipolarQuant with a positive scale (per output channel for convs, one for dense layers,
+/// 0.5 for the classifier, whose bias is scaled alike), and each activation as
+/// BatchNormalization -> BipolarQuant instead of MultiThreshold, with batch-norm parameters
+/// drawn so that the sign falls half a step away from bnngen's threshold. Layers with pruned
+/// tiles keep bnngen's pattern (BipolarQuant has no zero). Returns the graph and the
+/// classifier's score scale.
+fn brevitas_style(m: &Model, seed: u64) -> (ModelProto, f64) {
+    let mut p = ModelProto::decode(bnngen::qonnx::export(m).unwrap().as_slice()).unwrap();
+    let mut r = SplitMix64::new(seed);
+    let mut unit = move || 0.5 + r.below(1 << 20) as f64 / (1 << 20) as f64 * 1.5;
+    let g = p.graph.as_mut().unwrap();
+    let score_scale = 0.5;
+    for (i, l) in m.layers.iter().enumerate() {
+        let Some(wts) = l.kind.weights() else {
+            continue;
+        };
+        if wts.kept_tiles() < wts.total_tiles() {
+            continue;
+        }
+        let o_n = wts.out_channels;
+        let classifier = matches!(l.kind, LayerKind::Classifier(_));
+        let scales: Vec<f64> = match (&l.kind, classifier) {
+            (_, true) => vec![score_scale],
+            (LayerKind::Conv(_), _) => (0..o_n).map(|_| unit()).collect(),
+            _ => vec![unit()],
+        };
+        // Weights: float magnitudes with bnngen's signs, quantized by BipolarQuant.
+        let wname = format!("l{i}_weights");
+        let t = g.initializer.iter_mut().find(|t| t.name == wname).unwrap();
+        t.name = format!("l{i}_float_weights");
+        let wshape: Vec<usize> = t.dims.iter().map(|&d| d as usize).collect();
+        let vals: Vec<f32> = t
+            .raw_data
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        t.raw_data = vals
+            .iter()
+            .flat_map(|&v| (v * unit() as f32).to_le_bytes())
+            .collect();
+        let sshape: Vec<i64> = if scales.len() == 1 {
+            vec![]
+        } else {
+            vec![o_n as i64, 1, 1, 1]
+        };
+        g.initializer.push(floats_tensor(
+            &format!("l{i}_weight_scale"),
+            &sshape,
+            &scales,
+        ));
+        g.node.insert(
+            0,
+            qnode(
+                "BipolarQuant",
+                &[
+                    &format!("l{i}_float_weights"),
+                    &format!("l{i}_weight_scale"),
+                ],
+                &wname,
+            ),
+        );
+        g.value_info.push(vinfo(&wname, &wshape));
+        if classifier {
+            let b = g
+                .initializer
+                .iter_mut()
+                .find(|t| t.name == format!("l{i}_bias"))
+                .unwrap();
+            let vals: Vec<f32> = b
+                .raw_data
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                .collect();
+            b.raw_data = vals
+                .iter()
+                .flat_map(|&v| (v * score_scale as f32).to_le_bytes())
+                .collect();
+            continue;
+        }
+        // Activation: BatchNormalization -> BipolarQuant (scale 1).
+        let act = match &l.kind {
+            LayerKind::Conv(c) => &c.activation,
+            LayerKind::Dense(d) => &d.activation,
+            _ => unreachable!(),
+        };
+        let (mut gamma, mut beta, mut mean, mut var) = (vec![], vec![], vec![], vec![]);
+        for o in 0..o_n {
+            let s = scales[if scales.len() == 1 { 0 } else { o }];
+            let t = act.thresholds[o] as f64;
+            let (tau, sign) = match act.directions[o] {
+                Direction::Up => (t - 0.5, 1.0),
+                Direction::Down => (t + 0.5, -1.0),
+            };
+            let (gm, vr, bt) = (sign * unit(), unit(), unit() - 1.25);
+            let sigma = (vr + 1e-5f32 as f64).sqrt();
+            gamma.push(gm);
+            var.push(vr);
+            beta.push(bt);
+            mean.push(s * tau + bt * sigma / gm);
+        }
+        let names = ["gamma", "beta", "mean", "var"].map(|n| format!("l{i}_bn_{n}"));
+        for (n, v) in names.iter().zip([&gamma, &beta, &mean, &var]) {
+            g.initializer.push(floats_tensor(n, &[o_n as i64], v));
+        }
+        g.initializer
+            .push(floats_tensor(&format!("l{i}_act_scale"), &[], &[1.0]));
+        let (sum, out, bn) = (format!("l{i}_sum"), format!("l{i}_act"), format!("l{i}_bn"));
+        let pos = g.node.iter().position(|n| n.output[0] == out).unwrap();
+        g.node.remove(pos);
+        if g.node[pos - 1].output[0] == format!("l{i}_signed") {
+            g.node.remove(pos - 1);
+        }
+        let at = g.node.iter().position(|n| n.output[0] == sum).unwrap() + 1;
+        let mut bnode = qnode(
+            "BatchNormalization",
+            &[&sum, &names[0], &names[1], &names[2], &names[3]],
+            &bn,
+        );
+        bnode.domain = String::new();
+        g.node.insert(at, bnode);
+        g.node.insert(
+            at + 1,
+            qnode("BipolarQuant", &[&bn, &format!("l{i}_act_scale")], &out),
+        );
+        let shape = g.value_info.iter().find(|v| v.name == sum).unwrap().clone();
+        g.value_info.push(ValueInfoProto { name: bn, ..shape });
+    }
+    (p, score_scale)
+}
+
+fn floats_tensor(name: &str, dims: &[i64], v: &[f64]) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: 1,
+        raw_data: v.iter().flat_map(|&x| (x as f32).to_le_bytes()).collect(),
+        ..Default::default()
+    }
+}
+
+fn qnode(op: &str, inputs: &[&str], out: &str) -> NodeProto {
+    NodeProto {
+        op_type: op.into(),
+        domain: bnngen::qonnx::QONNX_DOMAIN.into(),
+        name: out.into(),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![out.into()],
+        ..Default::default()
+    }
+}
+
+fn vinfo(name: &str, shape: &[usize]) -> ValueInfoProto {
+    use bnngen::qonnx::proto::{DimValue, Dimension, TensorShapeProto, TensorTypeProto, TypeProto};
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            tensor_type: Some(TensorTypeProto {
+                elem_type: 1,
+                shape: Some(TensorShapeProto {
+                    dim: shape
+                        .iter()
+                        .map(|&d| Dimension {
+                            value: Some(DimValue::Value(d as i64)),
+                        })
+                        .collect(),
+                }),
+            }),
+        }),
+    }
+}
+
+#[test]
+fn brevitas_style_graphs_import_to_the_same_model_and_agree_with_qonnx() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pairs = Vec::new();
+    let mut cases = Vec::new();
+    let mut rewritten = 0;
+    // The first 12 random models from seed 101 on whose classifier has no pruned tile (so
+    // that every classifier gets the score scale 0.5).
+    for seed in 1..=200u64 {
+        if cases.len() == 12 {
+            break;
+        }
+        let mut o = RandomOptions::sampled(seed + 100);
+        o.front_end = Some(FrontEndChoice::ALL[seed as usize % 4]);
+        let m = random_model(seed + 100, &o);
+        let head = m.layers.last().unwrap().kind.weights().unwrap();
+        if head.kept_tiles() < head.total_tiles() {
+            continue;
+        }
+        let (p, scale) = brevitas_style(&m, seed);
+        rewritten += p
+            .graph
+            .as_ref()
+            .unwrap()
+            .node
+            .iter()
+            .filter(|n| n.op_type == "BatchNormalization")
+            .count();
+        let onnx = dir.path().join(format!("b{seed}.onnx"));
+        std::fs::write(&onnx, p.encode_to_vec()).unwrap();
+        // The importer folds batch norm and scales back to bnngen's integers exactly.
+        let back = bnngen::qonnx::import_file(&onnx, &Default::default())
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        assert_eq!(
+            back, m,
+            "seed {seed}: the Brevitas-style graph imports to another model"
+        );
+        let images: Vec<Image> = (0..64)
+            .map(|i| random_image(seed * 77 + i, &m.input))
+            .collect();
+        let idx = dir.path().join(format!("b{seed}.idx"));
+        write_idx(&idx, &images);
+        pairs.push((onnx, idx));
+        cases.push((m, images));
+        assert_eq!(scale, 0.5);
+    }
+    assert!(
+        rewritten >= 12,
+        "only {rewritten} activations were rewritten as batch norm"
+    );
+    let got = qonnx_scores(&pairs, None, 0.5);
+    for (k, ((m, images), got)) in cases.iter().zip(&got).enumerate() {
+        assert_same(&format!("Brevitas-style model {k}"), m, images, got);
+    }
 }
