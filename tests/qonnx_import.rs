@@ -220,3 +220,33 @@ fn cli_round_trip_writes_the_same_model_file() {
         LayerKind::Classifier(_)
     ));
 }
+
+/// Truncated and corrupted files are refused with an error, never a panic or a huge
+/// allocation.
+#[test]
+fn damaged_files_are_errors_not_panics() {
+    let mut o = RandomOptions::sampled(7);
+    o.front_end = Some(FrontEndChoice::Binary);
+    for m in [
+        model::load(Path::new("models/tiny.toml")).unwrap(),
+        random_model(7, &o),
+    ] {
+        let bytes = export(&m).unwrap();
+        let opts = ImportOptions::default();
+        for cut in (0..bytes.len()).step_by(7) {
+            let _ = import(&bytes[..cut], "cut.onnx", &opts, None);
+        }
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..3000 {
+            let mut b = bytes.clone();
+            for _ in 0..3 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let at = (x % b.len() as u64) as usize;
+                b[at] = (x >> 32) as u8;
+            }
+            let _ = import(&b, "flipped.onnx", &opts, None);
+        }
+    }
+}

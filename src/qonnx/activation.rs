@@ -60,6 +60,12 @@ pub(super) fn read(
             p.push(v);
         }
         let (gamma, beta, mean, var) = (&p[0], &p[1], &p[2], &p[3]);
+        let bad = p.iter().flatten().any(|v| !v.is_finite()) || var.iter().any(|&v| v + eps <= 0.0);
+        if bad {
+            return Err(err(
+                "has a parameter that is not finite, or var + epsilon <= 0".into(),
+            ));
+        }
         let (qi, q) = w.expect("BipolarQuant", w.output(bi, bn)?, "BatchNormalization")?;
         let (_, s) = w.const_floats(qi, q, 1)?;
         if s.len() != 1 || !(s[0] > 0.0 && s[0].is_finite()) {

@@ -11,6 +11,9 @@ use super::keys;
 use super::proto::NodeProto;
 use crate::model::{limits, Bits, BlockWeights};
 
+/// Largest weight count of one layer once its groups are expanded (2^28).
+const MAX_EXPANDED: u128 = 1 << 28;
+
 /// A layer's weights as read from the file, before blocking.
 pub(super) struct Dense<'a> {
     pub out_channels: usize,
@@ -32,6 +35,14 @@ pub(super) fn block_weights(
     d: &Dense<'_>,
 ) -> Result<BlockWeights, ImportError> {
     let (o_n, c_n) = (d.out_channels, d.in_channels);
+    // A grouped conv expands to O x C x kh x kw weights: bound that before allocating.
+    let expanded = (o_n as u128) * (c_n as u128) * (d.kernel_h as u128) * (d.kernel_w as u128);
+    if o_n > limits::MAX_CHANNELS || c_n > limits::MAX_CHANNELS || expanded > MAX_EXPANDED {
+        return Err(w.node_err(i, n, format!(
+            "has {o_n} x {c_n} x {} x {} weights once groups are expanded; bnngen imports layers of at most {MAX_EXPANDED} weights and {} channels",
+            d.kernel_h, d.kernel_w, limits::MAX_CHANNELS
+        )));
+    }
     // kept[o * c_n + ci]: whether (o, ci) has any non-zero tap; mixed taps are an error.
     let taps = d.kernel_h * d.kernel_w;
     let mut kept = vec![false; o_n * c_n];

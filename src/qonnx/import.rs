@@ -113,6 +113,12 @@ pub fn import(
             .get(keys::INPUT_BITS)
             .and_then(|v| v.parse().ok())
     }) {
+        if !(1..=16).contains(&b) {
+            return Err(ImportError::Graph {
+                file: file.to_string(),
+                message: format!("the pixel bit depth is {b}; bnngen reads 1..=16 bits"),
+            });
+        }
         input.bits = b;
     }
     let front_end = super::front_end::read(&mut w, &input_name, &mut input, opts.bits.is_some())?;
