@@ -50,75 +50,7 @@ pub fn export(m: &Model) -> Result<Vec<u8>, ExportError> {
     let mut cur = front_end(&mut g, m, &input);
     let mut outputs: Vec<Value> = Vec::with_capacity(m.layers.len());
     for (i, layer) in m.layers.iter().enumerate() {
-        cur = match &layer.kind {
-            LayerKind::Conv(c) => conv(&mut g, i, layer, c, &cur),
-            LayerKind::MaxPool(p) => {
-                let shape = nchw(layer.output);
-                let attrs = vec![
-                    attr_ints("kernel_shape", &[p.kernel as i64, p.kernel as i64]),
-                    attr_ints("strides", &[p.stride as i64, p.stride as i64]),
-                ];
-                let out = format!("l{i}_out");
-                g.node(
-                    ("", "MaxPool"),
-                    &layer.name,
-                    &[&cur.name],
-                    attrs,
-                    &out,
-                    &shape,
-                )
-            }
-            LayerKind::Residual(r) => {
-                let other = outputs[r.with].name.clone();
-                let shape = nchw(layer.output);
-                let out = format!("l{i}_out");
-                let op = match r.op {
-                    ResidualOp::Or => "Max",
-                    ResidualOp::And => "Min",
-                    ResidualOp::Xnor | ResidualOp::Xor => "Mul",
-                };
-                let ins = [cur.name.as_str(), other.as_str()];
-                if r.op == ResidualOp::Xor {
-                    let prod = format!("l{i}_xnor");
-                    g.node(("", op), &layer.name, &ins, vec![], &prod, &shape);
-                    let neg = format!("{}/not", layer.name);
-                    g.node(("", "Neg"), &neg, &[&prod], vec![], &out, &shape)
-                } else {
-                    g.node(("", op), &layer.name, &ins, vec![], &out, &shape)
-                }
-            }
-            LayerKind::Dense(d) => {
-                let sum = matmul(&mut g, i, layer, &d.weights, &cur);
-                let act = activation(&mut g, i, layer, &d.activation, &sum);
-                let shape = [1, layer.output.channels, 1, 1];
-                let target = g.int64s(&format!("l{i}_shape"), &[4], &[-1, shape[1] as i64, 1, 1]);
-                let name = format!("{}/reshape", layer.name);
-                let out = format!("l{i}_out");
-                g.node(
-                    ("", "Reshape"),
-                    &name,
-                    &[&act.name, &target],
-                    vec![],
-                    &out,
-                    &shape,
-                )
-            }
-            LayerKind::Classifier(c) => {
-                let sum = matmul(&mut g, i, layer, &c.weights, &cur);
-                let bias: Vec<f32> = c.bias.iter().map(|&b| b as f32).collect();
-                let b = g.floats(&format!("l{i}_bias"), &[1, bias.len()], &bias);
-                let name = format!("{}/bias", layer.name);
-                let shape = sum.shape.clone();
-                g.node(
-                    ("", "Add"),
-                    &name,
-                    &[&sum.name, &b.name],
-                    vec![],
-                    OUTPUT_NAME,
-                    &shape,
-                )
-            }
-        };
+        cur = layer_nodes(&mut g, i, layer, &cur, &outputs);
         outputs.push(cur.clone());
     }
     g.graph.name = m.meta.name.clone();
@@ -146,6 +78,85 @@ pub fn export(m: &Model) -> Result<Vec<u8>, ExportError> {
         ..Default::default()
     };
     Ok(proto.encode_to_vec())
+}
+
+/// The nodes of layer `i`, reading `cur` (and, for a residual, an earlier output).
+fn layer_nodes(
+    g: &mut GraphBuilder,
+    i: usize,
+    layer: &Layer,
+    cur: &Value,
+    outputs: &[Value],
+) -> Value {
+    match &layer.kind {
+        LayerKind::Conv(c) => conv(g, i, layer, c, cur),
+        LayerKind::MaxPool(p) => {
+            let shape = nchw(layer.output);
+            let attrs = vec![
+                attr_ints("kernel_shape", &[p.kernel as i64, p.kernel as i64]),
+                attr_ints("strides", &[p.stride as i64, p.stride as i64]),
+            ];
+            let out = format!("l{i}_out");
+            g.node(
+                ("", "MaxPool"),
+                &layer.name,
+                &[&cur.name],
+                attrs,
+                &out,
+                &shape,
+            )
+        }
+        LayerKind::Residual(r) => {
+            let other = outputs[r.with].name.clone();
+            let shape = nchw(layer.output);
+            let out = format!("l{i}_out");
+            let op = match r.op {
+                ResidualOp::Or => "Max",
+                ResidualOp::And => "Min",
+                ResidualOp::Xnor | ResidualOp::Xor => "Mul",
+            };
+            let ins = [cur.name.as_str(), other.as_str()];
+            if r.op == ResidualOp::Xor {
+                let prod = format!("l{i}_xnor");
+                g.node(("", op), &layer.name, &ins, vec![], &prod, &shape);
+                let neg = format!("{}/not", layer.name);
+                g.node(("", "Neg"), &neg, &[&prod], vec![], &out, &shape)
+            } else {
+                g.node(("", op), &layer.name, &ins, vec![], &out, &shape)
+            }
+        }
+        LayerKind::Dense(d) => {
+            let sum = matmul(g, i, layer, &d.weights, cur);
+            let act = activation(g, i, layer, &d.activation, &sum);
+            let shape = [1, layer.output.channels, 1, 1];
+            let target = g.int64s(&format!("l{i}_shape"), &[4], &[-1, shape[1] as i64, 1, 1]);
+            let name = format!("{}/reshape", layer.name);
+            let out = format!("l{i}_out");
+            g.node(
+                ("", "Reshape"),
+                &name,
+                &[&act.name, &target],
+                vec![],
+                &out,
+                &shape,
+            )
+        }
+        LayerKind::Classifier(c) => {
+            let sum = matmul(g, i, layer, &c.weights, cur);
+            let bias: Vec<f32> = c.bias.iter().map(|&b| b as f32).collect();
+            let b = g.floats(&format!("l{i}_bias"), &[1, bias.len()], &bias);
+            let name = format!("{}/bias", layer.name);
+            let shape = sum.shape.clone();
+            g.node(
+                ("", "Add"),
+                &name,
+                &[&sum.name, &b.name],
+                vec![],
+                OUTPUT_NAME,
+                &shape,
+            )
+        }
+    }
 }
 
 /// Refuse a model whose sums, thresholds or scores float32 would not hold exactly.
