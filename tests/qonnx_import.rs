@@ -250,3 +250,21 @@ fn damaged_files_are_errors_not_panics() {
         }
     }
 }
+
+/// A threshold beyond 2^24 (where float32 stops holding every integer) is refused by the
+/// export, naming the layer and the field, rather than written approximately.
+#[test]
+fn export_refuses_what_float32_cannot_hold_exactly() {
+    let text = std::fs::read_to_string("models/tiny.toml").unwrap();
+    let text = text.replacen(
+        "thresholds = [0, 1, -1, 2]",
+        "thresholds = [0, 16777217, -1, 2]",
+        1,
+    );
+    let m = model::parse(&text, "big.toml").unwrap();
+    let e = export(&m).unwrap_err().to_string();
+    assert!(
+        e.contains("layers[0] (conv1): thresholds[1] = 16777217"),
+        "{e}"
+    );
+}
