@@ -302,12 +302,29 @@ fn brevitas_style(m: &Model, seed: u64) -> (ModelProto, f64) {
         let wname = format!("l{i}_weights");
         let t = g.initializer.iter_mut().find(|t| t.name == wname).unwrap();
         t.name = format!("l{i}_float_weights");
-        let wshape: Vec<usize> = t.dims.iter().map(|&d| d as usize).collect();
-        let vals: Vec<f32> = t
+        let mut wshape: Vec<usize> = t.dims.iter().map(|&d| d as usize).collect();
+        let mut vals: Vec<f32> = t
             .raw_data
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
             .collect();
+        // On odd seeds a dense layer or classifier is a Gemm with transB = 1 (weights
+        // [O, K]), as PyTorch's Linear exports.
+        if wshape.len() == 2 && seed % 2 == 1 {
+            let (k, o) = (wshape[0], wshape[1]);
+            vals = (0..o * k).map(|j| vals[(j % k) * o + j / k]).collect();
+            wshape = vec![o, k];
+            t.dims = vec![o as i64, k as i64];
+            let sum = format!("l{i}_sum");
+            let mm = g.node.iter_mut().find(|n| n.output[0] == sum).unwrap();
+            mm.op_type = "Gemm".into();
+            mm.attribute.push(bnngen::qonnx::proto::AttributeProto {
+                name: "transB".into(),
+                r#type: 2,
+                i: Some(1),
+                ..Default::default()
+            });
+        }
         t.raw_data = vals
             .iter()
             .flat_map(|&v| (v * unit() as f32).to_le_bytes())
@@ -449,6 +466,7 @@ fn brevitas_style_graphs_import_to_the_same_model_and_agree_with_qonnx() {
     let mut pairs = Vec::new();
     let mut cases = Vec::new();
     let mut rewritten = 0;
+    let mut gemms = 0;
     // The first 12 random models from seed 101 on whose classifier has no pruned tile (so
     // that every classifier gets the score scale 0.5).
     for seed in 1..=200u64 {
@@ -463,6 +481,8 @@ fn brevitas_style_graphs_import_to_the_same_model_and_agree_with_qonnx() {
             continue;
         }
         let (p, scale) = brevitas_style(&m, seed);
+        let nodes = &p.graph.as_ref().unwrap().node;
+        gemms += nodes.iter().filter(|n| n.op_type == "Gemm").count();
         rewritten += p
             .graph
             .as_ref()
@@ -489,6 +509,7 @@ fn brevitas_style_graphs_import_to_the_same_model_and_agree_with_qonnx() {
         cases.push((m, images));
         assert_eq!(scale, 0.5);
     }
+    assert!(gemms >= 4, "only {gemms} Gemm layers");
     assert!(
         rewritten >= 12,
         "only {rewritten} activations were rewritten as batch norm"
