@@ -108,6 +108,17 @@ fn assert_same(what: &str, m: &Model, images: &[Image], got: &[(usize, Vec<i64>)
     }
 }
 
+/// `count` random images for model `m` (image i from seed `salt + i`), written as IDX file
+/// `name` in `dir`.
+fn images_file(dir: &Path, name: &str, m: &Model, count: u64, salt: u64) -> (PathBuf, Vec<Image>) {
+    let images: Vec<Image> = (0..count)
+        .map(|i| random_image(salt + i, &m.input))
+        .collect();
+    let path = dir.join(name);
+    write_idx(&path, &images);
+    (path, images)
+}
+
 /// An IDX file of u8 images, N x H x W (one channel) or N x H x W x C.
 fn write_idx(path: &Path, images: &[Image]) {
     let first = &images[0];
@@ -194,11 +205,8 @@ fn tiny_and_random_models_agree_with_qonnx() {
         let onnx = dir.path().join(format!("m{k}.onnx"));
         export(&toml, &onnx);
         let count = if k == 0 { 500 } else { 64 };
-        let images: Vec<Image> = (0..count)
-            .map(|i| random_image(k as u64 * 1000 + i, &m.input))
-            .collect();
-        let idx = dir.path().join(format!("m{k}.idx"));
-        write_idx(&idx, &images);
+        let (idx, images) =
+            images_file(dir.path(), &format!("m{k}.idx"), m, count, k as u64 * 1000);
         pairs.push((onnx, idx));
         sets.push(images);
     }
@@ -500,11 +508,7 @@ fn brevitas_style_graphs_import_to_the_same_model_and_agree_with_qonnx() {
             back, m,
             "seed {seed}: the Brevitas-style graph imports to another model"
         );
-        let images: Vec<Image> = (0..64)
-            .map(|i| random_image(seed * 77 + i, &m.input))
-            .collect();
-        let idx = dir.path().join(format!("b{seed}.idx"));
-        write_idx(&idx, &images);
+        let (idx, images) = images_file(dir.path(), &format!("b{seed}.idx"), &m, 64, seed * 77);
         pairs.push((onnx, idx));
         cases.push((m, images));
         assert_eq!(scale, 0.5);
@@ -517,5 +521,103 @@ fn brevitas_style_graphs_import_to_the_same_model_and_agree_with_qonnx() {
     let got = qonnx_scores(&pairs, None, 0.5);
     for (k, ((m, images), got)) in cases.iter().zip(&got).enumerate() {
         assert_same(&format!("Brevitas-style model {k}"), m, images, got);
+    }
+}
+
+/// Rewrite the thermometer of bnngen's export of a one-channel model as PyTorch writes
+/// `torch.cat([(x >= t).float() for t in ts], 1) * 2 - 1`: GreaterOrEqual and Cast per
+/// plane, Concat, Mul 2, Sub 1.
+fn comparisons_style(m: &Model) -> ModelProto {
+    let mut p = ModelProto::decode(bnngen::qonnx::export(m).unwrap().as_slice()).unwrap();
+    let FrontEnd::Thermometer(t) = &m.front_end else {
+        panic!("a thermometer model")
+    };
+    let g = p.graph.as_mut().unwrap();
+    let (h, w) = (m.input.height, m.input.width);
+    g.node
+        .retain(|n| n.name != "front_end/planes" && n.name != "front_end");
+    let mut nodes = Vec::new();
+    let mut planes = Vec::new();
+    for (k, &th) in t.thresholds[0].iter().enumerate() {
+        let (thr, ge, fl) = (
+            format!("fe_t{k}"),
+            format!("fe_ge{k}"),
+            format!("fe_plane{k}"),
+        );
+        g.initializer.push(floats_tensor(&thr, &[], &[th as f64]));
+        let mut n = qnode("GreaterOrEqual", &["pixels", &thr], &ge);
+        n.domain = String::new();
+        nodes.push(n);
+        let mut c = qnode("Cast", &[&ge], &fl);
+        c.domain = String::new();
+        c.attribute.push(bnngen::qonnx::proto::AttributeProto {
+            name: "to".into(),
+            r#type: 2,
+            i: Some(1),
+            ..Default::default()
+        });
+        nodes.push(c);
+        let mut vi = vinfo(&ge, &[1, 1, h, w]);
+        vi.r#type
+            .as_mut()
+            .unwrap()
+            .tensor_type
+            .as_mut()
+            .unwrap()
+            .elem_type = 9;
+        g.value_info.push(vi);
+        g.value_info.push(vinfo(&fl, &[1, 1, h, w]));
+        planes.push(fl);
+    }
+    let refs: Vec<&str> = planes.iter().map(String::as_str).collect();
+    let mut cat = qnode("Concat", &refs, "fe_cat");
+    cat.attribute.push(bnngen::qonnx::proto::AttributeProto {
+        name: "axis".into(),
+        r#type: 2,
+        i: Some(1),
+        ..Default::default()
+    });
+    g.initializer.push(floats_tensor("fe_two_", &[], &[2.0]));
+    g.initializer.push(floats_tensor("fe_one_", &[], &[1.0]));
+    nodes.push(cat);
+    nodes.push(qnode("Mul", &["fe_cat", "fe_two_"], "fe_doubled"));
+    nodes.push(qnode("Sub", &["fe_doubled", "fe_one_"], "fe_out"));
+    for n in nodes.iter_mut().skip(2 * planes.len()) {
+        n.domain = String::new();
+    }
+    let levels = planes.len();
+    g.value_info.push(vinfo("fe_cat", &[1, levels, h, w]));
+    g.value_info.push(vinfo("fe_doubled", &[1, levels, h, w]));
+    g.node.splice(0..0, nodes);
+    p
+}
+
+#[test]
+fn comparison_thermometers_import_to_the_same_model_and_agree_with_qonnx() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut models = vec![model::load(Path::new("models/tiny.toml")).unwrap()];
+    for seed in 1..=6u64 {
+        let mut o = RandomOptions::sampled(seed + 300);
+        o.channels = 1;
+        o.front_end = Some(FrontEndChoice::ALL[seed as usize % 3]);
+        models.push(random_model(seed + 300, &o));
+    }
+    let (mut pairs, mut sets) = (Vec::new(), Vec::new());
+    for (k, m) in models.iter().enumerate() {
+        let onnx = dir.path().join(format!("c{k}.onnx"));
+        std::fs::write(&onnx, comparisons_style(m).encode_to_vec()).unwrap();
+        let back = bnngen::qonnx::import_file(&onnx, &Default::default())
+            .unwrap_or_else(|e| panic!("model {k}: {e}"));
+        assert_eq!(
+            &back, m,
+            "model {k}: the comparison thermometer imports to another model"
+        );
+        let (idx, images) = images_file(dir.path(), &format!("c{k}.idx"), m, 64, k as u64 * 91);
+        pairs.push((onnx, idx));
+        sets.push(images);
+    }
+    let got = qonnx_scores(&pairs, None, 1.0);
+    for (k, ((m, images), got)) in models.iter().zip(&sets).zip(&got).enumerate() {
+        assert_same(&format!("comparison thermometer model {k}"), m, images, got);
     }
 }

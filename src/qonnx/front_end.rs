@@ -20,6 +20,12 @@ pub(super) fn read(
     bits_given: bool,
 ) -> Result<FrontEnd, ImportError> {
     let c = input.channels;
+    if let Some((_, n)) = w.peek() {
+        let compares = n.op_type == "GreaterOrEqual" || n.op_type == "Greater";
+        if compares && n.input.first().map(String::as_str) == Some(input_name) {
+            return comparisons(w, input_name, input);
+        }
+    }
     if let Some((i, mt)) = w.take_if("MultiThreshold", input_name) {
         let thr = bipolar_thresholds(w, i, mt, c)?;
         w.cur = w.output(i, mt)?.to_string();
@@ -114,6 +120,105 @@ pub(super) fn read(
     input.bits = planes as u32;
     w.cur = w.output(ti, mt)?.to_string();
     Ok(FrontEnd::Binary)
+}
+
+/// A thermometer written as comparisons: one GreaterOrEqual (or Greater) of the input with a
+/// scalar constant per plane, each [-> Cast to float], -> Concat (axis 1, planes in order)
+/// -> Mul 2 -> Sub 1 (or Add -1). Concat puts planes outermost, which is bnngen's order
+/// (channel c * M + k) only for a single input channel.
+fn comparisons(
+    w: &mut Walk<'_>,
+    input_name: &str,
+    input: &InputSpec,
+) -> Result<FrontEnd, ImportError> {
+    let mut planes: Vec<String> = Vec::new();
+    let mut thr: Vec<f64> = Vec::new();
+    let mut first = None;
+    while let Some((i, n)) = w.peek() {
+        let reads = |name: &str| n.input.first().map(String::as_str) == Some(name);
+        if (n.op_type == "GreaterOrEqual" || n.op_type == "Greater") && reads(input_name) {
+            let (i, n) = w.take_if(&n.op_type, input_name).expect("peeked");
+            first = first.or(Some((i, n)));
+            let (_, t) = w.const_floats(i, n, 1)?;
+            let [t] = t[..] else {
+                return Err(w.node_err(
+                    i,
+                    n,
+                    format!(
+                        "compares with {} values; bnngen reads one threshold per comparison",
+                        t.len()
+                    ),
+                ));
+            };
+            if !t.is_finite() {
+                return Err(w.node_err(i, n, format!("compares with {t}")));
+            }
+            // For integer pixels, v > t is v >= floor(t) + 1.
+            thr.push(if n.op_type == "Greater" {
+                t.floor() + 1.0
+            } else {
+                t
+            });
+            planes.push(w.output(i, n)?.to_string());
+        } else if n.op_type == "Cast" && planes.iter().any(|p| reads(p)) {
+            let src = n.input[0].clone();
+            let (i, n) = w.take_if("Cast", &src).expect("peeked");
+            if attr::int(n, "to").map_err(|e| w.node_err(i, n, e))? != Some(1) {
+                return Err(w.node_err(
+                    i,
+                    n,
+                    "casts a comparison to a type other than float (1)".into(),
+                ));
+            }
+            let k = planes.iter().position(|p| *p == src).expect("found above");
+            planes[k] = w.output(i, n)?.to_string();
+        } else {
+            let _ = i;
+            break;
+        }
+    }
+    if input.channels != 1 {
+        let (i, n) = first.expect("the caller saw a comparison");
+        return Err(w.node_err(i, n, format!(
+            "compares a {}-channel input: Concat puts planes outermost (k * C + c) while bnngen's planes are channel-major (c * M + k); compare a single-channel input, or write the thermometer as Gather -> MultiThreshold",
+            input.channels
+        )));
+    }
+    let (ci, concat) = w.expect("Concat", &planes[0], "the comparisons")?;
+    if concat.input != planes
+        || attr::int(concat, "axis").map_err(|e| w.node_err(ci, concat, e))? != Some(1)
+    {
+        return Err(w.node_err(
+            ci,
+            concat,
+            "does not concatenate exactly the comparisons, in order, along axis 1".into(),
+        ));
+    }
+    let (mi, mul) = w.expect("Mul", w.output(ci, concat)?, "Concat")?;
+    let (si, sub) = match w.take_if("Sub", w.output(mi, mul)?) {
+        Some(t) => t,
+        None => w.expect("Add", w.output(mi, mul)?, "Mul")?,
+    };
+    let (_, two) = w.const_floats(mi, mul, 1)?;
+    let (_, one) = w.const_floats(si, sub, 1)?;
+    let minus_one = if sub.op_type == "Sub" {
+        one == [1.0]
+    } else {
+        one == [-1.0]
+    };
+    if two != [2.0] || !minus_one {
+        return Err(w.node_err(si, sub, "maps the comparisons' 0 / 1 other than to -1 / +1 (expected Mul 2, then Sub 1 or Add -1)".into()));
+    }
+    w.cur = w.output(si, sub)?.to_string();
+    let levels = thr.len();
+    if levels > 255 {
+        return Err(w.node_err(
+            ci,
+            concat,
+            format!("concatenates {levels} planes; bnngen's thermometer has at most 255"),
+        ));
+    }
+    thermometer(w, input, levels, &thr)
 }
 
 /// A thermometer of `levels` planes per channel from the per-plane thresholds.
