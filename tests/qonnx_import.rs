@@ -1,0 +1,270 @@
+//! `bnngen import` of QONNX graphs: the round trip `import(export(m)) == m` (same weights,
+//! thresholds, directions, masks, front end, classes) on random models covering every layer
+//! kind, and the refusals: each names the node (index, name, op_type) and why, exit status 2.
+
+use std::path::Path;
+use std::process::Command;
+
+use prost::Message;
+
+use bnngen::model::random::{random_model, FrontEndChoice, RandomOptions};
+use bnngen::model::{self, LayerKind, Model};
+use bnngen::qonnx::proto::{ModelProto, TensorProto};
+use bnngen::qonnx::{export, import, ImportOptions};
+
+fn round_trip(m: &Model) -> Model {
+    let bytes = export(m).unwrap_or_else(|e| panic!("{}: export: {e}", m.meta.name));
+    import(&bytes, "<exported>", &ImportOptions::default(), None)
+        .unwrap_or_else(|e| panic!("{}: import: {e}", m.meta.name))
+}
+
+#[test]
+fn import_of_export_is_the_same_model_for_random_models() {
+    let mut kinds = std::collections::BTreeSet::new();
+    let mut n = 0;
+    for seed in 1..=48u64 {
+        let mut o = RandomOptions::sampled(seed);
+        o.front_end = Some(FrontEndChoice::ALL[seed as usize % 4]);
+        o.corner_cases = seed % 5 == 0;
+        let m = random_model(seed, &o);
+        for l in &m.layers {
+            kinds.insert(l.kind.tag());
+            if let Some(w) = l.kind.weights() {
+                if w.kept_tiles() < w.total_tiles() {
+                    kinds.insert("pruned");
+                }
+            }
+        }
+        assert_eq!(round_trip(&m), m, "seed {seed}");
+        n += 1;
+    }
+    assert!(n >= 30);
+    for k in [
+        "conv",
+        "maxpool",
+        "residual",
+        "dense",
+        "classifier",
+        "pruned",
+    ] {
+        assert!(kinds.contains(k), "no random model has {k}");
+    }
+}
+
+#[test]
+fn import_of_export_is_the_same_model_for_shipped_models() {
+    for name in [
+        "tiny",
+        "fashion-default",
+        "fashion-up5k-pruned",
+        "fashion-up5k",
+    ] {
+        let m = model::load(Path::new(&format!("models/{name}.toml"))).unwrap();
+        assert_eq!(round_trip(&m), m, "{name}");
+    }
+}
+
+/// Export `models/tiny.toml`, change the graph with `edit`, and import it.
+fn import_edited(edit: impl FnOnce(&mut ModelProto)) -> String {
+    let m = model::load(Path::new("models/tiny.toml")).unwrap();
+    let mut p = ModelProto::decode(export(&m).unwrap().as_slice()).unwrap();
+    edit(&mut p);
+    match import(
+        &p.encode_to_vec(),
+        "t.onnx",
+        &ImportOptions::default(),
+        None,
+    ) {
+        Ok(_) => panic!("the edited graph was imported"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The first initializer of `p` that `pick` accepts.
+fn initializer(p: &mut ModelProto, pick: impl Fn(&TensorProto) -> bool) -> &mut TensorProto {
+    let g = p.graph.as_mut().unwrap();
+    g.initializer.iter_mut().find(|t| pick(t)).unwrap()
+}
+
+fn node_index(p: &ModelProto, name: &str) -> usize {
+    p.graph
+        .as_ref()
+        .unwrap()
+        .node
+        .iter()
+        .position(|n| n.name == name)
+        .unwrap()
+}
+
+#[test]
+fn refusals_name_the_node_and_why() {
+    // Two thresholds per channel: a 3-level (2-bit) activation.
+    let e = import_edited(|p| {
+        let t = initializer(p, |t| t.name == "l0_thresholds");
+        t.dims = vec![2, 2];
+    });
+    assert!(
+        e.contains("(conv1/threshold, MultiThreshold)") && e.contains("3-level"),
+        "{e}"
+    );
+    // A weight that is not +-1.
+    let e = import_edited(|p| {
+        let t = initializer(p, |t| t.name == "l0_weights");
+        t.raw_data[0..4].copy_from_slice(&0.5f32.to_le_bytes());
+    });
+    assert!(
+        e.contains("(conv1, Conv)") && e.contains("weight [0, 0, 0, 0] is 0.5"),
+        "{e}"
+    );
+    // An operator outside the subset.
+    let e = import_edited(|p| {
+        let i = node_index(p, "pool1");
+        p.graph.as_mut().unwrap().node[i].op_type = "AveragePool".into();
+    });
+    assert!(
+        e.contains("(pool1, AveragePool)") && e.contains("not in the subset"),
+        "{e}"
+    );
+    // A multi-bit output scale.
+    let e = import_edited(|p| {
+        let i = node_index(p, "front_end");
+        let n = &mut p.graph.as_mut().unwrap().node[i];
+        n.attribute
+            .iter_mut()
+            .find(|a| a.name == "out_scale")
+            .unwrap()
+            .f = Some(1.0);
+    });
+    assert!(
+        e.contains("(front_end, MultiThreshold)") && e.contains("out_scale 2"),
+        "{e}"
+    );
+    // A classifier bias that is not an integer.
+    let e = import_edited(|p| {
+        let t = initializer(p, |t| t.name.ends_with("_bias"));
+        t.raw_data[0..4].copy_from_slice(&0.25f32.to_le_bytes());
+    });
+    assert!(
+        e.contains("(head, MatMul)") && e.contains("is not an integer"),
+        "{e}"
+    );
+}
+
+#[test]
+fn cli_import_exits_2_and_writes_nothing_on_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.onnx");
+    std::fs::write(&bad, b"\x08\x07this is not protobuf\xff\xff").unwrap();
+    let out = dir.path().join("out.toml");
+    let o = Command::new(env!("CARGO_BIN_EXE_bnngen"))
+        .arg("import")
+        .arg(&bad)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.onnx: not an ONNX model"));
+    assert!(!out.exists(), "a partial output was left");
+    // Export refuses to overwrite its input.
+    let toml = dir.path().join("m.toml");
+    std::fs::copy("models/tiny.toml", &toml).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_bnngen"))
+        .args(["export", "--qonnx", "-o"])
+        .arg(&toml)
+        .arg(&toml)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read(&toml).unwrap(),
+        std::fs::read("models/tiny.toml").unwrap()
+    );
+}
+
+#[test]
+fn cli_round_trip_writes_the_same_model_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let onnx = dir.path().join("tiny.onnx");
+    let back = dir.path().join("tiny.toml");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_bnngen"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&[
+        "export".as_ref(),
+        "models/tiny.toml".as_ref(),
+        "--qonnx".as_ref(),
+        "-o".as_ref(),
+        onnx.as_os_str(),
+    ]);
+    run(&[
+        "import".as_ref(),
+        onnx.as_os_str(),
+        "-o".as_ref(),
+        back.as_os_str(),
+    ]);
+    let a = model::load(Path::new("models/tiny.toml")).unwrap();
+    let b = model::load(&back).unwrap();
+    assert_eq!(a, b);
+    assert!(matches!(
+        b.layers.last().unwrap().kind,
+        LayerKind::Classifier(_)
+    ));
+}
+
+/// Truncated and corrupted files are refused with an error, never a panic or a huge
+/// allocation.
+#[test]
+fn damaged_files_are_errors_not_panics() {
+    let mut o = RandomOptions::sampled(7);
+    o.front_end = Some(FrontEndChoice::Binary);
+    for m in [
+        model::load(Path::new("models/tiny.toml")).unwrap(),
+        random_model(7, &o),
+    ] {
+        let bytes = export(&m).unwrap();
+        let opts = ImportOptions::default();
+        for cut in (0..bytes.len()).step_by(7) {
+            let _ = import(&bytes[..cut], "cut.onnx", &opts, None);
+        }
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..3000 {
+            let mut b = bytes.clone();
+            for _ in 0..3 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let at = (x % b.len() as u64) as usize;
+                b[at] = (x >> 32) as u8;
+            }
+            let _ = import(&b, "flipped.onnx", &opts, None);
+        }
+    }
+}
+
+/// A threshold beyond 2^24 (where float32 stops holding every integer) is refused by the
+/// export, naming the layer and the field, rather than written approximately.
+#[test]
+fn export_refuses_what_float32_cannot_hold_exactly() {
+    let text = std::fs::read_to_string("models/tiny.toml").unwrap();
+    let text = text.replacen(
+        "thresholds = [0, 1, -1, 2]",
+        "thresholds = [0, 16777217, -1, 2]",
+        1,
+    );
+    let m = model::parse(&text, "big.toml").unwrap();
+    let e = export(&m).unwrap_err().to_string();
+    assert!(
+        e.contains("layers[0] (conv1): thresholds[1] = 16777217"),
+        "{e}"
+    );
+}
