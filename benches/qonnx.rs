@@ -6,8 +6,8 @@
 
 use std::hint::black_box;
 
-use bnngen::model::random::SplitMix64;
 use bnngen::model::{parse, Model};
+use bnngen::prng::SplitMix64;
 use bnngen::qonnx::{export, import, ImportOptions};
 use criterion::{criterion_group, criterion_main, Criterion};
 

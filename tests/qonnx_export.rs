@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bnngen::input::{self, Image};
-use bnngen::model::random::SplitMix64;
-use bnngen::model::random::{random_image, random_model, FrontEndChoice, RandomOptions};
 use bnngen::model::{self, Direction, FrontEnd, LayerKind, Model};
+use bnngen::prng::SplitMix64;
 use bnngen::qonnx::proto::{ModelProto, NodeProto, TensorProto, ValueInfoProto};
+use bnngen::random::{random_image, random_model, FrontEndChoice, RandomOptions};
 use bnngen::reference::Engine;
 use prost::Message;
 

@@ -7,10 +7,10 @@ use std::process::Command;
 
 use prost::Message;
 
-use bnngen::model::random::{random_model, FrontEndChoice, RandomOptions};
 use bnngen::model::{self, LayerKind, Model};
 use bnngen::qonnx::proto::{ModelProto, TensorProto};
 use bnngen::qonnx::{export, import, ImportOptions};
+use bnngen::random::{random_model, FrontEndChoice, RandomOptions};
 
 fn round_trip(m: &Model) -> Model {
     let bytes = export(m).unwrap_or_else(|e| panic!("{}: export: {e}", m.meta.name));
