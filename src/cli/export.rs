@@ -6,11 +6,11 @@ use bnngen::model;
 
 use super::CliError;
 
-/// Write a model as a QONNX graph (ONNX with QONNX's MultiThreshold), for FINN, qonnx and
-/// other QONNX consumers.
+/// Write a model as a QONNX graph, for FINN, qonnx and other QONNX consumers.
 ///
-/// The graph computes bnngen's integer scores exactly (its `scores` output equals the
-/// reference model's scores); docs/import.md describes the node patterns. The output file is
+/// The graph is ONNX with QONNX's MultiThreshold and computes bnngen's integer scores
+/// exactly (its `scores` output equals the reference model's scores); docs/import.md
+/// describes the node patterns. The output file is
 /// written whole or not at all, and only over a regular file that is not the input.
 #[derive(Debug, clap::Args)]
 pub struct Args {
