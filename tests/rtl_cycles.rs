@@ -20,9 +20,7 @@ fn measure(model: &Model, plan: &Plan, frames: usize) -> u64 {
         .collect();
     let rep = cosimulate(model, plan, &images, Stress::none(), false, None).unwrap();
     assert!(rep.passed(), "{:?}", rep.mismatches.first());
-    let deltas: Vec<u64> = (rep.results.windows(2))
-        .map(|w| w[1].cycle - w[0].cycle)
-        .collect();
+    let deltas = bnngen::verify::intervals(&rep.results);
     eprintln!(
         "{}: plan {} cycles/frame, measured intervals {deltas:?}",
         model.meta.name, plan.cycles_per_frame

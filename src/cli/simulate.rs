@@ -244,9 +244,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
             (None, Some(c)) => s.push_str(&format!(
                 "cycles/frame: plan {}; the intervals between results did not settle: {:?}\n",
                 p.cycles_per_frame,
-                (c.results.windows(2))
-                    .map(|w| w[1].cycle - w[0].cycle)
-                    .collect::<Vec<_>>()
+                verify::intervals(&c.results)
             )),
             (None, None) => s.push_str(&format!("cycles/frame: plan {}\n", p.cycles_per_frame)),
         }

@@ -479,10 +479,15 @@ pub const STEADY_FRAMES: usize = 12;
 /// may take longer while the stages' buffers fill; a run whose late intervals still differ
 /// has no steady state to report (None), and neither has a run of one frame.
 pub fn steady_interval(results: &[RtlResult]) -> Option<u64> {
-    let deltas: Vec<u64> = (results.windows(2))
-        .map(|w| w[1].cycle - w[0].cycle)
-        .collect();
+    let deltas = intervals(results);
     let late = &deltas[deltas.len() / 2..];
     let first = *late.first()?;
     late.iter().all(|&d| d == first).then_some(first)
+}
+
+/// Cycles between consecutive results.
+pub fn intervals(results: &[RtlResult]) -> Vec<u64> {
+    (results.windows(2))
+        .map(|w| w[1].cycle - w[0].cycle)
+        .collect()
 }
