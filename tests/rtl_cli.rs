@@ -1,7 +1,7 @@
 //! The RTL subcommands end to end through the binary: simulate (JSON report, VCD trace, exit
 //! status) and the typed error for a model the generator cannot lower.
 
-use bnngen::random::{random_model, FrontEndChoice, RandomOptions};
+mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -52,21 +52,9 @@ fn simulate_reports_json_and_writes_a_trace() {
 }
 
 #[test]
-fn fully_pruned_layer_is_a_typed_user_error() {
+fn fully_pruned_layer_generates() {
     // The first corner-case random model with a fully pruned layer.
-    let m = (200..)
-        .map(|seed| {
-            let mut o = RandomOptions::sampled(seed);
-            o.front_end = Some(FrontEndChoice::ALL[(seed % 4) as usize]);
-            o.corner_cases = true;
-            random_model(seed, &o)
-        })
-        .find(|m| {
-            m.layers
-                .iter()
-                .any(|l| l.kind.weights().is_some_and(|w| w.kept_tiles() == 0))
-        })
-        .unwrap();
+    let (_, m) = common::pruned_random_models(199, 1).remove(0);
     let d = tmp("pruned");
     let f = d.join("m.toml");
     std::fs::write(&f, bnngen::model::to_toml(&m)).unwrap();
@@ -77,9 +65,29 @@ fn fully_pruned_layer_is_a_typed_user_error() {
         .arg(d.join("rtl"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no kept tile"));
-    assert!(!d.join("rtl").exists(), "no partial output");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (i, l) = (m.layers.iter().enumerate())
+        .find(|(_, l)| l.kind.fully_pruned())
+        .unwrap();
+    let stage = std::fs::read_dir(d.join("rtl"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.contains(&format!("_l{i}_{}", bnngen::rtl::ident(&l.name))) && n.ends_with(".v")
+        })
+        .unwrap();
+    let text = std::fs::read_to_string(stage).unwrap();
+    assert!(text.contains("Fully pruned"), "{text}");
+    assert!(
+        !text.contains(" [0:"),
+        "no memory in a fully pruned stage: {text}"
+    );
 }
 
 #[test]

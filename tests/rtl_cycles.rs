@@ -199,3 +199,138 @@ fn a_deep_net_meets_the_plan_exactly() {
     let plan = set_folding(&m, &HwConfig::default()).unwrap();
     assert_eq!(measure(&m, &plan, 8), plan.cycles_per_frame);
 }
+
+/// A conv layer of 8 outputs (3 x 3, padding 1, two out-blocks) on `cin` channels; fully
+/// pruned (mask all `'0'`, no weight bits) when `pruned`.
+fn conv8(name: &str, cin: usize, pruned: bool, salt: u64) -> String {
+    let (mask, bits) = if pruned {
+        (r#"["0", "0"]"#, 0)
+    } else {
+        (r#"["1", "1"]"#, 8 * 9 * cin)
+    };
+    format!(
+        r#"[[layers]]
+kind = "conv"
+name = "{name}"
+out_channels = 8
+kernel = [3, 3]
+padding = 1
+pad_mode = "plus_one"
+out_blocks = 2
+mask = {mask}
+thresholds = [0, 1, -1, 2, 0, -2, 1, 0]
+directions = [1, 1, -1, 1, 1, -1, 1, 1]
+weights = "{}"
+"#,
+        hex(bits, salt)
+    )
+}
+
+/// A classifier of 4 classes over `row` input bits; fully pruned when `pruned`. The bias
+/// ties classes 0 and 2 and has negative scores, so a constant result word shows the tie
+/// rule and the sign extension.
+fn head(row: usize, pruned: bool) -> String {
+    let (mask, bits) = if pruned {
+        (r#"["0"]"#, 0)
+    } else {
+        (r#"["1"]"#, 4 * row)
+    };
+    format!(
+        r#"[[layers]]
+kind = "classifier"
+name = "head"
+out_features = 4
+mask = {mask}
+bias = [3, -2, 3, -7]
+weights = "{}"
+"#,
+        hex(bits, 11)
+    )
+}
+
+const POOL: &str = "[[layers]]\nkind = \"maxpool\"\nname = \"pool\"\nkernel = 2\nstride = 2\n";
+
+/// A model on an `h x w` input of 4 thermometer planes with these layers.
+fn net(name: &str, h: usize, w: usize, layers: &[String]) -> Model {
+    let text = format!(
+        "format_version = 1\n[meta]\nname = \"{name}\"\n[input]\nheight = {h}\nwidth = {w}\n\
+         channels = 1\nbits = 4\n[front_end]\nkind = \"glt\"\nthresholds = [2, 5, 9, 13]\n{}",
+        layers.join("\n")
+    );
+    bnngen::model::parse(&text, &format!("{name}.toml")).unwrap()
+}
+
+/// Fully pruned layers (first, middle, read by a residual, the classifier) have the plan's
+/// constant-stage figures (one issue and one hand-off cycle per output pixel, no weight or
+/// buffer bits, no lanes), generate a stage without memories, and the pipeline meets the plan
+/// exactly; where the pruned layer is the slowest stage, that measures its own figure.
+#[test]
+fn fully_pruned_layers_meet_the_plan_exactly() {
+    let cases: Vec<(Model, usize, bool)> = vec![
+        (
+            net("pruned_first", 8, 6, &[conv8("c1", 4, true, 1), POOL.into(), head(4 * 3 * 8, false)]),
+            0,
+            true,
+        ),
+        (
+            net(
+                "pruned_middle",
+                8,
+                6,
+                &[conv8("c1", 4, false, 1), conv8("c2", 8, true, 2), POOL.into(), head(96, false)],
+            ),
+            1,
+            false,
+        ),
+        (
+            net(
+                "pruned_skip",
+                8,
+                6,
+                &[
+                    conv8("c1", 4, false, 1),
+                    conv8("c2", 8, true, 2),
+                    conv8("c3", 8, false, 3),
+                    "[[layers]]\nkind = \"residual\"\nname = \"res\"\nwith = \"c2\"\nop = \"xor\"\n".into(),
+                    POOL.into(),
+                    head(96, false),
+                ],
+            ),
+            1,
+            false,
+        ),
+        (
+            net("pruned_head", 8, 6, &[conv8("c1", 4, false, 1), POOL.into(), head(96, true)]),
+            2,
+            false,
+        ),
+        (net("pruned_only_head", 1, 1, &[head(4, true)]), 0, true),
+    ];
+    for (m, k, slowest) in &cases {
+        let name = &m.meta.name;
+        assert!(m.layers[*k].kind.fully_pruned(), "{name}: layer {k}");
+        let plan = set_folding(m, &HwConfig::default()).unwrap();
+        let lp = &plan.layers[*k];
+        let pixels = (m.layers[*k].output.height * m.layers[*k].output.width) as u64;
+        assert_eq!(
+            lp.cycles_per_frame,
+            pixels * (1 + bnngen::plan::HANDOFF as u64)
+        );
+        assert_eq!(
+            (lp.weight_bits, lp.buffer_bits, lp.lanes),
+            (0, 0, 0),
+            "{name}"
+        );
+        assert_eq!(
+            *slowest,
+            plan.cycles_per_frame == lp.cycles_per_frame,
+            "{name}"
+        );
+        let d = bnngen::rtl::generate(m, &plan, Default::default()).unwrap();
+        let stage = (d.modules.iter())
+            .find(|md| md.name.contains(&format!("_l{k}_")))
+            .unwrap();
+        assert!(stage.mems.is_empty(), "{name}: {:?}", stage.mems.len());
+        assert_eq!(measure(m, &plan, 8), plan.cycles_per_frame, "{name}");
+    }
+}

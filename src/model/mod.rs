@@ -199,6 +199,12 @@ impl LayerKind {
             LayerKind::MaxPool(_) | LayerKind::Residual(_) => None,
         }
     }
+
+    /// A weighted layer whose mask keeps no tile: every sum is a = 0 (N = 0), so its output
+    /// is the same at every position and for every input (docs/model-format.md).
+    pub fn fully_pruned(&self) -> bool {
+        self.weights().is_some_and(|w| w.kept_tiles() == 0)
+    }
 }
 
 /// How taps that fall outside the image contribute to a convolution.

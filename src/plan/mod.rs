@@ -100,7 +100,7 @@ pub struct LayerPlan {
     pub pe: usize,
     /// Input channels per cycle (1 for layers without weights).
     pub simd: usize,
-    /// XNOR lanes (pe x simd; 0 for layers without weights).
+    /// XNOR lanes (pe x simd; 0 for layers without weights and fully pruned layers).
     pub lanes: usize,
     /// Cycles per frame at full rate, from the kept work only.
     pub cycles_per_frame: u64,
@@ -108,8 +108,9 @@ pub struct LayerPlan {
     pub weight_bits: u64,
     /// Line-buffer / skip-FIFO bits.
     pub buffer_bits: u64,
-    /// Line-buffer rows (window stages) or skip FIFO depth in pixels (residual; 0 when the
-    /// residual combines the layer just before with itself, which needs no FIFO).
+    /// Line-buffer rows (window stages; 0 for a fully pruned layer, which has none) or skip
+    /// FIFO depth in pixels (residual; 0 when the residual combines the layer just before
+    /// with itself, which needs no FIFO).
     pub rows: usize,
 }
 
@@ -216,6 +217,9 @@ pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usiz
             let depth = skip_depth(model, r.with, idx);
             (pixels, 0, (depth * l.output.channels) as u64, depth)
         }
+        // A fully pruned layer's output is a constant: no line buffer and no weights, one
+        // issue cycle and the hand-off per output pixel (`rtl::window::lower_constant`).
+        kind if kind.fully_pruned() => (pixels * (1 + HANDOFF) as u64, 0, 0, 0),
         LayerKind::MaxPool(m) => {
             let (kh, _, s, _) = window_of(l).unwrap();
             let rows = window_rows(l.input.height, kh, s);
@@ -253,6 +257,8 @@ pub fn pipeline_depth(model: &Model, hw: &HwConfig, idx: usize) -> u64 {
     let l = &model.layers[idx];
     match &l.kind {
         LayerKind::Residual(_) => 1,
+        // Issue decision, output register.
+        kind if kind.fully_pruned() => 2,
         LayerKind::MaxPool(_) => 3,
         kind => {
             let pop = hw.popcount_stages as u64;
@@ -374,7 +380,7 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
     for (i, l) in model.layers.iter().enumerate() {
         let f = folds[i];
         let (cyc, wb, bb, rows) = layer_cost(model, i, f);
-        let lanes = if l.kind.weights().is_some() {
+        let lanes = if l.kind.weights().is_some() && !l.kind.fully_pruned() {
             f.pe * f.simd
         } else {
             0

@@ -125,11 +125,9 @@ fn clocked(
     v
 }
 
-/// Why a valid model cannot be lowered (yet).
+/// Why a valid model cannot be lowered with this plan.
 #[derive(Debug, thiserror::Error)]
 pub enum GenError {
-    #[error("layer `{0}` has no kept tile, so its output is constant; fully pruned layers are not supported by the RTL generator (prune the layer from the model instead)")]
-    FullyPruned(String),
     #[error("the plan has {0} layers, the model {1}")]
     PlanMismatch(usize, usize),
 }
@@ -152,18 +150,13 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
     Ok(top.finish(model, plan, &layout, wiring.tap_widths))
 }
 
-/// Refuse what the RTL generator cannot lower: a plan of another model, a fully pruned layer.
+/// Refuse what the RTL generator cannot lower: a plan of another model.
 fn check_lowerable(model: &Model, plan: &Plan) -> Result<(), GenError> {
     if plan.layers.len() != model.layers.len() {
         return Err(GenError::PlanMismatch(
             plan.layers.len(),
             model.layers.len(),
         ));
-    }
-    for l in &model.layers {
-        if l.kind.weights().is_some_and(|w| w.kept_tiles() == 0) {
-            return Err(GenError::FullyPruned(l.name.clone()));
-        }
     }
     Ok(())
 }
@@ -416,6 +409,7 @@ impl Top {
                 self.residual(&name, i, rows, r.op, [input, skip, out], out_bits);
                 return out;
             }
+            _ if l.kind.fully_pruned() => constant_stage(&name, i, model),
             _ => window_stage(&name, i, model, plan, self.opts),
         };
         self.place(&m, &format!("u_l{i}"), &[(input, S)], &[(out, M)], vec![]);
@@ -657,6 +651,41 @@ fn window_stage(name: &str, i: usize, model: &Model, plan: &Plan, opts: GenOptio
             "Folding: pe {} x simd {}, line buffer {} rows.",
             lp.pe, lp.simd, lp.rows
         ),
+    );
+    m
+}
+
+/// The stage of a fully pruned layer `i`: its constant output word with a window stage's
+/// stream timing (`window::lower_constant`), with its doc.
+fn constant_stage(name: &str, i: usize, model: &Model) -> Module {
+    let l = &model.layers[i];
+    let (kh, _, stride, pad) = window_of(l).unwrap();
+    let spec = window::ConstantSpec {
+        module: name.to_string(),
+        input: l.input,
+        out_h: l.output.height,
+        out_w: l.output.width,
+        kh,
+        stride,
+        pad,
+        word: window::constant_word(&l.kind),
+    };
+    let mut m = window::lower_constant(&spec);
+    m.doc.insert(
+        0,
+        format!(
+            "Layer {i} `{}` ({}), {} -> {}.",
+            l.name,
+            l.kind.tag(),
+            l.input,
+            l.output
+        ),
+    );
+    m.doc.insert(
+        1,
+        "Fully pruned (no kept tile): every output pixel is the same constant word, so there \
+         is no line buffer, MAC or weight memory."
+            .to_string(),
     );
     m
 }

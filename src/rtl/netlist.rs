@@ -51,6 +51,9 @@ pub struct SigDecl {
     pub kind: SigKind,
     /// One-line description printed beside port declarations.
     pub doc: String,
+    /// An input read by nothing, by design (the data of a stage whose output is constant):
+    /// the printer waives Verilator's UNUSEDSIGNAL for this declaration alone.
+    pub unread: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -445,6 +448,7 @@ impl ModuleBuilder {
             width,
             kind,
             doc: doc.to_string(),
+            unread: false,
         });
         self.driven.push(kind == SigKind::Input);
         Sig {
@@ -454,6 +458,12 @@ impl ModuleBuilder {
     }
     pub fn input(&mut self, name: &str, width: u32, doc: &str) -> Sig {
         self.decl(name, width, SigKind::Input, doc)
+    }
+    /// An input the module never reads (see `SigDecl::unread`).
+    pub fn input_unread(&mut self, name: &str, width: u32, doc: &str) -> Sig {
+        let s = self.decl(name, width, SigKind::Input, doc);
+        self.m.sigs[s.idx].unread = true;
+        s
     }
     pub fn output_wire(&mut self, name: &str, width: u32, doc: &str) -> Sig {
         self.decl(name, width, SigKind::OutputWire, doc)

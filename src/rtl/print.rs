@@ -158,7 +158,13 @@ pub fn print_module(m: &Module) -> String {
         } else {
             format!(" // {}", p.doc)
         };
+        if p.unread {
+            out.push_str("  /* verilator lint_off UNUSEDSIGNAL */\n");
+        }
         writeln!(out, "  {dir} {}{}{comma}{doc}", range(p.width), p.name).unwrap();
+        if p.unread {
+            out.push_str("  /* verilator lint_on UNUSEDSIGNAL */\n");
+        }
     }
     out.push_str(");\n");
     for s in m.sigs.iter().filter(|s| !s.kind.is_port()) {

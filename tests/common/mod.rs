@@ -67,3 +67,21 @@ pub fn rtl_random_models(after: u64, n: usize) -> Vec<(u64, bnngen::model::Model
     }
     models
 }
+
+/// The first `n` corner-case random models (`RandomOptions::corner_cases`, sampled options,
+/// the front end cycling with the seed) from seed `after + 1` on that hold a fully pruned
+/// layer, with their seeds.
+#[allow(dead_code)]
+pub fn pruned_random_models(after: u64, n: usize) -> Vec<(u64, bnngen::model::Model)> {
+    use bnngen::random::{random_model, FrontEndChoice, RandomOptions};
+    (after + 1..)
+        .map(|seed| {
+            let mut o = RandomOptions::sampled(seed);
+            o.front_end = Some(FrontEndChoice::ALL[(seed % 4) as usize]);
+            o.corner_cases = true;
+            (seed, random_model(seed, &o))
+        })
+        .filter(|(_, m)| m.layers.iter().any(|l| l.kind.fully_pruned()))
+        .take(n)
+        .collect()
+}

@@ -152,17 +152,14 @@ fn counters(
         step.clone().and(pix_end.clone()).and(row_end.clone()),
     );
     let fend = b.let_("frame_end", row_step.clone().and(last_row.clone()));
-    // wrow + row_done - (frame_end ? h : 0), as a choice between precomputed sums.
-    let (wrow, ww, h) = (lb.wrow, lb.ww, g.h);
-    let hm = |k: i64| Expr::lit(k.rem_euclid(1i64 << ww) as u64, ww);
-    let wrow_next = lb.row_done.clone().mux(
-        fend.clone()
-            .mux(b.e(wrow).add(hm(1 - h as i64)), b.e(wrow).add(hm(1))),
-        fend.clone().mux(b.e(wrow).add(hm(-(h as i64))), b.e(wrow)),
-    );
+    let wrow = lb.wrow;
+    let wrow_next = wrow_next(b, wrow, g.h, &lb.row_done, &fend);
     b.always(vec![Stmt::if_else(
         b.e(rst),
-        vec![Stmt::set(wrow, Expr::zero(ww)), Stmt::set(iss_r, Expr::f())],
+        vec![
+            Stmt::set(wrow, Expr::zero(wrow.width)),
+            Stmt::set(iss_r, Expr::f()),
+        ],
         vec![
             Stmt::set(wrow, wrow_next),
             Stmt::set(
@@ -196,6 +193,26 @@ fn counters(
         iss,
         step,
     }
+}
+
+/// The next value of `wrow` (complete input rows, counted from the first row of the frame
+/// being issued): `wrow + row_done - (frame_end ? h : 0)`, as a choice between precomputed
+/// sums.
+pub(super) fn wrow_next(
+    b: &ModuleBuilder,
+    wrow: Sig,
+    h: usize,
+    row_done: &Expr,
+    frame_end: &Expr,
+) -> Expr {
+    let ww = wrow.width;
+    let hm = |k: i64| Expr::lit(k.rem_euclid(1i64 << ww) as u64, ww);
+    let fend = frame_end.clone();
+    row_done.clone().mux(
+        fend.clone()
+            .mux(b.e(wrow).add(hm(1 - h as i64)), b.e(wrow).add(hm(1))),
+        fend.mux(b.e(wrow).add(hm(-(h as i64))), b.e(wrow)),
+    )
 }
 
 /// Window position registers, per pixel (`p*`, the first tap) and per tap: line-buffer slot

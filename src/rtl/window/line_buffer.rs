@@ -22,9 +22,8 @@ pub(super) struct LineBuffer {
     pub(super) w2: usize,
     pub(super) cb: u32,
     pub(super) sb: u32,
-    /// Complete rows written, `ww` bits wide.
+    /// Complete rows written.
     pub(super) wrow: Sig,
-    pub(super) ww: u32,
     pub(super) lbuf: Mem,
     pub(super) rows: RowTable,
     /// A pixel is written this cycle, at `waddr`; `row_done`: it completes a row.
@@ -94,7 +93,6 @@ impl LineBuffer {
             cb,
             sb,
             wrow,
-            ww,
             lbuf,
             rows,
             wr,
@@ -104,34 +102,34 @@ impl LineBuffer {
     }
 }
 
-/// Per output row constants: rows needed before a pixel of the row may start (absolute, from
-/// the frame's first row), the write limit while the row is issued (first kept row + r), the
-/// slot step to the next row's first window row (mod r, and minus r), whether the row is the
-/// frame's last, and the next row's need in this frame's row numbers (h + the first row's need
-/// after the last row). The current row's are a register loaded from the next row's at the end
-/// of a row (and that one from a table read one row ahead), or constants when oh == 1.
+/// Per output row constants, as fields of one word per output row. The current row's are a
+/// register loaded from the next row's at the end of a row (and that one from a table read
+/// one row ahead), or constants when oh == 1.
+///
+/// A window stage's fields (`RowTable::build`): rows needed before a pixel of the row may
+/// start (absolute, from the frame's first row), the write limit while the row is issued
+/// (first kept row + r), the slot step to the next row's first window row (mod r, and minus
+/// r), whether the row is the frame's last, and the next row's need in this frame's row
+/// numbers (h + the first row's need after the last row).
 pub(super) struct RowTable {
-    /// Fields: need, cap (write limit), delta, dneg, last row, next need, cap - 1 (so the
-    /// registered input ready compares `wrow` with two held constants, no `wrow + 1` adder).
-    words: Vec<[u64; 7]>,
-    fields: [u32; 7],
+    /// One word of field values per output row.
+    words: Vec<Vec<u64>>,
+    /// Field widths.
+    fields: Vec<u32>,
     /// `row_cur`, `row_nxt` and the table index, when there is more than one output row.
     regs: Option<(Sig, Sig, Counter)>,
 }
 
 impl RowTable {
+    /// A window stage's table. Fields: need, cap (write limit), delta, dneg, last row, next
+    /// need, cap - 1 (so the registered input ready compares `wrow` with two held constants,
+    /// no `wrow + 1` adder).
     fn build(b: &mut ModuleBuilder, g: &Geometry, ww: u32, sb: u32) -> RowTable {
-        let (h, oh, kh, s, p, r) = (g.h, g.oh, g.kh, g.s, g.p, g.r);
+        let (h, oh, s, p, r) = (g.h, g.oh, g.s, g.p, g.r);
         let lo = |oy: usize| (oy * s).saturating_sub(p).min(h);
         let d0 = |oy: usize| (oy * s) as i64 - p as i64 - lo(oy) as i64;
-        let need_of = |oy: usize| {
-            if oy + 1 == oh {
-                h
-            } else {
-                (oy * s + kh.max(s)).saturating_sub(p).min(h)
-            }
-        };
-        let words: Vec<[u64; 7]> = (0..oh)
+        let need_of = |oy: usize| need_rows(g, oy);
+        let words: Vec<Vec<u64>> = (0..oh)
             .map(|oy| {
                 let last = oy + 1 == oh;
                 let need = need_of(oy);
@@ -147,7 +145,7 @@ impl RowTable {
                 };
                 let delta = (rel as i64 + d0((oy + 1) % oh) - d0(oy)).rem_euclid(r as i64);
                 let dneg = (delta - r as i64).rem_euclid(1i64 << (sb + 1));
-                [
+                vec![
                     need as u64,
                     (lo(oy) + r) as u64,
                     delta as u64,
@@ -158,7 +156,14 @@ impl RowTable {
                 ]
             })
             .collect();
-        let fields = [ww, ww, sb, sb + 1, 1, ww, ww];
+        RowTable::new(b, words, vec![ww, ww, sb, sb + 1, 1, ww, ww])
+    }
+
+    /// A table of `words` (one per output row, each with a value per field of `fields`
+    /// widths), with its registers when there is more than one row.
+    pub(super) fn new(b: &mut ModuleBuilder, words: Vec<Vec<u64>>, fields: Vec<u32>) -> RowTable {
+        assert!(words.iter().all(|w| w.len() == fields.len()));
+        let oh = words.len();
         let tw: u32 = fields.iter().sum();
         let regs = (oh > 1).then(|| {
             let cur = b.reg("row_cur", tw);
@@ -173,7 +178,7 @@ impl RowTable {
         }
     }
 
-    fn row_bits(&self, vals: &[u64; 7]) -> Vec<bool> {
+    fn row_bits(&self, vals: &[u64]) -> Vec<bool> {
         let mut v = Vec::new();
         for (f, &x) in self.fields.iter().zip(vals) {
             v.extend((0..*f).map(|i| (x >> i) & 1 == 1));
@@ -223,5 +228,16 @@ impl RowTable {
             .collect(),
             vec![Stmt::when(row_step.clone(), adv_st)],
         )]);
+    }
+}
+
+/// Input rows (from the frame's first) that output row `oy`'s pixels wait for: the rows their
+/// window reads and a stride more, and the whole frame for the last row (so trailing rows no
+/// window reads are consumed too).
+pub(super) fn need_rows(g: &Geometry, oy: usize) -> usize {
+    if oy + 1 == g.oh {
+        g.h
+    } else {
+        (oy * g.s + g.kh.max(g.s)).saturating_sub(g.p).min(g.h)
     }
 }

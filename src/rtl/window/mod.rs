@@ -13,11 +13,15 @@
 //!    accumulate (a = 2p - N) -> threshold or score (`mac.rs`); max-pool ORs words instead;
 //! 5. the output stage (here): the hand-off from the last pipeline registers.
 //!
+//! A fully pruned layer keeps the stage's stream timing and hand-off but nothing else
+//! (`constant.rs`): its output word is a constant.
+//!
 //! All pipeline registers advance together on `adv`. The stage has no output FIFO: its last
 //! pipeline registers are the output word, held (`adv` low) until the consumer takes it, and
 //! the stage advances the cycle after (`plan::HANDOFF`), so back-pressure stalls the stage
 //! without losing or repeating anything and no consumer's ready reaches the stage's enables.
 
+mod constant;
 mod counter;
 mod issue;
 mod line_buffer;
@@ -26,6 +30,7 @@ mod read;
 mod schedule;
 mod spec;
 
+pub use constant::{constant_word, lower_constant, ConstantSpec};
 pub use spec::{score_layout, MacOut, WindowOp, WindowSpec};
 
 use super::bank::READ_STAGES;
@@ -92,7 +97,7 @@ struct Ports {
 pub fn lower(spec: &WindowSpec) -> Module {
     let g = Geometry::of(spec);
     let mut b = ModuleBuilder::new(&spec.module);
-    let io = ports(&mut b, &g, spec.out_width());
+    let io = ports(&mut b, &g, spec.out_width(), true);
     let lb = LineBuffer::build(&mut b, &g, &io);
     let iss = Issue::build(&mut b, spec, &g, &lb, io.rst);
     let rd = ReadWord::build(&mut b, spec, &g, &lb, &iss);
@@ -101,12 +106,22 @@ pub fn lower(spec: &WindowSpec) -> Module {
     b.finish()
 }
 
-fn ports(b: &mut ModuleBuilder, g: &Geometry, f_width: u32) -> Ports {
+/// The stage's ports; `reads_data` false for a stage whose output does not depend on its
+/// input (`constant.rs`), whose `s_data` is then declared unread.
+fn ports(b: &mut ModuleBuilder, g: &Geometry, f_width: u32, reads_data: bool) -> Ports {
     b.input("clk", 1, "clock, rising edge");
     let rst = b.input("rst", 1, "synchronous reset, active high");
     let s_valid = b.input("s_valid", 1, "input pixel valid");
     let s_ready = b.output_wire("s_ready", 1, "input pixel accepted when s_valid && s_ready");
-    let s_data = b.input("s_data", g.c as u32, "input pixel, channel c at bit c");
+    let s_data = if reads_data {
+        b.input("s_data", g.c as u32, "input pixel, channel c at bit c")
+    } else {
+        b.input_unread(
+            "s_data",
+            g.c as u32,
+            "input pixel, not read: the output is constant",
+        )
+    };
     let m_valid = b.output_wire("m_valid", 1, "output valid");
     let m_ready = b.input("m_ready", 1, "output accepted when m_valid && m_ready");
     let m_data = b.output_wire("m_data", f_width, "output pixel (or scores and class)");
