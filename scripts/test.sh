@@ -13,3 +13,5 @@ echo "== cargo test"
 cargo test
 echo "== reference model again on the portable kernel (the fallback for CPUs without AVX)"
 BNNGEN_KERNEL=portable cargo test --test reference_props
+echo "== fuzzing: a bounded coverage-guided run on stable (scripts/fuzz.sh)"
+scripts/fuzz.sh "${BNNGEN_FUZZ_SECONDS:-60}"
