@@ -18,7 +18,8 @@ cargo fuzz --version >/dev/null 2>&1 ||
   { echo "fuzz: cargo-fuzz not found; run scripts/setup.sh (it installs the pinned version)" >&2; exit 1; }
 
 corpus="$(mktemp -d "${TMPDIR:-/tmp}/bnngen-fuzz-corpus.XXXXXX")"
-trap 'rm -rf -- "$corpus"' EXIT
+stamp="$(mktemp "${TMPDIR:-/tmp}/bnngen-fuzz-start.XXXXXX")"
+trap 'rm -rf -- "$corpus"; rm -f -- "$stamp"' EXIT
 n=0
 for f in models/tiny.toml tests/fixtures/models/*.toml tests/bad_models/* \
   tests/bad_inputs/model_*.toml tests/fuzz_regressions/*; do
@@ -36,9 +37,11 @@ status=$?
 set -e
 if [ "$status" -ne 0 ]; then
   echo "fuzz: FAILED (exit $status): bnngen crashed, hung or ran out of memory on an input." >&2
-  for a in artifacts/model_to_verilog/*; do
-    [ -f "$a" ] && echo "fuzz: input saved at fuzz/$a; replay: (cd fuzz && cargo fuzz run --sanitizer none model_to_verilog $a)" >&2
+  find artifacts/model_to_verilog -type f -newer "$stamp" 2>/dev/null | sort | while read -r a; do
+    echo "fuzz: input saved at fuzz/$a" >&2
+    echo "fuzz:   replay: (cd fuzz && cargo fuzz run --sanitizer none model_to_verilog $a)" >&2
   done
+  echo "fuzz: fix the cause, then add the input to tests/fuzz_regressions/ (replayed by cargo test)." >&2
   exit 1
 fi
 echo "fuzz: no crash; corpus now $(find "$corpus" -type f | wc -l) inputs"
