@@ -1,8 +1,8 @@
 //! Replays every input in `tests/fuzz_regressions/` through `bnngen generate` (parse and
 //! check, plan, generate: the path `fuzz/fuzz_targets/model_to_verilog.rs` drives) and asserts
 //! that each ends with exit 0 or 2 and no panic. Each file is an input that once crashed
-//! bnngen (found by the fuzzer or by hand, issue 14); the fuzzer needs nightly and
-//! cargo-fuzz, this replay runs anywhere.
+//! bnngen (found by the fuzzer or by hand, issue 14); the fuzzer needs cargo-fuzz
+//! (`scripts/fuzz.sh`), this replay only cargo.
 
 use std::path::PathBuf;
 use std::process::Command;
