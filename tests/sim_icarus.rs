@@ -48,6 +48,25 @@ fn random_models_bit_exact_in_icarus() {
     }
 }
 
+/// Fully pruned layers in a 4-state simulator: their constant stages put no X or Z on the
+/// result and agree with the reference model.
+#[test]
+fn fully_pruned_layers_bit_exact_in_icarus() {
+    for (seed, m) in common::pruned_random_models(500, 3) {
+        assert!(m.layers.iter().any(|l| l.kind.fully_pruned()));
+        let images: Vec<_> = (0..3)
+            .map(|i| random_image(seed * 100 + i, &m.input))
+            .collect();
+        run(
+            &m,
+            &HwConfig::default(),
+            &images,
+            seed,
+            &format!("pruned{seed}"),
+        );
+    }
+}
+
 #[test]
 fn tiny_model_bit_exact_in_icarus() {
     let m = bnngen::model::load(std::path::Path::new("models/tiny.toml")).unwrap();
