@@ -293,7 +293,7 @@ fn written_memories_promise_no_read_during_write() {
 /// Fully pruned layers (their stage issues a constant word with a window stage's timing)
 /// agree with the reference model as integers on corner-case random models, under random
 /// input gaps and back-pressure, with every layer's stream tapped. The models hold fully
-/// pruned layers first, in the middle and as the classifier.
+/// pruned layers first, in the middle, as the classifier and read by a residual.
 #[test]
 fn fully_pruned_layers_bit_exact() {
     let models = common::pruned_random_models(200, 16);
@@ -333,7 +333,7 @@ fn fully_pruned_layers_bit_exact() {
     }
     eprintln!("fully pruned: {first} first, {middle} middle, {head} classifier, {skipped} read by a residual");
     assert!(
-        first >= 1 && middle >= 1 && head >= 1,
-        "{first} {middle} {head}"
+        first >= 1 && middle >= 1 && head >= 1 && skipped >= 1,
+        "{first} {middle} {head} {skipped}"
     );
 }
