@@ -1,0 +1,58 @@
+//! The cost model against Yosys: `plan::cost::estimate` beside `synthesize_netlist` (the bare
+//! accelerator, as `bnngen synth` maps it) on random models, for iCE40 and ECP5.
+//!
+//! Block RAM must be exact; LUTs and flip-flops within 15%. The shipped models take minutes
+//! each on a shared machine, so they are compared by the bench (`cargo bench --bench cost`,
+//! docs/benchmarks.md), not here. Needs Yosys (`scripts/setup.sh`): fails, never skips,
+//! without it.
+
+use bnngen::plan::{self, cost, HwConfig};
+use bnngen::random::{random_model, RandomOptions};
+use bnngen::synth::{gate_sim, Target};
+
+/// Relative difference allowed on LUTs and flip-flops.
+const TOLERANCE: f64 = 0.15;
+
+fn check(seed: u64, target: Target) -> Vec<String> {
+    let m = random_model(seed, &RandomOptions::default());
+    let p = plan::set_folding(&m, &HwConfig::default()).unwrap();
+    let est = cost::estimate(&m, &p);
+    let e = match target.ram_family() {
+        cost::ram::RamFamily::Ice40 => est.total.ice40,
+        cost::ram::RamFamily::Ecp5 => est.total.ecp5,
+    };
+    let design = bnngen::synth::design_for(&m, &p, target).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pixels = m.input.height * m.input.width;
+    let (_, r) =
+        gate_sim::synthesize_netlist(&design, pixels, target, dir.path()).unwrap_or_else(|e| {
+            panic!("seed {seed} {target}: Yosys failed (is it installed? scripts/setup.sh): {e}")
+        });
+    let mut bad = Vec::new();
+    let line = format!(
+        "seed {seed} {target}: LUT {}/{} FF {}/{} BRAM {}/{} LUTRAM {}/{}",
+        e.luts, r.luts, e.ffs, r.ffs, e.bram, r.bram, e.lutram, r.lutram
+    );
+    eprintln!("{line}");
+    if e.bram != r.bram || e.lutram != r.lutram {
+        bad.push(format!("{line}: memory cells differ"));
+    }
+    for (what, est, meas) in [("LUT", e.luts, r.luts), ("FF", e.ffs, r.ffs)] {
+        let err = (est as f64 - meas as f64).abs() / (meas.max(1) as f64);
+        if err > TOLERANCE {
+            bad.push(format!("{line}: {what} off by {:.0}%", err * 100.0));
+        }
+    }
+    bad
+}
+
+#[test]
+fn estimate_matches_yosys_on_random_models() {
+    let mut bad = Vec::new();
+    for seed in 1..=10u64 {
+        for target in [Target::Ice40Up5k, Target::Ecp5_25k] {
+            bad.extend(check(seed, target));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
