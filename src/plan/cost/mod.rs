@@ -33,7 +33,8 @@ pub struct Cells {
     pub carry: u64,
     /// Block RAMs (iCE40 SB_RAM40_4K; ECP5 DP16KD / PDPW16KD): exact.
     pub bram: u64,
-    /// LUT RAM cells (ECP5 TRELLIS_DPR16X4; none on iCE40): exact.
+    /// LUT RAM cells (ECP5 TRELLIS_DPR16X4; none on iCE40), by Yosys's rule: within a few
+    /// cells (Yosys sometimes drops unread ones).
     pub lutram: u64,
 }
 
