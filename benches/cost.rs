@@ -20,14 +20,19 @@ const MODELS: [&str; 4] = [
 const TARGETS: [Target; 2] = [Target::Ice40Up5k, Target::Ecp5_85k];
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let models: Vec<&str> = MODELS
         .into_iter()
         .filter(|m| args.is_empty() || args.iter().any(|a| a == m))
         .collect();
     let targets: Vec<Target> = TARGETS
         .into_iter()
-        .filter(|t| !args.iter().any(|a| Target::parse(a).is_ok()) || args.iter().any(|a| a == t.name()))
+        .filter(|t| {
+            !args.iter().any(|a| Target::parse(a).is_ok()) || args.iter().any(|a| a == t.name())
+        })
         .collect();
     println!("| model | target | LUT est / Yosys | FF est / Yosys | carry est / Yosys | block RAM est / Yosys |");
     println!("|---|---|---:|---:|---:|---:|");
@@ -36,7 +41,9 @@ fn main() {
         let hw = Path::new("models").join(format!("{name}.hw.toml"));
         let m = bnngen::model::load(&model_path).expect("shipped model");
         let p = if hw.is_file() {
-            bnngen::plan::fold_hw_file(&m, &hw).expect("shipped hw file").1
+            bnngen::plan::fold_hw_file(&m, &hw)
+                .expect("shipped hw file")
+                .1
         } else {
             bnngen::plan::set_folding(&m, &Default::default()).expect("default plan")
         };

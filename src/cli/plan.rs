@@ -91,7 +91,7 @@ fn capacities() -> Vec<(&'static str, cost::Capacity)> {
 /// The cost estimate as a text table, then each device's use and the energy per frame.
 pub fn cost_table(c: &DesignCost) -> String {
     let mut s = String::from(
-        "resource estimate (block RAM exact; LUTs and flip-flops within about 15% of Yosys 0.23)\n",
+        "resource estimate (block RAM exact; LUTs and flip-flops fitted to Yosys 0.23, see docs/benchmarks.md)\n",
     );
     s.push_str(&format!(
         "{:<16} | {:>6} {:>6} {:>5} {:>5} | {:>6} {:>6} {:>5} {:>6} {:>6}\n",

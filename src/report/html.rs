@@ -233,7 +233,7 @@ fn cost_section(o: &mut String, d: &ReportData) {
     };
     let _ = write!(
         o,
-        "<p>Estimated from the plan for {} (the accelerator alone, without a board top): block RAM exact, LUTs and flip-flops within about 15% of Yosys 0.23.</p>",
+        "<p>Estimated from the plan for {} (the accelerator alone, without a board top): block RAM exact; LUTs and flip-flops fitted to Yosys 0.23, typically within 15% (docs/benchmarks.md gives the measured error).</p>",
         esc(&c.family)
     );
     o.push_str("<table><tr><th>part</th><th>LUTs</th><th>flip-flops</th><th>carry</th><th>block RAM</th></tr>");
