@@ -569,7 +569,7 @@ impl ModuleBuilder {
             !self.m.mems.iter().any(|m| m.name == name)
                 && !self.m.sigs.iter().any(|s| s.name == name)
         );
-        let block_ram = (width as usize) * depth >= super::bank::BLOCK_RAM_BITS;
+        let block_ram = (width as usize) * depth >= crate::plan::cost::ram::BLOCK_RAM_BITS;
         let init = init.map(|words| {
             assert_eq!(words.len(), depth, "memory {name} init length");
             let digits = (width as usize).div_ceil(4);
