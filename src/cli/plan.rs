@@ -3,14 +3,18 @@
 use std::path::PathBuf;
 
 use bnngen::model;
+use bnngen::plan::cost::{self, Cells, DesignCost};
 use bnngen::plan::{self, HwConfig, Plan};
+use bnngen::synth::Target;
 
 use super::CliError;
 
 /// Fold the model onto hardware and print the plan.
 ///
 /// For each layer: lanes (PE x SIMD), cycles per frame from the kept work only, weight and
-/// buffer bits; then frames/s and latency at the target clock. With --hw, the hardware
+/// buffer bits; then frames/s and latency at the target clock; then the estimated LUTs,
+/// flip-flops, carry cells and block RAMs on iCE40 and ECP5 beside each device's capacity,
+/// and the estimated energy per frame of the same design as a 45 nm ASIC. With --hw, the hardware
 /// configuration (docs/hw-config.md) sets the target clock and fps or explicit folds. The
 /// TOML written by -o is a plan you can edit and feed back with `generate --plan`.
 #[derive(Debug, clap::Args)]
@@ -56,10 +60,94 @@ pub fn run(args: Args) -> Result<(), CliError> {
         let text = toml::to_string(&p).map_err(|e| CliError::Internal(e.to_string()))?;
         super::write_output(out, text.as_bytes(), &inputs)?;
     }
+    let c = cost::estimate(&m, &p);
     if args.json {
-        return super::print_json(&p);
+        return super::print_json(&PlanWithCost {
+            plan: &p,
+            cost: &c,
+            capacity: capacities(),
+        });
     }
-    super::print(&table(&p))
+    super::print(&format!("{}{}", table(&p), cost_table(&c)))
+}
+
+/// `plan --json`: the plan's fields, then the estimate and the devices' capacities.
+#[derive(serde::Serialize)]
+struct PlanWithCost<'a> {
+    #[serde(flatten)]
+    plan: &'a Plan,
+    cost: &'a DesignCost,
+    capacity: Vec<(&'static str, cost::Capacity)>,
+}
+
+/// Capacity of every placeable target, by name.
+fn capacities() -> Vec<(&'static str, cost::Capacity)> {
+    Target::ALL
+        .iter()
+        .filter_map(|t| t.capacity().map(|c| (t.name(), c)))
+        .collect()
+}
+
+/// The cost estimate as a text table, then each device's use and the energy per frame.
+pub fn cost_table(c: &DesignCost) -> String {
+    let mut s = String::from(
+        "resource estimate (block RAM exact; LUTs and flip-flops fitted to Yosys 0.23, see docs/benchmarks.md)\n",
+    );
+    s.push_str(&format!(
+        "{:<16} | {:>6} {:>6} {:>5} {:>5} | {:>6} {:>6} {:>5} {:>6} {:>6}\n",
+        "part", "iCE40", "FF", "carry", "RAM4K", "ECP5", "FF", "carry", "DP16KD", "LUTRAM"
+    ));
+    let row = |name: &str, i: &Cells, e: &Cells| {
+        format!(
+            "{:<16} | {:>6} {:>6} {:>5} {:>5} | {:>6} {:>6} {:>5} {:>6} {:>6}\n",
+            name, i.luts, i.ffs, i.carry, i.bram, e.luts, e.ffs, e.carry, e.bram, e.lutram
+        )
+    };
+    for p in c.parts.iter().chain([&c.total]) {
+        s.push_str(&row(&p.name, &p.ice40, &p.ecp5));
+    }
+    s.push_str(&format!(
+        "generic: {} memories marked for block RAM, {} bits\n",
+        c.total.generic.block_memories, c.total.generic.block_bits
+    ));
+    for (name, cap) in capacities() {
+        let e = match cap.family {
+            cost::ram::RamFamily::Ice40 => &c.total.ice40,
+            cost::ram::RamFamily::Ecp5 => &c.total.ecp5,
+        };
+        let pct = |a: u64, b: u64| 100.0 * a as f64 / b.max(1) as f64;
+        let fits = e.luts <= cap.luts && e.ffs <= cap.ffs && e.bram <= cap.bram;
+        s.push_str(&format!(
+            "{name:<11} LUT {}/{} ({:.0}%), FF {}/{} ({:.0}%), block RAM {}/{} ({:.0}%){}\n",
+            e.luts,
+            cap.luts,
+            pct(e.luts, cap.luts),
+            e.ffs,
+            cap.ffs,
+            pct(e.ffs, cap.ffs),
+            e.bram,
+            cap.bram,
+            pct(e.bram, cap.bram),
+            if fits { "" } else { "  <- does not fit" }
+        ));
+    }
+    let en = &c.energy;
+    let n = &en.counts;
+    s.push_str(&format!(
+        "energy per frame {:.1} nJ ({}): XNOR-popcount {} ops {:.1} nJ, add/compare {:.1} nJ, \
+         memory {} bits read + {} written {:.1} nJ, {} register bits clocked {:.1} nJ\n",
+        en.total_pj / 1000.0,
+        en.note,
+        n.xnor_popcount,
+        en.xnor_popcount_pj / 1000.0,
+        en.arithmetic_pj / 1000.0,
+        n.memory_bits_read,
+        n.memory_bits_written,
+        en.memory_pj / 1000.0,
+        n.register_bits,
+        en.register_pj / 1000.0,
+    ));
+    s
 }
 
 /// The plan as a text table.

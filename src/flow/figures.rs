@@ -1,7 +1,8 @@
 //! The figures a run's report takes from the plan and the synthesis report.
 
-use crate::plan::Plan;
-use crate::report::{PlanFigures, Resource, StageFigures, SynthesisFigures};
+use crate::model::Model;
+use crate::plan::{cost, Plan};
+use crate::report::{CostFigures, PlanFigures, Resource, StageFigures, SynthesisFigures};
 use crate::synth::SynthReport;
 
 /// The plan's figures for the report.
@@ -22,6 +23,14 @@ pub fn plan_figures(p: &Plan) -> PlanFigures {
             })
             .collect(),
     }
+}
+
+/// The cost estimate for the report: for the synthesis target's family and beside its
+/// capacity, or for iCE40 when the run synthesizes nothing.
+pub fn cost_figures(m: &Model, p: &Plan, target: Option<crate::synth::Target>) -> CostFigures {
+    let c = cost::estimate(m, p);
+    let family = target.map_or(cost::ram::RamFamily::Ice40, |t| t.ram_family());
+    CostFigures::of(&c, family, target.and_then(|t| t.capacity()))
 }
 
 /// The synthesis report's figures for the run report: utilization against the device when

@@ -292,6 +292,11 @@ impl Run<'_> {
             plan: Some(figures::plan_figures(self.plan)),
             simulation: None,
             synthesis: None,
+            cost: Some(figures::cost_figures(
+                self.model,
+                self.plan,
+                self.target.map(|t| t.0),
+            )),
         };
         out.write("model.toml", model::to_toml(self.model).as_bytes(), &[])?;
         self.step(Step::Plan, || self.write_plan(&out))?;

@@ -6,6 +6,7 @@
 //! hardware configuration (`HwConfig`, docs/hw-config.md) says how to build, never what was
 //! trained.
 
+pub mod cost;
 mod files;
 
 use crate::model::{LayerKind, Model};

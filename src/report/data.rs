@@ -13,6 +13,76 @@ pub struct ReportData {
     pub plan: Option<PlanFigures>,
     pub simulation: Option<SimulationFigures>,
     pub synthesis: Option<SynthesisFigures>,
+    /// The cost model's estimate (`plan::cost`), for the synthesis target's family.
+    #[serde(default)]
+    pub cost: Option<CostFigures>,
+}
+
+/// The resource estimate of the accelerator (without a board top) and its energy per frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostFigures {
+    /// `ice40` or `ecp5`.
+    pub family: String,
+    /// The front end, then each layer, then `total`.
+    pub parts: Vec<CostRow>,
+    /// The target device's capacity, when it has one.
+    pub capacity: Option<CostRow>,
+    pub energy_nj: f64,
+    /// What the energy figure is (always shown with it).
+    pub energy_note: String,
+}
+
+/// Cells of one part (or a device's capacity).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostRow {
+    pub name: String,
+    pub luts: u64,
+    pub ffs: u64,
+    pub carry: u64,
+    pub bram: u64,
+}
+
+impl CostFigures {
+    /// The estimate of `c` for `family`, beside `capacity`.
+    pub fn of(
+        c: &crate::plan::cost::DesignCost,
+        family: crate::plan::cost::ram::RamFamily,
+        capacity: Option<crate::plan::cost::Capacity>,
+    ) -> CostFigures {
+        use crate::plan::cost::ram::RamFamily;
+        let row = |name: &str, x: &crate::plan::cost::Cells| CostRow {
+            name: name.to_string(),
+            luts: x.luts,
+            ffs: x.ffs,
+            carry: x.carry,
+            bram: x.bram,
+        };
+        let cells = |p: &crate::plan::cost::PartCost| match family {
+            RamFamily::Ice40 => p.ice40,
+            RamFamily::Ecp5 => p.ecp5,
+        };
+        CostFigures {
+            family: match family {
+                RamFamily::Ice40 => "ice40".into(),
+                RamFamily::Ecp5 => "ecp5".into(),
+            },
+            parts: c
+                .parts
+                .iter()
+                .chain([&c.total])
+                .map(|p| row(&p.name, &cells(p)))
+                .collect(),
+            capacity: capacity.map(|k| CostRow {
+                name: "capacity".into(),
+                luts: k.luts,
+                ffs: k.ffs,
+                carry: k.carry,
+                bram: k.bram,
+            }),
+            energy_nj: c.energy.total_pj / 1000.0,
+            energy_note: c.energy.note.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -161,6 +231,7 @@ impl ReportData {
             plan: None,
             simulation: None,
             synthesis: None,
+            cost: None,
         }
     }
 }

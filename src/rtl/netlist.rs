@@ -129,24 +129,7 @@ pub(crate) enum ExprKind {
     MemRead(usize, Box<Expr>),
 }
 
-/// Width of an address that indexes `depth` entries (at least 1).
-pub fn addr_width(depth: usize) -> u32 {
-    bits_for(depth.saturating_sub(1) as u64)
-}
-
-/// Bits needed to hold the unsigned value `v` (at least 1).
-pub fn bits_for(v: u64) -> u32 {
-    (64 - v.leading_zeros()).max(1)
-}
-
-/// Bits of a two's-complement number that holds every value in `lo..=hi`.
-pub fn signed_bits_for(lo: i64, hi: i64) -> u32 {
-    let mut w = 1;
-    while !((-(1i128 << (w - 1))) <= lo as i128 && (hi as i128) < (1i128 << (w - 1))) {
-        w += 1;
-    }
-    w
-}
+pub use crate::plan::cost::widths::{addr_width, bits_for, signed_bits_for};
 
 // Named like the operator traits on purpose: these are width-checked constructors.
 #[allow(clippy::should_implement_trait)]
@@ -596,7 +579,7 @@ impl ModuleBuilder {
             !self.m.mems.iter().any(|m| m.name == name)
                 && !self.m.sigs.iter().any(|s| s.name == name)
         );
-        let block_ram = (width as usize) * depth >= 4096;
+        let block_ram = (width as usize) * depth >= crate::plan::cost::ram::BLOCK_RAM_BITS;
         let init = init.map(|words| {
             assert_eq!(words.len(), depth, "memory {name} init length");
             let digits = (width as usize).div_ceil(4);

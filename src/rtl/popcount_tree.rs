@@ -312,11 +312,4 @@ pub fn popcount_adders(
     (level.pop().unwrap(), latency)
 }
 
-/// Width of what `popcount` returns for `n` inputs.
-pub fn popcount_width(n: u32) -> u32 {
-    if n == 1 {
-        1
-    } else {
-        1 + bits_for(n as u64 - 1)
-    }
-}
+pub use crate::plan::cost::widths::popcount_width;

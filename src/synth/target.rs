@@ -3,6 +3,7 @@
 //! packer writes its bitstream. Adding a target means adding a variant here; every match
 //! below then tells the compiler what else to fill in.
 
+use crate::plan::cost::{ram::RamFamily, Capacity};
 use crate::tools::nextpnr::PnrFamily;
 use crate::tools::pack::PackFamily;
 use crate::tools::yosys::CellFamily;
@@ -221,6 +222,32 @@ impl Target {
 }
 
 impl Target {
+    /// What the device holds, to set a cost estimate beside (`plan::cost`); None for the
+    /// count-only targets. Figures from Lattice's data sheets: iCE40 UltraPlus (DS1056) and
+    /// iCE40 LP/HX (DS1040) logic cells (each one LUT4, one flip-flop and one carry) and
+    /// 4 Kbit EBR; ECP5 (FPGA-DS-02012) LUTs, flip-flops (one per LUT), CCU2C carry cells (one
+    /// per two LUTs) and 18 Kbit EBR.
+    pub fn capacity(self) -> Option<Capacity> {
+        let (family, luts, bram) = match self {
+            Target::Ice40Up5k => (RamFamily::Ice40, 5280, 30),
+            Target::Ice40Hx8k => (RamFamily::Ice40, 7680, 32),
+            Target::Ecp5_25k => (RamFamily::Ecp5, 24288, 56),
+            Target::Ecp5_85k => (RamFamily::Ecp5, 83640, 208),
+            Target::Xilinx | Target::Generic => return None,
+        };
+        let carry = match family {
+            RamFamily::Ice40 => luts,
+            RamFamily::Ecp5 => luts / 2,
+        };
+        Some(Capacity {
+            family,
+            luts,
+            ffs: luts,
+            carry,
+            bram,
+        })
+    }
+
     /// Cells of the family that Yosys' `cells_sim.v` declares without behaviour (parameters and
     /// ports only): a netlist that instantiates one cannot be simulated at gate level, since
     /// the cell would read as zeros. Yosys 0.23 and 0.70 ship no model for ECP5's DP16KD or

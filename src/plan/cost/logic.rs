@@ -1,0 +1,163 @@
+//! Logic cells of a stage: LUTs, flip-flops and carry cells, from the stage's structure.
+//!
+//! Each stage is described by a few counts that its RTL scales with (`Features`): XNOR lanes,
+//! accumulator bits, the line-buffer word, the output word, counter bits, and the bits of the
+//! memories the family keeps in soft logic. The cells are a linear function of those counts,
+//! one set of constants per family and cell kind, fitted by least squares to Yosys 0.23's
+//! per-module counts (`synth_ice40 -dsp -noflatten`, `synth_ecp5 -noflatten`) of the shipped
+//! models and twelve random ones; `tests/cost.rs` checks the result against whole-design runs.
+
+use super::memory::{acc_width, schedule_size, score_width, Memory};
+use super::ram::{Placed, RamFamily};
+use super::widths::{bits_for, popcount_width};
+use crate::model::{FrontEnd, LayerKind, Model};
+use crate::plan::{Placement, Plan};
+
+/// Number of structural counts per stage.
+pub const FEATURES: usize = 12;
+
+/// What a stage's logic scales with (each entry documented at [`features`]).
+pub type Features = [f64; FEATURES];
+
+/// Counts of window stage or residual `idx` whose memories are placed as `placed`.
+///
+/// 0: MAC stage (1 or 0); 1: max-pool stage; 2: residual stage; 3: XNOR lanes (pe x simd);
+/// 4: accumulator bits (pe x accumulator width); 5: pop-count pipeline bits (lanes x pop-count
+/// stages); 6: line-buffer word and skip-FIFO word (channels); 7: output word bits; 8: counter
+/// and address bits; 9: ROM bits in soft logic; 10: RAM bits in soft logic; 11: read-mux bits
+/// after block-RAM banks and LUT RAM cells.
+pub fn features(model: &Model, plan: &Plan, idx: usize, mems: &[(Memory, Placed)]) -> Features {
+    let l = &model.layers[idx];
+    let lp = &plan.layers[idx];
+    let mut f = [0.0; FEATURES];
+    let c = l.input.channels as f64;
+    let pixels = (l.output.height * l.output.width) as u64;
+    f[8] = (bits_for(l.input.width as u64) + bits_for(l.input.height as u64 * 2)) as f64
+        + bits_for(pixels) as f64;
+    match &l.kind {
+        LayerKind::Residual(_) => {
+            f[2] = 1.0;
+            f[6] = if lp.rows > 0 { c } else { 0.0 };
+            f[7] = l.output.channels as f64;
+            f[8] = if lp.rows > 0 {
+                2.0 * bits_for(lp.rows as u64) as f64
+            } else {
+                0.0
+            };
+        }
+        LayerKind::MaxPool(m) => {
+            f[1] = 1.0;
+            f[6] = c;
+            f[7] = c * (m.kernel * m.kernel) as f64;
+        }
+        kind => {
+            let w = kind.weights().expect("a MAC layer has weights");
+            let (pe, simd) = (lp.pe, lp.simd);
+            let (_, entries) = schedule_size(w, pe);
+            f[0] = 1.0;
+            f[3] = (pe * simd) as f64;
+            f[4] = (pe as u32 * acc_width(w, simd)) as f64;
+            f[5] = (pe as u32 * popcount_width(simd as u32) * plan.popcount_stages) as f64;
+            f[6] = c;
+            f[7] = match kind {
+                LayerKind::Classifier(cl) => {
+                    (w.out_channels as u32 * score_width(w, &cl.bias)) as f64
+                }
+                _ => w.out_channels as f64,
+            };
+            let steps = entries * w.kernel_h * w.kernel_w * (w.in_per_block() / simd);
+            f[8] += bits_for(steps as u64) as f64;
+        }
+    }
+    for (m, p) in mems {
+        match p {
+            Placed::Logic if m.shape.rom => f[9] += m.bits() as f64,
+            Placed::Logic => f[10] += m.bits() as f64,
+            Placed::LutRam(n) => f[11] += *n as f64,
+            Placed::Block(_) => {}
+        }
+    }
+    // Banks of one table are joined by a mux after their registers.
+    let banks = mems
+        .iter()
+        .filter(|(m, p)| m.shape.rom && matches!(p, Placed::Block(_)))
+        .count();
+    if banks > 1 {
+        let width = mems
+            .iter()
+            .find(|(m, _)| m.shape.rom)
+            .map_or(0, |(m, _)| m.shape.width);
+        f[11] += ((banks - 1) as u32 * width) as f64;
+    }
+    f
+}
+
+/// Comparator bits of the digital front end (C x M comparators of B bits), or 0.
+pub fn front_end_bits(model: &Model, plan: &Plan) -> u64 {
+    match (&model.front_end, plan.front_end) {
+        (FrontEnd::Thermometer(t), Placement::Digital) => {
+            (t.levels * model.input.channels) as u64 * model.input.bits as u64
+        }
+        _ => 0,
+    }
+}
+
+/// Fitted constants: `[luts, ffs, carry]`, each a row over [`Features`].
+type Fit = [[f64; FEATURES]; 3];
+
+const ICE40: Fit = [
+    [
+        12.025, 6.439, -35.704, 2.879, 8.875, -14.258, 0.534, 0.267, 6.997, 0.108, 0.569, -4.580,
+    ],
+    [
+        21.596, -14.249, -37.697, 1.380, 7.145, -10.489, 1.533, 0.219, 4.955, 0.055, 0.718, -0.453,
+    ],
+    [
+        -19.325, -14.765, -25.212, 1.123, 3.292, -4.085, -0.060, 0.069, 3.251, 0.002, -0.017,
+        -0.765,
+    ],
+];
+const ECP5: Fit = [
+    [
+        25.016, -6.466, -36.601, 6.158, 5.776, -15.943, -0.169, 0.400, 7.261, 0.037, 0.000, 2.440,
+    ],
+    [
+        30.131, 0.673, -31.471, 1.435, 6.881, -10.002, 0.214, 0.398, 5.151, 0.048, 0.000, -0.062,
+    ],
+    [
+        -15.466, -11.788, -10.743, 0.282, 1.686, -1.768, 0.007, 0.019, 1.698, 0.000, 0.000, -0.142,
+    ],
+];
+
+/// (luts, ffs, carry) of a stage with these features.
+pub fn cells(fam: RamFamily, f: &Features) -> (u64, u64, u64) {
+    let fit = match fam {
+        RamFamily::Ice40 => &ICE40,
+        RamFamily::Ecp5 => &ECP5,
+    };
+    let dot = |row: &[f64; FEATURES]| {
+        let v: f64 = row.iter().zip(f).map(|(a, b)| a * b).sum();
+        v.max(0.0).round() as u64
+    };
+    (dot(&fit[0]), dot(&fit[1]), dot(&fit[2]))
+}
+
+/// Front-end constants per family: luts = a + b x comparator bits, ffs = c + d x planes,
+/// carry = e x comparator bits (the top's glue and output register included in a and c).
+const FRONT_END: [(RamFamily, [f64; 5]); 2] = [
+    (RamFamily::Ice40, [17.726, 0.347, 11.158, 0.981, 0.779]),
+    (RamFamily::Ecp5, [17.644, 0.297, 11.158, 0.981, 0.434]),
+];
+
+/// Cells of the front end (and the top's glue) on iCE40 and ECP5.
+pub fn front_end_cells(model: &Model, plan: &Plan) -> (super::Cells, super::Cells) {
+    let bits = front_end_bits(model, plan) as f64;
+    let planes = model.front_end.output_shape(&model.input).channels as f64;
+    let cells = |k: &[f64; 5]| super::Cells {
+        luts: (k[0] + k[1] * bits).round() as u64,
+        ffs: (k[2] + k[3] * planes).round() as u64,
+        carry: (k[4] * bits).round() as u64,
+        ..super::Cells::default()
+    };
+    (cells(&FRONT_END[0].1), cells(&FRONT_END[1].1))
+}

@@ -1,0 +1,227 @@
+//! The memories a layer's stage declares, with the shapes and `ram_style` marks the RTL gives
+//! them (`rtl/window/line_buffer.rs`, `rtl/window/mac.rs`, `rtl/bank.rs`, `rtl/stream.rs`).
+//!
+//! Why a list and not a formula: block RAM comes in whole blocks, so a count is exact only if
+//! every memory is counted with its own width and depth and placed by the family's rule
+//! (`ram.rs`). The shapes here follow the generator's: a change there changes this list, and
+//! the comparison with Yosys (`tests/cost.rs`) shows it.
+
+use super::ram::{RamFamily, Shape, Style, BLOCK_RAM_BITS, ICE40_LOGIC_ROM_BITS, LOGIC_BANK};
+use super::widths::{bits_for, popcount_width, signed_bits_for};
+use crate::model::{BlockWeights, LayerKind, Model};
+use crate::plan::{LayerPlan, Plan};
+
+/// What a memory holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Input rows of a window stage.
+    LineBuffer,
+    /// Pixels a residual waits for on its skip path.
+    SkipFifo,
+    /// Weight words (one bank of the weight ROM).
+    Weights,
+    /// Per-step flags of the kept tiles.
+    EntryTable,
+    /// Per-group thresholds or biases.
+    GroupTable,
+}
+
+/// One memory array of the generated RTL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Memory {
+    pub role: Role,
+    pub shape: Shape,
+}
+
+impl Memory {
+    fn new(role: Role, width: u32, depth: usize, rom: bool, style: Style, used: Vec<bool>) -> Self {
+        Memory {
+            role,
+            shape: Shape {
+                width,
+                depth,
+                rom,
+                style,
+                used,
+            },
+        }
+    }
+
+    pub fn bits(&self) -> u64 {
+        self.shape.width as u64 * self.shape.depth as u64
+    }
+}
+
+/// Every column of a `width`-bit word.
+fn all(width: u32) -> Vec<bool> {
+    vec![true; width as usize]
+}
+
+/// The style `ModuleBuilder::memory` gives an unmarked memory of this size.
+fn default_style(width: u32, depth: usize) -> Style {
+    if width as usize * depth >= BLOCK_RAM_BITS {
+        Style::Block
+    } else {
+        Style::Auto
+    }
+}
+
+/// A table read through `rtl::build::rom` (one word: a constant, no memory).
+fn rom(out: &mut Vec<Memory>, role: Role, width: u32, depth: usize) {
+    if depth > 1 && width > 0 {
+        let style = default_style(width, depth);
+        out.push(Memory::new(role, width, depth, true, style, all(width)));
+    }
+}
+
+/// A table read through `rtl::bank::rom2`: one memory, or banks of one block (or of
+/// `LOGIC_BANK` words for an iCE40 table kept in logic).
+fn rom2(out: &mut Vec<Memory>, role: Role, width: u32, depth: usize, ram: RamFamily) {
+    let bits = width as usize * depth;
+    let needs_block = bits >= BLOCK_RAM_BITS;
+    let logic = ram == RamFamily::Ice40 && bits <= ICE40_LOGIC_ROM_BITS;
+    let bank = if logic {
+        LOGIC_BANK
+    } else {
+        ram.bank_depth(width, depth)
+    };
+    if depth <= bank || (!needs_block && !logic) {
+        if depth > 1 {
+            let style = if logic {
+                Style::Logic
+            } else {
+                default_style(width, depth)
+            };
+            out.push(Memory::new(role, width, depth, true, style, all(width)));
+        }
+        return;
+    }
+    let mut left = depth;
+    while left > 0 {
+        let part = left.min(bank);
+        left -= part;
+        let style = if logic { Style::Logic } else { Style::Block };
+        out.push(Memory::new(
+            role,
+            width,
+            part.max(2),
+            true,
+            style,
+            all(width),
+        ));
+    }
+}
+
+/// Largest number of taps one output channel sums: its kept in-blocks times a tile row.
+pub(super) fn max_taps(w: &BlockWeights) -> usize {
+    let kept = (0..w.out_blocks).map(|ob| w.kept_in_blocks(ob));
+    kept.max().unwrap_or(0) * w.row_len()
+}
+
+/// Width of a lane's accumulator (`mac.rs`, `accumulate`).
+pub(super) fn acc_width(w: &BlockWeights, simd: usize) -> u32 {
+    let n = max_taps(w) as i64;
+    signed_bits_for(-n, n).max(popcount_width(simd as u32) + 1)
+}
+
+/// Width of a classifier score (`window::score_layout`).
+pub(super) fn score_width(w: &BlockWeights, bias: &[i64]) -> u32 {
+    let n = max_taps(w) as i64;
+    let lo = bias.iter().map(|&b| b - n).min().unwrap_or(0);
+    let hi = bias.iter().map(|&b| b + n).max().unwrap_or(0);
+    signed_bits_for(lo, hi)
+        .max(signed_bits_for(-n, n))
+        .max(popcount_width(w.in_per_block() as u32) + 1)
+}
+
+/// The (out-group, entry) counts of a MAC stage's schedule (`window/schedule.rs`): a group
+/// per `pe` output channels of each out-block with a kept tile, an entry per kept tile of
+/// each group.
+pub(super) fn schedule_size(w: &BlockWeights, pe: usize) -> (usize, usize) {
+    let per_block = w.out_per_block() / pe;
+    let mut groups = 0;
+    let mut entries = 0;
+    for ob in 0..w.out_blocks {
+        let kept = w.kept_in_blocks(ob);
+        if kept > 0 {
+            groups += per_block;
+            entries += per_block * kept;
+        }
+    }
+    (groups, entries)
+}
+
+/// Which input channels a stage reads: a MAC layer only those of in-blocks that some
+/// out-block keeps, every other stage all. Synthesis removes a block RAM none of whose
+/// columns is read (the placement is still chosen on the declared width); measured on
+/// Yosys 0.23, the flattened and the per-module runs agree, so no use further downstream is
+/// traced.
+fn read_channels(model: &Model, idx: usize) -> Vec<bool> {
+    let l = &model.layers[idx];
+    match l.kind.weights() {
+        Some(w) => (0..w.in_channels)
+            .map(|c| (0..w.out_blocks).any(|ob| w.kept(ob, c / w.in_per_block())))
+            .collect(),
+        None => vec![true; l.input.channels],
+    }
+}
+
+/// Memories of layer `idx` when its RTL is generated for `ram`.
+pub fn layer_memories(model: &Model, plan: &Plan, idx: usize, ram: RamFamily) -> Vec<Memory> {
+    let l = &model.layers[idx];
+    let lp: &LayerPlan = &plan.layers[idx];
+    let mut out = Vec::new();
+    if let LayerKind::Residual(_) = &l.kind {
+        let width = l.output.channels as u32;
+        if lp.rows > 0 {
+            let style = default_style(width, lp.rows);
+            let u = all(width);
+            out.push(Memory::new(Role::SkipFifo, width, lp.rows, false, style, u));
+        }
+        return out;
+    }
+    // Every other stage is a window stage with a line buffer of `rows` slots, each a power
+    // of two pixels wide.
+    let (c, depth) = (
+        l.input.channels as u32,
+        lp.rows * l.input.width.next_power_of_two(),
+    );
+    let style = default_style(c, depth);
+    out.push(Memory::new(
+        Role::LineBuffer,
+        c,
+        depth,
+        false,
+        style,
+        read_channels(model, idx),
+    ));
+    let Some(w) = l.kind.weights() else {
+        return out;
+    };
+    let (pe, simd) = (lp.pe, lp.simd);
+    let (groups, entries) = schedule_size(w, pe);
+    let multi_ib = w.in_blocks > 1;
+    let multi_ent = (0..w.out_blocks).any(|ob| w.kept_in_blocks(ob) > 1);
+    let ent_w = if multi_ib {
+        bits_for(w.in_blocks as u64 - 1)
+    } else {
+        0
+    } + if multi_ent {
+        1 + u32::from(groups > 1)
+    } else {
+        0
+    };
+    if multi_ib || multi_ent {
+        rom2(&mut out, Role::EntryTable, ent_w, entries, ram);
+    }
+    let chunks = w.in_per_block() / simd;
+    let steps = entries * w.kernel_h * w.kernel_w * chunks;
+    rom2(&mut out, Role::Weights, (pe * simd) as u32, steps, ram);
+    let group_w = match &l.kind {
+        LayerKind::Classifier(c) => pe as u32 * score_width(w, &c.bias),
+        _ => pe as u32 * (acc_width(w, simd) + 2),
+    };
+    rom(&mut out, Role::GroupTable, group_w, groups);
+    out
+}

@@ -1,0 +1,176 @@
+//! The resource cost model: what a plan costs in LUTs, flip-flops, carry cells and block RAM
+//! on each FPGA family, and what one frame costs in energy on an ASIC.
+//!
+//! Why in the plan: a folding is only useful if it fits the device, and that should be known
+//! before Yosys and nextpnr run. The estimate is the one place that says what a design
+//! costs: `bnngen plan` prints it, the report shows it beside the synthesized counts, and
+//! folding to a device (later) chooses by it. It reads the model and the plan only:
+//! - block RAM is exact: every memory of the generated RTL is listed with its shape
+//!   (`memory.rs`) and placed by the family's geometry and Yosys's mapping rule (`ram.rs`);
+//! - LUTs, flip-flops and carry cells are a linear function of each stage's structure
+//!   (`logic.rs`), fitted to Yosys 0.23's counts;
+//! - energy per frame counts operations, memory bits and register bits per frame and weighs
+//!   them by published 45 nm figures (`energy.rs`).
+
+pub mod energy;
+pub mod logic;
+pub mod memory;
+pub mod ram;
+pub mod widths;
+
+use crate::model::Model;
+use crate::plan::Plan;
+use memory::Memory;
+use ram::{Placed, RamFamily, Style};
+use serde::Serialize;
+
+/// Estimated cells of one part of a design on one family.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Cells {
+    pub luts: u64,
+    pub ffs: u64,
+    /// Carry cells (iCE40 SB_CARRY; ECP5 CCU2C, two bits each).
+    pub carry: u64,
+    /// Block RAMs (iCE40 SB_RAM40_4K; ECP5 DP16KD / PDPW16KD): exact.
+    pub bram: u64,
+    /// LUT RAM cells (ECP5 TRELLIS_DPR16X4; none on iCE40), by Yosys's rule: within a few
+    /// cells (Yosys sometimes drops unread ones).
+    pub lutram: u64,
+}
+
+impl std::ops::AddAssign for Cells {
+    fn add_assign(&mut self, o: Cells) {
+        self.luts += o.luts;
+        self.ffs += o.ffs;
+        self.carry += o.carry;
+        self.bram += o.bram;
+        self.lutram += o.lutram;
+    }
+}
+
+/// Block-RAM figures that do not depend on a family's geometry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct GenericMemory {
+    /// Memories the RTL marks `ram_style = "block"` (each at least one block anywhere).
+    pub block_memories: u64,
+    /// Bits in those memories.
+    pub block_bits: u64,
+}
+
+/// The estimate of one layer (or the front end, or the whole design).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartCost {
+    pub name: String,
+    pub ice40: Cells,
+    pub ecp5: Cells,
+    pub generic: GenericMemory,
+}
+
+/// The estimate of a whole design: per part, in total, and energy per frame.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesignCost {
+    /// The front end and stream plumbing first, then one entry per layer.
+    pub parts: Vec<PartCost>,
+    pub total: PartCost,
+    pub energy: energy::FrameEnergy,
+}
+
+/// Device capacity to compare an estimate with (`synth::Target::capacity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Capacity {
+    pub family: RamFamily,
+    pub luts: u64,
+    pub ffs: u64,
+    pub carry: u64,
+    pub bram: u64,
+}
+
+/// Estimate what the design of `model` folded by `plan` costs.
+pub fn estimate(model: &Model, plan: &Plan) -> DesignCost {
+    let mut parts = vec![front_end(model, plan)];
+    for idx in 0..model.layers.len() {
+        parts.push(layer(model, plan, idx));
+    }
+    let mut total = PartCost {
+        name: "total".into(),
+        ice40: Cells::default(),
+        ecp5: Cells::default(),
+        generic: GenericMemory::default(),
+    };
+    for p in &parts {
+        total.ice40 += p.ice40;
+        total.ecp5 += p.ecp5;
+        total.generic.block_memories += p.generic.block_memories;
+        total.generic.block_bits += p.generic.block_bits;
+    }
+    let energy = energy::frame_energy(model, plan, &parts);
+    DesignCost {
+        parts,
+        total,
+        energy,
+    }
+}
+
+/// Memories of layer `idx` placed by `fam`'s rule.
+pub fn placed_memories(
+    model: &Model,
+    plan: &Plan,
+    idx: usize,
+    fam: RamFamily,
+) -> Vec<(Memory, Placed)> {
+    memory::layer_memories(model, plan, idx, fam)
+        .into_iter()
+        .map(|m| {
+            let p = fam.place(&m.shape);
+            (m, p)
+        })
+        .collect()
+}
+
+/// Cells of layer `idx` on `fam`.
+fn layer_cells(model: &Model, plan: &Plan, idx: usize, fam: RamFamily) -> Cells {
+    let mems = placed_memories(model, plan, idx, fam);
+    let f = logic::features(model, plan, idx, &mems);
+    let (luts, ffs, carry) = logic::cells(fam, &f);
+    let mut c = Cells {
+        luts,
+        ffs,
+        carry,
+        ..Cells::default()
+    };
+    for (_, p) in &mems {
+        match p {
+            Placed::Block(n) => c.bram += n,
+            Placed::LutRam(n) => c.lutram += n,
+            Placed::Logic => {}
+        }
+    }
+    c
+}
+
+fn layer(model: &Model, plan: &Plan, idx: usize) -> PartCost {
+    let mut generic = GenericMemory::default();
+    for m in memory::layer_memories(model, plan, idx, RamFamily::Ecp5) {
+        if m.shape.style == Style::Block {
+            generic.block_memories += 1;
+            generic.block_bits += m.bits();
+        }
+    }
+    PartCost {
+        name: model.layers[idx].name.clone(),
+        ice40: layer_cells(model, plan, idx, RamFamily::Ice40),
+        ecp5: layer_cells(model, plan, idx, RamFamily::Ecp5),
+        generic,
+    }
+}
+
+/// The comparator front end, the forks and the top's glue.
+fn front_end(model: &Model, plan: &Plan) -> PartCost {
+    let (ice40, ecp5) = logic::front_end_cells(model, plan);
+    PartCost {
+        name: "front end".into(),
+        ice40,
+        ecp5,
+        generic: GenericMemory::default(),
+    }
+}

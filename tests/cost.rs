@@ -1,0 +1,69 @@
+//! The cost model against Yosys: `plan::cost::estimate` beside `synthesize_netlist` (the bare
+//! accelerator, as `bnngen synth` maps it) on random models, for iCE40 and ECP5.
+//!
+//! Block RAM must be exact. LUTs and flip-flops: the goal is 15% on every model, which the
+//! fitted model does not reach on these small designs yet (it overestimates the smallest by
+//! up to 46%, docs/benchmarks.md); what this test guards today is a mean error of at most 20%
+//! over the models and at most 50% on any one. The shipped models take many minutes
+//! each on a shared machine, so they are compared by the bench (`cargo bench --bench cost`),
+//! not here. Needs Yosys (`scripts/setup.sh`): fails, never skips, without it.
+
+use bnngen::plan::{self, cost, HwConfig};
+use bnngen::random::{random_model, RandomOptions};
+use bnngen::synth::{gate_sim, Target};
+
+/// Relative difference allowed on LUTs and flip-flops: on any one model, and on average.
+const TOLERANCE: f64 = 0.50;
+const MEAN_TOLERANCE: f64 = 0.20;
+
+/// Compare one model on one target; pushes the LUT and FF relative errors to `errors`.
+fn check(seed: u64, target: Target, errors: &mut Vec<f64>) -> Vec<String> {
+    let m = random_model(seed, &RandomOptions::default());
+    let p = plan::set_folding(&m, &HwConfig::default()).unwrap();
+    let est = cost::estimate(&m, &p);
+    let e = match target.ram_family() {
+        cost::ram::RamFamily::Ice40 => est.total.ice40,
+        cost::ram::RamFamily::Ecp5 => est.total.ecp5,
+    };
+    let design = bnngen::synth::design_for(&m, &p, target).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pixels = m.input.height * m.input.width;
+    let (_, r) =
+        gate_sim::synthesize_netlist(&design, pixels, target, dir.path()).unwrap_or_else(|e| {
+            panic!("seed {seed} {target}: Yosys failed (is it installed? scripts/setup.sh): {e}")
+        });
+    let mut bad = Vec::new();
+    let line = format!(
+        "seed {seed} {target}: LUT {}/{} FF {}/{} BRAM {}/{} LUTRAM {}/{}",
+        e.luts, r.luts, e.ffs, r.ffs, e.bram, r.bram, e.lutram, r.lutram
+    );
+    eprintln!("{line}");
+    if e.bram != r.bram {
+        bad.push(format!("{line}: block RAM differs"));
+    }
+    for (what, est, meas) in [("LUT", e.luts, r.luts), ("FF", e.ffs, r.ffs)] {
+        let err = (est as f64 - meas as f64).abs() / (meas.max(1) as f64);
+        errors.push(err);
+        if err > TOLERANCE {
+            bad.push(format!("{line}: {what} off by {:.0}%", err * 100.0));
+        }
+    }
+    bad
+}
+
+#[test]
+fn estimate_matches_yosys_on_random_models() {
+    let mut bad = Vec::new();
+    let mut errors = Vec::new();
+    for seed in 1..=10u64 {
+        for target in [Target::Ice40Up5k, Target::Ecp5_25k] {
+            bad.extend(check(seed, target, &mut errors));
+        }
+    }
+    let mean = errors.iter().sum::<f64>() / errors.len() as f64;
+    eprintln!("mean LUT/FF error {:.1}%", mean * 100.0);
+    if mean > MEAN_TOLERANCE {
+        bad.push(format!("mean LUT/FF error {:.1}%", mean * 100.0));
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
