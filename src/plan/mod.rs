@@ -200,12 +200,11 @@ pub fn window_of(l: &crate::model::Layer) -> Option<(usize, usize, usize, usize)
     }
 }
 
-/// Cycles a window stage spends per output pixel on top of its steps: the stage holds its
-/// output word in its last pipeline registers (no FIFO) and advances again the cycle after
-/// the word is taken (`src/rtl/window.rs`), so every output pixel costs one cycle more.
-pub const HANDOFF: usize = 1;
-
 /// Cycles per frame, weight bits and buffer bits of one layer at a folding (read-only).
+///
+/// A window stage takes one step per cycle: kept MACs / lanes per output pixel (max-pool:
+/// k x k taps), and nothing more, since it hands each word on without a bubble (the skid
+/// register of `src/rtl/window/`). A residual and the front end take one cycle per pixel.
 pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usize) {
     let l = &model.layers[idx];
     let pixels = (l.output.height * l.output.width) as u64;
@@ -220,12 +219,7 @@ pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usiz
             let (kh, _, s, _) = window_of(l).unwrap();
             let rows = window_rows(l.input.height, kh, s);
             let buf = (rows * l.input.width.next_power_of_two() * l.input.channels) as u64;
-            (
-                pixels * (m.kernel * m.kernel + HANDOFF) as u64,
-                0,
-                buf,
-                rows,
-            )
+            (pixels * (m.kernel * m.kernel) as u64, 0, buf, rows)
         }
         _ => {
             let w = l.kind.weights().unwrap();
@@ -237,18 +231,17 @@ pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usiz
                 * w.kernel_w
                 * w.in_per_block()
                 / fold.simd) as u64;
-            let steps = steps.max(1) + HANDOFF as u64;
-            (pixels * steps, w.stored_bits() as u64, buf, rows)
+            (pixels * steps.max(1), w.stored_bits() as u64, buf, rows)
         }
     }
 }
 
 /// Pipeline registers between a stage's issue and its output word, in cycles
-/// (`src/rtl/window.rs`; the output is the last pipeline register, held by stalling, with no
-/// FIFO): issue, two read stages (block-RAM register, fabric register), XNOR, pop count,
-/// accumulate, output stage, threshold/score register, argmax levels (none when the classifier
-/// runs one lane and compares serially, so this is then an upper bound); max-pool: issue, two
-/// read stages.
+/// (`src/rtl/window/`; the output is the last pipeline register, and the skid register
+/// beside it adds no latency): issue, two read stages (block-RAM register, fabric register),
+/// XNOR, pop count, accumulate, output stage, threshold/score register, argmax levels (none
+/// when the classifier runs one lane and compares serially, so this is then an upper bound);
+/// max-pool: issue, two read stages.
 pub fn pipeline_depth(model: &Model, hw: &HwConfig, idx: usize) -> u64 {
     let l = &model.layers[idx];
     match &l.kind {

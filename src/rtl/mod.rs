@@ -9,6 +9,7 @@
 pub mod axis;
 pub mod bank;
 pub mod build;
+mod cone;
 pub mod fusesoc;
 pub mod netlist;
 pub mod popcount_tree;
