@@ -3,7 +3,7 @@
 //! both cycles and weight bits.
 
 use bnngen::model::{Bits, Model};
-use bnngen::plan::{set_folding, Fold, HwConfig, Plan};
+use bnngen::plan::{plan_from_folds, set_folding, Fold, Handoff, HwConfig, Plan};
 use bnngen::random::random_image;
 use bnngen::verify::{cosimulate, Stress};
 
@@ -149,31 +149,44 @@ fn pruning_half_the_tiles_halves_cycles_and_weight_bits() {
 
 /// A 1x1 conv 4 -> 8: on all 32 lanes, one step per output pixel.
 fn pointwise() -> Model {
-    one_conv("pointwise", "kernel = [1, 1]", 4 * 8)
+    one_conv("pointwise", "kernel = [1, 1]\npad_mode = \"zero\"", 4 * 8)
 }
 
 /// A stage with one step per output pixel delivers a word every cycle: the 1x1 conv and the
-/// whole pipeline run at the input rate, one pixel per cycle (with a hand-off cycle per
-/// pixel, the conv took two). Under heavy output back-pressure the conv's consumer stalls
-/// it with a word in its pipeline registers and one in its skid register; still bit-exact.
+/// whole pipeline run at the input rate, one pixel per cycle; with `handoff = "hold"` the conv
+/// takes two cycles a pixel, as planned. (The head, a window of the whole frame, runs at the
+/// input rate too; with two frames of line buffer it lost a cycle a frame waiting for its rows'
+/// release, hence a row more with the skid, `plan::window_rows`.) Under heavy output back-pressure the conv's consumer
+/// stalls it with a word in its pipeline registers and one in its skid register; still
+/// bit-exact, and so is the held hand-off.
 #[test]
 fn one_step_per_pixel_runs_at_one_pixel_per_cycle() {
     let m = pointwise();
-    let plan = set_folding(&m, &HwConfig::default()).unwrap();
-    assert_eq!((plan.layers[0].pe, plan.layers[0].simd), (8, 4));
-    assert_eq!(plan.layers[0].cycles_per_frame, 64);
-    assert_eq!(plan.cycles_per_frame, 64);
-    assert_eq!(measure(&m, &plan, 8), 64);
-    let images: Vec<_> = (0..6).map(|i| random_image(40 + i, &m.input)).collect();
-    let stress = Stress {
-        seed: 5,
-        gap_percent: 10,
-        max_gap: 2,
-        stall_percent: 85,
-    };
-    let rep = cosimulate(&m, &plan, &images, stress, false, None).unwrap();
-    assert!(rep.passed(), "{:?}", rep.mismatches.first());
-    assert_eq!(rep.results.len(), images.len());
+    for (handoff, cycles) in [(Handoff::Skid, 64), (Handoff::Hold, 128)] {
+        let hw = HwConfig {
+            handoff,
+            ..HwConfig::default()
+        };
+        let mut plan = set_folding(&m, &hw).unwrap();
+        if handoff == Handoff::Hold {
+            // The input-rate budget is out of reach with a held hand-off; build it anyway.
+            plan = plan_from_folds(&m, &hw, &[Fold { pe: 8, simd: 4 }, Fold { pe: 2, simd: 8 }]);
+        }
+        assert_eq!((plan.layers[0].pe, plan.layers[0].simd), (8, 4));
+        assert_eq!(plan.layers[0].cycles_per_frame, cycles);
+        assert_eq!(plan.cycles_per_frame, cycles);
+        assert_eq!(measure(&m, &plan, 8), cycles, "{handoff:?}");
+        let images: Vec<_> = (0..6).map(|i| random_image(40 + i, &m.input)).collect();
+        let stress = Stress {
+            seed: 5,
+            gap_percent: 10,
+            max_gap: 2,
+            stall_percent: 85,
+        };
+        let rep = cosimulate(&m, &plan, &images, stress, false, None).unwrap();
+        assert!(rep.passed(), "{handoff:?}: {:?}", rep.mismatches.first());
+        assert_eq!(rep.results.len(), images.len());
+    }
 }
 
 /// Small nets: a 1x1 input (one pixel a frame) with a few cycles of work per stage. The

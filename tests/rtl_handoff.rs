@@ -1,14 +1,14 @@
 //! The window stage's hand-off, checked on the netlist: its consumer's ready (`m_ready`)
 //! reaches only the two flags of the skid register (`skid_v` and the registered `m_valid`,
-//! `out_v`), never the stage's enable `adv` or any other register or memory of the stage, and
-//! `adv`, `m_valid` and `m_data` depend on no input within the cycle
-//! (`Module::registers_reached_by`, `Module::inputs_reaching`). A stall therefore reaches the
+//! `out_v`), or with `handoff = "hold"` only `offer`, never the stage's enable `adv` or any
+//! other register or memory of the stage, and `adv`, `m_valid` and `m_data` depend on no input
+//! within the cycle (`Module::registers_reached_by`, `Module::inputs_reaching`). A stall therefore reaches the
 //! stage's enables one cycle later, through a flip-flop; that was measured to matter on the
 //! iCE40 UP5K (docs/benchmarks.md, "What each RTL choice measured"). The throughput side, a
 //! word every cycle, is measured in `tests/rtl_cycles.rs`.
 
 use bnngen::model::{LayerKind, Model};
-use bnngen::plan::{load_hw, set_folding, HwConfig};
+use bnngen::plan::{load_hw, set_folding, Handoff, HwConfig};
 use bnngen::rtl::{generate, GenOptions};
 use std::path::Path;
 
@@ -25,11 +25,15 @@ fn check_stages(what: &str, model: &Model, hw: &HwConfig) -> usize {
         .filter(|m| m.sigs.iter().any(|s| s.name == "adv"))
         .collect();
     assert_eq!(stages.len(), windows, "{what}: one window stage per layer");
+    let flags: &[&str] = match hw.handoff {
+        Handoff::Skid => &["out_v", "skid_v"],
+        Handoff::Hold => &["offer"],
+    };
     for m in &stages {
         assert_eq!(
             m.registers_reached_by("m_ready"),
-            ["out_v", "skid_v"],
-            "{what}: {} lets its consumer's ready reach more than the skid flags",
+            flags,
+            "{what}: {} lets its consumer's ready reach more than its hand-off flags",
             m.name
         );
         for sig in ["adv", "m_valid", "m_data"] {
@@ -58,8 +62,13 @@ fn consumer_ready_reaches_only_the_skid_flags() {
         });
         checked += check_stages(name, &m, &hw);
     }
+    let hold = HwConfig {
+        handoff: Handoff::Hold,
+        ..HwConfig::default()
+    };
     for (seed, m) in common::rtl_random_models(0, 12) {
         checked += check_stages(&format!("random seed {seed}"), &m, &HwConfig::default());
+        checked += check_stages(&format!("random seed {seed}, hold"), &m, &hold);
     }
     eprintln!("{checked} window stages checked");
 }

@@ -639,6 +639,7 @@ fn window_stage(name: &str, i: usize, model: &Model, plan: &Plan, opts: GenOptio
         rows: lp.rows,
         ram: opts.ram,
         rw_poison: opts.rw_poison,
+        handoff: plan.handoff,
         op,
     };
     let mut m = window::lower(&spec);

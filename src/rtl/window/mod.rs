@@ -18,7 +18,8 @@
 //! consumer did not take in the cycle it was offered. So the stage delivers a word every cycle
 //! while its consumer takes one every cycle, back-pressure stalls it without losing or
 //! repeating anything, and `adv` is a register's output: no consumer's ready reaches the
-//! stage's enables (`output_stage`).
+//! stage's enables (`skid_output`). A plan may trade the skid register for one cycle per
+//! output pixel (`Handoff::Hold`, `held_output`), on a device too full for the register.
 
 mod counter;
 mod issue;
@@ -33,6 +34,7 @@ pub use spec::{score_layout, MacOut, WindowOp, WindowSpec};
 use super::bank::READ_STAGES;
 use super::build::{and_all, delay};
 use super::netlist::{Expr, Module, ModuleBuilder, Sig, Stmt};
+use crate::plan::Handoff;
 use issue::Issue;
 use line_buffer::LineBuffer;
 use mac::{MacCtx, MacIn};
@@ -100,7 +102,10 @@ pub fn lower(spec: &WindowSpec) -> Module {
     let iss = Issue::build(&mut b, spec, &g, &lb, io.rst);
     let rd = ReadWord::build(&mut b, spec, &g, &lb, &iss);
     let (out_v, out_d) = datapath(&mut b, spec, &g, &iss, &rd, io.rst);
-    output_stage(&mut b, &io, iss.ctl.adv_w, out_v, out_d);
+    match spec.handoff {
+        Handoff::Skid => skid_output(&mut b, &io, iss.ctl.adv_w, out_v, out_d),
+        Handoff::Hold => held_output(&mut b, &io, iss.ctl.adv_w, out_v, out_d),
+    }
     b.finish()
 }
 
@@ -214,8 +219,8 @@ fn datapath(
 /// are functions of registers (`skid_v`), so a stall reaches them one cycle later, through a
 /// flip-flop. `m_valid` is a register too, and `m_data` is a two-way mux selected by a
 /// register. `tests/rtl_handoff.rs` checks this on the netlist of every window stage
-/// (`netlist::Module::registers_reached_by`).
-fn output_stage(b: &mut ModuleBuilder, io: &Ports, adv_w: Sig, out_v: Expr, out_d: Expr) {
+/// (`Module::registers_reached_by`, `rtl/cone.rs`).
+fn skid_output(b: &mut ModuleBuilder, io: &Ports, adv_w: Sig, out_v: Expr, out_d: Expr) {
     let adv = b.e(adv_w);
     let pv = b.reg("pv", 1);
     let skid_v = b.reg("skid_v", 1);
@@ -245,4 +250,27 @@ fn output_stage(b: &mut ModuleBuilder, io: &Ports, adv_w: Sig, out_v: Expr, out_
     )]);
     b.assign(io.m_valid, b.e(out_valid));
     b.assign(io.m_data, b.e(skid_v).mux(b.e(skid_d), out_d));
+}
+
+/// Hold the word in the last pipeline registers until it is taken (`Handoff::Hold`): no skid
+/// register, one cycle more per output pixel. `pv` is their valid and `offer` the registered
+/// `m_valid`: equal, except in the cycle after the word was taken (pv = 1, offer = 0), when
+/// the stage advances. While both are high `adv` is low, so the word holds. `m_ready` feeds
+/// only the D input of `offer`; `adv` and `m_valid` are functions of registers.
+fn held_output(b: &mut ModuleBuilder, io: &Ports, adv_w: Sig, out_v: Expr, out_d: Expr) {
+    let adv = b.e(adv_w);
+    let pv = b.reg("pv", 1);
+    let offer = b.reg("offer", 1);
+    b.assign(adv_w, b.e(pv).and(b.e(offer)).not());
+    b.always(vec![Stmt::if_else(
+        b.e(io.rst),
+        vec![Stmt::set(pv, Expr::f()), Stmt::set(offer, Expr::f())],
+        vec![Stmt::if_else(
+            adv,
+            vec![Stmt::set(pv, out_v.clone()), Stmt::set(offer, out_v)],
+            vec![Stmt::set(offer, b.e(io.m_ready).not())],
+        )],
+    )]);
+    b.assign(io.m_valid, b.e(offer));
+    b.assign(io.m_data, out_d);
 }
