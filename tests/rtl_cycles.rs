@@ -3,7 +3,7 @@
 //! both cycles and weight bits.
 
 use bnngen::model::{Bits, Model};
-use bnngen::plan::{set_folding, Fold, HwConfig, Plan};
+use bnngen::plan::{plan_from_folds, set_folding, Fold, Handoff, HwConfig, Plan};
 use bnngen::random::random_image;
 use bnngen::verify::{cosimulate, Stress};
 
@@ -63,14 +63,14 @@ fn residual_models_meet_the_plan_exactly() {
     }
 }
 
-/// A one-conv model with 2 x 2 tiles and the given mask; weights from a fixed pattern.
-fn blocky(mask: [&str; 2]) -> Model {
-    let kept = mask.iter().map(|r| r.matches('1').count()).sum::<usize>();
-    let conv_bits = kept * 4 * 9 * 2;
+/// An 8x8x1 4-bit input, a GLT front end (4 planes), a conv `conv` to 8 channels described
+/// by `conv` (kernel, padding, blocks) with `conv_bits` weight bits, and a 2-class head;
+/// weights from a fixed pattern.
+fn one_conv(name: &str, conv: &str, conv_bits: usize) -> Model {
     let text = format!(
         r#"format_version = 1
 [meta]
-name = "blocky"
+name = "{name}"
 [input]
 height = 8
 width = 8
@@ -83,12 +83,7 @@ thresholds = [2, 5, 9, 13]
 kind = "conv"
 name = "conv"
 out_channels = 8
-kernel = [3, 3]
-padding = 1
-pad_mode = "plus_one"
-in_blocks = 2
-out_blocks = 2
-mask = ["{}", "{}"]
+{conv}
 thresholds = [0, 1, -1, 2, 0, -2, 1, 0]
 directions = [1, 1, -1, 1, 1, -1, 1, 1]
 weights = "{}"
@@ -99,13 +94,22 @@ out_features = 2
 bias = [0, 1]
 weights = "{}"
 "#,
-        mask[0],
-        mask[1],
         hex(conv_bits, 3),
         hex(8 * 8 * 8 * 2, 5)
     );
     let _ = Bits::default();
-    bnngen::model::parse(&text, "blocky.toml").unwrap()
+    bnngen::model::parse(&text, &format!("{name}.toml")).unwrap()
+}
+
+/// A one-conv model with 2 x 2 tiles and the given mask.
+fn blocky(mask: [&str; 2]) -> Model {
+    let kept = mask.iter().map(|r| r.matches('1').count()).sum::<usize>();
+    let conv = format!(
+        "kernel = [3, 3]\npadding = 1\npad_mode = \"plus_one\"\nin_blocks = 2\nout_blocks = 2\n\
+         mask = [\"{}\", \"{}\"]",
+        mask[0], mask[1]
+    );
+    one_conv("blocky", &conv, kept * 4 * 9 * 2)
 }
 
 #[test]
@@ -119,11 +123,10 @@ fn pruning_half_the_tiles_halves_cycles_and_weight_bits() {
         set_folding(&half, &hw).unwrap(),
     );
     assert_eq!(pf.layers[0].weight_bits, 2 * ph.layers[0].weight_bits);
-    // MAC cycles halve; each of the 64 output pixels adds one hand-off cycle either way.
-    let handoff = 64 * bnngen::plan::HANDOFF as u64;
+    // MAC cycles halve: a stage spends nothing per output pixel beyond its steps.
     assert_eq!(
-        pf.layers[0].cycles_per_frame - handoff,
-        2 * (ph.layers[0].cycles_per_frame - handoff)
+        pf.layers[0].cycles_per_frame,
+        2 * ph.layers[0].cycles_per_frame
     );
     assert_eq!(measure(&full, &pf, 6), pf.cycles_per_frame);
     assert_eq!(measure(&half, &ph, 6), ph.cycles_per_frame);
@@ -142,6 +145,48 @@ fn pruning_half_the_tiles_halves_cycles_and_weight_bits() {
         ph.layers[0].weight_bits,
         "pe x simd = 1: one bit per ROM word"
     );
+}
+
+/// A 1x1 conv 4 -> 8: on all 32 lanes, one step per output pixel.
+fn pointwise() -> Model {
+    one_conv("pointwise", "kernel = [1, 1]\npad_mode = \"zero\"", 4 * 8)
+}
+
+/// A stage with one step per output pixel delivers a word every cycle: the 1x1 conv and the
+/// whole pipeline run at the input rate, one pixel per cycle; with `handoff = "hold"` the conv
+/// takes two cycles a pixel, as planned. (The head, a window of the whole frame, runs at the
+/// input rate too; with two frames of line buffer it lost a cycle a frame waiting for its rows'
+/// release, hence a row more with the skid, `plan::window_rows`.) Under heavy output back-pressure the conv's consumer
+/// stalls it with a word in its pipeline registers and one in its skid register; still
+/// bit-exact, and so is the held hand-off.
+#[test]
+fn one_step_per_pixel_runs_at_one_pixel_per_cycle() {
+    let m = pointwise();
+    for (handoff, cycles) in [(Handoff::Skid, 64), (Handoff::Hold, 128)] {
+        let hw = HwConfig {
+            handoff,
+            ..HwConfig::default()
+        };
+        let mut plan = set_folding(&m, &hw).unwrap();
+        if handoff == Handoff::Hold {
+            // The input-rate budget is out of reach with a held hand-off; build it anyway.
+            plan = plan_from_folds(&m, &hw, &[Fold { pe: 8, simd: 4 }, Fold { pe: 2, simd: 8 }]);
+        }
+        assert_eq!((plan.layers[0].pe, plan.layers[0].simd), (8, 4));
+        assert_eq!(plan.layers[0].cycles_per_frame, cycles);
+        assert_eq!(plan.cycles_per_frame, cycles);
+        assert_eq!(measure(&m, &plan, 8), cycles, "{handoff:?}");
+        let images: Vec<_> = (0..6).map(|i| random_image(40 + i, &m.input)).collect();
+        let stress = Stress {
+            seed: 5,
+            gap_percent: 10,
+            max_gap: 2,
+            stall_percent: 85,
+        };
+        let rep = cosimulate(&m, &plan, &images, stress, false, None).unwrap();
+        assert!(rep.passed(), "{handoff:?}: {:?}", rep.mismatches.first());
+        assert_eq!(rep.results.len(), images.len());
+    }
 }
 
 /// Small nets: a 1x1 input (one pixel a frame) with a few cycles of work per stage. The
@@ -314,7 +359,8 @@ fn fully_pruned_layers_meet_the_plan_exactly() {
         let pixels = (m.layers[*k].output.height * m.layers[*k].output.width) as u64;
         assert_eq!(
             lp.cycles_per_frame,
-            pixels * (1 + bnngen::plan::HANDOFF as u64)
+            pixels * 2,
+            "{name}: issue + held hand-off"
         );
         assert_eq!(
             (lp.weight_bits, lp.buffer_bits, lp.lanes),

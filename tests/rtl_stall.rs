@@ -1,9 +1,9 @@
 //! The stage outputs under back-pressure: a window stage has no output FIFO (its last
-//! pipeline registers hold the word while `adv` is low), a one-lane classifier takes its
-//! argmax serially, and a 1x1-input dense or classifier picks its chunk group before the first
-//! read register. These tests co-simulate a model built to stress exactly those structures,
-//! bit-exact against the reference model, with heavy output back-pressure and a fast stage
-//! feeding a slow one (internal back-pressure).
+//! pipeline registers and a skid register hold its words while `adv` is low), a one-lane
+//! classifier takes its argmax serially, and a 1x1-input dense or classifier picks its chunk
+//! group before the first read register. These tests co-simulate a model built to stress
+//! exactly those structures, bit-exact against the reference model, with heavy output
+//! back-pressure and a fast stage feeding a slow one (internal back-pressure).
 
 use bnngen::model::Model;
 use bnngen::plan::{set_folding, Fold, HwConfig};

@@ -75,7 +75,7 @@ fn tiny_model_bit_exact_in_icarus() {
 }
 
 /// The main job's model with its shipped hardware file, on the first Fashion-MNIST test image
-/// (one frame of 18,433 cycles takes Icarus about 90 s on the 2-core build machine).
+/// (one frame of 18,432 cycles takes Icarus about 90 s on the 2-core build machine).
 #[test]
 fn fashion_default_bit_exact_in_icarus() {
     let m = bnngen::model::load(std::path::Path::new("models/fashion-default.toml")).unwrap();

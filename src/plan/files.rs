@@ -298,6 +298,7 @@ pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
         clock_mhz: p.clock_mhz,
         front_end: p.front_end,
         popcount_stages: p.popcount_stages,
+        handoff: p.handoff,
         ..HwConfig::default()
     };
     Ok(plan_from_folds(model, &hw, &folds))

@@ -27,6 +27,29 @@ pub enum Placement {
     Sensor,
 }
 
+/// How a window stage hands its output word to its consumer (`src/rtl/window/`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Handoff {
+    /// A skid register beside the output registers: the stage hands on a word every cycle.
+    /// Costs one flip-flop and one 2-way mux per output bit.
+    #[default]
+    Skid,
+    /// The output registers hold the word until it is taken and the stage advances the cycle
+    /// after: one cycle more per output pixel, no extra register (for a nearly full device).
+    Hold,
+}
+
+impl Handoff {
+    /// Cycles a window stage spends per output pixel on top of its steps.
+    pub fn cycles_per_pixel(self) -> u64 {
+        match self {
+            Handoff::Skid => 0,
+            Handoff::Hold => 1,
+        }
+    }
+}
+
 /// The only `format_version` of plan files this build reads and writes.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 
@@ -43,6 +66,8 @@ pub struct HwConfig {
     pub front_end: Placement,
     /// Pipeline registers in each pop-count adder tree (0 = combinational).
     pub popcount_stages: u32,
+    /// How window stages hand on their output: `skid` (a word every cycle) or `hold`.
+    pub handoff: Handoff,
     /// Explicit folding per layer name, overriding the automatic choice.
     pub layers: BTreeMap<String, Fold>,
     /// When the `fps` target cannot be reached, build the fastest folding found instead of
@@ -57,6 +82,7 @@ impl Default for HwConfig {
             fps: None,
             front_end: Placement::Digital,
             popcount_stages: 1,
+            handoff: Handoff::Skid,
             layers: BTreeMap::new(),
             best_effort: false,
         }
@@ -164,6 +190,9 @@ pub struct Plan {
     pub clock_mhz: f64,
     pub front_end: Placement,
     pub popcount_stages: u32,
+    /// How window stages hand on their output (absent in older plan files: `skid`).
+    #[serde(default)]
+    pub handoff: Handoff,
     /// Cycles per frame of the slowest stage (the pipeline's initiation interval).
     pub cycles_per_frame: u64,
     pub fps: f64,
@@ -181,13 +210,21 @@ fn divisors(n: usize) -> Vec<usize> {
 }
 
 /// Line-buffer rows of a window stage: the window plus a stride of prefetch plus room for the
-/// next frame's first window, capped at two frames, and never fewer than four. The stage's
-/// loop from releasing a row to accepting the next one's first pixel takes about four cycles;
-/// with fewer slots than that, an input of one or two rows (a 1x1 input after a dense layer)
-/// would wait on it every frame and miss the planned cycles. Each row slot is a power of two
-/// words wide (the RTL addresses the buffer as {slot, column}), which the buffer bits count.
-pub fn window_rows(in_h: usize, kh: usize, stride: usize) -> usize {
-    (2 * kh + stride).min(2 * in_h).max(4)
+/// next frame's first window, capped at two frames (with the skid hand-off, two frames and a
+/// stride), and never fewer than four. The stage's loop from releasing a row to accepting the
+/// next one's first pixel takes about four cycles; with fewer slots than that, an input of one
+/// or two rows (a 1x1 input after a dense layer) would wait on it every frame and miss the
+/// planned cycles. A window of the whole frame (dense, classifier) releases its rows only when
+/// the frame is done, and with the skid hand-off it may take exactly one frame time: with two
+/// frames of rows the writer would wait on that release at every frame and lose a cycle. Each
+/// row slot is a power of two words wide (the RTL addresses the buffer as {slot, column}),
+/// which the buffer bits count.
+pub fn window_rows(in_h: usize, kh: usize, stride: usize, handoff: Handoff) -> usize {
+    let cap = match handoff {
+        Handoff::Skid => 2 * in_h + stride,
+        Handoff::Hold => 2 * in_h,
+    };
+    (2 * kh + stride).min(cap).max(4)
 }
 
 /// Window geometry (kh, kw, stride, pad) of a layer, if it is a window stage.
@@ -202,13 +239,18 @@ pub fn window_of(l: &crate::model::Layer) -> Option<(usize, usize, usize, usize)
     }
 }
 
-/// Cycles a window stage spends per output pixel on top of its steps: the stage holds its
-/// output word in its last pipeline registers (no FIFO) and advances again the cycle after
-/// the word is taken (`src/rtl/window.rs`), so every output pixel costs one cycle more.
-pub const HANDOFF: usize = 1;
-
 /// Cycles per frame, weight bits and buffer bits of one layer at a folding (read-only).
-pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usize) {
+///
+/// A window stage takes one step per cycle: kept MACs / lanes per output pixel (max-pool:
+/// k x k taps), plus `handoff`'s cycles per output pixel (none with the skid register). A
+/// residual and the front end take one cycle per pixel.
+pub fn layer_cost(
+    model: &Model,
+    idx: usize,
+    fold: Fold,
+    handoff: Handoff,
+) -> (u64, u64, u64, usize) {
+    let extra = handoff.cycles_per_pixel();
     let l = &model.layers[idx];
     let pixels = (l.output.height * l.output.width) as u64;
     match &l.kind {
@@ -219,14 +261,15 @@ pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usiz
             (pixels, 0, (depth * l.output.channels) as u64, depth)
         }
         // A fully pruned layer's output is a constant: no line buffer and no weights, one
-        // issue cycle and the hand-off per output pixel (`rtl::window::lower_constant`).
-        kind if kind.fully_pruned() => (pixels * (1 + HANDOFF) as u64, 0, 0, 0),
+        // issue cycle and one held hand-off cycle per output pixel whatever `handoff` says
+        // (`rtl::window::lower_constant`: the stage is never the one that needs the skid).
+        kind if kind.fully_pruned() => (pixels * 2, 0, 0, 0),
         LayerKind::MaxPool(m) => {
             let (kh, _, s, _) = window_of(l).unwrap();
-            let rows = window_rows(l.input.height, kh, s);
+            let rows = window_rows(l.input.height, kh, s, handoff);
             let buf = (rows * l.input.width.next_power_of_two() * l.input.channels) as u64;
             (
-                pixels * (m.kernel * m.kernel + HANDOFF) as u64,
+                pixels * ((m.kernel * m.kernel) as u64 + extra),
                 0,
                 buf,
                 rows,
@@ -235,25 +278,29 @@ pub fn layer_cost(model: &Model, idx: usize, fold: Fold) -> (u64, u64, u64, usiz
         _ => {
             let w = l.kind.weights().unwrap();
             let (kh, _, s, _) = window_of(l).unwrap();
-            let rows = window_rows(l.input.height, kh, s);
+            let rows = window_rows(l.input.height, kh, s, handoff);
             let buf = (rows * l.input.width.next_power_of_two() * l.input.channels) as u64;
             let steps = (w.kept_tiles() * w.out_per_block() / fold.pe
                 * w.kernel_h
                 * w.kernel_w
                 * w.in_per_block()
                 / fold.simd) as u64;
-            let steps = steps.max(1) + HANDOFF as u64;
-            (pixels * steps, w.stored_bits() as u64, buf, rows)
+            (
+                pixels * (steps.max(1) + extra),
+                w.stored_bits() as u64,
+                buf,
+                rows,
+            )
         }
     }
 }
 
 /// Pipeline registers between a stage's issue and its output word, in cycles
-/// (`src/rtl/window.rs`; the output is the last pipeline register, held by stalling, with no
-/// FIFO): issue, two read stages (block-RAM register, fabric register), XNOR, pop count,
-/// accumulate, output stage, threshold/score register, argmax levels (none when the classifier
-/// runs one lane and compares serially, so this is then an upper bound); max-pool: issue, two
-/// read stages.
+/// (`src/rtl/window/`; the output is the last pipeline register, and the skid register
+/// beside it adds no latency): issue, two read stages (block-RAM register, fabric register),
+/// XNOR, pop count, accumulate, output stage, threshold/score register, argmax levels (none
+/// when the classifier runs one lane and compares serially, so this is then an upper bound);
+/// max-pool: issue, two read stages.
 pub fn pipeline_depth(model: &Model, hw: &HwConfig, idx: usize) -> u64 {
     let l = &model.layers[idx];
     match &l.kind {
@@ -356,7 +403,7 @@ pub fn set_folding(model: &Model, hw: &HwConfig) -> Result<Plan, PlanError> {
             for pe in divisors(w.out_per_block()) {
                 for simd in divisors(w.in_per_block()) {
                     let f = Fold { pe, simd };
-                    let (cyc, ..) = layer_cost(model, i, f);
+                    let (cyc, ..) = layer_cost(model, i, f, hw.handoff);
                     let key = (pe * simd, usize::MAX - simd);
                     if cyc <= budget && best.is_none_or(|(l, s, _)| key < (l, s)) {
                         best = Some((key.0, key.1, f));
@@ -380,7 +427,7 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
     let mut layers = Vec::new();
     for (i, l) in model.layers.iter().enumerate() {
         let f = folds[i];
-        let (cyc, wb, bb, rows) = layer_cost(model, i, f);
+        let (cyc, wb, bb, rows) = layer_cost(model, i, f, hw.handoff);
         let lanes = if l.kind.weights().is_some() && !l.kind.fully_pruned() {
             f.pe * f.simd
         } else {
@@ -416,6 +463,7 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
         clock_mhz: hw.clock_mhz,
         front_end: hw.front_end,
         popcount_stages: hw.popcount_stages,
+        handoff: hw.handoff,
         cycles_per_frame: ii,
         fps: hw.clock_mhz * 1e6 / ii as f64,
         latency_us: total as f64 / hw.clock_mhz,

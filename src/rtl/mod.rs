@@ -9,6 +9,7 @@
 pub mod axis;
 pub mod bank;
 pub mod build;
+mod cone;
 pub mod fusesoc;
 pub mod netlist;
 pub mod popcount_tree;
@@ -632,6 +633,7 @@ fn window_stage(name: &str, i: usize, model: &Model, plan: &Plan, opts: GenOptio
         rows: lp.rows,
         ram: opts.ram,
         rw_poison: opts.rw_poison,
+        handoff: plan.handoff,
         op,
     };
     let mut m = window::lower(&spec);

@@ -27,7 +27,7 @@ use super::memory::{acc_width, layer_memories, schedule_size, score_width, Role}
 use super::ram::RamFamily;
 use super::PartCost;
 use crate::model::{FrontEnd, LayerKind, Model};
-use crate::plan::{Placement, Plan, HANDOFF};
+use crate::plan::{Placement, Plan};
 use serde::Serialize;
 
 /// 8-bit integer add, pJ (Horowitz 2014).
@@ -125,7 +125,7 @@ pub fn frame_energy(model: &Model, plan: &Plan, parts: &[PartCost]) -> FrameEner
 fn steps(model: &Model, plan: &Plan, idx: usize) -> u64 {
     let lp = &plan.layers[idx];
     let pixels = (model.layers[idx].output.height * model.layers[idx].output.width) as u64;
-    (lp.cycles_per_frame / pixels).saturating_sub(HANDOFF as u64)
+    (lp.cycles_per_frame / pixels).saturating_sub(plan.handoff.cycles_per_pixel())
 }
 
 /// Arithmetic of layer `idx` per frame.

@@ -10,13 +10,15 @@
 //! with room for one frame ahead since nothing is stored), issues output pixels in raster
 //! order, each once the rows its window would need have arrived (`line_buffer::need_rows`;
 //! the last pixel of a frame waits for the whole frame), and hands each word off through the
-//! window stage's own output stage: one issue cycle plus the hand-off cycle per output
-//! pixel, which is what `plan::layer_cost` counts. No consumer's ready reaches its enables.
+//! held output stage of a window stage (`handoff = "hold"`, whatever the plan's hand-off: a
+//! stage this cheap never needs the skid register): one issue cycle plus the hand-off cycle
+//! per output pixel, which is what `plan::layer_cost` counts. No consumer's ready reaches its
+//! enables.
 
 use super::counter::Counter;
 use super::issue::wrow_next;
 use super::line_buffer::{need_rows, RowTable};
-use super::{output_stage, ports, score_layout, Geometry, Ports};
+use super::{held_output, ports, score_layout, Geometry, Ports};
 use crate::model::{LayerKind, Shape};
 use crate::rtl::build::ge_const;
 use crate::rtl::netlist::{bits_for, Expr, Module, ModuleBuilder, Sig, Stmt};
@@ -83,7 +85,7 @@ pub fn lower_constant(spec: &ConstantSpec) -> Module {
     let io = ports(&mut b, &g, spec.word.len() as u32, false);
     let (wrow, row_done) = count_rows(&mut b, &g, &io);
     let (adv_w, iss) = issue(&mut b, &g, &io, wrow, &row_done);
-    output_stage(&mut b, &io, adv_w, iss, Expr::bits(spec.word.clone()));
+    held_output(&mut b, &io, adv_w, iss, Expr::bits(spec.word.clone()));
     b.finish()
 }
 

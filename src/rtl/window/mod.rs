@@ -11,15 +11,18 @@
 //! 3. the read stages (`read.rs`): read address, padding and two read registers;
 //! 4. the datapath: chunk select and padding -> PE x SIMD XNOR -> pipelined pop count ->
 //!    accumulate (a = 2p - N) -> threshold or score (`mac.rs`); max-pool ORs words instead;
-//! 5. the output stage (here): the hand-off from the last pipeline registers.
+//! 5. the output stage (here): the last pipeline registers and a skid register.
 //!
 //! A fully pruned layer keeps the stage's stream timing and hand-off but nothing else
 //! (`constant.rs`): its output word is a constant.
 //!
 //! All pipeline registers advance together on `adv`. The stage has no output FIFO: its last
-//! pipeline registers are the output word, held (`adv` low) until the consumer takes it, and
-//! the stage advances the cycle after (`plan::HANDOFF`), so back-pressure stalls the stage
-//! without losing or repeating anything and no consumer's ready reaches the stage's enables.
+//! pipeline registers are the output word, and one skid register beside them keeps a word the
+//! consumer did not take in the cycle it was offered. So the stage delivers a word every cycle
+//! while its consumer takes one every cycle, back-pressure stalls it without losing or
+//! repeating anything, and `adv` is a register's output: no consumer's ready reaches the
+//! stage's enables (`skid_output`). A plan may trade the skid register for one cycle per
+//! output pixel (`Handoff::Hold`, `held_output`), on a device too full for the register.
 
 mod constant;
 mod counter;
@@ -36,6 +39,7 @@ pub use spec::{score_layout, MacOut, WindowOp, WindowSpec};
 use super::bank::READ_STAGES;
 use super::build::{and_all, delay};
 use super::netlist::{Expr, Module, ModuleBuilder, Sig, Stmt};
+use crate::plan::Handoff;
 use issue::Issue;
 use line_buffer::LineBuffer;
 use mac::{MacCtx, MacIn};
@@ -93,7 +97,8 @@ struct Ports {
     m_data: Sig,
 }
 
-/// Build the stage module. Its output is the datapath's last registers, held by stalling.
+/// Build the stage module. Its output is the datapath's last registers or, after a stall, the
+/// skid register.
 pub fn lower(spec: &WindowSpec) -> Module {
     let g = Geometry::of(spec);
     let mut b = ModuleBuilder::new(&spec.module);
@@ -102,7 +107,10 @@ pub fn lower(spec: &WindowSpec) -> Module {
     let iss = Issue::build(&mut b, spec, &g, &lb, io.rst);
     let rd = ReadWord::build(&mut b, spec, &g, &lb, &iss);
     let (out_v, out_d) = datapath(&mut b, spec, &g, &iss, &rd, io.rst);
-    output_stage(&mut b, &io, iss.ctl.adv_w, out_v, out_d);
+    match spec.handoff {
+        Handoff::Skid => skid_output(&mut b, &io, iss.ctl.adv_w, out_v, out_d),
+        Handoff::Hold => held_output(&mut b, &io, iss.ctl.adv_w, out_v, out_d),
+    }
     b.finish()
 }
 
@@ -212,13 +220,59 @@ fn datapath(
     }
 }
 
-/// The output is the last pipeline registers themselves (no FIFO). `pv` is their valid and
-/// `offer` the registered `m_valid`: equal, except in the cycle after the word was taken
-/// (pv = 1, offer = 0), when the stage advances. While both are high `adv` is low, so the
-/// word holds. `adv` and `m_valid` come from this stage's registers only: no consumer's ready
-/// reaches the stage's enables, and no logic sits between `m_valid` and the consumer. The
-/// cost is one cycle per output pixel, which the plan counts.
-fn output_stage(b: &mut ModuleBuilder, io: &Ports, adv_w: Sig, out_v: Expr, out_d: Expr) {
+/// Deliver the last pipeline registers' word through a skid register, one word per cycle.
+///
+/// The output has two entries: the last pipeline registers themselves (`out_d`, valid `pv`)
+/// and the skid register `skid_d` (valid `skid_v`), which holds the older word when both are
+/// full. While the skid is empty the stage advances every cycle (`adv = !skid_v`): the word in
+/// the pipeline registers is offered, and the same clock edge that moves the next word in
+/// copies it into the skid, so a word the consumer did not take this cycle is kept there.
+/// A full skid stops the stage until the consumer takes its word.
+///
+/// How the consumer's ready is kept off the stage's enables: `m_ready` feeds only the D inputs
+/// of `skid_v` and `out_v` (the registered `m_valid`); `adv` and every enable of the stage
+/// are functions of registers (`skid_v`), so a stall reaches them one cycle later, through a
+/// flip-flop. `m_valid` is a register too, and `m_data` is a two-way mux selected by a
+/// register. `tests/rtl_handoff.rs` checks this on the netlist of every window stage
+/// (`Module::registers_reached_by`, `rtl/cone.rs`).
+fn skid_output(b: &mut ModuleBuilder, io: &Ports, adv_w: Sig, out_v: Expr, out_d: Expr) {
+    let adv = b.e(adv_w);
+    let pv = b.reg("pv", 1);
+    let skid_v = b.reg("skid_v", 1);
+    let skid_d = b.reg("skid_d", out_d.width);
+    let out_valid = b.reg("out_v", 1);
+    b.assign(adv_w, b.e(skid_v).not());
+    // The offered word (the skid's, else the pipeline's) stays for the next cycle.
+    let kept = b.let_("kept", b.e(out_valid).and(b.e(io.m_ready).not()));
+    // `pv` next cycle: it loads on `adv` (= `!skid_v`), else holds.
+    let pv_next = b.e(skid_v).mux(b.e(pv), out_v.clone());
+    b.always(vec![Stmt::if_else(
+        b.e(io.rst),
+        vec![
+            Stmt::set(pv, Expr::f()),
+            Stmt::set(skid_v, Expr::f()),
+            Stmt::set(out_valid, Expr::f()),
+        ],
+        vec![
+            Stmt::when(adv.clone(), vec![Stmt::set(pv, out_v)]),
+            Stmt::set(skid_v, kept.clone()),
+            Stmt::set(out_valid, kept.or(pv_next)),
+        ],
+    )]);
+    b.always(vec![Stmt::when(
+        adv,
+        vec![Stmt::set(skid_d, out_d.clone())],
+    )]);
+    b.assign(io.m_valid, b.e(out_valid));
+    b.assign(io.m_data, b.e(skid_v).mux(b.e(skid_d), out_d));
+}
+
+/// Hold the word in the last pipeline registers until it is taken (`Handoff::Hold`): no skid
+/// register, one cycle more per output pixel. `pv` is their valid and `offer` the registered
+/// `m_valid`: equal, except in the cycle after the word was taken (pv = 1, offer = 0), when
+/// the stage advances. While both are high `adv` is low, so the word holds. `m_ready` feeds
+/// only the D input of `offer`; `adv` and `m_valid` are functions of registers.
+fn held_output(b: &mut ModuleBuilder, io: &Ports, adv_w: Sig, out_v: Expr, out_d: Expr) {
     let adv = b.e(adv_w);
     let pv = b.reg("pv", 1);
     let offer = b.reg("offer", 1);

@@ -3,6 +3,7 @@
 //! the top derive from them. Every part of the stage reads these; none of them is read back.
 
 use crate::model::{BlockWeights, PadMode, Shape, Thresholds};
+use crate::plan::Handoff;
 use crate::rtl::bank::RamFamily;
 use crate::rtl::netlist::{bits_for, signed_bits_for};
 use crate::rtl::popcount_tree::popcount_width;
@@ -44,6 +45,8 @@ pub struct WindowSpec<'a> {
     pub ram: RamFamily,
     /// `GenOptions::rw_poison`: invert a line-buffer read that hits the row being written.
     pub rw_poison: bool,
+    /// How the output word is handed on (the plan's choice).
+    pub handoff: Handoff,
     pub op: WindowOp<'a>,
 }
 
