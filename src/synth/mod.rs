@@ -6,6 +6,7 @@
 
 pub mod board_files;
 pub mod board_sim;
+pub mod cells;
 pub mod flow;
 pub mod gate_sim;
 pub mod job;
