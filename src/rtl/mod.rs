@@ -637,16 +637,7 @@ fn window_stage(name: &str, i: usize, model: &Model, plan: &Plan, opts: GenOptio
         op,
     };
     let mut m = window::lower(&spec);
-    m.doc.insert(
-        0,
-        format!(
-            "Layer {i} `{}` ({}), {} -> {}.",
-            l.name,
-            l.kind.tag(),
-            l.input,
-            l.output
-        ),
-    );
+    m.doc.insert(0, layer_title(i, l));
     m.doc.insert(
         1,
         format!(
@@ -655,6 +646,17 @@ fn window_stage(name: &str, i: usize, model: &Model, plan: &Plan, opts: GenOptio
         ),
     );
     m
+}
+
+/// First doc line of layer `i`'s stage module: name, kind and shapes.
+fn layer_title(i: usize, l: &crate::model::Layer) -> String {
+    format!(
+        "Layer {i} `{}` ({}), {} -> {}.",
+        l.name,
+        l.kind.tag(),
+        l.input,
+        l.output
+    )
 }
 
 /// The stage of a fully pruned layer `i`: its constant output word with a window stage's
@@ -673,16 +675,7 @@ fn constant_stage(name: &str, i: usize, model: &Model) -> Module {
         word: window::constant_word(&l.kind),
     };
     let mut m = window::lower_constant(&spec);
-    m.doc.insert(
-        0,
-        format!(
-            "Layer {i} `{}` ({}), {} -> {}.",
-            l.name,
-            l.kind.tag(),
-            l.input,
-            l.output
-        ),
-    );
+    m.doc.insert(0, layer_title(i, l));
     m.doc.insert(
         1,
         "Fully pruned (no kept tile): every output pixel is the same constant word, so there \
