@@ -255,7 +255,7 @@ impl Target {
     /// have one.
     pub fn cells_without_model(self) -> &'static [&'static str] {
         match self {
-            Target::Ecp5_25k | Target::Ecp5_85k => &["DP16KD"],
+            Target::Ecp5_25k | Target::Ecp5_85k => &[],
             Target::Xilinx => &["RAMB18E1", "RAMB36E1", "DSP48A"],
             Target::Ice40Up5k | Target::Ice40Hx8k | Target::Generic => &[],
         }
