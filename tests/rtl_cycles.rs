@@ -115,7 +115,7 @@ fn blocky(mask: [&str; 2]) -> Model {
 #[test]
 fn pruning_half_the_tiles_halves_cycles_and_weight_bits() {
     let mut hw = HwConfig::default();
-    hw.layers.insert("conv".into(), Fold { pe: 1, simd: 1 });
+    hw.layers.insert("conv".into(), Fold::lanes(1, 1));
     let full = blocky(["11", "11"]);
     let half = blocky(["10", "01"]);
     let (pf, ph) = (
@@ -170,7 +170,7 @@ fn one_step_per_pixel_runs_at_one_pixel_per_cycle() {
         let mut plan = set_folding(&m, &hw).unwrap();
         if handoff == Handoff::Hold {
             // The input-rate budget is out of reach with a held hand-off; build it anyway.
-            plan = plan_from_folds(&m, &hw, &[Fold { pe: 8, simd: 4 }, Fold { pe: 2, simd: 8 }]);
+            plan = plan_from_folds(&m, &hw, &[Fold::lanes(8, 4), Fold::lanes(2, 8)]);
         }
         assert_eq!((plan.layers[0].pe, plan.layers[0].simd), (8, 4));
         assert_eq!(plan.layers[0].cycles_per_frame, cycles);
