@@ -380,3 +380,54 @@ fn fully_pruned_layers_meet_the_plan_exactly() {
         assert_eq!(measure(m, &plan, 8), plan.cycles_per_frame, "{name}");
     }
 }
+
+/// Several kernel taps per cycle (`Fold::taps`), chosen by `set_folding` for fps targets that
+/// PE x SIMD alone cannot meet: the tiny model, small random nets and a deep net meet the
+/// plan exactly, and taps cut the cycles the widest PE x SIMD folding needs.
+#[test]
+fn taps_meet_the_plan_exactly() {
+    use bnngen::random::{random_model, RandomOptions};
+    let fast = HwConfig {
+        fps: Some(1e8),
+        best_effort: true,
+        ..HwConfig::default()
+    };
+    let deep = RandomOptions {
+        height: 4,
+        width: 4,
+        layers: 40,
+        max_channels: 2,
+        ..Default::default()
+    };
+    let models = [
+        tiny(),
+        random_model(3, &RandomOptions::default()),
+        random_model(5, &RandomOptions::default()),
+        random_model(1, &deep),
+    ];
+    for m in &models {
+        let plan = set_folding(m, &fast).unwrap();
+        let tapped: Vec<_> = (plan.layers.iter())
+            .filter(|l| l.taps > 1)
+            .map(|l| (l.name.as_str(), l.taps))
+            .collect();
+        assert!(!tapped.is_empty(), "{}: no layer took taps", m.meta.name);
+        let one_tap: Vec<Fold> = (plan.layers.iter())
+            .map(|l| Fold::lanes(l.pe, l.simd))
+            .collect();
+        let without = plan_from_folds(m, &fast, &one_tap);
+        assert!(
+            plan.cycles_per_frame < without.cycles_per_frame,
+            "{}: taps {tapped:?} do not help ({} vs {})",
+            m.meta.name,
+            plan.cycles_per_frame,
+            without.cycles_per_frame
+        );
+        assert_eq!(
+            measure(m, &plan, 8),
+            plan.cycles_per_frame,
+            "{}",
+            m.meta.name
+        );
+    }
+}

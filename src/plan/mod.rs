@@ -467,8 +467,11 @@ pub fn set_folding(model: &Model, hw: &HwConfig) -> Result<Plan, PlanError> {
                 Some(_) => tap_counts(w.kernel_h, w.kernel_w),
                 None => vec![1],
             };
+            // The pipeline never beats the input rate, so taps (line-buffer copies) are not
+            // spent on a budget below it.
+            let tap_budget = |t: usize| if t == 1 { budget } else { budget.max(input_cycles) };
             taps.iter()
-                .find_map(|&t| fit_lanes(model, i, t, budget, hw.handoff))
+                .find_map(|&t| fit_lanes(model, i, t, tap_budget(t), hw.handoff))
                 .unwrap_or(Fold {
                     pe: w.out_per_block(),
                     simd: w.in_per_block(),

@@ -611,7 +611,7 @@ impl MacCtx<'_> {
             gcnt,
             lat,
             accs,
-            aw: _,
+            aw,
             va,
             lasta,
             pla,
@@ -635,7 +635,14 @@ impl MacCtx<'_> {
         let mut sc = Vec::new();
         for (lane, &a) in accs.iter().enumerate() {
             let bi = b.slice(bqs, lane as u32 * sw, sw);
-            sc.push(sext(b, a, sw).add(bi));
+            // |a| <= N fits the score width; a lane of many taps may count in a wider
+            // accumulator (its pop count's width), whose low bits then hold a exactly.
+            let a = if aw > sw {
+                b.slice(a, 0, sw)
+            } else {
+                sext(b, a, sw)
+            };
+            sc.push(a.add(bi));
         }
         // Registered: the bias adders feed a flip-flop, not the argmax.
         let new_sc = delay(b, Expr::cat_lsb(sc), 1, adv, "grp_scores");
