@@ -469,7 +469,13 @@ pub fn set_folding(model: &Model, hw: &HwConfig) -> Result<Plan, PlanError> {
             };
             // The pipeline never beats the input rate, so taps (line-buffer copies) are not
             // spent on a budget below it.
-            let tap_budget = |t: usize| if t == 1 { budget } else { budget.max(input_cycles) };
+            let tap_budget = |t: usize| {
+                if t == 1 {
+                    budget
+                } else {
+                    budget.max(input_cycles)
+                }
+            };
             taps.iter()
                 .find_map(|&t| fit_lanes(model, i, t, tap_budget(t), hw.handoff))
                 .unwrap_or(Fold {
