@@ -364,7 +364,7 @@ fn taps_foldings_bit_exact() {
             let Some(w) = l.kind.weights() else {
                 continue;
             };
-            let divs = |n: usize| (1..=n).filter(|d| n % d == 0).collect::<Vec<_>>();
+            let divs = |n: usize| (1..=n).filter(|d| n.is_multiple_of(*d)).collect::<Vec<_>>();
             let tc = tap_counts(w.kernel_h, w.kernel_w);
             let taps = if tc.len() > 1 { rng.pick(&tc[1..]) } else { 1 };
             let pe = rng.pick(&divs(w.out_per_block()));
