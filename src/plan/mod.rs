@@ -568,6 +568,9 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
 }
 
 #[cfg(test)]
+mod taps_tests;
+
+#[cfg(test)]
 mod stage_kind_tests {
     use super::StageKind;
 

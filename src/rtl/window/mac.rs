@@ -245,15 +245,36 @@ impl MacCtx<'_> {
             }
         };
         let pad1 = m.pad.clone().map(|p| delay(b, p, READ_STAGES, adv, "pad"));
-        let x = match (&pad1, self.pad_mode) {
-            (Some(p), PadMode::MinusOne) => p.clone().mux(Expr::zero(simd as u32), x),
-            (Some(p), PadMode::PlusOne) => p.clone().mux(Expr::ones(simd as u32), x),
-            _ => x,
+        let x = match &pad1 {
+            Some(p) => self.fill_padding(p.clone(), x),
+            None => x,
         };
         let x = b.let_("x", x);
+        self.stage1_flags(b, m, x, pad1, (fog1, log1))
+    }
+
+    /// A padded tap's chunk as the pad mode says (zero padding is left to the count).
+    fn fill_padding(&self, pad: Expr, x: Expr) -> Expr {
+        let simd = self.simd as u32;
+        match self.pad_mode {
+            PadMode::MinusOne => pad.mux(Expr::zero(simd), x),
+            PadMode::PlusOne => pad.mux(Expr::ones(simd), x),
+            PadMode::Zero => x,
+        }
+    }
+
+    /// Stage 1 around its chunk word `x`: the entry flags aligned with it.
+    fn stage1_flags(
+        &self,
+        b: &mut ModuleBuilder,
+        m: &MacIn,
+        x: Expr,
+        pad1: Option<Expr>,
+        (fog1, log1): (Expr, Expr),
+    ) -> Stage1 {
         let first1 = fog1.and(m.tf1.clone());
         let last1 = Self::need_last(m).then(|| {
-            let tl1 = delay(b, m.tap_last.clone(), READ_STAGES, adv, "tl");
+            let tl1 = delay(b, m.tap_last.clone(), READ_STAGES, m.adv, "tl");
             b.let_("last1", log1.and(tl1))
         });
         let pl1 = b.let_("pl1", m.pl1.clone());
@@ -314,27 +335,14 @@ impl MacCtx<'_> {
                 }
                 None => b.slice(blk, 0, simd as u32),
             };
-            let x = match (pad1, self.pad_mode) {
-                (Some(p), PadMode::MinusOne) => b.bit(p, j as u32).mux(Expr::zero(simd as u32), x),
-                (Some(p), PadMode::PlusOne) => b.bit(p, j as u32).mux(Expr::ones(simd as u32), x),
-                _ => x,
+            let x = match pad1 {
+                Some(p) => self.fill_padding(b.bit(p, j as u32), x),
+                None => x,
             };
             xs.push(x);
         }
         let x = b.let_("x", Expr::cat_lsb(xs));
-        let first1 = fog1.and(m.tf1.clone());
-        let last1 = Self::need_last(m).then(|| {
-            let tl1 = delay(b, m.tap_last.clone(), READ_STAGES, adv, "tl");
-            b.let_("last1", log1.and(tl1))
-        });
-        let pl1 = b.let_("pl1", m.pl1.clone());
-        Stage1 {
-            x,
-            pad1: pad1.map(|p| b.e(p)),
-            first1,
-            last1,
-            pl1,
-        }
+        self.stage1_flags(b, m, x, pad1.map(|p| b.e(p)), (fog1, log1))
     }
 
     /// Stage 2: XNOR lanes registered, with the valid and flags delayed alongside.
