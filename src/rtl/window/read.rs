@@ -106,9 +106,7 @@ impl ReadWord {
             split_lo,
         }
     }
-}
 
-impl ReadWord {
     /// The read side of a step of `ty` x `tx` taps: per tap its slot (`yslot` + row offset,
     /// mod r), column (`xcol` + column offset; the column counter wraps like the ring's
     /// columns) and padding flag, then both read registers over all the taps' words.
@@ -148,7 +146,7 @@ impl ReadWord {
                     // Tap at (ypos + a, xpos + k) lies in the image: p <= pos + off < n + p.
                     let inside = |pos: Sig, off: usize, n: usize| {
                         ge_const(b.e(pos), p.saturating_sub(off) as u64)
-                            .and(lt_const(b.e(pos), (n + p - off) as u64))
+                            .and(lt_const(b.e(pos), (n + p).saturating_sub(off) as u64))
                     };
                     pads.push(inside(ypos, a, h).and(inside(xpos, k, w)).not());
                 }
