@@ -157,8 +157,8 @@ pub fn table(p: &Plan) -> String {
         p.model, p.clock_mhz, p.front_end
     );
     s.push_str(&format!(
-        "{:<16} {:<10} {:>4} {:>5} {:>6} {:>12} {:>12} {:>12}\n",
-        "layer", "kind", "pe", "simd", "lanes", "cycles/frame", "weight bits", "buffer bits"
+        "{:<16} {:<10} {:>4} {:>5} {:>4} {:>6} {:>12} {:>12} {:>12}\n",
+        "layer", "kind", "pe", "simd", "taps", "lanes", "cycles/frame", "weight bits", "buffer bits"
     ));
     for l in &p.layers {
         let mark = if l.cycles_per_frame == p.cycles_per_frame {
@@ -167,8 +167,16 @@ pub fn table(p: &Plan) -> String {
             ""
         };
         s.push_str(&format!(
-            "{:<16} {:<10} {:>4} {:>5} {:>6} {:>12} {:>12} {:>12}{mark}\n",
-            l.name, l.kind, l.pe, l.simd, l.lanes, l.cycles_per_frame, l.weight_bits, l.buffer_bits
+            "{:<16} {:<10} {:>4} {:>5} {:>4} {:>6} {:>12} {:>12} {:>12}{mark}\n",
+            l.name,
+            l.kind,
+            l.pe,
+            l.simd,
+            l.taps,
+            l.lanes,
+            l.cycles_per_frame,
+            l.weight_bits,
+            l.buffer_bits
         ));
     }
     s.push_str(&format!(

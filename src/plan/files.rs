@@ -180,17 +180,13 @@ pub fn fold_hw_file(model: &Model, path: &Path) -> Result<(HwConfig, Plan), Plan
                 &at,
                 format!(
                     "a {} layer has no weights and no folding; only conv, dense and \
-                     classifier layers take pe and simd",
+                     classifier layers take pe, simd and taps",
                     model.layers[i].kind.tag()
                 ),
             ),
             Some(i) => {
                 if let Err(PlanError::Fold { message, .. }) = check_fold(model, i, *fold) {
-                    let field = if message.starts_with("pe") {
-                        "pe"
-                    } else {
-                        "simd"
-                    };
+                    let field = fold_field(&message);
                     src.problem(&[at[0], at[1], Seg::Key(field)], message);
                 }
             }
@@ -274,21 +270,18 @@ pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
         let f = Fold {
             pe: lp.pe,
             simd: lp.simd,
+            taps: lp.taps,
         };
-        if l.kind.weights().is_none() && (f.pe, f.simd) != (1, 1) {
+        if l.kind.weights().is_none() && (f.pe, f.simd, f.taps) != (1, 1, 1) {
             src.problem(
                 &at("pe"),
                 format!(
-                    "a {} layer has no weights; its pe and simd must be 1",
+                    "a {} layer has no weights; its pe, simd and taps must be 1",
                     l.kind.tag()
                 ),
             );
         } else if let Err(PlanError::Fold { message, .. }) = check_fold(model, i, f) {
-            let field = if message.starts_with("pe") {
-                "pe"
-            } else {
-                "simd"
-            };
+            let field = fold_field(&message);
             src.problem(&at(field), format!("layer `{}`: {message}", l.name));
         }
         folds.push(f);
@@ -302,4 +295,12 @@ pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
         ..HwConfig::default()
     };
     Ok(plan_from_folds(model, &hw, &folds))
+}
+
+/// The fold field (`pe`, `simd` or `taps`) a `check_fold` message is about: its first word.
+fn fold_field(message: &str) -> &'static str {
+    ["pe", "simd", "taps"]
+        .into_iter()
+        .find(|f| message.starts_with(&format!("{f} ")))
+        .unwrap_or("pe")
 }

@@ -23,7 +23,7 @@ pub type Features = [f64; FEATURES];
 ///
 /// 0: MAC stage (1 or 0); 1: max-pool stage; 2: residual stage; 3: XNOR lanes (pe x simd);
 /// 4: accumulator bits (pe x accumulator width); 5: pop-count pipeline bits (lanes x pop-count
-/// stages); 6: line-buffer word and skip-FIFO word (channels); 7: output word bits; 8: counter
+/// stages); 6: line-buffer words read per step and skip-FIFO word (channels, x taps); 7: output word bits; 8: counter
 /// and address bits; 9: ROM bits in soft logic; 10: RAM bits in soft logic; 11: read-mux bits
 /// after block-RAM banks and LUT RAM cells.
 pub fn features(model: &Model, plan: &Plan, idx: usize, mems: &[(Memory, Placed)]) -> Features {
@@ -52,20 +52,22 @@ pub fn features(model: &Model, plan: &Plan, idx: usize, mems: &[(Memory, Placed)
         }
         kind => {
             let w = kind.weights().expect("a MAC layer has weights");
-            let (pe, simd) = (lp.pe, lp.simd);
+            // A lane XNORs SIMD bits of each of the step's taps.
+            let (pe, simd) = (lp.pe, lp.simd * lp.taps);
             let (_, entries) = schedule_size(w, pe);
             f[0] = 1.0;
             f[3] = (pe * simd) as f64;
             f[4] = (pe as u32 * acc_width(w, simd)) as f64;
             f[5] = (pe as u32 * popcount_width(simd as u32) * plan.popcount_stages) as f64;
-            f[6] = c;
+            f[6] = c * lp.taps as f64;
             f[7] = match kind {
                 LayerKind::Classifier(cl) => {
                     (w.out_channels as u32 * score_width(w, &cl.bias)) as f64
                 }
                 _ => w.out_channels as f64,
             };
-            let steps = entries * w.kernel_h * w.kernel_w * (w.in_per_block() / simd);
+            let steps =
+                entries * (w.kernel_h * w.kernel_w / lp.taps) * (w.in_per_block() / lp.simd);
             f[8] += bits_for(steps as u64) as f64;
         }
     }
