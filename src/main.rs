@@ -1,5 +1,6 @@
 //! The `bnngen` binary: parse the command line, run the subcommand, map the outcome to an
-//! exit code (0 ok, 2 bad input, 1 internal or tool error or a missing cargo feature).
+//! exit code (0 ok, 2 bad input, 1 internal or tool error or a missing cargo feature), and
+//! print the error the way `cli::render` draws it.
 //! Everything else is in `cli`.
 
 mod cli;
@@ -13,7 +14,7 @@ fn main() -> ExitCode {
     match args.command.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", e.to_string().trim_end());
+            eprint!("{}", cli::render::render(&e));
             ExitCode::from(e.exit_code())
         }
     }

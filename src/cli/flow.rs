@@ -108,6 +108,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
                 FlowError::Model(e) => CliError::Model(e),
                 FlowError::Input(e) => CliError::Input(e),
                 FlowError::Output(e) => CliError::Output(e),
+                FlowError::Hw(e) => CliError::hw(e),
                 FlowError::Options(m) => CliError::Usage(m),
                 FlowError::Write { path, source } => CliError::Write { path, source },
                 FlowError::Tool { tool, message } => CliError::Tool { tool, message },

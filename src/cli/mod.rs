@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 
 use bnngen::input::InputError;
+use bnngen::model::annotate::{Annotated, FileKind};
 use bnngen::model::ModelErrors;
 use bnngen::output::OutputError;
 
@@ -33,6 +34,8 @@ macro_rules! subcommands {
         }
     };
 }
+
+pub mod render;
 
 subcommands! {
     Check => check,
@@ -72,6 +75,16 @@ pub enum CliError {
     /// A sensor file (`--sensor`) is unreadable or invalid.
     #[error(transparent)]
     Sensor(#[from] bnngen::sensor::SensorError),
+    /// A hardware config or plan file (`kind` says which) that cannot be used, or a folding
+    /// that does not fit the model.
+    #[error("{error}")]
+    Config {
+        kind: FileKind,
+        error: bnngen::plan::PlanError,
+    },
+    /// A file the user wrote, with problems at its fields (a training config).
+    #[error("{0}")]
+    File(Box<Annotated>),
     /// Options that parse but make no sense together.
     #[error("{0}")]
     Usage(String),
@@ -107,11 +120,36 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// A hardware-config error (`--hw`).
+    pub fn hw(error: bnngen::plan::PlanError) -> CliError {
+        CliError::Config {
+            kind: FileKind::Hw,
+            error,
+        }
+    }
+
+    /// The error as a diagnostic with code, source line and help, when it is about a file
+    /// the user wrote; `None` for tool, output and internal errors, which print as one line.
+    pub fn annotated(&self) -> Option<Annotated> {
+        match self {
+            CliError::Model(e) => Some(e.annotated()),
+            CliError::Config { kind, error } => error.annotated(*kind),
+            CliError::File(a) => Some((**a).clone()),
+            CliError::Input(e) => Some(e.annotated()),
+            _ => None,
+        }
+    }
+
     /// 2 for bad input the user can fix, 1 for internal or tool failures and a missing
     /// cargo feature.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Model(_) | CliError::Input(_) | CliError::Sensor(_) | CliError::Usage(_) => 2,
+            CliError::Model(_)
+            | CliError::Input(_)
+            | CliError::Sensor(_)
+            | CliError::Config { .. }
+            | CliError::File(_)
+            | CliError::Usage(_) => 2,
             CliError::Output(e) if e.is_user_error() => 2,
             CliError::Write { .. }
             | CliError::Output(_)

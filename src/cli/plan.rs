@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use bnngen::model::annotate::FileKind;
 use bnngen::model;
 use bnngen::plan::cost::{self, Cells, DesignCost};
 use bnngen::plan::{self, HwConfig, Plan};
@@ -38,13 +39,15 @@ pub fn make_plan(
     hw: Option<&PathBuf>,
     plan_file: Option<&PathBuf>,
 ) -> Result<Plan, CliError> {
-    let usage = |e: plan::PlanError| CliError::Usage(e.to_string());
     if let Some(p) = plan_file {
-        return plan::load_plan(m, p).map_err(usage);
+        return plan::load_plan(m, p).map_err(|error| CliError::Config {
+            kind: FileKind::Plan,
+            error,
+        });
     }
     match hw {
-        Some(p) => Ok(plan::fold_hw_file(m, p).map_err(usage)?.1),
-        None => plan::set_folding(m, &HwConfig::default()).map_err(usage),
+        Some(p) => Ok(plan::fold_hw_file(m, p).map_err(CliError::hw)?.1),
+        None => plan::set_folding(m, &HwConfig::default()).map_err(CliError::hw),
     }
 }
 

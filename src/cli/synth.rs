@@ -61,10 +61,10 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let target = args.target;
     let m = model::load(&args.model)?;
     let (hw, p) = match &args.hw {
-        Some(path) => plan::fold_hw_file(&m, path).map_err(|e| CliError::Usage(e.to_string()))?,
+        Some(path) => plan::fold_hw_file(&m, path).map_err(CliError::hw)?,
         None => {
             let hw = HwConfig::default();
-            let p = plan::set_folding(&m, &hw).map_err(|e| CliError::Usage(e.to_string()))?;
+            let p = plan::set_folding(&m, &hw).map_err(CliError::hw)?;
             (hw, p)
         }
     };

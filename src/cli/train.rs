@@ -83,7 +83,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
         overrides: args.set,
     };
     let done = bnngen::train::run_partial(&opts).map_err(|e| {
-        if e.is_user_error() {
+        if let Some(a) = bnngen::train::config::annotated(&e) {
+            CliError::File(Box::new(a))
+        } else if e.is_user_error() {
             CliError::Usage(e.to_string())
         } else {
             CliError::Internal(e.to_string())

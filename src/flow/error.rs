@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use crate::input::InputError;
 use crate::model::ModelErrors;
 use crate::output::OutputError;
+use crate::plan::PlanError;
 use crate::synth::JobError;
 
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +16,9 @@ pub enum FlowError {
     Input(#[from] InputError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// A hardware config (`--hw`) that cannot be read or is invalid.
+    #[error(transparent)]
+    Hw(PlanError),
     /// An option, hardware file or plan the flow cannot use.
     #[error("{0}")]
     Options(String),
@@ -43,7 +47,10 @@ impl FlowError {
     /// True for errors the user fixes (exit status 2).
     pub fn is_user_error(&self) -> bool {
         match self {
-            FlowError::Model(_) | FlowError::Input(_) | FlowError::Options(_) => true,
+            FlowError::Model(_)
+            | FlowError::Input(_)
+            | FlowError::Hw(_)
+            | FlowError::Options(_) => true,
             FlowError::Output(e) => e.is_user_error(),
             FlowError::Write { .. }
             | FlowError::Tool { .. }

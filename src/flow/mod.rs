@@ -183,7 +183,7 @@ fn check_options(
             )));
         }
     }
-    let hw = (opts.hw.as_deref().map(plan::load_hw).transpose()).map_err(FlowError::options)?;
+    let hw = (opts.hw.as_deref().map(plan::load_hw).transpose()).map_err(FlowError::Hw)?;
     let sensor = (opts.sensor.as_deref().map(SensorConfig::load).transpose())
         .map_err(|e| FlowError::Options(e.to_string()))?;
     Ok((hw, sensor))

@@ -13,6 +13,7 @@ mod raster;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::model::annotate::{Annotated, FileKind};
 use crate::model::InputSpec;
 use crate::sensor::{SensorConfig, Stream};
 
@@ -88,6 +89,44 @@ pub enum InputError {
 }
 
 impl InputError {
+    /// The error as a diagnostic with a code and a help line that says what to change.
+    /// Image files are binary (PNG, IDX), so the diagnostic carries no source lines; the
+    /// message names the file, the image and the field.
+    pub fn annotated(&self) -> Annotated {
+        let (what, help) = match self {
+            InputError::Io { .. } => ("unreadable", "check the path and that the file is readable"),
+            InputError::Malformed { .. } => (
+                "malformed",
+                "give a PGM/PPM, PNG or IDX file (plain or gzip); bnngen reads the format \
+                 from the content, not the extension",
+            ),
+            InputError::Depth { .. } => (
+                "depth",
+                "convert the images to the model's `[input] bits` first; bnngen never \
+                 rescales pixel codes",
+            ),
+            InputError::SensorBits { .. } => (
+                "sensor_bits",
+                "use a sensor file whose `bits` equals the model's `[input] bits`",
+            ),
+            InputError::Shape { .. } => (
+                "shape",
+                "resize or crop the images to the model's `[input]` height, width and \
+                 channels",
+            ),
+            InputError::PixelRange { .. } => (
+                "pixel_range",
+                "store pixel codes within the model's bit depth, or convert the image",
+            ),
+            InputError::Labels { .. } => (
+                "labels",
+                "give an IDX label file with one label per image, each below the number of \
+                 classes",
+            ),
+        };
+        Annotated::plain(FileKind::Image, what, self.to_string(), Some(help.into()))
+    }
+
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
         InputError::Io {
             path: path.to_path_buf(),

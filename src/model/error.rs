@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::annotate::{self, Annotated, FileKind, Problem};
+
 /// Which layer a diagnostic is about: its index in `layers` and its name when it has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerRef {
@@ -22,6 +24,9 @@ pub struct Diagnostic {
     /// 1-based line of the field (or of its section when the field is not written, e.g.
     /// a missing one) in the file; `None` for the file as a whole.
     pub line: Option<usize>,
+    /// Bytes of the file to underline (a syntax error's place); `None` to underline the
+    /// field's `key = value` on `line`.
+    pub span: Option<std::ops::Range<usize>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,26 +37,33 @@ pub enum Section {
     Layer(LayerRef),
 }
 
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.section {
-            Section::File => {}
-            Section::Named(s) => write!(f, "{s}")?,
-            Section::Layer(l) => {
-                write!(f, "layers[{}]", l.index)?;
-                if let Some(n) = &l.name {
-                    write!(f, " ({n})")?;
-                }
-            }
-        }
+impl Diagnostic {
+    /// Where the diagnostic points, as messages name it: `layers[0] (conv1).stride`,
+    /// `input.height`, `format_version`; empty for the file as a whole.
+    pub fn place(&self) -> String {
+        let mut out = match &self.section {
+            Section::File => String::new(),
+            Section::Named(s) => s.to_string(),
+            Section::Layer(l) => match &l.name {
+                Some(n) => format!("layers[{}] ({n})", l.index),
+                None => format!("layers[{}]", l.index),
+            },
+        };
         if !self.field.is_empty() {
             if self.section != Section::File {
-                write!(f, ".")?;
+                out.push('.');
             }
-            write!(f, "{}", self.field)?;
+            out.push_str(&self.field);
         }
-        if self.section != Section::File || !self.field.is_empty() {
-            write!(f, ": ")?;
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let place = self.place();
+        if !place.is_empty() {
+            write!(f, "{place}: ")?;
         }
         write!(f, "{}", self.message)
     }
@@ -61,7 +73,52 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelErrors {
     pub file: String,
+    /// The file's text, for the source lines of [`ModelErrors::annotated`] (empty when the
+    /// file could not be read).
+    pub text: String,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ModelErrors {
+    /// Every diagnostic with its code, source line, caret and help line, for a person.
+    pub fn annotated(&self) -> Annotated {
+        let source = (!self.text.is_empty()).then(|| annotate::source(&self.file, &self.text));
+        let problems = self
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let place = d.place();
+                Annotated::problem(&Problem {
+                    kind: FileKind::Model,
+                    file: &self.file,
+                    source: source.as_ref(),
+                    line: d.line,
+                    span: d.span.clone(),
+                    key: last_key(if d.field.is_empty() {
+                        section_key(&d.section)
+                    } else {
+                        &d.field
+                    }),
+                    place,
+                    message: &d.message,
+                })
+            })
+            .collect();
+        Annotated::file(FileKind::Model, &self.file, problems)
+    }
+}
+
+/// The last step of a dotted field path: `mask[1]` of `front_end.mask[1]`.
+fn last_key(field: &str) -> &str {
+    field.rsplit('.').next().unwrap_or(field)
+}
+
+/// The key that names a section in the file (`input`), empty for a layer or the file.
+fn section_key(s: &Section) -> &str {
+    match s {
+        Section::Named(n) => n,
+        Section::File | Section::Layer(_) => "",
+    }
 }
 
 impl fmt::Display for ModelErrors {

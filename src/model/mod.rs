@@ -6,6 +6,7 @@
 //! thresholds are ordered. The text format is described in `docs/model-format.md`; the serde
 //! schema lives in `schema.rs`, the checks in `validate.rs`.
 
+pub mod annotate;
 mod bits;
 mod error;
 mod image;

@@ -77,16 +77,19 @@ impl FileSlot {
 
     /// Write `bytes` into the temporary file (replacing what it holds).
     pub fn write(&self, bytes: &[u8]) -> Result<(), OutputError> {
-        let mut f = std::fs::File::create(&self.tmp).map_err(io(&self.path))?;
-        f.write_all(bytes)
-            .and_then(|()| f.sync_all())
-            .map_err(io(&self.path))
+        let f = std::fs::File::create(&self.tmp).map_err(io(&self.path))?;
+        write_synced(f, bytes).map_err(io(&self.path))
     }
 
     /// Move the temporary file over the final path. The path is checked once more, so a FIFO
     /// or folder that appeared meanwhile is refused rather than replaced.
-    pub fn commit(mut self) -> Result<(), OutputError> {
+    pub fn commit(self) -> Result<(), OutputError> {
         check_file(&self.path, &[])?;
+        self.rename_into_place()
+    }
+
+    /// Rename the temporary file over the final path, unchecked.
+    fn rename_into_place(mut self) -> Result<(), OutputError> {
         std::fs::rename(&self.tmp, &self.path).map_err(io(&self.path))?;
         self.done = true;
         Ok(())
@@ -120,16 +123,21 @@ fn create_tmp(path: &Path) -> Result<(PathBuf, std::fs::File), OutputError> {
 }
 
 /// Replace `path` inside a folder bnngen owns (a manifest, or a file the manifest lists):
-/// write a temporary file beside it, then rename.
+/// the same temporary file and rename as [`FileSlot`], without the checks that guard a
+/// user-given path (bnngen owns this one).
 pub(super) fn replace_owned(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    let (tmp, mut f) = create_tmp(path)?;
-    let result = f
-        .write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io(path)(e));
-    }
-    Ok(())
+    let (tmp, f) = create_tmp(path)?;
+    let slot = FileSlot {
+        path: path.to_path_buf(),
+        tmp,
+        done: false,
+    };
+    write_synced(f, bytes).map_err(io(path))?;
+    slot.rename_into_place()
+}
+
+/// Write `bytes` to `f` and wait until they are on disk, so the rename that follows never
+/// exposes a half-written file.
+fn write_synced(mut f: std::fs::File, bytes: &[u8]) -> std::io::Result<()> {
+    f.write_all(bytes).and_then(|()| f.sync_all())
 }

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use crate::model::annotate::{self, Annotated, FileKind, Problem};
 use crate::model::limits::read_capped;
 use crate::model::toml_lines::{line_col, line_of, path_at, Seg};
 use crate::model::Model;
@@ -51,6 +52,48 @@ pub(crate) fn render(path: &str, problems: &[FileProblem]) -> String {
         .join("\n")
 }
 
+impl PlanError {
+    /// The error as a diagnostic with code, source lines and help, when it is about a `kind`
+    /// file (hardware config or plan) the user wrote; `None` for errors of the folding
+    /// itself. The file is read again for its source lines (it was read moments before; if
+    /// it is gone, the diagnostics come without them).
+    pub fn annotated(&self, kind: FileKind) -> Option<Annotated> {
+        let e = self;
+        match e {
+            PlanError::Read { path, source } => Some(Annotated::plain(
+                kind,
+                "unreadable",
+                e.to_string(),
+                Some(format!(
+                    "check that {path} exists and is readable ({})",
+                    source.kind()
+                )),
+            )),
+            PlanError::File { path, problems } => {
+                let text = read_capped(Path::new(path), MAX_CONFIG_BYTES).ok();
+                let source = text.as_deref().map(|t| annotate::source(path, t));
+                let items = problems
+                    .iter()
+                    .map(|p| {
+                        Annotated::problem(&Problem {
+                            kind,
+                            file: path,
+                            source: source.as_ref(),
+                            line: p.line,
+                            span: None,
+                            place: p.field.clone(),
+                            key: p.field.rsplit('.').next().unwrap_or(&p.field),
+                            message: &p.message,
+                        })
+                    })
+                    .collect();
+                Some(Annotated::file(kind, path, items))
+            }
+            PlanError::Fold { .. } | PlanError::Model { .. } => None,
+        }
+    }
+}
+
 /// The text of one file, its path for messages, and the problems found so far.
 struct Source {
     path: String,
@@ -81,9 +124,15 @@ impl Source {
                 ),
                 None => (None, String::new()),
             };
-            let message = e
-                .message()
-                .trim()
+            // A file that is not TOML at all says so; the rest are type errors of a field.
+            let syntax = toml::de::DeTable::parse(&self.text).is_err();
+            let message = e.message().trim();
+            let message = if syntax {
+                format!("TOML syntax error: {message}")
+            } else {
+                message.to_string()
+            };
+            let message = message
                 .replace("expected f64", "expected a number")
                 .replace("expected u32", "expected a non-negative integer")
                 .replace("expected usize", "expected a non-negative integer");

@@ -16,7 +16,7 @@
 //! written as a threshold no sum reaches: `-(N_max + 1)` for 1, `N_max + 1` for 0.
 
 use super::front_end::bipolar_thresholds;
-use super::import::{attr, ImportError, Walk};
+use super::walk::{attr, ImportError, Walk};
 use crate::model::{Direction, Thresholds};
 
 /// `v_o = k[o] * a + c[o]` for each channel o of a layer's sum.

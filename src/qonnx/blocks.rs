@@ -6,9 +6,9 @@
 //! whose every tile is either all zero (pruned) or all +-1 (kept). A zero inside a kept tile
 //! is refused: bnngen has no per-weight pruning.
 
-use super::import::{ImportError, Walk};
 use super::keys;
 use super::proto::NodeProto;
+use super::walk::{ImportError, Walk};
 use crate::model::{limits, Bits, BlockWeights};
 
 /// Largest weight count of one layer once its groups are expanded (2^28).

@@ -6,9 +6,9 @@
 //! - Gather -> Div by 2^k -> Floor -> Mod 2 -> MultiThreshold (a threshold in (0, 1]): the
 //!   natural-binary code, bit k of each pixel.
 
-use super::import::{attr, ImportError, Walk};
 use super::keys;
 use super::proto::NodeProto;
+use super::walk::{attr, ImportError, Walk};
 use crate::model::{uniform_thresholds, FrontEnd, InputSpec, Thermometer, ThermometerKind};
 
 /// Read the front end reading graph input `input_name`; sets `input.bits` for the binary

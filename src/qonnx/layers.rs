@@ -12,8 +12,8 @@
 
 use super::activation::{self, Affine};
 use super::blocks::{block_weights, Dense as DenseWeights};
-use super::import::{attr, out_shape, ImportError, Walk};
 use super::proto::NodeProto;
+use super::walk::{attr, out_shape, ImportError, Walk};
 use crate::model::{
     limits, Classifier, Conv, Dense, Layer, LayerKind, MaxPool, PadMode, Residual, ResidualOp,
     Shape,

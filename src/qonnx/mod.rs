@@ -22,6 +22,7 @@ pub mod import;
 mod layers;
 pub mod proto;
 mod tensor;
+mod walk;
 
 pub use export::{export, ExportError};
 pub use import::{import, import_file, ImportError, ImportOptions};

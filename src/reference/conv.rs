@@ -57,6 +57,17 @@ enum Visit<'a> {
     PixelDone(usize),
 }
 
+/// Where one output pixel's window lies in the input: its top-left tap `(y0, x0)` (negative
+/// over a padded border), whether it lies wholly inside the image, and whether its taps need
+/// a validity mask (zero padding at the border).
+#[derive(Clone, Copy)]
+struct WindowAt {
+    y0: isize,
+    x0: isize,
+    inside: bool,
+    masked: bool,
+}
+
 /// Scratch space reused across output pixels of one layer.
 struct Scratch {
     /// One patch of `row_words` words per in-block.
@@ -248,25 +259,27 @@ impl Weighted {
             && y0 as usize + self.kernel_h <= self.input.height
             && x0 as usize + self.kernel_w <= self.input.width;
         let masked = !inside && self.pad_mode == PadMode::Zero;
+        let at = WindowAt {
+            y0,
+            x0,
+            inside,
+            masked,
+        };
         for &ib in &self.used_in_blocks {
-            s.counted[ib] = self.gather(input, y0, x0, ib, inside, masked, s) as i64;
+            s.counted[ib] = self.gather(input, at, ib, s) as i64;
         }
         masked
     }
 
-    /// Fill in-block `ib`'s patch (and validity mask when `masked`) with its window at
-    /// top-left `(y0, x0)`; return the number of counted taps N.
-    #[allow(clippy::too_many_arguments)]
-    fn gather(
-        &self,
-        input: &Packed,
-        y0: isize,
-        x0: isize,
-        ib: usize,
-        inside: bool,
-        masked: bool,
-        s: &mut Scratch,
-    ) -> usize {
+    /// Fill in-block `ib`'s patch (and validity mask when `at.masked`) with its window at
+    /// `at`; return the number of counted taps N.
+    fn gather(&self, input: &Packed, at: WindowAt, ib: usize, s: &mut Scratch) -> usize {
+        let WindowAt {
+            y0,
+            x0,
+            inside,
+            masked,
+        } = at;
         let ipb = self.in_per_block;
         let src_off = ib * ipb;
         let span = ib * self.row_words..(ib + 1) * self.row_words;

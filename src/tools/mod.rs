@@ -4,9 +4,11 @@
 
 pub mod locate;
 pub mod nextpnr;
+mod nextpnr_result;
 pub mod pack;
 pub mod progress;
 pub mod verilator;
 pub mod yosys;
+mod yosys_result;
 
 pub use locate::{find, Tool, ToolError, ToolSpec};

@@ -50,9 +50,9 @@ pub enum Event<'a> {
     /// The tool moved on.
     Progress { stage: Stage, at: &'a Milestone },
     /// Yosys finished.
-    SynthDone(&'a super::yosys::SynthRun),
+    SynthDone(&'a super::yosys_result::SynthRun),
     /// nextpnr finished.
-    PlaceRouteDone(&'a super::nextpnr::PnrRun),
+    PlaceRouteDone(&'a super::nextpnr_result::PnrRun),
 }
 
 /// Receives [`Event`]s; called from the caller's thread and from the log watcher's thread.

@@ -5,7 +5,7 @@
 //! a burnpack file (`<checkpoint>.adam.bpk`, burn's `ModuleOptimizer::save`), keyed by the
 //! parameter ids that the JSON records, so a resumed run continues with the same optimizer
 //! state: with the same seed and thread count it writes the same model as an uninterrupted run
-//! (tests/train_repro.rs). Writes are atomic (temporary file, then rename).
+//! (tests/train_repro.rs). Both are written whole or not at all (`crate::output::FileSlot`).
 
 use super::net::Net;
 use super::TrainError;
@@ -42,12 +42,10 @@ pub fn save_optimizer(
     checkpoint: &Path,
 ) -> Result<(), TrainError> {
     let path = optimizer_path(checkpoint);
-    let tmp = path.with_extension("tmp.bpk");
-    optim
-        .save(&tmp)
-        .map_err(|e| TrainError::Io(format!("writing optimizer state {}: {e:?}", tmp.display())))?;
-    std::fs::rename(&tmp, &path)
-        .map_err(|e| TrainError::Io(format!("writing optimizer state {}: {e}", path.display())))
+    let bytes = optim.into_bytes().map_err(|e| {
+        TrainError::Io(format!("writing optimizer state {}: {e:?}", path.display()))
+    })?;
+    Ok(crate::output::write_file(&path, &bytes, &[])?)
 }
 
 /// Load the optimizer state saved next to a checkpoint, if there is one.

@@ -6,6 +6,9 @@
 //! the field it comes from. `docs/training.md` documents every key.
 
 use serde::Deserialize;
+
+use crate::model::annotate::{self, Annotated, FileKind, Problem};
+use crate::model::toml_lines::{line_col, line_of, Seg};
 use std::path::Path;
 
 /// One training run, as written in the config file.
@@ -267,6 +270,116 @@ pub struct DistillConfig {
     pub teacher_lr: Option<f64>,
 }
 
+/// One problem in a training config: where (`layers[1] (conv2).in_blocks`, as messages name
+/// it; empty for the file as a whole), what, and the bytes to underline when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub place: String,
+    pub message: String,
+    pub span: Option<std::ops::Range<usize>>,
+}
+
+impl ConfigProblem {
+    /// Split a message of [`TrainConfig::check`] (`PLACE: MESSAGE`) or of serde (`unknown
+    /// field ...`, no place) into its parts.
+    fn from_check(p: &str) -> ConfigProblem {
+        let looks_like_place = |s: &str| {
+            !s.is_empty()
+                && (!s.contains(' ') || s.starts_with("layers[") || s.starts_with("distill."))
+        };
+        match p.split_once(": ") {
+            Some((place, message)) if looks_like_place(place) => ConfigProblem {
+                place: place.to_string(),
+                message: message.to_string(),
+                span: None,
+            },
+            _ => ConfigProblem {
+                place: String::new(),
+                message: p.to_string(),
+                span: None,
+            },
+        }
+    }
+
+    /// The field path in the file (`layers[1].in_blocks`): the place without the layer
+    /// name that messages add in parentheses.
+    fn path(&self) -> Vec<Seg<'_>> {
+        let mut segs = Vec::new();
+        for part in self.place.split('.') {
+            let part = part.split(" (").next().unwrap_or(part);
+            let (key, rest) = part.split_once('[').unwrap_or((part, ""));
+            segs.push(Seg::Key(key));
+            if let Ok(i) = rest.trim_end_matches(']').parse() {
+                segs.push(Seg::Index(i));
+            }
+        }
+        segs
+    }
+}
+
+/// The config error `e` as diagnostics with source lines, a caret under each field and help
+/// lines; `None` for errors that are not about a config file's fields.
+pub fn annotated(e: &super::TrainError) -> Option<Annotated> {
+    let super::TrainError::ConfigFile {
+        file,
+        text,
+        problems,
+        ..
+    } = e
+    else {
+        return None;
+    };
+    let source = annotate::source(file, text);
+    let items = problems
+        .iter()
+        .map(|p| {
+            let path = p.path();
+            let line = (1..=path.len())
+                .rev()
+                .find_map(|n| line_of(text, &path[..n]));
+            let line = line.or_else(|| p.span.as_ref().map(|s| line_col(text, s.start).0));
+            let key = p.place.rsplit('.').next().unwrap_or("");
+            let key = key.split(" (").next().unwrap_or(key);
+            // serde names an unknown or mistyped field but not its table: take the first line
+            // that sets a key of that name.
+            let named = (key.is_empty())
+                .then(|| field_named_in(&p.message))
+                .flatten();
+            let line = line.or_else(|| named.as_deref().and_then(|k| first_line_setting(text, k)));
+            let key = named.as_deref().unwrap_or(key);
+            Annotated::problem(&Problem {
+                kind: FileKind::TrainConfig,
+                file,
+                source: Some(&source),
+                line,
+                span: p.span.clone(),
+                place: p.place.clone(),
+                key,
+                message: &p.message,
+            })
+        })
+        .collect();
+    Some(Annotated::file(FileKind::TrainConfig, file, items))
+}
+
+/// The field a serde message names (`unknown field `colour`, ...`).
+fn field_named_in(message: &str) -> Option<String> {
+    let start = message.find("field `")? + "field `".len();
+    let len = message[start..].find('`')?;
+    Some(message[start..start + len].to_string())
+}
+
+/// The 1-based line of the first `key = ...` in `text`.
+fn first_line_setting(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
+}
+
 impl TrainConfig {
     /// Read and check a config file.
     pub fn load(path: &Path) -> Result<TrainConfig, super::TrainError> {
@@ -300,21 +413,42 @@ impl TrainConfig {
         overrides: &[String],
     ) -> Result<TrainConfig, super::TrainError> {
         let cfg_err = |m: String| super::TrainError::Config(format!("{file}: {m}"));
-        let mut table: toml::Table = text.parse().map_err(|e| cfg_err(format!("{e}")))?;
+        let file_err =
+            |summary: String, problems: Vec<ConfigProblem>| super::TrainError::ConfigFile {
+                summary,
+                file: file.to_string(),
+                text: text.to_string(),
+                problems,
+            };
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            let problem = ConfigProblem {
+                place: String::new(),
+                message: format!("TOML syntax error: {}", e.message().trim()),
+                span: e.span(),
+            };
+            file_err(format!("{file}: {e}"), vec![problem])
+        })?;
         for o in overrides {
             apply_override(&mut table, o).map_err(|m| cfg_err(format!("--set {o}: {m}")))?;
         }
-        let cfg: TrainConfig = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e| cfg_err(format!("{e}")))?;
+        let cfg: TrainConfig = toml::Value::Table(table).try_into().map_err(|e| {
+            let e: toml::de::Error = e;
+            let problem = ConfigProblem::from_check(e.message().trim());
+            match overrides.is_empty() {
+                true => file_err(format!("{file}: {e}"), vec![problem]),
+                false => cfg_err(format!("{e}")),
+            }
+        })?;
         let problems = cfg.check();
         if problems.is_empty() {
             Ok(cfg)
         } else {
-            Err(super::TrainError::Config(format!(
-                "{file}:\n  {}",
-                problems.join("\n  ")
-            )))
+            let summary = format!("{file}:\n  {}", problems.join("\n  "));
+            let problems = problems
+                .iter()
+                .map(|p| ConfigProblem::from_check(p))
+                .collect();
+            Err(file_err(summary, problems))
         }
     }
 

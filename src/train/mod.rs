@@ -26,6 +26,14 @@ pub enum TrainError {
     /// The config file is unreadable or inconsistent (user error).
     #[error("training config: {0}")]
     Config(String),
+    /// A config file with problems at its fields (user error); `summary` is the message.
+    #[error("training config: {summary}")]
+    ConfigFile {
+        summary: String,
+        file: String,
+        text: String,
+        problems: Vec<config::ConfigProblem>,
+    },
     /// The dataset is missing or malformed (user error).
     #[error("dataset: {0}")]
     Data(String),
@@ -44,7 +52,7 @@ impl TrainError {
     /// Whether the user can fix it (exit code 2) rather than a bug or I/O failure (1).
     pub fn is_user_error(&self) -> bool {
         match self {
-            TrainError::Config(_) | TrainError::Data(_) => true,
+            TrainError::Config(_) | TrainError::ConfigFile { .. } | TrainError::Data(_) => true,
             TrainError::Output(e) => e.is_user_error(),
             TrainError::Io(_) | TrainError::Internal(_) => false,
         }

@@ -189,19 +189,31 @@ fn bar(progress: bool, len: u64, prefix: String) -> indicatif::ProgressBar {
     pb
 }
 
-/// Train one net for `epochs`; `teacher` (float, plain device) adds the distillation term.
-#[allow(clippy::too_many_arguments)]
+/// One call of [`fit`]: which net it trains (its `label` in progress lines), for how many
+/// epochs, from which seed, and the teacher (float, plain device) whose distillation term it
+/// adds, if any.
+struct FitRun<'a> {
+    label: &'a str,
+    epochs: usize,
+    seed: u64,
+    teacher: Option<&'a Net>,
+}
+
+/// Train one net as `run` says.
 fn fit(
     mut net: Net,
     cfg: &TrainConfig,
     ds: &Dataset,
-    epochs: usize,
-    seed: u64,
-    teacher: Option<&Net>,
+    run: FitRun,
     opts: &TrainOptions,
     report: &mut TrainReport,
-    label: &str,
 ) -> Result<(Net, f64), TrainError> {
+    let FitRun {
+        label,
+        epochs,
+        seed,
+        teacher,
+    } = run;
     let device = Device::flex().autodiff();
     let plain = Device::flex();
     let s = &cfg.schedule;
@@ -396,18 +408,13 @@ fn teacher(
             eprintln!("teacher loaded from {}", p.display());
         }
         _ => {
-            net = fit(
-                net,
-                &tcfg,
-                ds,
-                d.teacher_epochs,
-                seed ^ 0x7eac4e5,
-                None,
-                opts,
-                report,
-                "teacher",
-            )?
-            .0;
+            let run = FitRun {
+                label: "teacher",
+                epochs: d.teacher_epochs,
+                seed: seed ^ 0x7eac4e5,
+                teacher: None,
+            };
+            net = fit(net, &tcfg, ds, run, opts, report)?.0;
             if let Some(p) = &path {
                 checkpoint::save(&checkpoint::snapshot(&net, d.teacher_epochs, Vec::new()), p)?;
             }
@@ -534,17 +541,13 @@ fn run_inner(opts: &TrainOptions) -> Result<Option<(Model, TrainReport)>, TrainE
         let t = quantile_thresholds(&ds.train.pixels, cfg.front_end.levels, ds.bits);
         net.set_glt_thresholds(&t);
     }
-    let (net, ips) = fit(
-        net,
-        &cfg,
-        &ds,
-        cfg.schedule.epochs,
+    let run = FitRun {
+        label: "train",
+        epochs: cfg.schedule.epochs,
         seed,
-        teacher.as_ref(),
-        opts,
-        &mut report,
-        "train",
-    )?;
+        teacher: teacher.as_ref(),
+    };
+    let (net, ips) = fit(net, &cfg, &ds, run, opts, &mut report)?;
     report.images_per_second = ips;
     if opts.stop_after.is_some_and(|n| n < cfg.schedule.epochs) {
         if cfg.schedule.checkpoint.is_none() {

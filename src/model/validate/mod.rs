@@ -39,11 +39,13 @@ pub fn load(path: &Path) -> Result<Model, ModelErrors> {
         Ok(text) => parse(&text, &file),
         Err(e) => Err(ModelErrors {
             file,
+            text: String::new(),
             diagnostics: vec![Diagnostic {
                 section: Section::File,
                 field: String::new(),
                 message: format!("cannot read the file: {e}"),
                 line: None,
+                span: None,
             }],
         }),
     }
@@ -65,6 +67,7 @@ pub fn parse(text: &str, file: &str) -> Result<Model, ModelErrors> {
             }
             Err(ModelErrors {
                 file: file.to_string(),
+                text: text.to_string(),
                 diagnostics: cx.diags,
             })
         }
@@ -82,6 +85,7 @@ impl Ctx {
             field: field.into(),
             message: message.into(),
             line: None,
+            span: None,
         });
     }
 
@@ -151,6 +155,9 @@ fn parse_toml(text: &str, cx: &mut Ctx) -> Option<toml::Table> {
                 })
                 .unwrap_or_default();
             cx.err(&Section::File, "", format!("TOML syntax error{at}: {msg}"));
+            if let Some(d) = cx.diags.last_mut() {
+                d.span = e.span();
+            }
             None
         }
     }
