@@ -7,7 +7,7 @@ use indicatif::ProgressBar;
 
 use bnngen::model;
 use bnngen::output::OutputDir;
-use bnngen::plan::{self, fit, HwConfig};
+use bnngen::plan::{self, fit};
 use bnngen::rtl;
 use bnngen::synth::{self, Target};
 use bnngen::tools::progress;
@@ -66,10 +66,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         Some(path) => plan::fold_hw_file(&m, path).map_err(|e| CliError::Usage(e.to_string()))?,
         // No hw file: the fastest folding that fits the target, if it has capacity figures.
         None => {
-            let hw = match target.capacity() {
-                Some(_) => fit::device_config(target),
-                None => HwConfig::default(),
-            };
+            let hw = fit::target_config(target);
             let p = fit::fold(&m, &hw).map_err(|e| CliError::Usage(e.to_string()))?;
             (hw, p)
         }

@@ -122,8 +122,9 @@ pub struct FlowOutcome {
 pub fn run(opts: &FlowOptions, observer: Observer) -> Result<FlowOutcome, FlowError> {
     let (hw, sensor) = check_options(opts)?;
     let m = step(observer, &|s| s, Step::Check, || check(opts))?;
+    // Without an hw file, a given target's device sets the folding (`plan::fit`).
     let hw = hw.unwrap_or_else(|| match opts.target {
-        TargetChoice::Given(t) if t.capacity().is_some() => plan::fit::device_config(t),
+        TargetChoice::Given(t) => plan::fit::target_config(t),
         _ => HwConfig::default(),
     });
     let p = plan::fit::fold(&m, &hw).map_err(FlowError::options)?;

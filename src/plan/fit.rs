@@ -243,6 +243,16 @@ pub fn device_config(device: Target) -> HwConfig {
     }
 }
 
+/// The configuration of `synth` and `flow --target` without a hardware file: fold to the
+/// target's device ([`device_config`]), or for a count-only target (no capacity figures) the
+/// default configuration (one pixel per cycle).
+pub fn target_config(target: Target) -> HwConfig {
+    match target.capacity() {
+        Some(_) => device_config(target),
+        None => HwConfig::default(),
+    }
+}
+
 /// Fold by `hw`: to its `device` when it names one (`fit_to_device`), else by `set_folding`.
 pub fn fold(model: &Model, hw: &HwConfig) -> Result<Plan, PlanError> {
     match hw.device {
