@@ -21,7 +21,7 @@ use crate::model::Model;
 use crate::synth::Target;
 
 /// Default logic budget, in percent of the device's logic cells (iCE40) or LUTs (ECP5).
-pub const DEFAULT_MAX_LOGIC_PERCENT: f64 = 94.0;
+pub const DEFAULT_MAX_LOGIC_PERCENT: f64 = 91.0;
 
 /// Default block-RAM budget, in percent of the device's blocks.
 pub const DEFAULT_MAX_BRAM_PERCENT: f64 = 100.0;
