@@ -191,7 +191,13 @@ pub fn cost_table(c: &DesignCost) -> String {
             cost::ram::RamFamily::Ecp5 => &c.total.ecp5,
         };
         let pct = |a: u64, b: u64| 100.0 * a as f64 / b.max(1) as f64;
-        let fits = e.luts <= cap.luts && e.ffs <= cap.ffs && e.bram <= cap.bram;
+        // At the full device: iCE40 logic cells and the board top counted, as in folding.
+        let full = HwConfig {
+            max_logic_percent: 100.0,
+            max_bram_percent: 100.0,
+            ..HwConfig::default()
+        };
+        let fits = fit::device_use(c, &cap, &full).fits() && e.ffs <= cap.ffs;
         s.push_str(&format!(
             "{name:<11} LUT {}/{} ({:.0}%), FF {}/{} ({:.0}%), block RAM {}/{} ({:.0}%){}\n",
             e.luts,
