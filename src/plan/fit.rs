@@ -68,7 +68,8 @@ impl DeviceUse {
         (l.max(b), l + b)
     }
 
-    /// One phrase per resource over its limit: "needs 31 RAM4K of 30 (limit 30 at 100%)".
+    /// One phrase per resource over its limit: "needs 31 RAM4K of 30 (the budget is 30, 100%;
+    /// 1 over)".
     pub fn shortfalls(&self, budget_logic: f64, budget_bram: f64) -> Vec<String> {
         let mut out = Vec::new();
         let mut over = |need: u64, cap: u64, limit: u64, unit: &str, pct: f64| {
@@ -135,8 +136,8 @@ pub enum FitError {
     )]
     NoCapacity { device: Target },
     #[error(
-        "model `{model}` does not fit {device} within the budgets, even at its smallest \
-         folding ({fps:.1} frames/s at {clock_mhz} MHz, hand-off {handoff}): {}; raise \
+        "model `{model}` does not fit {device} within the budgets at any folding; the one \
+         closest to fitting ({fps:.1} frames/s at {clock_mhz} MHz, hand-off {handoff}) {}; raise \
          max_logic_percent / max_bram_percent (docs/hw-config.md) or choose a larger device",
         shortfalls.join("; ")
     )]
