@@ -235,6 +235,21 @@ fn cli_device_folds_and_reports_the_use() {
         "{text}"
     );
     assert!(text.contains("at 48 MHz"), "{text}");
+    let out = bnngen(&[
+        "plan",
+        "models/tiny.toml",
+        "--device",
+        "ice40-up5k",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let u = &v["device_use"];
+    assert_eq!(u["device"], "ice40-up5k");
+    assert_eq!(u["logic_capacity"], 5280);
+    assert!(
+        u["logic"].as_u64().unwrap() <= u["logic_limit"].as_u64().unwrap(),
+        "{u}"
+    );
 }
 
 #[test]

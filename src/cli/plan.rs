@@ -111,10 +111,20 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     let c = cost::estimate(&m, &p);
     if args.json {
+        let device_use = hw.device.and_then(|d| {
+            let cap = d.capacity()?;
+            Some(DeviceFit {
+                device: d.name(),
+                max_logic_percent: hw.max_logic_percent,
+                max_bram_percent: hw.max_bram_percent,
+                usage: fit::device_use(&c, &cap, &hw),
+            })
+        });
         return super::print_json(&PlanWithCost {
             plan: &p,
             cost: &c,
             capacity: capacities(),
+            device_use,
         });
     }
     let fitted = hw.device.map(|d| fit_line(d, &c, &hw, &p)).unwrap_or_default();
@@ -153,6 +163,19 @@ struct PlanWithCost<'a> {
     plan: &'a Plan,
     cost: &'a DesignCost,
     capacity: Vec<(&'static str, cost::Capacity)>,
+    /// With --device (or `device` in the hw file): what the folding takes of that device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_use: Option<DeviceFit>,
+}
+
+/// The device folded to, its budgets, and the estimate's use of it (board top included).
+#[derive(serde::Serialize)]
+struct DeviceFit {
+    device: &'static str,
+    max_logic_percent: f64,
+    max_bram_percent: f64,
+    #[serde(flatten)]
+    usage: fit::DeviceUse,
 }
 
 /// Capacity of every placeable target, by name.
