@@ -127,7 +127,7 @@ fn pruned_model_has_pruned_tiles_and_costs_less_than_fashion_up5k() {
     // the layers are compared one by one.)
     let serial = |m: &Model| {
         let hw = load_hw(Path::new("models/fashion-up5k.hw.toml")).unwrap();
-        plan_from_folds(m, &hw, &vec![Fold { pe: 1, simd: 1 }; m.layers.len()])
+        plan_from_folds(m, &hw, &vec![Fold::lanes(1, 1); m.layers.len()])
     };
     let (ps, fs) = (serial(&pruned), serial(&full));
     for (p, f) in ps.layers.iter().zip(&fs.layers) {

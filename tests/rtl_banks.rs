@@ -137,7 +137,7 @@ fn split_select_model() -> (Model, Plan) {
         for l in &m.layers {
             if l.kind.weights().is_some() {
                 hw.layers
-                    .insert(l.name.clone(), bnngen::plan::Fold { pe: 1, simd: 1 });
+                    .insert(l.name.clone(), bnngen::plan::Fold::lanes(1, 1));
             }
         }
         let Ok(p) = set_folding(&m, &hw) else {

@@ -207,7 +207,7 @@ fn foldings_of_one_model_agree() {
         ("fc1", 4, 1),
         ("head", 3, 2),
     ] {
-        explicit.layers.insert(l.into(), Fold { pe, simd });
+        explicit.layers.insert(l.into(), Fold::lanes(pe, simd));
     }
     let configs = [
         HwConfig {
@@ -336,4 +336,67 @@ fn fully_pruned_layers_bit_exact() {
         first >= 1 && middle >= 1 && head >= 1 && skipped >= 1,
         "{first} {middle} {head} {skipped}"
     );
+}
+
+/// Several kernel taps per cycle (`Fold::taps`): random models, every MAC layer at a legal
+/// tap count above 1 drawn from the seed (part of a kernel row, whole rows, the whole window)
+/// with random PE and SIMD, bit-exact under random stalls and with `rw_poison`, so each
+/// line-buffer copy keeps the no-read-during-write promise too. The draws must cover taps
+/// above 1 on conv (each pad mode), dense and classifier layers.
+#[test]
+fn taps_foldings_bit_exact() {
+    use bnngen::model::LayerKind;
+    use bnngen::plan::{tap_counts, Fold};
+    use std::collections::BTreeSet;
+    let mut seen = BTreeSet::new();
+    let mut runs = 0;
+    let mut seed = 500;
+    while runs < 12 && seed < 3000 {
+        seed += 1;
+        let m = random_model(seed, &opts(seed));
+        if !supported(&m) {
+            continue;
+        }
+        let mut hw = HwConfig::default();
+        let mut rng = bnngen::prng::SplitMix64::new(seed);
+        let mut new = Vec::new();
+        for l in &m.layers {
+            let Some(w) = l.kind.weights() else {
+                continue;
+            };
+            let divs = |n: usize| (1..=n).filter(|d| n.is_multiple_of(*d)).collect::<Vec<_>>();
+            let tc = tap_counts(w.kernel_h, w.kernel_w);
+            let taps = if tc.len() > 1 { rng.pick(&tc[1..]) } else { 1 };
+            let pe = rng.pick(&divs(w.out_per_block()));
+            let simd = rng.pick(&divs(w.in_per_block()));
+            hw.layers.insert(l.name.clone(), Fold { pe, simd, taps });
+            if taps > 1 {
+                let tag = match &l.kind {
+                    LayerKind::Conv(c) if c.padding > 0 => format!("conv:{}", c.pad_mode.as_str()),
+                    k => k.tag().to_string(),
+                };
+                new.push(tag);
+            }
+        }
+        if new.iter().all(|t| seen.contains(t)) && runs >= 6 {
+            continue;
+        }
+        seen.extend(new);
+        hw.popcount_stages = (seed % 3) as u32;
+        eprintln!("seed {seed}: {:?}", hw.layers);
+        run(&m, &hw, 3, seed, false, true);
+        runs += 1;
+    }
+    for want in [
+        "conv:zero",
+        "conv:minus_one",
+        "conv:plus_one",
+        "dense",
+        "classifier",
+    ] {
+        assert!(
+            seen.contains(want),
+            "no draw took taps > 1 on {want}: {seen:?}"
+        );
+    }
 }

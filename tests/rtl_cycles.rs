@@ -115,7 +115,7 @@ fn blocky(mask: [&str; 2]) -> Model {
 #[test]
 fn pruning_half_the_tiles_halves_cycles_and_weight_bits() {
     let mut hw = HwConfig::default();
-    hw.layers.insert("conv".into(), Fold { pe: 1, simd: 1 });
+    hw.layers.insert("conv".into(), Fold::lanes(1, 1));
     let full = blocky(["11", "11"]);
     let half = blocky(["10", "01"]);
     let (pf, ph) = (
@@ -170,7 +170,7 @@ fn one_step_per_pixel_runs_at_one_pixel_per_cycle() {
         let mut plan = set_folding(&m, &hw).unwrap();
         if handoff == Handoff::Hold {
             // The input-rate budget is out of reach with a held hand-off; build it anyway.
-            plan = plan_from_folds(&m, &hw, &[Fold { pe: 8, simd: 4 }, Fold { pe: 2, simd: 8 }]);
+            plan = plan_from_folds(&m, &hw, &[Fold::lanes(8, 4), Fold::lanes(2, 8)]);
         }
         assert_eq!((plan.layers[0].pe, plan.layers[0].simd), (8, 4));
         assert_eq!(plan.layers[0].cycles_per_frame, cycles);
@@ -378,5 +378,56 @@ fn fully_pruned_layers_meet_the_plan_exactly() {
             .unwrap();
         assert!(stage.mems.is_empty(), "{name}: {:?}", stage.mems.len());
         assert_eq!(measure(m, &plan, 8), plan.cycles_per_frame, "{name}");
+    }
+}
+
+/// Several kernel taps per cycle (`Fold::taps`), chosen by `set_folding` for fps targets that
+/// PE x SIMD alone cannot meet: the tiny model, small random nets and a deep net meet the
+/// plan exactly, and taps cut the cycles the widest PE x SIMD folding needs.
+#[test]
+fn taps_meet_the_plan_exactly() {
+    use bnngen::random::{random_model, RandomOptions};
+    let fast = HwConfig {
+        fps: Some(1e8),
+        best_effort: true,
+        ..HwConfig::default()
+    };
+    let deep = RandomOptions {
+        height: 4,
+        width: 4,
+        layers: 40,
+        max_channels: 2,
+        ..Default::default()
+    };
+    let models = [
+        tiny(),
+        random_model(3, &RandomOptions::default()),
+        random_model(5, &RandomOptions::default()),
+        random_model(1, &deep),
+    ];
+    for m in &models {
+        let plan = set_folding(m, &fast).unwrap();
+        let tapped: Vec<_> = (plan.layers.iter())
+            .filter(|l| l.taps > 1)
+            .map(|l| (l.name.as_str(), l.taps))
+            .collect();
+        assert!(!tapped.is_empty(), "{}: no layer took taps", m.meta.name);
+        let one_tap: Vec<Fold> = (plan.layers.iter())
+            .map(|l| Fold::lanes(l.pe, l.simd))
+            .collect();
+        let without = plan_from_folds(m, &fast, &one_tap);
+        assert!(
+            plan.cycles_per_frame < without.cycles_per_frame,
+            "{}: taps {tapped:?} do not help ({} vs {})",
+            m.meta.name,
+            plan.cycles_per_frame,
+            without.cycles_per_frame
+        );
+        assert_eq!(
+            measure(m, &plan, 8),
+            plan.cycles_per_frame,
+            "{}",
+            m.meta.name
+        );
     }
 }

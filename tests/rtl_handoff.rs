@@ -62,6 +62,16 @@ fn consumer_ready_reaches_only_the_skid_flags() {
         });
         checked += check_stages(name, &m, &hw);
     }
+    // Several kernel taps per cycle: an fps target one tap per cycle cannot meet.
+    let taps = HwConfig {
+        fps: Some(1e8),
+        best_effort: true,
+        ..HwConfig::default()
+    };
+    let tiny = bnngen::model::load(Path::new("models/tiny.toml")).unwrap();
+    let plan = set_folding(&tiny, &taps).unwrap();
+    assert!(plan.layers.iter().any(|l| l.taps > 1), "tiny takes no taps");
+    checked += check_stages("tiny, taps", &tiny, &taps);
     let hold = HwConfig {
         handoff: Handoff::Hold,
         ..HwConfig::default()

@@ -172,3 +172,44 @@ fn fully_pruned_layers_lint_and_check_clean() {
         assert_eq!(waived, pruned, "{name}: one waiver per fully pruned layer");
     }
 }
+
+/// Several kernel taps per cycle (`Fold::taps`): every MAC layer at the largest legal tap
+/// count, and at the one below it (part of a kernel row or some rows), on the tiny model and
+/// two random models, lints clean in Verilator (-Wall) and passes
+/// Yosys `check -assert`.
+#[test]
+fn taps_lint_and_check_clean() {
+    use bnngen::plan::{tap_counts, Fold};
+    let models = [
+        ("tiny", tiny()),
+        ("random_204", random(204)),
+        ("random_211", random(211)),
+    ];
+    for (name, m) in &models {
+        for (k, pick) in [("max", 1usize), ("mid", 2)] {
+            let mut hw = HwConfig::default();
+            for l in &m.layers {
+                if let Some(w) = l.kind.weights() {
+                    let tc = tap_counts(w.kernel_h, w.kernel_w);
+                    let taps = tc[tc.len().saturating_sub(pick)];
+                    hw.layers.insert(
+                        l.name.clone(),
+                        Fold {
+                            pe: 1,
+                            simd: 1,
+                            taps,
+                        },
+                    );
+                }
+            }
+            let plan = set_folding(m, &hw).unwrap();
+            assert!(
+                plan.layers.iter().any(|l| l.taps > 1),
+                "{name} {k}: no taps"
+            );
+            let (dir, top) = gen(m, &hw, &format!("taps_{name}_{k}"), false);
+            verilator::lint(&dir, &top).unwrap_or_else(|e| panic!("{name} {k}: {e}"));
+            yosys_check(&dir, &top);
+        }
+    }
+}

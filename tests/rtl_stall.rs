@@ -86,16 +86,10 @@ weights = "{head}"
 /// of cycles per pixel), so conv1 waits on conv2's line buffer; the head on `head_pe` lanes.
 fn hw(head_pe: usize) -> HwConfig {
     let mut hw = HwConfig::default();
-    hw.layers.insert("conv1".into(), Fold { pe: 8, simd: 3 });
-    hw.layers.insert("conv2".into(), Fold { pe: 1, simd: 1 });
-    hw.layers.insert("fc1".into(), Fold { pe: 1, simd: 1 });
-    hw.layers.insert(
-        "head".into(),
-        Fold {
-            pe: head_pe,
-            simd: 1,
-        },
-    );
+    hw.layers.insert("conv1".into(), Fold::lanes(8, 3));
+    hw.layers.insert("conv2".into(), Fold::lanes(1, 1));
+    hw.layers.insert("fc1".into(), Fold::lanes(1, 1));
+    hw.layers.insert("head".into(), Fold::lanes(head_pe, 1));
     hw
 }
 

@@ -85,6 +85,52 @@ fn tiny_xilinx_netlist_is_bit_exact() {
     assert!(!netlist.contains("SRL16E"), "SRL inference is off");
 }
 
+/// ECP5 block RAM at gate level: a 24x24 model whose line buffers Yosys maps to DP16KD (9 and
+/// 18 bits wide), simulated with bnngen's own DP16KD model in place of Yosys' empty
+/// declaration. The scores must vary across the images, so a block RAM that read zeros (or
+/// anything but what was written) could not pass by computing a constant.
+#[test]
+fn ecp5_netlist_with_block_ram_is_bit_exact() {
+    let opts = bnngen::random::RandomOptions {
+        height: 24,
+        width: 24,
+        layers: 2,
+        max_channels: 16,
+        ..Default::default()
+    };
+    let model = bnngen::random::random_model(2, &opts);
+    let plan = set_folding(&model, &HwConfig::default()).unwrap();
+    let images: Vec<_> = (0..4)
+        .map(|i| random_image(4400 + i, &model.input))
+        .collect();
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gate-ecp5-bram");
+    let _ = std::fs::remove_dir_all(&work);
+    let g = simulate_netlist(
+        &model,
+        &plan,
+        Target::Ecp5_25k,
+        &images,
+        Stress::random(11),
+        false,
+        &work,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let netlist = std::fs::read_to_string(&g.netlist).unwrap();
+    let brams = netlist.matches("DP16KD #(").count();
+    assert!(brams >= 2, "the line buffers map to DP16KD ({brams} found)");
+    let r = &g.report;
+    assert_eq!(r.results.len(), 4, "timeout={}", r.timeout);
+    assert!(
+        r.passed(),
+        "gate-level mismatch: {:?}",
+        r.mismatches.first()
+    );
+    let distinct: std::collections::BTreeSet<_> =
+        r.results.iter().map(|x| x.scores.clone()).collect();
+    assert!(distinct.len() > 1, "the scores depend on the image");
+    eprintln!("ecp5 block RAM: {brams} DP16KD, {} LUTs", g.resources.luts);
+}
+
 #[test]
 fn tiny_places_and_routes_on_up5k() {
     let model = tiny();

@@ -8,6 +8,7 @@
 
 pub mod cost;
 mod files;
+pub mod fit;
 
 use crate::model::{LayerKind, Model};
 pub use files::{
@@ -73,6 +74,14 @@ pub struct HwConfig {
     /// When the `fps` target cannot be reached, build the fastest folding found instead of
     /// failing (the CLI's check, `check_reachable`).
     pub best_effort: bool,
+    /// Fold to this device: the fastest folding whose estimate fits its budgets (`fit`).
+    #[serde(skip_serializing)]
+    pub device: Option<crate::synth::Target>,
+    /// Folding to a device: most logic (iCE40 logic cells, ECP5 LUTs) the estimate may use,
+    /// in percent of the device's.
+    pub max_logic_percent: f64,
+    /// Folding to a device: most block RAMs the estimate may use, in percent of the device's.
+    pub max_bram_percent: f64,
 }
 
 impl Default for HwConfig {
@@ -85,16 +94,60 @@ impl Default for HwConfig {
             handoff: Handoff::Skid,
             layers: BTreeMap::new(),
             best_effort: false,
+            device: None,
+            max_logic_percent: fit::DEFAULT_MAX_LOGIC_PERCENT,
+            max_bram_percent: fit::DEFAULT_MAX_BRAM_PERCENT,
         }
     }
 }
 
-/// Lanes of one layer: `pe` output channels x `simd` input channels per cycle.
+/// Lanes of one layer: `pe` output channels x `simd` input channels x `taps` kernel taps per
+/// cycle. `taps` is absent from files written before it existed, and written only when it is
+/// not 1, so every older hardware and plan file keeps its meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fold {
     pub pe: usize,
     pub simd: usize,
+    #[serde(default = "one_tap", skip_serializing_if = "is_one_tap")]
+    pub taps: usize,
+}
+
+impl Fold {
+    /// `pe` x `simd` lanes, one kernel tap per cycle.
+    pub fn lanes(pe: usize, simd: usize) -> Fold {
+        Fold { pe, simd, taps: 1 }
+    }
+}
+
+fn one_tap() -> usize {
+    1
+}
+
+fn is_one_tap(t: &usize) -> bool {
+    *t == 1
+}
+
+/// The kernel taps a layer takes per cycle, as (rows, columns) of its window: `taps` dividing
+/// the kernel width is a run of columns of one row; a multiple of the width dividing the whole
+/// window is that many whole rows. `None` for any other count (`check_fold` says so).
+pub fn tap_shape(kh: usize, kw: usize, taps: usize) -> Option<(usize, usize)> {
+    if taps == 0 {
+        None
+    } else if taps <= kw && kw.is_multiple_of(taps) {
+        Some((1, taps))
+    } else if taps.is_multiple_of(kw) && kh.is_multiple_of(taps / kw) {
+        Some((taps / kw, kw))
+    } else {
+        None
+    }
+}
+
+/// The legal tap counts of a kh x kw window, ascending (`tap_shape`).
+pub fn tap_counts(kh: usize, kw: usize) -> Vec<usize> {
+    (1..=kh * kw)
+        .filter(|&t| tap_shape(kh, kw, t).is_some())
+        .collect()
 }
 
 /// A plan error: bad hardware config or plan file, with where and what.
@@ -115,6 +168,8 @@ pub enum PlanError {
     Fold { layer: String, message: String },
     #[error("plan is for model `{found}`, not `{expected}`")]
     Model { expected: String, found: String },
+    #[error(transparent)]
+    Fit(#[from] fit::FitError),
 }
 
 /// One layer of the plan.
@@ -127,7 +182,10 @@ pub struct LayerPlan {
     pub pe: usize,
     /// Input channels per cycle (1 for layers without weights).
     pub simd: usize,
-    /// XNOR lanes (pe x simd; 0 for layers without weights and fully pruned layers).
+    /// Kernel taps per cycle (1 for layers without weights; absent in files: 1).
+    #[serde(default = "one_tap", skip_serializing_if = "is_one_tap")]
+    pub taps: usize,
+    /// XNOR lanes (pe x simd x taps; 0 for layers without weights and fully pruned layers).
     pub lanes: usize,
     /// Cycles per frame at full rate, from the kept work only.
     pub cycles_per_frame: u64,
@@ -243,7 +301,9 @@ pub fn window_of(l: &crate::model::Layer) -> Option<(usize, usize, usize, usize)
 ///
 /// A window stage takes one step per cycle: kept MACs / lanes per output pixel (max-pool:
 /// k x k taps), plus `handoff`'s cycles per output pixel (none with the skid register). A
-/// residual and the front end take one cycle per pixel.
+/// residual and the front end take one cycle per pixel. A stage taking `taps` kernel taps per
+/// cycle keeps one line-buffer copy per tap (`rtl::window::line_buffer`), so its buffer bits
+/// are `taps` times those of one copy.
 pub fn layer_cost(
     model: &Model,
     idx: usize,
@@ -279,10 +339,10 @@ pub fn layer_cost(
             let w = l.kind.weights().unwrap();
             let (kh, _, s, _) = window_of(l).unwrap();
             let rows = window_rows(l.input.height, kh, s, handoff);
-            let buf = (rows * l.input.width.next_power_of_two() * l.input.channels) as u64;
+            let buf =
+                (rows * l.input.width.next_power_of_two() * l.input.channels * fold.taps) as u64;
             let steps = (w.kept_tiles() * w.out_per_block() / fold.pe
-                * w.kernel_h
-                * w.kernel_w
+                * (w.kernel_h * w.kernel_w / fold.taps)
                 * w.in_per_block()
                 / fold.simd) as u64;
             (
@@ -338,7 +398,8 @@ pub fn skip_depth(model: &Model, with: usize, at: usize) -> usize {
     (rows * shape.width).min(frame * (at - with)) + 8
 }
 
-/// Is `fold` legal for layer `idx` (pe divides the out-block, simd the in-block)?
+/// Is `fold` legal for layer `idx` (pe divides the out-block, simd the in-block, taps is a
+/// run of one kernel row or whole rows: `tap_shape`)?
 pub(crate) fn check_fold(model: &Model, idx: usize, fold: Fold) -> Result<(), PlanError> {
     let l = &model.layers[idx];
     let Some(w) = l.kind.weights() else {
@@ -364,11 +425,28 @@ pub(crate) fn check_fold(model: &Model, idx: usize, fold: Fold) -> Result<(), Pl
             ),
         });
     }
+    if tap_shape(w.kernel_h, w.kernel_w, fold.taps).is_none() {
+        return Err(PlanError::Fold {
+            layer: l.name.clone(),
+            message: format!(
+                "taps {} must be one of {:?}: a divisor of the kernel width {} (part of a \
+                 row) or that width times a divisor of the kernel height {} (whole rows)",
+                fold.taps,
+                tap_counts(w.kernel_h, w.kernel_w),
+                w.kernel_w,
+                w.kernel_h
+            ),
+        });
+    }
     Ok(())
 }
 
-/// Choose each layer's folding: explicit folds from `hw.layers`, else the smallest lane count
-/// whose cycles per frame fit the budget (ties: more SIMD), else the widest folding.
+/// Choose each layer's folding: explicit folds from `hw.layers`, else the fewest kernel taps per
+/// cycle at which some PE x SIMD folding fits the budget, with the smallest lane count there
+/// (ties: more SIMD), else the widest folding. So taps above 1 (a line-buffer copy each) are
+/// used only where PE x SIMD at its maximum cannot meet the budget, and only for an explicit
+/// `fps` target: without one the budget is the input rate, a goal, and the folding stays at
+/// one tap per cycle as it always was (the widest PE x SIMD when that misses the input rate).
 pub fn set_folding(model: &Model, hw: &HwConfig) -> Result<Plan, PlanError> {
     for name in hw.layers.keys() {
         if model.layer_index(name).is_none() {
@@ -391,7 +469,7 @@ pub fn set_folding(model: &Model, hw: &HwConfig) -> Result<Plan, PlanError> {
                     layer: l.name.clone(),
                     message: format!(
                         "a {} layer has no weights and no folding; only conv, dense and \
-                         classifier layers take pe and simd",
+                         classifier layers take pe, simd and taps",
                         l.kind.tag()
                     ),
                 });
@@ -399,27 +477,56 @@ pub fn set_folding(model: &Model, hw: &HwConfig) -> Result<Plan, PlanError> {
             check_fold(model, i, *f)?;
             *f
         } else if let Some(w) = l.kind.weights() {
-            let mut best: Option<(usize, usize, Fold)> = None;
-            for pe in divisors(w.out_per_block()) {
-                for simd in divisors(w.in_per_block()) {
-                    let f = Fold { pe, simd };
-                    let (cyc, ..) = layer_cost(model, i, f, hw.handoff);
-                    let key = (pe * simd, usize::MAX - simd);
-                    if cyc <= budget && best.is_none_or(|(l, s, _)| key < (l, s)) {
-                        best = Some((key.0, key.1, f));
-                    }
+            let taps = match hw.fps {
+                Some(_) => tap_counts(w.kernel_h, w.kernel_w),
+                None => vec![1],
+            };
+            // The pipeline never beats the input rate, so taps (line-buffer copies) are not
+            // spent on a budget below it.
+            let tap_budget = |t: usize| {
+                if t == 1 {
+                    budget
+                } else {
+                    budget.max(input_cycles)
                 }
-            }
-            best.map(|b| b.2).unwrap_or(Fold {
-                pe: w.out_per_block(),
-                simd: w.in_per_block(),
-            })
+            };
+            taps.iter()
+                .find_map(|&t| fit_lanes(model, i, t, tap_budget(t), hw.handoff))
+                .unwrap_or(Fold {
+                    pe: w.out_per_block(),
+                    simd: w.in_per_block(),
+                    taps: *taps.last().expect("taps 1 is always legal"),
+                })
         } else {
-            Fold { pe: 1, simd: 1 }
+            Fold::lanes(1, 1)
         };
         folds.push(fold);
     }
     Ok(plan_from_folds(model, hw, &folds))
+}
+
+/// The smallest PE x SIMD folding (ties: more SIMD) of layer `idx` at `taps` taps per cycle
+/// whose cycles per frame fit `budget`, if any.
+fn fit_lanes(
+    model: &Model,
+    idx: usize,
+    taps: usize,
+    budget: u64,
+    handoff: Handoff,
+) -> Option<Fold> {
+    let w = model.layers[idx].kind.weights()?;
+    let mut best: Option<(usize, usize, Fold)> = None;
+    for pe in divisors(w.out_per_block()) {
+        for simd in divisors(w.in_per_block()) {
+            let f = Fold { pe, simd, taps };
+            let (cyc, ..) = layer_cost(model, idx, f, handoff);
+            let key = (pe * simd, usize::MAX - simd);
+            if cyc <= budget && best.is_none_or(|(l, s, _)| key < (l, s)) {
+                best = Some((key.0, key.1, f));
+            }
+        }
+    }
+    best.map(|b| b.2)
 }
 
 /// Figures of a plan with these folds.
@@ -429,7 +536,7 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
         let f = folds[i];
         let (cyc, wb, bb, rows) = layer_cost(model, i, f, hw.handoff);
         let lanes = if l.kind.weights().is_some() && !l.kind.fully_pruned() {
-            f.pe * f.simd
+            f.pe * f.simd * f.taps
         } else {
             0
         };
@@ -438,6 +545,7 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
             kind: StageKind::of(&l.kind),
             pe: f.pe,
             simd: f.simd,
+            taps: f.taps,
             lanes,
             cycles_per_frame: cyc,
             weight_bits: wb,
@@ -472,6 +580,9 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
         layers,
     }
 }
+
+#[cfg(test)]
+mod taps_tests;
 
 #[cfg(test)]
 mod stage_kind_tests {

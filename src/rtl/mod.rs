@@ -606,6 +606,7 @@ fn window_stage(name: &str, i: usize, model: &Model, plan: &Plan, opts: GenOptio
         w,
         pe: lp.pe,
         simd: lp.simd,
+        taps: lp.taps,
         pop_stages: plan.popcount_stages,
         out,
     };
@@ -638,10 +639,15 @@ fn window_stage(name: &str, i: usize, model: &Model, plan: &Plan, opts: GenOptio
     };
     let mut m = window::lower(&spec);
     m.doc.insert(0, layer_title(i, l));
+    // At one tap per cycle the line reads as it did before taps existed.
+    let taps = match lp.taps {
+        1 => String::new(),
+        t => format!(" x taps {t}"),
+    };
     m.doc.insert(
         1,
         format!(
-            "Folding: pe {} x simd {}, line buffer {} rows.",
+            "Folding: pe {} x simd {}{taps}, line buffer {} rows.",
             lp.pe, lp.simd, lp.rows
         ),
     );

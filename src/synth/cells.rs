@@ -9,11 +9,8 @@
 //! uses gives the same outputs, cycle for cycle, as RTL and as the mapped netlist with the
 //! model.
 //!
-//! `gate_sim` does not swap the model in yet, and still refuses a netlist with DP16KD
-//! (`Target::cells_without_model`): with it, fashion-up5k-pruned's ECP5-25k netlist (Yosys
-//! 0.23 and 0.70 alike) differs from the reference at its first max-pool stage, whose line
-//! buffer is an 18-bit DP16KD, although the same memory shape on its own matches. Until that
-//! is explained, a gate-level mismatch there could be the model's, not the netlist's.
+//! `gate_sim` swaps the models in for every gate-level run, so an ECP5 netlist with block RAM
+//! is simulated whole (`tests/synth_gate.rs`).
 
 use super::Target;
 
@@ -54,11 +51,25 @@ fn module_span(text: &str, name: &str) -> Option<(usize, usize)> {
         let line_start = start == 0 || text[..start].ends_with('\n');
         if named && line_start {
             let end = start + text[start..].find("endmodule")? + "endmodule".len();
-            return Some((start, end));
+            return Some((with_attributes(text, start), end));
         }
         from = start + "module ".len();
     }
     None
+}
+
+/// `start` moved back over the attribute lines (`(* blackbox *)`) just above it, which belong
+/// to the module declared there and would otherwise attach to whatever follows.
+fn with_attributes(text: &str, mut start: usize) -> usize {
+    while let Some(prev) = text[..start].strip_suffix('\n') {
+        let line_start = prev.rfind('\n').map_or(0, |i| i + 1);
+        let line = prev[line_start..].trim();
+        if !(line.starts_with("(*") && line.ends_with("*)")) {
+            break;
+        }
+        start = line_start;
+    }
+    start
 }
 
 #[cfg(test)]
@@ -68,7 +79,7 @@ mod tests {
     #[test]
     fn the_empty_declaration_is_replaced_by_the_model() {
         let lib = "module LUT4(input A, output Z);\nassign Z = A;\nendmodule\n\
-                   module DP16KD(\n input CLKA\n);\n parameter X = 1;\nendmodule\n\
+                   (* blackbox *)\nmodule DP16KD(\n input CLKA\n);\n parameter X = 1;\nendmodule\n\
                    module DP16KD_OTHER(input A);\nendmodule\n";
         let out = with_own_models(lib, Target::Ecp5_85k);
         assert_eq!(
@@ -77,8 +88,8 @@ mod tests {
             "bnngen's model once"
         );
         assert!(
-            !out.contains("parameter X = 1;"),
-            "Yosys' declaration is gone"
+            !out.contains("parameter X = 1;") && !out.contains("blackbox"),
+            "Yosys' declaration and its attribute are gone"
         );
         assert!(out.contains("module LUT4(") && out.contains("module DP16KD_OTHER("));
         assert_eq!(with_own_models(lib, Target::Ice40Up5k), lib);

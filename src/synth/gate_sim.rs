@@ -99,6 +99,10 @@ pub fn synthesize_netlist(
     Ok((work.join("netlist.v"), run.resources))
 }
 
+/// The file name of the cell library (the family's `cells_sim.v` with bnngen's own models)
+/// in a gate-level build: a name no family's library folder holds.
+const CELL_LIBRARY: &str = "bnngen_cells.v";
+
 /// Synthesize for `target`, then simulate the netlist on `images` against the reference.
 /// With `debug`, the netlist keeps the per-layer tap ports and the first wrong bit is
 /// localized as in RTL co-simulation.
@@ -149,8 +153,13 @@ pub fn simulate_netlist(
         if let Some(dir) = Path::new(cells).parent() {
             list.push_str(&format!("-I{}\n", dir.display()));
         }
-        files.push(("cells_sim.v".to_string(), read(Path::new(cells))?));
-        list.push_str("cells_sim.v\n");
+        let library = super::cells::with_own_models(&read(Path::new(cells))?, target);
+        // Not `cells_sim.v`: Verilator looks a listed file up in the `-I` folders before
+        // the build folder, so that name would read the family's original library, without
+        // bnngen's models.
+        files.push((CELL_LIBRARY.to_string(), library));
+        list.push_str(CELL_LIBRARY);
+        list.push('\n');
     }
     list.push_str("netlist.v\n");
     files.push(("files.f".to_string(), list));
@@ -192,9 +201,9 @@ pub fn unmodelled_cell(target: Target, netlist: &str) -> Option<(&'static str, u
 mod tests {
     use super::*;
 
-    /// The list of model-less cells is what the installed Yosys ships: each named cell's
-    /// model in `cells_sim.v` has no `always` or `assign`, and the family's other block RAM
-    /// primitives used by the flows have one.
+    /// The list of model-less cells is what the installed Yosys ships, less the cells bnngen
+    /// models itself: each such cell in `cells_sim.v` has no `always` or `assign`, and the
+    /// family's other block RAM primitives used by the flows have one.
     #[test]
     fn cells_without_model_match_the_installed_cell_models() {
         let body = |file: &str, cell: &str| -> String {
@@ -211,9 +220,37 @@ mod tests {
             for cell in target.cells_without_model() {
                 assert!(!behaves(&body(file, cell)), "{cell} has a model now");
             }
+            for (cell, model) in super::super::cells::own_models(target) {
+                assert!(!behaves(&body(file, cell)), "Yosys models {cell} now");
+                assert!(behaves(model), "bnngen's {cell} model has behaviour");
+            }
         }
+        assert_eq!(Target::Ecp5_85k.cells_without_model(), &[] as &[&str]);
         let (ice40, _) = Target::Ice40Up5k.cell_models().unwrap();
         assert!(behaves(&body(ice40, "SB_RAM40_4K ")));
+    }
+
+    /// Regression: the cell library was written as `cells_sim.v`, and Verilator read the
+    /// family's own `cells_sim.v` from the `-I` folder instead, without bnngen's DP16KD.
+    /// No family's library folder may hold a file of the name the build uses.
+    #[test]
+    fn the_cell_library_name_is_not_shadowed_by_an_include_folder() {
+        for target in [
+            Target::Ice40Up5k,
+            Target::Ice40Hx8k,
+            Target::Ecp5_25k,
+            Target::Ecp5_85k,
+            Target::Xilinx,
+        ] {
+            let (file, _) = target.cell_models().unwrap();
+            let dir = Path::new(file).parent().unwrap();
+            assert!(dir.is_dir(), "{}: missing", dir.display());
+            assert!(
+                !dir.join(CELL_LIBRARY).exists(),
+                "{} holds {CELL_LIBRARY}",
+                dir.display()
+            );
+        }
     }
 
     #[test]

@@ -248,6 +248,16 @@ impl Target {
         })
     }
 
+    /// The timing goal when the user gives none (`synth` without `--clock` or `--hw`, and
+    /// folding to the device without `clock_mhz`).
+    pub fn default_clock_mhz(self) -> f64 {
+        match self {
+            Target::Ice40Up5k | Target::Ice40Hx8k => 48.0,
+            Target::Ecp5_25k | Target::Ecp5_85k => 125.0,
+            Target::Xilinx | Target::Generic => 100.0,
+        }
+    }
+
     /// Cells of the family that Yosys' `cells_sim.v` declares without behaviour (parameters and
     /// ports only): a netlist that instantiates one cannot be simulated at gate level, since
     /// the cell would read as zeros. Yosys 0.23 and 0.70 ship no model for ECP5's DP16KD or
@@ -255,7 +265,7 @@ impl Target {
     /// have one.
     pub fn cells_without_model(self) -> &'static [&'static str] {
         match self {
-            Target::Ecp5_25k | Target::Ecp5_85k => &["DP16KD"],
+            Target::Ecp5_25k | Target::Ecp5_85k => &[],
             Target::Xilinx => &["RAMB18E1", "RAMB36E1", "DSP48A"],
             Target::Ice40Up5k | Target::Ice40Hx8k | Target::Generic => &[],
         }
@@ -265,6 +275,14 @@ impl Target {
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// `device = "..."` in a hardware file: the same names as [`Target::name`].
+impl<'de> serde::Deserialize<'de> for Target {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Target, D::Error> {
+        let s = String::deserialize(d)?;
+        Target::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 

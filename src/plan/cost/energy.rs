@@ -137,9 +137,9 @@ fn layer_ops(model: &Model, plan: &Plan, idx: usize, n: &mut FrameCounts) {
         return;
     };
     let s = steps(model, plan, idx);
-    let (pe, simd) = (lp.pe as u64, lp.simd as u64);
+    let (pe, simd) = (lp.pe as u64, (lp.simd * lp.taps) as u64);
     n.xnor_popcount += pixels * s * pe * simd;
-    let aw = acc_width(w, lp.simd) as u64;
+    let aw = acc_width(w, lp.simd * lp.taps) as u64;
     n.additions += pixels * s * pe;
     n.addition_bits += pixels * s * pe * aw;
     let k = w.out_channels as u64;

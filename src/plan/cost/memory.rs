@@ -119,7 +119,8 @@ pub(super) fn max_taps(w: &BlockWeights) -> usize {
     kept.max().unwrap_or(0) * w.row_len()
 }
 
-/// Width of a lane's accumulator (`mac.rs`, `accumulate`).
+/// Width of a lane's accumulator (`mac.rs`, `accumulate`) for `simd` bits per lane and step
+/// (SIMD x taps).
 pub(super) fn acc_width(w: &BlockWeights, simd: usize) -> u32 {
     let n = max_taps(w) as i64;
     signed_bits_for(-n, n).max(popcount_width(simd as u32) + 1)
@@ -188,14 +189,17 @@ pub fn layer_memories(model: &Model, plan: &Plan, idx: usize, ram: RamFamily) ->
         lp.rows * l.input.width.next_power_of_two(),
     );
     let style = default_style(c, depth);
-    out.push(Memory::new(
-        Role::LineBuffer,
-        c,
-        depth,
-        false,
-        style,
-        read_channels(model, idx),
-    ));
+    // One copy of the ring per kernel tap a step takes (`rtl::window::line_buffer`).
+    for _ in 0..lp.taps {
+        out.push(Memory::new(
+            Role::LineBuffer,
+            c,
+            depth,
+            false,
+            style,
+            read_channels(model, idx),
+        ));
+    }
     let Some(w) = l.kind.weights() else {
         return out;
     };
@@ -216,11 +220,17 @@ pub fn layer_memories(model: &Model, plan: &Plan, idx: usize, ram: RamFamily) ->
         rom2(&mut out, Role::EntryTable, ent_w, entries, ram);
     }
     let chunks = w.in_per_block() / simd;
-    let steps = entries * w.kernel_h * w.kernel_w * chunks;
-    rom2(&mut out, Role::Weights, (pe * simd) as u32, steps, ram);
+    let steps = entries * (w.kernel_h * w.kernel_w / lp.taps) * chunks;
+    rom2(
+        &mut out,
+        Role::Weights,
+        (pe * simd * lp.taps) as u32,
+        steps,
+        ram,
+    );
     let group_w = match &l.kind {
         LayerKind::Classifier(c) => pe as u32 * score_width(w, &c.bias),
-        _ => pe as u32 * (acc_width(w, simd) + 2),
+        _ => pe as u32 * (acc_width(w, simd * lp.taps) + 2),
     };
     rom(&mut out, Role::GroupTable, group_w, groups);
     out

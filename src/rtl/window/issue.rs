@@ -10,17 +10,21 @@ use super::{Geometry, WindowOp, WindowSpec};
 use crate::rtl::build::{eq_const, ge_const, sig_of};
 use crate::rtl::netlist::{addr_width, bits_for, Expr, ModuleBuilder, Sig, Stmt};
 
-/// The steps of one output pixel: visited groups, their entries, and the lanes.
+/// The steps of one output pixel: visited groups, their entries, and the lanes; each step
+/// takes a `ty` x `tx` block of kernel taps (`WindowSpec::tap_shape`).
 pub(super) struct Steps {
     pub(super) groups: Vec<(usize, usize)>,
     pub(super) entries: Vec<Entry>,
     pub(super) chunks: usize,
     pub(super) simd: usize,
     pub(super) pe: usize,
+    pub(super) ty: usize,
+    pub(super) tx: usize,
 }
 
 impl Steps {
     fn of(spec: &WindowSpec, c: usize) -> Steps {
+        let (ty, tx) = spec.tap_shape();
         match &spec.op {
             WindowOp::Or => Steps {
                 groups: vec![(0, 0)],
@@ -33,6 +37,8 @@ impl Steps {
                 chunks: 1,
                 simd: c,
                 pe: 1,
+                ty,
+                tx,
             },
             WindowOp::Mac {
                 w: wt, pe, simd, ..
@@ -49,6 +55,8 @@ impl Steps {
                     chunks: wt.in_per_block() / simd,
                     simd: *simd,
                     pe: *pe,
+                    ty,
+                    tx,
                 }
             }
         }
@@ -118,7 +126,8 @@ fn counters(
     rst: Sig,
 ) -> Control {
     let steps = Steps::of(spec, g.c);
-    let (kh, kw, chunks) = (g.kh, g.kw, steps.chunks);
+    // Kernel rows and columns counted in steps of the taps taken per cycle.
+    let (kh, kw, chunks) = (g.kh / steps.ty, g.kw / steps.tx, steps.chunks);
     let n_ent = steps.entries.len();
     // Every pipeline register advances on `adv`: no output word, or it was taken.
     let adv_w = b.wire("adv", 1);
@@ -227,6 +236,7 @@ fn window_position(
     ctl: &Control,
 ) -> Position {
     let (oh, ow, kh, kw, s, p, r) = (g.oh, g.ow, g.kh, g.kw, g.s, g.p, g.r);
+    let (ty, tx) = (ctl.steps.ty, ctl.steps.tx);
     let (sb, cb, w2) = (lb.sb, lb.cb, lb.w2);
     let (busy, row_end, last_row) = (ctl.busy, &ctl.row_end, &ctl.last_row);
     let pyslot = b.reg("pyslot", sb);
@@ -246,8 +256,7 @@ fn window_position(
     });
     let slot_next = slot_next(b, lb, r, pyslot);
     let slot_next = b.let_("slot_next", row_end.clone().mux(slot_next, b.e(pyslot)));
-    let slot_inc =
-        eq_const(b.e(yslot), r as u64 - 1).mux(Expr::zero(sb), b.e(yslot).add(Expr::lit(1, sb)));
+    let slot_inc = slot_plus(b, yslot, ty, r);
     let sl = |x: usize, w: u32| Expr::lit(x as u64 & ((1u64 << w) - 1), w);
     let ky_step = ctl.ch.last(b).and(ctl.kx.last(b));
     let mut on_pix = vec![
@@ -273,7 +282,7 @@ fn window_position(
         on_pix.extend([Stmt::set(pxcol, nc.clone()), Stmt::set(xcol, nc)]);
         on_ent.push(Stmt::set(xcol, b.e(pxcol)));
         on_ky.push(Stmt::set(xcol, b.e(pxcol)));
-        on_kx.push(Stmt::set(xcol, b.e(xcol).add(Expr::lit(1, cb))));
+        on_kx.push(Stmt::set(xcol, b.e(xcol).add(sl(tx, cb))));
         rst_st.extend([
             Stmt::set(pxcol, col_rst.clone()),
             Stmt::set(xcol, col_rst.clone()),
@@ -304,9 +313,9 @@ fn window_position(
         on_ent.extend([Stmt::set(xpos, b.e(pxpos)), Stmt::set(ypos, b.e(pypos))]);
         on_ky.extend([
             Stmt::set(xpos, b.e(pxpos)),
-            Stmt::set(ypos, b.e(ypos).add(Expr::lit(1, yw))),
+            Stmt::set(ypos, b.e(ypos).add(sl(ty, yw))),
         ]);
-        on_kx.push(Stmt::set(xpos, b.e(xpos).add(Expr::lit(1, xw))));
+        on_kx.push(Stmt::set(xpos, b.e(xpos).add(sl(tx, xw))));
         for r in [pxpos, xpos] {
             rst_st.push(Stmt::set(r, Expr::zero(xw)));
         }
@@ -341,6 +350,21 @@ fn window_position(
         )],
     )]);
     Position { yslot, cols, poss }
+}
+
+/// Slot `k` rows after `slot` in the ring of `r` slots (k <= r).
+pub(super) fn slot_plus(b: &ModuleBuilder, slot: Sig, k: usize, r: usize) -> Expr {
+    let sb = slot.width;
+    assert!(k <= r);
+    if k == 1 {
+        return eq_const(b.e(slot), r as u64 - 1)
+            .mux(Expr::zero(sb), b.e(slot).add(Expr::lit(1, sb)));
+    }
+    let wrap = ((k as i64 - r as i64).rem_euclid(1i64 << sb)) as u64;
+    ge_const(b.e(slot), (r - k) as u64).mux(
+        b.e(slot).add(Expr::lit(wrap, sb)),
+        b.e(slot).add(Expr::lit(k as u64 & ((1u64 << sb) - 1), sb)),
+    )
 }
 
 /// Next pixel's first-tap slot at the end of a row: (pyslot + delta) mod r, from the row

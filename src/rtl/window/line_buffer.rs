@@ -1,6 +1,15 @@
 //! The write side of a window stage: a ring of `r` row slots, address = {slot, column}, the
 //! count of complete rows written (`wrow`), the registered input ready that keeps the writer
 //! off rows still read, and the per-output-row constants the issue side compares `wrow` with.
+//!
+//! A stage taking several kernel taps per cycle keeps one copy of the ring per tap, all
+//! written with the same pixel at the same address, and reads copy j at tap j's address. That
+//! is the smallest change that gives every tap its own read port: the issue side, the row
+//! bookkeeping and the no-read-during-write argument below stay as they are for one tap, and
+//! any tap count up to the whole window works for any stride and padding. The price is
+//! memory: `taps` times the bits of one ring (the plan's buffer bits count it). FINN's
+//! sliding-window generator instead shifts a window register per kernel row, which saves the
+//! copies but ties the schedule to one output pixel per window shift.
 
 use super::counter::Counter;
 use super::{Geometry, Ports};
@@ -24,7 +33,8 @@ pub(super) struct LineBuffer {
     pub(super) sb: u32,
     /// Complete rows written.
     pub(super) wrow: Sig,
-    pub(super) lbuf: Mem,
+    /// One ring per kernel tap taken per cycle, written alike.
+    pub(super) lbufs: Vec<Mem>,
     pub(super) rows: RowTable,
     /// A pixel is written this cycle, at `waddr`; `row_done`: it completes a row.
     pub(super) wr: Expr,
@@ -33,7 +43,12 @@ pub(super) struct LineBuffer {
 }
 
 impl LineBuffer {
-    pub(super) fn build(b: &mut ModuleBuilder, g: &Geometry, io: &Ports) -> LineBuffer {
+    pub(super) fn build(
+        b: &mut ModuleBuilder,
+        g: &Geometry,
+        io: &Ports,
+        copies: usize,
+    ) -> LineBuffer {
         let (h, w, c, r) = (g.h, g.w, g.c, g.r);
         // The row stride is a power of two (`w2`), so an address is a concatenation of the
         // slot and column counters: no multiply, no modulo on any address.
@@ -48,13 +63,20 @@ impl LineBuffer {
         // writer may run up to `r` rows into the next frame).
         let ww = bits_for((2 * h + r) as u64);
         let wrow = b.reg("wrow", ww);
-        let lbuf = b.memory("lbuf", c as u32, r * w2, None);
+        let lbufs: Vec<Mem> = (0..copies)
+            .map(|j| match j {
+                0 => b.memory("lbuf", c as u32, r * w2, None),
+                j => b.memory(&format!("lbuf_t{j}"), c as u32, r * w2, None),
+            })
+            .collect();
         // The writer only writes row `wrow` while `wrow < cap`, the first row the issuing
         // pixels still read plus `r`: the slot it overwrites holds a row no pixel reads any
         // more, and the row it fills is not read before it is complete. So a read never meets
         // the write of its own address, and synthesis may drop the read-during-write bypass.
         // `rw_poison` lets co-simulation check that claim on every test model.
-        b.no_rw_check(lbuf);
+        for &m in &lbufs {
+            b.no_rw_check(m);
+        }
         let rows = RowTable::build(b, g, ww, sb);
         // Input ready, registered: the next cycle's `wrow < cap` from this cycle's values, as
         // `wrow < cap - 1` when a row completes (a row release shows one cycle late, which
@@ -76,7 +98,10 @@ impl LineBuffer {
             let col = (cb > 0).then(|| in_x.val(b, cb));
             b.let_("waddr", addr_of(in_slot.val(b, sb), col))
         };
-        let mut wstm = vec![Stmt::write(lbuf, waddr.clone(), b.e(io.s_data))];
+        let mut wstm: Vec<Stmt> = lbufs
+            .iter()
+            .map(|&m| Stmt::write(m, waddr.clone(), b.e(io.s_data)))
+            .collect();
         wstm.extend(in_x.inc(b));
         if in_slot.sig.is_some() {
             wstm.push(Stmt::when(row_done.clone(), in_slot.inc(b)));
@@ -93,7 +118,7 @@ impl LineBuffer {
             cb,
             sb,
             wrow,
-            lbuf,
+            lbufs,
             rows,
             wr,
             waddr,

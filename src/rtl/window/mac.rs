@@ -23,6 +23,10 @@ pub(super) struct MacCtx<'a> {
     pub(super) chunks: usize,
     pub(super) kh: usize,
     pub(super) kw: usize,
+    /// Kernel taps per step, `ty` rows x `tx` columns: the read word holds one word per tap
+    /// and each lane XNORs `ty * tx * simd` bits.
+    pub(super) ty: usize,
+    pub(super) tx: usize,
     pub(super) pad_mode: PadMode,
     pub(super) pop_stages: u32,
     pub(super) ram: RamFamily,
@@ -51,7 +55,7 @@ pub(super) struct MacIn<'a> {
     pub(super) pad: Option<Expr>,
 }
 
-/// Stage 1 (aligned with the read word): the selected chunk and its flags.
+/// Stage 1 (aligned with the read word): the selected chunk (of every tap) and its flags.
 struct Stage1 {
     x: Expr,
     pad1: Option<Expr>,
@@ -60,11 +64,14 @@ struct Stage1 {
     pl1: Expr,
 }
 
-/// Stage 2: the XNOR lanes and the flags that travel with them.
+/// Stage 2: the XNOR lanes and the flags that travel with them. `counted`: the tap is not
+/// padding (zero padding, one tap per step); `n_counted`: the bits counted in this step
+/// (zero padding, several taps per step, whose padded taps' lanes are masked to 0).
 struct Stage2 {
     xn: Vec<Sig>,
     v2: Sig,
     counted: Option<Expr>,
+    n_counted: Option<Expr>,
     first2: Expr,
     last2: Option<Expr>,
     pl2: Expr,
@@ -143,24 +150,28 @@ impl MacCtx<'_> {
         (qb, f, l)
     }
 
-    /// Weight ROM: one PE x SIMD word per issue step, kept tiles only. Returns the word and,
-    /// when it is a signal, that signal.
+    /// Weight ROM: one PE x (taps x SIMD) word per issue step, kept tiles only; a lane's
+    /// bits are tap-major, as the read word. Returns the word and, when it is a signal, that
+    /// signal.
     fn weight_rom(&self, b: &mut ModuleBuilder, m: &MacIn) -> (Expr, Option<Sig>) {
         let wt = self.wt;
-        let (pe, simd) = (self.pe, self.simd);
+        let (pe, simd, ty, tx) = (self.pe, self.simd, self.ty, self.tx);
         let (ipb, opb) = (wt.in_per_block(), wt.out_per_block());
         let mut wwords = Vec::new();
         for e in m.entries {
             let (ob, g) = m.groups[e.group];
-            for ky in 0..self.kh {
-                for kx in 0..self.kw {
+            for ky in (0..self.kh).step_by(ty) {
+                for kx in (0..self.kw).step_by(tx) {
                     for c in 0..self.chunks {
-                        let mut word = Vec::with_capacity(pe * simd);
+                        let mut word = Vec::with_capacity(pe * ty * tx * simd);
                         for lane in 0..pe {
                             let o = ob * opb + g * pe + lane;
-                            for si in 0..simd {
-                                let ci = e.ib * ipb + c * simd + si;
-                                word.push(wt.weight(o, ky, kx, ci).expect("kept tile"));
+                            for (a, k) in (0..ty).flat_map(|a| (0..tx).map(move |k| (a, k))) {
+                                for si in 0..simd {
+                                    let ci = e.ib * ipb + c * simd + si;
+                                    let wb = wt.weight(o, ky + a, kx + k, ci);
+                                    word.push(wb.expect("kept tile"));
+                                }
                             }
                         }
                         wwords.push(word);
@@ -187,6 +198,9 @@ impl MacCtx<'_> {
         m: &MacIn,
         (qb1, fog1, log1): (Option<Expr>, Expr, Expr),
     ) -> Stage1 {
+        if self.ty * self.tx > 1 {
+            return self.stage1_taps(b, m, (qb1, fog1, log1));
+        }
         let wt = self.wt;
         let simd = self.simd;
         let ipb = wt.in_per_block();
@@ -231,15 +245,36 @@ impl MacCtx<'_> {
             }
         };
         let pad1 = m.pad.clone().map(|p| delay(b, p, READ_STAGES, adv, "pad"));
-        let x = match (&pad1, self.pad_mode) {
-            (Some(p), PadMode::MinusOne) => p.clone().mux(Expr::zero(simd as u32), x),
-            (Some(p), PadMode::PlusOne) => p.clone().mux(Expr::ones(simd as u32), x),
-            _ => x,
+        let x = match &pad1 {
+            Some(p) => self.fill_padding(p.clone(), x),
+            None => x,
         };
         let x = b.let_("x", x);
+        self.stage1_flags(b, m, x, pad1, (fog1, log1))
+    }
+
+    /// A padded tap's chunk as the pad mode says (zero padding is left to the count).
+    fn fill_padding(&self, pad: Expr, x: Expr) -> Expr {
+        let simd = self.simd as u32;
+        match self.pad_mode {
+            PadMode::MinusOne => pad.mux(Expr::zero(simd), x),
+            PadMode::PlusOne => pad.mux(Expr::ones(simd), x),
+            PadMode::Zero => x,
+        }
+    }
+
+    /// Stage 1 around its chunk word `x`: the entry flags aligned with it.
+    fn stage1_flags(
+        &self,
+        b: &mut ModuleBuilder,
+        m: &MacIn,
+        x: Expr,
+        pad1: Option<Expr>,
+        (fog1, log1): (Expr, Expr),
+    ) -> Stage1 {
         let first1 = fog1.and(m.tf1.clone());
         let last1 = Self::need_last(m).then(|| {
-            let tl1 = delay(b, m.tap_last.clone(), READ_STAGES, adv, "tl");
+            let tl1 = delay(b, m.tap_last.clone(), READ_STAGES, m.adv, "tl");
             b.let_("last1", log1.and(tl1))
         });
         let pl1 = b.let_("pl1", m.pl1.clone());
@@ -252,6 +287,64 @@ impl MacCtx<'_> {
         }
     }
 
+    /// Stage 1 of a step of several taps: per tap, the same chunk select as one tap takes, on
+    /// that tap's word, and its padding; the chunks side by side (tap j at bits j*simd).
+    fn stage1_taps(
+        &self,
+        b: &mut ModuleBuilder,
+        m: &MacIn,
+        (qb1, fog1, log1): (Option<Expr>, Expr, Expr),
+    ) -> Stage1 {
+        let wt = self.wt;
+        let (simd, c) = (self.simd, wt.in_channels);
+        let taps = self.ty * self.tx;
+        let ipb = wt.in_per_block();
+        let (adv, rd) = (m.adv, m.rd);
+        let ch1 = m.ch.sig.map(|s| {
+            let d = delay(b, b.e(s), READ_STAGES, adv, "ch");
+            sig_of(b, &d)
+        });
+        let ib1 = qb1.map(|qb| {
+            let v = b.let_("ib1", qb);
+            sig_of(b, &v)
+        });
+        let pad1 = m.pad.clone().map(|p| {
+            let d = delay(b, p, READ_STAGES, adv, "pad");
+            sig_of(b, &d)
+        });
+        let mut xs = Vec::new();
+        for j in 0..taps {
+            let word = b.let_(&format!("tap{j}"), b.slice(rd, (j * c) as u32, c as u32));
+            let word = sig_of(b, &word);
+            let blk = match ib1 {
+                Some(ibs) => {
+                    let words: Vec<Expr> = (0..wt.in_blocks)
+                        .map(|i| b.slice(word, (i * ipb) as u32, ipb as u32))
+                        .collect();
+                    let v = b.let_(&format!("blk{j}"), select(b, &words, ibs));
+                    sig_of(b, &v)
+                }
+                None => word,
+            };
+            let x = match ch1 {
+                Some(c1) => {
+                    let words: Vec<Expr> = (0..self.chunks)
+                        .map(|i| b.slice(blk, (i * simd) as u32, simd as u32))
+                        .collect();
+                    select(b, &words, c1)
+                }
+                None => b.slice(blk, 0, simd as u32),
+            };
+            let x = match pad1 {
+                Some(p) => self.fill_padding(b.bit(p, j as u32), x),
+                None => x,
+            };
+            xs.push(x);
+        }
+        let x = b.let_("x", Expr::cat_lsb(xs));
+        self.stage1_flags(b, m, x, pad1.map(|p| b.e(p)), (fog1, log1))
+    }
+
     /// Stage 2: XNOR lanes registered, with the valid and flags delayed alongside.
     fn xnor_lanes(
         &self,
@@ -262,19 +355,49 @@ impl MacCtx<'_> {
         wsig: Option<Sig>,
     ) -> Stage2 {
         let (adv, simd) = (m.adv, self.simd);
+        let taps = self.ty * self.tx;
+        let lw = taps * simd;
+        // Several taps with zero padding: a padded tap's lanes are masked to 0 and its bits
+        // are left out of the count.
+        let masked = match (&s1.pad1, self.pad_mode) {
+            (Some(p), PadMode::Zero) if taps > 1 => {
+                let ps = sig_of(b, p);
+                let mask = (0..taps)
+                    .map(|j| {
+                        b.bit(ps, j as u32)
+                            .mux(Expr::zero(simd as u32), Expr::ones(simd as u32))
+                    })
+                    .collect();
+                Some((ps, b.let_("tmask", Expr::cat_lsb(mask))))
+            }
+            _ => None,
+        };
         let mut xn = Vec::new();
         for lane in 0..self.pe {
             let wl = match wsig {
-                Some(ws) => b.slice(ws, (lane * simd) as u32, simd as u32),
-                None => b.slice_of(wq.clone(), (lane * simd) as u32, simd as u32, "wconst"),
+                Some(ws) => b.slice(ws, (lane * lw) as u32, lw as u32),
+                None => b.slice_of(wq.clone(), (lane * lw) as u32, lw as u32, "wconst"),
             };
-            let r = b.reg(&format!("xn{lane}"), simd as u32);
-            b.always(vec![Stmt::when(
-                adv.clone(),
-                vec![Stmt::set(r, s1.x.clone().xor(wl).not())],
-            )]);
+            let r = b.reg(&format!("xn{lane}"), lw as u32);
+            let bits = s1.x.clone().xor(wl).not();
+            let bits = match &masked {
+                Some((_, mask)) => bits.and(mask.clone()),
+                None => bits,
+            };
+            b.always(vec![Stmt::when(adv.clone(), vec![Stmt::set(r, bits)])]);
             xn.push(r);
         }
+        let n_counted = masked.map(|(ps, _)| {
+            let nw = bits_for(lw as u64);
+            let sum = (0..taps)
+                .map(|j| {
+                    b.bit(ps, j as u32)
+                        .mux(Expr::zero(nw), Expr::lit(simd as u64, nw))
+                })
+                .reduce(|a, e| a.add(e))
+                .expect("several taps");
+            delay(b, sum, 1, adv, "ncnt")
+        });
         let v2 = b.reg("v2", 1);
         b.always(vec![Stmt::if_else(
             b.e(m.rst),
@@ -282,7 +405,7 @@ impl MacCtx<'_> {
             vec![Stmt::when(adv.clone(), vec![Stmt::set(v2, b.e(m.v1))])],
         )]);
         let counted = match (&s1.pad1, self.pad_mode) {
-            (Some(p), PadMode::Zero) => Some(delay(b, p.clone().not(), 1, adv, "cnt")),
+            (Some(p), PadMode::Zero) if taps == 1 => Some(delay(b, p.clone().not(), 1, adv, "cnt")),
             _ => None,
         };
         let first2 = delay(b, s1.first1.clone(), 1, adv, "first");
@@ -292,6 +415,7 @@ impl MacCtx<'_> {
             xn,
             v2,
             counted,
+            n_counted,
             first2,
             last2,
             pl2,
@@ -328,7 +452,9 @@ impl MacCtx<'_> {
         s2: Stage2,
         gcnt: Option<Sig>,
     ) -> Accumulated {
-        let (adv, rst, simd) = (m.adv, m.rst, self.simd);
+        let (adv, rst) = (m.adv, m.rst);
+        // Bits per lane per step.
+        let simd = self.ty * self.tx * self.simd;
         let mut pops = Vec::new();
         let mut lat = 0;
         for (lane, &r) in s2.xn.iter().enumerate() {
@@ -338,6 +464,7 @@ impl MacCtx<'_> {
         }
         let va = delay_valid(b, s2.v2, lat, adv, rst);
         let counted = s2.counted.map(|c| delay(b, c, lat, adv, "cnt"));
+        let n_counted = s2.n_counted.map(|c| delay(b, c, lat, adv, "ncnt"));
         let firsta = delay(b, s2.first2, lat, adv, "first");
         let lasta = s2.last2.map(|l| delay(b, l, lat, adv, "last"));
         let pla = delay(b, s2.pl2, lat, adv, "pix");
@@ -348,7 +475,10 @@ impl MacCtx<'_> {
         for (lane, pc) in pops.into_iter().enumerate() {
             let acc = b.reg(&format!("acc{lane}"), aw);
             let two_p = Expr::cat_lsb(vec![Expr::f(), pc.zext(aw - 1)]);
-            let contrib = two_p.sub(Expr::lit(simd as u64, aw));
+            let contrib = match &n_counted {
+                Some(n) => two_p.sub(n.clone().zext(aw)),
+                None => two_p.sub(Expr::lit(simd as u64, aw)),
+            };
             let contrib = match &counted {
                 Some(cn) => cn.clone().mux(contrib, Expr::zero(aw)),
                 None => contrib,
@@ -489,7 +619,7 @@ impl MacCtx<'_> {
             gcnt,
             lat,
             accs,
-            aw: _,
+            aw,
             va,
             lasta,
             pla,
@@ -513,7 +643,14 @@ impl MacCtx<'_> {
         let mut sc = Vec::new();
         for (lane, &a) in accs.iter().enumerate() {
             let bi = b.slice(bqs, lane as u32 * sw, sw);
-            sc.push(sext(b, a, sw).add(bi));
+            // |a| <= N fits the score width; a lane of many taps may count in a wider
+            // accumulator (its pop count's width), whose low bits then hold a exactly.
+            let a = if aw > sw {
+                b.slice(a, 0, sw)
+            } else {
+                sext(b, a, sw)
+            };
+            sc.push(a.add(bi));
         }
         // Registered: the bias adders feed a flip-flop, not the argmax.
         let new_sc = delay(b, Expr::cat_lsb(sc), 1, adv, "grp_scores");

@@ -8,7 +8,8 @@
 //!    cycle, where the entries are the kept (out-group, in-block) tiles only
 //!    (`schedule.rs`: pruned tiles cost no cycle and no weight bit), and releases rows no
 //!    later pixel needs at the end of a row;
-//! 3. the read stages (`read.rs`): read address, padding and two read registers;
+//! 3. the read stages (`read.rs`): read address, padding and two read registers, for each of
+//!    the kernel taps a step takes (the plan's `taps`, one line-buffer copy each);
 //! 4. the datapath: chunk select and padding -> PE x SIMD XNOR -> pipelined pop count ->
 //!    accumulate (a = 2p - N) -> threshold or score (`mac.rs`); max-pool ORs words instead;
 //! 5. the output stage (here): the last pipeline registers and a skid register.
@@ -103,7 +104,9 @@ pub fn lower(spec: &WindowSpec) -> Module {
     let g = Geometry::of(spec);
     let mut b = ModuleBuilder::new(&spec.module);
     let io = ports(&mut b, &g, spec.out_width(), true);
-    let lb = LineBuffer::build(&mut b, &g, &io);
+    let (ty, tx) = spec.tap_shape();
+    assert!(ty <= g.r, "a step's tap rows fit the line buffer");
+    let lb = LineBuffer::build(&mut b, &g, &io, ty * tx);
     let iss = Issue::build(&mut b, spec, &g, &lb, io.rst);
     let rd = ReadWord::build(&mut b, spec, &g, &lb, &iss);
     let (out_v, out_d) = datapath(&mut b, spec, &g, &iss, &rd, io.rst);
@@ -195,6 +198,8 @@ fn datapath(
                 chunks: ctl.steps.chunks,
                 kh: g.kh,
                 kw: g.kw,
+                ty: ctl.steps.ty,
+                tx: ctl.steps.tx,
                 pad_mode: spec.pad_mode,
                 pop_stages: *pop_stages,
                 ram: spec.ram,

@@ -8,7 +8,13 @@
 //! chunk bits pick a group of chunks, the low ones pick in it after `rd2`. With at most
 //! `NARROW_WORDS` words (a 1x1 input: the slot mux is one level) the group is picked before
 //! `rd` already, so neither read register holds the whole word.
+//!
+//! A step of several kernel taps (`ty` rows x `tx` columns) reads line-buffer copy j at tap
+//! j's slot and column; the read registers hold the taps' words side by side (tap j at bits
+//! j*c), and each tap has its own padding flag, tested against constants shifted by the tap's
+//! offset so no adder sits before the comparators. Such a step never splits its chunk select.
 
+use super::issue::slot_plus;
 use super::issue::Issue;
 use super::line_buffer::{addr_of, LineBuffer};
 use super::{Geometry, WindowOp, WindowSpec};
@@ -21,8 +27,8 @@ const SPLIT_CHUNKS: usize = 16;
 /// Line-buffer words up to which a split chunk select picks its group before `rd`.
 const NARROW_WORDS: usize = 4;
 
-/// The word the datapath reads (`rd2`), the padding flag of its tap, and how the chunk
-/// select was split.
+/// The word the datapath reads (`rd2`: one word per tap of the step), the padding flags of its
+/// taps (bit j for tap j), and how the chunk select was split.
 pub(super) struct ReadWord {
     pub(super) rd: Sig,
     pub(super) pad: Option<Expr>,
@@ -42,6 +48,10 @@ impl ReadWord {
         let (ctl, pos) = (&iss.ctl, &iss.pos);
         let (chunks, simd) = (ctl.steps.chunks, ctl.steps.simd);
         let adv = &ctl.adv;
+        let (ty, tx) = (ctl.steps.ty, ctl.steps.tx);
+        if ty * tx > 1 {
+            return Self::build_taps(b, spec, g, lb, iss);
+        }
         let pad = pos.poss.map(|(_, xpos, _, ypos)| {
             let inside = |pos: Sig, extent: usize| {
                 ge_const(b.e(pos), p as u64).and(lt_const(b.e(pos), (extent + p) as u64))
@@ -65,7 +75,7 @@ impl ReadWord {
         let narrow = split_lo.is_some() && words <= NARROW_WORDS;
         let group = ChunkGroups { chunks, simd, c };
         let lb_read = b.read_checked(
-            lb.lbuf,
+            lb.lbufs[0],
             raddr.clone(),
             spec.rw_poison,
             lb.wr.clone(),
@@ -94,6 +104,64 @@ impl ReadWord {
             rd: rd2,
             pad,
             split_lo,
+        }
+    }
+
+    /// The read side of a step of `ty` x `tx` taps: per tap its slot (`yslot` + row offset,
+    /// mod r), column (`xcol` + column offset; the column counter wraps like the ring's
+    /// columns) and padding flag, then both read registers over all the taps' words.
+    fn build_taps(
+        b: &mut ModuleBuilder,
+        spec: &WindowSpec,
+        g: &Geometry,
+        lb: &LineBuffer,
+        iss: &Issue,
+    ) -> ReadWord {
+        let (h, w, p, r) = (g.h, g.w, g.p, g.r);
+        let (ctl, pos) = (&iss.ctl, &iss.pos);
+        let (ty, tx) = (ctl.steps.ty, ctl.steps.tx);
+        let adv = &ctl.adv;
+        let mut reads = Vec::new();
+        let mut pads = Vec::new();
+        for a in 0..ty {
+            let slot = match a {
+                0 => b.e(pos.yslot),
+                a => b.let_(&format!("tslot{a}"), slot_plus(b, pos.yslot, a, r)),
+            };
+            for k in 0..tx {
+                let j = a * tx + k;
+                let col = pos.cols.map(|(_, xcol)| {
+                    b.e(xcol)
+                        .add(Expr::lit(k as u64 & ((1u64 << lb.cb) - 1), lb.cb))
+                });
+                let raddr = b.let_(&format!("raddr_t{j}"), addr_of(slot.clone(), col));
+                reads.push(b.read_checked(
+                    lb.lbufs[j],
+                    raddr,
+                    spec.rw_poison,
+                    lb.wr.clone(),
+                    lb.waddr.clone(),
+                ));
+                if let Some((_, xpos, _, ypos)) = pos.poss {
+                    // Tap at (ypos + a, xpos + k) lies in the image: p <= pos + off < n + p.
+                    let inside = |pos: Sig, off: usize, n: usize| {
+                        ge_const(b.e(pos), p.saturating_sub(off) as u64)
+                            .and(lt_const(b.e(pos), (n + p).saturating_sub(off) as u64))
+                    };
+                    pads.push(inside(ypos, a, h).and(inside(xpos, k, w)).not());
+                }
+            }
+        }
+        let pad = (!pads.is_empty()).then(|| b.let_("pad", Expr::cat_lsb(pads)));
+        let word = Expr::cat_lsb(reads);
+        let rd = b.reg("rd", word.width);
+        b.always(vec![Stmt::when(adv.clone(), vec![Stmt::set(rd, word)])]);
+        let rd2 = b.reg("rd2", rd.width);
+        b.always(vec![Stmt::when(adv.clone(), vec![Stmt::set(rd2, b.e(rd))])]);
+        ReadWord {
+            rd: rd2,
+            pad,
+            split_lo: None,
         }
     }
 }

@@ -12,11 +12,13 @@ use crate::rtl::popcount_tree::popcount_width;
 pub enum WindowOp<'a> {
     /// Binary max-pool: OR of the window, all channels at once.
     Or,
-    /// XNOR-popcount over kept tiles, folded onto `pe` x `simd` lanes.
+    /// XNOR-popcount over kept tiles, folded onto `pe` x `simd` x `taps` lanes (`taps`
+    /// kernel taps per cycle, a legal count of `plan::tap_shape`).
     Mac {
         w: &'a BlockWeights,
         pe: usize,
         simd: usize,
+        taps: usize,
         pop_stages: u32,
         out: MacOut<'a>,
     },
@@ -73,6 +75,16 @@ pub(super) fn max_taps(w: &BlockWeights) -> usize {
 }
 
 impl WindowSpec<'_> {
+    /// Kernel taps per cycle as (rows, columns) of the window (`plan::tap_shape`); (1, 1)
+    /// for max-pool.
+    pub fn tap_shape(&self) -> (usize, usize) {
+        match &self.op {
+            WindowOp::Or => (1, 1),
+            WindowOp::Mac { taps, .. } => crate::plan::tap_shape(self.kh, self.kw, *taps)
+                .unwrap_or_else(|| panic!("{}: taps {taps} not checked by the plan", self.module)),
+        }
+    }
+
     pub fn out_width(&self) -> u32 {
         match &self.op {
             WindowOp::Or => self.input.channels as u32,
