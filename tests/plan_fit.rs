@@ -184,7 +184,7 @@ fn explicit_folds_and_the_hw_clock_are_kept() {
     let mut hw = fit::device_config(Target::Ice40Hx8k);
     hw.clock_mhz = 12.0;
     hw.layers
-        .insert("conv1".into(), bnngen::plan::Fold { pe: 1, simd: 1 });
+        .insert("conv1".into(), bnngen::plan::Fold::lanes(1, 1));
     let f = fit::fit_to_device(&m, &hw, Target::Ice40Hx8k).unwrap();
     let conv1 = f.plan.layers.iter().find(|l| l.name == "conv1").unwrap();
     assert_eq!((conv1.pe, conv1.simd), (1, 1));

@@ -95,16 +95,15 @@ pub fn run(args: Args) -> Result<(), CliError> {
         bnngen::output::check_file(out, &inputs)?;
     }
     let m = model::load(&args.model)?;
-    let usage = |e: plan::PlanError| CliError::Usage(e.to_string());
     let (hw, p) = match (device_config(&args)?, &args.hw) {
         (Some(hw), _) => {
-            let p = fit::fold(&m, &hw).map_err(usage)?;
+            let p = fit::fold(&m, &hw).map_err(CliError::hw)?;
             (hw, p)
         }
-        (None, Some(path)) => plan::fold_hw_file(&m, path).map_err(usage)?,
+        (None, Some(path)) => plan::fold_hw_file(&m, path).map_err(CliError::hw)?,
         (None, None) => {
             let hw = HwConfig::default();
-            let p = plan::set_folding(&m, &hw).map_err(usage)?;
+            let p = plan::set_folding(&m, &hw).map_err(CliError::hw)?;
             (hw, p)
         }
     };

@@ -90,7 +90,7 @@ impl PlanError {
                     .collect();
                 Some(Annotated::file(kind, path, items))
             }
-            PlanError::Fold { .. } | PlanError::Model { .. } => None,
+            PlanError::Fold { .. } | PlanError::Model { .. } | PlanError::Fit(_) => None,
         }
     }
 }
