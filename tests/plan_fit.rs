@@ -7,10 +7,10 @@
 use std::process::Command;
 
 use bnngen::model::{self, Model};
+use bnngen::plan::device::Device;
 use bnngen::plan::fit::{self, FitError};
 use bnngen::plan::{cost, set_folding, Handoff, HwConfig, PlanError};
 use bnngen::random::{random_model, RandomOptions};
-use bnngen::synth::Target;
 
 fn shipped(name: &str) -> Model {
     model::load(std::path::Path::new(&format!("models/{name}.toml"))).unwrap()
@@ -37,8 +37,8 @@ fn spread_of_plans(m: &Model, hw: &HwConfig) -> Vec<bnngen::plan::Plan> {
 }
 
 /// The chosen plan fits, and no plan of the spread that is faster fits.
-fn assert_fastest_fitting(m: &Model, device: Target, hw: &HwConfig) -> fit::Fitted {
-    let cap = device.capacity().unwrap();
+fn assert_fastest_fitting(m: &Model, device: Device, hw: &HwConfig) -> fit::Fitted {
+    let cap = device.capacity();
     let f = fit::fit_to_device(m, hw, device).unwrap();
     assert!(f.usage.fits(), "{:?}", f.usage);
     assert_eq!(
@@ -67,14 +67,14 @@ fn search_picks_the_fastest_fitting_folding() {
     let m = shipped("fashion-up5k-pruned");
     let f = assert_fastest_fitting(
         &m,
-        Target::Ice40Up5k,
-        &fit::device_config(Target::Ice40Up5k),
+        Device::Ice40Up5k,
+        &fit::device_config(Device::Ice40Up5k),
     );
     assert_eq!(f.plan.clock_mhz, 48.0, "the device's default clock");
     assert!(f.tried > 10, "{} candidates", f.tried);
     for seed in 1..=4 {
         let m = random_model(seed, &RandomOptions::default());
-        for device in [Target::Ice40Up5k, Target::Ecp5_25k] {
+        for device in [Device::Ice40Up5k, Device::Ecp5_25k] {
             let hw = HwConfig {
                 max_logic_percent: 30.0,
                 ..fit::device_config(device)
@@ -99,8 +99,8 @@ fn fashion_up5k_pruned_folds_for_the_up5k_as_its_hand_tuned_file() {
     let m = shipped("fashion-up5k-pruned");
     let f = fit::fit_to_device(
         &m,
-        &fit::device_config(Target::Ice40Up5k),
-        Target::Ice40Up5k,
+        &fit::device_config(Device::Ice40Up5k),
+        Device::Ice40Up5k,
     )
     .unwrap();
     let hand = bnngen::plan::fold_hw_file(
@@ -156,18 +156,18 @@ fn a_lower_logic_budget_gives_a_slower_folding_within_it() {
         &m,
         &HwConfig {
             max_logic_percent: 100.0,
-            ..fit::device_config(Target::Ice40Up5k)
+            ..fit::device_config(Device::Ice40Up5k)
         },
-        Target::Ice40Up5k,
+        Device::Ice40Up5k,
     )
     .unwrap();
     // Just under what the fastest fitting design needs: that design is out.
     let pct = 100.0 * (wide.usage.logic - 1) as f64 / wide.usage.logic_capacity as f64;
     let hw = HwConfig {
         max_logic_percent: pct,
-        ..fit::device_config(Target::Ice40Up5k)
+        ..fit::device_config(Device::Ice40Up5k)
     };
-    let tight = assert_fastest_fitting(&m, Target::Ice40Up5k, &hw);
+    let tight = assert_fastest_fitting(&m, Device::Ice40Up5k, &hw);
     assert!(tight.usage.logic < wide.usage.logic);
     assert!(tight.usage.logic <= tight.usage.logic_limit);
     assert!(
@@ -181,11 +181,11 @@ fn a_lower_logic_budget_gives_a_slower_folding_within_it() {
 #[test]
 fn explicit_folds_and_the_hw_clock_are_kept() {
     let m = shipped("tiny");
-    let mut hw = fit::device_config(Target::Ice40Hx8k);
+    let mut hw = fit::device_config(Device::Ice40Hx8k);
     hw.clock_mhz = 12.0;
     hw.layers
         .insert("conv1".into(), bnngen::plan::Fold::lanes(1, 1));
-    let f = fit::fit_to_device(&m, &hw, Target::Ice40Hx8k).unwrap();
+    let f = fit::fit_to_device(&m, &hw, Device::Ice40Hx8k).unwrap();
     let conv1 = f.plan.layers.iter().find(|l| l.name == "conv1").unwrap();
     assert_eq!((conv1.pe, conv1.simd), (1, 1));
     assert_eq!(f.plan.clock_mhz, 12.0);
@@ -197,8 +197,8 @@ fn nothing_fits_names_the_resource_and_the_shortfall() {
     let m = shipped("fashion-up5k");
     let e = fit::fit_to_device(
         &m,
-        &fit::device_config(Target::Ice40Up5k),
-        Target::Ice40Up5k,
+        &fit::device_config(Device::Ice40Up5k),
+        Device::Ice40Up5k,
     )
     .unwrap_err();
     let PlanError::Fit(FitError::NothingFits { shortfalls, .. }) = &e else {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use bnngen::model::annotate::FileKind;
 use bnngen::model;
 use bnngen::plan::cost::{self, Cells, DesignCost};
+use bnngen::plan::device::Device;
 use bnngen::plan::{self, fit, HwConfig, Plan};
 use bnngen::synth::Target;
 
@@ -50,9 +51,10 @@ pub struct Args {
 /// The hardware configuration of `--device` without `--hw`: the device's default clock and
 /// the budgets given.
 fn device_config(args: &Args) -> Result<Option<HwConfig>, CliError> {
-    let Some(device) = args.device else {
+    let Some(target) = args.device else {
         return Ok(None);
     };
+    let device = Device::parse(target.name()).map_err(CliError::Usage)?;
     for (flag, v) in [
         ("--max-logic-percent", args.max_logic_percent),
         ("--max-bram-percent", args.max_bram_percent),
@@ -113,14 +115,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     let c = cost::estimate(&m, &p);
     if args.json {
-        let device_use = hw.device.and_then(|d| {
-            let cap = d.capacity()?;
-            Some(DeviceFit {
-                device: d.name(),
-                max_logic_percent: hw.max_logic_percent,
-                max_bram_percent: hw.max_bram_percent,
-                usage: fit::device_use(&c, &cap, &hw),
-            })
+        let device_use = hw.device.map(|d| DeviceFit {
+            device: d.name(),
+            max_logic_percent: hw.max_logic_percent,
+            max_bram_percent: hw.max_bram_percent,
+            usage: fit::device_use(&c, &d.capacity(), &hw),
         });
         return super::print_json(&PlanWithCost {
             plan: &p,
@@ -134,10 +133,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
 }
 
 /// What the folding found for `device` takes of it, under the budgets.
-fn fit_line(device: Target, c: &DesignCost, hw: &HwConfig, p: &Plan) -> String {
-    let Some(cap) = device.capacity() else {
-        return String::new();
-    };
+fn fit_line(device: Device, c: &DesignCost, hw: &HwConfig, p: &Plan) -> String {
+    let cap = device.capacity();
     let u = fit::device_use(c, &cap, hw);
     format!(
         "folded to {device} (board top included): {:.1} frames/s at {} MHz, hand-off {}; \

@@ -66,7 +66,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         Some(path) => plan::fold_hw_file(&m, path).map_err(CliError::hw)?,
         // No hw file: the fastest folding that fits the target, if it has capacity figures.
         None => {
-            let hw = fit::target_config(target);
+            let hw = target.fold_config();
             let p = fit::fold(&m, &hw).map_err(CliError::hw)?;
             (hw, p)
         }

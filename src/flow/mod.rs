@@ -124,7 +124,7 @@ pub fn run(opts: &FlowOptions, observer: Observer) -> Result<FlowOutcome, FlowEr
     let m = step(observer, &|s| s, Step::Check, || check(opts))?;
     // Without an hw file, a given target's device sets the folding (`plan::fit`).
     let hw = hw.unwrap_or_else(|| match opts.target {
-        TargetChoice::Given(t) => plan::fit::target_config(t),
+        TargetChoice::Given(t) => t.fold_config(),
         _ => HwConfig::default(),
     });
     let p = plan::fit::fold(&m, &hw).map_err(FlowError::options)?;

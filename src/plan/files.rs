@@ -224,12 +224,6 @@ fn parse_hw(src: &mut Source) -> Result<HwConfig, PlanError> {
         if line_of(&src.text, &[Seg::Key("clock_mhz")]).is_none() {
             hw.clock_mhz = d.default_clock_mhz();
         }
-        if d.capacity().is_none() {
-            src.problem(
-                &[Seg::Key("device")],
-                FitError::NoCapacity { device: d }.to_string(),
-            );
-        }
     }
     check_hw_values(src, &hw);
     Ok(hw)

@@ -16,11 +16,11 @@
 use serde::Serialize;
 
 use super::cost::{self, ram::RamFamily, Capacity, Cells, DesignCost};
+use super::device::Device;
 use super::{
     divisors, layer_cost, set_folding, tap_counts, Fold, Handoff, HwConfig, Plan, PlanError,
 };
 use crate::model::Model;
-use crate::synth::Target;
 
 /// Default logic budget, in percent of the device's logic cells (iCE40) or LUTs (ECP5).
 pub const DEFAULT_MAX_LOGIC_PERCENT: f64 = 91.0;
@@ -133,11 +133,6 @@ pub fn device_use(cost: &DesignCost, cap: &Capacity, hw: &HwConfig) -> DeviceUse
 #[derive(Debug, thiserror::Error)]
 pub enum FitError {
     #[error(
-        "device `{device}`: no capacity figures (a count-only target); fold to ice40-up5k, \
-         ice40-hx8k, ecp5-25k or ecp5-85k"
-    )]
-    NoCapacity { device: Target },
-    #[error(
         "model `{model}` does not fit {device} within the budgets at any folding; the one \
          closest to fitting ({fps:.1} frames/s at {clock_mhz} MHz, hand-off {handoff}) {}; raise \
          max_logic_percent / max_bram_percent (docs/hw-config.md) or choose a larger device",
@@ -145,7 +140,7 @@ pub enum FitError {
     )]
     NothingFits {
         model: String,
-        device: Target,
+        device: Device,
         fps: f64,
         clock_mhz: f64,
         handoff: &'static str,
@@ -157,7 +152,7 @@ pub enum FitError {
          best_effort = true to build that"
     )]
     TooSlow {
-        device: Target,
+        device: Device,
         wanted: f64,
         best: f64,
         clock_mhz: f64,
@@ -177,8 +172,8 @@ pub struct Fitted {
 
 /// Fold `model` with `hw` (explicit folds, clock, pop-count stages and budgets kept) to the
 /// fastest plan whose estimate fits `device`; see the module doc.
-pub fn fit_to_device(model: &Model, hw: &HwConfig, device: Target) -> Result<Fitted, PlanError> {
-    let cap = device.capacity().ok_or(FitError::NoCapacity { device })?;
+pub fn fit_to_device(model: &Model, hw: &HwConfig, device: Device) -> Result<Fitted, PlanError> {
+    let cap = device.capacity();
     let mut best: Option<Fitted> = None;
     let mut smallest: Option<(Plan, DeviceUse)> = None;
     let mut tried = 0;
@@ -238,21 +233,11 @@ pub fn fit_to_device(model: &Model, hw: &HwConfig, device: Target) -> Result<Fit
 
 /// The configuration that folds to `device` when the user gave no hardware file: the
 /// device's default clock and the default budgets.
-pub fn device_config(device: Target) -> HwConfig {
+pub fn device_config(device: Device) -> HwConfig {
     HwConfig {
         clock_mhz: device.default_clock_mhz(),
         device: Some(device),
         ..HwConfig::default()
-    }
-}
-
-/// The configuration of `synth` and `flow --target` without a hardware file: fold to the
-/// target's device ([`device_config`]), or for a count-only target (no capacity figures) the
-/// default configuration (one pixel per cycle).
-pub fn target_config(target: Target) -> HwConfig {
-    match target.capacity() {
-        Some(_) => device_config(target),
-        None => HwConfig::default(),
     }
 }
 

@@ -7,6 +7,7 @@
 //! trained.
 
 pub mod cost;
+pub mod device;
 mod files;
 pub mod fit;
 
@@ -76,7 +77,7 @@ pub struct HwConfig {
     pub best_effort: bool,
     /// Fold to this device: the fastest folding whose estimate fits its budgets (`fit`).
     #[serde(skip_serializing)]
-    pub device: Option<crate::synth::Target>,
+    pub device: Option<device::Device>,
     /// Folding to a device: most logic (iCE40 logic cells, ECP5 LUTs) the estimate may use,
     /// in percent of the device's.
     pub max_logic_percent: f64,
