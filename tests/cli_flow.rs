@@ -89,8 +89,9 @@ fn assert_same_rtl_simulated_and_synthesized(dir: &Path, target: &str) -> String
         "simulated and synthesized RTL differ"
     );
     let m = bnngen::model::load(Path::new("models/tiny.toml")).unwrap();
-    let p = bnngen::plan::set_folding(&m, &Default::default()).unwrap();
     let t = bnngen::synth::Target::parse(target).unwrap();
+    // Without an hw file the flow folds to the target's device.
+    let p = bnngen::plan::fit::fold(&m, &t.fold_config()).unwrap();
     let opts = bnngen::rtl::GenOptions {
         ram: t.ram_family(),
         ..Default::default()
@@ -221,7 +222,8 @@ fn placed_flow_has_a_row_per_tool_step_and_a_failed_rerun_leaves_nothing_stale()
     // The bitstream's RTL (iCE40 memories) is the co-simulated RTL, not the default ECP5 one.
     let digest = assert_same_rtl_simulated_and_synthesized(&dir, "ice40-up5k");
     let m = bnngen::model::load(Path::new("models/tiny.toml")).unwrap();
-    let p = bnngen::plan::set_folding(&m, &Default::default()).unwrap();
+    let up5k = bnngen::plan::fit::device_config(bnngen::plan::device::Device::Ice40Up5k);
+    let p = bnngen::plan::fit::fold(&m, &up5k).unwrap();
     let ecp5 = bnngen::rtl::generate(&m, &p, Default::default()).unwrap();
     assert_ne!(
         bnngen::rtl::design_digest(&ecp5),

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use bnngen::model::annotate::FileKind;
 use bnngen::model;
 use bnngen::plan::cost::{self, Cells, DesignCost};
-use bnngen::plan::{self, HwConfig, Plan};
+use bnngen::plan::device::Device;
+use bnngen::plan::{self, fit, HwConfig, Plan};
 use bnngen::synth::Target;
 
 use super::CliError;
@@ -16,8 +17,11 @@ use super::CliError;
 /// buffer bits; then frames/s and latency at the target clock; then the estimated LUTs,
 /// flip-flops, carry cells and block RAMs on iCE40 and ECP5 beside each device's capacity,
 /// and the estimated energy per frame of the same design as a 45 nm ASIC. With --hw, the hardware
-/// configuration (docs/hw-config.md) sets the target clock and fps or explicit folds. The
-/// TOML written by -o is a plan you can edit and feed back with `generate --plan`.
+/// configuration (docs/hw-config.md) sets the target clock and fps or explicit folds. With
+/// --device (or `device` in the --hw file), the folding is the fastest whose estimate fits the
+/// device within the logic and block-RAM budgets, at the device's default clock unless the hw
+/// file sets one; when none fits, the command says what does not fit and exits with status 2.
+/// The TOML written by -o is a plan you can edit and feed back with `generate --plan`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Model file (TOML).
@@ -31,6 +35,41 @@ pub struct Args {
     /// Also write the plan as an editable TOML file here.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Fold to this device: the fastest folding whose estimate fits it (ice40-up5k,
+    /// ice40-hx8k, ecp5-25k, ecp5-85k). With --hw, write `device = "..."` in the file instead.
+    #[arg(long, conflicts_with = "hw")]
+    pub device: Option<Target>,
+    /// With --device: most logic the estimate may use, in percent of the device's logic cells
+    /// (iCE40) or LUTs (ECP5).
+    #[arg(long, requires = "device", default_value_t = fit::DEFAULT_MAX_LOGIC_PERCENT)]
+    pub max_logic_percent: f64,
+    /// With --device: most block RAMs the estimate may use, in percent of the device's.
+    #[arg(long, requires = "device", default_value_t = fit::DEFAULT_MAX_BRAM_PERCENT)]
+    pub max_bram_percent: f64,
+}
+
+/// The hardware configuration of `--device` without `--hw`: the device's default clock and
+/// the budgets given.
+fn device_config(args: &Args) -> Result<Option<HwConfig>, CliError> {
+    let Some(target) = args.device else {
+        return Ok(None);
+    };
+    let device = Device::parse(target.name()).map_err(CliError::Usage)?;
+    for (flag, v) in [
+        ("--max-logic-percent", args.max_logic_percent),
+        ("--max-bram-percent", args.max_bram_percent),
+    ] {
+        if !(v.is_finite() && v > 0.0 && v <= 100.0) {
+            return Err(CliError::Usage(format!(
+                "{flag} {v}: expected a percentage above 0 and at most 100"
+            )));
+        }
+    }
+    Ok(Some(HwConfig {
+        max_logic_percent: args.max_logic_percent,
+        max_bram_percent: args.max_bram_percent,
+        ..fit::device_config(device)
+    }))
 }
 
 /// Load the hardware config (or the default) and fold the model; shared by the RTL commands.
@@ -58,20 +97,62 @@ pub fn run(args: Args) -> Result<(), CliError> {
         bnngen::output::check_file(out, &inputs)?;
     }
     let m = model::load(&args.model)?;
-    let p = make_plan(&m, args.hw.as_ref(), None)?;
+    let (hw, p) = match (device_config(&args)?, &args.hw) {
+        (Some(hw), _) => {
+            let p = fit::fold(&m, &hw).map_err(CliError::hw)?;
+            (hw, p)
+        }
+        (None, Some(path)) => plan::fold_hw_file(&m, path).map_err(CliError::hw)?,
+        (None, None) => {
+            let hw = HwConfig::default();
+            let p = plan::set_folding(&m, &hw).map_err(CliError::hw)?;
+            (hw, p)
+        }
+    };
     if let Some(out) = &args.output {
         let text = toml::to_string(&p).map_err(|e| CliError::Internal(e.to_string()))?;
         super::write_output(out, text.as_bytes(), &inputs)?;
     }
     let c = cost::estimate(&m, &p);
     if args.json {
+        let device_use = hw.device.map(|d| DeviceFit {
+            device: d.name(),
+            max_logic_percent: hw.max_logic_percent,
+            max_bram_percent: hw.max_bram_percent,
+            usage: fit::device_use(&c, &d.capacity(), &hw),
+        });
         return super::print_json(&PlanWithCost {
             plan: &p,
             cost: &c,
             capacity: capacities(),
+            device_use,
         });
     }
-    super::print(&format!("{}{}", table(&p), cost_table(&c)))
+    let fitted = hw.device.map(|d| fit_line(d, &c, &hw, &p)).unwrap_or_default();
+    super::print(&format!("{}{}{fitted}", table(&p), cost_table(&c)))
+}
+
+/// What the folding found for `device` takes of it, under the budgets.
+fn fit_line(device: Device, c: &DesignCost, hw: &HwConfig, p: &Plan) -> String {
+    let cap = device.capacity();
+    let u = fit::device_use(c, &cap, hw);
+    format!(
+        "folded to {device} (board top included): {:.1} frames/s at {} MHz, hand-off {}; \
+         {} of {} {} (limit {} at {}%), {} of {} {} (limit {} at {}%)\n",
+        p.fps,
+        p.clock_mhz,
+        fit::handoff_name(p.handoff),
+        u.logic,
+        u.logic_capacity,
+        u.logic_unit,
+        u.logic_limit,
+        hw.max_logic_percent,
+        u.bram,
+        u.bram_capacity,
+        u.bram_unit,
+        u.bram_limit,
+        hw.max_bram_percent,
+    )
 }
 
 /// `plan --json`: the plan's fields, then the estimate and the devices' capacities.
@@ -81,6 +162,19 @@ struct PlanWithCost<'a> {
     plan: &'a Plan,
     cost: &'a DesignCost,
     capacity: Vec<(&'static str, cost::Capacity)>,
+    /// With --device (or `device` in the hw file): what the folding takes of that device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_use: Option<DeviceFit>,
+}
+
+/// The device folded to, its budgets, and the estimate's use of it (board top included).
+#[derive(serde::Serialize)]
+struct DeviceFit {
+    device: &'static str,
+    max_logic_percent: f64,
+    max_bram_percent: f64,
+    #[serde(flatten)]
+    usage: fit::DeviceUse,
 }
 
 /// Capacity of every placeable target, by name.
@@ -119,7 +213,13 @@ pub fn cost_table(c: &DesignCost) -> String {
             cost::ram::RamFamily::Ecp5 => &c.total.ecp5,
         };
         let pct = |a: u64, b: u64| 100.0 * a as f64 / b.max(1) as f64;
-        let fits = e.luts <= cap.luts && e.ffs <= cap.ffs && e.bram <= cap.bram;
+        // At the full device: iCE40 logic cells and the board top counted, as in folding.
+        let full = HwConfig {
+            max_logic_percent: 100.0,
+            max_bram_percent: 100.0,
+            ..HwConfig::default()
+        };
+        let fits = fit::device_use(c, &cap, &full).fits() && e.ffs <= cap.ffs;
         s.push_str(&format!(
             "{name:<11} LUT {}/{} ({:.0}%), FF {}/{} ({:.0}%), block RAM {}/{} ({:.0}%){}\n",
             e.luts,

@@ -7,7 +7,7 @@ use indicatif::ProgressBar;
 
 use bnngen::model;
 use bnngen::output::OutputDir;
-use bnngen::plan::{self, HwConfig};
+use bnngen::plan::{self, fit};
 use bnngen::rtl;
 use bnngen::synth::{self, Target};
 use bnngen::tools::progress;
@@ -32,6 +32,8 @@ pub struct Args {
     /// Model file (TOML, format_version 1).
     pub model: PathBuf,
     /// Hardware configuration (TOML); its clock is the timing target unless --clock is given.
+    /// Without it, the folding is the fastest whose estimate fits the target's device
+    /// (docs/hw-config.md, "Folding to a device"; count-only targets: one pixel per cycle).
     #[arg(long)]
     pub hw: Option<PathBuf>,
     /// FPGA target: ice40-up5k, ice40-hx8k, ecp5-25k, ecp5-85k, xilinx or generic.
@@ -62,9 +64,10 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let m = model::load(&args.model)?;
     let (hw, p) = match &args.hw {
         Some(path) => plan::fold_hw_file(&m, path).map_err(CliError::hw)?,
+        // No hw file: the fastest folding that fits the target, if it has capacity figures.
         None => {
-            let hw = HwConfig::default();
-            let p = plan::set_folding(&m, &hw).map_err(CliError::hw)?;
+            let hw = target.fold_config();
+            let p = fit::fold(&m, &hw).map_err(CliError::hw)?;
             (hw, p)
         }
     };

@@ -122,7 +122,12 @@ pub struct FlowOutcome {
 pub fn run(opts: &FlowOptions, observer: Observer) -> Result<FlowOutcome, FlowError> {
     let (hw, sensor) = check_options(opts)?;
     let m = step(observer, &|s| s, Step::Check, || check(opts))?;
-    let p = plan::set_folding(&m, &hw.unwrap_or_default()).map_err(FlowError::options)?;
+    // Without an hw file, a given target's device sets the folding (`plan::fit`).
+    let hw = hw.unwrap_or_else(|| match opts.target {
+        TargetChoice::Given(t) => t.fold_config(),
+        _ => HwConfig::default(),
+    });
+    let p = plan::fit::fold(&m, &hw).map_err(FlowError::options)?;
     let target = choose_target(opts, &p)?;
     let set = images::choose(
         &m,
@@ -219,13 +224,9 @@ pub fn default_target(p: &Plan) -> Target {
     }
 }
 
-/// The usual clock of a target when the user gives none.
+/// The usual clock of a target when the user gives none ([`Target::default_clock_mhz`]).
 pub fn default_clock(t: Target) -> f64 {
-    match t {
-        Target::Ice40Up5k | Target::Ice40Hx8k => 48.0,
-        Target::Ecp5_25k | Target::Ecp5_85k => 125.0,
-        Target::Xilinx | Target::Generic => 100.0,
-    }
+    t.default_clock_mhz()
 }
 
 /// The target and clock of the synthesis step (None: skipped), checked before the run folder

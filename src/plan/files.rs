@@ -12,6 +12,7 @@ use crate::model::limits::read_capped;
 use crate::model::toml_lines::{line_col, line_of, path_at, Seg};
 use crate::model::Model;
 
+use super::fit::{self, FitError};
 use super::{
     check_fold, plan_from_folds, set_folding, Fold, HwConfig, Plan, PlanError, PLAN_FORMAT_VERSION,
 };
@@ -89,7 +90,7 @@ impl PlanError {
                     .collect();
                 Some(Annotated::file(kind, path, items))
             }
-            PlanError::Fold { .. } | PlanError::Model { .. } => None,
+            PlanError::Fold { .. } | PlanError::Model { .. } | PlanError::Fit(_) => None,
         }
     }
 }
@@ -195,6 +196,17 @@ fn check_common(src: &mut Source, clock_mhz: f64, popcount_stages: u32) {
 
 fn check_hw_values(src: &mut Source, hw: &HwConfig) {
     check_common(src, hw.clock_mhz, hw.popcount_stages);
+    for (field, v) in [
+        ("max_logic_percent", hw.max_logic_percent),
+        ("max_bram_percent", hw.max_bram_percent),
+    ] {
+        if !(v.is_finite() && v > 0.0 && v <= 100.0) {
+            src.problem(
+                &[Seg::Key(field)],
+                format!("must be a percentage above 0 and at most 100, found {v}"),
+            );
+        }
+    }
     if let Some(f) = hw.fps {
         if !(f.is_finite() && f > 0.0) {
             src.problem(
@@ -205,22 +217,34 @@ fn check_hw_values(src: &mut Source, hw: &HwConfig) {
     }
 }
 
+/// Parse a hardware file: a `device` without `clock_mhz` takes the device's default clock.
+fn parse_hw(src: &mut Source) -> Result<HwConfig, PlanError> {
+    let mut hw: HwConfig = src.parse()?;
+    if let Some(d) = hw.device {
+        if line_of(&src.text, &[Seg::Key("clock_mhz")]).is_none() {
+            hw.clock_mhz = d.default_clock_mhz();
+        }
+    }
+    check_hw_values(src, &hw);
+    Ok(hw)
+}
+
 /// Read a hardware configuration file and check its values (not yet against a model).
 pub fn load_hw(path: &Path) -> Result<HwConfig, PlanError> {
     let mut src = Source::read(path)?;
-    let hw: HwConfig = src.parse()?;
-    check_hw_values(&mut src, &hw);
+    let hw = parse_hw(&mut src)?;
     src.finish()?;
     Ok(hw)
 }
 
 /// Read a hardware configuration file, check it against the model and fold the model with
 /// it: every explicit fold names a layer with weights and divides its blocks, and an `fps`
-/// target the folding cannot reach is an error unless `best_effort` is set.
+/// target the folding cannot reach is an error unless `best_effort` is set. With a `device`,
+/// the folding is the fastest that fits it (`fit::fit_to_device`), and `fps` is the least
+/// frame rate accepted.
 pub fn fold_hw_file(model: &Model, path: &Path) -> Result<(HwConfig, Plan), PlanError> {
     let mut src = Source::read(path)?;
-    let hw: HwConfig = src.parse()?;
-    check_hw_values(&mut src, &hw);
+    let hw = parse_hw(&mut src)?;
     for (name, fold) in &hw.layers {
         let at = [Seg::Key("layers"), Seg::Key(name)];
         match model.layer_index(name) {
@@ -242,10 +266,22 @@ pub fn fold_hw_file(model: &Model, path: &Path) -> Result<(HwConfig, Plan), Plan
         }
     }
     src.finish()?;
-    let plan = set_folding(model, &hw)?;
-    if let Err(message) = check_reachable(&hw, &plan) {
-        src.problem(&[Seg::Key("fps")], message);
-        src.finish()?;
+    let plan = match hw.device {
+        Some(d) => match fit::fit_to_device(model, &hw, d) {
+            Ok(f) => f.plan,
+            Err(PlanError::Fit(e @ FitError::TooSlow { .. })) => {
+                src.problem(&[Seg::Key("fps")], e.to_string());
+                return Err(src.finish().expect_err("a problem was just recorded"));
+            }
+            Err(e) => return Err(e),
+        },
+        None => set_folding(model, &hw)?,
+    };
+    if hw.device.is_none() {
+        if let Err(message) = check_reachable(&hw, &plan) {
+            src.problem(&[Seg::Key("fps")], message);
+            src.finish()?;
+        }
     }
     Ok((hw, plan))
 }

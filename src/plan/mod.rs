@@ -7,7 +7,9 @@
 //! trained.
 
 pub mod cost;
+pub mod device;
 mod files;
+pub mod fit;
 
 use crate::model::{LayerKind, Model};
 pub use files::{
@@ -73,6 +75,14 @@ pub struct HwConfig {
     /// When the `fps` target cannot be reached, build the fastest folding found instead of
     /// failing (the CLI's check, `check_reachable`).
     pub best_effort: bool,
+    /// Fold to this device: the fastest folding whose estimate fits its budgets (`fit`).
+    #[serde(skip_serializing)]
+    pub device: Option<device::Device>,
+    /// Folding to a device: most logic (iCE40 logic cells, ECP5 LUTs) the estimate may use,
+    /// in percent of the device's.
+    pub max_logic_percent: f64,
+    /// Folding to a device: most block RAMs the estimate may use, in percent of the device's.
+    pub max_bram_percent: f64,
 }
 
 impl Default for HwConfig {
@@ -85,6 +95,9 @@ impl Default for HwConfig {
             handoff: Handoff::Skid,
             layers: BTreeMap::new(),
             best_effort: false,
+            device: None,
+            max_logic_percent: fit::DEFAULT_MAX_LOGIC_PERCENT,
+            max_bram_percent: fit::DEFAULT_MAX_BRAM_PERCENT,
         }
     }
 }
@@ -156,6 +169,8 @@ pub enum PlanError {
     Fold { layer: String, message: String },
     #[error("plan is for model `{found}`, not `{expected}`")]
     Model { expected: String, found: String },
+    #[error(transparent)]
+    Fit(#[from] fit::FitError),
 }
 
 /// One layer of the plan.

@@ -3,7 +3,9 @@
 //! packer writes its bitstream. Adding a target means adding a variant here; every match
 //! below then tells the compiler what else to fill in.
 
-use crate::plan::cost::{ram::RamFamily, Capacity};
+use crate::plan::cost::Capacity;
+use crate::plan::device::Device;
+use crate::plan::HwConfig;
 use crate::tools::nextpnr::PnrFamily;
 use crate::tools::pack::PackFamily;
 use crate::tools::yosys::CellFamily;
@@ -222,30 +224,37 @@ impl Target {
 }
 
 impl Target {
-    /// What the device holds, to set a cost estimate beside (`plan::cost`); None for the
-    /// count-only targets. Figures from Lattice's data sheets: iCE40 UltraPlus (DS1056) and
-    /// iCE40 LP/HX (DS1040) logic cells (each one LUT4, one flip-flop and one carry) and
-    /// 4 Kbit EBR; ECP5 (FPGA-DS-02012) LUTs, flip-flops (one per LUT), CCU2C carry cells (one
-    /// per two LUTs) and 18 Kbit EBR.
+    /// The device this target places on, the one a plan folds to; None for the count-only
+    /// targets.
+    pub fn plan_device(self) -> Option<Device> {
+        match self {
+            Target::Ice40Up5k => Some(Device::Ice40Up5k),
+            Target::Ice40Hx8k => Some(Device::Ice40Hx8k),
+            Target::Ecp5_25k => Some(Device::Ecp5_25k),
+            Target::Ecp5_85k => Some(Device::Ecp5_85k),
+            Target::Xilinx | Target::Generic => None,
+        }
+    }
+
+    /// What the device holds (`Device::capacity`); None for the count-only targets.
     pub fn capacity(self) -> Option<Capacity> {
-        let (family, luts, bram) = match self {
-            Target::Ice40Up5k => (RamFamily::Ice40, 5280, 30),
-            Target::Ice40Hx8k => (RamFamily::Ice40, 7680, 32),
-            Target::Ecp5_25k => (RamFamily::Ecp5, 24288, 56),
-            Target::Ecp5_85k => (RamFamily::Ecp5, 83640, 208),
-            Target::Xilinx | Target::Generic => return None,
-        };
-        let carry = match family {
-            RamFamily::Ice40 => luts,
-            RamFamily::Ecp5 => luts / 2,
-        };
-        Some(Capacity {
-            family,
-            luts,
-            ffs: luts,
-            carry,
-            bram,
-        })
+        self.plan_device().map(Device::capacity)
+    }
+
+    /// The timing goal when the user gives none: the device's (`Device::default_clock_mhz`),
+    /// 100 MHz for the count-only targets.
+    pub fn default_clock_mhz(self) -> f64 {
+        self.plan_device().map_or(100.0, Device::default_clock_mhz)
+    }
+
+    /// The configuration of `synth` and `flow --target` without a hardware file: fold to the
+    /// target's device (`plan::fit::device_config`), or for a count-only target the default
+    /// configuration (one pixel per cycle).
+    pub fn fold_config(self) -> HwConfig {
+        match self.plan_device() {
+            Some(d) => crate::plan::fit::device_config(d),
+            None => HwConfig::default(),
+        }
     }
 
     /// Cells of the family that Yosys' `cells_sim.v` declares without behaviour (parameters and

@@ -75,7 +75,7 @@ pub struct DesignCost {
     pub energy: energy::FrameEnergy,
 }
 
-/// Device capacity to compare an estimate with (`synth::Target::capacity`).
+/// Device capacity to compare an estimate with (`plan::device::Device::capacity`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Capacity {
     pub family: RamFamily,

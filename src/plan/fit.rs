@@ -1,0 +1,300 @@
+//! Fold to a device: the fastest folding whose estimated cost fits a device within budgets.
+//!
+//! `set_folding` answers "how many lanes for this frame rate"; a user with a chip asks the
+//! reverse: "how fast can this model run on it". This search answers that with the pieces that
+//! exist, and changes none of them: a layer's folding only changes at the cycle budgets where
+//! one of its (PE, SIMD) choices starts or stops meeting the budget, so the search folds at
+//! each of those budgets with each hand-off (`set_folding`), estimates the design
+//! (`cost::estimate`, plus the board top that `synth` places around it), and keeps the plan
+//! with the fewest cycles per frame whose estimate is within the budgets (ties: the smaller
+//! design). Nothing fitting is an error that says what does not fit and by how much.
+//!
+//! The budgets are margins under the device's capacity: logic (iCE40 logic cells, ECP5 LUTs)
+//! because the LUT estimate is fitted, not exact, and because a nearly full iCE40 places with
+//! long routes and a lower Fmax; block RAM at 100% by default because its estimate is exact.
+
+use serde::Serialize;
+
+use super::cost::{self, ram::RamFamily, Capacity, Cells, DesignCost};
+use super::device::Device;
+use super::{
+    divisors, layer_cost, set_folding, tap_counts, Fold, Handoff, HwConfig, Plan, PlanError,
+};
+use crate::model::Model;
+
+/// Default logic budget, in percent of the device's logic cells (iCE40) or LUTs (ECP5).
+pub const DEFAULT_MAX_LOGIC_PERCENT: f64 = 91.0;
+
+/// Default block-RAM budget, in percent of the device's blocks.
+pub const DEFAULT_MAX_BRAM_PERCENT: f64 = 100.0;
+
+/// What the board top (`constraints/`: UART bridge, UART, power-on reset) adds around the
+/// accelerator, as `synth` reports it for iCE40 (about 95 LUTs and 80 flip-flops); taken as
+/// the same on ECP5.
+pub const BOARD_TOP: Cells = Cells {
+    luts: 95,
+    ffs: 80,
+    carry: 0,
+    bram: 0,
+    lutram: 0,
+};
+
+/// What a design takes of a device, beside the device's capacity and the budgets' limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DeviceUse {
+    /// Logic cells (iCE40) or LUTs (ECP5), the board top included.
+    pub logic: u64,
+    pub logic_capacity: u64,
+    pub logic_limit: u64,
+    pub bram: u64,
+    pub bram_capacity: u64,
+    pub bram_limit: u64,
+    /// Name of the logic unit ("logic cells", "LUTs") and of the block RAM ("RAM4K").
+    pub logic_unit: &'static str,
+    pub bram_unit: &'static str,
+}
+
+impl DeviceUse {
+    pub fn fits(&self) -> bool {
+        self.logic <= self.logic_limit && self.bram <= self.bram_limit
+    }
+
+    /// How far over its limits a design is: the worse ratio of use to limit, then the sum of
+    /// both (1.0 = at the limit), to compare designs that do not fit.
+    fn overflow(&self) -> (f64, f64) {
+        let r = |a: u64, b: u64| a as f64 / b.max(1) as f64;
+        let (l, b) = (
+            r(self.logic, self.logic_limit),
+            r(self.bram, self.bram_limit),
+        );
+        (l.max(b), l + b)
+    }
+
+    /// One phrase per resource over its limit: "needs 31 RAM4K of 30 (the budget is 30, 100%;
+    /// 1 over)".
+    pub fn shortfalls(&self, budget_logic: f64, budget_bram: f64) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut over = |need: u64, cap: u64, limit: u64, unit: &str, pct: f64| {
+            if need > limit {
+                out.push(format!(
+                    "needs {need} {unit} of {cap} (the budget is {limit}, {pct}%; {} over)",
+                    need - limit
+                ));
+            }
+        };
+        over(
+            self.bram,
+            self.bram_capacity,
+            self.bram_limit,
+            self.bram_unit,
+            budget_bram,
+        );
+        over(
+            self.logic,
+            self.logic_capacity,
+            self.logic_limit,
+            self.logic_unit,
+            budget_logic,
+        );
+        out
+    }
+}
+
+/// What `cost` (the accelerator's estimate) and the board top take of a device with capacity
+/// `cap`, against the budgets in `hw`.
+pub fn device_use(cost: &DesignCost, cap: &Capacity, hw: &HwConfig) -> DeviceUse {
+    let mut cells = match cap.family {
+        RamFamily::Ice40 => cost.total.ice40,
+        RamFamily::Ecp5 => cost.total.ecp5,
+    };
+    cells += BOARD_TOP;
+    let (logic, logic_unit, bram_unit) = match cap.family {
+        RamFamily::Ice40 => (
+            cost::logic::ice40_logic_cells(&cells),
+            "logic cells",
+            "RAM4K",
+        ),
+        RamFamily::Ecp5 => (cells.luts.max(cells.ffs), "LUTs", "DP16KD"),
+    };
+    let limit = |cap: u64, pct: f64| (cap as f64 * pct / 100.0).floor() as u64;
+    DeviceUse {
+        logic,
+        logic_capacity: cap.luts,
+        logic_limit: limit(cap.luts, hw.max_logic_percent),
+        bram: cells.bram,
+        bram_capacity: cap.bram,
+        bram_limit: limit(cap.bram, hw.max_bram_percent),
+        logic_unit,
+        bram_unit,
+    }
+}
+
+/// Why no folding was chosen for a device.
+#[derive(Debug, thiserror::Error)]
+pub enum FitError {
+    #[error(
+        "model `{model}` does not fit {device} within the budgets at any folding; the one \
+         closest to fitting ({fps:.1} frames/s at {clock_mhz} MHz, hand-off {handoff}) {}; raise \
+         max_logic_percent / max_bram_percent (docs/hw-config.md) or choose a larger device",
+        shortfalls.join("; ")
+    )]
+    NothingFits {
+        model: String,
+        device: Device,
+        fps: f64,
+        clock_mhz: f64,
+        handoff: &'static str,
+        shortfalls: Vec<String>,
+    },
+    #[error(
+        "{wanted} frames/s is not reachable on {device} at {clock_mhz} MHz within the \
+         budgets: the fastest folding that fits reaches {best:.1} frames/s; lower fps or set \
+         best_effort = true to build that"
+    )]
+    TooSlow {
+        device: Device,
+        wanted: f64,
+        best: f64,
+        clock_mhz: f64,
+    },
+}
+
+/// The search's answer: the plan, the hardware configuration that folds to it (the device's
+/// clock, the chosen hand-off, the frame-rate budget), what it takes of the device, and how
+/// many candidate foldings were estimated.
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    pub plan: Plan,
+    pub hw: HwConfig,
+    pub usage: DeviceUse,
+    pub tried: usize,
+}
+
+/// Fold `model` with `hw` (explicit folds, clock, pop-count stages and budgets kept) to the
+/// fastest plan whose estimate fits `device`; see the module doc.
+pub fn fit_to_device(model: &Model, hw: &HwConfig, device: Device) -> Result<Fitted, PlanError> {
+    let cap = device.capacity();
+    let mut best: Option<Fitted> = None;
+    let mut smallest: Option<(Plan, DeviceUse)> = None;
+    let mut tried = 0;
+    for handoff in [Handoff::Skid, Handoff::Hold] {
+        for budget in candidate_budgets(model, hw, handoff) {
+            let at = budget_config(hw, handoff, budget);
+            let plan = set_folding(model, &at)?;
+            let usage = device_use(&cost::estimate(model, &plan), &cap, hw);
+            tried += 1;
+            if usage.fits() {
+                let key = (plan.cycles_per_frame, usage.logic, usage.bram);
+                if best
+                    .as_ref()
+                    .is_none_or(|b| key < (b.plan.cycles_per_frame, b.usage.logic, b.usage.bram))
+                {
+                    best = Some(Fitted {
+                        plan,
+                        hw: at,
+                        usage,
+                        tried: 0,
+                    });
+                }
+            } else if smallest
+                .as_ref()
+                .is_none_or(|(_, u)| usage.overflow() < u.overflow())
+            {
+                smallest = Some((plan, usage));
+            }
+        }
+    }
+    let Some(mut fitted) = best else {
+        let (plan, usage) = smallest.expect("at least one candidate budget");
+        return Err(FitError::NothingFits {
+            model: model.meta.name.clone(),
+            device,
+            fps: plan.fps,
+            clock_mhz: plan.clock_mhz,
+            handoff: handoff_name(plan.handoff),
+            shortfalls: usage.shortfalls(hw.max_logic_percent, hw.max_bram_percent),
+        }
+        .into());
+    };
+    fitted.tried = tried;
+    if let Some(wanted) = hw.fps {
+        if fitted.plan.fps < wanted && !hw.best_effort {
+            return Err(FitError::TooSlow {
+                device,
+                wanted,
+                best: fitted.plan.fps,
+                clock_mhz: hw.clock_mhz,
+            }
+            .into());
+        }
+    }
+    Ok(fitted)
+}
+
+/// The configuration that folds to `device` when the user gave no hardware file: the
+/// device's default clock and the default budgets.
+pub fn device_config(device: Device) -> HwConfig {
+    HwConfig {
+        clock_mhz: device.default_clock_mhz(),
+        device: Some(device),
+        ..HwConfig::default()
+    }
+}
+
+/// Fold by `hw`: to its `device` when it names one (`fit_to_device`), else by `set_folding`.
+pub fn fold(model: &Model, hw: &HwConfig) -> Result<Plan, PlanError> {
+    match hw.device {
+        Some(d) => Ok(fit_to_device(model, hw, d)?.plan),
+        None => set_folding(model, hw),
+    }
+}
+
+/// The hand-off as written in hardware and plan files.
+pub fn handoff_name(h: Handoff) -> &'static str {
+    match h {
+        Handoff::Skid => "skid",
+        Handoff::Hold => "hold",
+    }
+}
+
+/// `hw` folding to at most `budget` cycles per frame with `handoff`: an fps target whose
+/// budget (`floor(clock / fps)`) is exactly `budget`.
+fn budget_config(hw: &HwConfig, handoff: Handoff, budget: u64) -> HwConfig {
+    HwConfig {
+        fps: Some(hw.clock_mhz * 1e6 / (budget as f64 + 0.5)),
+        handoff,
+        best_effort: true,
+        device: None,
+        ..hw.clone()
+    }
+}
+
+/// Every cycles-per-frame figure of some (PE, SIMD, taps) choice of a layer that `hw` leaves to the
+/// automatic folding, no lower than the input rate (one pixel per cycle bounds the frame rate,
+/// so a tighter budget only adds lanes), ascending, with the input rate itself.
+fn candidate_budgets(model: &Model, hw: &HwConfig, handoff: Handoff) -> Vec<u64> {
+    let input = (model.input.height * model.input.width) as u64;
+    let mut out = vec![input];
+    for (i, l) in model.layers.iter().enumerate() {
+        let Some(w) = l.kind.weights() else {
+            continue;
+        };
+        if hw.layers.contains_key(&l.name) {
+            continue;
+        }
+        for taps in tap_counts(w.kernel_h, w.kernel_w) {
+            for pe in divisors(w.out_per_block()) {
+                for simd in divisors(w.in_per_block()) {
+                    let fold = Fold { pe, simd, taps };
+                    let (cycles, ..) = layer_cost(model, i, fold, handoff);
+                    if cycles >= input {
+                        out.push(cycles);
+                    }
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
