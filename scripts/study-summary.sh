@@ -26,8 +26,8 @@ END {
         if (v < 0) v = 0
         sd = sqrt(v)
         if (n[s] > 1)
-            printf "| %s | %d (%s) | %s | %.2f%% | %.2f | %.2f |\n", s, n[s], seeds[s], bits[s], 100 * m, 100 * sd, 100 * sd / sqrt(n[s])
+            printf "| `%s` | %d (%s) | %s | %.2f%% | %.2f | %.2f |\n", s, n[s], seeds[s], bits[s], 100 * m, 100 * sd, 100 * sd / sqrt(n[s])
         else
-            printf "| %s | 1 (%s) | %s | %.2f%% | - | - |\n", s, seeds[s], bits[s], 100 * m
+            printf "| `%s` | 1 (%s) | %s | %.2f%% | - | - |\n", s, seeds[s], bits[s], 100 * m
     }
 }' "$CSV"

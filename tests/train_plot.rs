@@ -46,3 +46,47 @@ fn pruning_plot_matches_its_data_and_the_table() {
         );
     }
 }
+
+/// The study's two plots (docs/study/front-end.svg, docs/study/budget.svg) are what
+/// `bnngen::train::study` draws from docs/study/runs.csv, and every setting of the CSV is a row
+/// of docs/results.md with its mean and standard deviation, so the page cannot fall behind the
+/// runs it reports.
+#[test]
+fn study_plots_and_table_match_the_runs() {
+    use bnngen::train::study::{budget_svg, front_end_svg, parse_runs, summarize};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let csv = std::fs::read_to_string(root.join("study/runs.csv")).unwrap();
+    let settings = summarize(&parse_runs(&csv).unwrap());
+    assert!(settings.len() >= 20, "fewer than 20 settings in runs.csv");
+    for (file, svg) in [
+        ("study/front-end.svg", front_end_svg(&settings)),
+        ("study/budget.svg", budget_svg(&settings)),
+    ] {
+        let path = root.join(file);
+        if std::env::var_os("BNNGEN_BLESS").is_some() {
+            std::fs::write(&path, &svg).unwrap();
+        }
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            on_disk == svg,
+            "docs/{file} is stale: run BNNGEN_BLESS=1 cargo test --test train_plot"
+        );
+    }
+    let md = std::fs::read_to_string(root.join("results.md")).unwrap();
+    for s in &settings {
+        let mean = format!("{:.2}%", s.mean);
+        let std = if s.seeds.len() > 1 {
+            format!("{:.2}", s.std)
+        } else {
+            "-".to_string()
+        };
+        assert!(
+            md.lines()
+                .any(|l| l.starts_with(&format!("| `{}` |", s.name))
+                    && l.contains(&mean)
+                    && l.contains(&format!("| {std} |"))),
+            "docs/results.md has no row `| `{}` | ...` with mean {mean} and std {std}",
+            s.name
+        );
+    }
+}

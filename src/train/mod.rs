@@ -15,6 +15,7 @@ pub mod net;
 pub mod plot;
 pub mod prune;
 pub mod rng;
+pub mod study;
 mod trainer;
 
 pub use config::TrainConfig;

@@ -5,10 +5,11 @@
 //! plot come from the same numbers; `tests/train_plot.rs` checks that docs/results-pruning.svg
 //! is what this code draws from it. Pure drawing: no burn, no I/O.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-const OK: &str = "plotters draws into a String and cannot fail";
-const COLORS: [RGBColor; 4] = [
+pub(crate) const OK: &str = "plotters draws into a String and cannot fail";
+pub(crate) const COLORS: [RGBColor; 4] = [
     RGBColor(66, 133, 244),
     RGBColor(219, 68, 55),
     RGBColor(46, 125, 50),
@@ -46,6 +47,32 @@ pub fn parse_csv(text: &str) -> Result<Vec<PruningPoint>, String> {
     Ok(out)
 }
 
+/// The axes of an accuracy (%) against stored weight bits plot.
+pub(crate) fn bits_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    max_bits: f64,
+    accuracy: std::ops::Range<f64>,
+) -> ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            "Block pruning: test accuracy vs stored weight bits",
+            ("sans-serif", 18),
+        )
+        .margin(14)
+        .x_label_area_size(42)
+        .y_label_area_size(52)
+        .build_cartesian_2d(0f64..max_bits * 1.08, accuracy)
+        .expect(OK);
+    chart
+        .configure_mesh()
+        .x_desc("stored weight bits")
+        .y_desc("test accuracy (%)")
+        .x_label_formatter(&|v| format!("{:.0}k", v / 1000.0))
+        .draw()
+        .expect(OK);
+    chart
+}
+
 /// Accuracy (%) against stored weight bits, one line per series, points labelled with the kept
 /// fraction. Deterministic output for the same points.
 pub fn pruning_svg(points: &[PruningPoint]) -> String {
@@ -60,23 +87,7 @@ pub fn pruning_svg(points: &[PruningPoint]) -> String {
     {
         let root = SVGBackend::with_string(&mut out, (640, 400)).into_drawing_area();
         root.fill(&WHITE).expect(OK);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                "Block pruning: test accuracy vs stored weight bits",
-                ("sans-serif", 18),
-            )
-            .margin(14)
-            .x_label_area_size(42)
-            .y_label_area_size(52)
-            .build_cartesian_2d(0f64..max_bits * 1.08, 0f64..100f64)
-            .expect(OK);
-        chart
-            .configure_mesh()
-            .x_desc("stored weight bits")
-            .y_desc("test accuracy (%)")
-            .x_label_formatter(&|v| format!("{:.0}k", v / 1000.0))
-            .draw()
-            .expect(OK);
+        let mut chart = bits_chart(&root, max_bits, 0f64..100f64);
         for (i, name) in series.iter().enumerate() {
             let c = COLORS[i % COLORS.len()];
             let mut pts: Vec<(f64, f64, f64)> = points
