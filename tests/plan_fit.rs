@@ -322,3 +322,67 @@ fn hw_file_device_takes_its_default_clock_and_checks_budgets() {
         "{err}"
     );
 }
+
+/// `generate --target T` and `simulate --target T` without an hw file build the design that
+/// `synth --target T` synthesizes: the same device folding, not the default one (a digest or
+/// cycle count that differed would mean the simulated RTL is not the shipped RTL).
+#[test]
+fn generate_and_simulate_with_a_target_fold_to_its_device() {
+    let model = "models/fashion-up5k-pruned.toml";
+    let plan_cycles = |extra: &[&str]| {
+        let mut args = vec!["plan", model, "--json"];
+        args.extend_from_slice(extra);
+        let out = bnngen(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["cycles_per_frame"]
+            .as_u64()
+            .expect("cycles_per_frame in plan --json")
+    };
+    let device = plan_cycles(&["--device", "ice40-up5k"]);
+    let default = plan_cycles(&[]);
+    assert_ne!(
+        device, default,
+        "the test needs a model whose device folding differs"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let rtl = dir.path().join("rtl");
+    let out = bnngen(&[
+        "generate",
+        model,
+        "--target",
+        "ice40-up5k",
+        "-o",
+        rtl.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!(", {device} cycles/frame,")),
+        "{text}"
+    );
+    let out = bnngen(&[
+        "simulate",
+        model,
+        "--target",
+        "ice40-up5k",
+        "--random",
+        "1",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["plan_cycles_per_frame"].as_u64(), Some(device), "{v}");
+}

@@ -33,9 +33,10 @@ pub struct Args {
     /// Add debug tap ports (dbg_fire, dbg_data) to the top.
     #[arg(long)]
     pub debug: bool,
-    /// Generate the RTL exactly as `synth --target T` and `flow --target T` synthesize it
-    /// (that target's block-RAM family: ice40-* or ecp5-*, xilinx, generic). Default: the
-    /// ECP5 family.
+    /// Generate the RTL exactly as `synth --target T` and `flow --target T` synthesize it:
+    /// that target's block-RAM family (ice40-* or ecp5-*, xilinx, generic) and, without
+    /// `--hw` or `--plan`, the folding they choose for its device. Default: the ECP5 family
+    /// and the default folding.
     #[arg(long)]
     pub target: Option<Target>,
 }
@@ -50,7 +51,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         .output
         .unwrap_or_else(|| PathBuf::from("rtl-out").join(rtl::ident(&m.meta.name)));
     let staged = Staged::begin(&dir, &inputs)?;
-    let p = super::plan::make_plan(&m, args.hw.as_ref(), args.plan.as_ref())?;
+    let p = super::plan::make_plan(&m, args.hw.as_ref(), args.plan.as_ref(), args.target)?;
     let design = rtl::generate(
         &m,
         &p,

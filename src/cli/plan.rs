@@ -73,10 +73,15 @@ fn device_config(args: &Args) -> Result<Option<HwConfig>, CliError> {
 }
 
 /// Load the hardware config (or the default) and fold the model; shared by the RTL commands.
+/// The plan `generate` and `simulate` build: a plan file as written, an hw file folded, or,
+/// without either, the folding `synth --target T` and `flow --target T` choose for the same
+/// target (the fastest that fits its device), so what is simulated is what those commands
+/// synthesize.
 pub fn make_plan(
     m: &model::Model,
     hw: Option<&PathBuf>,
     plan_file: Option<&PathBuf>,
+    target: Option<Target>,
 ) -> Result<Plan, CliError> {
     if let Some(p) = plan_file {
         return plan::load_plan(m, p).map_err(|error| CliError::Config {
@@ -86,7 +91,10 @@ pub fn make_plan(
     }
     match hw {
         Some(p) => Ok(plan::fold_hw_file(m, p).map_err(CliError::hw)?.1),
-        None => plan::set_folding(m, &HwConfig::default()).map_err(CliError::hw),
+        None => match target {
+            Some(t) => fit::fold(m, &t.fold_config()).map_err(CliError::hw),
+            None => plan::set_folding(m, &HwConfig::default()).map_err(CliError::hw),
+        },
     }
 }
 

@@ -51,9 +51,10 @@ pub struct Args {
     /// Tap every layer and report the first mismatching bit.
     #[arg(long)]
     pub debug: bool,
-    /// Simulate the RTL exactly as `synth --target T` and `flow --target T` synthesize it
-    /// (that target's block-RAM family: ice40-* or ecp5-*, xilinx, generic). Default: the
-    /// ECP5 family.
+    /// Simulate the RTL exactly as `synth --target T` and `flow --target T` synthesize it:
+    /// that target's block-RAM family (ice40-* or ecp5-*, xilinx, generic) and, without
+    /// `--hw` or `--plan`, the folding they choose for its device. Default: the ECP5 family
+    /// and the default folding.
     #[arg(long, conflicts_with = "netlist")]
     pub target: Option<Target>,
     /// Write a VCD trace of the stressed run here.
@@ -123,7 +124,12 @@ pub fn run(args: Args) -> Result<(), CliError> {
         None => None,
     };
     let m = model::load(&args.model)?;
-    let p = super::plan::make_plan(&m, args.hw.as_ref(), args.plan.as_ref())?;
+    let p = super::plan::make_plan(
+        &m,
+        args.hw.as_ref(),
+        args.plan.as_ref(),
+        args.target.or(args.netlist),
+    )?;
     let sensor = args.sensor.as_deref().map(SensorConfig::load).transpose()?;
     let mut images = match (&args.images, args.random) {
         (Some(path), _) => input::load_images_through(path, &m.input, sensor.as_ref())?,
