@@ -95,11 +95,12 @@ fn generate_and_simulate_take_the_synthesis_targets_memories() {
     let d = tmp("target");
     let bin = env!("CARGO_BIN_EXE_bnngen");
     let m = bnngen::model::load(std::path::Path::new("models/tiny.toml")).unwrap();
-    let p = bnngen::plan::set_folding(&m, &Default::default()).unwrap();
+    // Without --hw, the target's device sets the folding, as in `synth --target`.
     let digest = |t: &str| {
-        let ram = bnngen::synth::Target::parse(t).unwrap().ram_family();
+        let target = bnngen::synth::Target::parse(t).unwrap();
+        let p = bnngen::plan::fit::fold(&m, &target.fold_config()).unwrap();
         let opts = bnngen::rtl::GenOptions {
-            ram,
+            ram: target.ram_family(),
             ..Default::default()
         };
         bnngen::rtl::design_digest(&bnngen::rtl::generate(&m, &p, opts).unwrap())
