@@ -90,3 +90,58 @@ fn study_plots_and_table_match_the_runs() {
         );
     }
 }
+
+/// docs/study/tone.svg: the thresholds runs.csv records for M = 8, over the pixel histogram of
+/// the 10,000 test images, plain and as the study's sensor delivers them (default sensor,
+/// 10-bit codes, each image seeded by its index, as training sees the test set).
+#[test]
+fn tone_plot_matches_the_runs_and_the_test_images() {
+    use bnngen::sensor::{SensorConfig, Stream};
+    use bnngen::train::study::{parse_runs, tone_panel, tone_svg};
+    let data = std::path::Path::new("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz");
+    assert!(
+        data.exists(),
+        "{} is missing: scripts/setup.sh installs it (Debian package dataset-fashion-mnist)",
+        data.display()
+    );
+    let images = bnngen::input::load_images(data).unwrap();
+    assert_eq!(images.len(), 10_000);
+    let sensor = SensorConfig {
+        bits: 10,
+        ..SensorConfig::default()
+    };
+    let mut plain = vec![0u64; 256];
+    let mut seen = vec![0u64; 1024];
+    for (i, im) in images.iter().enumerate() {
+        for &v in &im.pixels {
+            plain[v as usize] += 1;
+        }
+        for v in sensor.apply(&im.pixels, 8, Stream::Test, i as u64) {
+            seen[v as usize] += 1;
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let runs = parse_runs(&std::fs::read_to_string(root.join("study/runs.csv")).unwrap()).unwrap();
+    let panels = [
+        tone_panel(&runs, "plain", plain),
+        tone_panel(&runs, "sensor", seen),
+    ];
+    for p in &panels {
+        assert_eq!(
+            p.curves.len(),
+            5,
+            "{}: 3 GLT seeds, uniform, quantile start",
+            p.title
+        );
+    }
+    let svg = tone_svg(&panels);
+    let path = root.join("study/tone.svg");
+    if std::env::var_os("BNNGEN_BLESS").is_some() {
+        std::fs::write(&path, &svg).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == svg,
+        "docs/study/tone.svg is stale: run BNNGEN_BLESS=1 cargo test --test train_plot"
+    );
+}

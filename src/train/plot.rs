@@ -73,6 +73,19 @@ pub(crate) fn bits_chart<'a, 'b>(
     chart
 }
 
+/// The series legend, in the lower right corner.
+pub(crate) fn legend<'a, 'b: 'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+) {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.9))
+        .draw()
+        .expect(OK);
+}
+
 /// Accuracy (%) against stored weight bits, one line per series, points labelled with the kept
 /// fraction. Deterministic output for the same points.
 pub fn pruning_svg(points: &[PruningPoint]) -> String {
@@ -112,13 +125,7 @@ pub fn pruning_svg(points: &[PruningPoint]) -> String {
                 }))
                 .expect(OK);
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.9))
-            .draw()
-            .expect(OK);
+        legend(&mut chart);
         root.present().expect(OK);
     }
     out
