@@ -3,8 +3,9 @@ sink: random TVALID gaps on the input, random TREADY back-pressure on the output
 compared with the reference model's (computed by bnngen, read from BNNGEN_FRAMES), and the
 stream rules checked on every cycle by a monitor.
 
-Environment: BNNGEN_FRAMES (JSON: in_bytes, out_bytes, frames: [{pixels: [int], result: int}]),
-BNNGEN_SEED (random gaps and back-pressure).
+Environment: BNNGEN_FRAMES (JSON: in_bytes, out_bytes, frames: [{pixels: [int], result: int}],
+each int written as a decimal string, since a word may be wider than a JSON number carries
+exactly), BNNGEN_SEED (random gaps and back-pressure).
 """
 
 import json
@@ -75,13 +76,14 @@ async def frames_through_the_axis_wrapper(dut):
     dut.aresetn.value = 1
 
     for frame in spec["frames"]:
-        data = b"".join(p.to_bytes(in_bytes, "little") for p in frame["pixels"])
+        data = b"".join(int(p).to_bytes(in_bytes, "little") for p in frame["pixels"])
         await source.send(AxiStreamFrame(data))
     for i, frame in enumerate(spec["frames"]):
         got = await sink.recv()
         assert len(got.tdata) == out_bytes, f"frame {i}: {len(got.tdata)} bytes, one beat expected"
         word = int.from_bytes(bytes(got.tdata), "little")
-        assert word == frame["result"], f"frame {i}: got {word:#x}, reference {frame['result']:#x}"
+        expected = int(frame["result"])
+        assert word == expected, f"frame {i}: got {word:#x}, reference {expected:#x}"
     for _ in range(50):
         await RisingEdge(dut.aclk)
     assert sink.empty(), "a result beat more than frames sent"
