@@ -362,3 +362,16 @@ fn block_ram_efficiency_counts_what_each_block_memory_holds() {
         }
     }
 }
+
+#[test]
+fn the_report_gives_the_block_ram_efficiency_of_the_estimate() {
+    use bnngen::report::{render_html, CostFigures, ReportData};
+    let m = shipped("fashion-up5k");
+    let c = cost::estimate(&m, &set_folding(&m, &HwConfig::default()).unwrap());
+    let fam = cost::ram::RamFamily::Ice40;
+    let mut d = ReportData::of_model(&m);
+    d.cost = Some(CostFigures::of(&c, fam, None));
+    let e = c.total.ice40.bram_efficiency(fam).unwrap();
+    let line = format!("Block RAM efficiency: {:.1}% of the allocated", 100.0 * e);
+    assert!(render_html(&d).contains(&line), "{line}");
+}
