@@ -386,3 +386,56 @@ fn generate_and_simulate_with_a_target_fold_to_its_device() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["plan_cycles_per_frame"].as_u64(), Some(device), "{v}");
 }
+
+#[test]
+fn block_ram_efficiency_counts_what_each_block_memory_holds() {
+    // The memory listing the estimate reports is the one its block counts come from, and
+    // `bram_bits` is the bits those memories hold (every column of fashion-up5k is read).
+    use cost::ram::{Placed, RamFamily};
+    let m = shipped("fashion-up5k");
+    let c = cost::estimate(&m, &set_folding(&m, &HwConfig::default()).unwrap());
+    for fam in [RamFamily::Ice40, RamFamily::Ecp5] {
+        let (mut blocks, mut held, mut line_buffer_blocks) = (0, 0, 0);
+        for p in &c.parts {
+            let mems = match fam {
+                RamFamily::Ice40 => &p.memories.ice40,
+                RamFamily::Ecp5 => &p.memories.ecp5,
+            };
+            for u in mems {
+                if let Placed::Block(n) = u.placed {
+                    blocks += n;
+                    held += u.width as u64 * u.depth as u64;
+                    assert!(u.width as u64 * u.depth as u64 <= n * fam.block_bits());
+                    if u.role == cost::memory::Role::LineBuffer {
+                        line_buffer_blocks += n;
+                    }
+                }
+            }
+        }
+        let total = match fam {
+            RamFamily::Ice40 => c.total.ice40,
+            RamFamily::Ecp5 => c.total.ecp5,
+        };
+        assert_eq!((total.bram, total.bram_bits), (blocks, held), "{fam:?}");
+        let e = total.bram_efficiency(fam).unwrap();
+        assert!(e > 0.0 && e < 1.0, "{fam:?} {e}");
+        if fam == RamFamily::Ice40 {
+            // Where the UP5K's blocks go: the line buffers, at most 16 bits wide per block,
+            // take 15 RAM4K for 16,384 bits (docs/benchmarks.md, "Block-RAM efficiency").
+            assert_eq!(line_buffer_blocks, 15);
+        }
+    }
+}
+
+#[test]
+fn the_report_gives_the_block_ram_efficiency_of_the_estimate() {
+    use bnngen::report::{render_html, CostFigures, ReportData};
+    let m = shipped("fashion-up5k");
+    let c = cost::estimate(&m, &set_folding(&m, &HwConfig::default()).unwrap());
+    let fam = cost::ram::RamFamily::Ice40;
+    let mut d = ReportData::of_model(&m);
+    d.cost = Some(CostFigures::of(&c, fam, None));
+    let e = c.total.ice40.bram_efficiency(fam).unwrap();
+    let line = format!("Block RAM efficiency: {:.1}% of the allocated", 100.0 * e);
+    assert!(render_html(&d).contains(&line), "{line}");
+}

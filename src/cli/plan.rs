@@ -193,6 +193,25 @@ fn capacities() -> Vec<(&'static str, cost::Capacity)> {
         .collect()
 }
 
+/// Bits held in block RAM per bit allocated, on each family.
+fn bram_efficiency_line(total: &cost::PartCost) -> String {
+    use cost::ram::RamFamily;
+    let one = |name: &str, c: &Cells, fam: RamFamily| match c.bram_efficiency(fam) {
+        Some(e) => format!(
+            "{name} {} of {} bits ({:.1}%)",
+            c.bram_bits,
+            c.bram * fam.block_bits(),
+            100.0 * e
+        ),
+        None => format!("{name} no blocks"),
+    };
+    format!(
+        "block RAM efficiency (bits held / block bits allocated): {}, {}\n",
+        one("iCE40", &total.ice40, RamFamily::Ice40),
+        one("ECP5", &total.ecp5, RamFamily::Ecp5)
+    )
+}
+
 /// The cost estimate as a text table, then each device's use and the energy per frame.
 pub fn cost_table(c: &DesignCost) -> String {
     let mut s = String::from(
@@ -215,6 +234,7 @@ pub fn cost_table(c: &DesignCost) -> String {
         "generic: {} memories marked for block RAM, {} bits\n",
         c.total.generic.block_memories, c.total.generic.block_bits
     ));
+    s.push_str(&bram_efficiency_line(&c.total));
     for (name, cap) in capacities() {
         let e = match cap.family {
             cost::ram::RamFamily::Ice40 => &c.total.ice40,

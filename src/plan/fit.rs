@@ -37,6 +37,7 @@ pub const BOARD_TOP: Cells = Cells {
     carry: 0,
     bram: 0,
     lutram: 0,
+    bram_bits: 0,
 };
 
 /// What a design takes of a device, beside the device's capacity and the budgets' limits.

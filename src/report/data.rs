@@ -27,6 +27,9 @@ pub struct CostFigures {
     pub parts: Vec<CostRow>,
     /// The target device's capacity, when it has one.
     pub capacity: Option<CostRow>,
+    /// Bits the block-RAM memories hold per block bit allocated (`None`: no blocks).
+    #[serde(default)]
+    pub bram_efficiency: Option<f64>,
     pub energy_nj: f64,
     /// What the energy figure is (always shown with it).
     pub energy_note: String,
@@ -79,6 +82,7 @@ impl CostFigures {
                 carry: k.carry,
                 bram: k.bram,
             }),
+            bram_efficiency: cells(&c.total).bram_efficiency(family),
             energy_nj: c.energy.total_pj / 1000.0,
             energy_note: c.energy.note.to_string(),
         }

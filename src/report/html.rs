@@ -244,9 +244,17 @@ fn cost_section(o: &mut String, d: &ReportData) {
             esc(&r.name), r.luts, r.ffs, r.carry, r.bram
         );
     }
+    o.push_str("</table>");
+    if let Some(e) = c.bram_efficiency {
+        let _ = write!(
+            o,
+            "<p>Block RAM efficiency: {:.1}% of the allocated block bits hold weights or buffer bits.</p>",
+            100.0 * e
+        );
+    }
     let _ = write!(
         o,
-        "</table><p>Energy per frame as a 45 nm ASIC: {:.1} nJ ({}).</p></section>",
+        "<p>Energy per frame as a 45 nm ASIC: {:.1} nJ ({}).</p></section>",
         c.energy_nj,
         esc(&c.energy_note)
     );

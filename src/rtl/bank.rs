@@ -18,6 +18,7 @@ use super::netlist::{addr_width, Expr, ModuleBuilder, Sig, Stmt};
 /// Cycles from a table address to its word: memory read register plus the fabric register.
 pub const READ_STAGES: u32 = 2;
 
+pub use crate::plan::cost::layout::RomLayout;
 pub use crate::plan::cost::ram::{RamFamily, BLOCK_RAM_BITS, ICE40_LOGIC_ROM_BITS, LOGIC_BANK};
 
 /// A table of `words` read at `addr` when `en`; returns the word `READ_STAGES` cycles later
@@ -33,17 +34,12 @@ pub fn rom2(
 ) -> Expr {
     let width = words.first().map_or(0, |w| w.len()) as u32;
     let depth = words.len();
-    let needs_block = (width as usize) * depth >= BLOCK_RAM_BITS;
-    let logic = ram == RamFamily::Ice40 && (width as usize) * depth <= ICE40_LOGIC_ROM_BITS;
     // A logic ROM is banked too, in banks of `LOGIC_BANK` words: each bank's read (a
     // 6-input function per bit) ends in its register, and the bank mux follows the second
     // register, so the read is not one long LUT tree (1280 words: 28 ns on the UP5K).
-    let bank = if logic {
-        LOGIC_BANK
-    } else {
-        ram.bank_depth(width, depth)
-    };
-    if depth <= bank || (!needs_block && !logic) {
+    let layout = RomLayout::new(width, depth, ram);
+    let (bank, logic) = (layout.bank, layout.logic);
+    if !layout.banked {
         let q = rom_with(b, name, words, addr, en, logic);
         if q.const_value().is_some() {
             return q;

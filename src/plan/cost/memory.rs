@@ -6,7 +6,8 @@
 //! (`ram.rs`). The shapes here follow the generator's: a change there changes this list, and
 //! the comparison with Yosys (`tests/cost.rs`) shows it.
 
-use super::ram::{RamFamily, Shape, Style, BLOCK_RAM_BITS, ICE40_LOGIC_ROM_BITS, LOGIC_BANK};
+use super::layout::RomLayout;
+use super::ram::{RamFamily, Shape, Style, BLOCK_RAM_BITS};
 use super::widths::{bits_for, popcount_width, signed_bits_for};
 use crate::model::{BlockWeights, LayerKind, Model};
 use crate::plan::{LayerPlan, Plan};
@@ -75,41 +76,12 @@ fn rom(out: &mut Vec<Memory>, role: Role, width: u32, depth: usize) {
     }
 }
 
-/// A table read through `rtl::bank::rom2`: one memory, or banks of one block (or of
-/// `LOGIC_BANK` words for an iCE40 table kept in logic).
+/// A table read through `rtl::bank::rom2`: the memories of its `RomLayout`.
 fn rom2(out: &mut Vec<Memory>, role: Role, width: u32, depth: usize, ram: RamFamily) {
-    let bits = width as usize * depth;
-    let needs_block = bits >= BLOCK_RAM_BITS;
-    let logic = ram == RamFamily::Ice40 && bits <= ICE40_LOGIC_ROM_BITS;
-    let bank = if logic {
-        LOGIC_BANK
-    } else {
-        ram.bank_depth(width, depth)
-    };
-    if depth <= bank || (!needs_block && !logic) {
-        if depth > 1 {
-            let style = if logic {
-                Style::Logic
-            } else {
-                default_style(width, depth)
-            };
-            out.push(Memory::new(role, width, depth, true, style, all(width)));
-        }
-        return;
-    }
-    let mut left = depth;
-    while left > 0 {
-        let part = left.min(bank);
-        left -= part;
-        let style = if logic { Style::Logic } else { Style::Block };
-        out.push(Memory::new(
-            role,
-            width,
-            part.max(2),
-            true,
-            style,
-            all(width),
-        ));
+    let layout = RomLayout::new(width, depth, ram);
+    let style = layout.style();
+    for d in layout.memory_depths() {
+        out.push(Memory::new(role, width, d, true, style, all(width)));
     }
 }
 

@@ -13,6 +13,7 @@
 //!   them by published 45 nm figures (`energy.rs`).
 
 pub mod energy;
+pub mod layout;
 pub mod logic;
 pub mod memory;
 pub mod ram;
@@ -36,6 +37,16 @@ pub struct Cells {
     /// LUT RAM cells (ECP5 TRELLIS_DPR16X4; none on iCE40), by Yosys's rule: within a few
     /// cells (Yosys sometimes drops unread ones).
     pub lutram: u64,
+    /// Bits the memories placed in block RAM hold (their read columns): with `bram` times
+    /// the family's block bits, the block-RAM efficiency.
+    pub bram_bits: u64,
+}
+
+impl Cells {
+    /// Bits held in block RAM per bit of the blocks allocated (`None` without blocks).
+    pub fn bram_efficiency(&self, fam: RamFamily) -> Option<f64> {
+        (self.bram > 0).then(|| self.bram_bits as f64 / (self.bram * fam.block_bits()) as f64)
+    }
 }
 
 impl std::ops::AddAssign for Cells {
@@ -45,6 +56,7 @@ impl std::ops::AddAssign for Cells {
         self.carry += o.carry;
         self.bram += o.bram;
         self.lutram += o.lutram;
+        self.bram_bits += o.bram_bits;
     }
 }
 
@@ -57,6 +69,22 @@ pub struct GenericMemory {
     pub block_bits: u64,
 }
 
+/// One memory of a part's RTL and where synthesis puts it: the layout the RTL declares.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemoryUse {
+    pub role: memory::Role,
+    pub width: u32,
+    pub depth: usize,
+    pub placed: Placed,
+}
+
+/// The memories of a part on each family (ROM banks follow the family's geometry).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PartMemories {
+    pub ice40: Vec<MemoryUse>,
+    pub ecp5: Vec<MemoryUse>,
+}
+
 /// The estimate of one layer (or the front end, or the whole design).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PartCost {
@@ -64,6 +92,8 @@ pub struct PartCost {
     pub ice40: Cells,
     pub ecp5: Cells,
     pub generic: GenericMemory,
+    /// Every memory of the part (none listed for the total).
+    pub memories: PartMemories,
 }
 
 /// The estimate of a whole design: per part, in total, and energy per frame.
@@ -96,6 +126,7 @@ pub fn estimate(model: &Model, plan: &Plan) -> DesignCost {
         ice40: Cells::default(),
         ecp5: Cells::default(),
         generic: GenericMemory::default(),
+        memories: PartMemories::default(),
     };
     for p in &parts {
         total.ice40 += p.ice40;
@@ -138,9 +169,13 @@ fn layer_cells(model: &Model, plan: &Plan, idx: usize, fam: RamFamily) -> Cells 
         carry,
         ..Cells::default()
     };
-    for (_, p) in &mems {
+    for (m, p) in &mems {
         match p {
-            Placed::Block(n) => c.bram += n,
+            Placed::Block(n) => {
+                c.bram += n;
+                let read = m.shape.used.iter().filter(|&&u| u).count() as u64;
+                c.bram_bits += read * m.shape.depth as u64;
+            }
             Placed::LutRam(n) => c.lutram += n,
             Placed::Logic => {}
         }
@@ -156,11 +191,26 @@ fn layer(model: &Model, plan: &Plan, idx: usize) -> PartCost {
             generic.block_bits += m.bits();
         }
     }
+    let uses = |fam| {
+        placed_memories(model, plan, idx, fam)
+            .into_iter()
+            .map(|(m, placed)| MemoryUse {
+                role: m.role,
+                width: m.shape.width,
+                depth: m.shape.depth,
+                placed,
+            })
+            .collect()
+    };
     PartCost {
         name: model.layers[idx].name.clone(),
         ice40: layer_cells(model, plan, idx, RamFamily::Ice40),
         ecp5: layer_cells(model, plan, idx, RamFamily::Ecp5),
         generic,
+        memories: PartMemories {
+            ice40: uses(RamFamily::Ice40),
+            ecp5: uses(RamFamily::Ecp5),
+        },
     }
 }
 
@@ -172,5 +222,6 @@ fn front_end(model: &Model, plan: &Plan) -> PartCost {
         ice40,
         ecp5,
         generic: GenericMemory::default(),
+        memories: PartMemories::default(),
     }
 }
