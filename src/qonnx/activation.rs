@@ -134,7 +134,7 @@ fn refuse_int_quant(w: &mut Walk<'_>, x: &str) -> Result<(), ImportError> {
         .ok()
         .and_then(|(_, b)| b.first().copied());
     let what = match bits {
-        Some(b) if b == 1.0 => "is a 1-bit IntQuant, which bnngen does not read".into(),
+        Some(1.0) => "is a 1-bit IntQuant, which bnngen does not read".into(),
         Some(b) if b.fract() == 0.0 && (2.0..=32.0).contains(&b) => format!(
             "quantizes the activation to {b} bits ({} levels)",
             2f64.powf(b)
