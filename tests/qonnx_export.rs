@@ -7,6 +7,8 @@
 //! skips, without them. BNNGEN_QONNX_IMAGES sets the Fashion-MNIST image count (default 500;
 //! docs/import.md gives the 10,000-image run).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -21,18 +23,7 @@ use prost::Message;
 const FASHION: &str = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
 
 fn python() -> PathBuf {
-    let py = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    let ok = Command::new(&py)
-        .args(["-c", "import qonnx, onnxruntime"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "{} cannot import qonnx and onnxruntime: run scripts/setup.sh (it installs the pinned \
-         versions into the project .venv)",
-        py.display()
-    );
-    py
+    common::qonnx_python()
 }
 
 fn export(model: &Path, out: &Path) {

@@ -268,3 +268,75 @@ fn export_refuses_what_float32_cannot_hold_exactly() {
         "{e}"
     );
 }
+
+/// Brevitas' own export of a network with 2-bit hidden activations
+/// (tests/fixtures/qonnx/brevitas-mlp-a2.onnx, scripts/qonnx-fixtures.py): exit 2 naming the
+/// first IntQuant node and its bit width, and no output file.
+#[test]
+fn brevitas_two_bit_activations_are_refused_naming_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("a2.toml");
+    let o = Command::new(env!("CARGO_BIN_EXE_bnngen"))
+        .args(["import", "tests/fixtures/qonnx/brevitas-mlp-a2.onnx", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("brevitas-mlp-a2.onnx: node 8 (node__symbolic_2, Quant): quantizes the activation to 2 bits (4 levels); bnngen's activations are 1 bit"),
+        "{err}"
+    );
+    assert!(!out.exists(), "a partial output was left");
+}
+
+/// Brevitas' 1-bit input quantizer (`x / 255 * 2 - 1` -> BipolarQuant in
+/// tests/fixtures/qonnx/brevitas-mlp-w1a1.onnx) is a 1-plane thermometer at pixel 128; the
+/// same chain with other constants is refused when it decreases with the pixel, or when
+/// float32 and exact arithmetic disagree on a pixel code.
+#[test]
+fn brevitas_input_quantizer_is_read_exactly_or_refused() {
+    let file = "tests/fixtures/qonnx/brevitas-mlp-w1a1.onnx";
+    let bytes = std::fs::read(file).unwrap();
+    let m = import(&bytes, file, &ImportOptions::default(), None).unwrap();
+    let model::FrontEnd::Thermometer(t) = &m.front_end else {
+        panic!("front end {:?}", m.front_end);
+    };
+    assert_eq!((t.levels, &t.thresholds), (1, &vec![vec![128u32]]));
+    // Set the constants of the Div, Mul and Sub steps (nodes 0, 1, 2) and import.
+    let with_steps = |div: f32, mul: f32, sub: f32| {
+        let mut p = ModelProto::decode(bytes.as_slice()).unwrap();
+        let nodes = p.graph.as_ref().unwrap().node.clone();
+        for (k, (op, v)) in [("Div", div), ("Mul", mul), ("Sub", sub)]
+            .into_iter()
+            .enumerate()
+        {
+            assert_eq!(nodes[k].op_type, op);
+            let t = initializer(&mut p, |t| t.name == nodes[k].input[1]);
+            t.raw_data = v.to_le_bytes().to_vec();
+        }
+        match import(
+            &p.encode_to_vec(),
+            "q.onnx",
+            &ImportOptions::default(),
+            None,
+        ) {
+            Ok(_) => panic!("the edited quantizer was imported"),
+            Err(e) => e.to_string(),
+        }
+    };
+    // 1 - 2v/255 >= 0: +1 up to code 127, a decreasing bit.
+    let e = with_steps(255.0, -2.0, -1.0);
+    assert!(
+        e.contains("node 3 (node__symbolic, BipolarQuant)")
+            && e.contains("gives +1 for pixel code 0 but -1 for code 128"),
+        "{e}"
+    );
+    // 1 / 3 * 7 - 2.3333335: 0 in float32 (+1), below 0 exactly (-1).
+    let e = with_steps(3.0, 7.0, 2.333_333_5);
+    assert!(
+        e.contains("node 3 (node__symbolic, BipolarQuant)")
+            && e.contains("quantizes pixel code 1 to +1 in float32 but to -1 in exact"),
+        "{e}"
+    );
+}

@@ -66,6 +66,7 @@ pub(super) fn read(
                 "has a parameter that is not finite, or var + epsilon <= 0".into(),
             ));
         }
+        refuse_int_quant(w, w.output(bi, bn)?)?;
         let (qi, q) = w.expect("BipolarQuant", w.output(bi, bn)?, "BatchNormalization")?;
         let (_, s) = w.const_floats(qi, q, 1)?;
         if s.len() != 1 || !(s[0] > 0.0 && s[0].is_finite()) {
@@ -99,6 +100,7 @@ pub(super) fn read(
         signs = d;
         x = w.output(mi, m)?.to_string();
     }
+    refuse_int_quant(w, &x)?;
     let (ti, t) = w.expect(
         "MultiThreshold",
         &x,
@@ -115,6 +117,33 @@ pub(super) fn read(
         push(&mut out, kk, cc, n_max);
     }
     Ok(out)
+}
+
+/// Refuse an integer quantizer (IntQuant, or Quant as Brevitas writes it) reading `x` as a
+/// layer's activation, naming its bit width: a multi-level activation is outside the format.
+fn refuse_int_quant(w: &mut Walk<'_>, x: &str) -> Result<(), ImportError> {
+    let Some((i, n)) = w.peek() else {
+        return Ok(());
+    };
+    let int_quant = matches!(n.op_type.as_str(), "IntQuant" | "Quant") && Walk::is_qonnx(n);
+    if !int_quant || n.input.first().map(String::as_str) != Some(x) {
+        return Ok(());
+    }
+    let bits = w
+        .const_floats(i, n, 3)
+        .ok()
+        .and_then(|(_, b)| b.first().copied());
+    let what = match bits {
+        Some(1.0) => "is a 1-bit IntQuant, which bnngen does not read".into(),
+        Some(b) if b.fract() == 0.0 && (2.0..=32.0).contains(&b) => format!(
+            "quantizes the activation to {b} bits ({} levels)",
+            2f64.powf(b)
+        ),
+        _ => "quantizes the activation to a multi-bit integer".into(),
+    };
+    Err(w.node_err(i, n, format!(
+        "{what}; bnngen's activations are 1 bit (+-1): quantize with BipolarQuant (in Brevitas a binary act_quant, e.g. SignedBinaryActPerTensorConst)"
+    )))
 }
 
 fn empty(channels: usize) -> Thresholds {

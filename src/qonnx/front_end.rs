@@ -5,6 +5,9 @@
 //!   pixels). Without the Gather, a MultiThreshold of one threshold per channel is M = 1.
 //! - Gather -> Div by 2^k -> Floor -> Mod 2 -> MultiThreshold (a threshold in (0, 1]): the
 //!   natural-binary code, bit k of each pixel.
+//! - Brevitas' 1-bit input quantizer: Div, Mul, Sub or Add by scalar constants on the pixels
+//!   -> BipolarQuant. Read as M = 1, its pixel threshold found by evaluating the chain on
+//!   every pixel code (see [`input_quantizer`]).
 
 use super::keys;
 use super::proto::NodeProto;
@@ -24,6 +27,12 @@ pub(super) fn read(
         let compares = n.op_type == "GreaterOrEqual" || n.op_type == "Greater";
         if compares && n.input.first().map(String::as_str) == Some(input_name) {
             return comparisons(w, input_name, input);
+        }
+    }
+    if let Some((_, n)) = w.peek() {
+        let scales = matches!(n.op_type.as_str(), "Div" | "Mul" | "Sub" | "Add");
+        if (scales || n.op_type == "BipolarQuant") && n.input.contains(&input_name.to_string()) {
+            return input_quantizer(w, input_name, input);
         }
     }
     if let Some((i, mt)) = w.take_if("MultiThreshold", input_name) {
@@ -219,6 +228,114 @@ fn comparisons(
         ));
     }
     thermometer(w, input, levels, &thr)
+}
+
+/// One step of an input quantizer's scaling: `op` with a scalar constant, which is the
+/// first operand when `const_first`.
+struct Step {
+    op: String,
+    value: f32,
+    const_first: bool,
+}
+
+impl Step {
+    fn apply<T>(&self, x: T, c: T) -> T
+    where
+        T: std::ops::Div<Output = T>
+            + std::ops::Mul<Output = T>
+            + std::ops::Sub<Output = T>
+            + std::ops::Add<Output = T>,
+    {
+        let (a, b) = if self.const_first { (c, x) } else { (x, c) };
+        match self.op.as_str() {
+            "Div" => a / b,
+            "Mul" => a * b,
+            "Sub" => a - b,
+            _ => a + b,
+        }
+    }
+}
+
+/// Brevitas' 1-bit input quantizer: Div, Mul, Sub or Add by scalar constants on the pixel
+/// codes (for example `x / 255 * 2 - 1`) -> BipolarQuant (one scale s > 0; +s where its
+/// input is >= 0). That is a 1-plane thermometer (M = 1) whose threshold is the least pixel
+/// code that gives +s. The chain is evaluated on every code 0..2^B - 1 twice, in float32 as
+/// ONNX executors compute it and in double precision; the import is refused when the two
+/// disagree on any code (a code within rounding of the threshold) or when the codes that
+/// give +s are not all those from one code up.
+fn input_quantizer(
+    w: &mut Walk<'_>,
+    input_name: &str,
+    input: &InputSpec,
+) -> Result<FrontEnd, ImportError> {
+    let mut steps: Vec<Step> = Vec::new();
+    let mut x = input_name.to_string();
+    while let Some((_, n)) = w.peek() {
+        if !matches!(n.op_type.as_str(), "Div" | "Mul" | "Sub" | "Add") || !n.input.contains(&x) {
+            break;
+        }
+        let (i, n) = w.take_if(&n.op_type, &n.input[0].clone()).expect("peeked");
+        let const_first = n.input.get(1) == Some(&x);
+        let (_, v) = w.const_floats(i, n, usize::from(!const_first))?;
+        let [value] = v[..] else {
+            return Err(w.node_err(i, n, format!(
+                "scales the input by {} values; bnngen reads an input quantizer whose scaling is one scalar per step",
+                v.len()
+            )));
+        };
+        steps.push(Step {
+            op: n.op_type.clone(),
+            value: value as f32,
+            const_first,
+        });
+        x = w.output(i, n)?.to_string();
+    }
+    let (qi, q) = w.expect(
+        "BipolarQuant",
+        &x,
+        "the input's scaling (the input quantizer: Div, Mul, Sub, Add by scalars -> BipolarQuant)",
+    )?;
+    let (_, s) = w.const_floats(qi, q, 1)?;
+    if s.len() != 1 || !(s[0] > 0.0 && s[0].is_finite()) {
+        return Err(w.node_err(
+            qi,
+            q,
+            format!("has scale {s:?}; bnngen reads one positive scale for the input quantizer"),
+        ));
+    }
+    let codes = 1u32 << input.bits;
+    let fires = |v: u32| -> (bool, bool) {
+        let (mut a, mut b) = (v as f32, f64::from(v));
+        for st in &steps {
+            a = st.apply(a, st.value);
+            b = st.apply(b, f64::from(st.value));
+        }
+        (a >= 0.0, b >= 0.0)
+    };
+    let mut first = None;
+    for v in 0..codes {
+        let (f32_fires, exact_fires) = fires(v);
+        if f32_fires != exact_fires {
+            return Err(w.node_err(qi, q, format!(
+                "quantizes pixel code {v} to {} in float32 but to {} in exact arithmetic: the threshold lies within float rounding of a pixel code, so the input bit is not defined exactly",
+                if f32_fires { "+1" } else { "-1" },
+                if exact_fires { "+1" } else { "-1" }
+            )));
+        }
+        match (f32_fires, first) {
+            (true, None) => first = Some(v),
+            (false, Some(t)) => {
+                return Err(w.node_err(qi, q, format!(
+                    "gives +1 for pixel code {t} but -1 for code {v}; bnngen's input bit is +1 from one code up (a thermometer), so the scaling must increase with the pixel"
+                )))
+            }
+            _ => {}
+        }
+    }
+    w.cur = w.output(qi, q)?.to_string();
+    w.scale = s[0];
+    let t = f64::from(first.unwrap_or(codes));
+    thermometer(w, input, 1, &vec![t; input.channels])
 }
 
 /// A thermometer of `levels` planes per channel from the per-plane thresholds.

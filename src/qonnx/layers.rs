@@ -7,7 +7,8 @@
 //! - maxpool: MaxPool without padding;
 //! - residual: Max (or), Min (and), Mul (xnor), Mul -> Neg (xor) of the current tensor and an
 //!   earlier layer's output;
-//! - dense: Flatten -> MatMul -> activation [-> Reshape to N x O x 1 x 1];
+//! - dense: Flatten (or Reshape to N x K; nothing after a dense layer's N x O output) ->
+//!   MatMul or Gemm -> activation [-> Reshape to N x O x 1 x 1];
 //! - classifier: Flatten -> MatMul -> Add (integer bias), writing the graph output.
 
 use super::activation::{self, Affine};
@@ -32,10 +33,10 @@ pub(super) fn read(w: &mut Walk<'_>, cur: Shape, layers: &[Layer]) -> Result<Lay
         "Pad" | "Conv" => conv(w, cur)?,
         "MaxPool" => maxpool(w, cur)?,
         "Max" | "Min" | "Mul" => residual(w, cur, layers)?,
-        "Flatten" => dense(w, cur)?,
+        "Flatten" | "Reshape" | "MatMul" | "Gemm" => dense(w, cur)?,
         other => {
             return Err(w.node_err(i, n, format!(
-                "{other} is not in the subset bnngen imports here; a layer starts with Conv (or Pad), MaxPool, Max/Min/Mul (a residual) or Flatten (dense or classifier); see docs/import.md"
+                "{other} is not in the subset bnngen imports here; a layer starts with Conv (or Pad), MaxPool, Max/Min/Mul (a residual) or Flatten / Reshape (dense or classifier; MatMul / Gemm straight after a dense layer); see docs/import.md"
             )))
         }
     };
@@ -517,9 +518,17 @@ fn dense(w: &mut Walk<'_>, cur: Shape) -> Result<Read, ImportError> {
 }
 
 /// Flatten at axis 1, or a Reshape to [N, K] (N 1, -1 or 0; K the flattened size or -1):
-/// returns the flattened tensor's name.
+/// returns the flattened tensor's name. After a dense layer written without its Reshape
+/// back to [N, O, 1, 1] (as PyTorch exports Linear -> Linear), the tensor is already
+/// [N, O] and a MatMul or Gemm reads it as it is.
 fn flatten(w: &mut Walk<'_>, cur: Shape) -> Result<String, ImportError> {
     let x = w.cur.clone();
+    let matmul_next = w.peek().is_some_and(|(_, n)| {
+        matches!(n.op_type.as_str(), "MatMul" | "Gemm") && n.input.first() == Some(&x)
+    });
+    if matmul_next && cur.height == 1 && cur.width == 1 {
+        return Ok(x);
+    }
     if let Some((ri, r)) = w.take_if("Reshape", &x) {
         let (_, s) = w.const_ints(ri, r, 1)?;
         let k = cur.len() as i64;

@@ -85,3 +85,21 @@ pub fn pruned_random_models(after: u64, n: usize) -> Vec<(u64, bnngen::model::Mo
         .take(n)
         .collect()
 }
+
+/// The project venv's python, asserted to import qonnx and onnxruntime (the QONNX tests fail,
+/// never skip, without them).
+#[allow(dead_code)]
+pub fn qonnx_python() -> std::path::PathBuf {
+    let py = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    let ok = std::process::Command::new(&py)
+        .args(["-c", "import qonnx, onnxruntime"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "{} cannot import qonnx and onnxruntime: run scripts/setup.sh (it installs the pinned \
+         versions into the project .venv)",
+        py.display()
+    );
+    py
+}
