@@ -4,6 +4,8 @@
 //! models/fashion-up5k-pruned.toml: pruned tiles in conv2, conv3 and fc1, fewer weight bits
 //! and fewer cycles per frame than the unpruned models/fashion-up5k.toml at the same hardware
 //! target, the accuracy goal on the test set, and bit-exact RTL on real test images.
+//! models/fashion-sensor.toml: its documented accuracy on the sensor test set, and bit-exact
+//! RTL on sensor images.
 
 use std::path::Path;
 
@@ -164,6 +166,64 @@ fn pruned_model_rtl_is_bit_exact_on_fashion_mnist_images() {
         rep.mismatches.first()
     );
     assert_eq!(rep.results.len(), images.len());
+    let engine = Engine::new(&model);
+    for (r, img) in rep.results.iter().zip(images) {
+        let want = engine.infer(img);
+        assert_eq!((r.class, &r.scores), (want.class, &want.scores));
+    }
+}
+
+/// The Fashion-MNIST test set as models/fashion-sensor.sensor.toml delivers it: image i through
+/// the sensor model seeded by its index (what `--sensor` does in infer, simulate and flow).
+fn sensor_test_set() -> (Vec<Image>, Vec<u8>) {
+    let sensor = bnngen::sensor::SensorConfig::load(Path::new("models/fashion-sensor.sensor.toml"))
+        .unwrap_or_else(|e| panic!("models/fashion-sensor.sensor.toml: {e:?}"));
+    let (images, labels) = test_set();
+    let seen = images
+        .iter()
+        .enumerate()
+        .map(|(i, im)| Image {
+            pixels: sensor.apply(&im.pixels, 8, bnngen::sensor::Stream::Test, i as u64),
+            ..im.clone()
+        })
+        .collect();
+    (seen, labels)
+}
+
+/// docs/results.md's figure for models/fashion-sensor.toml: exactly this many of the 10,000
+/// sensor test images, under the reference model.
+#[test]
+fn sensor_model_classifies_its_sensor_test_set_as_documented() {
+    let (model, _) = load("fashion-sensor", "fashion-sensor");
+    assert_eq!(model.input.bits, 10, "trained on the sensor's 10-bit codes");
+    let (images, labels) = sensor_test_set();
+    let engine = Engine::new(&model);
+    let correct = images
+        .iter()
+        .zip(&labels)
+        .filter(|(img, &l)| engine.infer(img).class == l as usize)
+        .count();
+    assert_eq!(
+        correct, SENSOR_CORRECT,
+        "docs/results.md gives fashion-sensor's accuracy"
+    );
+}
+
+/// What docs/results.md states for fashion-sensor (correct of 10,000 sensor test images).
+const SENSOR_CORRECT: usize = 8_746;
+
+#[test]
+fn sensor_model_rtl_is_bit_exact_on_sensor_images() {
+    let (model, plan) = load("fashion-sensor", "fashion-sensor");
+    let (images, _) = sensor_test_set();
+    let images = &images[..4];
+    let rep = cosimulate(&model, &plan, images, Stress::random(7), false, None).unwrap();
+    assert!(
+        rep.passed(),
+        "timeout={} mismatches={:?}",
+        rep.timeout,
+        rep.mismatches.first()
+    );
     let engine = Engine::new(&model);
     for (r, img) in rep.results.iter().zip(images) {
         let want = engine.infer(img);
