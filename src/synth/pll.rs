@@ -316,44 +316,59 @@ mod tests {
         assert!(matches!(ecp5(25.0, 500.0), Err(PllError::Output { .. })));
     }
 
-    #[test]
-    fn every_setting_is_inside_the_ranges_and_close() {
-        for target in [
-            16.0, 20.0, 33.3, 48.0, 54.0, 75.0, 100.0, 133.0, 200.0, 275.0,
-        ] {
-            let s = ice40(12.0, target).unwrap();
-            let PllSetting::Ice40 {
+    /// f_out recomputed from the dividers, and the VCO frequency, of a setting.
+    fn recomputed(s: &PllSetting) -> (f64, f64) {
+        match *s {
+            PllSetting::Ice40 {
                 divr,
                 divf,
                 divq,
-                f_out_mhz,
+                f_in_mhz,
                 f_vco_mhz,
                 ..
-            } = s
-            else {
-                unreachable!()
-            };
-            assert!((533.0..=1066.0).contains(&f_vco_mhz), "{s}");
-            let recomputed = 12.0 * (divf + 1) as f64 / ((divr + 1) as f64 * (1 << divq) as f64);
-            assert!((recomputed - f_out_mhz).abs() < 1e-9, "{s}");
-            assert!((f_out_mhz - target).abs() / target < 0.02, "{s}");
-        }
-        for target in [30.0, 48.0, 62.5, 83.0, 100.0, 125.0, 150.0, 200.0] {
-            let s = ecp5(25.0, target).unwrap();
-            let PllSetting::Ecp5 {
+            } => (
+                f_in_mhz * (divf + 1) as f64 / ((divr + 1) as f64 * (1 << divq) as f64),
+                f_vco_mhz,
+            ),
+            PllSetting::Ecp5 {
                 clki_div,
                 clkfb_div,
-                f_out_mhz,
+                f_in_mhz,
                 f_vco_mhz,
                 ..
-            } = s
-            else {
-                unreachable!()
-            };
-            assert!((400.0..=800.0).contains(&f_vco_mhz), "{s}");
-            let recomputed = 25.0 * clkfb_div as f64 / clki_div as f64;
-            assert!((recomputed - f_out_mhz).abs() < 1e-9, "{s}");
-            assert!((f_out_mhz - target).abs() / target < 0.03, "{s}");
+            } => (f_in_mhz * clkfb_div as f64 / clki_div as f64, f_vco_mhz),
+        }
+    }
+
+    #[test]
+    fn every_setting_is_inside_the_ranges_and_close() {
+        type Solve = fn(f64, f64) -> Result<PllSetting, PllError>;
+        let families: [(Solve, f64, &[f64], std::ops::RangeInclusive<f64>, f64); 2] = [
+            (
+                ice40,
+                12.0,
+                &[
+                    16.0, 20.0, 33.3, 48.0, 54.0, 75.0, 100.0, 133.0, 200.0, 275.0,
+                ],
+                533.0..=1066.0,
+                0.02,
+            ),
+            (
+                ecp5,
+                25.0,
+                &[30.0, 48.0, 62.5, 83.0, 100.0, 125.0, 150.0, 200.0],
+                400.0..=800.0,
+                0.03,
+            ),
+        ];
+        for (solve, f_in, targets, vco, tolerance) in families {
+            for &target in targets {
+                let s = solve(f_in, target).unwrap();
+                let (f_out, f_vco) = recomputed(&s);
+                assert!(vco.contains(&f_vco), "{s}");
+                assert!((f_out - s.f_out_mhz()).abs() < 1e-9, "{s}");
+                assert!((f_out - target).abs() / target < tolerance, "{s}");
+            }
         }
     }
 }
