@@ -75,33 +75,34 @@ impl PllSetting {
 
     /// The `read_verilog -D` defines the board tops read (`BNNGEN_PLL` and its dividers).
     pub fn defines(&self) -> Vec<String> {
-        let mut d = vec!["-DBNNGEN_PLL".to_string()];
-        match *self {
+        let dividers = match *self {
             PllSetting::Ice40 {
                 divr,
                 divf,
                 divq,
                 filter_range,
                 ..
-            } => {
-                d.push(format!("-DBNNGEN_PLL_DIVR={divr}"));
-                d.push(format!("-DBNNGEN_PLL_DIVF={divf}"));
-                d.push(format!("-DBNNGEN_PLL_DIVQ={divq}"));
-                d.push(format!("-DBNNGEN_PLL_FILTER_RANGE={filter_range}"));
-            }
+            } => [
+                ("DIVR", divr),
+                ("DIVF", divf),
+                ("DIVQ", divq),
+                ("FILTER_RANGE", filter_range),
+            ],
             PllSetting::Ecp5 {
                 clki_div,
                 clkfb_div,
                 clkop_div,
                 clkop_cphase,
                 ..
-            } => {
-                d.push(format!("-DBNNGEN_PLL_CLKI_DIV={clki_div}"));
-                d.push(format!("-DBNNGEN_PLL_CLKFB_DIV={clkfb_div}"));
-                d.push(format!("-DBNNGEN_PLL_CLKOP_DIV={clkop_div}"));
-                d.push(format!("-DBNNGEN_PLL_CLKOP_CPHASE={clkop_cphase}"));
-            }
-        }
+            } => [
+                ("CLKI_DIV", clki_div),
+                ("CLKFB_DIV", clkfb_div),
+                ("CLKOP_DIV", clkop_div),
+                ("CLKOP_CPHASE", clkop_cphase),
+            ],
+        };
+        let mut d = vec!["-DBNNGEN_PLL".to_string()];
+        d.extend(dividers.map(|(name, v)| format!("-DBNNGEN_PLL_{name}={v}")));
         d
     }
 }
@@ -314,6 +315,48 @@ mod tests {
         assert!(matches!(ice40(12.0, 8.0), Err(PllError::Output { .. })));
         assert!(matches!(ice40(5.0, 48.0), Err(PllError::Input { .. })));
         assert!(matches!(ecp5(25.0, 500.0), Err(PllError::Output { .. })));
+    }
+
+    #[test]
+    fn defines_name_every_divider() {
+        let ice40 = PllSetting::Ice40 {
+            divr: 0,
+            divf: 63,
+            divq: 4,
+            filter_range: 1,
+            f_in_mhz: 12.0,
+            f_out_mhz: 48.0,
+            f_vco_mhz: 768.0,
+        };
+        assert_eq!(
+            ice40.defines(),
+            [
+                "-DBNNGEN_PLL",
+                "-DBNNGEN_PLL_DIVR=0",
+                "-DBNNGEN_PLL_DIVF=63",
+                "-DBNNGEN_PLL_DIVQ=4",
+                "-DBNNGEN_PLL_FILTER_RANGE=1"
+            ]
+        );
+        let ecp5 = PllSetting::Ecp5 {
+            clki_div: 1,
+            clkfb_div: 5,
+            clkop_div: 5,
+            clkop_cphase: 4,
+            f_in_mhz: 25.0,
+            f_out_mhz: 125.0,
+            f_vco_mhz: 625.0,
+        };
+        assert_eq!(
+            ecp5.defines(),
+            [
+                "-DBNNGEN_PLL",
+                "-DBNNGEN_PLL_CLKI_DIV=1",
+                "-DBNNGEN_PLL_CLKFB_DIV=5",
+                "-DBNNGEN_PLL_CLKOP_DIV=5",
+                "-DBNNGEN_PLL_CLKOP_CPHASE=4"
+            ]
+        );
     }
 
     /// f_out recomputed from the dividers, and the VCO frequency, of a setting.
