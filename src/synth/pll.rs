@@ -385,26 +385,41 @@ mod tests {
 
     #[test]
     fn every_setting_is_inside_the_ranges_and_close() {
-        type Solve = fn(f64, f64) -> Result<PllSetting, PllError>;
-        let families: [(Solve, f64, &[f64], std::ops::RangeInclusive<f64>, f64); 2] = [
-            (
-                ice40,
-                12.0,
-                &[
+        /// A PLL family: its solver, a board's input clock, targets, VCO range and how close
+        /// f_out must come.
+        struct Family {
+            solve: fn(f64, f64) -> Result<PllSetting, PllError>,
+            f_in: f64,
+            targets: &'static [f64],
+            vco: std::ops::RangeInclusive<f64>,
+            tolerance: f64,
+        }
+        let families = [
+            Family {
+                solve: ice40,
+                f_in: 12.0,
+                targets: &[
                     16.0, 20.0, 33.3, 48.0, 54.0, 75.0, 100.0, 133.0, 200.0, 275.0,
                 ],
-                533.0..=1066.0,
-                0.02,
-            ),
-            (
-                ecp5,
-                25.0,
-                &[30.0, 48.0, 62.5, 83.0, 100.0, 125.0, 150.0, 200.0],
-                400.0..=800.0,
-                0.03,
-            ),
+                vco: 533.0..=1066.0,
+                tolerance: 0.02,
+            },
+            Family {
+                solve: ecp5,
+                f_in: 25.0,
+                targets: &[30.0, 48.0, 62.5, 83.0, 100.0, 125.0, 150.0, 200.0],
+                vco: 400.0..=800.0,
+                tolerance: 0.03,
+            },
         ];
-        for (solve, f_in, targets, vco, tolerance) in families {
+        for Family {
+            solve,
+            f_in,
+            targets,
+            vco,
+            tolerance,
+        } in families
+        {
             for &target in targets {
                 let s = solve(f_in, target).unwrap();
                 let (f_out, f_vco) = recomputed(&s);
