@@ -319,17 +319,10 @@ mod tests {
 
     #[test]
     fn defines_name_every_divider() {
-        let ice40 = PllSetting::Ice40 {
-            divr: 0,
-            divf: 63,
-            divq: 4,
-            filter_range: 1,
-            f_in_mhz: 12.0,
-            f_out_mhz: 48.0,
-            f_vco_mhz: 768.0,
-        };
+        // The settings the two tests above pin.
+        let ice40_48 = ice40(12.0, 48.0).unwrap();
         assert_eq!(
-            ice40.defines(),
+            ice40_48.defines(),
             [
                 "-DBNNGEN_PLL",
                 "-DBNNGEN_PLL_DIVR=0",
@@ -338,17 +331,9 @@ mod tests {
                 "-DBNNGEN_PLL_FILTER_RANGE=1"
             ]
         );
-        let ecp5 = PllSetting::Ecp5 {
-            clki_div: 1,
-            clkfb_div: 5,
-            clkop_div: 5,
-            clkop_cphase: 4,
-            f_in_mhz: 25.0,
-            f_out_mhz: 125.0,
-            f_vco_mhz: 625.0,
-        };
+        let ecp5_125 = ecp5(25.0, 125.0).unwrap();
         assert_eq!(
-            ecp5.defines(),
+            ecp5_125.defines(),
             [
                 "-DBNNGEN_PLL",
                 "-DBNNGEN_PLL_CLKI_DIV=1",
