@@ -110,7 +110,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
                 FlowError::Output(e) => CliError::Output(e),
                 FlowError::Hw(e) => CliError::hw(e),
                 FlowError::Options(m) => CliError::Usage(m),
-                FlowError::Write { path, source } => CliError::Write { path, source },
+                FlowError::Write(e) => CliError::Write(e),
                 FlowError::Tool { tool, message } => CliError::Tool { tool, message },
                 FlowError::Mismatch(m) => CliError::Mismatch(m),
                 FlowError::Internal(m) => CliError::Internal(m),

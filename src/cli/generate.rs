@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use bnngen::model;
-use bnngen::output::Staged;
+use bnngen::output::{Staged, WriteError};
 use bnngen::synth::Target;
 use bnngen::rtl::{self, GenOptions};
 
@@ -62,7 +62,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         },
     )
     .map_err(|e| CliError::Usage(e.to_string()))?;
-    rtl::write_files(&design, staged.path()).map_err(|source| CliError::Write {
+    rtl::write_files(&design, staged.path()).map_err(|source| WriteError {
         path: dir.clone(),
         source,
     })?;

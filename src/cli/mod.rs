@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use bnngen::input::InputError;
 use bnngen::model::annotate::{Annotated, FileKind};
 use bnngen::model::ModelErrors;
-use bnngen::output::OutputError;
+use bnngen::output::{OutputError, WriteError};
 
 /// Declare the subcommand modules, the `Command` enum and its dispatch from one list.
 macro_rules! subcommands {
@@ -92,11 +92,8 @@ pub enum CliError {
     #[error(transparent)]
     Output(#[from] OutputError),
     /// An output file or stream could not be written.
-    #[error("cannot write {}: {source}", path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Write(#[from] WriteError),
     /// A broken internal invariant: a bug in bnngen.
     #[error("internal error (a bug in bnngen): {0}")]
     Internal(String),
@@ -151,7 +148,7 @@ impl CliError {
             | CliError::File(_)
             | CliError::Usage(_) => 2,
             CliError::Output(e) if e.is_user_error() => 2,
-            CliError::Write { .. }
+            CliError::Write(_)
             | CliError::Output(_)
             | CliError::Internal(_)
             | CliError::Tool { .. }
@@ -165,10 +162,10 @@ impl CliError {
 pub fn print(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Write {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Write(WriteError {
             path: PathBuf::from("<stdout>"),
             source: e,
-        }),
+        })),
         _ => Ok(()),
     }
 }

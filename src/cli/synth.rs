@@ -131,7 +131,7 @@ impl From<synth::JobError> for CliError {
         match e {
             synth::JobError::Generate(m) => CliError::Usage(m),
             synth::JobError::Output(e) => CliError::Output(e),
-            synth::JobError::Write { path, source } => CliError::Write { path, source },
+            synth::JobError::Write(e) => CliError::Write(e),
             synth::JobError::Tool { tool, message } => CliError::Tool { tool, message },
         }
     }

@@ -1,10 +1,8 @@
 //! What can stop a flow run, and whether the user can fix it.
 
-use std::path::PathBuf;
-
 use crate::input::InputError;
 use crate::model::ModelErrors;
-use crate::output::OutputError;
+use crate::output::{OutputError, WriteError};
 use crate::plan::PlanError;
 use crate::synth::JobError;
 
@@ -22,11 +20,8 @@ pub enum FlowError {
     /// An option, hardware file or plan the flow cannot use.
     #[error("{0}")]
     Options(String),
-    #[error("cannot write {}: {source}", path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Write(#[from] WriteError),
     /// A tool failed; the message names its log.
     #[error("{tool}: {message}")]
     Tool { tool: String, message: String },
@@ -52,7 +47,7 @@ impl FlowError {
             | FlowError::Hw(_)
             | FlowError::Options(_) => true,
             FlowError::Output(e) => e.is_user_error(),
-            FlowError::Write { .. }
+            FlowError::Write(_)
             | FlowError::Tool { .. }
             | FlowError::Mismatch(_)
             | FlowError::Internal(_) => false,
@@ -78,7 +73,7 @@ impl From<JobError> for FlowError {
         match e {
             JobError::Generate(m) => FlowError::Options(m),
             JobError::Output(e) => FlowError::Output(e),
-            JobError::Write { path, source } => FlowError::Write { path, source },
+            JobError::Write(e) => FlowError::Write(e),
             JobError::Tool { tool, message } => FlowError::Tool { tool, message },
         }
     }

@@ -20,7 +20,7 @@ mod images;
 use std::path::{Path, PathBuf};
 
 use crate::model::{self, Model};
-use crate::output::{OutputDir, Staged};
+use crate::output::{OutputDir, Staged, WriteError};
 use crate::plan::{self, HwConfig, Plan};
 use crate::report::{ModelFigures, ReportData, REPORT_FORMAT_VERSION};
 use crate::rtl::{self, Design, GenOptions};
@@ -345,7 +345,7 @@ impl Run<'_> {
         };
         let design = rtl::generate(self.model, self.plan, opts).map_err(FlowError::options)?;
         let rtl_dir = self.staged.path().join("rtl");
-        rtl::write_dir(&design, &rtl_dir).map_err(|source| FlowError::Write {
+        rtl::write_dir(&design, &rtl_dir).map_err(|source| WriteError {
             path: rtl_dir.clone(),
             source,
         })?;

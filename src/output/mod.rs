@@ -28,6 +28,15 @@ pub use file::{check_file, write_file, FileSlot};
 pub use manifest::{Ownership, MANIFEST};
 pub use staged::{OutputDir, Staged};
 
+/// An output file or stream that could not be written: the one shape the CLI, the flow and
+/// a synthesis job all report it in.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}", path.display())]
+pub struct WriteError {
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
 /// Why an output could not be written. [`OutputError::is_user_error`] separates a refusal
 /// the user can act on (exit 2) from an I/O failure (exit 1).
 #[derive(Debug, thiserror::Error)]

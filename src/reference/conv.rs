@@ -80,18 +80,6 @@ struct Scratch {
 }
 
 impl Weighted {
-    /// Prepare a convolution.
-    pub fn conv(
-        w: &BlockWeights,
-        input: Shape,
-        output: Shape,
-        stride: usize,
-        padding: usize,
-        pad_mode: PadMode,
-    ) -> Self {
-        Self::new(w, input, output, stride, padding, pad_mode)
-    }
-
     /// Prepare a dense or classifier layer: a conv with the whole input as its window.
     pub fn dense(w: &BlockWeights, input: Shape) -> Self {
         let output = Shape {
@@ -99,10 +87,11 @@ impl Weighted {
             width: 1,
             channels: w.out_channels,
         };
-        Self::new(w, input, output, 1, 0, PadMode::MinusOne)
+        Self::conv(w, input, output, 1, 0, PadMode::MinusOne)
     }
 
-    fn new(
+    /// Prepare a convolution.
+    pub fn conv(
         w: &BlockWeights,
         input: Shape,
         output: Shape,

@@ -14,7 +14,39 @@
 //! pipeline register, held (data and last) while `m_axis_tready` is low, and its valid is a
 //! register that never waits for ready.
 
-use super::netlist::{Conn, Expr, Module, ModuleBuilder, Stmt};
+use super::netlist::{Conn, Expr, Module, ModuleBuilder, Sig, Stmt};
+
+/// The pixel (`s_axis_*`) and result (`m_axis_*`) stream ports, as the core top and the
+/// wrapper both declare them.
+pub struct Streams {
+    pub s_tdata: Sig,
+    pub s_tvalid: Sig,
+    pub s_tready: Sig,
+    pub s_tlast: Sig,
+    pub m_tdata: Sig,
+    pub m_tvalid: Sig,
+    pub m_tready: Sig,
+    pub m_tlast: Sig,
+}
+
+/// Declare the stream ports in their order, each TDATA with its width and comment.
+pub fn stream_ports(b: &mut ModuleBuilder, s_tdata: (u32, &str), m_tdata: (u32, &str)) -> Streams {
+    let s_td = b.input("s_axis_tdata", s_tdata.0, s_tdata.1);
+    let s_tvalid = b.input("s_axis_tvalid", 1, "pixel valid");
+    let s_tready = b.output_wire("s_axis_tready", 1, "pixel accepted when tvalid && tready");
+    let s_tlast = b.input("s_axis_tlast", 1, "last pixel of the frame");
+    let m_td = b.output_wire("m_axis_tdata", m_tdata.0, m_tdata.1);
+    Streams {
+        s_tdata: s_td,
+        s_tvalid,
+        s_tready,
+        s_tlast,
+        m_tdata: m_td,
+        m_tvalid: b.output_wire("m_axis_tvalid", 1, "result valid"),
+        m_tready: b.input("m_axis_tready", 1, "result accepted when tvalid && tready"),
+        m_tlast: b.output_wire("m_axis_tlast", 1, "always 1: one result beat per frame"),
+    }
+}
 
 /// Bits of a TDATA that carries `width` payload bits: the next whole number of bytes.
 pub fn byte_lanes(width: u32) -> u32 {
@@ -31,22 +63,26 @@ pub fn wrapper(prefix: &str, top: &Module, in_w: u32, out_w: u32) -> Module {
     let aclk = b.input("aclk", 1, "clock, rising edge");
     b.set_clock("aclk");
     let aresetn = b.input("aresetn", 1, "reset, active low, synchronous to aclk");
-    let s_tdata = b.input(
-        "s_axis_tdata",
-        in_bytes,
-        "one pixel in the low bits (as the core's), zeros above",
+    let Streams {
+        s_tdata,
+        s_tvalid,
+        s_tready,
+        s_tlast,
+        m_tdata,
+        m_tvalid,
+        m_tready,
+        m_tlast,
+    } = stream_ports(
+        &mut b,
+        (
+            in_bytes,
+            "one pixel in the low bits (as the core's), zeros above",
+        ),
+        (
+            out_bytes,
+            "{class and scores as the core's} in the low bits, zeros above",
+        ),
     );
-    let s_tvalid = b.input("s_axis_tvalid", 1, "pixel valid");
-    let s_tready = b.output_wire("s_axis_tready", 1, "pixel accepted when tvalid && tready");
-    let s_tlast = b.input("s_axis_tlast", 1, "last pixel of the frame");
-    let m_tdata = b.output_wire(
-        "m_axis_tdata",
-        out_bytes,
-        "{class and scores as the core's} in the low bits, zeros above",
-    );
-    let m_tvalid = b.output_wire("m_axis_tvalid", 1, "result valid");
-    let m_tready = b.input("m_axis_tready", 1, "result accepted when tvalid && tready");
-    let m_tlast = b.output_wire("m_axis_tlast", 1, "always 1: one result beat per frame");
     let frame_done = b.output_wire("frame_done", 1, "one-cycle pulse after a result is taken");
     let frame_error = b.output_wire(
         "frame_error",

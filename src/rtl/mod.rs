@@ -204,14 +204,7 @@ impl Layout {
 
 /// The top's ports.
 struct Ports {
-    s_tdata: Sig,
-    s_tvalid: Sig,
-    s_tready: Sig,
-    s_tlast: Sig,
-    m_tdata: Sig,
-    m_tvalid: Sig,
-    m_tready: Sig,
-    m_tlast: Sig,
+    io: axis::Streams,
     frame_done: Sig,
     frame_error: Sig,
 }
@@ -276,22 +269,11 @@ impl Top {
         top_doc(&mut t, model, plan, layout, opts);
         let clk = t.input("clk", 1, "clock, rising edge");
         let rst = t.input("rst", 1, "synchronous reset, active high");
-        let s_tdata = t.input(
-            "s_axis_tdata",
-            layout.in_w,
-            "one pixel, all channels (see header)",
+        let io = axis::stream_ports(
+            &mut t,
+            (layout.in_w, "one pixel, all channels (see header)"),
+            (layout.out_w, "{score[K-1], ..., score[0], class}"),
         );
-        let s_tvalid = t.input("s_axis_tvalid", 1, "pixel valid");
-        let s_tready = t.output_wire("s_axis_tready", 1, "pixel accepted when tvalid && tready");
-        let s_tlast = t.input("s_axis_tlast", 1, "last pixel of the frame");
-        let m_tdata = t.output_wire(
-            "m_axis_tdata",
-            layout.out_w,
-            "{score[K-1], ..., score[0], class}",
-        );
-        let m_tvalid = t.output_wire("m_axis_tvalid", 1, "result valid");
-        let m_tready = t.input("m_axis_tready", 1, "result accepted when tvalid && tready");
-        let m_tlast = t.output_wire("m_axis_tlast", 1, "always 1: one result beat per frame");
         let frame_done = t.output_reg(
             "frame_done",
             1,
@@ -303,14 +285,7 @@ impl Top {
             "sticky: s_axis_tlast disagreed with the frame size",
         );
         let ports = Ports {
-            s_tdata,
-            s_tvalid,
-            s_tready,
-            s_tlast,
-            m_tdata,
-            m_tvalid,
-            m_tready,
-            m_tlast,
+            io,
             frame_done,
             frame_error,
         };
@@ -373,12 +348,12 @@ impl Top {
         let t = &self.t;
         let p = &self.ports;
         let axis = Stream {
-            valid: p.s_tvalid,
-            ready: p.s_tready,
-            data: p.s_tdata,
+            valid: p.io.s_tvalid,
+            ready: p.io.s_tready,
+            data: p.io.s_tdata,
         };
         let mut c = clocked(t, self.clk, self.rst, vec![axis.sink(t, S)], vec![]);
-        c.push(("s_last", Conn::In(t.e(p.s_tlast))));
+        c.push(("s_last", Conn::In(t.e(p.io.s_tlast))));
         c.extend(fe_out.source(t, M));
         c.push(("frame_error", Conn::Out(p.frame_error)));
         self.t.instance(&fe, "u_front_end", c);
@@ -471,9 +446,9 @@ impl Top {
         if i + 1 == n {
             let p = &self.ports;
             let t = &mut self.t;
-            t.assign(p.m_tvalid, t.e(out.valid));
-            t.assign(out.ready, t.e(p.m_tready));
-            t.assign(p.m_tdata, t.e(out.data));
+            t.assign(p.io.m_tvalid, t.e(out.valid));
+            t.assign(out.ready, t.e(p.io.m_tready));
+            t.assign(p.io.m_tdata, t.e(out.data));
         } else if consumers.len() == 1 {
             wiring.main_in[i + 1] = Some(out);
         } else {
@@ -521,13 +496,13 @@ impl Top {
     fn result_side(&mut self) {
         let p = &self.ports;
         let t = &mut self.t;
-        t.assign(p.m_tlast, Expr::t());
+        t.assign(p.io.m_tlast, Expr::t());
         t.always(vec![Stmt::if_else(
             t.e(self.rst),
             vec![Stmt::set(p.frame_done, Expr::f())],
             vec![Stmt::set(
                 p.frame_done,
-                t.e(p.m_tvalid).and(t.e(p.m_tready)),
+                t.e(p.io.m_tvalid).and(t.e(p.io.m_tready)),
             )],
         )]);
     }

@@ -5,7 +5,7 @@
 //! depend on the same module's valids, so no combinational loop can form between stages.
 
 use super::build::{eq_const, ge_const};
-use super::netlist::{addr_width, bits_for, Expr, Module, ModuleBuilder, Stmt};
+use super::netlist::{addr_width, bits_for, Expr, Module, ModuleBuilder, Sig, Stmt};
 use crate::model::{FrontEnd, InputSpec, ResidualOp};
 use crate::plan::Placement;
 
@@ -18,14 +18,19 @@ pub fn fifo(name: &str, width: u32, depth: usize, rw_poison: bool) -> Module {
     b.doc(format!(
         "FIFO: {depth} words of {width} bits plus an output register."
     ));
-    let _clk = b.input("clk", 1, "clock");
-    let rst = b.input("rst", 1, "synchronous reset");
-    let s_valid = b.input("s_valid", 1, "write valid");
-    let s_ready = b.output_wire("s_ready", 1, "room for a word");
-    let s_data = b.input("s_data", width, "write data");
-    let m_valid = b.output_wire("m_valid", 1, "read valid");
-    let m_ready = b.input("m_ready", 1, "read accepted");
-    let m_data = b.output_wire("m_data", width, "read data");
+    let rst = clock_reset(&mut b);
+    let s = sink(
+        &mut b,
+        "s",
+        width,
+        ["write valid", "room for a word", "write data"],
+    );
+    let m = source(
+        &mut b,
+        1,
+        width,
+        ["read valid", "read accepted", "read data"],
+    );
     let aw = addr_width(depth);
     let cw = bits_for(depth as u64);
     let mem = b.memory("mem", width, depth, None);
@@ -39,20 +44,20 @@ pub fn fifo(name: &str, width: u32, depth: usize, rw_poison: bool) -> Module {
     let ov = b.reg("ov", 1);
     let od = b.reg("od", width);
     let nf = b.reg("not_full", 1);
-    b.assign(s_ready, b.e(nf));
-    let wr = b.let_("wr", b.e(s_valid).and(b.e(s_ready)));
+    b.assign(s.ready, b.e(nf));
+    let wr = b.let_("wr", b.e(s.valid).and(b.e(s.ready)));
     let rd = b.let_(
         "rd",
         b.e(cnt)
             .ne(Expr::zero(cw))
-            .and(b.e(ov).not().or(b.e(m_ready))),
+            .and(b.e(ov).not().or(b.e(m.ready))),
     );
     let wrap = |b: &ModuleBuilder, p| {
         eq_const(b.e(p), depth as u64 - 1).mux(Expr::zero(aw), b.e(p).add(Expr::lit(1, aw)))
     };
     let read = b.read_checked(mem, b.e(rp), rw_poison, wr.clone(), b.e(wp));
     b.always(vec![
-        Stmt::when(wr.clone(), vec![Stmt::write(mem, b.e(wp), b.e(s_data))]),
+        Stmt::when(wr.clone(), vec![Stmt::write(mem, b.e(wp), b.e(s.data))]),
         Stmt::when(rd.clone(), vec![Stmt::set(od, read)]),
     ]);
     b.always(vec![Stmt::if_else(
@@ -79,12 +84,12 @@ pub fn fifo(name: &str, width: u32, depth: usize, rw_poison: bool) -> Module {
             Stmt::if_else(
                 rd,
                 vec![Stmt::set(ov, Expr::t())],
-                vec![Stmt::when(b.e(m_ready), vec![Stmt::set(ov, Expr::f())])],
+                vec![Stmt::when(b.e(m.ready), vec![Stmt::set(ov, Expr::f())])],
             ),
         ],
     )]);
-    b.assign(m_valid, b.e(ov));
-    b.assign(m_data, b.e(od));
+    b.assign(m.valid, b.e(ov));
+    b.assign(m.data, b.e(od));
     b.finish()
 }
 
@@ -95,45 +100,87 @@ pub fn fork(name: &str, width: u32, n: usize) -> Module {
     b.doc(format!(
         "Fork: one stream of {width} bits to {n} consumers."
     ));
-    let _clk = b.input("clk", 1, "clock");
-    let rst = b.input("rst", 1, "synchronous reset");
-    let s_valid = b.input("s_valid", 1, "input valid");
-    let s_ready = b.output_wire("s_ready", 1, "input taken by every consumer");
-    let s_data = b.input("s_data", width, "input data");
-    let m_valid = b.output_wire("m_valid", n as u32, "valid per consumer");
-    let m_ready = b.input("m_ready", n as u32, "ready per consumer");
-    let m_data = b.output_wire("m_data", width, "data, shared");
+    let rst = clock_reset(&mut b);
+    let s = sink(
+        &mut b,
+        "s",
+        width,
+        ["input valid", "input taken by every consumer", "input data"],
+    );
+    let m = source(
+        &mut b,
+        n as u32,
+        width,
+        ["valid per consumer", "ready per consumer", "data, shared"],
+    );
     let taken = b.reg("taken", n as u32);
     let mut done = Vec::new();
     for i in 0..n as u32 {
-        done.push(b.bit(taken, i).or(b.bit(m_ready, i)));
+        done.push(b.bit(taken, i).or(b.bit(m.ready, i)));
     }
     let all = b.let_("all_done", Expr::cat_lsb(done).all());
-    b.assign(s_ready, all.clone());
+    b.assign(s.ready, all.clone());
     let vv: Vec<Expr> = (0..n as u32)
-        .map(|i| b.e(s_valid).and(b.bit(taken, i).not()))
+        .map(|i| b.e(s.valid).and(b.bit(taken, i).not()))
         .collect();
-    b.assign(m_valid, Expr::cat_lsb(vv));
+    b.assign(m.valid, Expr::cat_lsb(vv));
     let fire: Vec<Expr> = (0..n as u32)
-        .map(|i| b.bit(taken, i).or(b.e(s_valid).and(b.bit(m_ready, i))))
+        .map(|i| b.bit(taken, i).or(b.e(s.valid).and(b.bit(m.ready, i))))
         .collect();
     b.always(vec![Stmt::if_else(
-        b.e(rst).or(b.e(s_valid).and(all)),
+        b.e(rst).or(b.e(s.valid).and(all)),
         vec![Stmt::set(taken, Expr::zero(n as u32))],
         vec![Stmt::set(taken, Expr::cat_lsb(fire))],
     )]);
-    b.assign(m_data, b.e(s_data));
+    b.assign(m.data, b.e(s.data));
     b.finish()
 }
 
-/// A one-deep output register stage: `out` valid/data, updated when `fire`.
-fn out_reg(
+/// A stage's valid/ready stream ports.
+struct Stream {
+    valid: Sig,
+    ready: Sig,
+    data: Sig,
+}
+
+/// The first two ports of every stage; returns the reset.
+fn clock_reset(b: &mut ModuleBuilder) -> Sig {
+    let _clk = b.input("clk", 1, "clock");
+    b.input("rst", 1, "synchronous reset")
+}
+
+/// An input stream `<p>_valid`, `<p>_ready`, `<p>_data` with these port comments.
+fn sink(b: &mut ModuleBuilder, p: &str, width: u32, doc: [&str; 3]) -> Stream {
+    Stream {
+        valid: b.input(&format!("{p}_valid"), 1, doc[0]),
+        ready: b.output_wire(&format!("{p}_ready"), 1, doc[1]),
+        data: b.input(&format!("{p}_data"), width, doc[2]),
+    }
+}
+
+/// The output stream `m_valid`, `m_ready`, `m_data`; valid and ready have one bit per
+/// consumer (`consumers`).
+fn source(b: &mut ModuleBuilder, consumers: u32, width: u32, doc: [&str; 3]) -> Stream {
+    Stream {
+        valid: b.output_wire("m_valid", consumers, doc[0]),
+        ready: b.input("m_ready", consumers, doc[1]),
+        data: b.output_wire("m_data", width, doc[2]),
+    }
+}
+
+/// The one-deep output register that ends the residual combines and the front end: a beat
+/// moves in (`fire`) when `valid` and the register has `room` (empty, or being read).
+/// `readies(room, fire)` names the input readies to drive; returns `fire`.
+fn out_stage(
     b: &mut ModuleBuilder,
-    rst: super::netlist::Sig,
-    fire: Expr,
+    rst: Sig,
+    valid: Expr,
     data: Expr,
-    m_ready: Expr,
-) -> (Expr, Expr) {
+    m: &Stream,
+    readies: impl FnOnce(Expr, Expr) -> Vec<(Sig, Expr)>,
+) -> Expr {
+    let room = b.wire("room", 1);
+    let fire = b.let_("fire", valid.and(b.e(room)));
     let ov = b.reg("ov", 1);
     let od = b.reg("od", data.width);
     b.always(vec![Stmt::when(fire.clone(), vec![Stmt::set(od, data)])]);
@@ -141,13 +188,22 @@ fn out_reg(
         b.e(rst),
         vec![Stmt::set(ov, Expr::f())],
         vec![Stmt::if_else(
-            fire,
+            fire.clone(),
             vec![Stmt::set(ov, Expr::t())],
-            vec![Stmt::when(m_ready, vec![Stmt::set(ov, Expr::f())])],
+            vec![Stmt::when(b.e(m.ready), vec![Stmt::set(ov, Expr::f())])],
         )],
     )]);
-    (b.e(ov), b.e(od))
+    b.assign(room, b.e(ov).not().or(b.e(m.ready)));
+    for (ready, e) in readies(b.e(room), fire.clone()) {
+        b.assign(ready, e);
+    }
+    b.assign(m.valid, b.e(ov));
+    b.assign(m.data, b.e(od));
+    fire
 }
+
+/// The output port comments of the residual combines.
+const OUTPUT_DOC: [&str; 3] = ["output valid", "output ready", "output data"];
 
 /// `op(x, y)` bit by bit.
 fn combine(op: ResidualOp, x: Expr, y: Expr) -> Expr {
@@ -169,23 +225,19 @@ pub fn residual_self(name: &str, width: u32, op: ResidualOp) -> Module {
         "Residual combine ({}) of the current stream with itself.",
         op.as_str()
     ));
-    let _clk = b.input("clk", 1, "clock");
-    let rst = b.input("rst", 1, "synchronous reset");
-    let s_valid = b.input("s_valid", 1, "input valid");
-    let s_ready = b.output_wire("s_ready", 1, "input ready");
-    let s_data = b.input("s_data", width, "input data");
-    let m_valid = b.output_wire("m_valid", 1, "output valid");
-    let m_ready = b.input("m_ready", 1, "output ready");
-    let m_data = b.output_wire("m_data", width, "output data");
-    let ov = b.wire("room", 1);
-    let fire = b.let_("fire", b.e(s_valid).and(b.e(ov)));
-    let data = combine(op, b.e(s_data), b.e(s_data));
-    let mr = b.e(m_ready);
-    let (v, d) = out_reg(&mut b, rst, fire, data, mr);
-    b.assign(ov, v.clone().not().or(b.e(m_ready)));
-    b.assign(s_ready, b.e(ov));
-    b.assign(m_valid, v);
-    b.assign(m_data, d);
+    let rst = clock_reset(&mut b);
+    let s = sink(
+        &mut b,
+        "s",
+        width,
+        ["input valid", "input ready", "input data"],
+    );
+    let m = source(&mut b, 1, width, OUTPUT_DOC);
+    let data = combine(op, b.e(s.data), b.e(s.data));
+    let valid = b.e(s.valid);
+    out_stage(&mut b, rst, valid, data, &m, |room, _| {
+        vec![(s.ready, room)]
+    });
     b.finish()
 }
 
@@ -196,27 +248,17 @@ pub fn residual(name: &str, width: u32, op: ResidualOp) -> Module {
         "Residual combine ({}) of the current stream (a) and the skip stream (b).",
         op.as_str()
     ));
-    let _clk = b.input("clk", 1, "clock");
-    let rst = b.input("rst", 1, "synchronous reset");
-    let a_valid = b.input("a_valid", 1, "current stream valid");
-    let a_ready = b.output_wire("a_ready", 1, "current stream ready");
-    let a_data = b.input("a_data", width, "current stream data");
-    let b_valid = b.input("b_valid", 1, "skip stream valid");
-    let b_ready = b.output_wire("b_ready", 1, "skip stream ready");
-    let b_data = b.input("b_data", width, "skip stream data");
-    let m_valid = b.output_wire("m_valid", 1, "output valid");
-    let m_ready = b.input("m_ready", 1, "output ready");
-    let m_data = b.output_wire("m_data", width, "output data");
-    let ov = b.wire("room", 1);
-    let fire = b.let_("fire", b.e(a_valid).and(b.e(b_valid)).and(b.e(ov)));
-    let data = combine(op, b.e(a_data), b.e(b_data));
-    let mr = b.e(m_ready);
-    let (v, d) = out_reg(&mut b, rst, fire.clone(), data, mr);
-    b.assign(ov, v.clone().not().or(b.e(m_ready)));
-    b.assign(a_ready, fire.clone());
-    b.assign(b_ready, fire);
-    b.assign(m_valid, v);
-    b.assign(m_data, d);
+    let rst = clock_reset(&mut b);
+    let [a, skip] = [("a", "current"), ("b", "skip")].map(|(p, what)| {
+        let doc = ["valid", "ready", "data"].map(|f| format!("{what} stream {f}"));
+        sink(&mut b, p, width, [&doc[0], &doc[1], &doc[2]])
+    });
+    let m = source(&mut b, 1, width, OUTPUT_DOC);
+    let valid = b.e(a.valid).and(b.e(skip.valid));
+    let data = combine(op, b.e(a.data), b.e(skip.data));
+    out_stage(&mut b, rst, valid, data, &m, |_, fire| {
+        vec![(a.ready, fire.clone()), (skip.ready, fire)]
+    });
     b.finish()
 }
 
@@ -248,15 +290,20 @@ pub fn front_end(name: &str, fe: &FrontEnd, input: &InputSpec, place: Placement)
             b.doc("Binary ADC code: plane k is bit k of the pixel (wiring only).")
         }
     }
-    let _clk = b.input("clk", 1, "clock");
-    let rst = b.input("rst", 1, "synchronous reset");
-    let s_valid = b.input("s_valid", 1, "pixel valid");
-    let s_ready = b.output_wire("s_ready", 1, "pixel accepted");
-    let s_data = b.input("s_data", in_w, "pixel");
+    let rst = clock_reset(&mut b);
+    let s = sink(
+        &mut b,
+        "s",
+        in_w,
+        ["pixel valid", "pixel accepted", "pixel"],
+    );
     let s_last = b.input("s_last", 1, "last pixel of the frame");
-    let m_valid = b.output_wire("m_valid", 1, "planes valid");
-    let m_ready = b.input("m_ready", 1, "planes ready");
-    let m_data = b.output_wire("m_data", out_w, "binary planes");
+    let m = source(
+        &mut b,
+        1,
+        out_w,
+        ["planes valid", "planes ready", "binary planes"],
+    );
     let frame_error = b.output_reg(
         "frame_error",
         1,
@@ -269,23 +316,19 @@ pub fn front_end(name: &str, fe: &FrontEnd, input: &InputSpec, place: Placement)
             for c in 0..input.channels {
                 for k in 0..planes {
                     bits.push(ge_const(
-                        b.slice(s_data, c as u32 * bw, bw),
+                        b.slice(s.data, c as u32 * bw, bw),
                         t.thresholds[c][k] as u64,
                     ));
                 }
             }
             Expr::cat_lsb(bits)
         }
-        _ => b.e(s_data),
+        _ => b.e(s.data),
     };
-    let room = b.wire("room", 1);
-    let fire = b.let_("fire", b.e(s_valid).and(b.e(room)));
-    let mr = b.e(m_ready);
-    let (v, d) = out_reg(&mut b, rst, fire.clone(), planes_e, mr);
-    b.assign(room, v.clone().not().or(b.e(m_ready)));
-    b.assign(s_ready, b.e(room));
-    b.assign(m_valid, v);
-    b.assign(m_data, d);
+    let valid = b.e(s.valid);
+    let fire = out_stage(&mut b, rst, valid, planes_e, &m, |room, _| {
+        vec![(s.ready, room)]
+    });
     let n = input.height * input.width;
     let last = if n > 1 {
         let pw = bits_for(n as u64 - 1);

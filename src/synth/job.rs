@@ -1,10 +1,8 @@
 //! One synthesis run of a generated design into a run folder: the call `bnngen synth` and
 //! `bnngen flow` share, so the flow never synthesizes differently from the command.
 
-use std::path::PathBuf;
-
 use crate::model::Model;
-use crate::output::{OutputDir, OutputError};
+use crate::output::{OutputDir, OutputError, WriteError};
 use crate::plan::Plan;
 use crate::rtl::{self, Design, GenOptions};
 use crate::tools::progress::Observer;
@@ -32,11 +30,8 @@ pub enum JobError {
     Generate(String),
     #[error(transparent)]
     Output(#[from] OutputError),
-    #[error("cannot write {}: {source}", path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Write(#[from] WriteError),
     /// A tool failed; the message names its log, where the run folder keeps it.
     #[error("{tool}: {message}")]
     Tool { tool: String, message: String },
@@ -65,7 +60,7 @@ pub fn synthesize(
     let staged = out.stage(&format!("synth-{}", target.name()), &[])?;
     let work = staged.path().to_path_buf();
     let rtl_dir = work.join("rtl");
-    rtl::write_dir(job.design, &rtl_dir).map_err(|source| JobError::Write {
+    rtl::write_dir(job.design, &rtl_dir).map_err(|source| WriteError {
         path: staged.target().join("rtl"),
         source,
     })?;

@@ -75,33 +75,34 @@ impl PllSetting {
 
     /// The `read_verilog -D` defines the board tops read (`BNNGEN_PLL` and its dividers).
     pub fn defines(&self) -> Vec<String> {
-        let mut d = vec!["-DBNNGEN_PLL".to_string()];
-        match *self {
+        let dividers = match *self {
             PllSetting::Ice40 {
                 divr,
                 divf,
                 divq,
                 filter_range,
                 ..
-            } => {
-                d.push(format!("-DBNNGEN_PLL_DIVR={divr}"));
-                d.push(format!("-DBNNGEN_PLL_DIVF={divf}"));
-                d.push(format!("-DBNNGEN_PLL_DIVQ={divq}"));
-                d.push(format!("-DBNNGEN_PLL_FILTER_RANGE={filter_range}"));
-            }
+            } => [
+                ("DIVR", divr),
+                ("DIVF", divf),
+                ("DIVQ", divq),
+                ("FILTER_RANGE", filter_range),
+            ],
             PllSetting::Ecp5 {
                 clki_div,
                 clkfb_div,
                 clkop_div,
                 clkop_cphase,
                 ..
-            } => {
-                d.push(format!("-DBNNGEN_PLL_CLKI_DIV={clki_div}"));
-                d.push(format!("-DBNNGEN_PLL_CLKFB_DIV={clkfb_div}"));
-                d.push(format!("-DBNNGEN_PLL_CLKOP_DIV={clkop_div}"));
-                d.push(format!("-DBNNGEN_PLL_CLKOP_CPHASE={clkop_cphase}"));
-            }
-        }
+            } => [
+                ("CLKI_DIV", clki_div),
+                ("CLKFB_DIV", clkfb_div),
+                ("CLKOP_DIV", clkop_div),
+                ("CLKOP_CPHASE", clkop_cphase),
+            ],
+        };
+        let mut d = vec!["-DBNNGEN_PLL".to_string()];
+        d.extend(dividers.map(|(name, v)| format!("-DBNNGEN_PLL_{name}={v}")));
         d
     }
 }
@@ -317,43 +318,100 @@ mod tests {
     }
 
     #[test]
-    fn every_setting_is_inside_the_ranges_and_close() {
-        for target in [
-            16.0, 20.0, 33.3, 48.0, 54.0, 75.0, 100.0, 133.0, 200.0, 275.0,
-        ] {
-            let s = ice40(12.0, target).unwrap();
-            let PllSetting::Ice40 {
+    fn defines_name_every_divider() {
+        // The settings the two tests above pin.
+        let ice40_48 = ice40(12.0, 48.0).unwrap();
+        assert_eq!(
+            ice40_48.defines(),
+            [
+                "-DBNNGEN_PLL",
+                "-DBNNGEN_PLL_DIVR=0",
+                "-DBNNGEN_PLL_DIVF=63",
+                "-DBNNGEN_PLL_DIVQ=4",
+                "-DBNNGEN_PLL_FILTER_RANGE=1"
+            ]
+        );
+        let ecp5_125 = ecp5(25.0, 125.0).unwrap();
+        assert_eq!(
+            ecp5_125.defines(),
+            [
+                "-DBNNGEN_PLL",
+                "-DBNNGEN_PLL_CLKI_DIV=1",
+                "-DBNNGEN_PLL_CLKFB_DIV=5",
+                "-DBNNGEN_PLL_CLKOP_DIV=5",
+                "-DBNNGEN_PLL_CLKOP_CPHASE=4"
+            ]
+        );
+    }
+
+    /// f_out recomputed from the dividers, and the VCO frequency, of a setting.
+    fn recomputed(s: &PllSetting) -> (f64, f64) {
+        match *s {
+            PllSetting::Ice40 {
                 divr,
                 divf,
                 divq,
-                f_out_mhz,
+                f_in_mhz,
                 f_vco_mhz,
                 ..
-            } = s
-            else {
-                unreachable!()
-            };
-            assert!((533.0..=1066.0).contains(&f_vco_mhz), "{s}");
-            let recomputed = 12.0 * (divf + 1) as f64 / ((divr + 1) as f64 * (1 << divq) as f64);
-            assert!((recomputed - f_out_mhz).abs() < 1e-9, "{s}");
-            assert!((f_out_mhz - target).abs() / target < 0.02, "{s}");
-        }
-        for target in [30.0, 48.0, 62.5, 83.0, 100.0, 125.0, 150.0, 200.0] {
-            let s = ecp5(25.0, target).unwrap();
-            let PllSetting::Ecp5 {
+            } => (
+                f_in_mhz * (divf + 1) as f64 / ((divr + 1) as f64 * (1 << divq) as f64),
+                f_vco_mhz,
+            ),
+            PllSetting::Ecp5 {
                 clki_div,
                 clkfb_div,
-                f_out_mhz,
+                f_in_mhz,
                 f_vco_mhz,
                 ..
-            } = s
-            else {
-                unreachable!()
-            };
-            assert!((400.0..=800.0).contains(&f_vco_mhz), "{s}");
-            let recomputed = 25.0 * clkfb_div as f64 / clki_div as f64;
-            assert!((recomputed - f_out_mhz).abs() < 1e-9, "{s}");
-            assert!((f_out_mhz - target).abs() / target < 0.03, "{s}");
+            } => (f_in_mhz * clkfb_div as f64 / clki_div as f64, f_vco_mhz),
+        }
+    }
+
+    #[test]
+    fn every_setting_is_inside_the_ranges_and_close() {
+        /// A PLL family: its solver, a board's input clock, targets, VCO range and how close
+        /// f_out must come.
+        struct Family {
+            solve: fn(f64, f64) -> Result<PllSetting, PllError>,
+            f_in: f64,
+            targets: &'static [f64],
+            vco: std::ops::RangeInclusive<f64>,
+            tolerance: f64,
+        }
+        let families = [
+            Family {
+                solve: ice40,
+                f_in: 12.0,
+                targets: &[
+                    16.0, 20.0, 33.3, 48.0, 54.0, 75.0, 100.0, 133.0, 200.0, 275.0,
+                ],
+                vco: 533.0..=1066.0,
+                tolerance: 0.02,
+            },
+            Family {
+                solve: ecp5,
+                f_in: 25.0,
+                targets: &[30.0, 48.0, 62.5, 83.0, 100.0, 125.0, 150.0, 200.0],
+                vco: 400.0..=800.0,
+                tolerance: 0.03,
+            },
+        ];
+        for Family {
+            solve,
+            f_in,
+            targets,
+            vco,
+            tolerance,
+        } in families
+        {
+            for &target in targets {
+                let s = solve(f_in, target).unwrap();
+                let (f_out, f_vco) = recomputed(&s);
+                assert!(vco.contains(&f_vco), "{s}");
+                assert!((f_out - s.f_out_mhz()).abs() < 1e-9, "{s}");
+                assert!((f_out - target).abs() / target < tolerance, "{s}");
+            }
         }
     }
 }

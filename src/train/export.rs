@@ -119,71 +119,63 @@ pub fn fold(net: &Net) -> Folded {
 }
 
 fn conv_weights(g: &ConvGeo, w: &[f32]) -> BlockWeights {
-    let (opb, ipb, k) = (
-        g.out_channels / g.out_blocks,
-        g.in_channels / g.in_blocks,
-        g.kernel,
-    );
-    let mut bits = Bits::zeros(0);
-    for ob in 0..g.out_blocks {
-        for ib in 0..g.in_blocks {
-            if !g.tiles[ob * g.in_blocks + ib] {
-                continue;
-            }
-            for o in ob * opb..(ob + 1) * opb {
-                for ky in 0..k {
-                    for kx in 0..k {
-                        for ci in ib * ipb..(ib + 1) * ipb {
-                            bits.push(w[((o * g.in_channels + ci) * k + ky) * k + kx] >= 0.0);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    BlockWeights {
-        in_channels: g.in_channels,
-        out_channels: g.out_channels,
-        kernel_h: k,
-        kernel_w: k,
-        in_blocks: g.in_blocks,
-        out_blocks: g.out_blocks,
-        mask: g.tiles.clone(),
-        bits,
-    }
+    signs(
+        BlockWeights {
+            in_channels: g.in_channels,
+            out_channels: g.out_channels,
+            kernel_h: g.kernel,
+            kernel_w: g.kernel,
+            in_blocks: g.in_blocks,
+            out_blocks: g.out_blocks,
+            mask: g.tiles.clone(),
+            bits: Bits::zeros(0),
+        },
+        w,
+    )
 }
 
-/// Dense rows are (y, x, c in block); the latent matrix's columns are burn's (c, y, x).
+/// Dense rows are (y, x, c in block); the latent matrix's columns are burn's (c, y, x), so
+/// it is a conv weight whose kernel is the whole input.
 fn dense_weights(g: &DenseGeo, w: &[f32]) -> BlockWeights {
-    let (opb, ipb) = (g.out_features / g.out_blocks, g.in_c / g.in_blocks);
-    let (hw, cols) = (g.in_h * g.in_w, g.in_c * g.in_h * g.in_w);
+    signs(
+        BlockWeights {
+            in_channels: g.in_c,
+            out_channels: g.out_features,
+            kernel_h: g.in_h,
+            kernel_w: g.in_w,
+            in_blocks: g.in_blocks,
+            out_blocks: g.out_blocks,
+            mask: g.tiles.clone(),
+            bits: Bits::zeros(0),
+        },
+        w,
+    )
+}
+
+/// `shape` with the signs of the latent weights `w` (burn's (out, in, ky, kx) order) as its
+/// bits: the kept tiles' rows, each (ky, kx, c in block).
+fn signs(mut shape: BlockWeights, w: &[f32]) -> BlockWeights {
+    let (ic, kh, kw) = (shape.in_channels, shape.kernel_h, shape.kernel_w);
+    let (opb, ipb) = (shape.out_channels / shape.out_blocks, ic / shape.in_blocks);
     let mut bits = Bits::zeros(0);
-    for ob in 0..g.out_blocks {
-        for ib in 0..g.in_blocks {
-            if !g.tiles[ob * g.in_blocks + ib] {
+    for ob in 0..shape.out_blocks {
+        for ib in 0..shape.in_blocks {
+            if !shape.mask[ob * shape.in_blocks + ib] {
                 continue;
             }
             for o in ob * opb..(ob + 1) * opb {
-                for y in 0..g.in_h {
-                    for x in 0..g.in_w {
-                        for c in ib * ipb..(ib + 1) * ipb {
-                            bits.push(w[o * cols + c * hw + y * g.in_w + x] >= 0.0);
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        for ci in ib * ipb..(ib + 1) * ipb {
+                            bits.push(w[((o * ic + ci) * kh + ky) * kw + kx] >= 0.0);
                         }
                     }
                 }
             }
         }
     }
-    BlockWeights {
-        in_channels: g.in_c,
-        out_channels: g.out_features,
-        kernel_h: g.in_h,
-        kernel_w: g.in_w,
-        in_blocks: g.in_blocks,
-        out_blocks: g.out_blocks,
-        mask: g.tiles.clone(),
-        bits,
-    }
+    shape.bits = bits;
+    shape
 }
 
 fn thresholds(act: &(Vec<i64>, Vec<bool>)) -> Thresholds {

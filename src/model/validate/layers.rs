@@ -99,14 +99,12 @@ pub(super) fn check_layer(
                 padding: *padding,
                 pad_mode: *pad_mode,
             };
-            let spec = WeightSpec {
-                out: *out_channels,
-                out_field: "out_channels",
-                in_blocks: *in_blocks,
-                out_blocks: *out_blocks,
+            let spec = WeightSpec::new(
+                ("out_channels", *out_channels),
+                (*in_blocks, *out_blocks),
                 mask,
                 weights,
-            };
+            );
             check_conv(&geometry, &spec, (thresholds, directions), input, s, cx)?
         }
         RawLayer::Maxpool { kernel, stride, .. } => check_maxpool(*kernel, *stride, input, s, cx)?,
@@ -121,14 +119,12 @@ pub(super) fn check_layer(
             weights,
             ..
         } => {
-            let spec = WeightSpec {
-                out: *out_features,
-                out_field: "out_features",
-                in_blocks: *in_blocks,
-                out_blocks: *out_blocks,
+            let spec = WeightSpec::new(
+                ("out_features", *out_features),
+                (*in_blocks, *out_blocks),
                 mask,
                 weights,
-            };
+            );
             check_dense(&spec, (thresholds, directions), input, s, cx)?
         }
         RawLayer::Classifier {
@@ -140,14 +136,12 @@ pub(super) fn check_layer(
             weights,
             ..
         } => {
-            let spec = WeightSpec {
-                out: *out_features,
-                out_field: "out_features",
-                in_blocks: *in_blocks,
-                out_blocks: *out_blocks,
+            let spec = WeightSpec::new(
+                ("out_features", *out_features),
+                (*in_blocks, *out_blocks),
                 mask,
                 weights,
-            };
+            );
             check_classifier(&spec, bias, input, place.meta, s, cx)?
         }
     };

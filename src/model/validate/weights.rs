@@ -13,6 +13,25 @@ pub(super) struct WeightSpec<'a> {
     pub(super) weights: &'a str,
 }
 
+impl<'a> WeightSpec<'a> {
+    /// The weights of a layer whose output count is the field `out.0`, of value `out.1`.
+    pub(super) fn new(
+        out: (&'static str, i64),
+        (in_blocks, out_blocks): (i64, i64),
+        mask: &'a Option<Vec<String>>,
+        weights: &'a str,
+    ) -> Self {
+        WeightSpec {
+            out: out.1,
+            out_field: out.0,
+            in_blocks,
+            out_blocks,
+            mask,
+            weights,
+        }
+    }
+}
+
 pub(super) fn check_weights(
     w: &WeightSpec,
     in_channels: usize,
