@@ -1,5 +1,7 @@
 //! The results study's numbers: docs/study/runs.csv read back, grouped by setting (a row id
-//! without its seed), and the two plots of docs/results.md drawn from them.
+//! without its seed), and the three plots of docs/results.md drawn from them: accuracy against
+//! the planes M per front end, accuracy against stored weight bits, and the learned tone
+//! curves over the data's pixel histogram.
 //!
 //! Why in the library: the table in docs/results.md, the plots and the test that keeps them in
 //! step (`tests/train_plot.rs`) must all read the same mean and spread from the same file, so
