@@ -41,6 +41,24 @@ fn test_set() -> (Vec<Image>, Vec<u8>) {
     )
 }
 
+/// Co-simulate `images` under random gaps and back-pressure (`seed`) and compare every class and
+/// score with the reference model.
+fn assert_cosim_bit_exact(model: &Model, plan: &Plan, images: &[Image], seed: u64) {
+    let rep = cosimulate(model, plan, images, Stress::random(seed), false, None).unwrap();
+    assert!(
+        rep.passed(),
+        "timeout={} mismatches={:?}",
+        rep.timeout,
+        rep.mismatches.first()
+    );
+    assert_eq!(rep.results.len(), images.len());
+    let engine = Engine::new(model);
+    for (r, img) in rep.results.iter().zip(images) {
+        let want = engine.infer(img);
+        assert_eq!((r.class, &r.scores), (want.class, &want.scores));
+    }
+}
+
 /// Test images of the 10,000 that the reference model classifies correctly.
 fn correct_on_test_set(model: &Model) -> usize {
     let (images, labels) = test_set();
@@ -70,18 +88,7 @@ fn default_model_rtl_is_bit_exact_on_fashion_mnist_images() {
     let (model, plan) = load("fashion-default", "fashion-default");
     let (images, _) = test_set();
     let images = &images[100..104];
-    let rep = cosimulate(&model, &plan, images, Stress::random(5), false, None).unwrap();
-    assert!(
-        rep.passed(),
-        "timeout={} mismatches={:?}",
-        rep.timeout,
-        rep.mismatches.first()
-    );
-    let engine = Engine::new(&model);
-    for (r, img) in rep.results.iter().zip(images) {
-        let want = engine.infer(img);
-        assert_eq!((r.class, &r.scores), (want.class, &want.scores));
-    }
+    assert_cosim_bit_exact(&model, &plan, images, 5);
 }
 
 #[test]
@@ -158,19 +165,7 @@ fn pruned_model_rtl_is_bit_exact_on_fashion_mnist_images() {
     let (model, plan) = load("fashion-up5k-pruned", "fashion-up5k-pruned");
     let (images, _) = test_set();
     let images = &images[..6];
-    let rep = cosimulate(&model, &plan, images, Stress::random(3), false, None).unwrap();
-    assert!(
-        rep.passed(),
-        "timeout={} mismatches={:?}",
-        rep.timeout,
-        rep.mismatches.first()
-    );
-    assert_eq!(rep.results.len(), images.len());
-    let engine = Engine::new(&model);
-    for (r, img) in rep.results.iter().zip(images) {
-        let want = engine.infer(img);
-        assert_eq!((r.class, &r.scores), (want.class, &want.scores));
-    }
+    assert_cosim_bit_exact(&model, &plan, images, 3);
 }
 
 /// The Fashion-MNIST test set as models/fashion-sensor.sensor.toml delivers it: image i through
@@ -217,18 +212,7 @@ fn sensor_model_rtl_is_bit_exact_on_sensor_images() {
     let (model, plan) = load("fashion-sensor", "fashion-sensor");
     let (images, _) = sensor_test_set();
     let images = &images[..4];
-    let rep = cosimulate(&model, &plan, images, Stress::random(7), false, None).unwrap();
-    assert!(
-        rep.passed(),
-        "timeout={} mismatches={:?}",
-        rep.timeout,
-        rep.mismatches.first()
-    );
-    let engine = Engine::new(&model);
-    for (r, img) in rep.results.iter().zip(images) {
-        let want = engine.infer(img);
-        assert_eq!((r.class, &r.scores), (want.class, &want.scores));
-    }
+    assert_cosim_bit_exact(&model, &plan, images, 7);
 }
 
 /// The claim of models/fashion-up5k-pruned.hw.toml and the README: the shipped model, with
