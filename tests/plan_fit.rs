@@ -9,7 +9,7 @@ use std::process::Command;
 use bnngen::model::{self, Model};
 use bnngen::plan::device::Device;
 use bnngen::plan::fit::{self, FitError};
-use bnngen::plan::{cost, set_folding, Handoff, HwConfig, PlanError};
+use bnngen::plan::{cost, set_folding, sweep, Handoff, HwConfig, PlanError};
 use bnngen::random::{random_model, RandomOptions};
 
 fn shipped(name: &str) -> Model {
@@ -438,4 +438,61 @@ fn the_report_gives_the_block_ram_efficiency_of_the_estimate() {
     let e = c.total.ice40.bram_efficiency(fam).unwrap();
     let line = format!("Block RAM efficiency: {:.1}% of the allocated", 100.0 * e);
     assert!(render_html(&d).contains(&line), "{line}");
+}
+
+/// The invariants of a fold sweep (`plan::sweep`): it starts at one lane per layer, ends at
+/// the widest folding, and each point is faster and no narrower than the one before.
+fn assert_sweep_spans_the_folds(m: &Model, plan: &bnngen::plan::Plan) -> usize {
+    let points = sweep::fold_sweep(m, plan).unwrap();
+    let name = &m.meta.name;
+    let first = &points[0].plan;
+    for (l, layer) in first.layers.iter().zip(&m.layers) {
+        if layer.kind.weights().is_some() && !layer.kind.fully_pruned() {
+            assert_eq!(
+                (l.pe, l.simd, l.taps),
+                (1, 1, 1),
+                "{name}: layer {}",
+                l.name
+            );
+        }
+    }
+    let widest = set_folding(m, &sweep::at_budget(plan, 1)).unwrap();
+    let last = &points.last().unwrap().plan;
+    assert_eq!(last.cycles_per_frame, widest.cycles_per_frame, "{name}");
+    let lanes = |p: &bnngen::plan::Plan| p.layers.iter().map(|l| l.lanes).sum::<usize>();
+    for w in points.windows(2) {
+        assert!(
+            w[1].plan.cycles_per_frame < w[0].plan.cycles_per_frame,
+            "{name}: cycles must fall along the sweep"
+        );
+        assert!(
+            lanes(&w[1].plan) >= lanes(&w[0].plan),
+            "{name}: lanes shrank"
+        );
+        assert_eq!(w[1].plan.clock_mhz, plan.clock_mhz);
+        assert_eq!(w[1].plan.handoff, plan.handoff);
+    }
+    points.len()
+}
+
+#[test]
+fn the_fold_sweep_runs_from_one_lane_per_layer_to_the_widest_folding() {
+    let m = shipped("fashion-up5k-pruned");
+    let hw =
+        bnngen::plan::load_hw(std::path::Path::new("models/fashion-up5k-pruned.hw.toml")).unwrap();
+    let plan = set_folding(&m, &hw).unwrap();
+    let n = assert_sweep_spans_the_folds(&m, &plan);
+    // 903,168 cycles at one lane per layer down to the widest folding: many halvings.
+    assert!(n >= 10, "only {n} points");
+    let points = sweep::fold_sweep(&m, &plan).unwrap();
+    let luts = |i: usize| points[i].cost.total.ice40.luts;
+    assert!(
+        luts(n - 1) > 2 * luts(0),
+        "the widest folding must cost more logic"
+    );
+    for seed in 0..12 {
+        let m = random_model(seed, &RandomOptions::sampled(seed));
+        let plan = set_folding(&m, &HwConfig::default()).unwrap();
+        assert_sweep_spans_the_folds(&m, &plan);
+    }
 }

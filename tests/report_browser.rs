@@ -69,7 +69,15 @@ fn full_report() -> ReportData {
         target_mhz: 48.0,
         timing_met: false,
     });
+    d.folds = Some(fold_sweep_of(&model));
     d
+}
+
+/// The tiny model's fold sweep at the default hardware settings.
+fn fold_sweep_of(model: &bnngen::model::Model) -> FoldSweepFigures {
+    use bnngen::plan::{cost::ram::RamFamily, set_folding, HwConfig};
+    let plan = set_folding(model, &HwConfig::default()).unwrap();
+    FoldSweepFigures::of(model, &plan, RamFamily::Ice40).unwrap()
 }
 
 fn chromium() -> &'static str {
@@ -94,8 +102,8 @@ fn report_loads_in_headless_chromium_with_every_plot() {
     let page = dir.join("report.html");
     std::fs::write(&page, &html).unwrap();
     let expected_plots = html.matches("<figure class=\"plot\"").count();
-    // tone curve, 3 stage charts, 4 tile maps, resources, confusion
-    assert_eq!(expected_plots, 1 + 3 + data.model.tiles.len() + 1 + 1);
+    // tone curve, 3 stage charts, 4 tile maps, fold sweep, resources, confusion
+    assert_eq!(expected_plots, 1 + 3 + data.model.tiles.len() + 1 + 1 + 1);
 
     let out = Command::new(chromium())
         .args([
@@ -137,6 +145,7 @@ fn report_loads_in_headless_chromium_with_every_plot() {
         "resources",
         "confusion",
         "tiles-conv2",
+        "folds",
     ] {
         assert!(
             dom.contains(&format!("data-plot=\"{id}\"")),

@@ -10,8 +10,9 @@ use super::CliError;
 /// Render a run folder's report as report.html and report.json.
 ///
 /// Writes `report.html` in RUN_DIR (as written by `bnngen flow`), one self-contained page
-/// with SVG plots (tone curve, per-stage lanes, cycles and memory, pruning map, resources and
-/// Fmax, co-simulation and accuracy), and `report.json` with the same numbers.
+/// with SVG plots (tone curve, per-stage lanes, cycles and memory, pruning map, cycles per
+/// frame against logic as the fold grows, resources and Fmax, co-simulation and accuracy), and
+/// `report.json` with the same numbers.
 ///
 /// The figures come from `RUN_DIR/report.json` when a flow wrote one (then only report.html
 /// is written); otherwise the report shows what the model alone tells (`RUN_DIR/model.toml`,

@@ -2,7 +2,9 @@
 
 use crate::model::Model;
 use crate::plan::{cost, Plan};
-use crate::report::{CostFigures, PlanFigures, Resource, StageFigures, SynthesisFigures};
+use crate::report::{
+    CostFigures, FoldSweepFigures, PlanFigures, Resource, StageFigures, SynthesisFigures,
+};
 use crate::synth::SynthReport;
 
 /// The plan's figures for the report.
@@ -31,6 +33,17 @@ pub fn cost_figures(m: &Model, p: &Plan, target: Option<crate::synth::Target>) -
     let c = cost::estimate(m, p);
     let family = target.map_or(cost::ram::RamFamily::Ice40, |t| t.ram_family());
     CostFigures::of(&c, family, target.and_then(|t| t.capacity()))
+}
+
+/// The fold sweep for the report (`plan::sweep`), estimated for the synthesis target's family
+/// (iCE40 when the run synthesizes nothing), with the run's plan beside it.
+pub fn fold_figures(
+    m: &Model,
+    p: &Plan,
+    target: Option<crate::synth::Target>,
+) -> Result<FoldSweepFigures, crate::plan::PlanError> {
+    let family = target.map_or(cost::ram::RamFamily::Ice40, |t| t.ram_family());
+    FoldSweepFigures::of(m, p, family)
 }
 
 /// The synthesis report's figures for the run report: utilization against the device when

@@ -298,6 +298,10 @@ impl Run<'_> {
                 self.plan,
                 self.target.map(|t| t.0),
             )),
+            folds: Some(
+                figures::fold_figures(self.model, self.plan, self.target.map(|t| t.0))
+                    .map_err(|e| FlowError::Internal(format!("fold sweep: {e}")))?,
+            ),
         };
         out.write("model.toml", model::to_toml(self.model).as_bytes(), &[])?;
         self.step(Step::Plan, || self.write_plan(&out))?;

@@ -10,6 +10,7 @@ pub mod cost;
 pub mod device;
 mod files;
 pub mod fit;
+pub mod sweep;
 
 use crate::model::{LayerKind, Model};
 pub use files::{

@@ -16,6 +16,72 @@ pub struct ReportData {
     /// The cost model's estimate (`plan::cost`), for the synthesis target's family.
     #[serde(default)]
     pub cost: Option<CostFigures>,
+    /// Cycles per frame against the estimate as the fold grows (`plan::sweep`).
+    #[serde(default)]
+    pub folds: Option<FoldSweepFigures>,
+}
+
+/// The fold sweep of the run's model, with the run's own plan beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldSweepFigures {
+    /// The family the LUT and block-RAM estimates are for: `ice40` or `ecp5`.
+    pub family: String,
+    pub clock_mhz: f64,
+    /// From the narrowest folding to the widest; cycles per frame fall from one to the next.
+    pub points: Vec<FoldPoint>,
+    /// The run's own plan.
+    pub this_run: FoldPoint,
+}
+
+/// One folding: its speed and its estimated cost.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FoldPoint {
+    pub cycles_per_frame: u64,
+    pub frames_per_second: f64,
+    /// XNOR lanes of all layers.
+    pub lanes: u64,
+    pub luts: u64,
+    pub ffs: u64,
+    pub bram: u64,
+}
+
+impl FoldSweepFigures {
+    /// The sweep of `model` with `plan`'s settings (`plan::sweep`), estimated for `family`,
+    /// with `plan` itself as the run's point.
+    pub fn of(
+        model: &Model,
+        plan: &crate::plan::Plan,
+        family: crate::plan::cost::ram::RamFamily,
+    ) -> Result<FoldSweepFigures, crate::plan::PlanError> {
+        let points = crate::plan::sweep::fold_sweep(model, plan)?;
+        Ok(FoldSweepFigures {
+            family: family.name().into(),
+            clock_mhz: plan.clock_mhz,
+            points: (points.iter())
+                .map(|x| FoldPoint::of(&x.plan, &x.cost, family))
+                .collect(),
+            this_run: FoldPoint::of(plan, &crate::plan::cost::estimate(model, plan), family),
+        })
+    }
+}
+
+impl FoldPoint {
+    /// The figures of `plan`, whose estimate is `cost`, for `family`.
+    pub fn of(
+        plan: &crate::plan::Plan,
+        cost: &crate::plan::cost::DesignCost,
+        family: crate::plan::cost::ram::RamFamily,
+    ) -> FoldPoint {
+        let cells = CostFigures::cells(&cost.total, family);
+        FoldPoint {
+            cycles_per_frame: plan.cycles_per_frame,
+            frames_per_second: plan.fps,
+            lanes: plan.layers.iter().map(|l| l.lanes as u64).sum(),
+            luts: cells.luts,
+            ffs: cells.ffs,
+            bram: cells.bram,
+        }
+    }
 }
 
 /// The resource estimate of the accelerator (without a board top) and its energy per frame.
@@ -52,7 +118,6 @@ impl CostFigures {
         family: crate::plan::cost::ram::RamFamily,
         capacity: Option<crate::plan::cost::Capacity>,
     ) -> CostFigures {
-        use crate::plan::cost::ram::RamFamily;
         let row = |name: &str, x: &crate::plan::cost::Cells| CostRow {
             name: name.to_string(),
             luts: x.luts,
@@ -60,15 +125,9 @@ impl CostFigures {
             carry: x.carry,
             bram: x.bram,
         };
-        let cells = |p: &crate::plan::cost::PartCost| match family {
-            RamFamily::Ice40 => p.ice40,
-            RamFamily::Ecp5 => p.ecp5,
-        };
+        let cells = |p: &crate::plan::cost::PartCost| Self::cells(p, family);
         CostFigures {
-            family: match family {
-                RamFamily::Ice40 => "ice40".into(),
-                RamFamily::Ecp5 => "ecp5".into(),
-            },
+            family: family.name().into(),
             parts: c
                 .parts
                 .iter()
@@ -85,6 +144,18 @@ impl CostFigures {
             bram_efficiency: cells(&c.total).bram_efficiency(family),
             energy_nj: c.energy.total_pj / 1000.0,
             energy_note: c.energy.note.to_string(),
+        }
+    }
+
+    /// The cells of part `p` in `family`.
+    fn cells(
+        p: &crate::plan::cost::PartCost,
+        family: crate::plan::cost::ram::RamFamily,
+    ) -> crate::plan::cost::Cells {
+        use crate::plan::cost::ram::RamFamily;
+        match family {
+            RamFamily::Ice40 => p.ice40,
+            RamFamily::Ecp5 => p.ecp5,
         }
     }
 }
@@ -236,6 +307,7 @@ impl ReportData {
             simulation: None,
             synthesis: None,
             cost: None,
+            folds: None,
         }
     }
 }

@@ -140,6 +140,7 @@ pub fn render_html(d: &ReportData) -> String {
     o.push_str("</div></section>");
 
     cost_section(&mut o, d);
+    fold_section(&mut o, d);
     o.push_str("<section id=\"synthesis\"><h2>On the chip</h2>");
     match &d.synthesis {
         None => not_run(&mut o, "Synthesis"),
@@ -258,4 +259,38 @@ fn cost_section(o: &mut String, d: &ReportData) {
         c.energy_nj,
         esc(&c.energy_note)
     );
+}
+
+/// The fold sweep: a plot and a table of cycles per frame against the estimate, the run's own
+/// plan marked.
+fn fold_section(o: &mut String, d: &ReportData) {
+    o.push_str("<section id=\"folds\"><h2>Frame rate against logic</h2>");
+    let Some(f) = &d.folds else {
+        not_run(o, "The fold sweep");
+        o.push_str("</section>");
+        return;
+    };
+    let _ = write!(
+        o,
+        "<p>Each row folds the model to half the cycle budget of the row above, from one XNOR lane per layer to the widest folding, at {:.1} MHz; LUTs, flip-flops and block RAMs are the {} estimate. The run's own plan is in red.</p><div class=\"plots\">",
+        f.clock_mhz,
+        esc(&f.family)
+    );
+    figure(o, "folds", &plots::fold_sweep(f));
+    o.push_str("</div><table><tr><th>cycles/frame</th><th>frames/s</th><th>lanes</th><th>LUTs</th><th>flip-flops</th><th>block RAM</th></tr>");
+    let mut rows: Vec<(&FoldPoint, bool)> =
+        f.points.iter().map(|p| (p, *p == f.this_run)).collect();
+    if !rows.iter().any(|r| r.1) {
+        rows.push((&f.this_run, true));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.0.cycles_per_frame));
+    }
+    for (p, this) in rows {
+        let cls = if this { " class=\"slowest\"" } else { "" };
+        let _ = write!(
+            o,
+            "<tr{cls}><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            p.cycles_per_frame, p.frames_per_second, p.lanes, p.luts, p.ffs, p.bram
+        );
+    }
+    o.push_str("</table></section>");
 }

@@ -102,16 +102,24 @@ pub fn tone_curve(m: &ModelFigures) -> String {
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .expect(OK);
+        legend(&mut chart, SeriesLabelPosition::LowerRight);
         root.present().expect(OK);
     }
     out
+}
+
+/// The series legend at `pos`, on a light box so the lines under it stay visible.
+fn legend<'a, 'b: 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
+    pos: SeriesLabelPosition,
+) {
+    chart
+        .configure_series_labels()
+        .position(pos)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .expect(OK);
 }
 
 /// One bar per pipeline stage for a metric; the slowest stage (most cycles) is drawn in red.
@@ -363,6 +371,66 @@ pub fn confusion(matrix: &[Vec<u64>], classes: &[String]) -> String {
                 }
             }
         }
+        root.present().expect(OK);
+    }
+    out
+}
+
+/// Cycles per frame (log scale) against estimated LUTs as the fold grows, the run's own plan
+/// in red: how much logic each halving of the frame time costs.
+pub fn fold_sweep(f: &FoldSweepFigures) -> String {
+    let all = || f.points.iter().chain([&f.this_run]);
+    let max_luts = all().map(|p| p.luts).max().unwrap_or(1).max(1) as f64 * 1.08;
+    let min_luts = all().map(|p| p.luts).min().unwrap_or(0) as f64 * 0.92;
+    let min_cyc = all().map(|p| p.cycles_per_frame).min().unwrap_or(1).max(1) as f64 / 1.5;
+    let max_cyc = all().map(|p| p.cycles_per_frame).max().unwrap_or(1).max(2) as f64 * 1.5;
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (560, 340)).into_drawing_area();
+        root.fill(&WHITE).expect(OK);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("Cycles per frame against {} LUTs (estimate)", f.family),
+                ("sans-serif", 18),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .build_cartesian_2d(min_luts..max_luts, (min_cyc..max_cyc).log_scale())
+            .expect(OK);
+        chart
+            .configure_mesh()
+            .x_desc("LUTs (estimate)")
+            .y_desc("cycles per frame")
+            .light_line_style(WHITE)
+            .x_labels(6)
+            .y_labels(8)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .draw()
+            .expect(OK);
+        let pts: Vec<(f64, f64)> = (f.points.iter())
+            .map(|p| (p.luts as f64, p.cycles_per_frame as f64))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts.iter().copied(), BAR.stroke_width(2)))
+            .expect(OK)
+            .label("fold sweep")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BAR.stroke_width(2)));
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 3, BAR.filled())))
+            .expect(OK);
+        let run = &f.this_run;
+        chart
+            .draw_series([Circle::new(
+                (run.luts as f64, run.cycles_per_frame as f64),
+                6,
+                HOT.filled(),
+            )])
+            .expect(OK)
+            .label("this run")
+            .legend(|(x, y)| Circle::new((x + 8, y), 5, HOT.filled()));
+        legend(&mut chart, SeriesLabelPosition::LowerLeft);
         root.present().expect(OK);
     }
     out

@@ -68,6 +68,14 @@ const LUTRAM_GEOMETRY: (u32, usize) = (4, 16);
 const FACTOR_MUX: f64 = 0.5;
 
 impl RamFamily {
+    /// The family as reports write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RamFamily::Ice40 => "ice40",
+            RamFamily::Ecp5 => "ecp5",
+        }
+    }
+
     /// (data width, depth) of each configuration of one block.
     fn configs(self) -> &'static [(u32, usize)] {
         match self {
