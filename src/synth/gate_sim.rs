@@ -68,6 +68,7 @@ pub fn rtl_design(design: &Design, pixels: usize, dir: &Path) -> RtlDesign {
         input_width: design.input_width,
         output_width: design.class_width + design.score_width * design.classes as u32,
         pixels,
+        load_words: crate::plan::cost::spram::image_words(&design.spram),
     }
 }
 
@@ -169,6 +170,7 @@ pub fn simulate_netlist(
         BuildOptions {
             debug,
             trace: false,
+            wload: !design.spram.is_empty(),
         },
     )
     .map_err(VerifyError::from)?;

@@ -207,6 +207,13 @@ pub fn stimulus(
             }
         }
     }
+    if !design.spram.is_empty() {
+        let image = design.load_image();
+        s.push_str(&format!("wload {}\n", image.len()));
+        for w in image {
+            s.push_str(&format!("{w:x}\n"));
+        }
+    }
     s
 }
 
@@ -293,6 +300,7 @@ pub fn cosimulate_opts(
         BuildOptions {
             debug,
             trace: trace.is_some(),
+            wload: !design.spram.is_empty(),
         },
     )?;
     let stim = stimulus(model, &design, plan.front_end, images, stress, debug);
@@ -313,7 +321,11 @@ pub fn cosimulate_x_unique(
     let design = rtl::generate(model, plan, GenOptions::default())
         .map_err(|e| VerifyError::Generate(e.to_string()))?;
     let files = rtl::render(&design);
-    let sim = verilator::build_x_unique(&files, &design.top, BuildOptions::default())?;
+    let opts = BuildOptions {
+        wload: !design.spram.is_empty(),
+        ..BuildOptions::default()
+    };
+    let sim = verilator::build_x_unique(&files, &design.top, opts)?;
     let stim = stimulus(model, &design, plan.front_end, images, stress, false);
     seeds
         .iter()

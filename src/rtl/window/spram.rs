@@ -1,0 +1,103 @@
+//! A weight ROM held in the iCE40 UP5K's single-port RAM (SB_SPRAM256KA, 16K x 16 bits),
+//! written once after reset through the load bus and then read like `rtl::bank::rom2`.
+//!
+//! Why this shape: the bitstream cannot initialize SPRAM, so the board's loader
+//! (`constraints/common/bnngen_spi_loader.v`) copies the weight image from SPI flash, one
+//! 16-bit word per cycle on `wl_we` / `wl_addr` / `wl_data`, while the accelerator is held in
+//! reset. A word of `width` bits is cut into 16-bit slices, one memory each, side by side;
+//! slice j answers the image addresses `base + j * depth ..` (`plan::cost::spram`). Each
+//! memory has one address, the load address while `wl_we` hits it and the read address
+//! otherwise, so Yosys (`synth_ice40 -spram`, `ram_style = "huge"`) maps it to one SPRAM.
+//! The read takes the same two stages (`READ_STAGES`) as a block-RAM ROM, so the stage's
+//! cycles do not change.
+
+use crate::plan::cost::spram::{LOAD_ADDR_WIDTH, SPRAM_WIDTH};
+use crate::rtl::bank::READ_STAGES;
+use crate::rtl::build::{fit, ge_const, lt_const};
+use crate::rtl::netlist::{addr_width, Expr, ModuleBuilder, Sig, Stmt};
+
+/// The load bus of a stage (and of the top): write enable, image address, image word.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadBus {
+    pub we: Sig,
+    pub addr: Sig,
+    pub data: Sig,
+}
+
+impl LoadBus {
+    /// Declare the load bus as inputs of `b`.
+    pub fn inputs(b: &mut ModuleBuilder) -> LoadBus {
+        LoadBus {
+            we: b.input(
+                "wl_we",
+                1,
+                "weight load: write the image word (only in reset)",
+            ),
+            addr: b.input(
+                "wl_addr",
+                LOAD_ADDR_WIDTH,
+                "weight load: image word address",
+            ),
+            data: b.input("wl_data", SPRAM_WIDTH, "weight load: image word"),
+        }
+    }
+}
+
+/// The table `words` in SPRAM, its slices at image address `base` on; read at `addr` when
+/// `en`, the word `READ_STAGES` cycles later.
+pub fn weight_store(
+    b: &mut ModuleBuilder,
+    name: &str,
+    words: Vec<Vec<bool>>,
+    addr: Sig,
+    en: &Expr,
+    base: usize,
+    bus: LoadBus,
+) -> Expr {
+    assert_eq!(READ_STAGES, 2, "SPRAM register plus one fabric register");
+    let width = words.first().map_or(0, |w| w.len());
+    let depth = words.len();
+    assert!(
+        depth >= 2 && width > 0,
+        "{name}: an SPRAM store has a word and an address"
+    );
+    let aw = addr_width(depth);
+    let slices = width.div_ceil(SPRAM_WIDTH as usize);
+    let mut outs = Vec::with_capacity(slices);
+    for j in 0..slices {
+        let lo_bit = j * SPRAM_WIDTH as usize;
+        let sw = (width - lo_bit).min(SPRAM_WIDTH as usize);
+        let image: Vec<u16> = words
+            .iter()
+            .map(|w| {
+                (0..sw)
+                    .filter(|&i| w[lo_bit + i])
+                    .fold(0, |v, i| v | 1 << i)
+            })
+            .collect();
+        let sname = format!("{name}_s{j}");
+        let m = b.memory(&sname, sw as u32, depth, None);
+        b.spram(m, image);
+        let first = (base + j * depth) as u64;
+        let hit = ge_const(b.e(bus.addr), first).and(lt_const(b.e(bus.addr), first + depth as u64));
+        let we = b.let_(&format!("{sname}_we"), b.e(bus.we).and(hit));
+        let local = b.e(bus.addr).sub(Expr::lit(first, LOAD_ADDR_WIDTH));
+        let local = b.slice_of(local, 0, aw, &format!("{sname}_la"));
+        let a = b.let_(
+            &format!("{sname}_a"),
+            we.clone().mux(local, fit(b, addr, aw)),
+        );
+        let data = b.slice(bus.data, 0, sw as u32);
+        let q = b.reg(&format!("{sname}_q"), sw as u32);
+        let rd = b.read(m, a.clone());
+        b.always(vec![Stmt::if_else(
+            we,
+            vec![Stmt::write(m, a, data)],
+            vec![Stmt::when(en.clone(), vec![Stmt::set(q, rd)])],
+        )]);
+        let q2 = b.reg(&format!("{sname}_q2"), sw as u32);
+        b.always(vec![Stmt::when(en.clone(), vec![Stmt::set(q2, b.e(q))])]);
+        outs.push(b.e(q2));
+    }
+    b.let_(&format!("{name}_w"), Expr::cat_lsb(outs))
+}
