@@ -138,6 +138,7 @@ int main(int argc, char** argv) {
     top->wl_we = 0;
     top->wl_addr = 0;
     top->wl_data = 0;
+    tick();  // the stores write one cycle after the bus word
     tick();
 #endif
     top->rst = 0;

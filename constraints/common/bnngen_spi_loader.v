@@ -1,7 +1,8 @@
 // bnngen SPI-flash weight loader: after reset, copies WORDS 16-bit words of the weight image
 // from SPI flash byte address OFFSET into the accelerator's SPRAM weight stores over its load
 // bus (wl_we / wl_addr / wl_data, addresses 0 .. WORDS-1), then raises `done` and keeps it.
-// The board core holds the accelerator in reset until `done`.
+// The board core holds the accelerator in reset until `done`, which rises four cycles after
+// the last word (the stores register the bus before writing).
 //
 // SPI mode 0, SCK = clk / 2. It first sends 0xAB (release from deep power-down: the flash
 // may have been put to sleep after configuration), waits GAP clocks with CS high (at least
@@ -91,12 +92,17 @@ module bnngen_spi_loader #(
                 S_GAP: begin
                     gap <= gap + 16'd1;
                     if (gap == GAP_N) begin
+                        gap    <= 16'd0;
                         state  <= S_READ;
                         sh_out <= {8'h03, ADDR};
                         nbit   <= 5'd31;
                     end
                 end
-                default: done <= 1'b1;
+                default: begin
+                    // A few idle cycles: the stores write one cycle after the bus word.
+                    gap <= gap + 16'd1;
+                    if (gap == 16'd3) done <= 1'b1;
+                end
             endcase
         end
     end

@@ -44,7 +44,8 @@ impl LoadBus {
 }
 
 /// The table `words` in SPRAM, its slices at image address `base` on; read at `addr` when
-/// `en`, the word `READ_STAGES` cycles later.
+/// `en`, the word `READ_STAGES` cycles later. A load bus word is written one cycle after it
+/// is on the bus, so the bus must be idle for a cycle before reset ends.
 pub fn weight_store(
     b: &mut ModuleBuilder,
     name: &str,
@@ -80,14 +81,24 @@ pub fn weight_store(
         b.spram(m, image);
         let first = (base + j * depth) as u64;
         let hit = ge_const(b.e(bus.addr), first).and(lt_const(b.e(bus.addr), first + depth as u64));
-        let we = b.let_(&format!("{sname}_we"), b.e(bus.we).and(hit));
+        // The decoded write is registered, so the address compare and subtraction are not in
+        // the path into the SPRAM's address; a write lands one cycle after the bus word.
         let local = b.e(bus.addr).sub(Expr::lit(first, LOAD_ADDR_WIDTH));
         let local = b.slice_of(local, 0, aw, &format!("{sname}_la"));
+        let we_r = b.reg(&format!("{sname}_we"), 1);
+        let la_r = b.reg(&format!("{sname}_wa"), aw);
+        let d_r = b.reg(&format!("{sname}_wd"), sw as u32);
+        b.always(vec![
+            Stmt::set(we_r, b.e(bus.we).and(hit)),
+            Stmt::set(la_r, local),
+            Stmt::set(d_r, b.slice(bus.data, 0, sw as u32)),
+        ]);
+        let we = b.e(we_r);
         let a = b.let_(
             &format!("{sname}_a"),
-            we.clone().mux(local, fit(b, addr, aw)),
+            we.clone().mux(b.e(la_r), fit(b, addr, aw)),
         );
-        let data = b.slice(bus.data, 0, sw as u32);
+        let data = b.e(d_r);
         let q = b.reg(&format!("{sname}_q"), sw as u32);
         let rd = b.read(m, a.clone());
         b.always(vec![Stmt::if_else(
