@@ -9,7 +9,7 @@ use bnngen::model::{LayerKind, Model};
 use bnngen::plan::{set_folding, HwConfig, Plan};
 use bnngen::random::random_image;
 use bnngen::rtl::{self, bank::RamFamily, Design, GenOptions};
-use bnngen::synth::{board_sim, gate_sim};
+use bnngen::synth::{board_sim, gate_sim, Target};
 use bnngen::verify::{cosimulate_opts, Stress};
 use std::path::Path;
 
@@ -72,6 +72,33 @@ fn weights_in_spram_cosimulate_bit_exact_after_the_load() {
     let imgs = images(&model, 8);
     let r = cosimulate_opts(&model, &plan, &imgs, Stress::random(11), OPTS, None).unwrap();
     assert!(r.passed(), "{:?}", r.mismatches);
+}
+
+/// Gate level: Yosys maps the stores to SB_SPRAM256KA (`synth_ice40 -spram`), and the netlist,
+/// simulated with Yosys's own SB_SPRAM256KA model and loaded over the load bus, is bit-exact.
+#[test]
+fn weights_in_spram_netlist_is_bit_exact_with_the_yosys_cell_model() {
+    let (model, plan) = tiny();
+    let design = rtl::generate(&model, &plan, OPTS).unwrap();
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gate-spram");
+    let _ = std::fs::remove_dir_all(&work);
+    let imgs = images(&model, 4);
+    let g = gate_sim::simulate_design_netlist(
+        &model,
+        &plan,
+        &design,
+        Target::Ice40Up5k,
+        &imgs,
+        Stress::random(13),
+        &work,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let slices: usize = design.spram.iter().map(|s| s.slices()).sum();
+    assert_eq!(
+        g.resources.spram, slices as u64,
+        "one SB_SPRAM256KA per slice"
+    );
+    assert!(g.report.passed(), "{:?}", g.report.mismatches.first());
 }
 
 #[test]
