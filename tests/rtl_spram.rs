@@ -58,20 +58,44 @@ fn images(model: &Model, n: u64) -> Vec<Image> {
         .collect()
 }
 
+/// Bit-exact on the default folding (narrow words, packed several to a row) and on a fast
+/// one (words wider than 16 bits, cut into slices).
 #[test]
 fn weights_in_spram_cosimulate_bit_exact_after_the_load() {
-    let (model, plan) = tiny();
-    let design = rtl::generate(&model, &plan, OPTS).unwrap();
-    assert!(!design.spram.is_empty(), "tiny puts a weight ROM in SPRAM");
-    let image = design.load_image();
-    assert!(image.iter().any(|&w| w != 0));
-    // The stores are declared for SPRAM and their words never printed as initial contents.
-    let text: String = rtl::render(&design).into_iter().map(|(_, t)| t).collect();
-    assert!(text.contains("(* ram_style = \"huge\" *)"));
-    assert!(!text.contains("wrom_s0[0] ="));
-    let imgs = images(&model, 8);
-    let r = cosimulate_opts(&model, &plan, &imgs, Stress::random(11), OPTS, None).unwrap();
-    assert!(r.passed(), "{:?}", r.mismatches);
+    let (model, slow) = tiny();
+    let hw = HwConfig {
+        fps: Some(2_000_000.0),
+        ..HwConfig::default()
+    };
+    let fast = set_folding(&model, &hw).unwrap();
+    let (mut packed, mut sliced) = (false, false);
+    for (k, plan) in [slow, fast].iter().enumerate() {
+        let design = rtl::generate(&model, plan, OPTS).unwrap();
+        assert!(!design.spram.is_empty(), "tiny puts a weight ROM in SPRAM");
+        packed |= design.spram.iter().any(|s| s.pack() > 1);
+        sliced |= design.spram.iter().any(|s| s.slices() > 1);
+        let image = design.load_image();
+        assert!(image.iter().any(|&w| w != 0));
+        // The stores are declared for SPRAM and their words never printed as initial contents.
+        let text: String = rtl::render(&design).into_iter().map(|(_, t)| t).collect();
+        assert!(text.contains("(* ram_style = \"huge\" *)"));
+        assert!(!text.contains("wrom_s0[0] ="));
+        let imgs = images(&model, 8);
+        let r = cosimulate_opts(
+            &model,
+            plan,
+            &imgs,
+            Stress::random(11 + k as u64),
+            OPTS,
+            None,
+        )
+        .unwrap();
+        assert!(r.passed(), "plan {k}: {:?}", r.mismatches);
+    }
+    assert!(
+        packed && sliced,
+        "both a packed and a sliced store were exercised"
+    );
 }
 
 /// Gate level: Yosys maps the stores to SB_SPRAM256KA (`synth_ice40 -spram`), and the netlist,

@@ -6,7 +6,10 @@
 //! same addresses to reuse a bitstream; one function decides all three. The rule is simple
 //! and keeps the plan's cycle count exact: a weight ROM is a candidate when its depth fits one
 //! SPRAM (16K words); its word is cut into 16-bit slices side by side, one SPRAM each, read
-//! in the same two stages as a block-RAM ROM. The largest ROMs (in bits) are taken first
+//! in the same two stages as a block-RAM ROM. A narrow word (8 bits or fewer) is packed
+//! instead: a power of two of words share one 16-bit row, the row is read at the high address
+//! bits every step, and the low bits, delayed with the read, pick the word; so a deep narrow
+//! ROM (a dense layer folded to two lanes: 36,864 words of 2 bits) fits one SPRAM. The largest ROMs (in bits) are taken first
 //! while SPRAMs remain; the others stay in block RAM.
 
 use super::memory::weight_rom_shape;
@@ -40,9 +43,20 @@ impl SpramStore {
         self.width.div_ceil(SPRAM_WIDTH) as usize
     }
 
+    /// Words per 16-bit row: the largest power of two that fits (1 for a word of 9 bits or
+    /// more).
+    pub fn pack(&self) -> usize {
+        pack_of(self.width)
+    }
+
+    /// Rows of each slice (at least two: a memory has an address).
+    pub fn rows(&self) -> usize {
+        self.depth.div_ceil(self.pack()).max(2)
+    }
+
     /// Image words this store takes.
     pub fn words(&self) -> usize {
-        self.slices() * self.depth
+        self.slices() * self.rows()
     }
 }
 
@@ -56,13 +70,14 @@ pub fn assign(model: &Model, plan: &Plan, sprams: usize) -> Vec<SpramStore> {
             continue;
         }
         let (width, depth) = weight_rom_shape(w, &plan.layers[i]);
-        if (2..=SPRAM_DEPTH).contains(&depth) && width > 0 {
-            cands.push(SpramStore {
-                layer: i,
-                width,
-                depth,
-                base: 0,
-            });
+        let store = SpramStore {
+            layer: i,
+            width,
+            depth,
+            base: 0,
+        };
+        if depth >= 2 && width > 0 && store.rows() <= SPRAM_DEPTH {
+            cands.push(store);
         }
     }
     cands.sort_by_key(|s| (std::cmp::Reverse(s.width as usize * s.depth), s.layer));
@@ -81,6 +96,12 @@ pub fn assign(model: &Model, plan: &Plan, sprams: usize) -> Vec<SpramStore> {
         base += s.words();
     }
     chosen
+}
+
+/// Words of `width` bits per 16-bit row.
+pub fn pack_of(width: u32) -> usize {
+    let fit = (SPRAM_WIDTH / width.max(1)).max(1) as usize;
+    1 << fit.ilog2()
 }
 
 /// Image words of all stores (what the loader writes).
@@ -117,5 +138,16 @@ mod tests {
             assert!(!bigger);
         }
         assert!(assign(&model, &plan, 0).is_empty());
+        assert_eq!(
+            (pack_of(1), pack_of(2), pack_of(3), pack_of(8), pack_of(9)),
+            (16, 8, 4, 2, 1)
+        );
+        let deep = SpramStore {
+            layer: 0,
+            width: 2,
+            depth: 36864,
+            base: 0,
+        };
+        assert_eq!((deep.slices(), deep.rows(), deep.words()), (1, 4608, 4608));
     }
 }

@@ -11,9 +11,9 @@
 //! The read takes the same two stages (`READ_STAGES`) as a block-RAM ROM, so the stage's
 //! cycles do not change.
 
-use crate::plan::cost::spram::{LOAD_ADDR_WIDTH, SPRAM_WIDTH};
+use crate::plan::cost::spram::{pack_of, LOAD_ADDR_WIDTH, SPRAM_WIDTH};
 use crate::rtl::bank::READ_STAGES;
-use crate::rtl::build::{fit, ge_const, lt_const};
+use crate::rtl::build::{delay, ge_const, lt_const, select, sig_of};
 use crate::rtl::netlist::{addr_width, Expr, ModuleBuilder, Sig, Stmt};
 
 /// The load bus of a stage (and of the top): write enable, image address, image word.
@@ -62,7 +62,36 @@ pub fn weight_store(
         depth >= 2 && width > 0,
         "{name}: an SPRAM store has a word and an address"
     );
+    // A narrow word is packed, `pack` to a row (`plan::cost::spram`): read the row at the
+    // high address bits, pick the word with the low ones once the row is out.
+    let pack = pack_of(width as u32);
+    let lg = pack.ilog2();
+    let rows = depth.div_ceil(pack).max(2);
+    let words: Vec<Vec<bool>> = (0..rows)
+        .map(|r| {
+            (0..pack)
+                .flat_map(|k| match words.get(r * pack + k) {
+                    Some(w) => w.clone(),
+                    None => vec![false; width],
+                })
+                .collect()
+        })
+        .collect();
+    let (word_w, width, depth) = (width, width * pack, rows);
     let aw = addr_width(depth);
+    let row_addr = match addr.width > lg {
+        true => b.slice(addr, lg, addr.width - lg),
+        false => Expr::zero(1),
+    };
+    let row_addr = match row_addr.width >= aw {
+        true => b.slice_of(row_addr, 0, aw, &format!("{name}_row")),
+        false => row_addr.zext(aw),
+    };
+    let pick = (lg > 0).then(|| {
+        let lo = b.slice(addr, 0, lg.min(addr.width));
+        let d = delay(b, lo, READ_STAGES, en, &format!("{name}_pick"));
+        sig_of(b, &d)
+    });
     let slices = width.div_ceil(SPRAM_WIDTH as usize);
     let mut outs = Vec::with_capacity(slices);
     for j in 0..slices {
@@ -96,7 +125,7 @@ pub fn weight_store(
         let we = b.e(we_r);
         let a = b.let_(
             &format!("{sname}_a"),
-            we.clone().mux(b.e(la_r), fit(b, addr, aw)),
+            we.clone().mux(b.e(la_r), row_addr.clone()),
         );
         let data = b.e(d_r);
         let q = b.reg(&format!("{sname}_q"), sw as u32);
@@ -110,5 +139,11 @@ pub fn weight_store(
         b.always(vec![Stmt::when(en.clone(), vec![Stmt::set(q2, b.e(q))])]);
         outs.push(b.e(q2));
     }
-    b.let_(&format!("{name}_w"), Expr::cat_lsb(outs))
+    let row = b.let_(&format!("{name}_w"), Expr::cat_lsb(outs));
+    let Some(pick) = pick else { return row };
+    let row = sig_of(b, &row);
+    let parts: Vec<Expr> = (0..1usize << pick.width)
+        .map(|k| b.slice(row, (k * word_w) as u32, word_w as u32))
+        .collect();
+    b.let_(&format!("{name}_pw"), select(b, &parts, pick))
 }
