@@ -9,8 +9,9 @@
 //   frames N  pixels P  in_words WI  timeout T  debug D
 //   ready L  b_0 .. b_{L-1}            (m_axis_tready pattern, cycled)
 //   then N*P pixels: gap w_0 .. w_{WI-1} (idle cycles before the pixel; tdata words, LSW first)
-//   built with BNN_WLOAD (weights in SPRAM): then  wload W  x_0 .. x_{W-1}  (16-bit image
-//   words, hex), written on the wl_* load bus while rst is high, one per cycle
+//   built with BNN_WLOAD (weights in SPRAM): then  wload W D  x_0 .. x_{W-1}  (16-bit image
+//   words, hex; the top's wl_data keeps their low D bits), written on the wl_* load bus
+//   while rst is high, one per cycle
 // Results: "R cycle words..." per result beat, "D cycle fire-words... data-words..." per
 // cycle with a debug handshake, "END cycle" or "TIMEOUT cycle".
 #include <cstdint>
@@ -83,8 +84,8 @@ int main(int argc, char** argv) {
         for (auto& w : data[i]) in >> std::hex >> w >> std::dec;
     }
 #ifdef BNN_WLOAD
-    uint64_t wwords = 0;
-    in >> key >> wwords;
+    uint64_t wwords = 0, wbits = 16;
+    in >> key >> wwords >> wbits;
     std::vector<uint32_t> image(wwords);
     for (auto& w : image) in >> std::hex >> w >> std::dec;
 #endif
@@ -132,7 +133,7 @@ int main(int argc, char** argv) {
     for (uint64_t i = 0; i < wwords; i++) {
         top->wl_we = 1;
         top->wl_addr = (SData)i;
-        top->wl_data = (SData)image[i];
+        top->wl_data = (SData)(image[i] & ((1u << wbits) - 1));
         tick();
     }
     top->wl_we = 0;

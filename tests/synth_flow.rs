@@ -15,6 +15,7 @@ fn stub() -> RtlDesign {
         output_width: 8,
         pixels: 16,
         load_words: 0,
+        load_data_width: 16,
     }
 }
 

@@ -10,7 +10,8 @@
 //   BNNGEN_WLOAD        defined when the accelerator keeps weights in SPRAM (`--weights spram`):
 //                       the core then has the SPI-flash pins, and bnngen_spi_loader copies
 //   BNNGEN_WLOAD_WORDS  16-bit image words from flash byte address
-//   BNNGEN_FLASH_OFFSET before the core leaves reset.
+//   BNNGEN_FLASH_OFFSET before the core leaves reset;
+//   BNNGEN_WLOAD_DATA_W width of the accelerator's wl_data (low bits of an image word).
 // Verilog-2005, clean under `verilator --lint-only -Wall`.
 
 `ifndef BNNGEN_TOP
@@ -97,7 +98,7 @@ module bnngen_board_core (
         .m_axis_tlast(m_tlast),
         .frame_done(frame_done), .frame_error(frame_error)
 `ifdef BNNGEN_WLOAD
-        , .wl_we(wl_we), .wl_addr(wl_addr), .wl_data(wl_data)
+        , .wl_we(wl_we), .wl_addr(wl_addr), .wl_data(wl_data[`BNNGEN_WLOAD_DATA_W-1:0])
 `endif
     );
 

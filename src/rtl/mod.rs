@@ -319,7 +319,8 @@ impl Top {
             true => spram::assign(model, plan, UP5K_SPRAMS),
             false => Vec::new(),
         };
-        let bus = (!spram.is_empty()).then(|| window::spram::LoadBus::inputs(&mut t));
+        let data_w = spram.iter().map(window::spram::LoadBus::data_width).max();
+        let bus = data_w.map(|w| window::spram::LoadBus::inputs(&mut t, w));
         Top {
             t,
             name,
@@ -420,15 +421,15 @@ impl Top {
             }
             _ if l.kind.fully_pruned() => constant_stage(&name, i, model),
             _ => {
-                let base = self.spram.iter().find(|s| s.layer == i).map(|s| s.base);
-                window_stage(&name, i, model, plan, self.opts, base)
+                let store = self.spram.iter().find(|s| s.layer == i).copied();
+                window_stage(&name, i, model, plan, self.opts, store)
             }
         };
-        let extra = match (self.bus, m.port("wl_we").is_some()) {
-            (Some(bus), true) => vec![
+        let extra = match (self.bus, m.port("wl_data")) {
+            (Some(bus), Some(d)) => vec![
                 ("wl_we", Conn::In(self.t.e(bus.we))),
                 ("wl_addr", Conn::In(self.t.e(bus.addr))),
-                ("wl_data", Conn::In(self.t.e(bus.data))),
+                ("wl_data", Conn::In(self.t.slice(bus.data, 0, d.width))),
             ],
             _ => vec![],
         };
@@ -626,7 +627,7 @@ fn window_stage(
     model: &Model,
     plan: &Plan,
     opts: GenOptions,
-    spram: Option<usize>,
+    spram: Option<SpramStore>,
 ) -> Module {
     let l = &model.layers[i];
     let lp = &plan.layers[i];

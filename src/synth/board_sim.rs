@@ -121,7 +121,7 @@ pub fn simulate_with_flash(
     ];
     let mut run_extra = Vec::new();
     if rtl.load_words > 0 {
-        args.extend(wload_defines(rtl.load_words));
+        args.extend(wload_defines(rtl.load_words, rtl.load_data_width));
         args.push(format!("board/{WLOAD_FILE}"));
         args.push("board/sim/bnngen_spi_flash.v".into());
         let bytes = image_bytes(flash);

@@ -39,6 +39,8 @@ pub struct RtlDesign {
     pub pixels: usize,
     /// 16-bit words of the weight image the board loads into SPRAM (0: no weights in SPRAM).
     pub load_words: usize,
+    /// Width of the accelerator's `wl_data` (the low bits of an image word).
+    pub load_data_width: u32,
 }
 
 /// Figures the flow takes from the plan and the model, for the report.
@@ -368,7 +370,7 @@ pub fn synth_script(rtl: &RtlDesign, target: Target, pll: Option<&PllSetting>) -
             let mut files: Vec<&str> = BOARD_COMMON_FILES.to_vec();
             if rtl.load_words > 0 {
                 defs.push(' ');
-                defs.push_str(&wload_defines(rtl.load_words).join(" "));
+                defs.push_str(&wload_defines(rtl.load_words, rtl.load_data_width).join(" "));
                 files.insert(0, WLOAD_FILE);
             }
             for f in files.iter().chain([&b.top_file]) {
@@ -390,10 +392,11 @@ pub fn synth_script(rtl: &RtlDesign, target: Target, pll: Option<&PllSetting>) -
 }
 
 /// The defines that give a board core the SPI-flash weight loader for `words` image words.
-pub fn wload_defines(words: usize) -> Vec<String> {
+pub fn wload_defines(words: usize, data_width: u32) -> Vec<String> {
     vec![
         "-DBNNGEN_WLOAD".into(),
         format!("-DBNNGEN_WLOAD_WORDS={words}"),
+        format!("-DBNNGEN_WLOAD_DATA_W={data_width}"),
         format!("-DBNNGEN_FLASH_OFFSET={FLASH_OFFSET}"),
     ]
 }

@@ -69,6 +69,10 @@ pub fn rtl_design(design: &Design, pixels: usize, dir: &Path) -> RtlDesign {
         output_width: design.class_width + design.score_width * design.classes as u32,
         pixels,
         load_words: crate::plan::cost::spram::image_words(&design.spram),
+        load_data_width: (design.spram.iter())
+            .map(crate::rtl::window::spram::LoadBus::data_width)
+            .max()
+            .unwrap_or(16),
     }
 }
 

@@ -10,6 +10,7 @@ use crate::model::Model;
 use crate::plan::{Placement, Plan};
 use crate::prng::SplitMix64;
 use crate::reference::{self, Prediction};
+use crate::rtl::window::spram::LoadBus;
 use crate::rtl::{self, Design, GenOptions};
 use crate::tools::verilator::{self, BuildOptions};
 use crate::tools::ToolError;
@@ -209,7 +210,13 @@ pub fn stimulus(
     }
     if !design.spram.is_empty() {
         let image = design.load_image();
-        s.push_str(&format!("wload {}\n", image.len()));
+        let data_w = design
+            .spram
+            .iter()
+            .map(LoadBus::data_width)
+            .max()
+            .unwrap_or(16);
+        s.push_str(&format!("wload {} {data_w}\n", image.len()));
         for w in image {
             s.push_str(&format!("{w:x}\n"));
         }

@@ -106,7 +106,7 @@ pub fn lower(spec: &WindowSpec) -> Module {
     let g = Geometry::of(spec);
     let mut b = ModuleBuilder::new(&spec.module);
     let io = ports(&mut b, &g, spec.out_width(), true);
-    let bus = spec.spram.map(|base| (base, LoadBus::inputs(&mut b)));
+    let bus = (spec.spram).map(|s| (s.base, LoadBus::inputs(&mut b, LoadBus::data_width(&s))));
     let (ty, tx) = spec.tap_shape();
     assert!(ty <= g.r, "a step's tap rows fit the line buffer");
     let lb = LineBuffer::build(&mut b, &g, &io, ty * tx);

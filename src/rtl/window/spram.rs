@@ -11,7 +11,7 @@
 //! The read takes the same two stages (`READ_STAGES`) as a block-RAM ROM, so the stage's
 //! cycles do not change.
 
-use crate::plan::cost::spram::{pack_of, LOAD_ADDR_WIDTH, SPRAM_WIDTH};
+use crate::plan::cost::spram::{pack_of, SpramStore, LOAD_ADDR_WIDTH, SPRAM_WIDTH};
 use crate::rtl::bank::READ_STAGES;
 use crate::rtl::build::{delay, ge_const, lt_const, select, sig_of};
 use crate::rtl::netlist::{addr_width, Expr, ModuleBuilder, Sig, Stmt};
@@ -25,8 +25,9 @@ pub struct LoadBus {
 }
 
 impl LoadBus {
-    /// Declare the load bus as inputs of `b`.
-    pub fn inputs(b: &mut ModuleBuilder) -> LoadBus {
+    /// Declare the load bus as inputs of `b`, with the low `data_width` bits of the image word
+    /// (all that its stores keep).
+    pub fn inputs(b: &mut ModuleBuilder, data_width: u32) -> LoadBus {
         LoadBus {
             we: b.input(
                 "wl_we",
@@ -38,8 +39,13 @@ impl LoadBus {
                 LOAD_ADDR_WIDTH,
                 "weight load: image word address",
             ),
-            data: b.input("wl_data", SPRAM_WIDTH, "weight load: image word"),
+            data: b.input("wl_data", data_width, "weight load: image word, low bits"),
         }
+    }
+
+    /// Bits of the image word that `store`'s memories keep.
+    pub fn data_width(store: &SpramStore) -> u32 {
+        (store.width * store.pack() as u32).min(SPRAM_WIDTH)
     }
 }
 
@@ -112,8 +118,8 @@ pub fn weight_store(
         let hit = ge_const(b.e(bus.addr), first).and(lt_const(b.e(bus.addr), first + depth as u64));
         // The decoded write is registered, so the address compare and subtraction are not in
         // the path into the SPRAM's address; a write lands one cycle after the bus word.
-        let local = b.e(bus.addr).sub(Expr::lit(first, LOAD_ADDR_WIDTH));
-        let local = b.slice_of(local, 0, aw, &format!("{sname}_la"));
+        // Only the low `aw` bits of the difference are kept: subtract modulo 2^aw.
+        let local = (b.slice(bus.addr, 0, aw)).sub(Expr::lit(first & ((1 << aw) - 1), aw));
         let we_r = b.reg(&format!("{sname}_we"), 1);
         let la_r = b.reg(&format!("{sname}_wa"), aw);
         let d_r = b.reg(&format!("{sname}_wd"), sw as u32);
