@@ -98,6 +98,24 @@ fn weights_in_spram_cosimulate_bit_exact_after_the_load() {
     );
 }
 
+/// The stores read in the same two stages as a block-RAM ROM: measured cycles per frame (no
+/// gaps, no back-pressure) equal the plan's, packed and sliced stores alike.
+#[test]
+fn weights_in_spram_keep_the_plans_cycle_count() {
+    let (model, slow) = tiny();
+    let hw = HwConfig {
+        fps: Some(2_000_000.0),
+        ..HwConfig::default()
+    };
+    let fast = set_folding(&model, &hw).unwrap();
+    for plan in [slow, fast] {
+        let imgs = images(&model, bnngen::verify::STEADY_FRAMES as u64);
+        let r = cosimulate_opts(&model, &plan, &imgs, Stress::none(), OPTS, None).unwrap();
+        assert!(r.passed(), "{:?}", r.mismatches.first());
+        assert_eq!(r.measured_cycles_per_frame, Some(plan.cycles_per_frame));
+    }
+}
+
 /// Gate level: Yosys maps the stores to SB_SPRAM256KA (`synth_ice40 -spram`), and the netlist,
 /// simulated with Yosys's own SB_SPRAM256KA model and loaded over the load bus, is bit-exact.
 #[test]
