@@ -66,6 +66,14 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), CliError> {
     let target = args.target;
+    let spram = args.weights == "spram";
+    if spram && target != Target::Ice40Up5k {
+        // Refused before anything is written.
+        return Err(CliError::Usage(format!(
+            "--weights spram needs --target ice40-up5k (the only target with SPRAM), not {}",
+            target.name()
+        )));
+    }
     let m = model::load(&args.model)?;
     let (hw, p) = match &args.hw {
         Some(path) => plan::fold_hw_file(&m, path).map_err(CliError::hw)?,
@@ -111,7 +119,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         progress::Event::Progress { at, .. } => super::flow::show(&bar, at),
         progress::Event::SynthDone(_) | progress::Event::PlaceRouteDone(_) => {}
     };
-    let design = synth::job::design_with(&m, &p, target, args.weights == "spram")?;
+    let design = synth::job::design_with(&m, &p, target, spram)?;
     let job = synth::SynthJob {
         model: &m,
         plan: &p,
