@@ -9,6 +9,9 @@
 //   frames N  pixels P  in_words WI  timeout T  debug D
 //   ready L  b_0 .. b_{L-1}            (m_axis_tready pattern, cycled)
 //   then N*P pixels: gap w_0 .. w_{WI-1} (idle cycles before the pixel; tdata words, LSW first)
+//   built with BNN_WLOAD (weights in SPRAM): then  wload W D  x_0 .. x_{W-1}  (16-bit image
+//   words, hex; the top's wl_data keeps their low D bits), written on the wl_* load bus
+//   while rst is high, one per cycle
 // Results: "R cycle words..." per result beat, "D cycle fire-words... data-words..." per
 // cycle with a debug handshake, "END cycle" or "TIMEOUT cycle".
 #include <cstdint>
@@ -80,6 +83,12 @@ int main(int argc, char** argv) {
         in >> gaps[i];
         for (auto& w : data[i]) in >> std::hex >> w >> std::dec;
     }
+#ifdef BNN_WLOAD
+    uint64_t wwords = 0, wbits = 16;
+    in >> key >> wwords >> wbits;
+    std::vector<uint32_t> image(wwords);
+    for (auto& w : image) in >> std::hex >> w >> std::dec;
+#endif
     if (!in) {
         std::fprintf(stderr, "stimulus truncated\n");
         return 2;
@@ -120,6 +129,19 @@ int main(int argc, char** argv) {
     top->s_axis_tvalid = 0;
     top->m_axis_tready = 0;
     for (int i = 0; i < 4; i++) tick();
+#ifdef BNN_WLOAD
+    for (uint64_t i = 0; i < wwords; i++) {
+        top->wl_we = 1;
+        top->wl_addr = (SData)i;
+        top->wl_data = (SData)(image[i] & ((1u << wbits) - 1));
+        tick();
+    }
+    top->wl_we = 0;
+    top->wl_addr = 0;
+    top->wl_data = 0;
+    tick();  // the stores write one cycle after the bus word
+    tick();
+#endif
     top->rst = 0;
 
     uint64_t next = 0, gap = total ? gaps[0] : 0, results = 0, cycle = 0;

@@ -24,6 +24,7 @@ fn two_threads_building_the_same_design_both_get_a_simulator() {
     let opts = BuildOptions {
         debug: false,
         trace: false,
+        wload: false,
     };
     let results: Vec<_> = std::thread::scope(|s| {
         let builds: Vec<_> = (0..2)

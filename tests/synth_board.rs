@@ -16,6 +16,8 @@ fn frames_round_trip_through_the_uart_bridge() {
         input_width: 8,
         output_width: 8,
         pixels: 16,
+        load_words: 0,
+        load_data_width: 16,
     };
     // Deterministic pseudo-random pixels (xorshift).
     let mut s: u32 = 0x1234_5678;

@@ -129,3 +129,26 @@ fn which(tool: &str) -> Option<std::path::PathBuf> {
         .map(|d| d.join(tool))
         .find(|p| p.is_file())
 }
+
+/// `--weights spram` is refused on a target without SPRAM, with exit 2 and nothing written.
+#[test]
+fn weights_in_spram_on_a_target_without_spram_is_a_usage_error() {
+    let out = tmp("cli-spram-ecp5");
+    let o = bnngen()
+        .args([
+            "synth",
+            "models/tiny.toml",
+            "--target",
+            "ecp5-25k",
+            "--weights",
+            "spram",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("ice40-up5k") && e.contains("ecp5-25k"), "{e}");
+    assert!(!out.exists(), "nothing written");
+}

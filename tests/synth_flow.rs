@@ -14,6 +14,8 @@ fn stub() -> RtlDesign {
         input_width: 8,
         output_width: 8,
         pixels: 16,
+        load_words: 0,
+        load_data_width: 16,
     }
 }
 

@@ -7,6 +7,11 @@
 //   BNNGEN_OUT_W        width of its m_axis_tdata
 //   BNNGEN_PIXELS       pixels per frame (height x width)
 //   BNNGEN_CLKS_PER_BIT board clock / UART baud rate (default 104: 12 MHz, 115200 baud)
+//   BNNGEN_WLOAD        defined when the accelerator keeps weights in SPRAM (`--weights spram`):
+//                       the core then has the SPI-flash pins, and bnngen_spi_loader copies
+//   BNNGEN_WLOAD_WORDS  16-bit image words from flash byte address
+//   BNNGEN_FLASH_OFFSET before the core leaves reset;
+//   BNNGEN_WLOAD_DATA_W width of the accelerator's wl_data (low bits of an image word).
 // Verilog-2005, clean under `verilator --lint-only -Wall`.
 
 `ifndef BNNGEN_TOP
@@ -26,6 +31,12 @@
 `endif
 
 module bnngen_board_core (
+`ifdef BNNGEN_WLOAD
+    output wire flash_sck,
+    output wire flash_cs_n,
+    output wire flash_mosi,
+    input  wire flash_miso,
+`endif
     input  wire clk,
     input  wire locked,  // PLL lock (tie 1 without a PLL): the core is in reset until it is set
     input  wire rx,
@@ -49,7 +60,25 @@ module bnngen_board_core (
     wire             frame_error;
     wire             bridge_error;
 
+`ifdef BNNGEN_WLOAD
+    // Everything but the loader stays in reset until the weights are in SPRAM.
+    wire        por_rst;
+    wire        loaded;
+    wire        wl_we;
+    wire [15:0] wl_addr;
+    wire [15:0] wl_data;
+    bnngen_por u_por (.clk(clk), .locked(locked), .rst(por_rst));
+    bnngen_spi_loader #(
+        .WORDS(`BNNGEN_WLOAD_WORDS), .OFFSET(`BNNGEN_FLASH_OFFSET)
+    ) u_loader (
+        .clk(clk), .rst(por_rst),
+        .spi_sck(flash_sck), .spi_cs_n(flash_cs_n), .spi_mosi(flash_mosi), .spi_miso(flash_miso),
+        .wl_we(wl_we), .wl_addr(wl_addr), .wl_data(wl_data), .done(loaded)
+    );
+    assign rst = por_rst || !loaded;
+`else
     bnngen_por u_por (.clk(clk), .locked(locked), .rst(rst));
+`endif
 
     bnngen_uart_bridge #(
         .IN_W(IN_W), .OUT_W(OUT_W), .PIXELS(`BNNGEN_PIXELS), .CLKS_PER_BIT(`BNNGEN_CLKS_PER_BIT)
@@ -68,6 +97,9 @@ module bnngen_board_core (
         .m_axis_tdata(m_tdata), .m_axis_tvalid(m_tvalid), .m_axis_tready(m_tready),
         .m_axis_tlast(m_tlast),
         .frame_done(frame_done), .frame_error(frame_error)
+`ifdef BNNGEN_WLOAD
+        , .wl_we(wl_we), .wl_addr(wl_addr), .wl_data(wl_data[`BNNGEN_WLOAD_DATA_W-1:0])
+`endif
     );
 
     // Sticky error: bridge overrun or bad pad bits, a frame-size mismatch, or a result beat

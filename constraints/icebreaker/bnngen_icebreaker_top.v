@@ -7,6 +7,12 @@
 // _DIVF, _DIVQ and _FILTER_RANGE, and stays in reset until the PLL locks. Verilog-2005.
 
 module bnngen_icebreaker_top (
+`ifdef BNNGEN_WLOAD
+    output wire FLASH_SCK,  // the configuration flash, read again after configuration
+    output wire FLASH_SSB,
+    output wire FLASH_IO0,  // MOSI
+    input  wire FLASH_IO1,  // MISO
+`endif
     input  wire CLK,     // 12 MHz
     input  wire RX,      // UART from the host (FTDI TXD)
     output wire TX,      // UART to the host (FTDI RXD)
@@ -32,6 +38,10 @@ module bnngen_icebreaker_top (
     wire error;
     wire frame_toggle;
     bnngen_board_core u_core (
+`ifdef BNNGEN_WLOAD
+        .flash_sck(FLASH_SCK), .flash_cs_n(FLASH_SSB), .flash_mosi(FLASH_IO0),
+        .flash_miso(FLASH_IO1),
+`endif
         .clk(clk), .locked(locked), .rx(RX), .tx(TX), .error(error),
         .frame_toggle(frame_toggle)
     );

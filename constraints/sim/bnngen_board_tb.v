@@ -18,15 +18,30 @@ module bnngen_board_tb;
     wire       frame_toggle;
     reg [7:0]  stim [0:1048575];
     integer    n_in, n_out, got, i, k, fd, cycles;
+    integer    load_cycles = 0;  // +load_cycles=N: bound on the weight load from flash
     reg [7:0]  b;
     reg [1023:0] stim_file, out_file;
 
     always #1 clk = !clk;
 
+`ifdef BNNGEN_WLOAD
+    // The weights come from the behavioural flash (+flash=FILE at +flash_at=N).
+    wire flash_sck, flash_cs_n, flash_mosi, flash_miso;
+    bnngen_spi_flash u_flash (
+        .sck(flash_sck), .cs_n(flash_cs_n), .mosi(flash_mosi), .miso(flash_miso)
+    );
+    bnngen_board_core u_core (
+        .flash_sck(flash_sck), .flash_cs_n(flash_cs_n), .flash_mosi(flash_mosi),
+        .flash_miso(flash_miso),
+        .clk(clk), .locked(locked), .rx(rx), .tx(tx), .error(error),
+        .frame_toggle(frame_toggle)
+    );
+`else
     bnngen_board_core u_core (
         .clk(clk), .locked(locked), .rx(rx), .tx(tx), .error(error),
         .frame_toggle(frame_toggle)
     );
+`endif
 
     // The PLL's LOCK comes up later than the 16-cycle power-on reset would end on its own;
     // until then the core must stay in reset.
@@ -44,6 +59,7 @@ module bnngen_board_tb;
         if (!$value$plusargs("out=%s", out_file)) $fatal(1, "missing +out=FILE");
         if (!$value$plusargs("n_in=%d", n_in)) $fatal(1, "missing +n_in=N");
         if (!$value$plusargs("n_out=%d", n_out)) $fatal(1, "missing +n_out=M");
+        if ($value$plusargs("load_cycles=%d", load_cycles)) begin end
         $readmemh(stim_file, stim, 0, n_in - 1);
         fd = $fopen(out_file, "w");
         @(negedge u_core.rst);
@@ -89,7 +105,7 @@ module bnngen_board_tb;
         forever begin
             @(posedge clk);
             cycles = cycles + 1;
-            if (cycles > 40 * CPB * (n_in + n_out + 100)) $fatal(1, "timeout after %0d cycles (%0d of %0d bytes back)", cycles, got, n_out);
+            if (cycles > 40 * CPB * (n_in + n_out + 100) + load_cycles) $fatal(1, "timeout after %0d cycles (%0d of %0d bytes back)", cycles, got, n_out);
         end
     end
 endmodule

@@ -57,10 +57,23 @@ pub struct Args {
     /// frequency). Without it the board runs on its oscillator (12 or 25 MHz).
     #[arg(long)]
     pub pll: bool,
+    /// Where the weights go: `bram` (ROMs in block RAM or logic, in the bitstream) or `spram`
+    /// (ice40-up5k only: the largest weight ROMs in the four SB_SPRAM256KA, loaded from the
+    /// SPI flash after reset; writes weights.bin for `iceprog -o 1M`, docs/synthesis.md).
+    #[arg(long, default_value = "bram", value_parser = ["bram", "spram"])]
+    pub weights: String,
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
     let target = args.target;
+    let spram = args.weights == "spram";
+    if spram && target != Target::Ice40Up5k {
+        // Refused before anything is written.
+        return Err(CliError::Usage(format!(
+            "--weights spram needs --target ice40-up5k (the only target with SPRAM), not {}",
+            target.name()
+        )));
+    }
     let m = model::load(&args.model)?;
     let (hw, p) = match &args.hw {
         Some(path) => plan::fold_hw_file(&m, path).map_err(CliError::hw)?,
@@ -106,7 +119,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         progress::Event::Progress { at, .. } => super::flow::show(&bar, at),
         progress::Event::SynthDone(_) | progress::Event::PlaceRouteDone(_) => {}
     };
-    let design = synth::design_for(&m, &p, target)?;
+    let design = synth::job::design_with(&m, &p, target, spram)?;
     let job = synth::SynthJob {
         model: &m,
         plan: &p,

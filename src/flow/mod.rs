@@ -373,6 +373,7 @@ impl Run<'_> {
         let options = BuildOptions {
             debug: false,
             trace: false,
+            wload: !design.spram.is_empty(),
         };
         let sim = verilator::build_observed(&rtl::render(design), &design.top, options, &observer)
             .map_err(|e| FlowError::Tool {

@@ -18,6 +18,7 @@ pub mod stream;
 pub mod window;
 
 use crate::model::{FrontEnd, LayerKind, Model};
+use crate::plan::cost::spram::{self, SpramStore, UP5K_SPRAMS};
 use crate::plan::{window_of, Placement, Plan};
 use netlist::{Conn, Expr, Module, ModuleBuilder, Sig, Stmt};
 use std::collections::BTreeMap;
@@ -36,6 +37,9 @@ pub struct GenOptions {
     /// (synthesis may return anything on such a collision); co-simulating with this on
     /// shows that no collision reaches the datapath, since any that did would be a mismatch.
     pub rw_poison: bool,
+    /// Put the largest weight ROMs in the iCE40 UP5K's SPRAM (`plan::cost::spram`), loaded
+    /// after reset through the top's `wl_*` load bus (`window::spram`).
+    pub spram: bool,
 }
 
 /// A generated design: modules (top last) and the other files to write.
@@ -55,6 +59,25 @@ pub struct Design {
     pub input_width: u32,
     /// Width of each debug tap (front end, then every layer).
     pub tap_widths: Vec<u32>,
+    /// The weight ROMs in SPRAM (empty: no load bus).
+    pub spram: Vec<SpramStore>,
+}
+
+impl Design {
+    /// The weight image the loader writes into SPRAM, one 16-bit word per load address: every
+    /// SPRAM memory's words, in module and then declaration order, which is the order of
+    /// `plan::cost::spram::assign`.
+    pub fn load_image(&self) -> Vec<u16> {
+        let image: Vec<u16> = self
+            .modules
+            .iter()
+            .flat_map(|m| m.mems.iter().filter_map(|x| x.load_image.as_ref()))
+            .flatten()
+            .copied()
+            .collect();
+        assert_eq!(image.len(), spram::image_words(&self.spram));
+        image
+    }
 }
 
 /// A Verilog identifier made from a model or layer name.
@@ -256,6 +279,9 @@ struct Top {
     rst: Sig,
     ports: Ports,
     opts: GenOptions,
+    /// Weight ROMs in SPRAM and the top's load bus (when there are any).
+    spram: Vec<SpramStore>,
+    bus: Option<window::spram::LoadBus>,
     mods: BTreeMap<String, Module>,
     order: Vec<String>,
 }
@@ -289,6 +315,12 @@ impl Top {
             frame_done,
             frame_error,
         };
+        let spram = match opts.spram {
+            true => spram::assign(model, plan, UP5K_SPRAMS),
+            false => Vec::new(),
+        };
+        let data_w = spram.iter().map(window::spram::LoadBus::data_width).max();
+        let bus = data_w.map(|w| window::spram::LoadBus::inputs(&mut t, w));
         Top {
             t,
             name,
@@ -297,6 +329,8 @@ impl Top {
             rst,
             ports,
             opts,
+            spram,
+            bus,
             mods: BTreeMap::new(),
             order: Vec::new(),
         }
@@ -386,9 +420,20 @@ impl Top {
                 return out;
             }
             _ if l.kind.fully_pruned() => constant_stage(&name, i, model),
-            _ => window_stage(&name, i, model, plan, self.opts),
+            _ => {
+                let store = self.spram.iter().find(|s| s.layer == i).copied();
+                window_stage(&name, i, model, plan, self.opts, store)
+            }
         };
-        self.place(&m, &format!("u_l{i}"), &[(input, S)], &[(out, M)], vec![]);
+        let extra = match (self.bus, m.port("wl_data")) {
+            (Some(bus), Some(d)) => vec![
+                ("wl_we", Conn::In(self.t.e(bus.we))),
+                ("wl_addr", Conn::In(self.t.e(bus.addr))),
+                ("wl_data", Conn::In(self.t.slice(bus.data, 0, d.width))),
+            ],
+            _ => vec![],
+        };
+        self.place(&m, &format!("u_l{i}"), &[(input, S)], &[(out, M)], extra);
         self.add(m);
         out
     }
@@ -537,6 +582,7 @@ impl Top {
             mut mods,
             order,
             opts,
+            spram,
             ..
         } = self;
         let mut modules: Vec<Module> = order
@@ -544,7 +590,8 @@ impl Top {
             .map(|n| mods.remove(&n).unwrap())
             .collect();
         let top = t.finish();
-        if !opts.debug {
+        // The AXI4-Stream wrapper has no load bus: a design with SPRAM is used bare.
+        if !opts.debug && spram.is_empty() {
             modules.push(axis::wrapper(&prefix, &top, layout.in_w, layout.out_w));
         }
         modules.push(top);
@@ -568,12 +615,20 @@ impl Top {
             classes: layout.k,
             input_width: layout.in_w,
             tap_widths,
+            spram,
         }
     }
 }
 
 /// A sliding-window stage (conv, max-pool, dense, classifier) for layer `i`, with its doc.
-fn window_stage(name: &str, i: usize, model: &Model, plan: &Plan, opts: GenOptions) -> Module {
+fn window_stage(
+    name: &str,
+    i: usize,
+    model: &Model,
+    plan: &Plan,
+    opts: GenOptions,
+    spram: Option<SpramStore>,
+) -> Module {
     let l = &model.layers[i];
     let lp = &plan.layers[i];
     let (kh, kw, stride, pad) = window_of(l).unwrap();
@@ -608,6 +663,7 @@ fn window_stage(name: &str, i: usize, model: &Model, plan: &Plan, opts: GenOptio
         pad_mode,
         rows: lp.rows,
         ram: opts.ram,
+        spram,
         rw_poison: opts.rw_poison,
         handoff: plan.handoff,
         op,

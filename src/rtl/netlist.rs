@@ -76,6 +76,10 @@ pub struct MemDecl {
     /// Holds a layer's weights (a weight ROM or one of its banks): the synthesis report
     /// counts these bits as weights in block RAM. Set by [`ModuleBuilder::mark_weights`].
     pub weights: bool,
+    /// Held in the iCE40 UP5K's single-port RAM (`ram_style = "huge"`), which the bitstream
+    /// cannot initialize: these are the words the board's loader writes, one per address
+    /// (`rtl::window::spram`). Never printed into the module.
+    pub load_image: Option<Vec<u16>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -606,12 +610,20 @@ impl ModuleBuilder {
             logic: false,
             no_rw_check: false,
             weights: false,
+            load_image: None,
         });
         Mem {
             idx: self.m.mems.len() - 1,
             width,
             depth,
         }
+    }
+    /// Put memory `m` (no initial contents) in SPRAM, to be written with `image` after reset.
+    pub fn spram(&mut self, m: Mem, image: Vec<u16>) {
+        let mem = &mut self.m.mems[m.idx];
+        assert!(mem.init.is_none() && mem.width <= 16 && image.len() == mem.depth);
+        mem.block_ram = false;
+        mem.load_image = Some(image);
     }
     /// Mark memory `m` for block RAM whatever its size (a bank of a larger table).
     pub fn force_block_ram(&mut self, m: Mem) {

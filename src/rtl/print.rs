@@ -176,7 +176,9 @@ pub fn print_module(m: &Module) -> String {
         writeln!(out, "  {k} {}{};", range(s.width), s.name).unwrap();
     }
     for mem in &m.mems {
-        let style = if mem.block_ram {
+        let style = if mem.load_image.is_some() {
+            "(* ram_style = \"huge\" *) "
+        } else if mem.block_ram {
             "(* ram_style = \"block\" *) "
         } else if mem.logic {
             "(* ram_style = \"logic\" *) "

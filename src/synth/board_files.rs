@@ -14,6 +14,10 @@ pub const BOARD_FILES: &[(&str, &str)] = &[
         include_str!("../../constraints/common/bnngen_por.v"),
     ),
     (
+        "common/bnngen_spi_loader.v",
+        include_str!("../../constraints/common/bnngen_spi_loader.v"),
+    ),
+    (
         "common/bnngen_uart_bridge.v",
         include_str!("../../constraints/common/bnngen_uart_bridge.v"),
     ),
@@ -40,6 +44,10 @@ pub const BOARD_FILES: &[(&str, &str)] = &[
     (
         "icebreaker/icebreaker.pcf",
         include_str!("../../constraints/icebreaker/icebreaker.pcf"),
+    ),
+    (
+        "sim/bnngen_spi_flash.v",
+        include_str!("../../constraints/sim/bnngen_spi_flash.v"),
     ),
     (
         "sim/bnngen_board_tb.v",

@@ -6,8 +6,10 @@
 //! and that its result comes back as bytes the host can decode. Encoding and decoding live
 //! here as plain functions so the host software and the tests share one definition.
 
+use super::flash::image_bytes;
+use super::flow::wload_defines;
 use super::flow::{prepare, RtlDesign, SynthError};
-use super::target::BOARD_COMMON_FILES;
+use super::target::{BOARD_COMMON_FILES, FLASH_OFFSET, WLOAD_FILE};
 use crate::tools::locate::{Tool, ToolError, ToolSpec, VERILATOR};
 use crate::tools::verilator::{toolchain, SIM_FLAGS};
 use std::path::{Path, PathBuf};
@@ -57,12 +59,31 @@ pub fn simulate(
     frames: &[Vec<Vec<bool>>],
     work: &Path,
 ) -> Result<Vec<Vec<bool>>, SynthError> {
+    simulate_with_flash(rtl, frames, &[], work)
+}
+
+/// [`simulate`] for a design with weights in SPRAM: the behavioural SPI flash
+/// (`constraints/sim/bnngen_spi_flash.v`) holds the weight image `flash` (16-bit words, any
+/// model's of the same topology and plan) at `FLASH_OFFSET`, and the board core's loader
+/// copies it into SPRAM before the accelerator leaves reset.
+pub fn simulate_with_flash(
+    rtl: &RtlDesign,
+    frames: &[Vec<Vec<bool>>],
+    flash: &[u16],
+    work: &Path,
+) -> Result<Vec<Vec<bool>>, SynthError> {
+    assert_eq!(
+        flash.len(),
+        rtl.load_words,
+        "the image fills the design's SPRAM stores"
+    );
     let io = |p: &Path| {
         let p = p.to_path_buf();
         move |source| SynthError::Io { path: p, source }
     };
     prepare(rtl, work)?;
     super::flow::write_board_file(work, "sim/bnngen_board_tb.v")?;
+    super::flow::write_board_file(work, "sim/bnngen_spi_flash.v")?;
     let mut stim = String::new();
     let mut n_in = 0;
     for f in frames {
@@ -98,6 +119,23 @@ pub fn simulate(
         format!("-DBNNGEN_PIXELS={}", rtl.pixels),
         format!("-DBNNGEN_CLKS_PER_BIT={SIM_CLKS_PER_BIT}"),
     ];
+    let mut run_extra = Vec::new();
+    if rtl.load_words > 0 {
+        args.extend(wload_defines(rtl.load_words, rtl.load_data_width));
+        args.push(format!("board/{WLOAD_FILE}"));
+        args.push("board/sim/bnngen_spi_flash.v".into());
+        let bytes = image_bytes(flash);
+        let text: String = bytes.iter().map(|b| format!("{b:02x}\n")).collect();
+        let path = work.join("board_flash.hex");
+        std::fs::write(&path, text).map_err(io(&path))?;
+        run_extra = vec![
+            "+flash=board_flash.hex".to_string(),
+            format!("+flash_at={FLASH_OFFSET}"),
+            format!("+flash_bytes={}", bytes.len()),
+            // Two clocks per SPI bit, 16 bits a word, plus the commands and the wake-up gap.
+            format!("+load_cycles={}", 40 * rtl.load_words + 4096),
+        ];
+    }
     args.extend(SIM_FLAGS.iter().map(|f| f.to_string()));
     for f in &rtl.sources {
         let name = Path::new(f).file_name().unwrap_or(f.as_ref());
@@ -123,6 +161,7 @@ pub fn simulate(
         format!("+n_in={n_in}"),
         format!("+n_out={n_out}"),
     ];
+    let run_args: Vec<String> = run_args.into_iter().chain(run_extra).collect();
     sim.run(work, &run_args, Path::new("board_sim.log"))?;
     // Verilator's $fatal exits non-zero, caught above; check the log for it anyway.
     let log = std::fs::read_to_string(work.join("board_sim.log")).unwrap_or_default();

@@ -11,7 +11,7 @@ use super::pll::{self, PllError, PllSetting};
 use super::report::{
     BoardClock, MemoryPacking, Performance, SynthReport, Timing, REPORT_FORMAT_VERSION,
 };
-use super::target::{Target, BOARD_COMMON_FILES};
+use super::target::{Target, BOARD_COMMON_FILES, FLASH_OFFSET, WLOAD_FILE};
 use crate::tools::locate::ToolError;
 use crate::tools::nextpnr::PnrFamily;
 use crate::tools::nextpnr::{Nextpnr, PnrJob};
@@ -37,6 +37,10 @@ pub struct RtlDesign {
     pub output_width: u32,
     /// Pixels per frame (the board bridge raises tlast on the last one).
     pub pixels: usize,
+    /// 16-bit words of the weight image the board loads into SPRAM (0: no weights in SPRAM).
+    pub load_words: usize,
+    /// Width of the accelerator's `wl_data` (the low bits of an image word).
+    pub load_data_width: u32,
 }
 
 /// Figures the flow takes from the plan and the model, for the report.
@@ -301,6 +305,7 @@ pub fn prepare(rtl: &RtlDesign, work: &Path) -> Result<(), SynthError> {
         }
     }
     let mut board_files: Vec<&str> = BOARD_COMMON_FILES.to_vec();
+    board_files.push(WLOAD_FILE);
     for t in Target::ALL {
         if let Some(b) = t.board() {
             board_files.push(b.top_file);
@@ -362,14 +367,36 @@ pub fn synth_script(rtl: &RtlDesign, target: Target, pll: Option<&PllSetting>) -
                 defs.push(' ');
                 defs.push_str(&d);
             }
-            for f in BOARD_COMMON_FILES.iter().chain([&b.top_file]) {
+            let mut files: Vec<&str> = BOARD_COMMON_FILES.to_vec();
+            if rtl.load_words > 0 {
+                defs.push(' ');
+                defs.push_str(&wload_defines(rtl.load_words, rtl.load_data_width).join(" "));
+                files.insert(0, WLOAD_FILE);
+            }
+            for f in files.iter().chain([&b.top_file]) {
                 s.push_str(&format!("read_verilog {defs} board/{f}\n"));
             }
             b.top_module.to_string()
         }
         _ => rtl.top.clone(),
     };
-    s.push_str(&target.synth_command(&top, "netlist.json"));
+    let cmd = target.synth_command(&top, "netlist.json");
+    // SPRAM is mapped only when the design declares it (`ram_style = "huge"`).
+    let cmd = match rtl.load_words {
+        0 => cmd,
+        _ => cmd.replacen("synth_ice40 ", "synth_ice40 -spram ", 1),
+    };
+    s.push_str(&cmd);
     s.push('\n');
     (s, top)
+}
+
+/// The defines that give a board core the SPI-flash weight loader for `words` image words.
+pub fn wload_defines(words: usize, data_width: u32) -> Vec<String> {
+    vec![
+        "-DBNNGEN_WLOAD".into(),
+        format!("-DBNNGEN_WLOAD_WORDS={words}"),
+        format!("-DBNNGEN_WLOAD_DATA_W={data_width}"),
+        format!("-DBNNGEN_FLASH_OFFSET={FLASH_OFFSET}"),
+    ]
 }

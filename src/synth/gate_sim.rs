@@ -68,6 +68,11 @@ pub fn rtl_design(design: &Design, pixels: usize, dir: &Path) -> RtlDesign {
         input_width: design.input_width,
         output_width: design.class_width + design.score_width * design.classes as u32,
         pixels,
+        load_words: crate::plan::cost::spram::image_words(&design.spram),
+        load_data_width: (design.spram.iter())
+            .map(crate::rtl::window::spram::LoadBus::data_width)
+            .max()
+            .unwrap_or(16),
     }
 }
 
@@ -90,7 +95,13 @@ pub fn synthesize_netlist(
     for f in &rtl.sources {
         script.push_str(&format!("read_verilog {f}\n"));
     }
-    script.push_str(&target.netlist_synth_command(&rtl.top, "netlist.json"));
+    let cmd = target.netlist_synth_command(&rtl.top, "netlist.json");
+    // Weights in SPRAM (`ram_style = "huge"`) map to SB_SPRAM256KA only with -spram.
+    let cmd = match design.spram.is_empty() {
+        true => cmd,
+        false => cmd.replacen("synth_ice40 ", "synth_ice40 -spram ", 1),
+    };
+    script.push_str(&cmd);
     script.push_str("\nwrite_verilog -noattr netlist.v\n");
     let yosys = Yosys::find().map_err(SynthError::from)?;
     let run = yosys
@@ -125,8 +136,24 @@ pub fn simulate_netlist(
         },
     )
     .map_err(|e| GateSimError::Generate(e.to_string()))?;
+    simulate_design_netlist(model, plan, &design, target, images, stress, work)
+}
+
+/// [`simulate_netlist`] of a design generated already (with debug taps if its top has
+/// them); a design with weights in SPRAM is simulated with Yosys's SB_SPRAM256KA model,
+/// loaded over the load bus as in RTL co-simulation.
+pub fn simulate_design_netlist(
+    model: &Model,
+    plan: &Plan,
+    design: &Design,
+    target: Target,
+    images: &[Image],
+    stress: Stress,
+    work: &Path,
+) -> Result<GateSim, GateSimError> {
+    let debug = (design.modules.last()).is_some_and(|m| m.port("dbg_fire").is_some());
     let pixels = model.input.height * model.input.width;
-    let (netlist, resources) = synthesize_netlist(&design, pixels, target, work)?;
+    let (netlist, resources) = synthesize_netlist(design, pixels, target, work)?;
     let read = |p: &Path| {
         std::fs::read_to_string(p).map_err(|source| GateSimError::Io {
             path: p.to_path_buf(),
@@ -169,12 +196,13 @@ pub fn simulate_netlist(
         BuildOptions {
             debug,
             trace: false,
+            wload: !design.spram.is_empty(),
         },
     )
     .map_err(VerifyError::from)?;
-    let stim = verify::stimulus(model, &design, plan.front_end, images, stress, debug);
+    let stim = verify::stimulus(model, design, plan.front_end, images, stress, debug);
     let text = sim.run(&stim, None).map_err(VerifyError::from)?;
-    let report = verify::compare(model, &design, images, &text, debug, sim.cached)?;
+    let report = verify::compare(model, design, images, &text, debug, sim.cached)?;
     Ok(GateSim {
         report,
         netlist,

@@ -37,10 +37,25 @@ pub enum JobError {
     Tool { tool: String, message: String },
 }
 
+/// The flash image of the weights in SPRAM, in a synthesis run's folder.
+pub const WEIGHTS_FILE: &str = "weights.bin";
+
 /// The design `synth` and `flow` build for `target`: its RAM family's memories.
 pub fn design_for(m: &Model, p: &Plan, target: Target) -> Result<Design, JobError> {
+    design_with(m, p, target, false)
+}
+
+/// [`design_for`], with the largest weight ROMs in SPRAM when `spram` (iCE40 UP5K only).
+pub fn design_with(m: &Model, p: &Plan, target: Target, spram: bool) -> Result<Design, JobError> {
+    if spram && target != Target::Ice40Up5k {
+        return Err(JobError::Generate(format!(
+            "weights in SPRAM need --target ice40-up5k, not {}",
+            target.name()
+        )));
+    }
     let opts = GenOptions {
         ram: target.ram_family(),
+        spram,
         ..Default::default()
     };
     rtl::generate(m, p, opts).map_err(|e| JobError::Generate(e.to_string()))
@@ -64,6 +79,14 @@ pub fn synthesize(
         path: staged.target().join("rtl"),
         source,
     })?;
+    if !job.design.spram.is_empty() {
+        // The weight image for `iceprog -o 1M weights.bin` (docs/synthesis.md).
+        let bytes = super::flash::image_bytes(&job.design.load_image());
+        std::fs::write(work.join(WEIGHTS_FILE), bytes).map_err(|source| WriteError {
+            path: staged.target().join(WEIGHTS_FILE),
+            source,
+        })?;
+    }
     let m = job.model;
     let rtl = rtl_design(job.design, m.input.height * m.input.width, &rtl_dir);
     let opts = SynthOptions {

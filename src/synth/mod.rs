@@ -7,6 +7,7 @@
 pub mod board_files;
 pub mod board_sim;
 pub mod cells;
+pub mod flash;
 pub mod flow;
 pub mod gate_sim;
 pub mod job;

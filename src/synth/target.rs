@@ -76,6 +76,12 @@ pub const BOARD_COMMON_FILES: [&str; 5] = [
     "common/bnngen_board_core.v",
 ];
 
+/// The board file a design with weights in SPRAM adds: the SPI-flash loader.
+pub const WLOAD_FILE: &str = "common/bnngen_spi_loader.v";
+
+/// Flash byte address of the weight image: 1 MiB, after any iCE40 bitstream.
+pub const FLASH_OFFSET: u32 = 0x10_0000;
+
 impl Target {
     pub const ALL: [Target; 6] = [
         Target::Ice40Up5k,

@@ -67,6 +67,8 @@ pub struct BuildOptions {
     pub debug: bool,
     /// Compile VCD tracing in.
     pub trace: bool,
+    /// The top has the SPRAM load bus (`wl_*`); the stimulus ends with the weight image.
+    pub wload: bool,
 }
 
 /// [`SIM_FLAGS`] with every X given a value of its own and every register a random initial
@@ -282,6 +284,9 @@ fn build_with(
     }
     if opts.trace {
         cmd.args(["--trace", "-CFLAGS", "-DBNN_TRACE"]);
+    }
+    if opts.wload {
+        cmd.args(["-CFLAGS", "-DBNN_WLOAD"]);
     }
     fail("verilator", &cmd.output()?)?;
     // Step 2: reuse the Verilator runtime objects (the same for every design) from the cache,

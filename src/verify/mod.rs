@@ -10,6 +10,7 @@ use crate::model::Model;
 use crate::plan::{Placement, Plan};
 use crate::prng::SplitMix64;
 use crate::reference::{self, Prediction};
+use crate::rtl::window::spram::LoadBus;
 use crate::rtl::{self, Design, GenOptions};
 use crate::tools::verilator::{self, BuildOptions};
 use crate::tools::ToolError;
@@ -207,6 +208,19 @@ pub fn stimulus(
             }
         }
     }
+    if !design.spram.is_empty() {
+        let image = design.load_image();
+        let data_w = design
+            .spram
+            .iter()
+            .map(LoadBus::data_width)
+            .max()
+            .unwrap_or(16);
+        s.push_str(&format!("wload {} {data_w}\n", image.len()));
+        for w in image {
+            s.push_str(&format!("{w:x}\n"));
+        }
+    }
     s
 }
 
@@ -293,6 +307,7 @@ pub fn cosimulate_opts(
         BuildOptions {
             debug,
             trace: trace.is_some(),
+            wload: !design.spram.is_empty(),
         },
     )?;
     let stim = stimulus(model, &design, plan.front_end, images, stress, debug);
@@ -313,7 +328,11 @@ pub fn cosimulate_x_unique(
     let design = rtl::generate(model, plan, GenOptions::default())
         .map_err(|e| VerifyError::Generate(e.to_string()))?;
     let files = rtl::render(&design);
-    let sim = verilator::build_x_unique(&files, &design.top, BuildOptions::default())?;
+    let opts = BuildOptions {
+        wload: !design.spram.is_empty(),
+        ..BuildOptions::default()
+    };
+    let sim = verilator::build_x_unique(&files, &design.top, opts)?;
     let stim = stimulus(model, &design, plan.front_end, images, stress, false);
     seeds
         .iter()

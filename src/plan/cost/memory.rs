@@ -140,6 +140,15 @@ fn read_channels(model: &Model, idx: usize) -> Vec<bool> {
     }
 }
 
+/// Width and depth of a MAC layer's weight ROM (`rtl/window/mac.rs`, `weight_rom`): one
+/// PE x (taps x SIMD) word per issue step of the kept tiles.
+pub fn weight_rom_shape(w: &BlockWeights, lp: &LayerPlan) -> (u32, usize) {
+    let (_, entries) = schedule_size(w, lp.pe);
+    let chunks = w.in_per_block() / lp.simd;
+    let steps = entries * (w.kernel_h * w.kernel_w / lp.taps) * chunks;
+    ((lp.pe * lp.simd * lp.taps) as u32, steps)
+}
+
 /// Memories of layer `idx` when its RTL is generated for `ram`.
 pub fn layer_memories(model: &Model, plan: &Plan, idx: usize, ram: RamFamily) -> Vec<Memory> {
     let l = &model.layers[idx];
@@ -191,15 +200,8 @@ pub fn layer_memories(model: &Model, plan: &Plan, idx: usize, ram: RamFamily) ->
     if multi_ib || multi_ent {
         rom2(&mut out, Role::EntryTable, ent_w, entries, ram);
     }
-    let chunks = w.in_per_block() / simd;
-    let steps = entries * (w.kernel_h * w.kernel_w / lp.taps) * chunks;
-    rom2(
-        &mut out,
-        Role::Weights,
-        (pe * simd * lp.taps) as u32,
-        steps,
-        ram,
-    );
+    let (wrom_w, steps) = weight_rom_shape(w, lp);
+    rom2(&mut out, Role::Weights, wrom_w, steps, ram);
     let group_w = match &l.kind {
         LayerKind::Classifier(c) => pe as u32 * score_width(w, &c.bias),
         _ => pe as u32 * (acc_width(w, simd * lp.taps) + 2),

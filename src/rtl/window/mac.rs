@@ -7,6 +7,7 @@
 use super::counter::Counter;
 use super::schedule::Entry;
 use super::spec::{max_taps, score_layout, MacOut};
+use super::spram::{weight_store, LoadBus};
 use crate::model::{BlockWeights, Direction, PadMode, Thresholds};
 use crate::rtl::bank::{rom2, RamFamily, READ_STAGES};
 use crate::rtl::build::{delay, rom, select, sext, sig_of};
@@ -30,6 +31,9 @@ pub(super) struct MacCtx<'a> {
     pub(super) pad_mode: PadMode,
     pub(super) pop_stages: u32,
     pub(super) ram: RamFamily,
+    /// `Some((base, bus))`: the weight ROM is in SPRAM at image address `base`, loaded
+    /// through `bus` (`spram.rs`).
+    pub(super) spram: Option<(usize, LoadBus)>,
     /// `Some(lo)`: the read word holds only the 2^lo chunks that the high chunk bits picked
     /// one stage earlier (`window.rs`); the select here uses the low `lo` bits.
     pub(super) split_lo: Option<u32>,
@@ -179,9 +183,18 @@ impl MacCtx<'_> {
                 }
             }
         }
-        let first = b.mem_count();
-        let wq = rom2(b, "wrom", wwords, m.wa.sig, m.adv, self.ram);
-        b.mark_weights(first);
+        let wq = match self.spram {
+            Some((base, bus)) => {
+                let addr = m.wa.sig.expect("an SPRAM store has several words");
+                weight_store(b, "wrom", wwords, addr, m.adv, base, bus)
+            }
+            None => {
+                let first = b.mem_count();
+                let wq = rom2(b, "wrom", wwords, m.wa.sig, m.adv, self.ram);
+                b.mark_weights(first);
+                wq
+            }
+        };
         let wsig = if wq.const_value().is_none() && matches!(wq.kind, ExprKind::Sig(_)) {
             Some(sig_of(b, &wq))
         } else {

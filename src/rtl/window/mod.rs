@@ -33,6 +33,7 @@ mod mac;
 mod read;
 mod schedule;
 mod spec;
+pub mod spram;
 
 pub use constant::{constant_word, lower_constant, ConstantSpec};
 pub use spec::{score_layout, MacOut, WindowOp, WindowSpec};
@@ -45,6 +46,7 @@ use issue::Issue;
 use line_buffer::LineBuffer;
 use mac::{MacCtx, MacIn};
 use read::ReadWord;
+use spram::LoadBus;
 
 /// The stage's size figures, checked once: input `h x w x c`, output `oh x ow`, kernel
 /// `kh x kw`, stride `s`, padding `p`, line-buffer rows `r`.
@@ -104,12 +106,13 @@ pub fn lower(spec: &WindowSpec) -> Module {
     let g = Geometry::of(spec);
     let mut b = ModuleBuilder::new(&spec.module);
     let io = ports(&mut b, &g, spec.out_width(), true);
+    let bus = (spec.spram).map(|s| (s.base, LoadBus::inputs(&mut b, LoadBus::data_width(&s))));
     let (ty, tx) = spec.tap_shape();
     assert!(ty <= g.r, "a step's tap rows fit the line buffer");
     let lb = LineBuffer::build(&mut b, &g, &io, ty * tx);
     let iss = Issue::build(&mut b, spec, &g, &lb, io.rst);
     let rd = ReadWord::build(&mut b, spec, &g, &lb, &iss);
-    let (out_v, out_d) = datapath(&mut b, spec, &g, &iss, &rd, io.rst);
+    let (out_v, out_d) = datapath(&mut b, spec, &g, &iss, &rd, io.rst, bus);
     match spec.handoff {
         Handoff::Skid => skid_output(&mut b, &io, iss.ctl.adv_w, out_v, out_d),
         Handoff::Hold => held_output(&mut b, &io, iss.ctl.adv_w, out_v, out_d),
@@ -156,6 +159,7 @@ fn datapath(
     iss: &Issue,
     rd: &ReadWord,
     rst: Sig,
+    spram: Option<(usize, LoadBus)>,
 ) -> (Expr, Expr) {
     let ctl = &iss.ctl;
     let adv = &ctl.adv;
@@ -203,6 +207,7 @@ fn datapath(
                 pad_mode: spec.pad_mode,
                 pop_stages: *pop_stages,
                 ram: spec.ram,
+                spram,
                 split_lo: rd.split_lo,
             };
             let input = MacIn {

@@ -45,6 +45,9 @@ pub struct WindowSpec<'a> {
     pub rows: usize,
     /// Block-RAM geometry for weight-ROM banks.
     pub ram: RamFamily,
+    /// `Some(base)`: the weight ROM is in SPRAM at image address `base`, and the stage has
+    /// the load bus ports (`spram.rs`).
+    pub spram: Option<crate::plan::cost::spram::SpramStore>,
     /// `GenOptions::rw_poison`: invert a line-buffer read that hits the row being written.
     pub rw_poison: bool,
     /// How the output word is handed on (the plan's choice).

@@ -1,0 +1,153 @@
+//! Which weight ROMs go to the iCE40 UP5K's single-port RAM (SB_SPRAM256KA), and where each
+//! one's words sit in the weight image that the board loads from SPI flash after reset.
+//!
+//! Why here: the RTL (`rtl/window/spram.rs`) declares these stores, the flash image is their
+//! contents in this order, and a second model of the same topology and plan must land at the
+//! same addresses to reuse a bitstream; one function decides all three. The rule is simple
+//! and keeps the plan's cycle count exact: a weight ROM is a candidate when its depth fits one
+//! SPRAM (16K words); its word is cut into 16-bit slices side by side, one SPRAM each, read
+//! in the same two stages as a block-RAM ROM. A narrow word (8 bits or fewer) is packed
+//! instead: a power of two of words share one 16-bit row, the row is read at the high address
+//! bits every step, and the low bits, delayed with the read, pick the word; so a deep narrow
+//! ROM (a dense layer folded to two lanes: 36,864 words of 2 bits) fits one SPRAM. The largest ROMs (in bits) are taken first
+//! while SPRAMs remain; the others stay in block RAM.
+
+use super::memory::weight_rom_shape;
+use crate::model::Model;
+use crate::plan::Plan;
+
+/// Words of one SB_SPRAM256KA.
+pub const SPRAM_DEPTH: usize = 16384;
+/// Bits of one SPRAM word, and of one word of the weight image.
+pub const SPRAM_WIDTH: u32 = 16;
+/// SB_SPRAM256KA blocks on the iCE40 UP5K.
+pub const UP5K_SPRAMS: usize = 4;
+/// Width of the load bus address: one 16-bit image word per address, every SPRAM of a UP5K.
+pub const LOAD_ADDR_WIDTH: u32 = 16;
+
+/// One layer's weight ROM held in SPRAM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpramStore {
+    /// Index of the layer in the model.
+    pub layer: usize,
+    /// Bits of a weight word, and words (issue steps).
+    pub width: u32,
+    pub depth: usize,
+    /// Image word of slice 0, word 0; slice j's words follow at `base + j * depth`.
+    pub base: usize,
+}
+
+impl SpramStore {
+    /// 16-bit slices of a word, one SPRAM each.
+    pub fn slices(&self) -> usize {
+        self.width.div_ceil(SPRAM_WIDTH) as usize
+    }
+
+    /// Words per 16-bit row: the largest power of two that fits (1 for a word of 9 bits or
+    /// more).
+    pub fn pack(&self) -> usize {
+        pack_of(self.width)
+    }
+
+    /// Rows of each slice (at least two: a memory has an address).
+    pub fn rows(&self) -> usize {
+        self.depth.div_ceil(self.pack()).max(2)
+    }
+
+    /// Image words this store takes.
+    pub fn words(&self) -> usize {
+        self.slices() * self.rows()
+    }
+}
+
+/// The weight ROMs of `model` under `plan` that go to SPRAM, in layer order, with their image
+/// addresses; at most `sprams` blocks are used.
+pub fn assign(model: &Model, plan: &Plan, sprams: usize) -> Vec<SpramStore> {
+    let mut cands: Vec<SpramStore> = Vec::new();
+    for (i, l) in model.layers.iter().enumerate() {
+        let Some(w) = l.kind.weights() else { continue };
+        if l.kind.fully_pruned() {
+            continue;
+        }
+        let (width, depth) = weight_rom_shape(w, &plan.layers[i]);
+        let store = SpramStore {
+            layer: i,
+            width,
+            depth,
+            base: 0,
+        };
+        if depth >= 2 && width > 0 && store.rows() <= SPRAM_DEPTH {
+            cands.push(store);
+        }
+    }
+    cands.sort_by_key(|s| (std::cmp::Reverse(s.width as usize * s.depth), s.layer));
+    let mut used = 0;
+    let mut chosen: Vec<SpramStore> = Vec::new();
+    for c in cands {
+        if used + c.slices() <= sprams {
+            used += c.slices();
+            chosen.push(c);
+        }
+    }
+    chosen.sort_by_key(|s| s.layer);
+    let mut base = 0;
+    for s in &mut chosen {
+        s.base = base;
+        base += s.words();
+    }
+    chosen
+}
+
+/// Words of `width` bits per 16-bit row.
+pub fn pack_of(width: u32) -> usize {
+    let fit = (SPRAM_WIDTH / width.max(1)).max(1) as usize;
+    1 << fit.ilog2()
+}
+
+/// Image words of all stores (what the loader writes).
+pub fn image_words(stores: &[SpramStore]) -> usize {
+    stores.iter().map(SpramStore::words).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn largest_roms_first_within_the_blocks_and_bases_in_layer_order() {
+        let model = crate::random::random_model(3, &Default::default());
+        let plan = crate::plan::set_folding(&model, &Default::default()).unwrap();
+        let all = assign(&model, &plan, 64);
+        assert!(!all.is_empty());
+        let mut base = 0;
+        for s in &all {
+            assert_eq!(s.base, base);
+            base += s.words();
+        }
+        assert_eq!(image_words(&all), base);
+        // With one block, only the largest single-slice ROM is taken.
+        let one = assign(&model, &plan, 1);
+        assert!(one.len() <= 1);
+        if let Some(s) = one.first() {
+            assert_eq!(s.slices(), 1);
+            assert_eq!(s.base, 0);
+            let bigger = all
+                .iter()
+                .filter(|t| t.slices() == 1)
+                .any(|t| t.width as usize * t.depth > s.width as usize * s.depth);
+            assert!(!bigger);
+        }
+        assert!(assign(&model, &plan, 0).is_empty());
+        assert_eq!(
+            (pack_of(1), pack_of(2), pack_of(3), pack_of(8), pack_of(9)),
+            (16, 8, 4, 2, 1)
+        );
+        let deep = SpramStore {
+            layer: 0,
+            width: 2,
+            depth: 36864,
+            base: 0,
+        };
+        assert_eq!((deep.slices(), deep.rows(), deep.words()), (1, 4608, 4608));
+    }
+}

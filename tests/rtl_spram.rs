@@ -1,0 +1,228 @@
+//! Weights in the UP5K's SPRAM (`GenOptions::spram`): the accelerator loaded over its load bus
+//! co-simulates bit-exact, the board core loads the image from the behavioural SPI flash and
+//! answers over the UART like the reference, and a second model of the same topology and plan
+//! runs on the first model's unchanged RTL with only its flash image swapped.
+//! Needs Verilator, g++ and make (scripts/setup.sh).
+
+use bnngen::input::Image;
+use bnngen::model::{LayerKind, Model};
+use bnngen::plan::{set_folding, HwConfig, Plan};
+use bnngen::random::random_image;
+use bnngen::rtl::{self, bank::RamFamily, Design, GenOptions};
+use bnngen::synth::{board_sim, gate_sim, Target};
+use bnngen::verify::{cosimulate_opts, Stress};
+use std::path::Path;
+
+const OPTS: GenOptions = GenOptions {
+    debug: false,
+    ram: RamFamily::Ice40,
+    rw_poison: false,
+    spram: true,
+};
+
+fn tiny() -> (Model, Plan) {
+    let m = bnngen::model::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tiny.toml"))
+        .unwrap();
+    let p = set_folding(&m, &HwConfig::default()).unwrap();
+    (m, p)
+}
+
+/// `model` with every weight bit of the layers in SPRAM flipped where a xorshift stream
+/// says so (about half of them); everything else, thresholds and biases included, as it was.
+fn reweighted(model: &Model, design: &Design) -> Model {
+    let mut m = model.clone();
+    let mut s: u64 = 0x9e37_79b9_7f4a_7c15;
+    for st in &design.spram {
+        let w = match &mut m.layers[st.layer].kind {
+            LayerKind::Conv(c) => &mut c.weights,
+            LayerKind::Dense(d) => &mut d.weights,
+            LayerKind::Classifier(c) => &mut c.weights,
+            _ => unreachable!("only MAC layers have weight ROMs"),
+        };
+        for i in 0..w.bits.len() {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            if s & 1 == 1 {
+                let v = w.bits.get(i);
+                w.bits.set(i, !v);
+            }
+        }
+    }
+    m
+}
+
+fn images(model: &Model, n: u64) -> Vec<Image> {
+    (0..n)
+        .map(|i| random_image(700 + i, &model.input))
+        .collect()
+}
+
+/// Bit-exact on the default folding (narrow words, packed several to a row) and on a fast
+/// one (words wider than 16 bits, cut into slices).
+#[test]
+fn weights_in_spram_cosimulate_bit_exact_after_the_load() {
+    let (model, slow) = tiny();
+    let hw = HwConfig {
+        fps: Some(2_000_000.0),
+        ..HwConfig::default()
+    };
+    let fast = set_folding(&model, &hw).unwrap();
+    let (mut packed, mut sliced) = (false, false);
+    for (k, plan) in [slow, fast].iter().enumerate() {
+        let design = rtl::generate(&model, plan, OPTS).unwrap();
+        assert!(!design.spram.is_empty(), "tiny puts a weight ROM in SPRAM");
+        packed |= design.spram.iter().any(|s| s.pack() > 1);
+        sliced |= design.spram.iter().any(|s| s.slices() > 1);
+        let image = design.load_image();
+        assert!(image.iter().any(|&w| w != 0));
+        // The stores are declared for SPRAM and their words never printed as initial contents.
+        let text: String = rtl::render(&design).into_iter().map(|(_, t)| t).collect();
+        assert!(text.contains("(* ram_style = \"huge\" *)"));
+        assert!(!text.contains("wrom_s0[0] ="));
+        let imgs = images(&model, 8);
+        let r = cosimulate_opts(
+            &model,
+            plan,
+            &imgs,
+            Stress::random(11 + k as u64),
+            OPTS,
+            None,
+        )
+        .unwrap();
+        assert!(r.passed(), "plan {k}: {:?}", r.mismatches);
+    }
+    assert!(
+        packed && sliced,
+        "both a packed and a sliced store were exercised"
+    );
+}
+
+/// The stores read in the same two stages as a block-RAM ROM: measured cycles per frame (no
+/// gaps, no back-pressure) equal the plan's, packed and sliced stores alike.
+#[test]
+fn weights_in_spram_keep_the_plans_cycle_count() {
+    let (model, slow) = tiny();
+    let hw = HwConfig {
+        fps: Some(2_000_000.0),
+        ..HwConfig::default()
+    };
+    let fast = set_folding(&model, &hw).unwrap();
+    for plan in [slow, fast] {
+        let imgs = images(&model, bnngen::verify::STEADY_FRAMES as u64);
+        let r = cosimulate_opts(&model, &plan, &imgs, Stress::none(), OPTS, None).unwrap();
+        assert!(r.passed(), "{:?}", r.mismatches.first());
+        assert_eq!(r.measured_cycles_per_frame, Some(plan.cycles_per_frame));
+    }
+}
+
+/// Gate level: Yosys maps the stores to SB_SPRAM256KA (`synth_ice40 -spram`), and the netlist,
+/// simulated with Yosys's own SB_SPRAM256KA model and loaded over the load bus, is bit-exact.
+#[test]
+fn weights_in_spram_netlist_is_bit_exact_with_the_yosys_cell_model() {
+    let (model, plan) = tiny();
+    let design = rtl::generate(&model, &plan, OPTS).unwrap();
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gate-spram");
+    let _ = std::fs::remove_dir_all(&work);
+    let imgs = images(&model, 4);
+    let g = gate_sim::simulate_design_netlist(
+        &model,
+        &plan,
+        &design,
+        Target::Ice40Up5k,
+        &imgs,
+        Stress::random(13),
+        &work,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let slices: usize = design.spram.iter().map(|s| s.slices()).sum();
+    assert_eq!(
+        g.resources.spram, slices as u64,
+        "one SB_SPRAM256KA per slice"
+    );
+    assert!(g.report.passed(), "{:?}", g.report.mismatches.first());
+}
+
+#[test]
+fn a_second_model_runs_on_the_first_models_rtl_with_its_own_image() {
+    let (m1, plan) = tiny();
+    let d1 = rtl::generate(&m1, &plan, OPTS).unwrap();
+    let m2 = reweighted(&m1, &d1);
+    let d2 = rtl::generate(&m2, &plan, OPTS).unwrap();
+    // Same RTL, byte for byte: only the SPRAM image differs.
+    assert_eq!(rtl::render(&d1), rtl::render(&d2));
+    assert_eq!(d1.spram, d2.spram);
+    assert_ne!(d1.load_image(), d2.load_image());
+    let imgs = images(&m1, 6);
+    let differs = imgs.iter().any(|i| {
+        bnngen::reference::infer(&m1, i).scores != bnngen::reference::infer(&m2, i).scores
+    });
+    assert!(
+        differs,
+        "the second model must answer differently somewhere"
+    );
+    let r = cosimulate_opts(&m2, &plan, &imgs, Stress::random(12), OPTS, None).unwrap();
+    assert!(r.passed(), "{:?}", r.mismatches);
+
+    // The board core of model 1's RTL, with each model's image in the flash.
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("board-spram");
+    let _ = std::fs::remove_dir_all(&work);
+    let rtl_dir = work.join("rtl");
+    rtl::write_dir(&d1, &rtl_dir).unwrap();
+    let pixels = m1.input.height * m1.input.width;
+    let rtl = gate_sim::rtl_design(&d1, pixels, &rtl_dir);
+    let frames: Vec<Vec<Vec<bool>>> = imgs.iter().map(|i| frame_words(&m1, i)).collect();
+    for (k, (model, image)) in [(&m1, d1.load_image()), (&m2, d2.load_image())]
+        .into_iter()
+        .enumerate()
+    {
+        let got =
+            board_sim::simulate_with_flash(&rtl, &frames, &image, &work.join(format!("sim{k}")))
+                .unwrap_or_else(|e| panic!("{e}"));
+        for (img, r) in imgs.iter().zip(&got) {
+            let want = bnngen::reference::infer(model, img);
+            assert_eq!(
+                decode(&d1, r),
+                (want.class, want.scores.clone()),
+                "model {}",
+                k + 1
+            );
+        }
+        assert_eq!(got.len(), imgs.len());
+    }
+}
+
+/// `s_axis_tdata` of every pixel (digital front end: bit c*B + k is bit k of channel c).
+fn frame_words(model: &Model, img: &Image) -> Vec<Vec<bool>> {
+    let (b, ch) = (model.input.bits as usize, model.input.channels);
+    let mut f = Vec::new();
+    for y in 0..model.input.height {
+        for x in 0..model.input.width {
+            let mut w = vec![false; b * ch];
+            for c in 0..ch {
+                for k in 0..b {
+                    w[c * b + k] = img.pixel(y, x, c) >> k & 1 == 1;
+                }
+            }
+            f.push(w);
+        }
+    }
+    f
+}
+
+/// Class and signed scores of a result word.
+fn decode(d: &Design, r: &[bool]) -> (usize, Vec<i64>) {
+    let (cw, sw) = (d.class_width as usize, d.score_width as usize);
+    let field = |lo: usize, n: usize| -> u64 { (0..n).map(|i| (r[lo + i] as u64) << i).sum() };
+    let scores = (0..d.classes)
+        .map(|k| {
+            let v = field(cw + k * sw, sw) as i64;
+            if v >> (sw - 1) & 1 == 1 {
+                v - (1 << sw)
+            } else {
+                v
+            }
+        })
+        .collect();
+    (field(0, cw) as usize, scores)
+}
