@@ -48,10 +48,14 @@ pub fn choose(
     };
     let sensor_config = sensor.map(|(_, s)| s);
     if let Some(path) = images {
-        let mut images = input::load_images_through(path, &m.input, sensor_config)?;
+        // A folder of class folders labels its images by their folder names.
+        let input::Labelled {
+            mut images,
+            labels: folder_labels,
+        } = input::load_labelled_through(path, m, sensor_config)?;
         let mut labels = match labels {
             Some(l) => Some(input::load_labels_for(l, images.len(), m.classes())?),
-            None => None,
+            None => folder_labels,
         };
         let n = limit(images.len());
         images.truncate(n);

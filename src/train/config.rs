@@ -47,7 +47,8 @@ pub struct MetaConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
-    /// Directory with the four Fashion-MNIST gzip IDX files; `--data` overrides it.
+    /// Directory with the four Fashion-MNIST gzip IDX files, or an image folder with `train/`
+    /// and `test/` class folders (`input::folder`); `--data` overrides it.
     pub dir: Option<String>,
     /// Training images used (0 = all that remain after the validation split).
     pub train_subset: usize,
@@ -270,6 +271,15 @@ pub struct DistillConfig {
     pub teacher_lr: Option<f64>,
 }
 
+/// The data's image size and depth, which the config's layers must fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputDims {
+    pub height: usize,
+    pub width: usize,
+    pub channels: usize,
+    pub bits: u32,
+}
+
 /// One problem in a training config: where (`layers[1] (conv2).in_blocks`, as messages name
 /// it; empty for the file as a whole), what, and the bytes to underline when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -452,11 +462,24 @@ impl TrainConfig {
         }
     }
 
-    /// Every inconsistency, each naming its field (empty when the config is usable).
+    /// Every inconsistency that does not depend on the data, each naming its field (empty
+    /// when the config may be usable); [`TrainConfig::check_for`] with the data's shape adds
+    /// the rest.
     pub fn check(&self) -> Vec<String> {
+        self.check_for(None)
+    }
+
+    /// Every inconsistency, each naming its field, for images of `input` (height, width,
+    /// channels, bits of the data; the sensor's bits replace the data's). Without `input`,
+    /// the spatial chain is not checked and the front end may have up to 255 levels.
+    pub fn check_for(&self, input: Option<InputDims>) -> Vec<String> {
         let mut p = Vec::new();
         let fe = &self.front_end;
-        let bits = self.sensor.as_ref().map_or(8, |s| s.bits);
+        let bits = match (&self.sensor, input) {
+            (Some(s), _) => s.bits,
+            (None, Some(i)) => i.bits,
+            (None, None) => 16,
+        };
         if let Some(s) = &self.sensor {
             p.extend(s.check());
         }
@@ -476,8 +499,9 @@ impl TrainConfig {
                 fe.temperature
             ));
         }
-        let mut channels = fe.levels;
-        let (mut h, mut w) = (28usize, 28usize);
+        let mut channels = fe.levels * input.map_or(1, |i| i.channels);
+        // Without the data's size, a size no layer can outgrow (the spatial checks pass).
+        let (mut h, mut w) = input.map_or((1 << 30, 1 << 30), |i| (i.height, i.width));
         let mut names = Vec::new();
         for (i, l) in self.layers.iter().enumerate() {
             match l {
@@ -597,7 +621,7 @@ impl TrainConfig {
             if d.teacher_layers.is_some() {
                 p.extend(
                     self.teacher_config()
-                        .check()
+                        .check_for(input)
                         .into_iter()
                         .map(|m| format!("distill.teacher_layers: {m}")),
                 );
