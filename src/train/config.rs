@@ -778,9 +778,18 @@ kind = "maxpool"
         let c = TrainConfig::parse_with(&kd, "kd.toml", &o).unwrap();
         assert_eq!(c.teacher_config().schedule.lr, 0.002);
         assert_eq!(c.schedule.lr, ScheduleConfig::default().lr);
+        // A kernel larger than the input: known only once the data's size is.
         let bad = kd.replace("channels = 64", "channels = 64\nkernel = 99");
-        let e = TrainConfig::parse(&bad, "kd.toml").unwrap_err().to_string();
+        let c = TrainConfig::parse(&bad, "kd.toml").unwrap();
+        let fashion = InputDims {
+            height: 28,
+            width: 28,
+            channels: 1,
+            bits: 8,
+        };
+        let e = c.check_for(Some(fashion)).join("; ");
         assert!(e.contains("distill.teacher_layers: layers[0] (t1)"), "{e}");
+        assert!(e.contains("larger than the padded 28x28 input"), "{e}");
     }
 
     #[test]
