@@ -6,8 +6,9 @@
 //! generated RTL in Verilator, bit-exact. Bad folders fail with exit 2, naming the file.
 #![cfg(feature = "train")]
 
-use bnngen::train::{run, TrainOptions};
-use std::path::Path;
+use bnngen::model::Model;
+use bnngen::train::{run, TrainOptions, TrainReport};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const DIGITS: &str = "tests/fixtures/digits";
@@ -66,16 +67,7 @@ fn text(o: &Output) -> String {
 #[test]
 fn digits_train_infer_and_simulate_bit_exact() {
     let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("digits.train.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
-    let out = tmp.path().join("digits.toml");
-    let opts = TrainOptions {
-        config: cfg,
-        output: out.clone(),
-        data: Some(DIGITS.into()),
-        ..Default::default()
-    };
-    let (model, report) = run(&opts).unwrap_or_else(|e| panic!("training failed: {e}"));
+    let (out, model, report) = train(tmp.path(), CONFIG, Path::new(DIGITS));
     // Shape, depth and classes come from the folders (maxval 16 is 5 bits).
     let i = model.input;
     assert_eq!((i.height, i.width, i.channels, i.bits), (8, 8, 1, 5));
@@ -83,7 +75,6 @@ fn digits_train_infer_and_simulate_bit_exact() {
     assert_eq!(model.meta.classes, names);
     assert_eq!(report.test_images, 359);
     assert_eq!(report.train_images, 1438 - 200);
-    assert_eq!(report.disagreements, Some(0));
     assert!(
         report.test_accuracy >= ACCURACY_FLOOR,
         "test accuracy {:.4} below the floor {ACCURACY_FLOOR}",
@@ -99,11 +90,39 @@ fn digits_train_infer_and_simulate_bit_exact() {
     assert!(text(&o).contains(&want), "want `{want}` in:\n{}", text(&o));
 
     // The generated RTL gives the reference model's classes and scores on every test image.
-    let o = bnngen(&["simulate", model_path, "--images", DIGITS, "--json"]);
+    simulate_passes(&out, Path::new(DIGITS), 359);
+}
+
+/// Train `config` on the folder `data`; the model file is written in `dir`.
+fn train(dir: &Path, config: &str, data: &Path) -> (PathBuf, Model, TrainReport) {
+    let cfg = dir.join("own.train.toml");
+    std::fs::write(&cfg, config).unwrap();
+    let out = dir.join("own.toml");
+    let opts = TrainOptions {
+        config: cfg,
+        output: out.clone(),
+        data: Some(data.to_path_buf()),
+        ..Default::default()
+    };
+    let (model, report) = run(&opts).unwrap_or_else(|e| panic!("training failed: {e}"));
+    assert_eq!(report.disagreements, Some(0));
+    (out, model, report)
+}
+
+/// `bnngen simulate` (Verilator) on the folder's test images passes on all `frames`.
+fn simulate_passes(model: &Path, images: &Path, frames: usize) {
+    let o = Command::new(env!("CARGO_BIN_EXE_bnngen"))
+        .arg("simulate")
+        .arg(model)
+        .arg("--images")
+        .arg(images)
+        .arg("--json")
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["passed"], true);
-    assert_eq!(v["frames"], 359);
+    assert_eq!(v["frames"], frames);
 }
 
 fn pgm(path: &Path, w: usize, maxval: u16) {
@@ -186,16 +205,7 @@ fn write_colour_set(root: &Path, per_class: &[(&str, usize)]) {
     }
 }
 
-/// Colour images: the front end makes M planes per channel in the model format's order
-/// (channel-major), so the exported model agrees with the training graph on every test image,
-/// learns the task, and the RTL matches the reference model.
-#[test]
-fn colour_folders_train_and_simulate_bit_exact() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("colour");
-    write_colour_set(&data, &[("train", 100), ("test", 20)]);
-    let cfg = tmp.path().join("colour.train.toml");
-    let config = r#"
+const COLOUR_CONFIG: &str = r#"
 [data]
 validation = 30
 [front_end]
@@ -218,33 +228,23 @@ batch = 30
 lr = 0.01
 seed = 3
 "#;
-    std::fs::write(&cfg, config).unwrap();
-    let out = tmp.path().join("colour.toml");
-    let opts = TrainOptions {
-        config: cfg,
-        output: out.clone(),
-        data: Some(data.clone()),
-        ..Default::default()
-    };
-    let (model, report) = run(&opts).unwrap_or_else(|e| panic!("training failed: {e}"));
+
+/// Colour images: the front end makes M planes per channel in the model format's order
+/// (channel-major), so the exported model agrees with the training graph on every test image,
+/// learns the task, and the RTL matches the reference model.
+#[test]
+fn colour_folders_train_and_simulate_bit_exact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("colour");
+    write_colour_set(&data, &[("train", 100), ("test", 20)]);
+    let (out, model, report) = train(tmp.path(), COLOUR_CONFIG, &data);
     let i = model.input;
     assert_eq!((i.height, i.width, i.channels, i.bits), (8, 8, 3, 8));
     assert_eq!(model.meta.classes, ["blue", "green", "red"]);
-    assert_eq!(report.disagreements, Some(0));
     assert!(
         report.test_accuracy >= 0.9,
         "test accuracy {:.4} (chance 0.33)",
         report.test_accuracy
     );
-    let o = bnngen(&[
-        "simulate",
-        out.to_str().unwrap(),
-        "--images",
-        data.to_str().unwrap(),
-        "--json",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["passed"], true);
-    assert_eq!(v["frames"], 60);
+    simulate_passes(&out, &data, 60);
 }
