@@ -248,3 +248,44 @@ fn colour_folders_train_and_simulate_bit_exact() {
     );
     simulate_passes(&out, &data, 60);
 }
+
+/// Write a split of the digits folder as an IDX pair (`PREFIX-images-idx3-ubyte` and
+/// `PREFIX-labels-idx1-ubyte`).
+fn write_idx_pair(split: &str, dir: &Path, prefix: &str) {
+    let set = bnngen::input::folder::read_split(&Path::new(DIGITS).join(split)).unwrap();
+    let mut images = 0x0803u32.to_be_bytes().to_vec();
+    for d in [set.images.len() as u32, 8, 8] {
+        images.extend(d.to_be_bytes());
+    }
+    images.extend(
+        set.images
+            .iter()
+            .flat_map(|im| im.pixels.iter().map(|&p| p as u8)),
+    );
+    let mut labels = 0x0801u32.to_be_bytes().to_vec();
+    labels.extend((set.labels.len() as u32).to_be_bytes());
+    labels.extend(&set.labels);
+    std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte")), images).unwrap();
+    std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), labels).unwrap();
+}
+
+/// IDX files of any image size train too; `data.classes` names their classes.
+#[test]
+fn an_idx_pair_of_another_size_trains_with_named_classes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("idx");
+    std::fs::create_dir(&data).unwrap();
+    write_idx_pair("train", &data, "train");
+    write_idx_pair("test", &data, "t10k");
+    let names = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
+    let config = CONFIG.replace("validation = 200", "validation = 200\nclasses = NAMES");
+    let config = config.replace("NAMES", &format!("{names:?}"));
+    let config = config.replace("epochs = 15", "epochs = 2");
+    let (_, model, report) = train(tmp.path(), &config, &data);
+    let i = model.input;
+    assert_eq!((i.height, i.width, i.channels, i.bits), (8, 8, 1, 8));
+    assert_eq!(model.meta.classes, names);
+    assert_eq!(report.test_images, 359);
+}

@@ -56,6 +56,9 @@ pub struct DataConfig {
     pub validation: usize,
     /// Test images used for the final figures (0 = all 10,000).
     pub test_subset: usize,
+    /// Class names in label order, for IDX data other than Fashion-MNIST (an image folder's
+    /// classes are its folder names; if given, they must be those).
+    pub classes: Vec<String>,
 }
 
 impl Default for DataConfig {
@@ -65,6 +68,7 @@ impl Default for DataConfig {
             train_subset: 0,
             validation: 5000,
             test_subset: 0,
+            classes: Vec::new(),
         }
     }
 }

@@ -34,9 +34,6 @@ pub const FASHION_CLASSES: [&str; 10] = [
     "ankle boot",
 ];
 
-/// Fashion-MNIST's image side.
-const FASHION_SIDE: usize = 28;
-
 /// Images of `per_image` pixel codes each, (y, x, c) with the channel fastest, and their labels.
 #[derive(Debug, Clone, Default)]
 pub struct Split {
@@ -123,7 +120,9 @@ fn find(dir: &Path, stem: &str) -> Result<PathBuf, TrainError> {
     )))
 }
 
-fn load_fashion_split(dir: &Path, prefix: &str) -> Result<Split, TrainError> {
+/// One split of IDX data (`PREFIX-images-idx3-ubyte` and `PREFIX-labels-idx1-ubyte`, plain or
+/// gzip) and the shape of its images.
+fn load_idx_split(dir: &Path, prefix: &str) -> Result<(Split, ImageShape), TrainError> {
     let img = find(dir, &format!("{prefix}-images-idx3-ubyte"))?;
     let lab = find(dir, &format!("{prefix}-labels-idx1-ubyte"))?;
     // Errors from the shared reader already name the file.
@@ -139,43 +138,101 @@ fn load_fashion_split(dir: &Path, prefix: &str) -> Result<Split, TrainError> {
             labels.len()
         )));
     }
-    let per_image = FASHION_SIDE * FASHION_SIDE;
-    let mut pixels = Vec::with_capacity(images.len() * per_image);
-    for (i, im) in images.iter().enumerate() {
-        if im.height != FASHION_SIDE || im.width != FASHION_SIDE || im.channels != 1 {
-            return Err(TrainError::Data(format!(
-                "{}: image {i} is {}x{}x{}, expected 28x28x1",
-                img.display(),
-                im.height,
-                im.width,
-                im.channels
-            )));
-        }
-        pixels.extend(im.pixels.iter().map(|&p| p.min(255)));
-    }
-    Ok(Split {
+    // The IDX header gives every image of a file the same shape; the reader refuses an empty set.
+    let shape = images.first().map_or(
+        ImageShape {
+            height: 0,
+            width: 0,
+            channels: 1,
+        },
+        |im| ImageShape {
+            height: im.height,
+            width: im.width,
+            channels: im.channels,
+        },
+    );
+    let pixels = images
+        .iter()
+        .flat_map(|im| im.pixels.iter().map(|&p| p.min(255)))
+        .collect();
+    let split = Split {
         pixels,
         labels,
-        per_image,
-    })
+        per_image: shape.pixels(),
+    };
+    Ok((split, shape))
+}
+
+/// Class names of IDX data: `data.classes` when given, Fashion-MNIST's for 28 x 28 images with
+/// labels 0..=9, else the label numbers. Every label must name a class.
+fn idx_classes(
+    named: &[String],
+    shape: ImageShape,
+    splits: [(&Split, &str); 2],
+    dir: &Path,
+) -> Result<Vec<String>, TrainError> {
+    let top = splits
+        .iter()
+        .flat_map(|(s, _)| s.labels.iter().copied())
+        .max()
+        .map_or(0, |l| usize::from(l) + 1);
+    let classes: Vec<String> = if !named.is_empty() {
+        named.to_vec()
+    } else if top <= FASHION_CLASSES.len() && (shape.height, shape.width) == (28, 28) {
+        FASHION_CLASSES.iter().map(|s| s.to_string()).collect()
+    } else {
+        (0..top.max(2)).map(|k| k.to_string()).collect()
+    };
+    for (split, prefix) in splits {
+        if let Some(i) = split
+            .labels
+            .iter()
+            .position(|&l| usize::from(l) >= classes.len())
+        {
+            return Err(TrainError::Data(format!(
+                "{}: {prefix} label {i} is {}, but data.classes names {} classes",
+                dir.display(),
+                split.labels[i],
+                classes.len()
+            )));
+        }
+    }
+    Ok(classes)
 }
 
 /// The training and test images of the data at `dir` with their depth, shape and class names:
-/// an image folder when `dir` has `train/` and `test/`, else Fashion-MNIST's IDX files.
-fn load_files(dir: &Path) -> Result<(Split, Split, u32, ImageShape, Vec<String>), TrainError> {
+/// an image folder when `dir` has `train/` and `test/`, else IDX files named as
+/// Fashion-MNIST's (`train-*` and `t10k-*`).
+fn load_files(
+    dir: &Path,
+    named: &[String],
+) -> Result<(Split, Split, u32, ImageShape, Vec<String>), TrainError> {
     if !folder::is_dataset(dir) {
-        let shape = ImageShape {
-            height: FASHION_SIDE,
-            width: FASHION_SIDE,
-            channels: 1,
-        };
-        let classes = FASHION_CLASSES.iter().map(|s| s.to_string()).collect();
-        let train = load_fashion_split(dir, "train")?;
-        let test = load_fashion_split(dir, "t10k")?;
+        let (train, shape) = load_idx_split(dir, "train")?;
+        let (test, test_shape) = load_idx_split(dir, "t10k")?;
+        if test_shape != shape {
+            return Err(TrainError::Data(format!(
+                "{}: the test images are {}x{}, the training images {}x{}",
+                dir.display(),
+                test_shape.height,
+                test_shape.width,
+                shape.height,
+                shape.width
+            )));
+        }
+        let classes = idx_classes(named, shape, [(&train, "train"), (&test, "t10k")], dir)?;
         return Ok((train, test, 8, shape, classes));
     }
     // Errors from the folder reader already name the file.
     let (train, test) = folder::read_dataset(dir).map_err(|e| TrainError::Data(e.to_string()))?;
+    if !named.is_empty() && named != train.classes {
+        return Err(TrainError::Config(format!(
+            "data.classes: {named:?}, but the class folders of {} are {:?} (an image folder's \
+             classes are its folder names)",
+            dir.display(),
+            train.classes
+        )));
+    }
     let first = &train.images[0];
     let shape = ImageShape {
         height: first.height,
@@ -227,7 +284,7 @@ pub fn load(
     cfg: &super::config::DataConfig,
     sensor: Option<&SensorConfig>,
 ) -> Result<Dataset, TrainError> {
-    let (all, test, bits, shape, classes) = load_files(dir)?;
+    let (all, test, bits, shape, classes) = load_files(dir, &cfg.classes)?;
     if cfg.validation >= all.len() {
         return Err(TrainError::Config(format!(
             "data.validation: {} leaves no training images out of {}",
