@@ -234,13 +234,33 @@ seed = 3
 /// learns the task, and the RTL matches the reference model.
 #[test]
 fn colour_folders_train_and_simulate_bit_exact() {
+    colour_run(COLOUR_CONFIG, true);
+}
+
+/// The same with one set of learned thresholds per channel (`front_end.per_channel`), started
+/// at each channel's quantiles: the model file has three sets, the export is exact and the RTL
+/// matches.
+#[test]
+fn per_channel_glt_trains_and_simulates_bit_exact() {
+    let config = COLOUR_CONFIG.replace(
+        "levels = 2",
+        "levels = 2\nper_channel = true\ninit = \"quantile\"",
+    );
+    colour_run(&config, false);
+}
+
+fn colour_run(config: &str, shared: bool) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("colour");
     write_colour_set(&data, &[("train", 100), ("test", 20)]);
-    let (out, model, report) = train(tmp.path(), COLOUR_CONFIG, &data);
+    let (out, model, report) = train(tmp.path(), config, &data);
     let i = model.input;
     assert_eq!((i.height, i.width, i.channels, i.bits), (8, 8, 3, 8));
     assert_eq!(model.meta.classes, ["blue", "green", "red"]);
+    let bnngen::model::FrontEnd::Thermometer(t) = &model.front_end else {
+        panic!("a thermometer front end: {:?}", model.front_end)
+    };
+    assert_eq!((t.levels, t.shared, t.thresholds.len()), (2, shared, 3));
     assert!(
         report.test_accuracy >= 0.9,
         "test accuracy {:.4} (chance 0.33)",

@@ -108,6 +108,10 @@ pub struct FrontEndConfig {
     /// Learning-rate multiplier for the thresholds (glt only).
     #[serde(default = "one")]
     pub lr_scale: f64,
+    /// One set of learned thresholds per input channel instead of one shared set (glt only;
+    /// the model file's `channel_thresholds`).
+    #[serde(default)]
+    pub per_channel: bool,
 }
 
 fn default_levels() -> usize {
@@ -496,6 +500,12 @@ impl TrainConfig {
                 "front_end.levels: expected 1..={max_levels} for {bits}-bit pixels, found {}",
                 fe.levels
             ));
+        }
+        if fe.per_channel && fe.kind != FrontEndKind::Glt {
+            p.push(
+                "front_end.per_channel: only the glt front end learns per-channel thresholds"
+                    .into(),
+            );
         }
         if fe.temperature <= 0.0 {
             p.push(format!(

@@ -204,9 +204,16 @@ pub fn build_model(
             } else {
                 ThermometerKind::Uniform
             },
-            levels: f.fe_thresholds.len(),
-            shared: true,
-            thresholds: vec![f.fe_thresholds.clone(); shape.channels],
+            levels: net.spec.planes,
+            shared: net.spec.glt_sets == 1,
+            thresholds: if net.spec.glt_sets == 1 {
+                vec![f.fe_thresholds.clone(); shape.channels]
+            } else {
+                f.fe_thresholds
+                    .chunks(net.spec.planes)
+                    .map(<[u32]>::to_vec)
+                    .collect()
+            },
         }),
     };
     let mut shape = front_end.output_shape(&input);

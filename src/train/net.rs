@@ -114,6 +114,8 @@ pub struct NetSpec {
     pub front_end: FrontEndKind,
     /// Planes per channel (M, or B for the binary code; 1 for the float teacher).
     pub planes: usize,
+    /// Sets of GLT thresholds: 1 (shared by the channels) or C (per channel).
+    pub glt_sets: usize,
     /// The input image shape and the number of classes.
     pub shape: ImageShape,
     pub classes: usize,
@@ -209,6 +211,11 @@ impl Net {
             (true, FrontEndKind::Binary) => bits as usize,
             (true, _) => fe.levels,
         };
+        let glt_sets = if fe.per_channel {
+            input.shape.channels
+        } else {
+            1
+        };
         let glt = (binary && fe.kind == FrontEndKind::Glt).then(|| {
             // Uniform start: t_k = (k + 1) / (M + 1); inverse softplus of the step.
             let m = fe.levels;
@@ -216,7 +223,11 @@ impl Net {
             let inv_sp = (step.exp() - 1.0).ln();
             let mut v = vec![(step / fe.lr_scale) as f32];
             v.extend((1..m).map(|_| (inv_sp / fe.lr_scale) as f32));
-            Param::from_tensor(Tensor::<1>::from_data(TensorData::new(v, [m]), device))
+            let v = v.repeat(glt_sets);
+            Param::from_tensor(Tensor::<1>::from_data(
+                TensorData::new(v, [glt_sets * m]),
+                device,
+            ))
         });
         let shape = input.shape;
         let (mut c, mut h, mut w) = (planes * shape.channels, shape.height, shape.width);
@@ -335,6 +346,7 @@ impl Net {
                 binary,
                 front_end: fe.kind,
                 planes,
+                glt_sets,
                 shape,
                 classes: input.classes,
                 bits,
@@ -345,22 +357,25 @@ impl Net {
         }
     }
 
-    /// Start the GLT thresholds at given integer pixel thresholds (strictly increasing,
-    /// 1..=max): `t_k = (T_k - 0.5) / max`, so `ceil(max t_k) = T_k` exactly (max = 2^B - 1).
-    /// No-op without GLT.
+    /// Start the GLT thresholds at given integer pixel thresholds (each set of M strictly
+    /// increasing, 1..=max; one set per `glt_sets`): `t_k = (T_k - 0.5) / max`, so
+    /// `ceil(max t_k) = T_k` exactly (max = 2^B - 1). No-op without GLT.
     pub fn set_glt_thresholds(&mut self, t: &[u32]) {
         let Some(g) = self.glt.take() else {
             return;
         };
         let s = self.spec.lr_scale;
         let max = self.spec.max_code();
-        let f: Vec<f64> = t.iter().map(|&v| (v as f64 - 0.5) / max).collect();
-        let mut raw = vec![(f[0] / s) as f32];
-        // Inverse softplus of each increment: ln(exp(d) - 1).
-        raw.extend(
-            f.windows(2)
-                .map(|w| ((w[1] - w[0]).exp_m1().ln() / s) as f32),
-        );
+        let mut raw = Vec::with_capacity(t.len());
+        for set in t.chunks(self.spec.planes) {
+            let f: Vec<f64> = set.iter().map(|&v| (v as f64 - 0.5) / max).collect();
+            raw.push((f[0] / s) as f32);
+            // Inverse softplus of each increment: ln(exp(d) - 1).
+            raw.extend(
+                f.windows(2)
+                    .map(|w| ((w[1] - w[0]).exp_m1().ln() / s) as f32),
+            );
+        }
         let device = g.val().device();
         let n = raw.len();
         self.glt =
@@ -369,9 +384,21 @@ impl Net {
             }));
     }
 
-    /// The front end's thresholds as floats on the 0..1 scale (GLT only).
+    /// The front end's thresholds as floats on the 0..1 scale (GLT only), set after set.
     pub fn glt_float(&self) -> Option<Tensor<1>> {
         let p = self.glt.as_ref()?.val().mul_scalar(self.spec.lr_scale);
+        let sets = self.spec.glt_sets;
+        if sets > 1 {
+            let m = self.spec.planes;
+            let p: Tensor<2> = p.reshape([sets, m]);
+            let base = p.clone().narrow(1, 0, 1);
+            if m == 1 {
+                return Some(base.reshape([sets]));
+            }
+            let inc = softplus(p.narrow(1, 1, m - 1), 1.0).cumsum(1);
+            let t = Tensor::cat(vec![base.clone(), inc.add(base.repeat_dim(1, m - 1))], 1);
+            return Some(t.reshape([sets * m]));
+        }
         let m = p.dims()[0];
         let base = p.clone().narrow(0, 0, 1);
         if m == 1 {
@@ -398,7 +425,9 @@ impl Net {
                     .into_data()
                     .try_to_vec::<f32>()
                     .unwrap();
-                integer_thresholds(&t, self.spec.bits)
+                t.chunks(self.spec.planes)
+                    .flat_map(|set| integer_thresholds(set, self.spec.bits))
+                    .collect()
             }
             FrontEndKind::Uniform => {
                 crate::model::uniform_thresholds(self.spec.planes, self.spec.bits)
@@ -423,7 +452,12 @@ impl Net {
                 // Plane c * M + k compares channel c with threshold k.
                 let x5: Tensor<5> = pixels.div_scalar(max).reshape([b, ch, 1, hh, ww]);
                 let xs: Tensor<4> = x5.repeat_dim(2, m).reshape([b, ch * m, hh, ww]);
-                let t4: Tensor<4> = t.repeat_dim(0, ch).reshape([1, ch * m, 1, 1]);
+                let t = if self.spec.glt_sets == ch {
+                    t
+                } else {
+                    t.repeat_dim(0, ch)
+                };
+                let t4: Tensor<4> = t.reshape([1, ch * m, 1, 1]);
                 (xs, t4)
             };
             let soft = sigmoid(xs.sub(t4).div_scalar(self.spec.temperature))
@@ -694,7 +728,8 @@ pub fn quantile_thresholds(pixels: &[u16], m: usize, bits: u32) -> Vec<u32> {
 }
 
 /// Host-side front end: ±1 planes [B, C * planes, H, W] (NCHW, plane `c * planes + k` from
-/// channel c) from pixel codes stored (y, x, c) per image, as `data::Split` holds them.
+/// channel c) from pixel codes stored (y, x, c) per image, as `data::Split` holds them. `t`
+/// holds `planes` thresholds shared by the channels, or `planes` per channel.
 pub fn hard_planes(
     pixels: &[u16],
     shape: ImageShape,
@@ -713,9 +748,14 @@ pub fn hard_planes(
                 let at = ((b * ch + c) * planes + k) * hw;
                 for i in 0..hw {
                     let p = img[i * ch + c];
+                    let at_k = if t.len() == ch * planes {
+                        c * planes + k
+                    } else {
+                        k
+                    };
                     let bit = match kind {
                         FrontEndKind::Binary => (p >> k) & 1 == 1,
-                        _ => u32::from(p) >= t.get(k).copied().unwrap_or(u32::MAX),
+                        _ => u32::from(p) >= t.get(at_k).copied().unwrap_or(u32::MAX),
                     };
                     out[at + i] = if bit { 1.0 } else { -1.0 };
                 }

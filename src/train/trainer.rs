@@ -578,7 +578,25 @@ fn run_inner(opts: &TrainOptions) -> Result<Option<(Model, TrainReport)>, TrainE
     let device = Device::flex().autodiff();
     let mut net = Net::new(&cfg, net_input(&ds), true, seed, &device);
     if cfg.front_end.kind == FrontEndKind::Glt && cfg.front_end.init == ThresholdInit::Quantile {
-        let t = quantile_thresholds(&ds.train.pixels, cfg.front_end.levels, ds.bits);
+        let (m, ch) = (cfg.front_end.levels, ds.shape.channels);
+        let t = if net.spec.glt_sets == 1 {
+            quantile_thresholds(&ds.train.pixels, m, ds.bits)
+        } else {
+            // Each channel's thresholds from its own pixels.
+            (0..ch)
+                .flat_map(|c| {
+                    let px: Vec<u16> = ds
+                        .train
+                        .pixels
+                        .iter()
+                        .skip(c)
+                        .step_by(ch)
+                        .copied()
+                        .collect();
+                    quantile_thresholds(&px, m, ds.bits)
+                })
+                .collect()
+        };
         net.set_glt_thresholds(&t);
     }
     let run = FitRun {
