@@ -288,6 +288,20 @@ pub struct InputDims {
     pub bits: u32,
 }
 
+/// The error for `problems` of [`TrainConfig::check_for`] in the config file `file` whose text
+/// is `text`: every problem with its place, for the diagnostic to point at.
+pub fn problems_error(file: &str, text: &str, problems: &[String]) -> super::TrainError {
+    super::TrainError::ConfigFile {
+        summary: format!("{file}:\n  {}", problems.join("\n  ")),
+        file: file.to_string(),
+        text: text.to_string(),
+        problems: problems
+            .iter()
+            .map(|p| ConfigProblem::from_check(p))
+            .collect(),
+    }
+}
+
 /// One problem in a training config: where (`layers[1] (conv2).in_blocks`, as messages name
 /// it; empty for the file as a whole), what, and the bytes to underline when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -461,12 +475,7 @@ impl TrainConfig {
         if problems.is_empty() {
             Ok(cfg)
         } else {
-            let summary = format!("{file}:\n  {}", problems.join("\n  "));
-            let problems = problems
-                .iter()
-                .map(|p| ConfigProblem::from_check(p))
-                .collect();
-            Err(file_err(summary, problems))
+            Err(problems_error(file, text, &problems))
         }
     }
 
@@ -517,6 +526,8 @@ impl TrainConfig {
         // Without the data's size, a size no layer can outgrow (the spatial checks pass).
         let (mut h, mut w) = input.map_or((1 << 30, 1 << 30), |i| (i.height, i.width));
         let mut names = Vec::new();
+        // The first layer's input channels are M x C, with C known only with the data.
+        let mut known = input.is_some();
         for (i, l) in self.layers.iter().enumerate() {
             match l {
                 LayerConfig::Conv {
@@ -537,9 +548,10 @@ impl TrainConfig {
                         ));
                         continue;
                     }
-                    if *in_blocks == 0 || !channels.is_multiple_of(*in_blocks) {
+                    if *in_blocks == 0 || (known && !channels.is_multiple_of(*in_blocks)) {
                         p.push(format!("layers[{i}] ({name}).in_blocks: {in_blocks} does not divide {channels} input channels"));
                     }
+                    known = true;
                     if *out_blocks == 0 || out % out_blocks != 0 {
                         p.push(format!("layers[{i}] ({name}).out_blocks: {out_blocks} does not divide {out} output channels"));
                     }
@@ -570,9 +582,10 @@ impl TrainConfig {
                     ..
                 } => {
                     names.push(name.clone());
-                    if *in_blocks == 0 || !channels.is_multiple_of(*in_blocks) {
+                    if *in_blocks == 0 || (known && !channels.is_multiple_of(*in_blocks)) {
                         p.push(format!("layers[{i}] ({name}).in_blocks: {in_blocks} does not divide {channels} input channels"));
                     }
+                    known = true;
                     if *out_blocks == 0 || *features == 0 || features % out_blocks != 0 {
                         p.push(format!("layers[{i}] ({name}).out_blocks: {out_blocks} does not divide {features} features"));
                     }
@@ -582,7 +595,9 @@ impl TrainConfig {
                 }
             }
         }
-        if self.classifier.in_blocks == 0 || !channels.is_multiple_of(self.classifier.in_blocks) {
+        if self.classifier.in_blocks == 0
+            || (known && !channels.is_multiple_of(self.classifier.in_blocks))
+        {
             p.push(format!(
                 "classifier.in_blocks: {} does not divide {channels} input channels",
                 self.classifier.in_blocks
@@ -744,6 +759,27 @@ kind = "maxpool"
     fn with(overrides: &[&str]) -> Result<TrainConfig, String> {
         let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
         TrainConfig::parse_with(BASE, "base.toml", &o).map_err(|e| e.to_string())
+    }
+
+    /// The first layer sees M x C channels: blocks of 3 fit 2 levels of an RGB image, not of a
+    /// grey one, so the file alone passes and the data decides.
+    #[test]
+    fn the_first_layers_blocks_are_checked_against_the_datas_channels() {
+        let c = with(&["front_end.levels=2", "layers.0.in_blocks=3"]).unwrap();
+        let dims = |channels| InputDims {
+            height: 8,
+            width: 8,
+            channels,
+            bits: 8,
+        };
+        assert!(c.check_for(Some(dims(3))).is_empty());
+        let e = c.check_for(Some(dims(1))).join("; ");
+        assert!(e.contains("3 does not divide 2 input channels"), "{e}");
+        let e = c.check_for(Some(dims(3)).map(|d| InputDims { height: 1, ..d }));
+        assert!(
+            e.join("; ").contains("do not fit the 1x8 input"),
+            "{e:?}"
+        );
     }
 
     #[test]

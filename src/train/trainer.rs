@@ -466,32 +466,24 @@ fn check_reference(model: &Model, scores: &[i64], test: &Split) -> (usize, f64) 
 }
 
 /// Check the config against the data's image shape and depth (the checks that need them).
-fn check_fits(
-    cfg: &TrainConfig,
-    ds: &Dataset,
-    opts: &TrainOptions,
-    dir: &Path,
-) -> Result<(), TrainError> {
+fn check_fits(cfg: &TrainConfig, ds: &Dataset, opts: &TrainOptions) -> Result<(), TrainError> {
     let dims = super::config::InputDims {
         height: ds.shape.height,
         width: ds.shape.width,
         channels: ds.shape.channels,
         bits: ds.bits,
     };
+    // The messages give the sizes they compare (`the padded 8x8 input`).
     let problems = cfg.check_for(Some(dims));
     if problems.is_empty() {
         return Ok(());
     }
-    Err(TrainError::Config(format!(
-        "{} does not fit the data in {} ({}x{}x{} images of {}-bit codes): {}",
-        opts.config.display(),
-        dir.display(),
-        dims.height,
-        dims.width,
-        dims.channels,
-        dims.bits,
-        problems.join("; ")
-    )))
+    let text = std::fs::read_to_string(&opts.config).unwrap_or_default();
+    Err(super::config::problems_error(
+        &opts.config.display().to_string(),
+        &text,
+        &problems,
+    ))
 }
 
 /// Run a whole training: config, data, teacher, student, export, exactness check, write.
@@ -541,7 +533,7 @@ fn run_inner(opts: &TrainOptions) -> Result<Option<(Model, TrainReport)>, TrainE
         .or_else(|| cfg.data.dir.as_ref().map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from(data::DEFAULT_DIR));
     let mut ds = data::load(&dir, &cfg.data, cfg.sensor.as_ref())?;
-    check_fits(&cfg, &ds, opts, &dir)?;
+    check_fits(&cfg, &ds, opts)?;
     if cfg.front_end.kind == FrontEndKind::Binary {
         ds.requantize(cfg.front_end.levels as u32)?;
     }
