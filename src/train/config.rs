@@ -776,10 +776,7 @@ kind = "maxpool"
         let e = c.check_for(Some(dims(1))).join("; ");
         assert!(e.contains("3 does not divide 2 input channels"), "{e}");
         let e = c.check_for(Some(dims(3)).map(|d| InputDims { height: 1, ..d }));
-        assert!(
-            e.join("; ").contains("do not fit the 1x8 input"),
-            "{e:?}"
-        );
+        assert!(e.join("; ").contains("do not fit the 1x8 input"), "{e:?}");
     }
 
     #[test]
