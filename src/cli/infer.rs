@@ -14,15 +14,17 @@ use super::CliError;
 /// Classify images with the reference model.
 ///
 /// INPUT files may be PGM/PPM, PNG (one image each) or IDX image sets (plain or gzip, e.g.
-/// t10k-images-idx3-ubyte.gz). Each image must match the model's input (height, width,
-/// channels, bit depth); pixel codes are never rescaled. Up to 20 images print one line each;
-/// larger sets print a summary unless --verbose or --json. With --labels (an IDX label file,
-/// one label per image over all inputs in order) the accuracy is printed.
+/// t10k-images-idx3-ubyte.gz), or image folders (DIR/<class>/*.png, or a dataset's DIR with
+/// train/ and test/, whose test/ is read). Each image must match the model's input (height,
+/// width, channels, bit depth); pixel codes are never rescaled. Up to 20 images print one line
+/// each; larger sets print a summary unless --verbose or --json. With --labels (an IDX label
+/// file, one label per image over all inputs in order), or when every input is a folder (the
+/// class folder names label the images), the accuracy is printed.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Model file (TOML).
     pub model: PathBuf,
-    /// Image files: PGM/PPM, PNG, or IDX image sets (plain or gzip).
+    /// Image files: PGM/PPM, PNG, or IDX image sets (plain or gzip), or image folders.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// IDX label file (plain or gzip) giving the true class of every image.
@@ -63,8 +65,18 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let mut items = Vec::new();
     let mut single = Vec::new();
     let per_image = m.input.height * m.input.width * m.input.channels;
+    // Labels from folder names, while every input so far is a folder.
+    let mut folder_labels = Some(Vec::new());
     for (file, path) in args.inputs.iter().enumerate() {
-        let images = input::load_images_through(path, &m.input, sensor.as_ref())?;
+        let set = input::load_labelled_through(path, &m, sensor.as_ref())?;
+        folder_labels = match (folder_labels, set.labels) {
+            (Some(mut all), Some(l)) => {
+                all.extend(l);
+                Some(all)
+            }
+            _ => None,
+        };
+        let images = set.images;
         if (items.len() + images.len()) * per_image > input::MAX_PIXELS {
             return Err(CliError::Usage(format!(
                 "{}: the input files hold more than {} pixel codes together, above the limit \
@@ -87,7 +99,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     let labels = match &args.labels {
         Some(p) => Some(input::load_labels_for(p, items.len(), m.classes())?),
-        None => None,
+        None => folder_labels,
     };
     if let Some(n) = args.limit {
         items.truncate(n);

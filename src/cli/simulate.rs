@@ -132,7 +132,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     )?;
     let sensor = args.sensor.as_deref().map(SensorConfig::load).transpose()?;
     let mut images = match (&args.images, args.random) {
-        (Some(path), _) => input::load_images_through(path, &m.input, sensor.as_ref())?,
+        (Some(path), _) => input::load_labelled_through(path, &m, sensor.as_ref())?.images,
         (None, Some(n)) => {
             random_fits(n, &m.input)?;
             (0..n)

@@ -1,13 +1,15 @@
-//! `bnngen train`: train a binary network on Fashion-MNIST from a training config and write
-//! the model file. All the work is in `bnngen::train`; this file maps options and errors.
+//! `bnngen train`: train a binary network on Fashion-MNIST or an image-folder dataset from a
+//! training config and write the model file. All the work is in `bnngen::train`; this file maps options and errors.
 
 use std::path::PathBuf;
 
 use super::CliError;
 
-/// Train a fully-binarized network on Fashion-MNIST and write the model file.
+/// Train a fully-binarized network on Fashion-MNIST or your own images and write the model file.
 ///
-/// GLT, uniform-thermometer or binary-ADC front end, block pruning and distillation, as the
+/// The data is Fashion-MNIST's IDX files or an image folder (DIR/train/<class>/*.png and
+/// DIR/test/<class>/..., PNG/PGM/PPM): the input shape, bit depth and class names come from
+/// the data. GLT, uniform-thermometer or binary-ADC front end, block pruning and distillation, as the
 /// config asks; the config format is in docs/training.md. Needs the cargo feature `train`
 /// (on by default).
 #[derive(Debug, clap::Args)]
@@ -18,7 +20,9 @@ pub struct Args {
     /// Model file to write.
     #[arg(short = 'o', long = "output")]
     pub output: PathBuf,
-    /// Directory with the Fashion-MNIST gzip IDX files [default: /usr/share/datasets/fashion-mnist].
+    /// Dataset directory: the Fashion-MNIST gzip IDX files, or an image folder with train/ and
+    /// test/ class folders (overrides the config's `data.dir`) [default:
+    /// /usr/share/datasets/fashion-mnist].
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Continue from the config's checkpoint file if it exists.

@@ -48,10 +48,14 @@ pub fn choose(
     };
     let sensor_config = sensor.map(|(_, s)| s);
     if let Some(path) = images {
-        let mut images = input::load_images_through(path, &m.input, sensor_config)?;
+        // A folder of class folders labels its images by their folder names.
+        let input::Labelled {
+            mut images,
+            labels: folder_labels,
+        } = input::load_labelled_through(path, m, sensor_config)?;
         let mut labels = match labels {
             Some(l) => Some(input::load_labels_for(l, images.len(), m.classes())?),
-            None => None,
+            None => folder_labels,
         };
         let n = limit(images.len());
         images.truncate(n);
@@ -131,6 +135,27 @@ mod tests {
 
     fn sensor(bits: u32) -> SensorConfig {
         toml::from_str(&format!("bits = {bits}\nseed = 5\n")).unwrap()
+    }
+
+    /// A folder of class folders gives its images with labels from the folder names, matched
+    /// to the model's class names; `--labels` still wins.
+    #[test]
+    fn a_class_folder_labels_its_images() {
+        let m = crate::model::load(Path::new("models/tiny.toml")).unwrap();
+        assert_eq!(m.meta.classes, ["a", "b", "c"]);
+        let i = m.input;
+        let dir = tempfile::tempdir().unwrap();
+        for (class, name) in [("c", "1.pgm"), ("a", "2.pgm"), ("a", "3.pgm")] {
+            let mut bytes = format!("P5\n{} {}\n15\n", i.width, i.height).into_bytes();
+            bytes.extend(std::iter::repeat_n(7u8, i.width * i.height));
+            std::fs::create_dir_all(dir.path().join(class)).unwrap();
+            std::fs::write(dir.path().join(class).join(name), bytes).unwrap();
+        }
+        let set = choose(&m, Some(dir.path()), None, None, None, 1).unwrap();
+        assert_eq!(set.images.len(), 3);
+        assert_eq!(set.labels, Some(vec![0, 0, 2]));
+        let set = choose(&m, Some(dir.path()), None, None, Some(2), 1).unwrap();
+        assert_eq!(set.labels, Some(vec![0, 0]));
     }
 
     /// With a sensor, a 28x28 model at the sensor's depth takes the Fashion-MNIST test set

@@ -180,8 +180,9 @@ fn check_options(
             "--frames 0: the flow needs at least one frame to simulate".into(),
         ));
     }
+    let folder = opts.images.as_ref().filter(|p| p.is_dir());
     for path in opts.images.iter().chain(&opts.labels) {
-        if !path.is_file() {
+        if !path.is_file() && Some(path) != folder {
             return Err(FlowError::Options(format!(
                 "{}: no such file (--images / --labels)",
                 path.display()

@@ -1,11 +1,13 @@
 //! Input images: the pixels a sensor delivers, and the loaders that read them from files.
 //!
-//! Owns file decoding (PGM/PPM through `pnm`, PNG through `raster`, IDX image and label sets through `idx`)
-//! and the check of decoded images against a model's [`InputSpec`]. Pixel codes are taken as
+//! Owns file decoding (PGM/PPM through `pnm`, PNG through `raster`, IDX image and label sets
+//! through `idx`, folders of class folders through `folder`) and the check of decoded images
+//! against a model's [`InputSpec`]. Pixel codes are taken as
 //! stored, never rescaled: a file whose declared bit depth differs from the model's is an
 //! error, because the thermometer thresholds are in pixel codes and a silent rescale would
 //! change what the network sees.
 
+pub mod folder;
 pub mod idx;
 mod pnm;
 mod raster;
@@ -229,6 +231,58 @@ pub fn load_images_through(
         check_image(path, index, image, spec)?;
     }
     Ok(images)
+}
+
+/// Images with their labels, when the labels are known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Labelled {
+    pub images: Vec<Image>,
+    pub labels: Option<Vec<u8>>,
+}
+
+/// Read the images at `path` for a model as `sensor` would deliver them, with labels when the
+/// path says them: a folder (an image-folder dataset, whose `test/` split is read, or a folder
+/// of class folders) gives the labels of its folder names, mapped to the model's class names
+/// (`meta.classes`) or, without names, by position; a file gives images only
+/// ([`load_images_through`]).
+pub fn load_labelled_through(
+    path: &Path,
+    model: &crate::model::Model,
+    sensor: Option<&SensorConfig>,
+) -> Result<Labelled, InputError> {
+    if !path.is_dir() {
+        let images = load_images_through(path, &model.input, sensor)?;
+        return Ok(Labelled {
+            images,
+            labels: None,
+        });
+    }
+    let spec = &model.input;
+    let dir = folder::evaluation_dir(path);
+    let set = folder::read_split(&dir)?;
+    let labels = folder::labels_for_model(&set, &dir, &model.meta.classes, model.classes())?;
+    if let Some(s) = sensor.filter(|s| s.bits != spec.bits) {
+        return Err(InputError::SensorBits {
+            path: dir,
+            sensor: s.bits,
+            model: spec.bits,
+        });
+    }
+    if sensor.is_none() {
+        check_depth(&set.files[0], set.depth, spec)?;
+    }
+    let mut images = set.images;
+    for (index, image) in images.iter_mut().enumerate() {
+        let file = &set.files[index];
+        if let Some(s) = sensor {
+            image.pixels = s.apply(&image.pixels, set.depth, Stream::Test, index as u64);
+        }
+        check_image(file, 0, image, spec)?;
+    }
+    Ok(Labelled {
+        images,
+        labels: Some(labels),
+    })
 }
 
 /// A file's declared depth must equal the model's, except that a 16-bit container may carry

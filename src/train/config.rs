@@ -47,7 +47,8 @@ pub struct MetaConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
-    /// Directory with the four Fashion-MNIST gzip IDX files; `--data` overrides it.
+    /// Directory with the four Fashion-MNIST gzip IDX files, or an image folder with `train/`
+    /// and `test/` class folders (`input::folder`); `--data` overrides it.
     pub dir: Option<String>,
     /// Training images used (0 = all that remain after the validation split).
     pub train_subset: usize,
@@ -55,6 +56,9 @@ pub struct DataConfig {
     pub validation: usize,
     /// Test images used for the final figures (0 = all 10,000).
     pub test_subset: usize,
+    /// Class names in label order, for IDX data other than Fashion-MNIST (an image folder's
+    /// classes are its folder names; if given, they must be those).
+    pub classes: Vec<String>,
 }
 
 impl Default for DataConfig {
@@ -64,6 +68,7 @@ impl Default for DataConfig {
             train_subset: 0,
             validation: 5000,
             test_subset: 0,
+            classes: Vec::new(),
         }
     }
 }
@@ -103,6 +108,10 @@ pub struct FrontEndConfig {
     /// Learning-rate multiplier for the thresholds (glt only).
     #[serde(default = "one")]
     pub lr_scale: f64,
+    /// One set of learned thresholds per input channel instead of one shared set (glt only;
+    /// the model file's `channel_thresholds`).
+    #[serde(default)]
+    pub per_channel: bool,
 }
 
 fn default_levels() -> usize {
@@ -268,6 +277,29 @@ pub struct DistillConfig {
     /// The teacher's peak learning rate (default: `schedule.lr`, the student's).
     #[serde(default)]
     pub teacher_lr: Option<f64>,
+}
+
+/// The data's image size and depth, which the config's layers must fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputDims {
+    pub height: usize,
+    pub width: usize,
+    pub channels: usize,
+    pub bits: u32,
+}
+
+/// The error for `problems` of [`TrainConfig::check_for`] in the config file `file` whose text
+/// is `text`: every problem with its place, for the diagnostic to point at.
+pub fn problems_error(file: &str, text: &str, problems: &[String]) -> super::TrainError {
+    super::TrainError::ConfigFile {
+        summary: format!("{file}:\n  {}", problems.join("\n  ")),
+        file: file.to_string(),
+        text: text.to_string(),
+        problems: problems
+            .iter()
+            .map(|p| ConfigProblem::from_check(p))
+            .collect(),
+    }
 }
 
 /// One problem in a training config: where (`layers[1] (conv2).in_blocks`, as messages name
@@ -443,20 +475,28 @@ impl TrainConfig {
         if problems.is_empty() {
             Ok(cfg)
         } else {
-            let summary = format!("{file}:\n  {}", problems.join("\n  "));
-            let problems = problems
-                .iter()
-                .map(|p| ConfigProblem::from_check(p))
-                .collect();
-            Err(file_err(summary, problems))
+            Err(problems_error(file, text, &problems))
         }
     }
 
-    /// Every inconsistency, each naming its field (empty when the config is usable).
+    /// Every inconsistency that does not depend on the data, each naming its field (empty
+    /// when the config may be usable); [`TrainConfig::check_for`] with the data's shape adds
+    /// the rest.
     pub fn check(&self) -> Vec<String> {
+        self.check_for(None)
+    }
+
+    /// Every inconsistency, each naming its field, for images of `input` (height, width,
+    /// channels, bits of the data; the sensor's bits replace the data's). Without `input`,
+    /// the spatial chain is not checked and the front end may have up to 255 levels.
+    pub fn check_for(&self, input: Option<InputDims>) -> Vec<String> {
         let mut p = Vec::new();
         let fe = &self.front_end;
-        let bits = self.sensor.as_ref().map_or(8, |s| s.bits);
+        let bits = match (&self.sensor, input) {
+            (Some(s), _) => s.bits,
+            (None, Some(i)) => i.bits,
+            (None, None) => 16,
+        };
         if let Some(s) = &self.sensor {
             p.extend(s.check());
         }
@@ -470,15 +510,24 @@ impl TrainConfig {
                 fe.levels
             ));
         }
+        if fe.per_channel && fe.kind != FrontEndKind::Glt {
+            p.push(
+                "front_end.per_channel: only the glt front end learns per-channel thresholds"
+                    .into(),
+            );
+        }
         if fe.temperature <= 0.0 {
             p.push(format!(
                 "front_end.temperature: must be > 0, found {}",
                 fe.temperature
             ));
         }
-        let mut channels = fe.levels;
-        let (mut h, mut w) = (28usize, 28usize);
+        let mut channels = fe.levels * input.map_or(1, |i| i.channels);
+        // Without the data's size, a size no layer can outgrow (the spatial checks pass).
+        let (mut h, mut w) = input.map_or((1 << 30, 1 << 30), |i| (i.height, i.width));
         let mut names = Vec::new();
+        // The first layer's input channels are M x C, with C known only with the data.
+        let mut known = input.is_some();
         for (i, l) in self.layers.iter().enumerate() {
             match l {
                 LayerConfig::Conv {
@@ -499,9 +548,10 @@ impl TrainConfig {
                         ));
                         continue;
                     }
-                    if *in_blocks == 0 || !channels.is_multiple_of(*in_blocks) {
+                    if *in_blocks == 0 || (known && !channels.is_multiple_of(*in_blocks)) {
                         p.push(format!("layers[{i}] ({name}).in_blocks: {in_blocks} does not divide {channels} input channels"));
                     }
+                    known = true;
                     if *out_blocks == 0 || out % out_blocks != 0 {
                         p.push(format!("layers[{i}] ({name}).out_blocks: {out_blocks} does not divide {out} output channels"));
                     }
@@ -532,9 +582,10 @@ impl TrainConfig {
                     ..
                 } => {
                     names.push(name.clone());
-                    if *in_blocks == 0 || !channels.is_multiple_of(*in_blocks) {
+                    if *in_blocks == 0 || (known && !channels.is_multiple_of(*in_blocks)) {
                         p.push(format!("layers[{i}] ({name}).in_blocks: {in_blocks} does not divide {channels} input channels"));
                     }
+                    known = true;
                     if *out_blocks == 0 || *features == 0 || features % out_blocks != 0 {
                         p.push(format!("layers[{i}] ({name}).out_blocks: {out_blocks} does not divide {features} features"));
                     }
@@ -544,7 +595,9 @@ impl TrainConfig {
                 }
             }
         }
-        if self.classifier.in_blocks == 0 || !channels.is_multiple_of(self.classifier.in_blocks) {
+        if self.classifier.in_blocks == 0
+            || (known && !channels.is_multiple_of(self.classifier.in_blocks))
+        {
             p.push(format!(
                 "classifier.in_blocks: {} does not divide {channels} input channels",
                 self.classifier.in_blocks
@@ -597,7 +650,7 @@ impl TrainConfig {
             if d.teacher_layers.is_some() {
                 p.extend(
                     self.teacher_config()
-                        .check()
+                        .check_for(input)
                         .into_iter()
                         .map(|m| format!("distill.teacher_layers: {m}")),
                 );
@@ -708,6 +761,24 @@ kind = "maxpool"
         TrainConfig::parse_with(BASE, "base.toml", &o).map_err(|e| e.to_string())
     }
 
+    /// The first layer sees M x C channels: blocks of 3 fit 2 levels of an RGB image, not of a
+    /// grey one, so the file alone passes and the data decides.
+    #[test]
+    fn the_first_layers_blocks_are_checked_against_the_datas_channels() {
+        let c = with(&["front_end.levels=2", "layers.0.in_blocks=3"]).unwrap();
+        let dims = |channels| InputDims {
+            height: 8,
+            width: 8,
+            channels,
+            bits: 8,
+        };
+        assert!(c.check_for(Some(dims(3))).is_empty());
+        let e = c.check_for(Some(dims(1))).join("; ");
+        assert!(e.contains("3 does not divide 2 input channels"), "{e}");
+        let e = c.check_for(Some(dims(3)).map(|d| InputDims { height: 1, ..d }));
+        assert!(e.join("; ").contains("do not fit the 1x8 input"), "{e:?}");
+    }
+
     #[test]
     fn overrides_set_bare_strings_numbers_new_tables_and_array_entries() {
         let c = with(&[
@@ -754,9 +825,18 @@ kind = "maxpool"
         let c = TrainConfig::parse_with(&kd, "kd.toml", &o).unwrap();
         assert_eq!(c.teacher_config().schedule.lr, 0.002);
         assert_eq!(c.schedule.lr, ScheduleConfig::default().lr);
+        // A kernel larger than the input: known only once the data's size is.
         let bad = kd.replace("channels = 64", "channels = 64\nkernel = 99");
-        let e = TrainConfig::parse(&bad, "kd.toml").unwrap_err().to_string();
+        let c = TrainConfig::parse(&bad, "kd.toml").unwrap();
+        let fashion = InputDims {
+            height: 28,
+            width: 28,
+            channels: 1,
+            bits: 8,
+        };
+        let e = c.check_for(Some(fashion)).join("; ");
         assert!(e.contains("distill.teacher_layers: layers[0] (t1)"), "{e}");
+        assert!(e.contains("larger than the padded 28x28 input"), "{e}");
     }
 
     #[test]

@@ -18,19 +18,6 @@ use crate::model::{
 };
 use burn::nn::BatchNorm;
 
-pub const CLASSES: [&str; 10] = [
-    "t-shirt/top",
-    "trouser",
-    "pullover",
-    "dress",
-    "coat",
-    "sandal",
-    "shirt",
-    "sneaker",
-    "bag",
-    "ankle boot",
-];
-
 fn host(t: burn::tensor::Tensor<1>) -> Vec<f64> {
     t.into_data()
         .try_to_vec::<f32>()
@@ -193,18 +180,20 @@ fn host_w<const D: usize>(t: burn::tensor::Tensor<D>) -> Vec<f32> {
     t.into_data().try_to_vec::<f32>().unwrap()
 }
 
-/// Build the model file's `Model` from a trained net and its fold, validated by a round trip
-/// through the text format.
+/// Build the model file's `Model` from a trained net and its fold, with the data's class
+/// names, validated by a round trip through the text format.
 pub fn build_model(
     cfg: &TrainConfig,
     net: &Net,
     f: &Folded,
+    classes: &[String],
     provenance: String,
 ) -> Result<Model, super::TrainError> {
+    let shape = net.spec.shape;
     let input = InputSpec {
-        height: 28,
-        width: 28,
-        channels: 1,
+        height: shape.height,
+        width: shape.width,
+        channels: shape.channels,
         bits: net.spec.bits,
     };
     let front_end = match cfg.front_end.kind {
@@ -215,9 +204,16 @@ pub fn build_model(
             } else {
                 ThermometerKind::Uniform
             },
-            levels: f.fe_thresholds.len(),
-            shared: true,
-            thresholds: vec![f.fe_thresholds.clone()],
+            levels: net.spec.planes,
+            shared: net.spec.glt_sets == 1,
+            thresholds: if net.spec.glt_sets == 1 {
+                vec![f.fe_thresholds.clone(); shape.channels]
+            } else {
+                f.fe_thresholds
+                    .chunks(net.spec.planes)
+                    .map(<[u32]>::to_vec)
+                    .collect()
+            },
         }),
     };
     let mut shape = front_end.output_shape(&input);
@@ -303,7 +299,7 @@ pub fn build_model(
         output: Shape {
             height: 1,
             width: 1,
-            channels: 10,
+            channels: net.spec.classes,
         },
         kind: LayerKind::Classifier(Classifier {
             weights: dense_weights(&h.geo, &host_w(h.weight.val())),
@@ -315,7 +311,7 @@ pub fn build_model(
             name: cfg.meta.name.clone(),
             description: cfg.meta.description.clone(),
             provenance,
-            classes: CLASSES.iter().map(|s| s.to_string()).collect(),
+            classes: classes.to_vec(),
         },
         input,
         front_end,

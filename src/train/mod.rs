@@ -1,4 +1,5 @@
-//! Training (`bnngen train`): from Fashion-MNIST and a training config to a model file.
+//! Training (`bnngen train`): from a dataset (Fashion-MNIST, other IDX files or an image
+//! folder, `data`) and a training config to a model file.
 //!
 //! This module writes model files and nothing else in the crate depends on it (it sits behind
 //! the `train` cargo feature). The run is a list of steps: load the config and the data,

@@ -10,9 +10,13 @@
 //! tile contributes 0 and is not counted, which is the model format's rule.
 //!
 //! The same struct, built with `binary = false`, is the float teacher for distillation: float
-//! weights, ReLU activations, the 0..1 pixel as its single input channel.
+//! weights, ReLU activations, the 0..1 pixels as its input channels.
+//!
+//! The input is the data's: H x W x C pixel codes and K classes ([`NetInput`]). The front end
+//! makes M planes per channel, channel c's planes at `c * M + k` (the model format's order).
 
 use super::config::{FrontEndKind, LayerConfig, PadModeConfig, TrainConfig};
+use super::data::ImageShape;
 use super::rng::Rng;
 use burn::module::{Module, Param};
 use burn::nn::{BatchNorm, BatchNormConfig};
@@ -95,12 +99,26 @@ pub struct Net {
     pub spec: NetSpec,
 }
 
+/// What the data fixes about the net: the image shape, the pixel bit depth and the number of
+/// classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetInput {
+    pub shape: ImageShape,
+    pub bits: u32,
+    pub classes: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct NetSpec {
     pub binary: bool,
     pub front_end: FrontEndKind,
-    /// Planes per pixel (M, or B for the binary code; 1 for the float teacher).
+    /// Planes per channel (M, or B for the binary code; 1 for the float teacher).
     pub planes: usize,
+    /// Sets of GLT thresholds: 1 (shared by the channels) or C (per channel).
+    pub glt_sets: usize,
+    /// The input image shape and the number of classes.
+    pub shape: ImageShape,
+    pub classes: usize,
     /// Bit depth B of the pixel codes; the 0..1 scale of the thresholds is `code / (2^B - 1)`.
     pub bits: u32,
     pub temperature: f64,
@@ -177,14 +195,26 @@ impl NetSpec {
 
 impl Net {
     /// Build the binary network (`binary = true`) or its float teacher from a checked config,
-    /// for pixel codes of `bits` bits.
-    pub fn new(cfg: &TrainConfig, bits: u32, binary: bool, seed: u64, device: &Device) -> Net {
+    /// for the data's `input`.
+    pub fn new(
+        cfg: &TrainConfig,
+        input: NetInput,
+        binary: bool,
+        seed: u64,
+        device: &Device,
+    ) -> Net {
+        let bits = input.bits;
         let mut rng = Rng::new(seed);
         let fe = &cfg.front_end;
         let planes = match (binary, fe.kind) {
             (false, _) => 1,
             (true, FrontEndKind::Binary) => bits as usize,
             (true, _) => fe.levels,
+        };
+        let glt_sets = if fe.per_channel {
+            input.shape.channels
+        } else {
+            1
         };
         let glt = (binary && fe.kind == FrontEndKind::Glt).then(|| {
             // Uniform start: t_k = (k + 1) / (M + 1); inverse softplus of the step.
@@ -193,9 +223,14 @@ impl Net {
             let inv_sp = (step.exp() - 1.0).ln();
             let mut v = vec![(step / fe.lr_scale) as f32];
             v.extend((1..m).map(|_| (inv_sp / fe.lr_scale) as f32));
-            Param::from_tensor(Tensor::<1>::from_data(TensorData::new(v, [m]), device))
+            let v = v.repeat(glt_sets);
+            Param::from_tensor(Tensor::<1>::from_data(
+                TensorData::new(v, [glt_sets * m]),
+                device,
+            ))
         });
-        let (mut c, mut h, mut w) = (planes, 28usize, 28usize);
+        let shape = input.shape;
+        let (mut c, mut h, mut w) = (planes * shape.channels, shape.height, shape.width);
         let mut convs = Vec::new();
         let mut denses = Vec::new();
         let mut steps = Vec::new();
@@ -295,7 +330,7 @@ impl Net {
             in_c: c,
             in_h: h,
             in_w: w,
-            out_features: 10,
+            out_features: input.classes,
             in_blocks: ib,
             out_blocks: 1,
             tiles: vec![true; ib],
@@ -311,6 +346,9 @@ impl Net {
                 binary,
                 front_end: fe.kind,
                 planes,
+                glt_sets,
+                shape,
+                classes: input.classes,
                 bits,
                 temperature: fe.temperature,
                 lr_scale: fe.lr_scale,
@@ -319,22 +357,25 @@ impl Net {
         }
     }
 
-    /// Start the GLT thresholds at given integer pixel thresholds (strictly increasing,
-    /// 1..=max): `t_k = (T_k - 0.5) / max`, so `ceil(max t_k) = T_k` exactly (max = 2^B - 1).
-    /// No-op without GLT.
+    /// Start the GLT thresholds at given integer pixel thresholds (each set of M strictly
+    /// increasing, 1..=max; one set per `glt_sets`): `t_k = (T_k - 0.5) / max`, so
+    /// `ceil(max t_k) = T_k` exactly (max = 2^B - 1). No-op without GLT.
     pub fn set_glt_thresholds(&mut self, t: &[u32]) {
         let Some(g) = self.glt.take() else {
             return;
         };
         let s = self.spec.lr_scale;
         let max = self.spec.max_code();
-        let f: Vec<f64> = t.iter().map(|&v| (v as f64 - 0.5) / max).collect();
-        let mut raw = vec![(f[0] / s) as f32];
-        // Inverse softplus of each increment: ln(exp(d) - 1).
-        raw.extend(
-            f.windows(2)
-                .map(|w| ((w[1] - w[0]).exp_m1().ln() / s) as f32),
-        );
+        let mut raw = Vec::with_capacity(t.len());
+        for set in t.chunks(self.spec.planes) {
+            let f: Vec<f64> = set.iter().map(|&v| (v as f64 - 0.5) / max).collect();
+            raw.push((f[0] / s) as f32);
+            // Inverse softplus of each increment: ln(exp(d) - 1).
+            raw.extend(
+                f.windows(2)
+                    .map(|w| ((w[1] - w[0]).exp_m1().ln() / s) as f32),
+            );
+        }
         let device = g.val().device();
         let n = raw.len();
         self.glt =
@@ -343,9 +384,21 @@ impl Net {
             }));
     }
 
-    /// The front end's thresholds as floats on the 0..1 scale (GLT only).
+    /// The front end's thresholds as floats on the 0..1 scale (GLT only), set after set.
     pub fn glt_float(&self) -> Option<Tensor<1>> {
         let p = self.glt.as_ref()?.val().mul_scalar(self.spec.lr_scale);
+        let sets = self.spec.glt_sets;
+        if sets > 1 {
+            let m = self.spec.planes;
+            let p: Tensor<2> = p.reshape([sets, m]);
+            let base = p.clone().narrow(1, 0, 1);
+            if m == 1 {
+                return Some(base.reshape([sets]));
+            }
+            let inc = softplus(p.narrow(1, 1, m - 1), 1.0).cumsum(1);
+            let t = Tensor::cat(vec![base.clone(), inc.add(base.repeat_dim(1, m - 1))], 1);
+            return Some(t.reshape([sets * m]));
+        }
         let m = p.dims()[0];
         let base = p.clone().narrow(0, 0, 1);
         if m == 1 {
@@ -372,7 +425,9 @@ impl Net {
                     .into_data()
                     .try_to_vec::<f32>()
                     .unwrap();
-                integer_thresholds(&t, self.spec.bits)
+                t.chunks(self.spec.planes)
+                    .flat_map(|set| integer_thresholds(set, self.spec.bits))
+                    .collect()
             }
             FrontEndKind::Uniform => {
                 crate::model::uniform_thresholds(self.spec.planes, self.spec.bits)
@@ -381,21 +436,34 @@ impl Net {
         }
     }
 
-    /// Logits for a batch. `pixels` is [B, 1, 28, 28] with integer codes 0..=max; `hard` is the
-    /// host-made ±1 plane tensor [B, planes, 28, 28] (ignored by the teacher).
+    /// Logits for a batch. `pixels` is [B, C, H, W] with integer codes 0..=max; `hard` is the
+    /// host-made ±1 plane tensor [B, C * planes, H, W] (ignored by the teacher).
     pub fn forward(&self, pixels: Tensor<4>, hard: Tensor<4>) -> Tensor<2> {
         let max = self.spec.max_code();
         let mut x = if !self.spec.binary {
             pixels.div_scalar(max)
         } else if let Some(t) = self.glt_float() {
             let m = self.spec.planes;
-            let [b, _, hh, ww] = pixels.dims();
-            let xs = pixels.div_scalar(max).repeat_dim(1, m);
-            let t4: Tensor<4> = t.reshape([1, m, 1, 1]);
+            let [b, ch, hh, ww] = pixels.dims();
+            let (xs, t4) = if ch == 1 {
+                let t4: Tensor<4> = t.reshape([1, m, 1, 1]);
+                (pixels.div_scalar(max).repeat_dim(1, m), t4)
+            } else {
+                // Plane c * M + k compares channel c with threshold k.
+                let x5: Tensor<5> = pixels.div_scalar(max).reshape([b, ch, 1, hh, ww]);
+                let xs: Tensor<4> = x5.repeat_dim(2, m).reshape([b, ch * m, hh, ww]);
+                let t = if self.spec.glt_sets == ch {
+                    t
+                } else {
+                    t.repeat_dim(0, ch)
+                };
+                let t4: Tensor<4> = t.reshape([1, ch * m, 1, 1]);
+                (xs, t4)
+            };
             let soft = sigmoid(xs.sub(t4).div_scalar(self.spec.temperature))
                 .mul_scalar(2.0)
                 .sub_scalar(1.0);
-            debug_assert_eq!(hard.dims(), [b, m, hh, ww]);
+            debug_assert_eq!(hard.dims(), [b, ch * m, hh, ww]);
             ste(hard, soft)
         } else {
             hard
@@ -507,7 +575,7 @@ impl Net {
     }
 
     /// The binarized evaluation graph on folded integer parameters: integer sums, integer
-    /// thresholds with directions, integer classifier scores. Returns [B, 10] scores.
+    /// thresholds with directions, integer classifier scores. Returns [B, K] scores.
     pub fn eval_folded(&self, hard: Tensor<4>, f: &Folded) -> Vec<i64> {
         let device = hard.device();
         let fire = |a: Tensor<4>, act: &(Vec<i64>, Vec<bool>)| -> Tensor<4> {
@@ -659,21 +727,55 @@ pub fn quantile_thresholds(pixels: &[u16], m: usize, bits: u32) -> Vec<u32> {
     out
 }
 
-/// Host-side front end: ±1 planes [B, planes, 28, 28] (NCHW) from pixel codes.
-pub fn hard_planes(pixels: &[u16], kind: FrontEndKind, planes: usize, t: &[u32]) -> Vec<f32> {
-    let n = pixels.len() / super::data::PIXELS;
-    let mut out = vec![0f32; n * planes * super::data::PIXELS];
+/// Host-side front end: ±1 planes [B, C * planes, H, W] (NCHW, plane `c * planes + k` from
+/// channel c) from pixel codes stored (y, x, c) per image, as `data::Split` holds them. `t`
+/// holds `planes` thresholds shared by the channels, or `planes` per channel.
+pub fn hard_planes(
+    pixels: &[u16],
+    shape: ImageShape,
+    kind: FrontEndKind,
+    planes: usize,
+    t: &[u32],
+) -> Vec<f32> {
+    let (hw, ch) = (shape.height * shape.width, shape.channels);
+    let per_image = hw * ch;
+    let n = pixels.len() / per_image;
+    let mut out = vec![0f32; n * planes * per_image];
     for b in 0..n {
-        let img = &pixels[b * super::data::PIXELS..(b + 1) * super::data::PIXELS];
-        for k in 0..planes {
-            let at = (b * planes + k) * super::data::PIXELS;
-            for (i, &p) in img.iter().enumerate() {
-                let bit = match kind {
-                    FrontEndKind::Binary => (p >> k) & 1 == 1,
-                    _ => u32::from(p) >= t.get(k).copied().unwrap_or(u32::MAX),
-                };
-                out[at + i] = if bit { 1.0 } else { -1.0 };
+        let img = &pixels[b * per_image..(b + 1) * per_image];
+        for c in 0..ch {
+            for k in 0..planes {
+                let at = ((b * ch + c) * planes + k) * hw;
+                for i in 0..hw {
+                    let p = img[i * ch + c];
+                    let at_k = if t.len() == ch * planes {
+                        c * planes + k
+                    } else {
+                        k
+                    };
+                    let bit = match kind {
+                        FrontEndKind::Binary => (p >> k) & 1 == 1,
+                        _ => u32::from(p) >= t.get(at_k).copied().unwrap_or(u32::MAX),
+                    };
+                    out[at + i] = if bit { 1.0 } else { -1.0 };
+                }
             }
+        }
+    }
+    out
+}
+
+/// Pixel codes stored (y, x, c) per image as floats in NCHW order ([B, C, H, W]).
+pub fn nchw_pixels(pixels: &[u16], shape: ImageShape) -> Vec<f32> {
+    let (hw, ch) = (shape.height * shape.width, shape.channels);
+    if ch == 1 {
+        return pixels.iter().map(|&p| p as f32).collect();
+    }
+    let per_image = hw * ch;
+    let mut out = Vec::with_capacity(pixels.len());
+    for img in pixels.chunks_exact(per_image) {
+        for c in 0..ch {
+            out.extend((0..hw).map(|i| img[i * ch + c] as f32));
         }
     }
     out
@@ -703,16 +805,46 @@ mod tests {
         assert_eq!(quantile_thresholds(&px, 1, 10), vec![101]);
     }
 
+    const GREY: ImageShape = ImageShape {
+        height: 28,
+        width: 28,
+        channels: 1,
+    };
+
     #[test]
     fn binary_planes_are_the_code_bits_lsb_first() {
-        let mut px = vec![0u16; super::super::data::PIXELS];
+        let n = GREY.pixels();
+        let mut px = vec![0u16; n];
         px[0] = 0b10;
         px[1] = 0b01;
-        let p = hard_planes(&px, FrontEndKind::Binary, 2, &[]);
-        let n = super::super::data::PIXELS;
+        let p = hard_planes(&px, GREY, FrontEndKind::Binary, 2, &[]);
         assert_eq!((p[0], p[1]), (-1.0, 1.0), "plane 0 = bit 0");
         assert_eq!((p[n], p[n + 1]), (1.0, -1.0), "plane 1 = bit 1");
-        let t = hard_planes(&px, FrontEndKind::Uniform, 1, &[2]);
+        let t = hard_planes(&px, GREY, FrontEndKind::Uniform, 1, &[2]);
         assert_eq!((t[0], t[1], t[2]), (1.0, -1.0, -1.0), "plane = code >= t");
+    }
+
+    /// Two 1x2 RGB pixels: plane c * M + k of pixel i compares channel c of pixel i with
+    /// threshold k, as the model format orders the front end's output channels.
+    #[test]
+    fn colour_planes_are_channel_major() {
+        let rgb = ImageShape {
+            height: 1,
+            width: 2,
+            channels: 3,
+        };
+        // Pixel 0 = (1, 5, 9), pixel 1 = (6, 2, 4).
+        let px = [1u16, 5, 9, 6, 2, 4];
+        let p = hard_planes(&px, rgb, FrontEndKind::Uniform, 2, &[3, 7]);
+        let on = |v: bool| if v { 1.0 } else { -1.0 };
+        let want: Vec<f32> = (0..3)
+            .flat_map(|c| {
+                [3u16, 7]
+                    .into_iter()
+                    .flat_map(move |t| [px[c], px[3 + c]].into_iter().map(move |v| on(v >= t)))
+            })
+            .collect();
+        assert_eq!(p, want);
+        assert_eq!(nchw_pixels(&px, rgb), [1.0, 6.0, 5.0, 2.0, 9.0, 4.0]);
     }
 }

@@ -3,9 +3,9 @@
 
 use super::checkpoint;
 use super::config::{FrontEndKind, ThresholdInit, TrainConfig};
-use super::data::{self, Dataset, Split, PIXELS};
+use super::data::{self, Dataset, Split};
 use super::export;
-use super::net::{hard_planes, quantile_thresholds, Folded, Net};
+use super::net::{hard_planes, nchw_pixels, quantile_thresholds, Folded, Net, NetInput};
 use super::prune;
 use super::rng::Rng;
 use super::TrainError;
@@ -88,7 +88,9 @@ struct Batch {
 
 fn make_batch(split: &Split, idx: &[usize], net: &Net, t: &[u32], device: &Device) -> Batch {
     let b = idx.len();
-    let mut px: Vec<u16> = Vec::with_capacity(b * PIXELS);
+    let (shape, k) = (net.spec.shape, net.spec.classes);
+    let (ch, h, w) = (shape.channels, shape.height, shape.width);
+    let mut px: Vec<u16> = Vec::with_capacity(b * split.per_image);
     let mut labels = Vec::with_capacity(b);
     for &i in idx {
         px.extend_from_slice(split.image(i));
@@ -96,19 +98,19 @@ fn make_batch(split: &Split, idx: &[usize], net: &Net, t: &[u32], device: &Devic
     }
     let planes = net.spec.planes;
     let hard = if net.spec.binary {
-        hard_planes(&px, net.spec.front_end, planes, t)
+        hard_planes(&px, shape, net.spec.front_end, planes, t)
     } else {
-        vec![0.0; b * planes * PIXELS]
+        vec![0.0; b * planes * split.per_image]
     };
-    let mut oh = vec![0f32; b * 10];
+    let mut oh = vec![0f32; b * k];
     for (r, &l) in labels.iter().enumerate() {
-        oh[r * 10 + l as usize] = 1.0;
+        oh[r * k + l as usize] = 1.0;
     }
-    let pxf: Vec<f32> = px.iter().map(|&p| p as f32).collect();
+    let pxf = nchw_pixels(&px, shape);
     Batch {
-        pixels: Tensor::from_data(TensorData::new(pxf, [b, 1, 28, 28]), device),
-        hard: Tensor::from_data(TensorData::new(hard, [b, planes, 28, 28]), device),
-        onehot: Tensor::from_data(TensorData::new(oh, [b, 10]), device),
+        pixels: Tensor::from_data(TensorData::new(pxf, [b, ch, h, w]), device),
+        hard: Tensor::from_data(TensorData::new(hard, [b, ch * planes, h, w]), device),
+        onehot: Tensor::from_data(TensorData::new(oh, [b, k]), device),
         labels,
     }
 }
@@ -135,7 +137,7 @@ fn argmax_f(row: &[f32]) -> usize {
 
 /// Scores of the folded evaluation graph on a split (plain device, batches of 500).
 fn eval_scores(net: &Net, f: &Folded, split: &Split, device: &Device) -> Vec<i64> {
-    let mut out = Vec::with_capacity(split.len() * 10);
+    let mut out = Vec::with_capacity(split.len() * net.spec.classes);
     let idx: Vec<usize> = (0..split.len()).collect();
     for chunk in idx.chunks(500) {
         let b = make_batch(split, chunk, net, &f.fe_thresholds, device);
@@ -147,7 +149,7 @@ fn eval_scores(net: &Net, f: &Folded, split: &Split, device: &Device) -> Vec<i64
 /// Float logits (training graph in inference mode) on a split.
 fn float_logits(net: &Net, split: &Split, device: &Device) -> Vec<f32> {
     let t = net.fe_thresholds();
-    let mut out = Vec::with_capacity(split.len() * 10);
+    let mut out = Vec::with_capacity(split.len() * net.spec.classes);
     let idx: Vec<usize> = (0..split.len()).collect();
     for chunk in idx.chunks(500) {
         let b = make_batch(split, chunk, net, &t, device);
@@ -161,11 +163,22 @@ fn float_logits(net: &Net, split: &Split, device: &Device) -> Vec<f32> {
     out
 }
 
-fn accuracy(scores: &[i64], labels: &[u8]) -> f64 {
+/// The fraction of images whose top score (of `k` per image) is their label.
+fn accuracy(scores: &[i64], labels: &[u8], k: usize) -> f64 {
     let ok = labels
         .iter()
         .enumerate()
-        .filter(|(i, &l)| argmax(&scores[i * 10..i * 10 + 10]) == l as usize)
+        .filter(|(i, &l)| argmax(&scores[i * k..i * k + k]) == l as usize)
+        .count();
+    ok as f64 / labels.len().max(1) as f64
+}
+
+/// Like [`accuracy`], on float logits.
+fn accuracy_f(logits: &[f32], labels: &[u8], k: usize) -> f64 {
+    let ok = labels
+        .iter()
+        .enumerate()
+        .filter(|(i, &l)| argmax_f(&logits[i * k..i * k + k]) == l as usize)
         .count();
     ok as f64 / labels.len().max(1) as f64
 }
@@ -218,6 +231,7 @@ fn fit(
     let plain = Device::flex();
     let s = &cfg.schedule;
     let binary = net.spec.binary;
+    let k = net.spec.classes;
     let mut start = 0;
     let mut initial_kept = prune::kept_counts(&net);
     let ckpt = s.checkpoint.as_ref().filter(|_| binary).map(PathBuf::from);
@@ -276,8 +290,7 @@ fn fit(
                     let tp = b.pixels.clone().inner();
                     let tl = tn.forward(tp.clone(), tp);
                     let tl: Vec<f32> = tl.into_data().try_to_vec::<f32>().unwrap();
-                    let tl =
-                        Tensor::<2>::from_data(TensorData::new(tl, [chunk.len(), 10]), &device);
+                    let tl = Tensor::<2>::from_data(TensorData::new(tl, [chunk.len(), k]), &device);
                     let temp = d.temperature;
                     let pt = softmax(tl.div_scalar(temp), 1);
                     let logq = log_softmax(logits.clone().div_scalar(temp), 1);
@@ -290,7 +303,7 @@ fn fit(
             let lv: f32 = loss.clone().into_scalar();
             let pred: Vec<f32> = logits.into_data().try_to_vec::<f32>().unwrap();
             for (r, &l) in b.labels.iter().enumerate() {
-                if argmax_f(&pred[r * 10..r * 10 + 10]) == l as usize {
+                if argmax_f(&pred[r * k..r * k + k]) == l as usize {
                     correct += 1;
                 }
             }
@@ -333,17 +346,11 @@ fn fit(
             accuracy(
                 &eval_scores(&valid, &f, &ds.validation, &plain),
                 &ds.validation.labels,
+                k,
             )
         } else {
             let l = float_logits(&valid, &ds.validation, &plain);
-            let ok = ds
-                .validation
-                .labels
-                .iter()
-                .enumerate()
-                .filter(|(i, &y)| argmax_f(&l[i * 10..i * 10 + 10]) == y as usize)
-                .count();
-            ok as f64 / ds.validation.len().max(1) as f64
+            accuracy_f(&l, &ds.validation.labels, k)
         };
         let (bits, fixed) = prune::stored_bits(&net);
         eprintln!(
@@ -400,7 +407,7 @@ fn teacher(
     };
     let device = Device::flex().autodiff();
     let tcfg = cfg.teacher_config();
-    let mut net = Net::new(&tcfg, ds.bits, false, seed ^ 0x7eac4e5, &device);
+    let mut net = Net::new(&tcfg, net_input(ds), false, seed ^ 0x7eac4e5, &device);
     let path = d.teacher_checkpoint.as_ref().map(PathBuf::from);
     match &path {
         Some(p) if p.exists() => {
@@ -422,30 +429,33 @@ fn teacher(
     }
     let valid = net.valid();
     let l = float_logits(&valid, &ds.test, &Device::flex());
-    let ok = ds
-        .test
-        .labels
-        .iter()
-        .enumerate()
-        .filter(|(i, &y)| argmax_f(&l[i * 10..i * 10 + 10]) == y as usize)
-        .count();
-    report.teacher_test_accuracy = Some(ok as f64 / ds.test.len().max(1) as f64);
+    report.teacher_test_accuracy = Some(accuracy_f(&l, &ds.test.labels, ds.classes.len()));
     Ok(Some(valid))
+}
+
+/// What the data fixes about the net.
+fn net_input(ds: &Dataset) -> NetInput {
+    NetInput {
+        shape: ds.shape,
+        bits: ds.bits,
+        classes: ds.classes.len(),
+    }
 }
 
 /// Count test images where the reference model disagrees with the evaluation graph.
 fn check_reference(model: &Model, scores: &[i64], test: &Split) -> (usize, f64) {
     let mut bad = 0;
     let mut ok = 0;
+    let (k, input) = (model.classes(), model.input);
     for i in 0..test.len() {
         let image = crate::input::Image {
-            height: 28,
-            width: 28,
-            channels: 1,
+            height: input.height,
+            width: input.width,
+            channels: input.channels,
             pixels: test.image(i).to_vec(),
         };
         let p = crate::reference::infer(model, &image);
-        if p.scores != scores[i * 10..i * 10 + 10] {
+        if p.scores != scores[i * k..i * k + k] {
             bad += 1;
         }
         if p.class == test.labels[i] as usize {
@@ -453,6 +463,27 @@ fn check_reference(model: &Model, scores: &[i64], test: &Split) -> (usize, f64) 
         }
     }
     (bad, ok as f64 / test.len().max(1) as f64)
+}
+
+/// Check the config against the data's image shape and depth (the checks that need them).
+fn check_fits(cfg: &TrainConfig, ds: &Dataset, opts: &TrainOptions) -> Result<(), TrainError> {
+    let dims = super::config::InputDims {
+        height: ds.shape.height,
+        width: ds.shape.width,
+        channels: ds.shape.channels,
+        bits: ds.bits,
+    };
+    // The messages give the sizes they compare (`the padded 8x8 input`).
+    let problems = cfg.check_for(Some(dims));
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&opts.config).unwrap_or_default();
+    Err(super::config::problems_error(
+        &opts.config.display().to_string(),
+        &text,
+        &problems,
+    ))
 }
 
 /// Run a whole training: config, data, teacher, student, export, exactness check, write.
@@ -502,6 +533,7 @@ fn run_inner(opts: &TrainOptions) -> Result<Option<(Model, TrainReport)>, TrainE
         .or_else(|| cfg.data.dir.as_ref().map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from(data::DEFAULT_DIR));
     let mut ds = data::load(&dir, &cfg.data, cfg.sensor.as_ref())?;
+    check_fits(&cfg, &ds, opts)?;
     if cfg.front_end.kind == FrontEndKind::Binary {
         ds.requantize(cfg.front_end.levels as u32)?;
     }
@@ -536,9 +568,27 @@ fn run_inner(opts: &TrainOptions) -> Result<Option<(Model, TrainReport)>, TrainE
     };
     let teacher = teacher(&cfg, &ds, seed, opts, &mut report)?;
     let device = Device::flex().autodiff();
-    let mut net = Net::new(&cfg, ds.bits, true, seed, &device);
+    let mut net = Net::new(&cfg, net_input(&ds), true, seed, &device);
     if cfg.front_end.kind == FrontEndKind::Glt && cfg.front_end.init == ThresholdInit::Quantile {
-        let t = quantile_thresholds(&ds.train.pixels, cfg.front_end.levels, ds.bits);
+        let (m, ch) = (cfg.front_end.levels, ds.shape.channels);
+        let t = if net.spec.glt_sets == 1 {
+            quantile_thresholds(&ds.train.pixels, m, ds.bits)
+        } else {
+            // Each channel's thresholds from its own pixels.
+            (0..ch)
+                .flat_map(|c| {
+                    let px: Vec<u16> = ds
+                        .train
+                        .pixels
+                        .iter()
+                        .skip(c)
+                        .step_by(ch)
+                        .copied()
+                        .collect();
+                    quantile_thresholds(&px, m, ds.bits)
+                })
+                .collect()
+        };
         net.set_glt_thresholds(&t);
     }
     let run = FitRun {
@@ -563,10 +613,11 @@ fn run_inner(opts: &TrainOptions) -> Result<Option<(Model, TrainReport)>, TrainE
     report.planes = net.spec.planes;
     report.fe_thresholds = folded.fe_thresholds.clone();
     let scores = eval_scores(&net, &folded, &ds.test, &plain);
-    let eval_acc = accuracy(&scores, &ds.test.labels);
+    let k = ds.classes.len();
+    let eval_acc = accuracy(&scores, &ds.test.labels, k);
     let fl = float_logits(&net, &ds.test, &plain);
     report.float_bn_disagreements = (0..ds.test.len())
-        .filter(|&i| argmax_f(&fl[i * 10..i * 10 + 10]) != argmax(&scores[i * 10..i * 10 + 10]))
+        .filter(|&i| argmax_f(&fl[i * k..i * k + k]) != argmax(&scores[i * k..i * k + k]))
         .count();
     let provenance = format!(
         "bnngen train --config {} (seed {seed}, {} epochs, {} training images); evaluation-graph test accuracy {:.4} on {} test images",
@@ -576,7 +627,7 @@ fn run_inner(opts: &TrainOptions) -> Result<Option<(Model, TrainReport)>, TrainE
         eval_acc,
         ds.test.len()
     );
-    let mut model = export::build_model(&cfg, &net, &folded, provenance)?;
+    let mut model = export::build_model(&cfg, &net, &folded, &ds.classes, provenance)?;
     let checked = std::panic::catch_unwind(|| check_reference(&model, &scores, &ds.test));
     let (bad, ref_acc) = match checked {
         Ok((bad, acc)) => (Some(bad), acc),
