@@ -115,7 +115,8 @@ mod tests {
 
     #[test]
     fn largest_roms_first_within_the_blocks_and_bases_in_layer_order() {
-        let model = crate::random::random_model(3, &Default::default());
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/tiny.toml");
+        let model = crate::model::load(std::path::Path::new(path)).unwrap();
         let plan = crate::plan::set_folding(&model, &Default::default()).unwrap();
         let all = assign(&model, &plan, 64);
         assert!(!all.is_empty());
