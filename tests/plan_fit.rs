@@ -496,3 +496,59 @@ fn the_fold_sweep_runs_from_one_lane_per_layer_to_the_widest_folding() {
         assert_sweep_spans_the_folds(&m, &plan);
     }
 }
+
+/// `flow` without `--target` synthesizes for the smallest part whose capacity holds the
+/// plan's estimate (block RAM and logic, with the board top), not its memory bits alone: each
+/// shipped model with its hw file, and random models at the input rate.
+#[test]
+fn the_automatic_target_is_the_smallest_part_the_estimate_fits() {
+    use bnngen::flow::default_target;
+    use bnngen::synth::Target;
+    let order = [Target::Ice40Up5k, Target::Ecp5_25k, Target::Ecp5_85k];
+    let mut cases: Vec<(String, Model, HwConfig)> = Vec::new();
+    for name in [
+        "tiny",
+        "fashion-default",
+        "fashion-up5k",
+        "fashion-up5k-pruned",
+        "fashion-sensor",
+    ] {
+        let hw_path = format!("models/{name}.hw.toml");
+        let hw = if std::path::Path::new(&hw_path).exists() {
+            bnngen::plan::load_hw(std::path::Path::new(&hw_path)).unwrap()
+        } else {
+            HwConfig::default()
+        };
+        cases.push((name.into(), shipped(name), hw));
+    }
+    for seed in 0..6 {
+        let m = random_model(seed, &RandomOptions::sampled(seed));
+        cases.push((format!("random {seed}"), m, HwConfig::default()));
+    }
+    let mut chosen = Vec::new();
+    for (name, m, hw) in &cases {
+        let plan = set_folding(m, hw).unwrap();
+        let t = default_target(m, &plan, hw);
+        let estimate = cost::estimate(m, &plan);
+        let fits = |t: Target| fit::device_use(&estimate, &t.capacity().unwrap(), hw).fits();
+        let at = order.iter().position(|&o| o == t).unwrap();
+        for smaller in &order[..at] {
+            assert!(
+                !fits(*smaller),
+                "{name}: {smaller:?} fits, yet {t:?} was chosen"
+            );
+        }
+        if t != Target::Ecp5_85k {
+            assert!(
+                fits(t),
+                "{name}: {t:?} chosen but the estimate does not fit it"
+            );
+        }
+        chosen.push((name.clone(), t));
+    }
+    let of = |n: &str| chosen.iter().find(|c| c.0 == n).unwrap().1;
+    assert_eq!(of("fashion-up5k-pruned"), Target::Ice40Up5k);
+    assert_eq!(of("fashion-default"), Target::Ecp5_85k);
+    assert_eq!(of("fashion-sensor"), Target::Ecp5_25k);
+    assert_eq!(of("tiny"), Target::Ice40Up5k);
+}

@@ -40,8 +40,9 @@ pub struct Args {
     #[arg(long)]
     pub hw: Option<PathBuf>,
     /// FPGA target for synthesis: ice40-up5k, ice40-hx8k, ecp5-25k, ecp5-85k, xilinx,
-    /// generic, or none to skip synthesis. Default: the smallest iCE40/ECP5 part whose block
-    /// RAM holds the plan's memory bits.
+    /// generic, or none to skip synthesis. Default: the smallest of ice40-up5k, ecp5-25k and
+    /// ecp5-85k whose capacity holds the plan's cost estimate (logic and block RAM, with the
+    /// board top).
     #[arg(long, value_parser = parse_flow_target)]
     pub target: Option<TargetChoice>,
     /// Images to simulate (PGM/PPM/PNG/IDX) instead of the default set.

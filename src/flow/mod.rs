@@ -38,7 +38,7 @@ pub enum TargetChoice {
     Given(Target),
     /// No synthesis.
     Skip,
-    /// The smallest part whose block RAM holds the plan's memory bits ([`default_target`]).
+    /// The smallest part whose capacity holds the plan's cost estimate ([`default_target`]).
     Auto,
 }
 
@@ -128,7 +128,7 @@ pub fn run(opts: &FlowOptions, observer: Observer) -> Result<FlowOutcome, FlowEr
         _ => HwConfig::default(),
     });
     let p = plan::fit::fold(&m, &hw).map_err(FlowError::options)?;
-    let target = choose_target(opts, &p)?;
+    let target = choose_target(opts, &m, &p, &hw)?;
     let set = images::choose(
         &m,
         opts.images.as_deref(),
@@ -209,20 +209,20 @@ fn check(opts: &FlowOptions) -> Result<(Model, String), FlowError> {
     Ok((m, line))
 }
 
-/// The smallest placeable part whose block RAM holds the plan's memory bits.
-pub fn default_target(p: &Plan) -> Target {
-    let bits = p.weight_bits + p.buffer_bits;
-    // Block RAM capacity: iCE40 UP5K 30 x 4 Kbit, ECP5-25k 56 x 18 Kbit (a margin is kept
-    // for packing losses). ECP5 packs wide shallow ROMs and line buffers poorly (a 419 Kbit
-    // model took 45 of the 56 DP16KD, a 717 Kbit one needs 61 with Yosys 0.23 synth_ecp5),
-    // so the 25k is chosen only up to 60% of its bits.
-    if bits * 10 <= 120 * 1024 * 8 {
-        Target::Ice40Up5k
-    } else if bits * 10 <= 56 * 18 * 1024 * 6 {
-        Target::Ecp5_25k
-    } else {
-        Target::Ecp5_85k
-    }
+/// The smallest part whose capacity holds the cost estimate of the plan (`plan::cost`, with
+/// the board top and within the budgets of `hw`, as `plan::fit` counts it): the iCE40 UP5K,
+/// else the ECP5-25k, else the ECP5-85k (the largest, also when nothing fits; synthesis
+/// then says by how much).
+pub fn default_target(m: &Model, p: &Plan, hw: &HwConfig) -> Target {
+    let estimate = plan::cost::estimate(m, p);
+    let fits = |t: Target| {
+        t.plan_device()
+            .is_some_and(|d| plan::fit::device_use(&estimate, &d.capacity(), hw).fits())
+    };
+    [Target::Ice40Up5k, Target::Ecp5_25k]
+        .into_iter()
+        .find(|&t| fits(t))
+        .unwrap_or(Target::Ecp5_85k)
 }
 
 /// The usual clock of a target when the user gives none ([`Target::default_clock_mhz`]).
@@ -232,11 +232,16 @@ pub fn default_clock(t: Target) -> f64 {
 
 /// The target and clock of the synthesis step (None: skipped), checked before the run folder
 /// is touched: `--pll` needs a board whose PLL can make the clock.
-fn choose_target(opts: &FlowOptions, p: &Plan) -> Result<Option<(Target, f64)>, FlowError> {
+fn choose_target(
+    opts: &FlowOptions,
+    m: &Model,
+    p: &Plan,
+    hw: &HwConfig,
+) -> Result<Option<(Target, f64)>, FlowError> {
     let t = match opts.target {
         TargetChoice::Skip => return Ok(None),
         TargetChoice::Given(t) => t,
-        TargetChoice::Auto => default_target(p),
+        TargetChoice::Auto => default_target(m, p, hw),
     };
     let clock = if opts.hw.is_some() {
         p.clock_mhz
