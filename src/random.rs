@@ -210,11 +210,7 @@ fn draw_model(seed: u64, opts: &RandomOptions) -> Model {
     layers.push(Layer {
         name: "head".into(),
         input: cur,
-        output: Shape {
-            height: 1,
-            width: 1,
-            channels: opts.classes,
-        },
+        output: Shape::vector(opts.classes),
         kind: LayerKind::Classifier(Classifier { weights, bias }),
     });
     let mut model = Model {
@@ -483,11 +479,7 @@ fn random_hidden_layer(
         let out = r.urange(1, opts.max_channels);
         let (weights, activation) =
             random_weighted(r, opts, cur.channels, out, (cur.height, cur.width), true);
-        let output = Shape {
-            height: 1,
-            width: 1,
-            channels: weights.out_channels,
-        };
+        let output = Shape::vector(weights.out_channels);
         return (
             format!("fc{i}"),
             LayerKind::Dense(Dense {

@@ -7,6 +7,7 @@ use bnngen::output::{Staged, WriteError};
 use bnngen::synth::Target;
 use bnngen::rtl::{self, GenOptions};
 
+use super::plan::ModelFiles;
 use super::CliError;
 
 /// Generate synthesizable Verilog-2005 for a model.
@@ -19,11 +20,8 @@ use super::CliError;
 /// inputs, same bytes.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Model file (TOML).
-    pub model: PathBuf,
-    /// Hardware configuration file (TOML).
-    #[arg(long)]
-    pub hw: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: ModelFiles,
     /// A plan file from `bnngen plan -o` (possibly edited), instead of folding anew.
     #[arg(long, conflicts_with = "hw")]
     pub plan: Option<PathBuf>,
@@ -43,15 +41,14 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), CliError> {
     let ram = args.target.map(Target::ram_family).unwrap_or_default();
-    let mut inputs = vec![args.model.as_path()];
-    inputs.extend(args.hw.as_deref());
+    let mut inputs = args.files.paths();
     inputs.extend(args.plan.as_deref());
-    let m = model::load(&args.model)?;
+    let m = model::load(&args.files.model)?;
     let dir = args
         .output
         .unwrap_or_else(|| PathBuf::from("rtl-out").join(rtl::ident(&m.meta.name)));
     let staged = Staged::begin(&dir, &inputs)?;
-    let p = super::plan::make_plan(&m, args.hw.as_ref(), args.plan.as_ref(), args.target)?;
+    let p = super::plan::make_plan(&m, &args.files, args.plan.as_ref(), args.target)?;
     let design = rtl::generate(
         &m,
         &p,

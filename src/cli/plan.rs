@@ -1,6 +1,6 @@
 //! `bnngen plan`: fold each layer onto PE x SIMD lanes and report cycles, memory and speed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bnngen::model::annotate::FileKind;
 use bnngen::model;
@@ -24,11 +24,8 @@ use super::CliError;
 /// The TOML written by -o is a plan you can edit and feed back with `generate --plan`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Model file (TOML).
-    pub model: PathBuf,
-    /// Hardware configuration file (TOML).
-    #[arg(long)]
-    pub hw: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: ModelFiles,
     /// Print the plan as JSON (with format_version).
     #[arg(long)]
     pub json: bool,
@@ -46,6 +43,26 @@ pub struct Args {
     /// With --device: most block RAMs the estimate may use, in percent of the device's.
     #[arg(long, requires = "device", default_value_t = fit::DEFAULT_MAX_BRAM_PERCENT)]
     pub max_bram_percent: f64,
+}
+
+/// The model and its hardware configuration, the first arguments of `plan`, `generate` and
+/// `simulate`.
+#[derive(Debug, clap::Args)]
+pub struct ModelFiles {
+    /// Model file (TOML).
+    pub model: PathBuf,
+    /// Hardware configuration file (TOML).
+    #[arg(long)]
+    pub hw: Option<PathBuf>,
+}
+
+impl ModelFiles {
+    /// The files given, which no output may replace.
+    pub fn paths(&self) -> Vec<&Path> {
+        std::iter::once(self.model.as_path())
+            .chain(self.hw.as_deref())
+            .collect()
+    }
 }
 
 /// The hardware configuration of `--device` without `--hw`: the device's default clock and
@@ -79,7 +96,7 @@ fn device_config(args: &Args) -> Result<Option<HwConfig>, CliError> {
 /// synthesize.
 pub fn make_plan(
     m: &model::Model,
-    hw: Option<&PathBuf>,
+    files: &ModelFiles,
     plan_file: Option<&PathBuf>,
     target: Option<Target>,
 ) -> Result<Plan, CliError> {
@@ -89,7 +106,7 @@ pub fn make_plan(
             error,
         });
     }
-    match hw {
+    match &files.hw {
         Some(p) => Ok(plan::fold_hw_file(m, p).map_err(CliError::hw)?.1),
         None => match target {
             Some(t) => fit::fold(m, &t.fold_config()).map_err(CliError::hw),
@@ -99,13 +116,12 @@ pub fn make_plan(
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let mut inputs = vec![args.model.as_path()];
-    inputs.extend(args.hw.as_deref());
+    let inputs = args.files.paths();
     if let Some(out) = &args.output {
         bnngen::output::check_file(out, &inputs)?;
     }
-    let m = model::load(&args.model)?;
-    let (hw, p) = match (device_config(&args)?, &args.hw) {
+    let m = model::load(&args.files.model)?;
+    let (hw, p) = match (device_config(&args)?, &args.files.hw) {
         (Some(hw), _) => {
             let p = fit::fold(&m, &hw).map_err(CliError::hw)?;
             (hw, p)

@@ -12,6 +12,7 @@ use bnngen::sensor::SensorConfig;
 use bnngen::synth::Target;
 use bnngen::{input, rtl};
 
+use super::plan::ModelFiles;
 use super::CliError;
 
 /// Simulate the generated RTL in Verilator and compare with the reference model.
@@ -24,11 +25,8 @@ use super::CliError;
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("stimulus").required(true).args(["images", "random"])))]
 pub struct Args {
-    /// Model file (TOML).
-    pub model: PathBuf,
-    /// Hardware configuration file (TOML).
-    #[arg(long)]
-    pub hw: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: ModelFiles,
     /// A plan file from `bnngen plan -o`.
     #[arg(long, conflicts_with = "hw")]
     pub plan: Option<PathBuf>,
@@ -112,8 +110,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     bnngen::tools::verilator::cache_root().map_err(|e| CliError::Usage(e.to_string()))?;
     let ram = args.target.map(Target::ram_family).unwrap_or_default();
-    let inputs: Vec<&std::path::Path> = std::iter::once(args.model.as_path())
-        .chain(args.hw.as_deref())
+    let inputs: Vec<&std::path::Path> = args.files.paths().into_iter()
         .chain(args.plan.as_deref())
         .chain(args.images.as_deref())
         .chain(args.sensor.as_deref())
@@ -123,10 +120,10 @@ pub fn run(args: Args) -> Result<(), CliError> {
         Some(path) => Some(bnngen::output::FileSlot::reserve(path, &inputs)?),
         None => None,
     };
-    let m = model::load(&args.model)?;
+    let m = model::load(&args.files.model)?;
     let p = super::plan::make_plan(
         &m,
-        args.hw.as_ref(),
+        &args.files,
         args.plan.as_ref(),
         args.target.or(args.netlist),
     )?;

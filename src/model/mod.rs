@@ -145,6 +145,14 @@ pub struct Shape {
 }
 
 impl Shape {
+    /// `1 x 1 x channels`: the output of a dense or classifier layer.
+    pub fn vector(channels: usize) -> Shape {
+        Shape {
+            height: 1,
+            width: 1,
+            channels,
+        }
+    }
     pub fn len(&self) -> usize {
         self.height * self.width * self.channels
     }
@@ -400,7 +408,7 @@ impl BlockWeights {
 }
 
 /// Summary figures of a model, as `bnngen check` prints them.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     pub weight_bits_stored: usize,
     pub weight_bits_dense: usize,

@@ -82,11 +82,7 @@ struct Scratch {
 impl Weighted {
     /// Prepare a dense or classifier layer: a conv with the whole input as its window.
     pub fn dense(w: &BlockWeights, input: Shape) -> Self {
-        let output = Shape {
-            height: 1,
-            width: 1,
-            channels: w.out_channels,
-        };
+        let output = Shape::vector(w.out_channels);
         Self::conv(w, input, output, 1, 0, PadMode::MinusOne)
     }
 

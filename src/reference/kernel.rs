@@ -217,6 +217,14 @@ fn sums_body(n: i64, d: &[u32], a: &mut [i64]) {
 
 /// Hand-written AVX2 and AVX-512 kernels: one output channel per 64-bit vector lane, so the
 /// compiler cannot pick the word loop for vectorization instead (it does, and transposes).
+///
+/// The portable bodies and the AVX-512 kernels repeat one loop (lane groups, tiles, words),
+/// plain and masked, on purpose: this is the per-CPU code the dispatcher picks from, each
+/// level's word step is other code (`count_ones` on `u64`, 512-bit `vpopcntq`), and the
+/// loop has to sit inside the `#[target_feature]` function for its intrinsics to inline.
+/// The copies are kept in step by the tests below, which run every variant against the
+/// portable body on the same random inputs. (The two AVX2 kernels share one body, the mask
+/// an `Option`.)
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::LANES;

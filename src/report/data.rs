@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{FrontEnd, Model, ThermometerKind};
+use crate::model::{FrontEnd, Model, Summary, ThermometerKind};
 
 /// Everything the report shows. Sections a run did not reach are `None` and are shown as
 /// "not run".
@@ -170,12 +170,9 @@ pub struct ModelFigures {
     pub pixel_bits: u32,
     /// Thresholds of each input channel (empty for the binary ADC code).
     pub thresholds: Vec<Vec<u32>>,
-    pub weight_bits_stored: usize,
-    pub weight_bits_dense: usize,
-    pub kept_tiles: usize,
-    pub total_tiles: usize,
-    pub binary_macs_per_frame: u64,
-    pub comparators: usize,
+    /// The figures `bnngen check` prints, as fields of this table.
+    #[serde(flatten)]
+    pub summary: Summary,
     pub classes: Vec<String>,
     pub tiles: Vec<TileMap>,
 }
@@ -285,12 +282,7 @@ impl ModelFigures {
             levels,
             pixel_bits: model.input.bits,
             thresholds,
-            weight_bits_stored: s.weight_bits_stored,
-            weight_bits_dense: s.weight_bits_dense,
-            kept_tiles: s.kept_tiles,
-            total_tiles: s.total_tiles,
-            binary_macs_per_frame: s.binary_macs_per_frame,
-            comparators: s.comparators,
+            summary: s,
             classes: model.meta.classes.clone(),
             tiles,
         }

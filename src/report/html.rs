@@ -65,22 +65,26 @@ pub fn render_html(d: &ReportData) -> String {
         "front end",
         format!("{}, {} planes per channel", m.front_end, m.levels),
     );
-    row(&mut o, "comparators", m.comparators);
+    row(&mut o, "comparators", m.summary.comparators);
     row(
         &mut o,
         "stored weight bits (kept tiles)",
-        m.weight_bits_stored,
+        m.summary.weight_bits_stored,
     );
-    row(&mut o, "weight bits before pruning", m.weight_bits_dense);
+    row(
+        &mut o,
+        "weight bits before pruning",
+        m.summary.weight_bits_dense,
+    );
     row(
         &mut o,
         "kept tiles",
-        format!("{} of {}", m.kept_tiles, m.total_tiles),
+        format!("{} of {}", m.summary.kept_tiles, m.summary.total_tiles),
     );
     row(
         &mut o,
         "binary MACs per frame (kept)",
-        m.binary_macs_per_frame,
+        m.summary.binary_macs_per_frame,
     );
     o.push_str("</table></section>");
 

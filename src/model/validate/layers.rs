@@ -78,71 +78,44 @@ pub(super) fn check_layer(
     cx: &mut Ctx,
 ) -> Option<Layer> {
     let name = layer_name(layer).to_string();
-    let (output, kind) = match layer {
-        RawLayer::Conv {
-            out_channels,
-            kernel,
-            stride,
-            padding,
-            pad_mode,
-            in_blocks,
-            out_blocks,
-            mask,
-            thresholds,
-            directions,
-            weights,
-            ..
-        } => {
+    let (output, kind) = match (layer, weight_spec(layer)) {
+        (
+            RawLayer::Conv {
+                kernel,
+                stride,
+                padding,
+                pad_mode,
+                thresholds,
+                directions,
+                ..
+            },
+            Some(spec),
+        ) => {
             let geometry = ConvGeometry {
                 kernel: *kernel,
                 stride: *stride,
                 padding: *padding,
                 pad_mode: *pad_mode,
             };
-            let spec = WeightSpec::new(
-                ("out_channels", *out_channels),
-                (*in_blocks, *out_blocks),
-                mask,
-                weights,
-            );
             check_conv(&geometry, &spec, (thresholds, directions), input, s, cx)?
         }
-        RawLayer::Maxpool { kernel, stride, .. } => check_maxpool(*kernel, *stride, input, s, cx)?,
-        RawLayer::Residual { with, op, .. } => check_residual(with, *op, input, place, s, cx)?,
-        RawLayer::Dense {
-            out_features,
-            in_blocks,
-            out_blocks,
-            mask,
-            thresholds,
-            directions,
-            weights,
-            ..
-        } => {
-            let spec = WeightSpec::new(
-                ("out_features", *out_features),
-                (*in_blocks, *out_blocks),
-                mask,
-                weights,
-            );
-            check_dense(&spec, (thresholds, directions), input, s, cx)?
+        (RawLayer::Maxpool { kernel, stride, .. }, _) => {
+            check_maxpool(*kernel, *stride, input, s, cx)?
         }
-        RawLayer::Classifier {
-            out_features,
-            in_blocks,
-            out_blocks,
-            mask,
-            bias,
-            weights,
-            ..
-        } => {
-            let spec = WeightSpec::new(
-                ("out_features", *out_features),
-                (*in_blocks, *out_blocks),
-                mask,
-                weights,
-            );
+        (RawLayer::Residual { with, op, .. }, _) => check_residual(with, *op, input, place, s, cx)?,
+        (
+            RawLayer::Dense {
+                thresholds,
+                directions,
+                ..
+            },
+            Some(spec),
+        ) => check_dense(&spec, (thresholds, directions), input, s, cx)?,
+        (RawLayer::Classifier { bias, .. }, Some(spec)) => {
             check_classifier(&spec, bias, input, place.meta, s, cx)?
+        }
+        (RawLayer::Conv { .. } | RawLayer::Dense { .. } | RawLayer::Classifier { .. }, None) => {
+            unreachable!("`weight_spec` names the weights of every weighted layer")
         }
     };
     Some(Layer {
@@ -151,6 +124,46 @@ pub(super) fn check_layer(
         output,
         kind,
     })
+}
+
+/// The weight fields of a weighted layer (conv, dense, classifier), `None` for the others.
+fn weight_spec(layer: &RawLayer) -> Option<WeightSpec<'_>> {
+    let out_field = match layer {
+        RawLayer::Conv { .. } => "out_channels",
+        _ => "out_features",
+    };
+    match layer {
+        RawLayer::Conv {
+            out_channels: out,
+            in_blocks,
+            out_blocks,
+            mask,
+            weights,
+            ..
+        }
+        | RawLayer::Dense {
+            out_features: out,
+            in_blocks,
+            out_blocks,
+            mask,
+            weights,
+            ..
+        }
+        | RawLayer::Classifier {
+            out_features: out,
+            in_blocks,
+            out_blocks,
+            mask,
+            weights,
+            ..
+        } => Some(WeightSpec::new(
+            (out_field, *out),
+            (*in_blocks, *out_blocks),
+            mask,
+            weights,
+        )),
+        RawLayer::Maxpool { .. } | RawLayer::Residual { .. } => None,
+    }
 }
 
 /// A conv layer's window: kernel, stride, padding and what the padding reads as.
@@ -309,11 +322,7 @@ fn check_dense(
     let w = check_weights(spec, input.channels, (input.height, input.width), s, cx);
     let a = check_activation(thresholds, directions, spec.out, s, cx);
     let w = w?;
-    let out = Shape {
-        height: 1,
-        width: 1,
-        channels: w.out_channels,
-    };
+    let out = Shape::vector(w.out_channels);
     let dense = Dense {
         weights: w,
         activation: a?,
@@ -356,11 +365,7 @@ fn check_classifier(
         }
     }
     let w = w?;
-    let out = Shape {
-        height: 1,
-        width: 1,
-        channels: w.out_channels,
-    };
+    let out = Shape::vector(w.out_channels);
     let classifier = Classifier {
         weights: w,
         bias: bias.to_vec(),

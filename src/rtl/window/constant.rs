@@ -69,18 +69,13 @@ pub fn constant_word(kind: &LayerKind) -> Vec<bool> {
 
 /// Build the stage: input row count, issue of the output pixels, hand-off of the constant.
 pub fn lower_constant(spec: &ConstantSpec) -> Module {
-    let g = Geometry {
-        h: spec.input.height,
-        w: spec.input.width,
-        c: spec.input.channels,
-        oh: spec.out_h,
-        ow: spec.out_w,
-        kh: spec.kh,
-        kw: 1,
-        s: spec.stride,
-        p: spec.pad,
-        r: 0,
-    };
+    let g = Geometry::new(
+        spec.input,
+        (spec.out_h, spec.out_w),
+        (spec.kh, 1),
+        (spec.stride, spec.pad),
+        0,
+    );
     let mut b = ModuleBuilder::new(&spec.module);
     let io = ports(&mut b, &g, spec.word.len() as u32, false);
     let (wrow, row_done) = count_rows(&mut b, &g, &io);

@@ -475,7 +475,7 @@ impl MacCtx<'_> {
             lat = l;
             pops.push(pc);
         }
-        let va = delay_valid(b, s2.v2, lat, adv, rst);
+        let va = delay_valid(b, b.e(s2.v2), lat, adv, rst, "va");
         let counted = s2.counted.map(|c| delay(b, c, lat, adv, "cnt"));
         let n_counted = s2.n_counted.map(|c| delay(b, c, lat, adv, "ncnt"));
         let firsta = delay(b, s2.first2, lat, adv, "first");
@@ -505,7 +505,7 @@ impl MacCtx<'_> {
             )]);
             accs.push(acc);
         }
-        let va = delay_valid_e(b, va, 1, adv, rst, "vo");
+        let va = delay_valid(b, va, 1, adv, rst, "vo");
         let lasta = lasta.map(|l| delay(b, l, 1, adv, "lasto"));
         let pla = delay(b, pla, 1, adv, "pixo");
         Accumulated {
@@ -519,21 +519,53 @@ impl MacCtx<'_> {
         }
     }
 
-    /// Per-group constant table (thresholds / biases), aligned with the accumulate stage.
+    /// Per-group constant table (thresholds / biases), aligned with the accumulate stage, as
+    /// the wire `<name>_w`: one word per visited group, lane 0 first, each lane's bits
+    /// `lane_bits(o)` for its output channel `o`.
     fn group_table(
         &self,
         b: &mut ModuleBuilder,
+        m: &MacIn,
+        acc: &Accumulated,
         name: &str,
-        words: Vec<Vec<bool>>,
-        gcnt: Option<Sig>,
-        lat: u32,
-        adv: &Expr,
-    ) -> Expr {
-        let q = rom(b, name, words, gcnt, adv);
-        if q.const_value().is_some() || !matches!(q.kind, ExprKind::Sig(_)) {
-            return q;
-        }
-        delay(b, q, lat, adv, name)
+        lane_bits: impl Fn(usize) -> Vec<bool>,
+    ) -> Sig {
+        let opb = self.wt.out_per_block();
+        let words = m
+            .groups
+            .iter()
+            .map(|&(ob, g)| {
+                (0..self.pe)
+                    .flat_map(|lane| lane_bits(ob * opb + g * self.pe + lane))
+                    .collect()
+            })
+            .collect();
+        let q = rom(b, name, words, acc.gcnt, m.adv);
+        let q = if q.const_value().is_some() || !matches!(q.kind, ExprKind::Sig(_)) {
+            q
+        } else {
+            delay(b, q, acc.lat, m.adv, name)
+        };
+        let q = b.let_(&format!("{name}_w"), q);
+        sig_of(b, &q)
+    }
+
+    /// The valid and last-accumulation flags of the registered output word (`grp_*`): the
+    /// valid takes a register `vq` when `registered`, the last flag always one (`lastq`).
+    fn output_flags(
+        b: &mut ModuleBuilder,
+        m: &MacIn,
+        va: Expr,
+        lasta: Option<Expr>,
+        registered: bool,
+    ) -> (Expr, Option<Expr>) {
+        let va = if registered {
+            delay_valid(b, va, 1, m.adv, m.rst, "vq")
+        } else {
+            va
+        };
+        let lasta = lasta.map(|l| delay(b, l, 1, m.adv, "lastq"));
+        (va, lasta)
     }
 
     /// Output stage of a thresholded layer: one comparator per lane, the groups gathered,
@@ -545,39 +577,28 @@ impl MacCtx<'_> {
         acc: Accumulated,
         th: &Thresholds,
     ) -> (Expr, Expr) {
-        let (adv, rst, groups) = (m.adv, m.rst, m.groups);
+        let (adv, groups) = (m.adv, m.groups);
+        let (wt, pe) = (self.wt, self.pe);
+        let opb = wt.out_per_block();
+        let n = max_taps(wt) as i64;
+        let tw = acc.aw + 1;
+        let tqs = self.group_table(b, m, &acc, "ttab", |o| {
+            // One comparator per lane: `a <= t` is `!(a >= t + 1)`.
+            let down = th.directions[o] == Direction::Down;
+            let t = th.thresholds[o].clamp(-(n + 1), n + 1) + down as i64;
+            // Stored offset binary (sign bit flipped): compared unsigned below.
+            let t = t ^ (1i64 << (tw - 1));
+            let mut bits: Vec<bool> = (0..tw).map(|i| (t >> i.min(63)) & 1 == 1).collect();
+            bits.push(down);
+            bits
+        });
         let Accumulated {
-            gcnt,
-            lat,
             accs,
-            aw,
             va,
             lasta,
             pla,
+            ..
         } = acc;
-        let wt = self.wt;
-        let pe = self.pe;
-        let opb = wt.out_per_block();
-        let n = max_taps(wt) as i64;
-        let tw = aw + 1;
-        let mut words = Vec::new();
-        for &(ob, g) in groups {
-            let mut word = Vec::new();
-            for lane in 0..pe {
-                let o = ob * opb + g * pe + lane;
-                // One comparator per lane: `a <= t` is `!(a >= t + 1)`.
-                let down = th.directions[o] == Direction::Down;
-                let t = th.thresholds[o].clamp(-(n + 1), n + 1) + down as i64;
-                // Stored offset binary (sign bit flipped): compared unsigned below.
-                let t = t ^ (1i64 << (tw - 1));
-                word.extend((0..tw).map(|i| (t >> i.min(63)) & 1 == 1));
-                word.push(down);
-            }
-            words.push(word);
-        }
-        let tq = self.group_table(b, "ttab", words, gcnt, lat, adv);
-        let tq = b.let_("ttab_w", tq);
-        let tqs = sig_of(b, &tq);
         let mut bits = Vec::new();
         for (lane, &a) in accs.iter().enumerate() {
             let base = lane as u32 * (tw + 1);
@@ -589,12 +610,7 @@ impl MacCtx<'_> {
         let new_bits = delay(b, Expr::cat_lsb(bits), 1, adv, "grp_bits");
         // The output valid is `window.rs`'s register; this is its input.
         let pv_in = va.clone().and(pla);
-        let va = if groups.len() > 1 {
-            delay_valid_e(b, va, 1, adv, rst, "vq")
-        } else {
-            va
-        };
-        let lasta = lasta.map(|l| delay(b, l, 1, adv, "lastq"));
+        let (va, lasta) = Self::output_flags(b, m, va, lasta, groups.len() > 1);
         let step = GroupStep {
             adv,
             valid: &va,
@@ -628,31 +644,20 @@ impl MacCtx<'_> {
         bias: &[i64],
     ) -> (Expr, Expr) {
         let (adv, rst, groups) = (m.adv, m.rst, m.groups);
+        let (wt, pe) = (self.wt, self.pe);
+        let opb = wt.out_per_block();
+        let (sw, cw) = score_layout(wt, bias);
+        let bqs = self.group_table(b, m, &acc, "btab", |o| {
+            (0..sw).map(|i| (bias[o] >> i.min(63)) & 1 == 1).collect()
+        });
         let Accumulated {
-            gcnt,
-            lat,
             accs,
             aw,
             va,
             lasta,
             pla,
+            ..
         } = acc;
-        let wt = self.wt;
-        let pe = self.pe;
-        let opb = wt.out_per_block();
-        let (sw, cw) = score_layout(wt, bias);
-        let mut words = Vec::new();
-        for &(ob, g) in groups {
-            let mut word = Vec::new();
-            for lane in 0..pe {
-                let o = ob * opb + g * pe + lane;
-                word.extend((0..sw).map(|i| (bias[o] >> i.min(63)) & 1 == 1));
-            }
-            words.push(word);
-        }
-        let bq = self.group_table(b, "btab", words, gcnt, lat, adv);
-        let bq = b.let_("btab_w", bq);
-        let bqs = sig_of(b, &bq);
         let mut sc = Vec::new();
         for (lane, &a) in accs.iter().enumerate() {
             let bi = b.slice(bqs, lane as u32 * sw, sw);
@@ -670,12 +675,7 @@ impl MacCtx<'_> {
         // Valid of the scores register, one stage ahead (the input of `vq & pixq`).
         let vq_in = va.clone().and(pla.clone());
         let k = wt.out_channels;
-        let va = if groups.len() > 1 || k > 1 {
-            delay_valid_e(b, va, 1, adv, rst, "vq")
-        } else {
-            va
-        };
-        let lasta = lasta.map(|l| delay(b, l, 1, adv, "lastq"));
+        let (va, lasta) = Self::output_flags(b, m, va, lasta, groups.len() > 1 || k > 1);
         let pla = if k > 1 {
             delay(b, pla, 1, adv, "pixq")
         } else {
@@ -752,7 +752,7 @@ impl MacCtx<'_> {
             }
             cands = next;
             if !fin {
-                valid = delay_valid_e(b, valid, 1, adv, rst, &format!("amx{lvl}_v"));
+                valid = delay_valid(b, valid, 1, adv, rst, &format!("amx{lvl}_v"));
             }
             word = delay(b, word, 1, adv, &format!("amx{lvl}_w"));
             lvl += 1;
@@ -839,23 +839,8 @@ fn gather_groups(
     Expr::cat_lsb(vec![b.e(sh), new])
 }
 
-/// A valid bit delayed `n` stages (reset to 0).
-fn delay_valid(b: &mut ModuleBuilder, v: Sig, n: u32, adv: &Expr, rst: Sig) -> Expr {
-    let mut cur = b.e(v);
-    for i in 0..n {
-        let r = b.reg(&format!("va{i}"), 1);
-        b.always(vec![Stmt::if_else(
-            b.e(rst),
-            vec![Stmt::set(r, Expr::f())],
-            vec![Stmt::when(adv.clone(), vec![Stmt::set(r, cur)])],
-        )]);
-        cur = b.e(r);
-    }
-    cur
-}
-
 /// A valid expression delayed `n` stages (reset to 0), registers named from `name`.
-fn delay_valid_e(b: &mut ModuleBuilder, v: Expr, n: u32, adv: &Expr, rst: Sig, name: &str) -> Expr {
+fn delay_valid(b: &mut ModuleBuilder, v: Expr, n: u32, adv: &Expr, rst: Sig, name: &str) -> Expr {
     let mut cur = v;
     for i in 0..n {
         let r = b.reg(&b.fresh(&format!("{name}{i}")), 1);

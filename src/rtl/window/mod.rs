@@ -41,6 +41,7 @@ pub use spec::{score_layout, MacOut, WindowOp, WindowSpec};
 use super::bank::READ_STAGES;
 use super::build::{and_all, delay};
 use super::netlist::{Expr, Module, ModuleBuilder, Sig, Stmt};
+use crate::model::Shape;
 use crate::plan::Handoff;
 use issue::Issue;
 use line_buffer::LineBuffer;
@@ -64,19 +65,37 @@ struct Geometry {
 }
 
 impl Geometry {
+    /// The figures of a stage over `input` with output `(oh, ow)`, kernel `(kh, kw)`, stride
+    /// and padding `(s, p)`, and `r` line-buffer rows; unchecked (`of` checks a window's).
+    fn new(
+        input: Shape,
+        (oh, ow): (usize, usize),
+        (kh, kw): (usize, usize),
+        (s, p): (usize, usize),
+        r: usize,
+    ) -> Geometry {
+        Geometry {
+            h: input.height,
+            w: input.width,
+            c: input.channels,
+            oh,
+            ow,
+            kh,
+            kw,
+            s,
+            p,
+            r,
+        }
+    }
+
     fn of(spec: &WindowSpec) -> Geometry {
-        let g = Geometry {
-            h: spec.input.height,
-            w: spec.input.width,
-            c: spec.input.channels,
-            oh: spec.out_h,
-            ow: spec.out_w,
-            kh: spec.kh,
-            kw: spec.kw,
-            s: spec.stride,
-            p: spec.pad,
-            r: spec.rows,
-        };
+        let g = Geometry::new(
+            spec.input,
+            (spec.out_h, spec.out_w),
+            (spec.kh, spec.kw),
+            (spec.stride, spec.pad),
+            spec.rows,
+        );
         assert!(g.r >= 2 && g.r >= g.kh.min(g.h));
         // A window may lie wholly in the bottom padding (a kernel lower than the padding, as
         // in kernel [1, 3] with padding 2); it reads no row, so its first row is clamped to `h`.
