@@ -114,6 +114,18 @@ pub struct FrontEndConfig {
     pub per_channel: bool,
 }
 
+/// Output (height, width) of a `kernel` x `kernel` window at `stride` over an input of `hw`
+/// with `padding` on each side (the caller has checked that the window fits).
+pub(crate) fn window_out(
+    hw: (usize, usize),
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+) -> (usize, usize) {
+    let side = |x: usize| (x + 2 * padding - kernel) / stride + 1;
+    (side(hw.0), side(hw.1))
+}
+
 fn default_levels() -> usize {
     8
 }
@@ -562,8 +574,7 @@ impl TrainConfig {
                         p.push(format!("layers[{i}] ({name}): kernel {kernel} larger than the padded {h}x{w} input"));
                         continue;
                     }
-                    h = (h + 2 * padding - kernel) / stride + 1;
-                    w = (w + 2 * padding - kernel) / stride + 1;
+                    (h, w) = window_out((h, w), *kernel, *stride, *padding);
                     channels = *out;
                 }
                 LayerConfig::Maxpool { kernel, stride, .. } => {
@@ -571,8 +582,7 @@ impl TrainConfig {
                         p.push(format!("layers[{i}] (maxpool): kernel {kernel} / stride {stride} do not fit the {h}x{w} input"));
                         continue;
                     }
-                    h = (h - kernel) / stride + 1;
-                    w = (w - kernel) / stride + 1;
+                    (h, w) = window_out((h, w), *kernel, *stride, 0);
                 }
                 LayerConfig::Dense {
                     name,

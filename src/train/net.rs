@@ -15,7 +15,7 @@
 //! The input is the data's: H x W x C pixel codes and K classes ([`NetInput`]). The front end
 //! makes M planes per channel, channel c's planes at `c * M + k` (the model format's order).
 
-use super::config::{FrontEndKind, LayerConfig, PadModeConfig, TrainConfig};
+use super::config::{window_out, FrontEndKind, LayerConfig, PadModeConfig, TrainConfig};
 use super::data::ImageShape;
 use super::rng::Rng;
 use burn::module::{Module, Param};
@@ -280,8 +280,7 @@ impl Net {
                         bn: bn(*channels, device),
                         geo,
                     });
-                    h = (h + 2 * padding - kernel) / stride + 1;
-                    w = (w + 2 * padding - kernel) / stride + 1;
+                    (h, w) = window_out((h, w), *kernel, *stride, *padding);
                     c = *channels;
                 }
                 LayerConfig::Maxpool { kernel, stride, .. } => {
@@ -289,8 +288,7 @@ impl Net {
                         kernel: *kernel,
                         stride: *stride,
                     });
-                    h = (h - kernel) / stride + 1;
-                    w = (w - kernel) / stride + 1;
+                    (h, w) = window_out((h, w), *kernel, *stride, 0);
                 }
                 LayerConfig::Dense {
                     name,
