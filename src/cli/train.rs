@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::CliError;
 
-/// Train a fully-binarized network on Fashion-MNIST or your own images and write the model file.
+/// Train a fully-binarized network on Fashion-MNIST or your own images; write the model.
 ///
 /// The data is Fashion-MNIST's IDX files or an image folder (DIR/train/<class>/*.png and
 /// DIR/test/<class>/..., PNG/PGM/PPM): the input shape, bit depth and class names come from
