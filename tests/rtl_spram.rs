@@ -4,6 +4,8 @@
 //! runs on the first model's unchanged RTL with only its flash image swapped.
 //! Needs Verilator, g++ and make (scripts/setup.sh).
 
+mod common;
+
 use bnngen::input::Image;
 use bnngen::model::{LayerKind, Model};
 use bnngen::plan::{set_folding, HwConfig, Plan};
@@ -171,7 +173,7 @@ fn a_second_model_runs_on_the_first_models_rtl_with_its_own_image() {
     rtl::write_dir(&d1, &rtl_dir).unwrap();
     let pixels = m1.input.height * m1.input.width;
     let rtl = gate_sim::rtl_design(&d1, pixels, &rtl_dir);
-    let frames: Vec<Vec<Vec<bool>>> = imgs.iter().map(|i| frame_words(&m1, i)).collect();
+    let frames: Vec<Vec<Vec<bool>>> = imgs.iter().map(|i| common::frame_words(&m1, i)).collect();
     for (k, (model, image)) in [(&m1, d1.load_image()), (&m2, d2.load_image())]
         .into_iter()
         .enumerate()
@@ -190,24 +192,6 @@ fn a_second_model_runs_on_the_first_models_rtl_with_its_own_image() {
         }
         assert_eq!(got.len(), imgs.len());
     }
-}
-
-/// `s_axis_tdata` of every pixel (digital front end: bit c*B + k is bit k of channel c).
-fn frame_words(model: &Model, img: &Image) -> Vec<Vec<bool>> {
-    let (b, ch) = (model.input.bits as usize, model.input.channels);
-    let mut f = Vec::new();
-    for y in 0..model.input.height {
-        for x in 0..model.input.width {
-            let mut w = vec![false; b * ch];
-            for c in 0..ch {
-                for k in 0..b {
-                    w[c * b + k] = img.pixel(y, x, c) >> k & 1 == 1;
-                }
-            }
-            f.push(w);
-        }
-    }
-    f
 }
 
 /// Class and signed scores of a result word.

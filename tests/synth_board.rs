@@ -2,6 +2,8 @@
 //! results come back decoded. Uses the stand-in accelerator (tests/fixtures/synth), whose
 //! result is the frame's pixel sum mod 256. Needs Verilator, g++ and make (scripts/setup.sh).
 
+mod common;
+
 use bnngen::synth::board_sim;
 use bnngen::synth::RtlDesign;
 use std::path::Path;
@@ -72,21 +74,7 @@ fn tiny_accelerator_answers_over_the_uart_like_the_reference() {
         .collect();
     let frames: Vec<Vec<Vec<bool>>> = images
         .iter()
-        .map(|img| {
-            let mut f = Vec::new();
-            for y in 0..model.input.height {
-                for x in 0..model.input.width {
-                    let mut w = vec![false; b * ch];
-                    for c in 0..ch {
-                        for k in 0..b {
-                            w[c * b + k] = img.pixel(y, x, c) >> k & 1 == 1;
-                        }
-                    }
-                    f.push(w);
-                }
-            }
-            f
-        })
+        .map(|img| common::frame_words(&model, img))
         .collect();
     let got =
         board_sim::simulate(&rtl, &frames, &work.join("sim")).unwrap_or_else(|e| panic!("{e}"));

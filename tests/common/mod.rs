@@ -103,3 +103,22 @@ pub fn qonnx_python() -> std::path::PathBuf {
     );
     py
 }
+
+#[allow(dead_code)]
+/// `s_axis_tdata` of every pixel (digital front end: bit c*B + k is bit k of channel c).
+pub fn frame_words(model: &bnngen::model::Model, img: &bnngen::model::Image) -> Vec<Vec<bool>> {
+    let (b, ch) = (model.input.bits as usize, model.input.channels);
+    let mut f = Vec::new();
+    for y in 0..model.input.height {
+        for x in 0..model.input.width {
+            let mut w = vec![false; b * ch];
+            for c in 0..ch {
+                for k in 0..b {
+                    w[c * b + k] = img.pixel(y, x, c) >> k & 1 == 1;
+                }
+            }
+            f.push(w);
+        }
+    }
+    f
+}
