@@ -43,7 +43,7 @@ h1{margin-bottom:0}.sub{color:#666;margin-top:.2em}section{margin:2em 0}\
 table{border-collapse:collapse}th,td{padding:.2em .8em;text-align:left;border-bottom:1px solid #ddd}\
 td.num{text-align:right}.plots{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}\
 .pass{color:#2e7d32;font-weight:bold}.fail{color:#c62828;font-weight:bold}.missing{color:#888}\
-tr.slowest td{color:#c62828;font-weight:bold}";
+tr.slowest td,tr.this-run td{color:#c62828;font-weight:bold}";
 
 /// The whole report page.
 pub fn render_html(d: &ReportData) -> String {
@@ -289,7 +289,7 @@ fn fold_section(o: &mut String, d: &ReportData) {
         rows.sort_by_key(|r| std::cmp::Reverse(r.0.cycles_per_frame));
     }
     for (p, this) in rows {
-        let cls = if this { " class=\"slowest\"" } else { "" };
+        let cls = if this { " class=\"this-run\"" } else { "" };
         let _ = write!(
             o,
             "<tr{cls}><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
