@@ -340,3 +340,55 @@ fn brevitas_input_quantizer_is_read_exactly_or_refused() {
         "{e}"
     );
 }
+
+/// FINN's TensorNorm after the classifier, as Brevitas exports it
+/// (tests/fixtures/qonnx/brevitas-mlp-tnorm.onnx: Sub mean -> Div std -> Mul weight -> Add
+/// bias on the scores) is a positive scale and an offset shared by every class: the import
+/// keeps the integer scores and states the map, `w / std` and `bias - mean * w / std`. A
+/// negative (or infinite) scale is refused naming its node.
+#[test]
+fn brevitas_tensor_norm_is_a_score_map_or_refused() {
+    let file = "tests/fixtures/qonnx/brevitas-mlp-tnorm.onnx";
+    let bytes = std::fs::read(file).unwrap();
+    let proto = ModelProto::decode(bytes.as_slice()).unwrap();
+    let scalar = |p: &ModelProto, name: &str| -> f64 {
+        let g = p.graph.as_ref().unwrap();
+        let t = g.initializer.iter().find(|t| t.name == name).unwrap();
+        f64::from(f32::from_le_bytes(t.raw_data[..4].try_into().unwrap()))
+    };
+    let (mean, std) = (scalar(&proto, "norm.running_mean"), scalar(&proto, "pow_1"));
+    let (weight, bias) = (scalar(&proto, "norm.weight"), scalar(&proto, "norm.bias"));
+    let (m, map) =
+        bnngen::qonnx::import_file_scored(Path::new(file), &ImportOptions::default()).unwrap();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+    assert!(close(map.scale, weight / std), "{map:?}");
+    assert!(close(map.offset, bias - mean * weight / std), "{map:?}");
+    let model::LayerKind::Classifier(c) = &m.layers.last().unwrap().kind else {
+        panic!("the last layer is not the classifier");
+    };
+    assert!(c.bias.iter().all(|&b| b == 0), "{:?}", c.bias);
+
+    let refused = |name: &str, value: f32| {
+        let mut p = proto.clone();
+        initializer(&mut p, |t| t.name == name).raw_data = value.to_le_bytes().to_vec();
+        match import(
+            &p.encode_to_vec(),
+            "n.onnx",
+            &ImportOptions::default(),
+            None,
+        ) {
+            Ok(_) => panic!("{name} = {value} was imported"),
+            Err(e) => e.to_string(),
+        }
+    };
+    let e = refused("norm.weight", -1.5);
+    assert!(
+        e.contains("node 17 (node_mul_1, Mul): scales the classifier's scores by -1.5"),
+        "{e}"
+    );
+    let e = refused("pow_1", 0.0);
+    assert!(
+        e.contains("node 16 (node_div_1, Div): scales the classifier's scores by inf"),
+        "{e}"
+    );
+}

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use super::proto::{attribute_type, NodeProto, TensorProto};
+use super::scores::ScoreMap;
 use super::{tensor, FINN_DOMAIN, QONNX_DOMAIN};
 use crate::model::{ModelErrors, Shape};
 
@@ -58,6 +59,8 @@ pub(super) struct Walk<'a> {
     pub out_scales: Vec<f64>,
     /// BipolarQuant nodes of constant weights, by output: read with their Conv or MatMul.
     weight_quants: HashMap<String, usize>,
+    /// How the file's scores map onto bnngen's, once the classifier is read.
+    pub score_map: Option<ScoreMap>,
 }
 
 impl<'a> Walk<'a> {
@@ -104,6 +107,7 @@ impl<'a> Walk<'a> {
             scale: 1.0,
             out_scales: Vec::new(),
             weight_quants,
+            score_map: None,
         })
     }
 
@@ -118,6 +122,11 @@ impl<'a> Walk<'a> {
             return Some((self.pos, n));
         }
         None
+    }
+
+    /// Take node `index`, the one [`Walk::peek`] returned.
+    pub fn take(&mut self, index: usize) {
+        self.pos = index + 1;
     }
 
     /// Take the next node when it is `op_type` (in the standard or QONNX domain) and reads
