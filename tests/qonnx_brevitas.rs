@@ -18,7 +18,11 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use prost::Message;
 use serde_json::Value;
+
+use bnngen::qonnx::proto::{AttributeProto, ModelProto, TensorProto};
+use bnngen::qonnx::ImportOptions;
 
 const FASHION: &str = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
 const FIXTURES: &str = "tests/fixtures/qonnx";
@@ -72,7 +76,7 @@ fn brevitas_fixtures_import_and_agree_with_qonnx() {
     for &(name, identity) in IMPORTABLE {
         let onnx = Path::new(FIXTURES).join(format!("{name}.onnx"));
         let toml = dir.path().join(format!("{name}.toml"));
-        let opts = bnngen::qonnx::ImportOptions::default();
+        let opts = ImportOptions::default();
         let (_, map) = bnngen::qonnx::import_file_scored(&onnx, &opts).unwrap();
         let tolerance = if identity {
             assert_eq!((map.scale, map.offset), (1.0, 0.0), "{name}'s score map");
@@ -122,4 +126,135 @@ fn brevitas_fixtures_import_and_agree_with_qonnx() {
             map.scale, map.offset
         );
     }
+}
+
+/// `brevitas-mlp-w1a1` with the BipolarQuant of the first layer's weights (node 5) rewritten
+/// as an `IntQuant` and the classifier's (node 13) as a `Quant` at scale 0.37, both of bit
+/// width 1, signed, zero point 0 (what qonnx computes as +-scale); `edit` then changes the
+/// new nodes or their constants.
+fn int_quant_weights(edit: impl FnOnce(&mut ModelProto)) -> ModelProto {
+    let bytes = std::fs::read(Path::new(FIXTURES).join("brevitas-mlp-w1a1.onnx")).unwrap();
+    let mut p = ModelProto::decode(bytes.as_slice()).unwrap();
+    let g = p.graph.as_mut().unwrap();
+    let scalar = |name: &str, v: f32| TensorProto {
+        name: name.into(),
+        data_type: 1,
+        dims: vec![],
+        raw_data: v.to_le_bytes().to_vec(),
+        ..Default::default()
+    };
+    g.initializer.extend([
+        scalar("iq_zero", 0.0),
+        scalar("iq_bits", 1.0),
+        scalar("iq_scale", 0.37),
+    ]);
+    let attr = |name: &str, i: Option<i64>, s: Option<&str>| AttributeProto {
+        name: name.into(),
+        r#type: if i.is_some() { 2 } else { 3 },
+        i,
+        s: s.map(|s| s.as_bytes().to_vec()),
+        ..Default::default()
+    };
+    for (k, op, scale) in [(5, "IntQuant", None), (13, "Quant", Some("iq_scale"))] {
+        let n = &mut g.node[k];
+        assert_eq!(n.op_type, "BipolarQuant", "node {k}");
+        n.op_type = op.into();
+        if let Some(s) = scale {
+            n.input[1] = s.into();
+        }
+        n.input
+            .extend(["iq_zero".to_string(), "iq_bits".to_string()]);
+        n.attribute = vec![
+            attr("signed", Some(1), None),
+            attr("narrow", Some(0), None),
+            attr("rounding_mode", None, Some("ROUND")),
+        ];
+    }
+    edit(&mut p);
+    p
+}
+
+/// 1-bit signed IntQuant (Quant) weights at zero point 0 are read as BipolarQuant weights:
+/// the same model as the original file, with the classifier's scale as the score scale, and
+/// qonnx's executor agrees on 200 images.
+#[test]
+fn one_bit_int_quant_weights_are_bipolar_and_agree_with_qonnx() {
+    let count = 200;
+    let py = common::qonnx_python();
+    let dir = tempfile::tempdir().unwrap();
+    let onnx = dir.path().join("w1a1-intquant.onnx");
+    std::fs::write(&onnx, int_quant_weights(|_| {}).encode_to_vec()).unwrap();
+    let opts = ImportOptions::default();
+    let (m, map) = bnngen::qonnx::import_file_scored(&onnx, &opts).unwrap();
+    let original = Path::new(FIXTURES).join("brevitas-mlp-w1a1.onnx");
+    let mut expected = bnngen::qonnx::import_file(&original, &opts).unwrap();
+    expected.meta.name = m.meta.name.clone();
+    assert_eq!(
+        m, expected,
+        "IntQuant weights read unlike BipolarQuant ones"
+    );
+    assert_eq!(map.scale, f64::from(0.37f32), "{map:?}");
+
+    let toml = dir.path().join("w1a1-intquant.toml");
+    let bnngen = || Command::new(env!("CARGO_BIN_EXE_bnngen"));
+    let import = bnngen()
+        .arg("import")
+        .arg(&onnx)
+        .arg("-o")
+        .arg(&toml)
+        .output();
+    succeeded("import", import.unwrap());
+    let infer = bnngen()
+        .arg("infer")
+        .arg(&toml)
+        .arg(FASHION)
+        .args(["--json", "--limit", &count.to_string()])
+        .output();
+    let ours: Value = serde_json::from_slice(&succeeded("infer", infer.unwrap())).unwrap();
+    let qonnx = Command::new(&py)
+        .arg("scripts/qonnx-check.py")
+        .arg(&onnx)
+        .arg(FASHION)
+        .args(["--count", &count.to_string(), "--batch", "1"])
+        .args(["--score-scale", &map.scale.to_string()])
+        .args(["--score-tolerance", &ROUNDING.to_string()])
+        .output();
+    let theirs: Value = serde_json::from_slice(&succeeded("qonnx", qonnx.unwrap())).unwrap();
+    let (ours, theirs) = (predictions(&ours), predictions(&theirs["models"][0]));
+    assert_eq!((ours.len(), theirs.len()), (count, count));
+    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(a, b, "image {i}: bnngen (left) vs qonnx (right)");
+    }
+}
+
+/// An IntQuant of weights that does not give +-scale is refused naming it.
+#[test]
+fn other_int_quant_weights_are_refused_naming_the_node() {
+    let set = |name: &'static str, v: f32| {
+        move |p: &mut ModelProto| {
+            let g = p.graph.as_mut().unwrap();
+            let t = g.initializer.iter_mut().find(|t| t.name == name).unwrap();
+            t.raw_data = v.to_le_bytes().to_vec();
+        }
+    };
+    let refusal = |p: ModelProto| {
+        let bytes = p.encode_to_vec();
+        match bnngen::qonnx::import(&bytes, "q.onnx", &ImportOptions::default(), None) {
+            Ok(_) => panic!("imported"),
+            Err(e) => e.to_string(),
+        }
+    };
+    let node = "q.onnx: node 5 (node__symbolic_1, IntQuant): ";
+    let e = refusal(int_quant_weights(set("iq_bits", 2.0)));
+    assert!(e.contains(node) && e.contains("to [2.0] bits"), "{e}");
+    let e = refusal(int_quant_weights(set("iq_zero", 0.5)));
+    assert!(e.contains(node) && e.contains("has zero point 0.5"), "{e}");
+    let e = refusal(int_quant_weights(|p| {
+        let n = &mut p.graph.as_mut().unwrap().node[5];
+        n.attribute[0].i = Some(0);
+    }));
+    assert!(
+        e.contains(node) && e.contains("unsigned 1-bit IntQuant"),
+        "{e}"
+    );
 }
