@@ -22,7 +22,7 @@ use prost::Message;
 use serde_json::Value;
 
 use bnngen::qonnx::proto::{AttributeProto, ModelProto, TensorProto};
-use bnngen::qonnx::ImportOptions;
+use bnngen::qonnx::{ImportOptions, ScoreMap};
 
 const FASHION: &str = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
 const FIXTURES: &str = "tests/fixtures/qonnx";
@@ -65,13 +65,53 @@ fn predictions(json: &Value) -> Vec<(u64, Vec<i64>)> {
         .collect()
 }
 
+/// `bnngen import` of `onnx` to `toml`, then `bnngen infer` on the first `count` test images
+/// equals qonnx's `execute_onnx` on `onnx` (scripts/qonnx-check.py), its scores mapped back
+/// with `map` to within `tolerance`: the same class and all scores on every image.
+fn agree_with_qonnx(onnx: &Path, toml: &Path, count: usize, map: ScoreMap, tolerance: f64) {
+    let py = common::qonnx_python();
+    let what = onnx.display().to_string();
+    let bnngen = || Command::new(env!("CARGO_BIN_EXE_bnngen"));
+    let import = bnngen()
+        .arg("import")
+        .arg(onnx)
+        .arg("-o")
+        .arg(toml)
+        .output();
+    succeeded(&format!("import {what}"), import.unwrap());
+    let infer = bnngen()
+        .arg("infer")
+        .arg(toml)
+        .arg(FASHION)
+        .args(["--json", "--limit", &count.to_string()])
+        .output();
+    let ours: Value = serde_json::from_slice(&succeeded(&what, infer.unwrap())).unwrap();
+    // Batch 1: Brevitas writes the flattening as a Reshape to [1, K].
+    let qonnx = Command::new(&py)
+        .arg("scripts/qonnx-check.py")
+        .arg(onnx)
+        .arg(FASHION)
+        .args(["--count", &count.to_string(), "--batch", "1"])
+        .args(["--score-scale", &map.scale.to_string()])
+        .args(["--score-offset", &map.offset.to_string()])
+        .args(["--score-tolerance", &tolerance.to_string()])
+        .output();
+    let theirs: Value = serde_json::from_slice(&succeeded(&what, qonnx.unwrap())).unwrap();
+    let ours = predictions(&ours);
+    let theirs = predictions(&theirs["models"][0]);
+    assert_eq!(ours.len(), count, "{what}: bnngen's image count");
+    assert_eq!(theirs.len(), count, "{what}: qonnx's image count");
+    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(a, b, "{what}: image {i}: bnngen (left) vs qonnx (right)");
+    }
+}
+
 #[test]
 fn brevitas_fixtures_import_and_agree_with_qonnx() {
     let count: usize = std::env::var("BNNGEN_QONNX_IMAGES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(500);
-    let py = common::qonnx_python();
     let dir = tempfile::tempdir().unwrap();
     for &(name, identity) in IMPORTABLE {
         let onnx = Path::new(FIXTURES).join(format!("{name}.onnx"));
@@ -88,39 +128,7 @@ fn brevitas_fixtures_import_and_agree_with_qonnx() {
             );
             ROUNDING
         };
-        let bnngen = || Command::new(env!("CARGO_BIN_EXE_bnngen"));
-        let import = bnngen()
-            .arg("import")
-            .arg(&onnx)
-            .arg("-o")
-            .arg(&toml)
-            .output();
-        succeeded(&format!("import {name}"), import.unwrap());
-        let infer = bnngen()
-            .arg("infer")
-            .arg(&toml)
-            .arg(FASHION)
-            .args(["--json", "--limit", &count.to_string()])
-            .output();
-        let ours: Value = serde_json::from_slice(&succeeded(name, infer.unwrap())).unwrap();
-        // Batch 1: Brevitas writes the flattening as a Reshape to [1, K].
-        let qonnx = Command::new(&py)
-            .arg("scripts/qonnx-check.py")
-            .arg(&onnx)
-            .arg(FASHION)
-            .args(["--count", &count.to_string(), "--batch", "1"])
-            .args(["--score-scale", &map.scale.to_string()])
-            .args(["--score-offset", &map.offset.to_string()])
-            .args(["--score-tolerance", &tolerance.to_string()])
-            .output();
-        let theirs: Value = serde_json::from_slice(&succeeded(name, qonnx.unwrap())).unwrap();
-        let ours = predictions(&ours);
-        let theirs = predictions(&theirs["models"][0]);
-        assert_eq!(ours.len(), count, "{name}: bnngen's image count");
-        assert_eq!(theirs.len(), count, "{name}: qonnx's image count");
-        for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
-            assert_eq!(a, b, "{name}: image {i}: bnngen (left) vs qonnx (right)");
-        }
+        agree_with_qonnx(&onnx, &toml, count, map, tolerance);
         eprintln!(
             "{name}: class and scores equal on {count} of {count} images (scale {}, offset {})",
             map.scale, map.offset
@@ -179,8 +187,6 @@ fn int_quant_weights(edit: impl FnOnce(&mut ModelProto)) -> ModelProto {
 /// qonnx's executor agrees on 200 images.
 #[test]
 fn one_bit_int_quant_weights_are_bipolar_and_agree_with_qonnx() {
-    let count = 200;
-    let py = common::qonnx_python();
     let dir = tempfile::tempdir().unwrap();
     let onnx = dir.path().join("w1a1-intquant.onnx");
     std::fs::write(&onnx, int_quant_weights(|_| {}).encode_to_vec()).unwrap();
@@ -196,35 +202,7 @@ fn one_bit_int_quant_weights_are_bipolar_and_agree_with_qonnx() {
     assert_eq!(map.scale, f64::from(0.37f32), "{map:?}");
 
     let toml = dir.path().join("w1a1-intquant.toml");
-    let bnngen = || Command::new(env!("CARGO_BIN_EXE_bnngen"));
-    let import = bnngen()
-        .arg("import")
-        .arg(&onnx)
-        .arg("-o")
-        .arg(&toml)
-        .output();
-    succeeded("import", import.unwrap());
-    let infer = bnngen()
-        .arg("infer")
-        .arg(&toml)
-        .arg(FASHION)
-        .args(["--json", "--limit", &count.to_string()])
-        .output();
-    let ours: Value = serde_json::from_slice(&succeeded("infer", infer.unwrap())).unwrap();
-    let qonnx = Command::new(&py)
-        .arg("scripts/qonnx-check.py")
-        .arg(&onnx)
-        .arg(FASHION)
-        .args(["--count", &count.to_string(), "--batch", "1"])
-        .args(["--score-scale", &map.scale.to_string()])
-        .args(["--score-tolerance", &ROUNDING.to_string()])
-        .output();
-    let theirs: Value = serde_json::from_slice(&succeeded("qonnx", qonnx.unwrap())).unwrap();
-    let (ours, theirs) = (predictions(&ours), predictions(&theirs["models"][0]));
-    assert_eq!((ours.len(), theirs.len()), (count, count));
-    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
-        assert_eq!(a, b, "image {i}: bnngen (left) vs qonnx (right)");
-    }
+    agree_with_qonnx(&onnx, &toml, 200, map, ROUNDING);
 }
 
 /// An IntQuant of weights that does not give +-scale is refused naming it.

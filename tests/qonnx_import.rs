@@ -69,12 +69,12 @@ fn import_edited(edit: impl FnOnce(&mut ModelProto)) -> String {
     let m = model::load(Path::new("models/tiny.toml")).unwrap();
     let mut p = ModelProto::decode(export(&m).unwrap().as_slice()).unwrap();
     edit(&mut p);
-    match import(
-        &p.encode_to_vec(),
-        "t.onnx",
-        &ImportOptions::default(),
-        None,
-    ) {
+    refusal(&p, "t.onnx")
+}
+
+/// The import's error for graph `p`, named `file` (it must be refused).
+fn refusal(p: &ModelProto, file: &str) -> String {
+    match import(&p.encode_to_vec(), file, &ImportOptions::default(), None) {
         Ok(_) => panic!("the edited graph was imported"),
         Err(e) => e.to_string(),
     }
@@ -315,15 +315,7 @@ fn brevitas_input_quantizer_is_read_exactly_or_refused() {
             let t = initializer(&mut p, |t| t.name == nodes[k].input[1]);
             t.raw_data = v.to_le_bytes().to_vec();
         }
-        match import(
-            &p.encode_to_vec(),
-            "q.onnx",
-            &ImportOptions::default(),
-            None,
-        ) {
-            Ok(_) => panic!("the edited quantizer was imported"),
-            Err(e) => e.to_string(),
-        }
+        refusal(&p, "q.onnx")
     };
     // 1 - 2v/255 >= 0: +1 up to code 127, a decreasing bit.
     let e = with_steps(255.0, -2.0, -1.0);
@@ -371,15 +363,7 @@ fn brevitas_tensor_norm_is_a_score_map_or_refused() {
     let refused = |name: &str, value: f32| {
         let mut p = proto.clone();
         initializer(&mut p, |t| t.name == name).raw_data = value.to_le_bytes().to_vec();
-        match import(
-            &p.encode_to_vec(),
-            "n.onnx",
-            &ImportOptions::default(),
-            None,
-        ) {
-            Ok(_) => panic!("{name} = {value} was imported"),
-            Err(e) => e.to_string(),
-        }
+        refusal(&p, "n.onnx")
     };
     let e = refused("norm.weight", -1.5);
     assert!(
