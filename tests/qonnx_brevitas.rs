@@ -137,10 +137,11 @@ fn brevitas_fixtures_import_and_agree_with_qonnx() {
 }
 
 /// `brevitas-mlp-w1a1` with the BipolarQuant of the first layer's weights (node 5) rewritten
-/// as an `IntQuant` and the classifier's (node 13) as a `Quant` at scale 0.37, both of bit
-/// width 1, signed, zero point 0 (what qonnx computes as +-scale); `edit` then changes the
-/// new nodes or their constants.
-fn int_quant_weights(edit: impl FnOnce(&mut ModelProto)) -> ModelProto {
+/// as an `IntQuant`, the classifier's (node 13) as a `Quant` at scale 0.37, and the first
+/// activation's (node 8, after its batch norm) as an `IntQuant` with a zero point of its own,
+/// all of bit width 1, signed, zero point 0 (what qonnx computes as +-scale); `edit` then
+/// changes the new nodes or their constants.
+fn int_quant_rewrite(edit: impl FnOnce(&mut ModelProto)) -> ModelProto {
     let bytes = std::fs::read(Path::new(FIXTURES).join("brevitas-mlp-w1a1.onnx")).unwrap();
     let mut p = ModelProto::decode(bytes.as_slice()).unwrap();
     let g = p.graph.as_mut().unwrap();
@@ -153,6 +154,7 @@ fn int_quant_weights(edit: impl FnOnce(&mut ModelProto)) -> ModelProto {
     };
     g.initializer.extend([
         scalar("iq_zero", 0.0),
+        scalar("iq_zero_act", 0.0),
         scalar("iq_bits", 1.0),
         scalar("iq_scale", 0.37),
     ]);
@@ -163,15 +165,19 @@ fn int_quant_weights(edit: impl FnOnce(&mut ModelProto)) -> ModelProto {
         s: s.map(|s| s.as_bytes().to_vec()),
         ..Default::default()
     };
-    for (k, op, scale) in [(5, "IntQuant", None), (13, "Quant", Some("iq_scale"))] {
+    let rewrites = [
+        (5, "IntQuant", None, "iq_zero"),
+        (8, "IntQuant", None, "iq_zero_act"),
+        (13, "Quant", Some("iq_scale"), "iq_zero"),
+    ];
+    for (k, op, scale, zero) in rewrites {
         let n = &mut g.node[k];
         assert_eq!(n.op_type, "BipolarQuant", "node {k}");
         n.op_type = op.into();
         if let Some(s) = scale {
             n.input[1] = s.into();
         }
-        n.input
-            .extend(["iq_zero".to_string(), "iq_bits".to_string()]);
+        n.input.extend([zero.to_string(), "iq_bits".to_string()]);
         n.attribute = vec![
             attr("signed", Some(1), None),
             attr("narrow", Some(0), None),
@@ -182,14 +188,14 @@ fn int_quant_weights(edit: impl FnOnce(&mut ModelProto)) -> ModelProto {
     p
 }
 
-/// 1-bit signed IntQuant (Quant) weights at zero point 0 are read as BipolarQuant weights:
-/// the same model as the original file, with the classifier's scale as the score scale, and
-/// qonnx's executor agrees on 200 images.
+/// 1-bit signed IntQuant (Quant) weights and activations at zero point 0 are read as
+/// BipolarQuant ones: the same model as the original file, with the classifier's scale as
+/// the score scale, and qonnx's executor agrees on 200 images.
 #[test]
 fn one_bit_int_quant_weights_are_bipolar_and_agree_with_qonnx() {
     let dir = tempfile::tempdir().unwrap();
     let onnx = dir.path().join("w1a1-intquant.onnx");
-    std::fs::write(&onnx, int_quant_weights(|_| {}).encode_to_vec()).unwrap();
+    std::fs::write(&onnx, int_quant_rewrite(|_| {}).encode_to_vec()).unwrap();
     let opts = ImportOptions::default();
     let (m, map) = bnngen::qonnx::import_file_scored(&onnx, &opts).unwrap();
     let original = Path::new(FIXTURES).join("brevitas-mlp-w1a1.onnx");
@@ -205,7 +211,8 @@ fn one_bit_int_quant_weights_are_bipolar_and_agree_with_qonnx() {
     agree_with_qonnx(&onnx, &toml, 200, map, ROUNDING);
 }
 
-/// An IntQuant of weights that does not give +-scale is refused naming it.
+/// An IntQuant of weights or of an activation that does not give +-scale is refused naming
+/// it.
 #[test]
 fn other_int_quant_weights_are_refused_naming_the_node() {
     let set = |name: &'static str, v: f32| {
@@ -223,11 +230,11 @@ fn other_int_quant_weights_are_refused_naming_the_node() {
         }
     };
     let node = "q.onnx: node 5 (node__symbolic_1, IntQuant): ";
-    let e = refusal(int_quant_weights(set("iq_bits", 2.0)));
+    let e = refusal(int_quant_rewrite(set("iq_bits", 2.0)));
     assert!(e.contains(node) && e.contains("to [2.0] bits"), "{e}");
-    let e = refusal(int_quant_weights(set("iq_zero", 0.5)));
+    let e = refusal(int_quant_rewrite(set("iq_zero", 0.5)));
     assert!(e.contains(node) && e.contains("has zero point 0.5"), "{e}");
-    let e = refusal(int_quant_weights(|p| {
+    let e = refusal(int_quant_rewrite(|p| {
         let n = &mut p.graph.as_mut().unwrap().node[5];
         n.attribute[0].i = Some(0);
     }));
@@ -235,4 +242,7 @@ fn other_int_quant_weights_are_refused_naming_the_node() {
         e.contains(node) && e.contains("unsigned 1-bit IntQuant"),
         "{e}"
     );
+    let e = refusal(int_quant_rewrite(set("iq_zero_act", -0.5)));
+    let node = "q.onnx: node 8 (node__symbolic_2, IntQuant): has zero point -0.5";
+    assert!(e.contains(node), "{e}");
 }

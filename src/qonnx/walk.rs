@@ -259,25 +259,25 @@ impl<'a> Walk<'a> {
         Ok((shape, signs, s))
     }
 
-    /// Refuse an IntQuant (or Quant) of weights unless it gives +-scale: bit width 1, signed,
-    /// zero point 0. qonnx computes a signed 1-bit IntQuant as +1 where value / scale + zero
+    /// Refuse an IntQuant (or Quant) of weights or of an activation unless it gives +-scale:
+    /// bit width 1, signed, zero point 0. qonnx computes a signed 1-bit IntQuant as +1 where value / scale + zero
     /// point >= 0, else -1, then subtracts the zero point and multiplies by the scale.
-    fn bipolar_int_quant(&self, qi: usize, q: &NodeProto) -> Result<(), ImportError> {
+    pub fn bipolar_int_quant(&self, qi: usize, q: &NodeProto) -> Result<(), ImportError> {
         let err = |m: String| self.node_err(qi, q, m);
         attr::only(q, &["signed", "narrow", "rounding_mode"]).map_err(err)?;
         let (_, bits) = self.const_floats(qi, q, 3)?;
         if bits != [1.0] {
             return Err(err(format!(
-                "quantizes the weights to {bits:?} bits; bnngen's weights are 1 bit (+-scale): a 1-bit signed IntQuant at zero point 0, or BipolarQuant"
+                "quantizes to {bits:?} bits; bnngen's weights and activations are 1 bit (+-scale): a 1-bit signed IntQuant at zero point 0, or BipolarQuant"
             )));
         }
         if attr::int(q, "signed").map_err(err)?.unwrap_or(1) != 1 {
-            return Err(err("is an unsigned 1-bit IntQuant (0 and scale); bnngen's weights are +-scale: set signed = 1, or use BipolarQuant".into()));
+            return Err(err("is an unsigned 1-bit IntQuant (0 and scale); bnngen's weights and activations are +-scale: set signed = 1, or use BipolarQuant".into()));
         }
         let (_, zero) = self.const_floats(qi, q, 2)?;
         if let Some(z) = zero.iter().find(|&&z| z != 0.0) {
             return Err(err(format!(
-                "has zero point {z}; a 1-bit IntQuant gives +-scale (bnngen's weights) only at zero point 0"
+                "has zero point {z}; a 1-bit IntQuant gives +-scale (bnngen's weights and activations) only at zero point 0"
             )));
         }
         Ok(())
