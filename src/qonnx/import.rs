@@ -190,7 +190,10 @@ fn import_scored(
         file: file.into(),
         errors,
     })?;
-    let scores = w.score_map.expect("a classifier was read");
+    let scores = w.score_map.ok_or_else(|| ImportError::Graph {
+        file: file.into(),
+        message: "the classifier's scores were not read".into(),
+    })?;
     Ok((m, scores))
 }
 
