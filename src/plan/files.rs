@@ -207,6 +207,14 @@ fn check_hw_values(src: &mut Source, hw: &HwConfig) {
             );
         }
     }
+    if hw.weights == super::WeightStore::Spram {
+        if let Some(d) = hw.device.filter(|d| d.capacity().spram == 0) {
+            src.problem(
+                &[Seg::Key("weights")],
+                format!("`spram` needs a device with SPRAM (ice40-up5k), not {d}"),
+            );
+        }
+    }
     if let Some(f) = hw.fps {
         if !(f.is_finite() && f > 0.0) {
             src.problem(
@@ -377,6 +385,7 @@ pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
         front_end: p.front_end,
         popcount_stages: p.popcount_stages,
         handoff: p.handoff,
+        weights: p.weights,
         ..HwConfig::default()
     };
     Ok(plan_from_folds(model, &hw, &folds))

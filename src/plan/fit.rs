@@ -36,6 +36,7 @@ pub const BOARD_TOP: Cells = Cells {
     ffs: 80,
     carry: 0,
     bram: 0,
+    spram: 0,
     lutram: 0,
     bram_bits: 0,
 };
@@ -50,6 +51,9 @@ pub struct DeviceUse {
     pub bram: u64,
     pub bram_capacity: u64,
     pub bram_limit: u64,
+    /// SPRAMs holding weights (iCE40 UP5K with `weights = "spram"`), and the device's.
+    pub spram: u64,
+    pub spram_capacity: u64,
     /// Name of the logic unit ("logic cells", "LUTs") and of the block RAM ("RAM4K").
     pub logic_unit: &'static str,
     pub bram_unit: &'static str,
@@ -57,7 +61,9 @@ pub struct DeviceUse {
 
 impl DeviceUse {
     pub fn fits(&self) -> bool {
-        self.logic <= self.logic_limit && self.bram <= self.bram_limit
+        self.logic <= self.logic_limit
+            && self.bram <= self.bram_limit
+            && self.spram <= self.spram_capacity
     }
 
     /// How far over its limits a design is: the worse ratio of use to limit, then the sum of
@@ -83,6 +89,13 @@ impl DeviceUse {
                 ));
             }
         };
+        over(
+            self.spram,
+            self.spram_capacity,
+            self.spram_capacity,
+            "SPRAM",
+            100.0,
+        );
         over(
             self.bram,
             self.bram_capacity,
@@ -125,6 +138,8 @@ pub fn device_use(cost: &DesignCost, cap: &Capacity, hw: &HwConfig) -> DeviceUse
         bram: cells.bram,
         bram_capacity: cap.bram,
         bram_limit: limit(cap.bram, hw.max_bram_percent),
+        spram: cells.spram,
+        spram_capacity: cap.spram,
         logic_unit,
         bram_unit,
     }
