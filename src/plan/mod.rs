@@ -14,8 +14,8 @@ pub mod sweep;
 
 use crate::model::{LayerKind, Model};
 pub use files::{
-    check_reachable, fold_hw_file, load_hw, load_plan, FileProblem, MAX_CLOCK_MHZ,
-    MAX_CONFIG_BYTES, MAX_POPCOUNT_STAGES,
+    check_reachable, fold_hw_file, fold_hw_file_with, load_hw, load_plan, FileProblem,
+    MAX_CLOCK_MHZ, MAX_CONFIG_BYTES, MAX_POPCOUNT_STAGES,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
