@@ -41,6 +41,19 @@ pub const BOARD_TOP: Cells = Cells {
     bram_bits: 0,
 };
 
+/// What the SPI-flash loader (`constraints/common/bnngen_spi_loader.v`) adds to the board top
+/// of a design with weights in SPRAM: Yosys 0.23's count for fashion-up5k's
+/// (`synth_ice40 -spram -noflatten`; it hardly depends on the model).
+pub const SPI_LOADER: Cells = Cells {
+    luts: 108,
+    ffs: 105,
+    carry: 46,
+    bram: 0,
+    spram: 0,
+    lutram: 0,
+    bram_bits: 0,
+};
+
 /// What a design takes of a device, beside the device's capacity and the budgets' limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct DeviceUse {
@@ -114,14 +127,17 @@ impl DeviceUse {
     }
 }
 
-/// What `cost` (the accelerator's estimate) and the board top take of a device with capacity
-/// `cap`, against the budgets in `hw`.
+/// What `cost` (the accelerator's estimate) and the board top (with the flash loader when
+/// weights are in SPRAM) take of a device with capacity `cap`, against the budgets in `hw`.
 pub fn device_use(cost: &DesignCost, cap: &Capacity, hw: &HwConfig) -> DeviceUse {
     let mut cells = match cap.family {
         RamFamily::Ice40 => cost.total.ice40,
         RamFamily::Ecp5 => cost.total.ecp5,
     };
     cells += BOARD_TOP;
+    if cells.spram > 0 {
+        cells += SPI_LOADER;
+    }
     let (logic, logic_unit, bram_unit) = match cap.family {
         RamFamily::Ice40 => (
             cost::logic::ice40_logic_cells(&cells),
