@@ -191,6 +191,19 @@ fn weights_key_in_the_hw_file_is_checked_and_the_flag_overrides_it() {
         "{e}"
     );
     assert!(!out.exists(), "nothing written");
+    // `flow` refuses it for another target the same way.
+    let out = dir.join("out-flow");
+    let o = bnngen()
+        .args(["flow", "models/tiny.toml", "--target", "ecp5-25k", "--hw"])
+        .arg(&spram)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("spram.toml: weights"), "{e}");
+    assert!(!out.exists(), "nothing written");
     // The flag wins over the file: the generic target synthesizes with block-RAM weights.
     let out = dir.join("out-generic");
     let o = run(&spram, "generic", &["--weights", "bram", "--json"], &out);
