@@ -10,6 +10,7 @@ pub mod axis;
 pub mod bank;
 pub mod build;
 mod cone;
+pub mod ebr;
 pub mod fusesoc;
 pub mod netlist;
 pub mod popcount_tree;
@@ -32,6 +33,10 @@ pub struct GenOptions {
     pub debug: bool,
     /// Block-RAM geometry of the target family, for weight-ROM banks (`bank.rs`).
     pub ram: bank::RamFamily,
+    /// Build the block-RAM tables and line buffers from ECP5 `DP16KD` cells with their output
+    /// register (`ebr.rs`), shipping the cell's behavioural model for simulation. For ECP5
+    /// targets only: other families' Verilog stays plain inferred memories.
+    pub ecp5_cells: bool,
     /// Test aid, never for hardware: a line-buffer or skip-FIFO read at the address written
     /// in the same cycle returns the inverted word. Those memories carry `no_rw_check`
     /// (synthesis may return anything on such a collision); co-simulating with this on
@@ -664,6 +669,7 @@ fn window_stage(
         rows: lp.rows,
         ram: opts.ram,
         spram,
+        ecp5_cells: opts.ecp5_cells,
         rw_poison: opts.rw_poison,
         handoff: plan.handoff,
         op,

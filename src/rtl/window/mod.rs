@@ -128,7 +128,10 @@ pub fn lower(spec: &WindowSpec) -> Module {
     let bus = (spec.spram).map(|s| (s.base, LoadBus::inputs(&mut b, LoadBus::data_width(&s))));
     let (ty, tx) = spec.tap_shape();
     assert!(ty <= g.r, "a step's tap rows fit the line buffer");
-    let lb = LineBuffer::build(&mut b, &g, &io, ty * tx);
+    // A ring whose chunk select is split over the read stages keeps its fabric registers.
+    let words = g.r * g.w.next_power_of_two();
+    let cells = spec.ecp5_cells && read::split_lo(spec, words).is_none();
+    let lb = LineBuffer::build(&mut b, &g, &io, ty * tx, cells);
     let iss = Issue::build(&mut b, spec, &g, &lb, io.rst);
     let rd = ReadWord::build(&mut b, spec, &g, &lb, &iss);
     let (out_v, out_d) = datapath(&mut b, spec, &g, &iss, &rd, io.rst, bus);
@@ -227,6 +230,7 @@ fn datapath(
                 pop_stages: *pop_stages,
                 ram: spec.ram,
                 spram,
+                ecp5_cells: spec.ecp5_cells,
                 split_lo: rd.split_lo,
             };
             let input = MacIn {
