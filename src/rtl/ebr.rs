@@ -23,10 +23,10 @@ use super::netlist::{Conn, Expr, Mem, Module, ModuleBuilder, Sig, SigDecl, SigKi
 use crate::plan::cost::ram::{Placed, RamFamily, Shape, Style, BLOCK_RAM_BITS};
 
 /// File name of the behavioural model written beside RTL that instantiates `DP16KD`.
-pub const SIM_MODEL_FILE: &str = "DP16KD_sim.v";
+pub const SIM_MODEL_FILE: &str = "DP16KD.v";
 
 /// Behavioural model of the subset of `DP16KD` that this module instantiates.
-pub const SIM_MODEL: &str = include_str!("ebr/dp16kd_sim.v");
+pub const SIM_MODEL: &str = include_str!("ebr/DP16KD.v");
 
 /// Rows of 18 bits in one block, and rows per `INITVAL_xx` parameter.
 const ROWS: usize = 1024;

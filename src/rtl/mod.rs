@@ -66,6 +66,10 @@ pub struct Design {
     pub tap_widths: Vec<u32>,
     /// The weight ROMs in SPRAM (empty: no load bus).
     pub spram: Vec<SpramStore>,
+    /// Behavioural models of the vendor cells the modules instantiate (file name, Verilog):
+    /// simulation reads them (`files.f`, the FuseSoC `sim` fileset), synthesis never does,
+    /// since there the cell is the vendor's primitive.
+    pub sim_models: Vec<(String, String)>,
 }
 
 impl Design {
@@ -610,6 +614,10 @@ impl Top {
             }
             files.push(("comparator_levels.csv".to_string(), csv));
         }
+        let mut sim_models = Vec::new();
+        if (modules.iter()).any(|m| m.mems.iter().any(|x| x.cells)) {
+            sim_models.push((ebr::SIM_MODEL_FILE.to_string(), ebr::SIM_MODEL.to_string()));
+        }
         Design {
             name: prefix,
             top: name,
@@ -621,6 +629,7 @@ impl Top {
             input_width: layout.in_w,
             tap_widths,
             spram,
+            sim_models,
         }
     }
 }
@@ -789,18 +798,20 @@ pub fn digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Strin
     format!("sha256:{hex}")
 }
 
-/// [`digest`] of the files of `design` that tools read: every module's Verilog and the memory
-/// images (not `files.f` or the FuseSoC core, which only list them).
+/// [`digest`] of the files of `design` that tools read: every module's Verilog, the memory
+/// images and the cell models (not `files.f` or the FuseSoC core, which only list them).
 pub fn design_digest(design: &Design) -> String {
     let sources: Vec<(String, String)> = (design.modules.iter())
         .map(|m| (format!("{}.v", m.name), print::print_module(m)))
         .chain(design.files.iter().cloned())
+        .chain(design.sim_models.iter().cloned())
         .collect();
     digest(sources.iter().map(|(n, t)| (n.as_str(), t.as_bytes())))
 }
 
-/// Verilog text of every module, by file name, plus the file list `files.f` and the FuseSoC
-/// core `<name>.core` (both in compile order, top last).
+/// Verilog text of every module, by file name, the cell models, the file list `files.f` (for
+/// simulation and lint: cell models first, then the modules in compile order, top last) and
+/// the FuseSoC core `<name>.core`.
 pub fn render(design: &Design) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut sources = Vec::new();
@@ -810,11 +821,15 @@ pub fn render(design: &Design) -> Vec<(String, String)> {
         sources.push(f);
     }
     out.extend(design.files.iter().cloned());
-    let list: String = sources.iter().map(|f| format!("{f}\n")).collect();
+    out.extend(design.sim_models.iter().cloned());
+    let models: Vec<String> = design.sim_models.iter().map(|(n, _)| n.clone()).collect();
+    let list: String = (models.iter().chain(&sources))
+        .map(|f| format!("{f}\n"))
+        .collect();
     out.push(("files.f".to_string(), list));
     out.push((
         format!("{}.core", design.name),
-        fusesoc::core_file(&design.name, &design.top, &sources),
+        fusesoc::core_file(&design.name, &design.top, &sources, &models),
     ));
     out
 }

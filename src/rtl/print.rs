@@ -237,6 +237,10 @@ pub fn print_module(m: &Module) -> String {
                     let v = match c {
                         Conn::In(e) => expr(m, e),
                         Conn::Out(s) => m.sigs[s.idx].name.clone(),
+                        // A one-bit wire has no range to select from.
+                        Conn::OutBit(s, _) if m.sigs[s.idx].width == 1 => {
+                            m.sigs[s.idx].name.clone()
+                        }
                         Conn::OutBit(s, bit) => format!("{}[{bit}]", m.sigs[s.idx].name),
                     };
                     let comma = if n + 1 < conns.len() { "," } else { "" };

@@ -112,7 +112,9 @@ module DP16KD (
                        DIA17, DIA16, DIA15, DIA14, DIA13, DIA12, DIA11, DIA10, DIA9,
                        DIA8, DIA7, DIA6, DIA5, DIA4, DIA3, DIA2, DIA1, DIA0};
 
-    // The first row and the bit offset in it of the word at bit address `ad`.
+    // The first row and the bit offset in it of the word at bit address `ad`. Which address
+    // bits matter depends on the width, so some are unused at any one width.
+    /* verilator lint_off UNUSEDSIGNAL */
     function [9:0] row_of;
         input [13:0] ad;
         row_of = W == 36 ? {ad[13:5], 1'b0} : ad[13:4];
@@ -126,6 +128,7 @@ module DP16KD (
             lane_of = t[4:0];
         end
     endfunction
+    /* verilator lint_on UNUSEDSIGNAL */
     function [35:0] ones;
         input integer n;
         ones = n >= 36 ? {36{1'b1}} : ((36'd1 << n) - 36'd1);
