@@ -2,15 +2,19 @@
 """Run a QONNX graph with qonnx's own executor and print its integer scores as JSON.
 
 Usage: qonnx-check.py MODEL.onnx IMAGES [MODEL.onnx IMAGES ...] [--count N] [--batch B]
-                      [--score-scale M]
+                      [--score-scale M] [--score-offset C] [--score-tolerance T]
 
 IMAGES is an IDX file of unsigned bytes (plain or gzip): N x H x W (one channel) or
 N x H x W x C. Pixel codes go in unscaled, as float32 NCHW, to the graph input `pixels`.
-The file must pass `onnx.checker.check_model`. The graph is executed with `qonnx.core.onnx_exec.execute_onnx` (onnxruntime for standard
-ONNX nodes, qonnx's Python for MultiThreshold), in batches of B images: the script sets the
-graph's batch dimension to B and changes nothing else. Each score divided by M (default 1:
-bnngen's export maps its scores to float32 with the identity map) must be an integer; the
-script exits 1 if not.
+The file must pass `onnx.checker.check_model`. The graph is executed with
+`qonnx.core.onnx_exec.execute_onnx` (onnxruntime for standard ONNX nodes, qonnx's Python for
+MultiThreshold), in batches of B images: the script sets the graph's batch dimension to B and
+changes nothing else. Each score less C (default 0), divided by M (default 1: bnngen's export
+maps its scores to float32 with the identity map), must be an integer; the script exits 1 if
+not. --score-tolerance T (default 0) accepts a score within T of an integer, for a map that
+float32 arithmetic does not hold exactly (a weight scale from statistics, a TensorNorm): the
+integer is then the score, and qonnx's own argmax must be one of the classes with the
+greatest integer score (exit 1 if not).
 
 Prints {"models": [{"model": PATH, "images": N, "predictions": [{"class": c, "scores":
 [...]}, ...]}, ...]}, one entry per MODEL IMAGES pair (several pairs share one Python start),
@@ -63,7 +67,7 @@ def with_batch(model, batch):
     return ModelWrapper(m)
 
 
-def run(model_path, images_path, count, batch, score_scale):
+def run(model_path, images_path, count, batch, score_scale, score_offset, tolerance):
     model = onnx.load(model_path)
     # The ONNX checker first: a consumer other than qonnx may insist on a well-formed file.
     onnx.checker.check_model(model)
@@ -80,12 +84,14 @@ def run(model_path, images_path, count, batch, score_scale):
             wrappers[len(x)] = with_batch(model, len(x))
         scores = execute_onnx(wrappers[len(x)], {in_name: x})[out_name]
         for row in scores:
-            row = row.astype(np.float64) / score_scale
+            row = (row.astype(np.float64) - score_offset) / score_scale
             ints = np.rint(row)
-            if not np.array_equal(ints, row):
+            if np.abs(ints - row).max() > tolerance:
                 sys.exit(f"{model_path}: image {len(predictions)}: non-integer scores {row.tolist()}")
-            ints = [int(v) for v in ints]
-            predictions.append({"class": int(np.argmax(row)), "scores": ints})
+            # With T = 0 the integers are the scores and both argmaxes are one.
+            if ints[np.argmax(row)] != ints.max():
+                sys.exit(f"{model_path}: image {len(predictions)}: qonnx's class {np.argmax(row)} has not the greatest integer score {ints.tolist()}")
+            predictions.append({"class": int(np.argmax(ints)), "scores": [int(v) for v in ints]})
     return {"model": model_path, "images": len(predictions), "predictions": predictions}
 
 
@@ -95,11 +101,13 @@ def main():
     ap.add_argument("--count", type=int, default=None)
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--score-scale", type=float, default=1.0)
+    ap.add_argument("--score-offset", type=float, default=0.0)
+    ap.add_argument("--score-tolerance", type=float, default=0.0)
     args = ap.parse_args()
     if len(args.pairs) % 2 != 0:
         sys.exit("expected MODEL.onnx IMAGES pairs")
     pairs = zip(args.pairs[0::2], args.pairs[1::2])
-    models = [run(m, i, args.count, args.batch, args.score_scale) for m, i in pairs]
+    models = [run(m, i, args.count, args.batch, args.score_scale, args.score_offset, args.score_tolerance) for m, i in pairs]
     json.dump({"models": models}, sys.stdout)
     sys.stdout.write("\n")
 

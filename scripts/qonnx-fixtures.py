@@ -22,6 +22,13 @@ OUT/accuracy.txt.
    conv (group 4), batch norm -> binary activations, max-pool, a binary classifier.
 3. brevitas-mlp-a2.onnx: as 1. but with 2-bit hidden activations (IntQuant): outside
    bnngen's format, for the import's error path.
+4. brevitas-mlp-wscale.onnx: as 1. but the classifier's binary weights have a per-tensor
+   scale from statistics (the mean |w|, as in XNOR-Net), so its scores are m times integers
+   with m not 1 (nor a power of two).
+5. brevitas-mlp-tnorm.onnx: as 1. followed by FINN's TensorNorm on the scores (the
+   TFC-W1A1 of Brevitas' bnn_pynq examples, at 64 neurons).
+
+--only NAME makes just the named networks (the others' files are left as they are).
 """
 
 import argparse
@@ -33,10 +40,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
+from brevitas.core.function_wrapper import TensorClamp
 from brevitas.export import export_qonnx
+from brevitas.inject.enum import ScalingImplType, StatsOp
 from brevitas.nn import QuantConv2d, QuantIdentity, QuantLinear
 from brevitas.quant import Int8ActPerTensorFloat
 from brevitas.quant.binary import SignedBinaryActPerTensorConst, SignedBinaryWeightPerTensorConst
+from brevitas_examples.bnn_pynq.models.tensor_norm import TensorNorm
 
 SEED = 17
 EPOCHS = 1
@@ -65,8 +75,19 @@ class BinaryWeight(SignedBinaryWeightPerTensorConst):
     scaling_const = 1.0
 
 
-def binary_linear(i, o):
-    return QuantLinear(i, o, bias=False, weight_quant=BinaryWeight)
+class StatsBinaryWeight(SignedBinaryWeightPerTensorConst):
+    """+-s weights with s the mean |w| of the float weights (a per-tensor scale from
+    statistics). The clamp is not in place: an in-place clamp to +-s would change the
+    statistics, and so s, at every call."""
+
+    scaling_impl_type = ScalingImplType.STATS
+    scaling_stats_op = StatsOp.AVE
+    scaling_min_val = 1e-10
+    tensor_clamp_impl = TensorClamp
+
+
+def binary_linear(i, o, quant=BinaryWeight):
+    return QuantLinear(i, o, bias=False, weight_quant=quant)
 
 
 def binary_act():
@@ -76,19 +97,20 @@ def binary_act():
 class Mlp(nn.Module):
     """784-64-64-10 with a 1-bit input quantizer; `act` makes the hidden activations."""
 
-    def __init__(self, act):
+    def __init__(self, act, out_quant=BinaryWeight, tensor_norm=False):
         super().__init__()
         self.inp = binary_act()
         self.fc1, self.bn1, self.a1 = binary_linear(784, 64), nn.BatchNorm1d(64), act()
         self.fc2, self.bn2, self.a2 = binary_linear(64, 64), nn.BatchNorm1d(64), act()
-        self.out = binary_linear(64, 10)
+        self.out = binary_linear(64, 10, out_quant)
+        self.norm = TensorNorm() if tensor_norm else nn.Identity()
 
     def forward(self, x):
         x = self.inp(x / 255.0 * 2.0 - 1.0)
         x = torch.flatten(x, 1)
         x = self.a1(self.bn1(self.fc1(x)))
         x = self.a2(self.bn2(self.fc2(x)))
-        return self.out(x)
+        return self.norm(self.out(x))
 
 
 def two_bit_act():
@@ -153,6 +175,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=Path, help="folder of the Fashion-MNIST IDX .gz files")
     ap.add_argument("out", type=Path, help="folder to write the .onnx files to (must exist)")
+    ap.add_argument("--only", nargs="+", metavar="NAME", help="make only these networks")
     args = ap.parse_args()
     torch.manual_seed(SEED)
     torch.set_num_threads(1)
@@ -163,7 +186,12 @@ def main():
         ("brevitas-mlp-w1a1", lambda: Mlp(binary_act), 8.0),
         ("brevitas-cnn-thermo", Cnn, 28.0),
         ("brevitas-mlp-a2", lambda: Mlp(two_bit_act), 8.0),
+        # Scores of m * (sums of +-1) with m about 0.05; TensorNorm's are normalized.
+        ("brevitas-mlp-wscale", lambda: Mlp(binary_act, out_quant=StatsBinaryWeight), 0.4),
+        ("brevitas-mlp-tnorm", lambda: Mlp(binary_act, tensor_norm=True), 1.0),
     ]
+    if args.only:
+        nets = [n for n in nets if n[0] in args.only]
     lines = []
     for name, make, temperature in nets:
         print(name, flush=True)

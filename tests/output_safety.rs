@@ -178,13 +178,14 @@ fn file_outputs_refuse_special_files_folders_links_and_inputs() {
         "mknod failed: this test needs root (CAP_MKNOD) to make a device node"
     );
     let before = tree(d);
-    let commands: [&[&str]; 6] = [
+    let commands: [&[&str]; 7] = [
         &["plan", "tiny.toml", "-o"],
         &["random-model", "--seed", "1", "-o"],
         &["simulate", "tiny.toml", "--random", "1", "--trace"],
         &["train", "--config", "tiny.toml", "-o"],
         &["export", "tiny.toml", "--qonnx", "-o"],
         &["import", "tiny.onnx", "-o"],
+        &["weights", "tiny.toml", "-o"],
     ];
     for cmd in commands {
         for (out, what) in [
@@ -224,6 +225,8 @@ fn file_outputs_refuse_special_files_folders_links_and_inputs() {
     let o = run(d, &["export", "tiny.toml", "--qonnx", "-o", "tiny.toml"]);
     assert_refused(&o, "input", &before, d);
     let o = run(d, &["import", "sentinel.txt", "-o", "sentinel.txt"]);
+    assert_refused(&o, "input", &before, d);
+    let o = run(d, &["weights", "tiny.toml", "-o", "tiny.toml"]);
     assert_refused(&o, "input", &before, d);
 }
 

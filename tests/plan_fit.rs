@@ -9,7 +9,7 @@ use std::process::Command;
 use bnngen::model::{self, Model};
 use bnngen::plan::device::Device;
 use bnngen::plan::fit::{self, FitError};
-use bnngen::plan::{cost, set_folding, sweep, Handoff, HwConfig, PlanError};
+use bnngen::plan::{cost, set_folding, sweep, Handoff, HwConfig, PlanError, WeightStore};
 use bnngen::random::{random_model, RandomOptions};
 
 fn shipped(name: &str) -> Model {
@@ -551,4 +551,85 @@ fn the_automatic_target_is_the_smallest_part_the_estimate_fits() {
     assert_eq!(of("fashion-default"), Target::Ecp5_85k);
     assert_eq!(of("fashion-sensor"), Target::Ecp5_25k);
     assert_eq!(of("tiny"), Target::Ice40Up5k);
+}
+
+/// The unpruned fashion-up5k places and routes on the UP5K with its weights in SPRAM, folded
+/// to the device at a 97% logic budget (docs/benchmarks.md, "Weights in SPRAM on the UP5K":
+/// 5,097 logic cells, Fmax 39 MHz), faster at its Fmax than the pruned model's hand-tuned 300
+/// frames/s.
+#[test]
+#[ignore = "runs Yosys and nextpnr for several minutes: cargo test --test plan_fit -- --ignored"]
+fn fashion_up5k_unpruned_places_on_the_up5k_with_spram_weights() {
+    let out = tempfile::tempdir().unwrap();
+    let hw = out.path().join("up5k-spram.toml");
+    std::fs::write(
+        &hw,
+        "device = \"ice40-up5k\"\nweights = \"spram\"\nmax_logic_percent = 97.0\n",
+    )
+    .unwrap();
+    let run = bnngen(&[
+        "synth",
+        "models/fashion-up5k.toml",
+        "--target",
+        "ice40-up5k",
+        "--hw",
+        hw.to_str().unwrap(),
+        "--json",
+        "-o",
+        out.path().join("run").to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "bnngen synth failed (needs yosys, nextpnr-ice40, icepack: scripts/setup.sh): {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let u = &r["utilization"];
+    for cell in ["ICESTORM_LC", "ICESTORM_RAM", "ICESTORM_SPRAM"] {
+        assert!(
+            u[cell]["used"].as_u64().unwrap() <= u[cell]["available"].as_u64().unwrap(),
+            "{cell}: {}",
+            u[cell]
+        );
+    }
+    assert_eq!(u["ICESTORM_SPRAM"]["used"], 4, "{u}");
+    let fps = r["performance"]["frames_per_s"].as_f64().unwrap();
+    assert!(fps >= 300.0, "{fps} frames/s at the achieved Fmax");
+}
+
+/// With `weights = "spram"` the UP5K estimate counts the SPRAMs beside the RAM4K and leaves the
+/// weight ROMs they hold out of the RAM4K: fashion-up5k at its shipped folding needs 42 RAM4K
+/// with block-RAM weights and 18 RAM4K + 4 SPRAM with SPRAM weights (what Yosys maps,
+/// docs/benchmarks.md), so folding it to the UP5K is short of logic cells only.
+#[test]
+fn spram_weights_free_ram4k_for_the_fit() {
+    let m = shipped("fashion-up5k");
+    let hw = bnngen::plan::load_hw(std::path::Path::new("models/fashion-up5k.hw.toml")).unwrap();
+    let bram = cost::estimate(&m, &set_folding(&m, &hw).unwrap())
+        .total
+        .ice40;
+    let spram_hw = HwConfig {
+        weights: WeightStore::Spram,
+        ..hw.clone()
+    };
+    let plan = set_folding(&m, &spram_hw).unwrap();
+    assert_eq!(plan.weights, WeightStore::Spram);
+    let sp = cost::estimate(&m, &plan).total.ice40;
+    assert_eq!((bram.bram, bram.spram), (42, 0));
+    assert_eq!((sp.bram, sp.spram), (18, 4));
+    // ECP5 has no SPRAM: its estimate is the same either way.
+    let ecp = |p| cost::estimate(&m, p).total.ecp5;
+    assert_eq!(ecp(&plan), ecp(&set_folding(&m, &hw).unwrap()));
+    let fit_hw = HwConfig {
+        weights: WeightStore::Spram,
+        ..fit::device_config(Device::Ice40Up5k)
+    };
+    match fit::fit_to_device(&m, &fit_hw, Device::Ice40Up5k) {
+        Ok(f) => assert!(f.usage.bram <= 30 && f.usage.spram == 4, "{:?}", f.usage),
+        Err(PlanError::Fit(e @ FitError::NothingFits { .. })) => {
+            let e = e.to_string();
+            assert!(e.contains("logic cells") && !e.contains("RAM4K"), "{e}");
+        }
+        Err(e) => panic!("{e}"),
+    }
 }

@@ -69,12 +69,12 @@ fn import_edited(edit: impl FnOnce(&mut ModelProto)) -> String {
     let m = model::load(Path::new("models/tiny.toml")).unwrap();
     let mut p = ModelProto::decode(export(&m).unwrap().as_slice()).unwrap();
     edit(&mut p);
-    match import(
-        &p.encode_to_vec(),
-        "t.onnx",
-        &ImportOptions::default(),
-        None,
-    ) {
+    refusal(&p, "t.onnx")
+}
+
+/// The import's error for graph `p`, named `file` (it must be refused).
+fn refusal(p: &ModelProto, file: &str) -> String {
+    match import(&p.encode_to_vec(), file, &ImportOptions::default(), None) {
         Ok(_) => panic!("the edited graph was imported"),
         Err(e) => e.to_string(),
     }
@@ -315,15 +315,7 @@ fn brevitas_input_quantizer_is_read_exactly_or_refused() {
             let t = initializer(&mut p, |t| t.name == nodes[k].input[1]);
             t.raw_data = v.to_le_bytes().to_vec();
         }
-        match import(
-            &p.encode_to_vec(),
-            "q.onnx",
-            &ImportOptions::default(),
-            None,
-        ) {
-            Ok(_) => panic!("the edited quantizer was imported"),
-            Err(e) => e.to_string(),
-        }
+        refusal(&p, "q.onnx")
     };
     // 1 - 2v/255 >= 0: +1 up to code 127, a decreasing bit.
     let e = with_steps(255.0, -2.0, -1.0);
@@ -337,6 +329,50 @@ fn brevitas_input_quantizer_is_read_exactly_or_refused() {
     assert!(
         e.contains("node 3 (node__symbolic, BipolarQuant)")
             && e.contains("quantizes pixel code 1 to +1 in float32 but to -1 in exact"),
+        "{e}"
+    );
+}
+
+/// FINN's TensorNorm after the classifier, as Brevitas exports it
+/// (tests/fixtures/qonnx/brevitas-mlp-tnorm.onnx: Sub mean -> Div std -> Mul weight -> Add
+/// bias on the scores) is a positive scale and an offset shared by every class: the import
+/// keeps the integer scores and states the map, `w / std` and `bias - mean * w / std`. A
+/// negative (or infinite) scale is refused naming its node.
+#[test]
+fn brevitas_tensor_norm_is_a_score_map_or_refused() {
+    let file = "tests/fixtures/qonnx/brevitas-mlp-tnorm.onnx";
+    let bytes = std::fs::read(file).unwrap();
+    let proto = ModelProto::decode(bytes.as_slice()).unwrap();
+    let scalar = |p: &ModelProto, name: &str| -> f64 {
+        let g = p.graph.as_ref().unwrap();
+        let t = g.initializer.iter().find(|t| t.name == name).unwrap();
+        f64::from(f32::from_le_bytes(t.raw_data[..4].try_into().unwrap()))
+    };
+    let (mean, std) = (scalar(&proto, "norm.running_mean"), scalar(&proto, "pow_1"));
+    let (weight, bias) = (scalar(&proto, "norm.weight"), scalar(&proto, "norm.bias"));
+    let (m, map) =
+        bnngen::qonnx::import_file_scored(Path::new(file), &ImportOptions::default()).unwrap();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+    assert!(close(map.scale, weight / std), "{map:?}");
+    assert!(close(map.offset, bias - mean * weight / std), "{map:?}");
+    let model::LayerKind::Classifier(c) = &m.layers.last().unwrap().kind else {
+        panic!("the last layer is not the classifier");
+    };
+    assert!(c.bias.iter().all(|&b| b == 0), "{:?}", c.bias);
+
+    let refused = |name: &str, value: f32| {
+        let mut p = proto.clone();
+        initializer(&mut p, |t| t.name == name).raw_data = value.to_le_bytes().to_vec();
+        refusal(&p, "n.onnx")
+    };
+    let e = refused("norm.weight", -1.5);
+    assert!(
+        e.contains("node 17 (node_mul_1, Mul): scales the classifier's scores by -1.5"),
+        "{e}"
+    );
+    let e = refused("pow_1", 0.0);
+    assert!(
+        e.contains("node 16 (node_div_1, Div): scales the classifier's scores by inf"),
         "{e}"
     );
 }

@@ -8,7 +8,7 @@ mod common;
 
 use bnngen::input::Image;
 use bnngen::model::{LayerKind, Model};
-use bnngen::plan::{set_folding, HwConfig, Plan};
+use bnngen::plan::{set_folding, HwConfig, Plan, WeightStore};
 use bnngen::random::random_image;
 use bnngen::rtl::{self, bank::RamFamily, Design, GenOptions};
 use bnngen::synth::{board_sim, gate_sim, Target};
@@ -121,6 +121,7 @@ fn weights_in_spram_keep_the_plans_cycle_count() {
 
 /// Gate level: Yosys maps the stores to SB_SPRAM256KA (`synth_ice40 -spram`), and the netlist,
 /// simulated with Yosys's own SB_SPRAM256KA model and loaded over the load bus, is bit-exact.
+/// The plan's estimate with `weights = "spram"` counts the RAM4K and SPRAM Yosys maps.
 #[test]
 fn weights_in_spram_netlist_is_bit_exact_with_the_yosys_cell_model() {
     let (model, plan) = tiny();
@@ -143,6 +144,28 @@ fn weights_in_spram_netlist_is_bit_exact_with_the_yosys_cell_model() {
         g.resources.spram, slices as u64,
         "one SB_SPRAM256KA per slice"
     );
+    let spram_plan = Plan {
+        weights: WeightStore::Spram,
+        ..plan.clone()
+    };
+    let est = bnngen::plan::cost::estimate(&model, &spram_plan)
+        .total
+        .ice40;
+    assert_eq!(
+        (est.bram, est.spram),
+        (g.resources.bram, g.resources.spram),
+        "estimated (RAM4K, SPRAM) against Yosys"
+    );
+    // The plan alone generates the same design as the option.
+    let from_plan = rtl::generate(
+        &model,
+        &spram_plan,
+        GenOptions {
+            spram: false,
+            ..OPTS
+        },
+    );
+    assert_eq!(rtl::render(&from_plan.unwrap()), rtl::render(&design));
     assert!(g.report.passed(), "{:?}", g.report.mismatches.first());
 }
 

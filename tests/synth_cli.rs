@@ -152,3 +152,61 @@ fn weights_in_spram_on_a_target_without_spram_is_a_usage_error() {
     assert!(e.contains("ice40-up5k") && e.contains("ecp5-25k"), "{e}");
     assert!(!out.exists(), "nothing written");
 }
+
+/// `weights` in the hw file: `spram` for a target without SPRAM, or an unknown value, exits 2
+/// naming the file and the field, with nothing written; `--weights bram` overrides the file.
+#[test]
+fn weights_key_in_the_hw_file_is_checked_and_the_flag_overrides_it() {
+    let dir = tmp("cli-spram-key");
+    std::fs::create_dir_all(&dir).unwrap();
+    let spram = dir.join("spram.toml");
+    std::fs::write(&spram, "clock_mhz = 48.0\nweights = \"spram\"\n").unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "weights = \"sram\"\n").unwrap();
+    let run = |hw: &Path, target: &str, extra: &[&str], out: &Path| {
+        bnngen()
+            .args(["synth", "models/tiny.toml", "--target", target, "--hw"])
+            .arg(hw)
+            .args(extra)
+            .arg("-o")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let out = dir.join("out-ecp5");
+    let o = run(&spram, "ecp5-25k", &[], &out);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("spram.toml") && e.contains("weights") && e.contains("ice40-up5k"),
+        "{e}"
+    );
+    assert!(!out.exists(), "nothing written");
+    let out = dir.join("out-bad");
+    let o = run(&bad, "ice40-up5k", &[], &out);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("bad.toml:1") && e.contains("weights") && e.contains("spram"),
+        "{e}"
+    );
+    assert!(!out.exists(), "nothing written");
+    // `flow` refuses it for another target the same way.
+    let out = dir.join("out-flow");
+    let o = bnngen()
+        .args(["flow", "models/tiny.toml", "--target", "ecp5-25k", "--hw"])
+        .arg(&spram)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("spram.toml: weights"), "{e}");
+    assert!(!out.exists(), "nothing written");
+    // The flag wins over the file: the generic target synthesizes with block-RAM weights.
+    let out = dir.join("out-generic");
+    let o = run(&spram, "generic", &["--weights", "bram", "--json"], &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!out.join("synth-generic").join("weights.bin").exists());
+}

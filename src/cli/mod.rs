@@ -50,6 +50,7 @@ subcommands! {
     Train => train,
     Export => export,
     Import => import,
+    Weights => weights,
 }
 
 /// Turn a trained fully-binarized network into bit-exact, synthesizable Verilog.

@@ -160,9 +160,13 @@ pub fn run(args: Args) -> Result<(), CliError> {
 fn fit_line(device: Device, c: &DesignCost, hw: &HwConfig, p: &Plan) -> String {
     let cap = device.capacity();
     let u = fit::device_use(c, &cap, hw);
+    let spram = match u.spram {
+        0 => String::new(),
+        n => format!(", {n} of {} SPRAM", u.spram_capacity),
+    };
     format!(
         "folded to {device} (board top included): {:.1} frames/s at {} MHz, hand-off {}; \
-         {} of {} {} (limit {} at {}%), {} of {} {} (limit {} at {}%)\n",
+         {} of {} {} (limit {} at {}%), {} of {} {} (limit {} at {}%){spram}\n",
         p.fps,
         p.clock_mhz,
         fit::handoff_name(p.handoff),
@@ -246,6 +250,12 @@ pub fn cost_table(c: &DesignCost) -> String {
     for p in c.parts.iter().chain([&c.total]) {
         s.push_str(&row(&p.name, &p.ice40, &p.ecp5));
     }
+    if c.total.ice40.spram > 0 {
+        s.push_str(&format!(
+            "iCE40 UP5K SPRAM (weights = \"spram\"): {} SB_SPRAM256KA, not counted in RAM4K\n",
+            c.total.ice40.spram
+        ));
+    }
     s.push_str(&format!(
         "generic: {} memories marked for block RAM, {} bits\n",
         c.total.generic.block_memories, c.total.generic.block_bits
@@ -264,8 +274,12 @@ pub fn cost_table(c: &DesignCost) -> String {
             ..HwConfig::default()
         };
         let fits = fit::device_use(c, &cap, &full).fits() && e.ffs <= cap.ffs;
+        let spram = match e.spram {
+            0 => String::new(),
+            n => format!(", SPRAM {n}/{}", cap.spram),
+        };
         s.push_str(&format!(
-            "{name:<11} LUT {}/{} ({:.0}%), FF {}/{} ({:.0}%), block RAM {}/{} ({:.0}%){}\n",
+            "{name:<11} LUT {}/{} ({:.0}%), FF {}/{} ({:.0}%), block RAM {}/{} ({:.0}%){spram}{}\n",
             e.luts,
             cap.luts,
             pct(e.luts, cap.luts),

@@ -7,7 +7,7 @@ use indicatif::ProgressBar;
 
 use bnngen::model;
 use bnngen::output::OutputDir;
-use bnngen::plan::{self, fit};
+use bnngen::plan::{self, fit, HwConfig, WeightStore};
 use bnngen::rtl;
 use bnngen::synth::{self, Target};
 use bnngen::tools::progress;
@@ -60,30 +60,62 @@ pub struct Args {
     /// Where the weights go: `bram` (ROMs in block RAM or logic, in the bitstream) or `spram`
     /// (ice40-up5k only: the largest weight ROMs in the four SB_SPRAM256KA, loaded from the
     /// SPI flash after reset; writes weights.bin for `iceprog -o 1M`, docs/synthesis.md).
-    #[arg(long, default_value = "bram", value_parser = ["bram", "spram"])]
-    pub weights: String,
+    /// Default: the --hw file's `weights`, else `bram`.
+    #[arg(long, value_parser = parse_weights)]
+    pub weights: Option<WeightStore>,
+}
+
+/// `--weights bram|spram`.
+pub fn parse_weights(s: &str) -> Result<WeightStore, String> {
+    match s {
+        "bram" => Ok(WeightStore::Bram),
+        "spram" => Ok(WeightStore::Spram),
+        _ => Err(format!("`{s}`: expected bram or spram")),
+    }
+}
+
+/// Refuse weights in SPRAM for a target without SPRAM, naming where `spram` was asked for:
+/// the flag, or the hardware file's `weights`.
+pub fn check_weights_target(
+    weights: WeightStore,
+    flag: Option<WeightStore>,
+    hw: Option<&Path>,
+    target: Target,
+) -> Result<(), CliError> {
+    if weights != WeightStore::Spram || target == Target::Ice40Up5k {
+        return Ok(());
+    }
+    let from = match (flag, hw) {
+        (Some(_), _) | (None, None) => "--weights spram".to_string(),
+        (None, Some(path)) => format!("{}: weights = \"spram\"", path.display()),
+    };
+    Err(CliError::Usage(format!(
+        "{from} needs --target ice40-up5k (the only target with SPRAM), not {}",
+        target.name()
+    )))
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
     let target = args.target;
-    let spram = args.weights == "spram";
-    if spram && target != Target::Ice40Up5k {
-        // Refused before anything is written.
-        return Err(CliError::Usage(format!(
-            "--weights spram needs --target ice40-up5k (the only target with SPRAM), not {}",
-            target.name()
-        )));
-    }
+    // Refused before anything is read or written.
+    let flag = args.weights;
+    check_weights_target(flag.unwrap_or_default(), flag, None, target)?;
     let m = model::load(&args.model)?;
     let (hw, p) = match &args.hw {
-        Some(path) => plan::fold_hw_file(&m, path).map_err(CliError::hw)?,
+        Some(path) => plan::fold_hw_file_with(&m, path, flag).map_err(CliError::hw)?,
         // No hw file: the fastest folding that fits the target, if it has capacity figures.
         None => {
-            let hw = target.fold_config();
+            let hw = HwConfig {
+                weights: flag.unwrap_or_default(),
+                ..target.fold_config()
+            };
             let p = fit::fold(&m, &hw).map_err(CliError::hw)?;
             (hw, p)
         }
     };
+    // The hw file's `weights`, checked before anything is written.
+    check_weights_target(p.weights, flag, args.hw.as_deref(), target)?;
+    let spram = p.weights == WeightStore::Spram;
     let clock = match (args.clock, &args.hw) {
         (Some(c), _) if c > 0.0 && c.is_finite() => c,
         (Some(c), _) => return Err(CliError::Usage(format!("--clock {c}: expected MHz > 0"))),

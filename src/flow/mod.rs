@@ -231,17 +231,30 @@ pub fn default_clock(t: Target) -> f64 {
 }
 
 /// The target and clock of the synthesis step (None: skipped), checked before the run folder
-/// is touched: `--pll` needs a board whose PLL can make the clock.
+/// is touched: `--pll` needs a board whose PLL can make the clock, and weights in SPRAM the
+/// UP5K (chosen for them when the target is automatic).
 fn choose_target(
     opts: &FlowOptions,
     m: &Model,
     p: &Plan,
     hw: &HwConfig,
 ) -> Result<Option<(Target, f64)>, FlowError> {
+    let spram = p.weights == plan::WeightStore::Spram;
     let t = match opts.target {
-        TargetChoice::Skip => return Ok(None),
-        TargetChoice::Given(t) => t,
+        TargetChoice::Skip if !spram => return Ok(None),
+        TargetChoice::Given(t) if !spram || t == Target::Ice40Up5k => t,
+        // Only the UP5K has SPRAM.
+        TargetChoice::Auto if spram => Target::Ice40Up5k,
         TargetChoice::Auto => default_target(m, p, hw),
+        TargetChoice::Skip | TargetChoice::Given(_) => {
+            let file = opts
+                .hw
+                .as_deref()
+                .map_or("the hw file".into(), |h| h.display().to_string());
+            return Err(FlowError::Options(format!(
+                "{file}: weights: `spram` needs --target ice40-up5k (the only target with SPRAM)"
+            )));
+        }
     };
     let clock = if opts.hw.is_some() {
         p.clock_mhz

@@ -74,6 +74,12 @@ impl Device {
             ffs: luts,
             carry,
             bram,
+            // SB_SPRAM256KA (DS1056): only the UltraPlus parts have them.
+            spram: if self == Device::Ice40Up5k {
+                crate::plan::cost::spram::UP5K_SPRAMS as u64
+            } else {
+                0
+            },
         }
     }
 

@@ -14,7 +14,8 @@ use crate::model::Model;
 
 use super::fit::{self, FitError};
 use super::{
-    check_fold, plan_from_folds, set_folding, Fold, HwConfig, Plan, PlanError, PLAN_FORMAT_VERSION,
+    check_fold, plan_from_folds, set_folding, Fold, HwConfig, Plan, PlanError, WeightStore,
+    PLAN_FORMAT_VERSION,
 };
 
 /// Largest hardware or plan file read, in bytes.
@@ -207,6 +208,14 @@ fn check_hw_values(src: &mut Source, hw: &HwConfig) {
             );
         }
     }
+    if hw.weights == WeightStore::Spram {
+        if let Some(d) = hw.device.filter(|d| d.capacity().spram == 0) {
+            src.problem(
+                &[Seg::Key("weights")],
+                format!("`spram` needs a device with SPRAM (ice40-up5k), not {d}"),
+            );
+        }
+    }
     if let Some(f) = hw.fps {
         if !(f.is_finite() && f > 0.0) {
             src.problem(
@@ -217,9 +226,13 @@ fn check_hw_values(src: &mut Source, hw: &HwConfig) {
     }
 }
 
-/// Parse a hardware file: a `device` without `clock_mhz` takes the device's default clock.
-fn parse_hw(src: &mut Source) -> Result<HwConfig, PlanError> {
+/// Parse a hardware file: a `device` without `clock_mhz` takes the device's default clock;
+/// `weights`, when given, replaces the file's.
+fn parse_hw(src: &mut Source, weights: Option<WeightStore>) -> Result<HwConfig, PlanError> {
     let mut hw: HwConfig = src.parse()?;
+    if let Some(w) = weights {
+        hw.weights = w;
+    }
     if let Some(d) = hw.device {
         if line_of(&src.text, &[Seg::Key("clock_mhz")]).is_none() {
             hw.clock_mhz = d.default_clock_mhz();
@@ -232,7 +245,7 @@ fn parse_hw(src: &mut Source) -> Result<HwConfig, PlanError> {
 /// Read a hardware configuration file and check its values (not yet against a model).
 pub fn load_hw(path: &Path) -> Result<HwConfig, PlanError> {
     let mut src = Source::read(path)?;
-    let hw = parse_hw(&mut src)?;
+    let hw = parse_hw(&mut src, None)?;
     src.finish()?;
     Ok(hw)
 }
@@ -243,8 +256,17 @@ pub fn load_hw(path: &Path) -> Result<HwConfig, PlanError> {
 /// the folding is the fastest that fits it (`fit::fit_to_device`), and `fps` is the least
 /// frame rate accepted.
 pub fn fold_hw_file(model: &Model, path: &Path) -> Result<(HwConfig, Plan), PlanError> {
+    fold_hw_file_with(model, path, None)
+}
+
+/// [`fold_hw_file`], with `weights` (a command-line flag) in place of the file's `weights`.
+pub fn fold_hw_file_with(
+    model: &Model,
+    path: &Path,
+    weights: Option<WeightStore>,
+) -> Result<(HwConfig, Plan), PlanError> {
     let mut src = Source::read(path)?;
-    let hw = parse_hw(&mut src)?;
+    let hw = parse_hw(&mut src, weights)?;
     for (name, fold) in &hw.layers {
         let at = [Seg::Key("layers"), Seg::Key(name)];
         match model.layer_index(name) {
@@ -377,6 +399,7 @@ pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
         front_end: p.front_end,
         popcount_stages: p.popcount_stages,
         handoff: p.handoff,
+        weights: p.weights,
         ..HwConfig::default()
     };
     Ok(plan_from_folds(model, &hw, &folds))

@@ -36,6 +36,20 @@ pub const BOARD_TOP: Cells = Cells {
     ffs: 80,
     carry: 0,
     bram: 0,
+    spram: 0,
+    lutram: 0,
+    bram_bits: 0,
+};
+
+/// What the SPI-flash loader (`constraints/common/bnngen_spi_loader.v`) adds to the board top
+/// of a design with weights in SPRAM: Yosys 0.23's count for fashion-up5k's
+/// (`synth_ice40 -spram -noflatten`; it hardly depends on the model).
+pub const SPI_LOADER: Cells = Cells {
+    luts: 108,
+    ffs: 105,
+    carry: 46,
+    bram: 0,
+    spram: 0,
     lutram: 0,
     bram_bits: 0,
 };
@@ -50,6 +64,9 @@ pub struct DeviceUse {
     pub bram: u64,
     pub bram_capacity: u64,
     pub bram_limit: u64,
+    /// SPRAMs holding weights (iCE40 UP5K with `weights = "spram"`), and the device's.
+    pub spram: u64,
+    pub spram_capacity: u64,
     /// Name of the logic unit ("logic cells", "LUTs") and of the block RAM ("RAM4K").
     pub logic_unit: &'static str,
     pub bram_unit: &'static str,
@@ -57,7 +74,9 @@ pub struct DeviceUse {
 
 impl DeviceUse {
     pub fn fits(&self) -> bool {
-        self.logic <= self.logic_limit && self.bram <= self.bram_limit
+        self.logic <= self.logic_limit
+            && self.bram <= self.bram_limit
+            && self.spram <= self.spram_capacity
     }
 
     /// How far over its limits a design is: the worse ratio of use to limit, then the sum of
@@ -84,6 +103,13 @@ impl DeviceUse {
             }
         };
         over(
+            self.spram,
+            self.spram_capacity,
+            self.spram_capacity,
+            "SPRAM",
+            100.0,
+        );
+        over(
             self.bram,
             self.bram_capacity,
             self.bram_limit,
@@ -101,14 +127,17 @@ impl DeviceUse {
     }
 }
 
-/// What `cost` (the accelerator's estimate) and the board top take of a device with capacity
-/// `cap`, against the budgets in `hw`.
+/// What `cost` (the accelerator's estimate) and the board top (with the flash loader when
+/// weights are in SPRAM) take of a device with capacity `cap`, against the budgets in `hw`.
 pub fn device_use(cost: &DesignCost, cap: &Capacity, hw: &HwConfig) -> DeviceUse {
     let mut cells = match cap.family {
         RamFamily::Ice40 => cost.total.ice40,
         RamFamily::Ecp5 => cost.total.ecp5,
     };
     cells += BOARD_TOP;
+    if cells.spram > 0 {
+        cells += SPI_LOADER;
+    }
     let (logic, logic_unit, bram_unit) = match cap.family {
         RamFamily::Ice40 => (
             cost::logic::ice40_logic_cells(&cells),
@@ -125,6 +154,8 @@ pub fn device_use(cost: &DesignCost, cap: &Capacity, hw: &HwConfig) -> DeviceUse
         bram: cells.bram,
         bram_capacity: cap.bram,
         bram_limit: limit(cap.bram, hw.max_bram_percent),
+        spram: cells.spram,
+        spram_capacity: cap.spram,
         logic_unit,
         bram_unit,
     }

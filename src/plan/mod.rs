@@ -14,8 +14,8 @@ pub mod sweep;
 
 use crate::model::{LayerKind, Model};
 pub use files::{
-    check_reachable, fold_hw_file, load_hw, load_plan, FileProblem, MAX_CLOCK_MHZ,
-    MAX_CONFIG_BYTES, MAX_POPCOUNT_STAGES,
+    check_reachable, fold_hw_file, fold_hw_file_with, load_hw, load_plan, FileProblem,
+    MAX_CLOCK_MHZ, MAX_CONFIG_BYTES, MAX_POPCOUNT_STAGES,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -53,6 +53,33 @@ impl Handoff {
     }
 }
 
+/// Where the weight ROMs go (`weights` in hardware and plan files).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeightStore {
+    /// In block RAM or logic, initialized by the bitstream.
+    #[default]
+    Bram,
+    /// The largest weight ROMs in the iCE40 UP5K's SPRAM (`cost::spram`), loaded from the
+    /// board's SPI flash after reset; the rest in block RAM.
+    Spram,
+}
+
+impl WeightStore {
+    /// The value as hardware and plan files and `--weights` write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            WeightStore::Bram => "bram",
+            WeightStore::Spram => "spram",
+        }
+    }
+
+    /// The default, which plan files leave out (so older plan files keep their meaning).
+    pub fn is_bram(&self) -> bool {
+        *self == WeightStore::Bram
+    }
+}
+
 /// The only `format_version` of plan files this build reads and writes.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 
@@ -79,6 +106,8 @@ pub struct HwConfig {
     /// Fold to this device: the fastest folding whose estimate fits its budgets (`fit`).
     #[serde(skip_serializing)]
     pub device: Option<device::Device>,
+    /// Where the weight ROMs go: `bram` or `spram` (ice40-up5k only).
+    pub weights: WeightStore,
     /// Folding to a device: most logic (iCE40 logic cells, ECP5 LUTs) the estimate may use,
     /// in percent of the device's.
     pub max_logic_percent: f64,
@@ -97,6 +126,7 @@ impl Default for HwConfig {
             layers: BTreeMap::new(),
             best_effort: false,
             device: None,
+            weights: WeightStore::Bram,
             max_logic_percent: fit::DEFAULT_MAX_LOGIC_PERCENT,
             max_bram_percent: fit::DEFAULT_MAX_BRAM_PERCENT,
         }
@@ -253,6 +283,9 @@ pub struct Plan {
     /// How window stages hand on their output (absent in older plan files: `skid`).
     #[serde(default)]
     pub handoff: Handoff,
+    /// Where the weight ROMs go (absent: `bram`; written only when `spram`).
+    #[serde(default, skip_serializing_if = "WeightStore::is_bram")]
+    pub weights: WeightStore,
     /// Cycles per frame of the slowest stage (the pipeline's initiation interval).
     pub cycles_per_frame: u64,
     pub fps: f64,
@@ -574,6 +607,7 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
         front_end: hw.front_end,
         popcount_stages: hw.popcount_stages,
         handoff: hw.handoff,
+        weights: hw.weights,
         cycles_per_frame: ii,
         fps: hw.clock_mhz * 1e6 / ii as f64,
         latency_us: total as f64 / hw.clock_mhz,

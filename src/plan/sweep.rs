@@ -22,7 +22,8 @@ pub struct SweepPoint {
 }
 
 /// The hardware configuration that folds `model` like `plan` does, at `budget` cycles per
-/// frame: the plan's clock, pop-count stages, hand-off and placement; automatic folds.
+/// frame: the plan's clock, pop-count stages, hand-off, placement and
+/// weight store; automatic folds.
 pub fn at_budget(plan: &Plan, budget: u64) -> HwConfig {
     HwConfig {
         clock_mhz: plan.clock_mhz,
@@ -30,6 +31,7 @@ pub fn at_budget(plan: &Plan, budget: u64) -> HwConfig {
         front_end: plan.front_end,
         popcount_stages: plan.popcount_stages,
         handoff: plan.handoff,
+        weights: plan.weights,
         ..HwConfig::default()
     }
 }

@@ -5,7 +5,8 @@
 //! sum, `k_o` the product of the input's scale and the weights' scale, and `c_o` a bias (both
 //! 1 and 0 in bnngen's own export). Two patterns follow:
 //! - [Mul by +-1 per channel] -> MultiThreshold (out_scale 2, out_bias -1): `d * v >= thr`;
-//! - BatchNormalization -> BipolarQuant (scale s > 0, +s when its input is >= 0):
+//! - BatchNormalization -> BipolarQuant, or a 1-bit signed IntQuant at zero point 0 (scale
+//!   s > 0, +s when its input is >= 0):
 //!   `gamma * (v - mean) / sqrt(var + eps) + beta >= 0`; the output's scale s goes on to the
 //!   next layer.
 //!
@@ -16,6 +17,7 @@
 //! written as a threshold no sum reaches: `-(N_max + 1)` for 1, `N_max + 1` for 0.
 
 use super::front_end::bipolar_thresholds;
+use super::proto::NodeProto;
 use super::walk::{attr, ImportError, Walk};
 use crate::model::{Direction, Thresholds};
 
@@ -66,8 +68,14 @@ pub(super) fn read(
                 "has a parameter that is not finite, or var + epsilon <= 0".into(),
             ));
         }
-        refuse_int_quant(w, w.output(bi, bn)?)?;
-        let (qi, q) = w.expect("BipolarQuant", w.output(bi, bn)?, "BatchNormalization")?;
+        let normed = w.output(bi, bn)?;
+        let (qi, q) = match one_bit_int_quant(w, normed)? {
+            Some(t) => t,
+            None => {
+                refuse_int_quant(w, normed)?;
+                w.expect("BipolarQuant", normed, "BatchNormalization")?
+            }
+        };
         let (_, s) = w.const_floats(qi, q, 1)?;
         if s.len() != 1 || !(s[0] > 0.0 && s[0].is_finite()) {
             return Err(w.node_err(
@@ -117,6 +125,27 @@ pub(super) fn read(
         push(&mut out, kk, cc, n_max);
     }
     Ok(out)
+}
+
+/// Take a 1-bit IntQuant (or Quant) reading `x`, checked to give +-scale as BipolarQuant
+/// does (signed, zero point 0: qonnx computes it as the sign of x / scale).
+fn one_bit_int_quant<'a>(
+    w: &mut Walk<'a>,
+    x: &str,
+) -> Result<Option<(usize, &'a NodeProto)>, ImportError> {
+    let Some((i, n)) = w.peek() else {
+        return Ok(None);
+    };
+    let int_quant = matches!(n.op_type.as_str(), "IntQuant" | "Quant") && Walk::is_qonnx(n);
+    if !int_quant || n.input.first().map(String::as_str) != Some(x) {
+        return Ok(None);
+    }
+    if w.const_floats(i, n, 3).ok().map(|(_, b)| b) != Some(vec![1.0]) {
+        return Ok(None);
+    }
+    w.bipolar_int_quant(i, n)?;
+    w.take(i);
+    Ok(Some((i, n)))
 }
 
 /// Refuse an integer quantizer (IntQuant, or Quant as Brevitas writes it) reading `x` as a

@@ -14,6 +14,7 @@ use prost::Message;
 
 use super::keys;
 use super::proto::{DimValue, ModelProto, TensorProto};
+use super::scores::ScoreMap;
 pub use super::walk::ImportError;
 use super::walk::Walk;
 use crate::model::{self, limits, InputSpec, Layer, Meta, Model};
@@ -30,12 +31,21 @@ pub struct ImportOptions {
 
 /// Read and import an ONNX file of at most the model-file size limit.
 pub fn import_file(path: &Path, opts: &ImportOptions) -> Result<Model, ImportError> {
+    import_file_scored(path, opts).map(|(m, _)| m)
+}
+
+/// As [`import_file`], with the map from the model's integer scores to the file's float
+/// scores (one positive scale and one offset for every class: the class is the same).
+pub fn import_file_scored(
+    path: &Path,
+    opts: &ImportOptions,
+) -> Result<(Model, ScoreMap), ImportError> {
     let bytes = read_bytes(path).map_err(|source| ImportError::Read {
         path: path.to_path_buf(),
         source,
     })?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-    import(&bytes, &path.display().to_string(), opts, stem)
+    import_scored(&bytes, &path.display().to_string(), opts, stem)
 }
 
 /// The file's bytes, refusing more than [`limits::MAX_FILE_BYTES`] (and folders, and endless
@@ -68,6 +78,15 @@ pub fn import(
     opts: &ImportOptions,
     stem: Option<String>,
 ) -> Result<Model, ImportError> {
+    import_scored(bytes, file, opts, stem).map(|(m, _)| m)
+}
+
+fn import_scored(
+    bytes: &[u8],
+    file: &str,
+    opts: &ImportOptions,
+    stem: Option<String>,
+) -> Result<(Model, ScoreMap), ImportError> {
     let proto = ModelProto::decode(bytes).map_err(|e| ImportError::Decode {
         file: file.to_string(),
         message: e.to_string(),
@@ -167,10 +186,15 @@ pub fn import(
         layers,
     };
     // The validator has the last word: every rule of the model format, with its diagnostics.
-    model::parse(&model::to_toml(&m), file).map_err(|errors| ImportError::Model {
+    let m = model::parse(&model::to_toml(&m), file).map_err(|errors| ImportError::Model {
         file: file.into(),
         errors,
-    })
+    })?;
+    let scores = w.score_map.ok_or_else(|| ImportError::Graph {
+        file: file.into(),
+        message: "the classifier's scores were not read".into(),
+    })?;
+    Ok((m, scores))
 }
 
 /// The graph's one data input: float [1, C, H, W] (or [N, C, H, W] with a symbolic N).

@@ -9,11 +9,13 @@
 //!   earlier layer's output;
 //! - dense: Flatten (or Reshape to N x K; nothing after a dense layer's N x O output) ->
 //!   MatMul or Gemm -> activation [-> Reshape to N x O x 1 x 1];
-//! - classifier: Flatten -> MatMul -> Add (integer bias), writing the graph output.
+//! - classifier: Flatten -> MatMul -> Add (integer bias) [-> TensorNorm's scalar steps,
+//!   `scores.rs`], writing the graph output.
 
 use super::activation::{self, Affine};
 use super::blocks::{block_weights, Dense as DenseWeights};
 use super::proto::NodeProto;
+use super::scores;
 use super::walk::{attr, out_shape, ImportError, Walk};
 use crate::model::{
     limits, Classifier, Conv, Dense, Layer, LayerKind, MaxPool, PadMode, Residual, ResidualOp,
@@ -486,7 +488,8 @@ fn dense(w: &mut Walk<'_>, cur: Shape) -> Result<Read, ImportError> {
             )
     });
     if !activation_next {
-        let bias = classifier_bias(w, mi, m, &affine)?;
+        let (bias, score_map) = scores::read(w, mi, m, affine)?;
+        w.score_map = Some(score_map);
         return Ok((
             name,
             LayerKind::Classifier(Classifier { weights, bias }),
@@ -572,31 +575,4 @@ fn add_bias(
         *b += factor * values[if values.len() == 1 { 0 } else { o }];
     }
     Ok(())
-}
-
-/// The classifier's integer bias: its scores are `m * a + b_k` with one positive scale m for
-/// every class, so bnngen's scores are the file's divided by m, exactly when every `b_k / m`
-/// is an integer (within 1e-9 relative).
-fn classifier_bias(
-    w: &Walk<'_>,
-    i: usize,
-    n: &NodeProto,
-    affine: &Affine,
-) -> Result<Vec<i64>, ImportError> {
-    let m = affine.k[0];
-    if affine.k.iter().any(|&k| k != m) || !(m > 0.0 && m.is_finite()) {
-        return Err(w.node_err(i, n, "scales the classes' scores differently (or not by a positive number); bnngen's scores share one positive scale, so a per-class scale cannot be expressed exactly".into()));
-    }
-    let mut out = Vec::with_capacity(affine.c.len());
-    for (k, &b) in affine.c.iter().enumerate() {
-        let q = b / m;
-        let r = q.round();
-        if (q - r).abs() > 1e-9 * q.abs().max(1.0) || r.abs() > (1u64 << 30) as f64 {
-            return Err(w.node_err(i, n, format!(
-                "gives class {k} the bias {b} at score scale {m}: {q} is not an integer (|b| <= 2^30), so the classifier's bias cannot be expressed exactly"
-            )));
-        }
-        out.push(r as i64);
-    }
-    Ok(out)
 }

@@ -10,8 +10,8 @@
 //! bnngen's scores is the identity).
 //!
 //! Files: `proto.rs` (the ONNX protobuf messages), `graph.rs` (building a graph),
-//! `export.rs`, `import.rs` (node patterns back to layers), `tensor.rs` (bounded reads of
-//! constant tensors).
+//! `export.rs`, `import.rs` (node patterns back to layers), `scores.rs` (the classifier's
+//! scores), `tensor.rs` (bounded reads of constant tensors).
 
 mod activation;
 mod blocks;
@@ -21,11 +21,13 @@ mod graph;
 pub mod import;
 mod layers;
 pub mod proto;
+mod scores;
 mod tensor;
 mod walk;
 
 pub use export::{export, ExportError};
-pub use import::{import, import_file, ImportError, ImportOptions};
+pub use import::{import, import_file, import_file_scored, ImportError, ImportOptions};
+pub use scores::ScoreMap;
 
 /// The domain of QONNX's general custom operators (MultiThreshold, BipolarQuant, IntQuant).
 pub const QONNX_DOMAIN: &str = "qonnx.custom_op.general";

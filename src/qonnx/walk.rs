@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use super::proto::{attribute_type, NodeProto, TensorProto};
+use super::scores::ScoreMap;
 use super::{tensor, FINN_DOMAIN, QONNX_DOMAIN};
 use crate::model::{ModelErrors, Shape};
 
@@ -58,6 +59,8 @@ pub(super) struct Walk<'a> {
     pub out_scales: Vec<f64>,
     /// BipolarQuant nodes of constant weights, by output: read with their Conv or MatMul.
     weight_quants: HashMap<String, usize>,
+    /// How the file's scores map onto bnngen's, once the classifier is read.
+    pub score_map: Option<ScoreMap>,
 }
 
 impl<'a> Walk<'a> {
@@ -84,12 +87,15 @@ impl<'a> Walk<'a> {
                 consts.insert(out.clone(), t);
             }
         }
-        // BipolarQuant of a constant (weights, scale) is a constant too, read as +-1 weights
-        // and a scale by the layer that uses it; the walk skips it.
+        // BipolarQuant (or IntQuant) of constants (weights, scale) is a constant too, read as
+        // +-1 weights and a scale by the layer that uses it; the walk skips it.
         let weight_quants = nodes
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.op_type == "BipolarQuant" && Walk::is_qonnx(n))
+            .filter(|(_, n)| {
+                let op = n.op_type.as_str();
+                matches!(op, "BipolarQuant" | "IntQuant" | "Quant") && Walk::is_qonnx(n)
+            })
             .filter(|(_, n)| n.input.iter().all(|i| consts.contains_key(i)))
             .filter_map(|(k, n)| Some((n.output.first()?.clone(), k)))
             .collect();
@@ -104,6 +110,7 @@ impl<'a> Walk<'a> {
             scale: 1.0,
             out_scales: Vec::new(),
             weight_quants,
+            score_map: None,
         })
     }
 
@@ -118,6 +125,11 @@ impl<'a> Walk<'a> {
             return Some((self.pos, n));
         }
         None
+    }
+
+    /// Take node `index`, the one [`Walk::peek`] returned.
+    pub fn take(&mut self, index: usize) {
+        self.pos = index + 1;
     }
 
     /// Take the next node when it is `op_type` (in the standard or QONNX domain) and reads
@@ -190,9 +202,10 @@ impl<'a> Walk<'a> {
             .map_err(|e| self.node_err(index, n, format!("input {k} `{}` {e}", t.name)))
     }
 
-    /// Input `k` of node `n` as weights: a float constant, or BipolarQuant of one (+1 where
-    /// the value is >= 0, else -1). Returns (shape, values, scales: one, or one per output
-    /// channel along `channel_axis` of the weights).
+    /// Input `k` of node `n` as weights: a float constant, or BipolarQuant of one, or a
+    /// 1-bit signed IntQuant of one at zero point 0 (both +1 where value / scale >= 0 in
+    /// float32, else -1, as qonnx computes them). Returns (shape, values, scales: one, or one
+    /// per output channel along `channel_axis` of the weights).
     pub fn weights(
         &self,
         index: usize,
@@ -206,6 +219,9 @@ impl<'a> Walk<'a> {
             return Ok((shape, v, vec![1.0]));
         };
         let q = &self.nodes[qi];
+        if q.op_type != "BipolarQuant" {
+            self.bipolar_int_quant(qi, q)?;
+        }
         let (shape, v) = self.const_floats(qi, q, 0)?;
         let (sshape, s) = self.const_floats(qi, q, 1)?;
         let channels = shape.get(channel_axis).copied().unwrap_or(0);
@@ -219,11 +235,52 @@ impl<'a> Walk<'a> {
                 "has scale of shape {sshape:?}; bnngen reads one positive scale, or one per output channel"
             )));
         }
+        // The scale of element e: its channel's, when there is one per channel.
+        let stride: usize = shape.iter().skip(channel_axis + 1).product();
+        let scale_of = |e: usize| {
+            s[if s.len() == 1 {
+                0
+            } else {
+                e / stride % channels
+            }]
+        };
         let signs = v
             .iter()
-            .map(|&x| if x >= 0.0 { 1.0 } else { -1.0 })
+            .enumerate()
+            .map(|(e, &x)| {
+                let y = x as f32 / scale_of(e) as f32;
+                if y >= 0.0 {
+                    1.0
+                } else {
+                    -1.0
+                }
+            })
             .collect();
         Ok((shape, signs, s))
+    }
+
+    /// Refuse an IntQuant (or Quant) of weights or of an activation unless it gives +-scale:
+    /// bit width 1, signed, zero point 0. qonnx computes a signed 1-bit IntQuant as +1 where value / scale + zero
+    /// point >= 0, else -1, then subtracts the zero point and multiplies by the scale.
+    pub fn bipolar_int_quant(&self, qi: usize, q: &NodeProto) -> Result<(), ImportError> {
+        let err = |m: String| self.node_err(qi, q, m);
+        attr::only(q, &["signed", "narrow", "rounding_mode"]).map_err(err)?;
+        let (_, bits) = self.const_floats(qi, q, 3)?;
+        if bits != [1.0] {
+            return Err(err(format!(
+                "quantizes to {bits:?} bits; bnngen's weights and activations are 1 bit (+-scale): a 1-bit signed IntQuant at zero point 0, or BipolarQuant"
+            )));
+        }
+        if attr::int(q, "signed").map_err(err)?.unwrap_or(1) != 1 {
+            return Err(err("is an unsigned 1-bit IntQuant (0 and scale); bnngen's weights and activations are +-scale: set signed = 1, or use BipolarQuant".into()));
+        }
+        let (_, zero) = self.const_floats(qi, q, 2)?;
+        if let Some(z) = zero.iter().find(|&&z| z != 0.0) {
+            return Err(err(format!(
+                "has zero point {z}; a 1-bit IntQuant gives +-scale (bnngen's weights and activations) only at zero point 0"
+            )));
+        }
+        Ok(())
     }
 
     /// Input `k` of node `n` as an integer constant.

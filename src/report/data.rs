@@ -109,6 +109,9 @@ pub struct CostRow {
     pub ffs: u64,
     pub carry: u64,
     pub bram: u64,
+    /// iCE40 UP5K SPRAMs holding weights (`weights = "spram"`; absent in older reports: 0).
+    #[serde(default)]
+    pub spram: u64,
 }
 
 impl CostFigures {
@@ -124,6 +127,7 @@ impl CostFigures {
             ffs: x.ffs,
             carry: x.carry,
             bram: x.bram,
+            spram: x.spram,
         };
         let cells = |p: &crate::plan::cost::PartCost| Self::cells(p, family);
         CostFigures {
@@ -140,6 +144,7 @@ impl CostFigures {
                 ffs: k.ffs,
                 carry: k.carry,
                 bram: k.bram,
+                spram: k.spram,
             }),
             bram_efficiency: cells(&c.total).bram_efficiency(family),
             energy_nj: c.energy.total_pj / 1000.0,

@@ -250,6 +250,14 @@ fn cost_section(o: &mut String, d: &ReportData) {
         );
     }
     o.push_str("</table>");
+    if let Some(total) = c.parts.last().filter(|t| t.spram > 0) {
+        let _ = write!(
+            o,
+            "<p>Weights in SPRAM: {} SB_SPRAM256KA{}, loaded from flash after reset; the weight ROMs they hold are not in the block RAM column.</p>",
+            total.spram,
+            c.capacity.as_ref().map_or(String::new(), |k| format!(" of {}", k.spram))
+        );
+    }
     if let Some(e) = c.bram_efficiency {
         let _ = write!(
             o,

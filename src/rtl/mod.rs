@@ -163,11 +163,21 @@ fn clocked(
 pub enum GenError {
     #[error("the plan has {0} layers, the model {1}")]
     PlanMismatch(usize, usize),
+    #[error("weights in SPRAM need the iCE40 RAM family (target ice40-up5k), not {0}")]
+    SpramFamily(&'static str),
 }
 
 /// Lower `model` folded by `plan` to a design.
+/// Weights go to SPRAM when `opts.spram` or the plan says so (`weights = "spram"`).
 pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, GenError> {
     check_lowerable(model, plan)?;
+    let opts = GenOptions {
+        spram: opts.spram || plan.weights == crate::plan::WeightStore::Spram,
+        ..opts
+    };
+    if opts.spram && opts.ram != bank::RamFamily::Ice40 {
+        return Err(GenError::SpramFamily(opts.ram.name()));
+    }
     let layout = Layout::of(model, plan);
     let mut top = Top::new(model, plan, &layout, opts);
     let fe_out = top.front_end(model, plan);

@@ -84,7 +84,8 @@ pub fn features(model: &Model, plan: &Plan, idx: usize, mems: &[(Memory, Placed)
             Placed::Logic if m.shape.rom => f[9] += m.bits() as f64,
             Placed::Logic => f[10] += m.bits() as f64,
             Placed::LutRam(n) => f[11] += *n as f64,
-            Placed::Block(_) => {}
+            // The store's own logic is counted apart (`spram::logic_cells`).
+            Placed::Block(_) | Placed::Spram(_) => {}
         }
     }
     // Banks of one table are joined by a mux after their registers.

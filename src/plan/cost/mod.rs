@@ -35,6 +35,8 @@ pub struct Cells {
     pub carry: u64,
     /// Block RAMs (iCE40 SB_RAM40_4K; ECP5 DP16KD / PDPW16KD): exact.
     pub bram: u64,
+    /// iCE40 UP5K SPRAMs (SB_SPRAM256KA) holding weights (`spram.rs`): exact.
+    pub spram: u64,
     /// LUT RAM cells (ECP5 TRELLIS_DPR16X4; none on iCE40), by Yosys's rule: within a few
     /// cells (Yosys sometimes drops unread ones).
     pub lutram: u64,
@@ -56,6 +58,7 @@ impl std::ops::AddAssign for Cells {
         self.ffs += o.ffs;
         self.carry += o.carry;
         self.bram += o.bram;
+        self.spram += o.spram;
         self.lutram += o.lutram;
         self.bram_bits += o.bram_bits;
     }
@@ -114,6 +117,8 @@ pub struct Capacity {
     pub ffs: u64,
     pub carry: u64,
     pub bram: u64,
+    /// SPRAMs (SB_SPRAM256KA; 0 where there are none).
+    pub spram: u64,
 }
 
 /// Estimate what the design of `model` folded by `plan` costs.
@@ -143,20 +148,44 @@ pub fn estimate(model: &Model, plan: &Plan) -> DesignCost {
     }
 }
 
-/// Memories of layer `idx` placed by `fam`'s rule.
+/// Memories of layer `idx` placed by `fam`'s rule; on iCE40, with `weights = "spram"`, a
+/// weight ROM that `spram::assign` takes is one memory in SPRAM instead of its banks.
 pub fn placed_memories(
     model: &Model,
     plan: &Plan,
     idx: usize,
     fam: RamFamily,
 ) -> Vec<(Memory, Placed)> {
-    memory::layer_memories(model, plan, idx, fam)
+    let mut mems = memory::layer_memories(model, plan, idx, fam);
+    let store = spram_store(model, plan, idx, fam);
+    if store.is_some() {
+        mems.retain(|m| m.role != memory::Role::Weights);
+    }
+    let mut placed: Vec<(Memory, Placed)> = mems
         .into_iter()
         .map(|m| {
             let p = fam.place(&m.shape);
             (m, p)
         })
-        .collect()
+        .collect();
+    if let Some(s) = store {
+        placed.push((s.memory(), Placed::Spram(s.slices() as u64)));
+    }
+    placed
+}
+
+/// Layer `idx`'s weight ROM when the plan puts it in SPRAM and `fam` has SPRAM.
+fn spram_store(
+    model: &Model,
+    plan: &Plan,
+    idx: usize,
+    fam: RamFamily,
+) -> Option<spram::SpramStore> {
+    if fam != RamFamily::Ice40 || plan.weights != crate::plan::WeightStore::Spram {
+        return None;
+    }
+    let stores = spram::assign(model, plan, spram::UP5K_SPRAMS);
+    stores.into_iter().find(|s| s.layer == idx)
 }
 
 /// Cells of layer `idx` on `fam`.
@@ -178,8 +207,12 @@ fn layer_cells(model: &Model, plan: &Plan, idx: usize, fam: RamFamily) -> Cells 
                 c.bram_bits += read * m.shape.depth as u64;
             }
             Placed::LutRam(n) => c.lutram += n,
+            Placed::Spram(n) => c.spram += n,
             Placed::Logic => {}
         }
+    }
+    if let Some(s) = spram_store(model, plan, idx, fam) {
+        c += s.logic_cells();
     }
     c
 }

@@ -56,6 +56,9 @@ pub enum Placed {
     LutRam(u64),
     /// This many block RAMs.
     Block(u64),
+    /// This many iCE40 UP5K SPRAMs (SB_SPRAM256KA): a weight ROM of a plan with
+    /// `weights = "spram"` (`spram::assign`).
+    Spram(u64),
 }
 
 /// Soft-logic cost of one ROM bit relative to one RAM bit (Yosys's `-logic-cost-rom`).

@@ -12,7 +12,10 @@
 //! ROM (a dense layer folded to two lanes: 36,864 words of 2 bits) fits one SPRAM. The largest ROMs (in bits) are taken first
 //! while SPRAMs remain; the others stay in block RAM.
 
-use super::memory::weight_rom_shape;
+use super::memory::{weight_rom_shape, Memory, Role};
+use super::ram::{Shape, Style};
+use super::widths::bits_for;
+use super::Cells;
 use crate::model::Model;
 use crate::plan::Plan;
 
@@ -57,6 +60,44 @@ impl SpramStore {
     /// Image words this store takes.
     pub fn words(&self) -> usize {
         self.slices() * self.rows()
+    }
+
+    /// The store as the cost model lists it: one memory of the ROM's shape.
+    pub fn memory(&self) -> Memory {
+        Memory {
+            role: Role::Weights,
+            shape: Shape {
+                width: self.width,
+                depth: self.depth,
+                rom: false,
+                style: Style::Block,
+                used: vec![true; self.width as usize],
+            },
+        }
+    }
+
+    /// The fabric logic `rtl::window::spram::weight_store` adds around the SPRAMs, counted
+    /// from its structure (per slice of `sw` bits, `aw` row-address bits): the registered
+    /// load word, address and write enable (1 + aw + sw flip-flops), the load-or-read
+    /// address mux (aw LUTs), the load address's range decode (two 16-bit constant compares,
+    /// about 8 LUTs) and its subtraction (aw LUTs and carries); a packed row adds the delayed
+    /// word pick (2 lg flip-flops) and its `pack`-way mux per word bit (pack - 1 LUTs each).
+    /// The read register is the SPRAM's own and the fabric register is in the stage's fitted
+    /// figure, as with a block-RAM ROM. Against Yosys 0.23 on fashion-up5k's three stores
+    /// (docs/benchmarks.md): 122 flip-flops for 133 measured.
+    pub fn logic_cells(&self) -> Cells {
+        let aw = bits_for(self.rows() as u64 - 1).max(1) as u64;
+        let slices = self.slices() as u64;
+        // Bits of a row across the slices.
+        let bits = self.width as u64 * self.pack() as u64;
+        let lg = self.pack().ilog2() as u64;
+        let pick_luts = (self.pack() as u64 - 1) * self.width as u64;
+        Cells {
+            luts: slices * (2 * aw + 8) + pick_luts,
+            ffs: slices * (1 + aw) + bits + 2 * lg,
+            carry: slices * aw,
+            ..Cells::default()
+        }
     }
 }
 
