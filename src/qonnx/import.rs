@@ -14,7 +14,7 @@ use prost::Message;
 
 use super::keys;
 use super::proto::{DimValue, ModelProto, TensorProto};
-use super::scores::ScoreMap;
+use super::score_map::ScoreMap;
 pub use super::walk::ImportError;
 use super::walk::Walk;
 use crate::model::{self, limits, InputSpec, Layer, Meta, Model};

@@ -21,13 +21,14 @@ mod graph;
 pub mod import;
 mod layers;
 pub mod proto;
+mod score_map;
 mod scores;
 mod tensor;
 mod walk;
 
 pub use export::{export, ExportError};
 pub use import::{import, import_file, import_file_scored, ImportError, ImportOptions};
-pub use scores::ScoreMap;
+pub use score_map::ScoreMap;
 
 /// The domain of QONNX's general custom operators (MultiThreshold, BipolarQuant, IntQuant).
 pub const QONNX_DOMAIN: &str = "qonnx.custom_op.general";

@@ -10,17 +10,8 @@
 
 use super::activation::Affine;
 use super::proto::NodeProto;
+use super::score_map::ScoreMap;
 use super::walk::{ImportError, Walk};
-
-/// The affine map from bnngen's integer scores to the file's float scores:
-/// `file score = scale * bnngen score + offset`, the same for every class.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ScoreMap {
-    /// Positive; 1 for bnngen's own export.
-    pub scale: f64,
-    /// 0 unless a normalization of the scores (TensorNorm) follows the classifier.
-    pub offset: f64,
-}
 
 /// The classifier's integer bias and score map, after reading the scalar steps on its scores
 /// (TensorNorm) that follow node `n` (index `i`, the MatMul or Gemm), whose sums map as

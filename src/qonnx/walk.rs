@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::proto::{attribute_type, NodeProto, TensorProto};
-use super::scores::ScoreMap;
+use super::score_map::ScoreMap;
 use super::{tensor, FINN_DOMAIN, QONNX_DOMAIN};
 use crate::model::{ModelErrors, Shape};
 
