@@ -19,6 +19,7 @@ const OPTS: GenOptions = GenOptions {
     debug: false,
     ram: RamFamily::Ice40,
     rw_poison: false,
+    ecp5_cells: false,
     spram: true,
 };
 

@@ -85,9 +85,10 @@ fn tiny_xilinx_netlist_is_bit_exact() {
     assert!(!netlist.contains("SRL16E"), "SRL inference is off");
 }
 
-/// ECP5 block RAM at gate level: a 24x24 model whose line buffers Yosys maps to DP16KD (9 and
-/// 18 bits wide), simulated with bnngen's own DP16KD model in place of Yosys' empty
-/// declaration. The scores must vary across the images, so a block RAM that read zeros (or
+/// ECP5 block RAM at gate level: a 24x24 model whose line buffers are DP16KD cells with their
+/// output register (`rtl::ebr`), simulated with bnngen's gate-level DP16KD model in place of
+/// Yosys' empty declaration, so the RTL's behavioural model and the gate-level one are held
+/// to the same reference. The scores must vary across the images, so a block RAM that read zeros (or
 /// anything but what was written) could not pass by computing a constant.
 #[test]
 fn ecp5_netlist_with_block_ram_is_bit_exact() {
@@ -118,6 +119,11 @@ fn ecp5_netlist_with_block_ram_is_bit_exact() {
     let netlist = std::fs::read_to_string(&g.netlist).unwrap();
     let brams = netlist.matches("DP16KD #(").count();
     assert!(brams >= 2, "the line buffers map to DP16KD ({brams} found)");
+    // bnngen's own cells (`rtl::ebr`), read through their output register.
+    assert!(
+        netlist.contains(".REGMODE_B(\"OUTREG\")"),
+        "the DP16KD cells keep REGMODE_B OUTREG"
+    );
     let r = &g.report;
     assert_eq!(r.results.len(), 4, "timeout={}", r.timeout);
     assert!(

@@ -40,7 +40,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let ram = args.target.map(Target::ram_family).unwrap_or_default();
+    let target_opts = args.target.map(Target::gen_options).unwrap_or_default();
     let mut inputs = args.files.paths();
     inputs.extend(args.plan.as_deref());
     let m = model::load(&args.files.model)?;
@@ -54,8 +54,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         &p,
         GenOptions {
             debug: args.debug,
-            ram,
-            ..Default::default()
+            ..target_opts
         },
     )
     .map_err(|e| CliError::Usage(e.to_string()))?;

@@ -109,7 +109,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         return Err(CliError::Usage("--limit must be at least 1".into()));
     }
     bnngen::tools::verilator::cache_root().map_err(|e| CliError::Usage(e.to_string()))?;
-    let ram = args.target.map(Target::ram_family).unwrap_or_default();
+    let target_opts = args.target.map(Target::gen_options).unwrap_or_default();
     let inputs: Vec<&std::path::Path> = args.files.paths().into_iter()
         .chain(args.plan.as_deref())
         .chain(args.images.as_deref())
@@ -156,8 +156,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     let opts = |debug| GenOptions {
         debug,
-        ram,
-        ..Default::default()
+        ..target_opts
     };
     let stressed = verify::cosimulate_opts(
         &m,

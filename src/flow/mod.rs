@@ -23,7 +23,7 @@ use crate::model::{self, Model};
 use crate::output::{OutputDir, Staged, WriteError};
 use crate::plan::{self, HwConfig, Plan};
 use crate::report::{ModelFigures, ReportData, REPORT_FORMAT_VERSION};
-use crate::rtl::{self, Design, GenOptions};
+use crate::rtl::{self, Design};
 use crate::sensor::SensorConfig;
 use crate::synth::{SynthJob, SynthOutcome, Target};
 use crate::tools::progress::{self, Milestone, Stage};
@@ -361,11 +361,11 @@ impl Run<'_> {
 
     /// The design for the synthesis target's RAM family (the default family without one).
     fn generate(&self) -> Result<(Design, String), FlowError> {
-        let ram = self.target.map(|(t, _)| t.ram_family()).unwrap_or_default();
-        let opts = GenOptions {
-            ram,
-            ..Default::default()
-        };
+        let opts = self
+            .target
+            .map(|(t, _)| t.gen_options())
+            .unwrap_or_default();
+        let ram = opts.ram;
         let design = rtl::generate(self.model, self.plan, opts).map_err(FlowError::options)?;
         let rtl_dir = self.staged.path().join("rtl");
         rtl::write_dir(&design, &rtl_dir).map_err(|source| WriteError {

@@ -13,6 +13,7 @@
 //! span several blocks side by side, which costs no mux.
 
 use super::build::{delay, fit, rom_with, select, sig_of};
+use super::ebr;
 use super::netlist::{addr_width, Expr, ModuleBuilder, Sig, Stmt};
 
 /// Cycles from a table address to its word: memory read register plus the fabric register.
@@ -20,6 +21,14 @@ pub const READ_STAGES: u32 = 2;
 
 pub use crate::plan::cost::layout::RomLayout;
 pub use crate::plan::cost::ram::{RamFamily, BLOCK_RAM_BITS, ICE40_LOGIC_ROM_BITS, LOGIC_BANK};
+
+/// How a stage's tables are built: the family's block geometry, and whether the ones in
+/// block RAM are ECP5 cells with their output register (`GenOptions::ecp5_cells`).
+#[derive(Debug, Clone, Copy)]
+pub struct Memories {
+    pub ram: RamFamily,
+    pub ecp5_cells: bool,
+}
 
 /// A table of `words` read at `addr` when `en`; returns the word `READ_STAGES` cycles later
 /// (a constant for a one-word table). Tables that need a block RAM and are deeper than one
@@ -30,16 +39,22 @@ pub fn rom2(
     words: Vec<Vec<bool>>,
     addr: Option<Sig>,
     en: &Expr,
-    ram: RamFamily,
+    mems: Memories,
 ) -> Expr {
     let width = words.first().map_or(0, |w| w.len()) as u32;
     let depth = words.len();
+    let ram = mems.ram;
     // A logic ROM is banked too, in banks of `LOGIC_BANK` words: each bank's read (a
     // 6-input function per bit) ends in its register, and the bank mux follows the second
     // register, so the read is not one long LUT tree (1280 words: 28 ns on the UP5K).
     let layout = RomLayout::new(width, depth, ram);
     let (bank, logic) = (layout.bank, layout.logic);
     if !layout.banked {
+        if mems.ecp5_cells && depth > 1 && ebr::in_block_ram(width, depth, true) {
+            let addr = addr.expect("a multi-word table needs an address");
+            let a = fit(b, addr, addr_width(depth));
+            return ebr::rom(b, name, &words, a, en);
+        }
         let q = rom_with(b, name, words, addr, en, logic);
         if q.const_value().is_some() {
             return q;
@@ -60,6 +75,11 @@ pub fn rom2(
         }
         let bw = addr_width(part.len());
         let bname = format!("{name}_b{k}");
+        if mems.ecp5_cells && !logic {
+            let a = fit(b, addr, bw);
+            outs.push(ebr::rom(b, &bname, &part, a, en));
+            continue;
+        }
         let m = b.memory(&bname, width, part.len(), Some(part));
         if logic {
             b.force_logic(m);

@@ -72,11 +72,11 @@ impl<'a> Cone<'a> {
                     let ins: Vec<&Expr> = (conns.iter())
                         .filter_map(|(_, c)| match c {
                             Conn::In(e) => Some(e),
-                            Conn::Out(_) => None,
+                            Conn::Out(_) | Conn::OutBit(..) => None,
                         })
                         .collect();
                     for (_, c) in conns {
-                        if let Conn::Out(s) = c {
+                        if let Conn::Out(s) | Conn::OutBit(s, _) = c {
                             drivers[s.idx].extend(ins.iter().copied());
                         }
                     }

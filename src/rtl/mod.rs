@@ -10,6 +10,7 @@ pub mod axis;
 pub mod bank;
 pub mod build;
 mod cone;
+pub mod ebr;
 pub mod fusesoc;
 pub mod netlist;
 pub mod popcount_tree;
@@ -32,6 +33,10 @@ pub struct GenOptions {
     pub debug: bool,
     /// Block-RAM geometry of the target family, for weight-ROM banks (`bank.rs`).
     pub ram: bank::RamFamily,
+    /// Build the block-RAM tables and line buffers from ECP5 `DP16KD` cells with their output
+    /// register (`ebr.rs`), shipping the cell's behavioural model for simulation. For ECP5
+    /// targets only: other families' Verilog stays plain inferred memories.
+    pub ecp5_cells: bool,
     /// Test aid, never for hardware: a line-buffer or skip-FIFO read at the address written
     /// in the same cycle returns the inverted word. Those memories carry `no_rw_check`
     /// (synthesis may return anything on such a collision); co-simulating with this on
@@ -61,6 +66,10 @@ pub struct Design {
     pub tap_widths: Vec<u32>,
     /// The weight ROMs in SPRAM (empty: no load bus).
     pub spram: Vec<SpramStore>,
+    /// Behavioural models of the vendor cells the modules instantiate (file name, Verilog):
+    /// simulation reads them (`files.f`, the FuseSoC `sim` fileset), synthesis never does,
+    /// since there the cell is the vendor's primitive.
+    pub sim_models: Vec<(String, String)>,
 }
 
 impl Design {
@@ -615,6 +624,10 @@ impl Top {
             }
             files.push(("comparator_levels.csv".to_string(), csv));
         }
+        let mut sim_models = Vec::new();
+        if (modules.iter()).any(|m| m.mems.iter().any(|x| x.cells)) {
+            sim_models.push((ebr::SIM_MODEL_FILE.to_string(), ebr::SIM_MODEL.to_string()));
+        }
         Design {
             name: prefix,
             top: name,
@@ -626,6 +639,7 @@ impl Top {
             input_width: layout.in_w,
             tap_widths,
             spram,
+            sim_models,
         }
     }
 }
@@ -674,6 +688,7 @@ fn window_stage(
         rows: lp.rows,
         ram: opts.ram,
         spram,
+        ecp5_cells: opts.ecp5_cells,
         rw_poison: opts.rw_poison,
         handoff: plan.handoff,
         op,
@@ -793,18 +808,20 @@ pub fn digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Strin
     format!("sha256:{hex}")
 }
 
-/// [`digest`] of the files of `design` that tools read: every module's Verilog and the memory
-/// images (not `files.f` or the FuseSoC core, which only list them).
+/// [`digest`] of the files of `design` that tools read: every module's Verilog, the memory
+/// images and the cell models (not `files.f` or the FuseSoC core, which only list them).
 pub fn design_digest(design: &Design) -> String {
     let sources: Vec<(String, String)> = (design.modules.iter())
         .map(|m| (format!("{}.v", m.name), print::print_module(m)))
         .chain(design.files.iter().cloned())
+        .chain(design.sim_models.iter().cloned())
         .collect();
     digest(sources.iter().map(|(n, t)| (n.as_str(), t.as_bytes())))
 }
 
-/// Verilog text of every module, by file name, plus the file list `files.f` and the FuseSoC
-/// core `<name>.core` (both in compile order, top last).
+/// Verilog text of every module, by file name, the cell models, the file list `files.f` (for
+/// simulation and lint: cell models first, then the modules in compile order, top last) and
+/// the FuseSoC core `<name>.core`.
 pub fn render(design: &Design) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut sources = Vec::new();
@@ -814,11 +831,15 @@ pub fn render(design: &Design) -> Vec<(String, String)> {
         sources.push(f);
     }
     out.extend(design.files.iter().cloned());
-    let list: String = sources.iter().map(|f| format!("{f}\n")).collect();
+    out.extend(design.sim_models.iter().cloned());
+    let models: Vec<String> = design.sim_models.iter().map(|(n, _)| n.clone()).collect();
+    let list: String = (models.iter().chain(&sources))
+        .map(|f| format!("{f}\n"))
+        .collect();
     out.push(("files.f".to_string(), list));
     out.push((
         format!("{}.core", design.name),
-        fusesoc::core_file(&design.name, &design.top, &sources),
+        fusesoc::core_file(&design.name, &design.top, &sources, &models),
     ));
     out
 }

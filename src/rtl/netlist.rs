@@ -80,6 +80,10 @@ pub struct MemDecl {
     /// cannot initialize: these are the words the board's loader writes, one per address
     /// (`rtl::window::spram`). Never printed into the module.
     pub load_image: Option<Vec<u16>>,
+    /// Built from vendor block-RAM cells instantiated in the module (`rtl::ebr`), so the
+    /// printer declares no array for it; kept here so that everything counting the
+    /// module's memories (block RAM, weight bits) sees it.
+    pub cells: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,6 +359,9 @@ impl Stmt {
 pub enum Conn {
     In(Expr),
     Out(Sig),
+    /// A one-bit output port driving bit `.1` of a wire (a vendor primitive's scalar data
+    /// outputs, gathered into one word).
+    OutBit(Sig, u32),
 }
 
 #[derive(Debug, Clone)]
@@ -365,6 +372,8 @@ pub enum Item {
     Instance {
         module: String,
         name: String,
+        /// Parameter overrides `(name, Verilog value)`, printed as `#(...)` when any.
+        params: Vec<(String, String)>,
         conns: Vec<(String, Conn)>,
     },
 }
@@ -396,6 +405,8 @@ impl Module {
 pub struct ModuleBuilder {
     m: Module,
     driven: Vec<bool>,
+    /// Bits of wires driven one at a time by `Conn::OutBit` (signal, bit).
+    driven_bits: std::collections::BTreeSet<(usize, u32)>,
 }
 
 impl ModuleBuilder {
@@ -410,10 +421,23 @@ impl ModuleBuilder {
                 clock: "clk".to_string(),
             },
             driven: Vec::new(),
+            driven_bits: Default::default(),
         }
     }
     pub fn name(&self) -> &str {
         &self.m.name
+    }
+    /// The signal named `name`, if declared.
+    pub fn named(&self, name: &str) -> Option<Sig> {
+        let idx = self.m.sigs.iter().position(|s| s.name == name)?;
+        Some(Sig {
+            idx,
+            width: self.m.sigs[idx].width,
+        })
+    }
+    /// The name of the clock every `always` block runs on.
+    pub fn clock_name(&self) -> String {
+        self.m.clock.clone()
     }
     /// Run every `always` block of the module on `clock` (an input declared by the caller).
     pub fn set_clock(&mut self, clock: &str) {
@@ -611,6 +635,7 @@ impl ModuleBuilder {
             no_rw_check: false,
             weights: false,
             load_image: None,
+            cells: false,
         });
         Mem {
             idx: self.m.mems.len() - 1,
@@ -639,6 +664,13 @@ impl ModuleBuilder {
         for mem in &mut self.m.mems[from..] {
             mem.weights = true;
         }
+    }
+    /// Mark memory `m` as built from instantiated block-RAM cells (see `MemDecl::cells`):
+    /// no statement of the module may read or write it.
+    pub fn implement_as_cells(&mut self, m: Mem) {
+        let mem = &mut self.m.mems[m.idx];
+        mem.block_ram = true;
+        mem.cells = true;
     }
     /// Promise that memory `m` is never read at the address written in the same cycle.
     pub fn no_rw_check(&mut self, m: Mem) {
@@ -672,6 +704,17 @@ impl ModuleBuilder {
     }
     /// Instantiate `child`, connecting every port by name; widths are checked.
     pub fn instance(&mut self, child: &Module, name: &str, conns: Vec<(&str, Conn)>) {
+        self.instance_with_params(child, name, Vec::new(), conns);
+    }
+    /// [`ModuleBuilder::instance`] with parameter overrides (`name`, Verilog value text).
+    /// A wire driven bit by bit (`Conn::OutBit`) must get every bit, each once.
+    pub fn instance_with_params(
+        &mut self,
+        child: &Module,
+        name: &str,
+        params: Vec<(String, String)>,
+        conns: Vec<(&str, Conn)>,
+    ) {
         assert_eq!(
             conns.len(),
             child.ports().count(),
@@ -691,16 +734,21 @@ impl ModuleBuilder {
                 Conn::Out(s) => {
                     assert_ne!(p.kind, SigKind::Input, "{port} is not an output");
                     assert_eq!(s.width, p.width, "port {port} of {name}");
-                    assert!(matches!(
-                        self.m.sigs[s.idx].kind,
-                        SigKind::Wire | SigKind::OutputWire
-                    ));
+                    self.drive_wire(*s);
+                }
+                Conn::OutBit(s, bit) => {
+                    assert_ne!(p.kind, SigKind::Input, "{port} is not an output");
+                    assert_eq!(p.width, 1, "port {port} of {name} is one bit");
+                    assert!(*bit < s.width, "bit {bit} of a {}-bit wire", s.width);
                     assert!(
-                        !self.driven[s.idx],
-                        "second driver of {}",
+                        self.driven_bits.insert((s.idx, *bit)),
+                        "second driver of {}[{bit}]",
                         self.m.sigs[s.idx].name
                     );
-                    self.driven[s.idx] = true;
+                    let all = (0..s.width).all(|i| self.driven_bits.contains(&(s.idx, i)));
+                    if all {
+                        self.drive_wire(*s);
+                    }
                 }
             }
             out.push((port.to_string(), c));
@@ -708,8 +756,21 @@ impl ModuleBuilder {
         self.m.items.push(Item::Instance {
             module: child.name.clone(),
             name: name.to_string(),
+            params,
             conns: out,
         });
+    }
+    fn drive_wire(&mut self, s: Sig) {
+        assert!(matches!(
+            self.m.sigs[s.idx].kind,
+            SigKind::Wire | SigKind::OutputWire
+        ));
+        assert!(
+            !self.driven[s.idx],
+            "second driver of {}",
+            self.m.sigs[s.idx].name
+        );
+        self.driven[s.idx] = true;
     }
     /// Finish; asserts every non-input signal has a driver.
     pub fn finish(self) -> Module {

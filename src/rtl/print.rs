@@ -175,7 +175,7 @@ pub fn print_module(m: &Module) -> String {
         };
         writeln!(out, "  {k} {}{};", range(s.width), s.name).unwrap();
     }
-    for mem in &m.mems {
+    for mem in m.mems.iter().filter(|mem| !mem.cells) {
         let style = if mem.load_image.is_some() {
             "(* ram_style = \"huge\" *) "
         } else if mem.block_ram {
@@ -220,13 +220,28 @@ pub fn print_module(m: &Module) -> String {
             Item::Instance {
                 module,
                 name,
+                params,
                 conns,
             } => {
-                writeln!(out, "  {module} {name} (").unwrap();
+                if params.is_empty() {
+                    writeln!(out, "  {module} {name} (").unwrap();
+                } else {
+                    writeln!(out, "  {module} #(").unwrap();
+                    for (n, (p, v)) in params.iter().enumerate() {
+                        let comma = if n + 1 < params.len() { "," } else { "" };
+                        writeln!(out, "    .{p}({v}){comma}").unwrap();
+                    }
+                    writeln!(out, "  ) {name} (").unwrap();
+                }
                 for (n, (port, c)) in conns.iter().enumerate() {
                     let v = match c {
                         Conn::In(e) => expr(m, e),
                         Conn::Out(s) => m.sigs[s.idx].name.clone(),
+                        // A one-bit wire has no range to select from.
+                        Conn::OutBit(s, _) if m.sigs[s.idx].width == 1 => {
+                            m.sigs[s.idx].name.clone()
+                        }
+                        Conn::OutBit(s, bit) => format!("{}[{bit}]", m.sigs[s.idx].name),
                     };
                     let comma = if n + 1 < conns.len() { "," } else { "" };
                     writeln!(out, "    .{port}({v}){comma}").unwrap();

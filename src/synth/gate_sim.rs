@@ -131,8 +131,7 @@ pub fn simulate_netlist(
         plan,
         GenOptions {
             debug,
-            ram: target.ram_family(),
-            ..Default::default()
+            ..target.gen_options()
         },
     )
     .map_err(|e| GateSimError::Generate(e.to_string()))?;

@@ -54,9 +54,8 @@ pub fn design_with(m: &Model, p: &Plan, target: Target, spram: bool) -> Result<D
         )));
     }
     let opts = GenOptions {
-        ram: target.ram_family(),
         spram,
-        ..Default::default()
+        ..target.gen_options()
     };
     rtl::generate(m, p, opts).map_err(|e| JobError::Generate(e.to_string()))
 }

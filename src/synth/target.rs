@@ -115,6 +115,19 @@ impl Target {
             })
     }
 
+    /// The generator options this target's design is built with: its RAM family's banks, and
+    /// on the ECP5 the block RAM as `DP16KD` cells with their output register
+    /// (`rtl::ebr`), since Yosys does not infer that register. Every path that generates
+    /// for a target (generate, simulate, synth, flow, gate-level) takes its options here, so
+    /// the RTL simulated for a target is the RTL synthesized for it.
+    pub fn gen_options(self) -> crate::rtl::GenOptions {
+        crate::rtl::GenOptions {
+            ram: self.ram_family(),
+            ecp5_cells: self.cell_family() == CellFamily::Ecp5,
+            ..Default::default()
+        }
+    }
+
     /// Block-RAM geometry that sizes the generated weight-ROM banks for this target.
     pub fn ram_family(self) -> crate::rtl::bank::RamFamily {
         match self.cell_family() {

@@ -35,6 +35,11 @@ pub(super) struct LineBuffer {
     pub(super) wrow: Sig,
     /// One ring per kernel tap taken per cycle, written alike.
     pub(super) lbufs: Vec<Mem>,
+    /// The rings are ECP5 block-RAM cells (`rtl::ebr`): the read side instantiates them, with
+    /// the write port driven by `wr_en`, `waddr` and `wdata`; no statement writes them.
+    pub(super) cells: bool,
+    pub(super) wr_en: Expr,
+    pub(super) wdata: Expr,
     pub(super) rows: RowTable,
     /// A pixel is written this cycle, at `waddr`; `row_done`: it completes a row.
     pub(super) wr: Expr,
@@ -48,6 +53,7 @@ impl LineBuffer {
         g: &Geometry,
         io: &Ports,
         copies: usize,
+        ecp5_cells: bool,
     ) -> LineBuffer {
         let (h, w, c, r) = (g.h, g.w, g.c, g.r);
         // The row stride is a power of two (`w2`), so an address is a concatenation of the
@@ -98,10 +104,13 @@ impl LineBuffer {
             let col = (cb > 0).then(|| in_x.val(b, cb));
             b.let_("waddr", addr_of(in_slot.val(b, sb), col))
         };
-        let mut wstm: Vec<Stmt> = lbufs
-            .iter()
-            .map(|&m| Stmt::write(m, waddr.clone(), b.e(io.s_data)))
-            .collect();
+        let cells = ecp5_cells && crate::rtl::ebr::in_block_ram(c as u32, r * w2, false);
+        let mut wstm: Vec<Stmt> = match cells {
+            true => Vec::new(),
+            false => (lbufs.iter())
+                .map(|&m| Stmt::write(m, waddr.clone(), b.e(io.s_data)))
+                .collect(),
+        };
         wstm.extend(in_x.inc(b));
         if in_slot.sig.is_some() {
             wstm.push(Stmt::when(row_done.clone(), in_slot.inc(b)));
@@ -119,6 +128,9 @@ impl LineBuffer {
             sb,
             wrow,
             lbufs,
+            cells,
+            wr_en: wr.clone().and(b.e(io.rst).not()),
+            wdata: b.e(io.s_data),
             rows,
             wr,
             waddr,

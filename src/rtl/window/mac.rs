@@ -9,7 +9,7 @@ use super::schedule::Entry;
 use super::spec::{max_taps, score_layout, MacOut};
 use super::spram::{weight_store, LoadBus};
 use crate::model::{BlockWeights, Direction, PadMode, Thresholds};
-use crate::rtl::bank::{rom2, RamFamily, READ_STAGES};
+use crate::rtl::bank::{rom2, Memories, RamFamily, READ_STAGES};
 use crate::rtl::build::{delay, rom, select, sext, sig_of};
 use crate::rtl::netlist::{
     addr_width, bits_for, signed_bits_for, Expr, ExprKind, ModuleBuilder, Sig, Stmt,
@@ -34,6 +34,7 @@ pub(super) struct MacCtx<'a> {
     /// `Some((base, bus))`: the weight ROM is in SPRAM at image address `base`, loaded
     /// through `bus` (`spram.rs`).
     pub(super) spram: Option<(usize, LoadBus)>,
+    pub(super) ecp5_cells: bool,
     /// `Some(lo)`: the read word holds only the 2^lo chunks that the high chunk bits picked
     /// one stage earlier (`window.rs`); the select here uses the low `lo` bits.
     pub(super) split_lo: Option<u32>,
@@ -94,6 +95,14 @@ struct Accumulated {
 }
 
 impl MacCtx<'_> {
+    /// How this stage's tables are built.
+    fn mems(&self) -> Memories {
+        Memories {
+            ram: self.ram,
+            ecp5_cells: self.ecp5_cells,
+        }
+    }
+
     /// XNOR-popcount-accumulate datapath; returns (valid one stage ahead, data): the first is
     /// the input of the output-valid register that `window.rs` adds, the second comes from
     /// registers that advance only on `adv`, so it holds while the word waits.
@@ -140,7 +149,7 @@ impl MacCtx<'_> {
         if !(multi_ib || multi_ent) {
             return (None, Expr::t(), Expr::t());
         }
-        let q = rom2(b, "etab", ent_words, m.ent.sig, m.adv, self.ram);
+        let q = rom2(b, "etab", ent_words, m.ent.sig, m.adv, self.mems());
         let qsig = b.let_("etab_w", q);
         let qs = sig_of(b, &qsig);
         let qb = multi_ib.then(|| b.slice(qs, 0, qw));
@@ -190,7 +199,7 @@ impl MacCtx<'_> {
             }
             None => {
                 let first = b.mem_count();
-                let wq = rom2(b, "wrom", wwords, m.wa.sig, m.adv, self.ram);
+                let wq = rom2(b, "wrom", wwords, m.wa.sig, m.adv, self.mems());
                 b.mark_weights(first);
                 wq
             }

@@ -128,7 +128,10 @@ pub fn lower(spec: &WindowSpec) -> Module {
     let bus = (spec.spram).map(|s| (s.base, LoadBus::inputs(&mut b, LoadBus::data_width(&s))));
     let (ty, tx) = spec.tap_shape();
     assert!(ty <= g.r, "a step's tap rows fit the line buffer");
-    let lb = LineBuffer::build(&mut b, &g, &io, ty * tx);
+    // A ring whose chunk select is split over the read stages keeps its fabric registers.
+    let words = g.r * g.w.next_power_of_two();
+    let cells = spec.ecp5_cells && read::split_lo(spec, words).is_none();
+    let lb = LineBuffer::build(&mut b, &g, &io, ty * tx, cells);
     let iss = Issue::build(&mut b, spec, &g, &lb, io.rst);
     let rd = ReadWord::build(&mut b, spec, &g, &lb, &iss);
     let (out_v, out_d) = datapath(&mut b, spec, &g, &iss, &rd, io.rst, bus);
@@ -203,9 +206,14 @@ fn datapath(
                 adv.clone().and(b.e(v1)),
                 vec![Stmt::set(acc, acc_next.clone())],
             )]);
-            // `pix_end` one stage behind: with `v0`, the valid one stage ahead of `v1 & pl1`.
-            let plo = delay(b, ctl.pix_end.clone(), 1, adv, "plo");
-            (b.e(v0).and(plo), acc_next)
+            // The pixel's maximum is handed on from `acc`, a register, one cycle after its
+            // last tap is read: a combinational `acc_next` would run from one stage's block
+            // RAM output through the OR and the consumer's mux into the next stage's block
+            // RAM input, the longest routed path of fashion-default on the ECP5. The valid
+            // is that of the last tap (`v1 & pl1`), one stage ahead of `acc` as the output
+            // registers expect.
+            let pl1 = delay(b, ctl.pix_end.clone(), READ_STAGES, adv, "pl");
+            (b.e(v1).and(pl1), b.e(acc))
         }
         WindowOp::Mac {
             w: wt,
@@ -227,6 +235,7 @@ fn datapath(
                 pop_stages: *pop_stages,
                 ram: spec.ram,
                 spram,
+                ecp5_cells: spec.ecp5_cells,
                 split_lo: rd.split_lo,
             };
             let input = MacIn {

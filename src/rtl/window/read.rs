@@ -19,6 +19,7 @@ use super::issue::Issue;
 use super::line_buffer::{addr_of, LineBuffer};
 use super::{Geometry, WindowOp, WindowSpec};
 use crate::rtl::build::{delay, ge_const, lt_const, select, sig_of};
+use crate::rtl::ebr;
 use crate::rtl::netlist::{bits_for, Expr, ModuleBuilder, Sig, Stmt};
 
 /// Chunk count from which a chunk select is split over the two read stages.
@@ -36,6 +37,14 @@ pub(super) struct ReadWord {
     pub(super) split_lo: Option<u32>,
 }
 
+/// What the read side reads from the rest of the stage.
+struct Side<'a> {
+    spec: &'a WindowSpec<'a>,
+    g: &'a Geometry,
+    lb: &'a LineBuffer,
+    iss: &'a Issue,
+}
+
 impl ReadWord {
     pub(super) fn build(
         b: &mut ModuleBuilder,
@@ -44,14 +53,21 @@ impl ReadWord {
         lb: &LineBuffer,
         iss: &Issue,
     ) -> ReadWord {
+        let side = Side { spec, g, lb, iss };
+        let steps = &iss.ctl.steps;
+        match steps.ty * steps.tx {
+            1 => Self::build_one(b, &side),
+            _ => Self::build_taps(b, &side),
+        }
+    }
+
+    /// The read side of a step of one kernel tap.
+    fn build_one(b: &mut ModuleBuilder, side: &Side) -> ReadWord {
+        let Side { spec, g, lb, iss } = *side;
         let (h, w, c, p, r) = (g.h, g.w, g.c, g.p, g.r);
         let (ctl, pos) = (&iss.ctl, &iss.pos);
         let (chunks, simd) = (ctl.steps.chunks, ctl.steps.simd);
         let adv = &ctl.adv;
-        let (ty, tx) = (ctl.steps.ty, ctl.steps.tx);
-        if ty * tx > 1 {
-            return Self::build_taps(b, spec, g, lb, iss);
-        }
         let pad = pos.poss.map(|(_, xpos, _, ypos)| {
             let inside = |pos: Sig, extent: usize| {
                 ge_const(b.e(pos), p as u64).and(lt_const(b.e(pos), (extent + p) as u64))
@@ -64,14 +80,20 @@ impl ReadWord {
             addr_of(b.e(pos.yslot), pos.cols.map(|(_, xcol)| b.e(xcol))),
         );
         let words = r * lb.w2;
-        let split_lo = match &spec.op {
-            WindowOp::Mac { w: wt, .. }
-                if wt.in_blocks == 1 && chunks >= SPLIT_CHUNKS && words <= 16 =>
-            {
-                Some(bits_for(chunks as u64 - 1).div_ceil(2))
-            }
-            _ => None,
-        };
+        let split_lo = split_lo(spec, words);
+        if lb.cells {
+            assert!(
+                split_lo.is_none(),
+                "a split chunk select keeps its ring in fabric"
+            );
+            let word = cell_read(b, lb, 0, raddr, adv);
+            let rd = b.let_("rd2", word);
+            return ReadWord {
+                rd: sig_of(b, &rd),
+                pad,
+                split_lo,
+            };
+        }
         let narrow = split_lo.is_some() && words <= NARROW_WORDS;
         let group = ChunkGroups { chunks, simd, c };
         let lb_read = b.read_checked(
@@ -110,13 +132,8 @@ impl ReadWord {
     /// The read side of a step of `ty` x `tx` taps: per tap its slot (`yslot` + row offset,
     /// mod r), column (`xcol` + column offset; the column counter wraps like the ring's
     /// columns) and padding flag, then both read registers over all the taps' words.
-    fn build_taps(
-        b: &mut ModuleBuilder,
-        spec: &WindowSpec,
-        g: &Geometry,
-        lb: &LineBuffer,
-        iss: &Issue,
-    ) -> ReadWord {
+    fn build_taps(b: &mut ModuleBuilder, side: &Side) -> ReadWord {
+        let Side { spec, g, lb, iss } = *side;
         let (h, w, p, r) = (g.h, g.w, g.p, g.r);
         let (ctl, pos) = (&iss.ctl, &iss.pos);
         let (ty, tx) = (ctl.steps.ty, ctl.steps.tx);
@@ -135,13 +152,16 @@ impl ReadWord {
                         .add(Expr::lit(k as u64 & ((1u64 << lb.cb) - 1), lb.cb))
                 });
                 let raddr = b.let_(&format!("raddr_t{j}"), addr_of(slot.clone(), col));
-                reads.push(b.read_checked(
-                    lb.lbufs[j],
-                    raddr,
-                    spec.rw_poison,
-                    lb.wr.clone(),
-                    lb.waddr.clone(),
-                ));
+                reads.push(match lb.cells {
+                    true => cell_read(b, lb, j, raddr, adv),
+                    false => b.read_checked(
+                        lb.lbufs[j],
+                        raddr,
+                        spec.rw_poison,
+                        lb.wr.clone(),
+                        lb.waddr.clone(),
+                    ),
+                });
                 if let Some((_, xpos, _, ypos)) = pos.poss {
                     // Tap at (ypos + a, xpos + k) lies in the image: p <= pos + off < n + p.
                     let inside = |pos: Sig, off: usize, n: usize| {
@@ -154,16 +174,52 @@ impl ReadWord {
         }
         let pad = (!pads.is_empty()).then(|| b.let_("pad", Expr::cat_lsb(pads)));
         let word = Expr::cat_lsb(reads);
-        let rd = b.reg("rd", word.width);
-        b.always(vec![Stmt::when(adv.clone(), vec![Stmt::set(rd, word)])]);
-        let rd2 = b.reg("rd2", rd.width);
-        b.always(vec![Stmt::when(adv.clone(), vec![Stmt::set(rd2, b.e(rd))])]);
+        let rd2 = if lb.cells {
+            let rd = b.let_("rd2", word);
+            sig_of(b, &rd)
+        } else {
+            let rd = b.reg("rd", word.width);
+            b.always(vec![Stmt::when(adv.clone(), vec![Stmt::set(rd, word)])]);
+            let rd2 = b.reg("rd2", rd.width);
+            b.always(vec![Stmt::when(adv.clone(), vec![Stmt::set(rd2, b.e(rd))])]);
+            rd2
+        };
         ReadWord {
             rd: rd2,
             pad,
             split_lo: None,
         }
     }
+}
+
+/// `Some(lo)` when a one-tap stage splits its chunk select over the two read stages (see the
+/// module doc): a dense or classifier layer of one input block with at least
+/// `SPLIT_CHUNKS` chunks, over a line buffer of at most 16 words.
+pub(super) fn split_lo(spec: &WindowSpec, words: usize) -> Option<u32> {
+    match &spec.op {
+        WindowOp::Mac { w: wt, simd, .. } => {
+            let chunks = wt.in_per_block() / simd;
+            let taps = spec.tap_shape();
+            (wt.in_blocks == 1 && chunks >= SPLIT_CHUNKS && words <= 16 && taps == (1, 1))
+                .then(|| bits_for(chunks as u64 - 1).div_ceil(2))
+        }
+        _ => None,
+    }
+}
+
+/// Ring copy `j` read at `raddr` when the rings are ECP5 cells: the word two `adv` cycles
+/// later, from the cells' output registers, where `rd2` held it.
+fn cell_read(b: &mut ModuleBuilder, lb: &LineBuffer, j: usize, raddr: Expr, adv: &Expr) -> Expr {
+    let write = ebr::Write {
+        we: lb.wr_en.clone(),
+        addr: lb.waddr.clone(),
+        data: lb.wdata.clone(),
+    };
+    let name = match j {
+        0 => "lbuf".to_string(),
+        j => format!("lbuf_t{j}"),
+    };
+    ebr::ram(b, lb.lbufs[j], &name, write, raddr, adv)
 }
 
 /// Chunks of `simd` channels in a word of `c` channels.
