@@ -206,14 +206,23 @@ fn datapath(
                 adv.clone().and(b.e(v1)),
                 vec![Stmt::set(acc, acc_next.clone())],
             )]);
-            // The pixel's maximum is handed on from `acc`, a register, one cycle after its
-            // last tap is read: a combinational `acc_next` would run from one stage's block
-            // RAM output through the OR and the consumer's mux into the next stage's block
-            // RAM input, the longest routed path of fashion-default on the ECP5. The valid
-            // is that of the last tap (`v1 & pl1`), one stage ahead of `acc` as the output
-            // registers expect.
-            let pl1 = delay(b, ctl.pix_end.clone(), READ_STAGES, adv, "pl");
-            (b.e(v1).and(pl1), b.e(acc))
+            if spec.ecp5_cells {
+                // On the ECP5 the pixel's maximum is handed on from `acc`, a register, one
+                // cycle after its last tap is read: a combinational `acc_next` runs from one
+                // stage's block RAM output through the OR and the consumer's mux into the
+                // next stage's block RAM input, the longest routed path of fashion-default
+                // there. The valid is that of the last tap (`v1 & pl1`), one stage ahead of
+                // `acc` as the output registers expect. (On the UP5K, at 84-91% of its
+                // logic cells, the extra register did not pay: fashion-up5k-pruned missed
+                // its 40 MHz, docs/benchmarks.md.)
+                let pl1 = delay(b, ctl.pix_end.clone(), READ_STAGES, adv, "pl");
+                (b.e(v1).and(pl1), b.e(acc))
+            } else {
+                // `pix_end` one stage behind: with `v0`, the valid one stage ahead of
+                // `v1 & pl1`.
+                let plo = delay(b, ctl.pix_end.clone(), 1, adv, "plo");
+                (b.e(v0).and(plo), acc_next)
+            }
         }
         WindowOp::Mac {
             w: wt,
