@@ -92,11 +92,7 @@ fn assert_same_rtl_simulated_and_synthesized(dir: &Path, target: &str) -> String
     let t = bnngen::synth::Target::parse(target).unwrap();
     // Without an hw file the flow folds to the target's device.
     let p = bnngen::plan::fit::fold(&m, &t.fold_config()).unwrap();
-    let opts = bnngen::rtl::GenOptions {
-        ram: t.ram_family(),
-        ..Default::default()
-    };
-    let design = bnngen::rtl::generate(&m, &p, opts).unwrap();
+    let design = bnngen::rtl::generate(&m, &p, t.gen_options()).unwrap();
     assert_eq!(bnngen::rtl::design_digest(&design), sim);
     sim
 }

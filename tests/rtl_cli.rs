@@ -99,11 +99,7 @@ fn generate_and_simulate_take_the_synthesis_targets_memories() {
     let digest = |t: &str| {
         let target = bnngen::synth::Target::parse(t).unwrap();
         let p = bnngen::plan::fit::fold(&m, &target.fold_config()).unwrap();
-        let opts = bnngen::rtl::GenOptions {
-            ram: target.ram_family(),
-            ..Default::default()
-        };
-        bnngen::rtl::design_digest(&bnngen::rtl::generate(&m, &p, opts).unwrap())
+        bnngen::rtl::design_digest(&bnngen::rtl::generate(&m, &p, target.gen_options()).unwrap())
     };
     for t in ["ice40-up5k", "ecp5-25k"] {
         let out = Command::new(bin)
