@@ -216,7 +216,17 @@ fn blocks(
             params.extend(cfg.initvals(&part));
         }
         let unused = (bits < 36).then(|| b.wire(&format!("{name}_c{col}_unused"), 36 - bits));
-        let conns = connections(b, cfg, bits, lo, &write, raddr, en, q, unused);
+        let column = Column {
+            cfg,
+            bits,
+            lo,
+            write: &write,
+            raddr,
+            en,
+            q,
+            unused,
+        };
+        let conns = connections(b, &column);
         b.instance_with_params(&cell, &format!("{name}_c{col}"), params, conns);
     }
     b.e(q)
@@ -232,20 +242,32 @@ fn as_sig(b: &mut ModuleBuilder, e: Expr, name: &str) -> Sig {
     sig_of(b, &w)
 }
 
-/// Every port of one block: column bits `[lo, lo + bits)` of the word, write on port A,
-/// read on port B into `q`, outputs it does not use into `unused`.
-#[allow(clippy::too_many_arguments)]
-fn connections(
-    b: &ModuleBuilder,
+/// One block of a memory: column bits `[lo, lo + bits)` of the word, written on port A, read
+/// on port B at `raddr` when `en` into `q`, outputs it does not use into `unused`.
+struct Column<'a> {
     cfg: Config,
     bits: u32,
     lo: u32,
-    write: &Option<(Expr, Sig, Sig)>,
+    /// Write enable, address and data (line buffers); `None` for a ROM.
+    write: &'a Option<(Expr, Sig, Sig)>,
     raddr: Sig,
-    en: &Expr,
+    en: &'a Expr,
     q: Sig,
     unused: Option<Sig>,
-) -> Vec<(&'static str, Conn)> {
+}
+
+/// Every port of the block `col`.
+fn connections(b: &ModuleBuilder, col: &Column) -> Vec<(&'static str, Conn)> {
+    let Column {
+        cfg,
+        bits,
+        lo,
+        write,
+        raddr,
+        en,
+        q,
+        unused,
+    } = *col;
     let clk = b.e(b.named(&b.clock_name()).expect("the module's clock input"));
     let f = Expr::f;
     let mut c: Vec<(&'static str, Conn)> = Vec::new();
