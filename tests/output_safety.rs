@@ -352,3 +352,54 @@ fn synth_and_report_add_to_bnngens_folders_only() {
         b"the user's own file\n"
     );
 }
+
+/// A synthesis killed (SIGKILL) while it writes `synth-generic/` leaves its staging folder in
+/// the run folder; the next run into that folder removes it and succeeds, and nothing of the
+/// user's is touched.
+#[test]
+fn a_killed_synthesis_does_not_block_the_next_run() {
+    let t = scratch();
+    let d = t.path();
+    let args = ["synth", "tiny.toml", "--target", "generic", "-o", "run"];
+    let o = run(d, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let staging = || -> Vec<PathBuf> {
+        std::fs::read_dir(d.join("run"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains(".synth-generic.bnngen-tmp."))
+            .collect()
+    };
+    let mut child = bnngen(d)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while staging().is_empty() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "synth ended before its staging folder was seen"
+        );
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "no staging folder after 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = staging();
+    assert_eq!(left.len(), 1, "the kill left {left:?}");
+    let o = run(d, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(staging().is_empty(), "still there: {:?}", staging());
+    let top = std::fs::read_to_string(d.join("run/.bnngen-manifest")).unwrap();
+    assert!(!top.contains("bnngen-tmp"), "{top}");
+    assert!(d.join("run/synth-generic/report.json").is_file());
+    assert_eq!(
+        std::fs::read(d.join("sentinel.txt")).unwrap(),
+        b"the user's own file\n"
+    );
+}

@@ -18,6 +18,55 @@ pub const MANIFEST: &str = ".bnngen-manifest";
 const HEADER: &str = "# Written by bnngen: every path below is a file or folder bnngen put here.\n\
 # bnngen replaces this folder only while it holds nothing else.\n";
 
+/// The mark in a staging folder's name: `.<target>.bnngen-tmp.<pid>.<n>`.
+pub const STAGING: &str = ".bnngen-tmp.";
+
+/// The process id in a staging folder's manifest line, if `entry` is one: a hidden folder
+/// directly in the unit whose name carries [`STAGING`].
+fn staging_pid(entry: &str) -> Option<u32> {
+    let name = entry.strip_suffix('/')?;
+    if !name.starts_with('.') || name.contains('/') {
+        return None;
+    }
+    let (_, tail) = name.rsplit_once(STAGING)?;
+    let (pid, n) = tail.split_once('.')?;
+    n.parse::<u64>().ok()?;
+    pid.parse().ok()
+}
+
+/// Whether process `pid` may still be running. Only where `/proc` shows processes can bnngen
+/// tell that one is gone; elsewhere every process counts as running, so nothing is removed.
+fn may_be_running(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
+}
+
+/// Remove the staging folders `dir`'s manifest lists whose process has ended (a run killed
+/// before it could clean up). bnngen listed each one before creating it, under a name no
+/// user path has, and only bnngen and the tools it ran wrote into it, so removing it whole
+/// removes nothing of the user's; a staging folder of a live process is left alone.
+pub fn sweep_stale_staging(dir: &Path) -> Result<(), OutputError> {
+    let Some(listing) = read_listing(dir)? else {
+        return Ok(());
+    };
+    for entry in &listing {
+        let Some(pid) = staging_pid(entry) else {
+            continue;
+        };
+        if pid == std::process::id() || may_be_running(pid) {
+            continue;
+        }
+        let path = dir.join(entry.trim_end_matches('/'));
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&path).map_err(io(&path))?,
+            Ok(_) => continue, // not what bnngen made there: leave it (classify refuses it)
+            Err(_) => {}
+        }
+        replace_entry(dir, entry, "")?;
+    }
+    Ok(())
+}
+
 /// What an output folder is, before bnngen writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ownership {
@@ -110,6 +159,10 @@ fn check_listed(
             if !listing.contains(&format!("{rel}/")) {
                 return Err(foreign());
             }
+            if prefix.is_empty() && staging_pid(&format!("{rel}/")).is_some() {
+                // A nested unit being written, or left by a killed run: bnngen's as a whole.
+                continue;
+            }
             match read_listing(&path)? {
                 // A nested unit answers for itself; name what it holds from the outer root.
                 Some(inner) => check_listed(&path, &path, "", &inner).map_err(|e| match e {
@@ -161,6 +214,17 @@ pub fn write_manifest(dir: &Path) -> Result<(), OutputError> {
 pub fn add_entry(dir: &Path, entry: &str) -> Result<(), OutputError> {
     let mut listing = read_listing(dir)?.unwrap_or_default();
     if listing.insert(entry.to_string()) {
+        store(dir, listing)?;
+    }
+    Ok(())
+}
+
+/// Replace the line `old` of `dir`'s manifest by `new` (none if empty), in one write.
+pub fn replace_entry(dir: &Path, old: &str, new: &str) -> Result<(), OutputError> {
+    let mut listing = read_listing(dir)?.unwrap_or_default();
+    let removed = listing.remove(old);
+    let added = !new.is_empty() && listing.insert(new.to_string());
+    if removed || added {
         store(dir, listing)?;
     }
     Ok(())

@@ -236,4 +236,81 @@ mod tests {
             .collect();
         assert_eq!(names, ["run"]);
     }
+
+    fn listed(dir: &Path) -> Vec<String> {
+        let text = std::fs::read_to_string(dir.join(MANIFEST)).unwrap();
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The id of a process that has ended.
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    }
+
+    #[test]
+    fn a_nested_stage_is_listed_while_it_is_written_and_gone_after() {
+        let t = tempfile::tempdir().unwrap();
+        let run = unit(t.path());
+        let out = OutputDir::open(&run).unwrap();
+        let s = out.stage("synth-x", &[]).unwrap();
+        let staging = s.path().file_name().unwrap().to_string_lossy().into_owned();
+        assert!(listed(&run).contains(&format!("{staging}/")));
+        assert_eq!(manifest::classify(&run).unwrap(), Ownership::Owned);
+        touch(&s.path().join("log"));
+        s.commit().unwrap();
+        let lines = listed(&run);
+        assert!(lines.contains(&"synth-x/".to_string()), "{lines:?}");
+        assert!(
+            !lines.iter().any(|l| l.contains(manifest::STAGING)),
+            "{lines:?}"
+        );
+        drop(out.stage("synth-y", &[]).unwrap());
+        let lines = listed(&run);
+        assert!(!lines.iter().any(|l| l.contains("synth-y")), "{lines:?}");
+        assert_eq!(manifest::classify(&run).unwrap(), Ownership::Owned);
+    }
+
+    /// A run killed while it wrote a nested unit (its staging folder left behind, as
+    /// `mem::forget` leaves it) does not block the run folder: the next run removes it, and
+    /// only it.
+    #[test]
+    fn a_killed_runs_staging_folder_is_removed_by_the_next_run() {
+        let t = tempfile::tempdir().unwrap();
+        let run = unit(t.path());
+        let out = OutputDir::open(&run).unwrap();
+        let s = out.stage("synth-x", &[]).unwrap();
+        touch(&s.path().join("deep/yosys.log"));
+        let ours = s.path().to_path_buf();
+        std::mem::forget(s);
+        // The process that wrote it has ended: give the folder a dead process's id.
+        let name = ours.file_name().unwrap().to_string_lossy().into_owned();
+        let pid = std::process::id().to_string();
+        let dead = name.replacen(&format!(".{pid}."), &format!(".{}.", dead_pid()), 1);
+        std::fs::rename(&ours, run.join(&dead)).unwrap();
+        manifest::replace_entry(&run, &format!("{name}/"), &format!("{dead}/")).unwrap();
+        assert_eq!(manifest::classify(&run).unwrap(), Ownership::Owned);
+        // A live process's staging folder stays; so does a staging-like folder not listed.
+        let live = out.stage("synth-live", &[]).unwrap();
+        let live_path = live.path().to_path_buf();
+        std::mem::forget(live);
+        OutputDir::open(&run).unwrap();
+        assert!(!run.join(&dead).exists());
+        assert!(live_path.join(".").is_dir());
+        assert!(run.join("a.txt").is_file() && run.join("sub/log").is_file());
+        let lines = listed(&run);
+        assert!(!lines.contains(&format!("{dead}/")), "{lines:?}");
+        let stray = run.join(format!(".other{}{}.0", manifest::STAGING, dead_pid()));
+        touch(&stray.join("mine"));
+        assert!(matches!(
+            OutputDir::open(&run),
+            Err(OutputError::Foreign { .. })
+        ));
+        assert!(stray.join("mine").is_file());
+    }
 }

@@ -25,6 +25,18 @@ impl Staged {
     /// the working directory or hold it, and must hold none of `inputs`. Missing parent
     /// folders are created (that removes nothing).
     pub fn begin(target: &Path, inputs: &[&Path]) -> Result<Staged, OutputError> {
+        Staged::begin_in(target, inputs, None)
+    }
+
+    /// [`Staged::begin`] for a nested unit of the bnngen folder `register_in`: the staging
+    /// folder is listed in that folder's manifest before it is created, so a run killed
+    /// before it could clean up leaves a folder that the next run knows as bnngen's
+    /// ([`OutputDir::open`] removes it) instead of one that blocks the run folder for good.
+    fn begin_in(
+        target: &Path,
+        inputs: &[&Path],
+        register_in: Option<&Path>,
+    ) -> Result<Staged, OutputError> {
         super::check_not_input(target, inputs)?;
         check_not_cwd(target)?;
         manifest::classify(target)?;
@@ -34,19 +46,35 @@ impl Staged {
             .file_name()
             .map_or_else(|| "out".to_string(), |n| n.to_string_lossy().into_owned());
         let tmp = loop {
-            let tmp = parent.join(format!(".{name}.bnngen-tmp.{}", super::unique()));
-            match std::fs::create_dir(&tmp) {
+            let tmp_name = format!(".{name}{}{}", manifest::STAGING, super::unique());
+            if let Some(dir) = register_in {
+                manifest::add_entry(dir, &format!("{tmp_name}/"))?;
+            }
+            let tmp = parent.join(&tmp_name);
+            let e = match std::fs::create_dir(&tmp) {
                 Ok(()) => break tmp,
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(io(target)(e)),
+                Err(e) => e,
+            };
+            // Not created by this run: it must not stay listed as bnngen's.
+            if let Some(dir) = register_in {
+                manifest::replace_entry(dir, &format!("{tmp_name}/"), "")?;
+            }
+            if e.kind() != std::io::ErrorKind::AlreadyExists {
+                return Err(io(target)(e));
             }
         };
         Ok(Staged {
             target: target.to_path_buf(),
             tmp,
-            register_in: None,
+            register_in: register_in.map(Path::to_path_buf),
             done: false,
         })
+    }
+
+    /// The staging folder's manifest line in the folder it is registered in.
+    fn staging_entry(&self) -> String {
+        let name = self.tmp.file_name().unwrap_or_default().to_string_lossy();
+        format!("{name}/")
     }
 
     /// Where to write now.
@@ -82,7 +110,7 @@ impl Staged {
                 .file_name()
                 .unwrap_or_default()
                 .to_string_lossy();
-            manifest::add_entry(dir, &format!("{name}/"))?;
+            manifest::replace_entry(dir, &self.staging_entry(), &format!("{name}/"))?;
         }
         Ok(self.target.clone())
     }
@@ -121,8 +149,11 @@ impl Drop for Staged {
             // The staging folder was created by `begin` (create_dir fails on an existing
             // path) under a name no user path has, and only bnngen and the tools it ran
             // wrote into it, so removing it whole removes nothing of the user's.
-            debug_assert!(self.tmp.to_string_lossy().contains(".bnngen-tmp."));
+            debug_assert!(self.tmp.to_string_lossy().contains(manifest::STAGING));
             let _ = std::fs::remove_dir_all(&self.tmp);
+            if let Some(dir) = &self.register_in {
+                let _ = manifest::replace_entry(dir, &self.staging_entry(), "");
+            }
         }
     }
 }
@@ -160,7 +191,7 @@ impl OutputDir {
                 manifest::write_manifest(dir)?;
             }
             Ownership::Empty => manifest::write_manifest(dir)?,
-            Ownership::Owned => {}
+            Ownership::Owned => manifest::sweep_stale_staging(dir)?,
         }
         Ok(OutputDir {
             path: dir.to_path_buf(),
@@ -197,8 +228,6 @@ impl OutputDir {
 
     /// Start writing the nested folder `name`, listed in this folder's manifest on commit.
     pub fn stage(&self, name: &str, inputs: &[&Path]) -> Result<Staged, OutputError> {
-        let mut s = Staged::begin(&self.path.join(name), inputs)?;
-        s.register_in = Some(self.path.clone());
-        Ok(s)
+        Staged::begin_in(&self.path.join(name), inputs, Some(&self.path))
     }
 }
