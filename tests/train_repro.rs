@@ -2,6 +2,7 @@
 //! - the same config and seed twice give byte-identical model files;
 //! - a run stopped after epoch 1 (`stop_after`) and resumed from its checkpoint (tensors, masks
 //!   and Adam's state) writes the same model file as the uninterrupted run;
+//! - with `[data.augment]` both hold, and the shifted and mirrored images change the model;
 //! - `front_end.init = "quantile"` starts the thresholds at the training pixels' quantiles.
 //!
 //! Needs the Debian package `dataset-fashion-mnist` (or BNNGEN_DATA=DIR); fails without it.
@@ -17,6 +18,9 @@ name = "repro"
 train_subset = 600
 validation = 200
 test_subset = 200
+[data.augment]
+shift = 2
+flip = true
 [front_end]
 kind = "glt"
 levels = 4
@@ -114,6 +118,20 @@ fn same_seed_same_model_file_and_resume_is_exact() {
     };
     let c = train_to(&other, &tmp.join("c.toml"));
     assert!(a != c, "seed 12 wrote the same model as seed 11");
+
+    // Without augmentation, another model (the draws reach the network).
+    std::fs::remove_file(&ckpt).unwrap();
+    let plain = tmp.join("plain.train.toml");
+    let text = std::fs::read_to_string(&opts.config).unwrap();
+    let without = text.replace("[data.augment]\nshift = 2\nflip = true\n", "");
+    assert_ne!(text, without);
+    std::fs::write(&plain, without).unwrap();
+    let plain_opts = TrainOptions {
+        config: plain,
+        ..opts.clone()
+    };
+    let e = train_to(&plain_opts, &tmp.join("e.toml"));
+    assert!(a != e, "augmentation did not change the model");
 
     // Stop after epoch 1, then resume: same file as the uninterrupted run.
     std::fs::remove_file(&ckpt).unwrap();

@@ -59,6 +59,20 @@ pub struct DataConfig {
     /// Class names in label order, for IDX data other than Fashion-MNIST (an image folder's
     /// classes are its folder names; if given, they must be those).
     pub classes: Vec<String>,
+    /// Random shifts and mirror images of the training images (`train::augment`).
+    pub augment: Option<AugmentConfig>,
+}
+
+/// How training images are varied each time they are drawn (never the test images).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AugmentConfig {
+    /// Largest shift in pixels, up, down, left or right; pixels moved in are code 0.
+    #[serde(default)]
+    pub shift: usize,
+    /// Mirror left-right with probability 1/2.
+    #[serde(default)]
+    pub flip: bool,
 }
 
 impl Default for DataConfig {
@@ -69,6 +83,7 @@ impl Default for DataConfig {
             validation: 5000,
             test_subset: 0,
             classes: Vec::new(),
+            augment: None,
         }
     }
 }
@@ -534,6 +549,18 @@ impl TrainConfig {
                 fe.temperature
             ));
         }
+        if let (Some(a), Some(i)) = (self.data.augment, input) {
+            let side = i.height.min(i.width);
+            if 2 * a.shift >= side {
+                p.push(format!(
+                    "data.augment.shift: {} would move a {}x{} image out of view; expected < {}",
+                    a.shift,
+                    i.height,
+                    i.width,
+                    side.div_ceil(2)
+                ));
+            }
+        }
         let mut channels = fe.levels * input.map_or(1, |i| i.channels);
         // Without the data's size, a size no layer can outgrow (the spatial checks pass).
         let (mut h, mut w) = input.map_or((1 << 30, 1 << 30), |i| (i.height, i.width));
@@ -787,6 +814,27 @@ kind = "maxpool"
         assert!(e.contains("3 does not divide 2 input channels"), "{e}");
         let e = c.check_for(Some(dims(3)).map(|d| InputDims { height: 1, ..d }));
         assert!(e.join("; ").contains("do not fit the 1x8 input"), "{e:?}");
+    }
+
+    #[test]
+    fn an_augmentation_shift_must_leave_the_image_in_view() {
+        let c = with(&["data.augment.shift=4", "data.augment.flip=true"]).unwrap();
+        let a = c.data.augment.expect("augment read");
+        assert!(a.flip && a.shift == 4);
+        let dims = |side| InputDims {
+            height: side,
+            width: 28,
+            channels: 1,
+            bits: 8,
+        };
+        assert!(c.check_for(Some(dims(9))).is_empty());
+        let e = c.check_for(Some(dims(8))).join("; ");
+        assert!(e.contains("data.augment.shift: 4"), "{e}");
+        let bad = format!("{BASE}\n[data.augment]\nshift = 1\nmirror = true\n");
+        let e = TrainConfig::parse(&bad, "aug.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mirror"), "{e}");
     }
 
     #[test]

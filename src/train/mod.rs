@@ -8,6 +8,7 @@
 //! check the export: the reference model (`reference::infer`) must give the same scores as the
 //! binarized evaluation graph on every test image. Method and file format: `docs/training.md`.
 
+mod augment;
 pub mod checkpoint;
 pub mod config;
 pub mod data;

@@ -1,6 +1,7 @@
 //! The training run as a list of steps: data, teacher, student epochs (with pruning and
 //! checkpoints), fold, export, exactness check against the reference model.
 
+use super::augment::Augment;
 use super::checkpoint;
 use super::config::{FrontEndKind, ThresholdInit, TrainConfig};
 use super::data::{self, Dataset, Split};
@@ -86,14 +87,25 @@ struct Batch {
     labels: Vec<u8>,
 }
 
-fn make_batch(split: &Split, idx: &[usize], net: &Net, t: &[u32], device: &Device) -> Batch {
+/// The batch of images `idx`, varied by `aug` when training with augmentation.
+fn make_batch(
+    split: &Split,
+    idx: &[usize],
+    net: &Net,
+    t: &[u32],
+    device: &Device,
+    mut aug: Option<Augment>,
+) -> Batch {
     let b = idx.len();
     let (shape, k) = (net.spec.shape, net.spec.classes);
     let (ch, h, w) = (shape.channels, shape.height, shape.width);
     let mut px: Vec<u16> = Vec::with_capacity(b * split.per_image);
     let mut labels = Vec::with_capacity(b);
     for &i in idx {
-        px.extend_from_slice(split.image(i));
+        match &mut aug {
+            Some(a) => a.push(split.image(i), shape, &mut px),
+            None => px.extend_from_slice(split.image(i)),
+        }
         labels.push(split.labels[i]);
     }
     let planes = net.spec.planes;
@@ -140,7 +152,7 @@ fn eval_scores(net: &Net, f: &Folded, split: &Split, device: &Device) -> Vec<i64
     let mut out = Vec::with_capacity(split.len() * net.spec.classes);
     let idx: Vec<usize> = (0..split.len()).collect();
     for chunk in idx.chunks(500) {
-        let b = make_batch(split, chunk, net, &f.fe_thresholds, device);
+        let b = make_batch(split, chunk, net, &f.fe_thresholds, device, None);
         out.extend(net.eval_folded(b.hard, f));
     }
     out
@@ -152,7 +164,7 @@ fn float_logits(net: &Net, split: &Split, device: &Device) -> Vec<f32> {
     let mut out = Vec::with_capacity(split.len() * net.spec.classes);
     let idx: Vec<usize> = (0..split.len()).collect();
     for chunk in idx.chunks(500) {
-        let b = make_batch(split, chunk, net, &t, device);
+        let b = make_batch(split, chunk, net, &t, device, None);
         out.extend(
             net.forward(b.pixels, b.hard)
                 .into_data()
@@ -281,7 +293,8 @@ fn fit(
         let mut batch_losses = Vec::with_capacity(steps_per_epoch);
         for (bi, chunk) in order.chunks(s.batch).enumerate() {
             let t = net.fe_thresholds();
-            let b = make_batch(&ds.train, chunk, &net, &t, &device);
+            let aug = cfg.data.augment.map(|a| Augment::new(a, seed, epoch, bi));
+            let b = make_batch(&ds.train, chunk, &net, &t, &device, aug);
             let logits = net.forward(b.pixels.clone(), b.hard);
             let logp = log_softmax(logits.clone(), 1);
             let ce = logp.mul(b.onehot).sum_dim(1).mean().neg();
