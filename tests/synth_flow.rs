@@ -32,6 +32,7 @@ fn figures() -> PlanFigures {
         latency_cycles: Some(20),
         kept_weight_bits: 0,
         weight_bits_in_bram: 0,
+        weight_bits_in_spram: 0,
     }
 }
 

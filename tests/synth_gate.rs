@@ -153,6 +153,7 @@ fn tiny_places_and_routes_on_up5k() {
         latency_cycles: None,
         kept_weight_bits: model.summary().weight_bits_stored as u64,
         weight_bits_in_bram: 0,
+        weight_bits_in_spram: 0,
     };
     let opts = SynthOptions {
         target: Target::Ice40Up5k,

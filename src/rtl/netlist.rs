@@ -74,7 +74,8 @@ pub struct MemDecl {
     /// and LUTs than the line buffers' own addressing).
     pub no_rw_check: bool,
     /// Holds a layer's weights (a weight ROM or one of its banks): the synthesis report
-    /// counts these bits as weights in block RAM. Set by [`ModuleBuilder::mark_weights`].
+    /// counts these bits as weights in block RAM or SPRAM. Set by
+    /// [`ModuleBuilder::mark_weights`].
     pub weights: bool,
     /// Held in the iCE40 UP5K's single-port RAM (`ram_style = "huge"`), which the bitstream
     /// cannot initialize: these are the words the board's loader writes, one per address

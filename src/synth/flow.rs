@@ -52,6 +52,8 @@ pub struct PlanFigures {
     pub kept_weight_bits: u64,
     /// Weight bits in memories the generator marked for block RAM.
     pub weight_bits_in_bram: u64,
+    /// Weight bits in the UP5K's SPRAM (`weights = "spram"`), which the board's loader writes.
+    pub weight_bits_in_spram: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -225,7 +227,8 @@ pub fn run_observed(
         MemoryPacking {
             kept_weight_bits: figures.kept_weight_bits,
             weight_bits_in_bram: figures.weight_bits_in_bram,
-            packing_efficiency: figures.weight_bits_in_bram as f64
+            weight_bits_in_spram: figures.weight_bits_in_spram,
+            packing_efficiency: (figures.weight_bits_in_bram + figures.weight_bits_in_spram) as f64
                 / figures.kept_weight_bits as f64,
             bram_capacity_bits: r.bram_bits,
             bram_fill: if r.bram_bits == 0 {

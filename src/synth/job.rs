@@ -4,6 +4,7 @@
 use crate::model::Model;
 use crate::output::{OutputDir, OutputError, WriteError};
 use crate::plan::Plan;
+use crate::rtl::netlist::MemDecl;
 use crate::rtl::{self, Design, GenOptions};
 use crate::tools::progress::Observer;
 
@@ -117,16 +118,62 @@ pub fn synthesize(
 /// The figures the synthesis report takes from the model, plan and design.
 fn plan_figures(job: &SynthJob) -> PlanFigures {
     let (m, p) = (job.model, job.plan);
-    let weight_bits_in_bram: u64 = (job.design.modules.iter())
-        .flat_map(|md| md.mems.iter())
-        .filter(|mem| mem.block_ram && mem.weights)
-        .map(|mem| mem.width as u64 * mem.depth as u64)
-        .sum();
+    let weight_bits = |keep: fn(&MemDecl) -> bool| -> u64 {
+        (job.design.modules.iter())
+            .flat_map(|md| md.mems.iter())
+            .filter(|mem| mem.weights && keep(mem))
+            .map(|mem| mem.width as u64 * mem.depth as u64)
+            .sum()
+    };
     PlanFigures {
         model: m.meta.name.clone(),
         cycles_per_frame: p.cycles_per_frame,
         latency_cycles: Some((p.latency_us * p.clock_mhz).round() as u64),
         kept_weight_bits: m.summary().weight_bits_stored as u64,
-        weight_bits_in_bram,
+        weight_bits_in_bram: weight_bits(|mem| mem.block_ram),
+        weight_bits_in_spram: weight_bits(|mem| mem.load_image.is_some()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{fit, HwConfig, WeightStore};
+
+    /// With `weights = "spram"` the report counts the weights the loader writes into SPRAM
+    /// (it said 0 weight bits in memories before), and with block RAM none are in SPRAM.
+    #[test]
+    fn weights_in_spram_are_counted_as_weights_in_memory() {
+        let m = crate::model::load(std::path::Path::new("models/tiny.toml")).unwrap();
+        let figures = |weights| {
+            let hw = HwConfig {
+                weights,
+                ..Target::Ice40Up5k.fold_config()
+            };
+            let p = fit::fold(&m, &hw).unwrap();
+            let spram = weights == WeightStore::Spram;
+            let d = design_with(&m, &p, Target::Ice40Up5k, spram).unwrap();
+            let job = SynthJob {
+                model: &m,
+                plan: &p,
+                design: &d,
+                target: Target::Ice40Up5k,
+                clock_mhz: 48.0,
+                seed: 1,
+                pll: false,
+            };
+            let f = plan_figures(&job);
+            let stored: u64 = d
+                .spram
+                .iter()
+                .map(|s| s.width as u64 * s.depth as u64)
+                .sum();
+            (f, stored)
+        };
+        let (f, stored) = figures(WeightStore::Spram);
+        assert!(f.weight_bits_in_spram > 0, "{f:?}");
+        assert_eq!(f.weight_bits_in_spram, stored);
+        let (f, _) = figures(WeightStore::Bram);
+        assert_eq!(f.weight_bits_in_spram, 0, "{f:?}");
     }
 }

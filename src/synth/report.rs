@@ -57,7 +57,9 @@ pub struct MemoryPacking {
     pub kept_weight_bits: u64,
     /// Weight bits held in memories the generator marked for block RAM.
     pub weight_bits_in_bram: u64,
-    /// `weight_bits_in_bram / kept_weight_bits`.
+    /// Weight bits held in the UP5K's SPRAM (`weights = "spram"`).
+    pub weight_bits_in_spram: u64,
+    /// `(weight_bits_in_bram + weight_bits_in_spram) / kept_weight_bits`.
     pub packing_efficiency: f64,
     /// Block RAM capacity the netlist uses, in bits.
     pub bram_capacity_bits: u64,
@@ -215,9 +217,13 @@ impl SynthReport {
         }
         if let Some(m) = &self.memory {
             let _ = writeln!(s, "\n## Weight memory\n");
+            let spram = match m.weight_bits_in_spram {
+                0 => String::new(),
+                n => format!("; in SPRAM: {n}"),
+            };
             let _ = writeln!(
                 s,
-                "- kept weight bits: {}; in block-RAM memories: {} (packing {:.1}%)",
+                "- kept weight bits: {}; in block-RAM memories: {}{spram} (packing {:.1}%)",
                 m.kept_weight_bits,
                 m.weight_bits_in_bram,
                 100.0 * m.packing_efficiency

@@ -192,18 +192,15 @@ impl MacCtx<'_> {
                 }
             }
         }
+        let first = b.mem_count();
         let wq = match self.spram {
             Some((base, bus)) => {
                 let addr = m.wa.sig.expect("an SPRAM store has several words");
                 weight_store(b, "wrom", wwords, addr, m.adv, base, bus)
             }
-            None => {
-                let first = b.mem_count();
-                let wq = rom2(b, "wrom", wwords, m.wa.sig, m.adv, self.mems());
-                b.mark_weights(first);
-                wq
-            }
+            None => rom2(b, "wrom", wwords, m.wa.sig, m.adv, self.mems()),
         };
+        b.mark_weights(first);
         let wsig = if wq.const_value().is_none() && matches!(wq.kind, ExprKind::Sig(_)) {
             Some(sig_of(b, &wq))
         } else {
