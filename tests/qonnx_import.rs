@@ -360,6 +360,26 @@ fn brevitas_tensor_norm_is_a_score_map_or_refused() {
     };
     assert!(c.bias.iter().all(|&b| b == 0), "{:?}", c.bias);
 
+    // `bnngen import` states the map: in its JSON report and in its text summary.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tnorm.toml");
+    let cli = |json: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_bnngen"));
+        c.args(["import", file, "-o"]).arg(&out);
+        if json {
+            c.arg("--json");
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let report: serde_json::Value = serde_json::from_str(&cli(true)).unwrap();
+    assert_eq!(report["score_map"]["scale"].as_f64(), Some(map.scale));
+    assert_eq!(report["score_map"]["offset"].as_f64(), Some(map.offset));
+    let text = cli(false);
+    let line = format!("file score = {} x bnngen score + {}", map.scale, map.offset);
+    assert!(text.contains(&line), "{text}");
+
     let refused = |name: &str, value: f32| {
         let mut p = proto.clone();
         initializer(&mut p, |t| t.name == name).raw_data = value.to_le_bytes().to_vec();

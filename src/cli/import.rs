@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use bnngen::model::{self, Summary};
-use bnngen::qonnx::{import_file, ImportOptions};
+use bnngen::qonnx::{import_file_scored, ImportOptions, ScoreMap};
 
 use super::CliError;
 
@@ -45,9 +45,17 @@ struct Report {
     name: String,
     layers: Vec<LayerJson>,
     summary: Summary,
+    /// `file score = scale x bnngen score + offset`, the same for every class.
+    score_map: ScoreMapJson,
     /// The model file text, when it was not written to a file.
     #[serde(skip_serializing_if = "Option::is_none")]
     model_toml: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ScoreMapJson {
+    scale: f64,
+    offset: f64,
 }
 
 #[derive(Serialize)]
@@ -68,7 +76,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
         name: args.name.clone(),
         bits: args.bits,
     };
-    let m = import_file(&args.model, &opts).map_err(|e| CliError::Usage(e.to_string()))?;
+    let (m, map) =
+        import_file_scored(&args.model, &opts).map_err(|e| CliError::Usage(e.to_string()))?;
     let text = model::to_toml(&m);
     if let Some(out) = &args.output {
         super::write_output(out, text.as_bytes(), &[&args.model])?;
@@ -89,12 +98,30 @@ pub fn run(args: Args) -> Result<(), CliError> {
                 })
                 .collect(),
             summary: m.summary(),
+            score_map: ScoreMapJson {
+                scale: map.scale,
+                offset: map.offset,
+            },
             model_toml: args.output.is_none().then_some(text),
         };
         return super::print_json(&report);
     }
     match &args.output {
-        Some(_) => Ok(()),
+        Some(out) => super::print(&written(out, &m, map)),
         None => super::print(&text),
     }
+}
+
+/// What `import -o FILE` tells the user: where the model went, its size, and how its scores
+/// relate to the file's (the class is the same; the scores are an affine map of each other).
+fn written(out: &std::path::Path, m: &model::Model, map: ScoreMap) -> String {
+    let s = m.summary();
+    format!(
+        "{}: {} layers, {} stored weight bits\nscores: file score = {} x bnngen score + {}\n",
+        out.display(),
+        m.layers.len(),
+        s.weight_bits_stored,
+        map.scale,
+        map.offset
+    )
 }
