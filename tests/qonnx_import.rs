@@ -385,11 +385,50 @@ fn brevitas_tensor_norm_is_a_score_map_or_refused() {
         initializer(&mut p, |t| t.name == name).raw_data = value.to_le_bytes().to_vec();
         refusal(&p, "n.onnx")
     };
-    let e = refused("norm.weight", -1.5);
+    // A negative weight reverses the classes' order: read exactly by flipping every
+    // classifier weight, which negates each score, with a positive map scale.
+    let mut p = proto.clone();
+    initializer(&mut p, |t| t.name == "norm.weight").raw_data = (-1.5f32).to_le_bytes().to_vec();
+    let w_neg = -1.5f64;
+    let neg_file = dir.path().join("neg.onnx");
+    std::fs::write(&neg_file, p.encode_to_vec()).unwrap();
+    let (neg, neg_map) =
+        bnngen::qonnx::import_file_scored(&neg_file, &ImportOptions::default()).unwrap();
+    assert!(close(neg_map.scale, -w_neg / std), "{neg_map:?}");
     assert!(
-        e.contains("node 17 (node_mul_1, Mul): scales the classifier's scores by -1.5"),
-        "{e}"
+        close(neg_map.offset, bias - mean * w_neg / std),
+        "{neg_map:?}"
     );
+    let (model::LayerKind::Classifier(a), model::LayerKind::Classifier(b)) = (
+        &m.layers.last().unwrap().kind,
+        &neg.layers.last().unwrap().kind,
+    ) else {
+        panic!("the last layer is not the classifier");
+    };
+    assert!(a
+        .weights
+        .bits
+        .iter()
+        .zip(b.weights.bits.iter())
+        .all(|(x, y)| x != y));
+    let images = bnngen::input::load_images(Path::new(
+        "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
+    ))
+    .unwrap();
+    let (pos_e, neg_e) = (
+        bnngen::reference::Engine::new(&m),
+        bnngen::reference::Engine::new(&neg),
+    );
+    for img in &images[..50] {
+        let (x, y) = (pos_e.infer(img), neg_e.infer(img));
+        let negated: Vec<i64> = x.scores.iter().map(|s| -s).collect();
+        assert_eq!(y.scores, negated);
+        // The file's scores, from either model through its own map, are the same numbers.
+        for (sx, sy) in x.scores.iter().zip(&y.scores) {
+            let file = w_neg / std * (*sx as f64) + (bias - mean * w_neg / std);
+            assert!(close(neg_map.scale * (*sy as f64) + neg_map.offset, file));
+        }
+    }
     let e = refused("pow_1", 0.0);
     assert!(
         e.contains("node 16 (node_div_1, Div): scales the classifier's scores by inf"),

@@ -18,8 +18,8 @@ use super::proto::NodeProto;
 use super::scores;
 use super::walk::{attr, out_shape, ImportError, Walk};
 use crate::model::{
-    limits, Classifier, Conv, Dense, Layer, LayerKind, MaxPool, PadMode, Residual, ResidualOp,
-    Shape,
+    limits, Bits, Classifier, Conv, Dense, Layer, LayerKind, MaxPool, PadMode, Residual,
+    ResidualOp, Shape,
 };
 
 /// Read the next layer, which reads tensor `w.cur` of shape `cur`.
@@ -461,7 +461,7 @@ fn dense(w: &mut Walk<'_>, cur: Shape) -> Result<Read, ImportError> {
         group: 1,
         get: &get,
     };
-    let weights = block_weights(w, mi, m, &name, &d)?;
+    let mut weights = block_weights(w, mi, m, &name, &d)?;
     let mut bias = vec![0.0; o_n];
     let mut scale = w.scale;
     if gemm {
@@ -488,11 +488,17 @@ fn dense(w: &mut Walk<'_>, cur: Shape) -> Result<Read, ImportError> {
             )
     });
     if !activation_next {
-        let (bias, score_map) = scores::read(w, mi, m, affine)?;
-        w.score_map = Some(score_map);
+        let scores = scores::read(w, mi, m, affine)?;
+        if scores.flip {
+            weights.bits = Bits::from_bools(weights.bits.iter().map(|b| !b).collect::<Vec<_>>());
+        }
+        w.score_map = Some(scores.map);
         return Ok((
             name,
-            LayerKind::Classifier(Classifier { weights, bias }),
+            LayerKind::Classifier(Classifier {
+                weights,
+                bias: scores.bias,
+            }),
             out,
         ));
     }

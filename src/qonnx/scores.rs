@@ -6,12 +6,24 @@
 //! keeps the integer part: its scores are `a_k + b_k / m`, exactly when each `b_k / m` is an
 //! integer; one positive scale and one offset shared by every class change no class, and
 //! are returned as the [`ScoreMap`] (file score = scale x bnngen score + offset) instead of
-//! being approximated in the model.
+//! being approximated in the model. A negative shared scale (a TensorNorm with a negative
+//! weight) reverses the order of the classes; bnngen reads it exactly by flipping every
+//! classifier weight, which negates each class's sum (`2 popcount - N` becomes
+//! `N - 2 popcount`), so the map's scale stays positive.
 
 use super::activation::Affine;
 use super::proto::NodeProto;
 use super::score_map::ScoreMap;
 use super::walk::{ImportError, Walk};
+
+/// How bnngen's classifier reproduces the file's scores.
+pub(super) struct Scores {
+    /// The integer bias of each class.
+    pub bias: Vec<i64>,
+    pub map: ScoreMap,
+    /// Every classifier weight must be flipped (the file's shared scale is negative).
+    pub flip: bool,
+}
 
 /// The classifier's integer bias and score map, after reading the scalar steps on its scores
 /// (TensorNorm) that follow node `n` (index `i`, the MatMul or Gemm), whose sums map as
@@ -21,11 +33,18 @@ pub(super) fn read(
     i: usize,
     n: &NodeProto,
     mut affine: Affine,
-) -> Result<(Vec<i64>, ScoreMap), ImportError> {
+) -> Result<Scores, ImportError> {
     let offset = tensor_norm(w, &mut affine)?;
     let bias = integer_bias(w, i, n, &affine)?;
-    let scale = affine.k[0];
-    Ok((bias, ScoreMap { scale, offset }))
+    let m = affine.k[0];
+    Ok(Scores {
+        bias,
+        map: ScoreMap {
+            scale: m.abs(),
+            offset,
+        },
+        flip: m < 0.0,
+    })
 }
 
 /// Sub, Add, Mul and Div of the scores by one-element constants, in any number and order
@@ -50,9 +69,9 @@ fn tensor_norm(w: &mut Walk<'_>, affine: &mut Affine) -> Result<f64, ImportError
             "Add" => offset += c,
             _ => {
                 let f = if op == "Mul" { c } else { 1.0 / c };
-                if !(f > 0.0 && f.is_finite()) {
+                if !(f != 0.0 && f.is_finite()) {
                     return Err(w.node_err(i, n, format!(
-                        "scales the classifier's scores by {f}; bnngen reads a positive scale (a negative one reverses the order of the classes, as a TensorNorm with a negative weight does)"
+                        "scales the classifier's scores by {f}; bnngen reads a finite, non-zero scale"
                     )));
                 }
                 affine.k.iter_mut().for_each(|k| *k *= f);
@@ -79,9 +98,9 @@ fn scalar(w: &Walk<'_>, i: usize, n: &NodeProto, k: usize) -> Result<Option<f64>
     })
 }
 
-/// The classifier's integer bias: its scores are `m * a + b_k` with one positive scale m for
-/// every class, so bnngen's scores are the file's divided by m, exactly when every `b_k / m`
-/// is an integer (within 1e-9 relative).
+/// The classifier's integer bias: its scores are `m * a + b_k` with one scale m for every
+/// class, so bnngen's scores are the file's divided by |m| (with the sums negated when m is
+/// negative), exactly when every `b_k / |m|` is an integer (within 1e-9 relative).
 fn integer_bias(
     w: &Walk<'_>,
     i: usize,
@@ -89,9 +108,10 @@ fn integer_bias(
     affine: &Affine,
 ) -> Result<Vec<i64>, ImportError> {
     let m = affine.k[0];
-    if affine.k.iter().any(|&k| k != m) || !(m > 0.0 && m.is_finite()) {
-        return Err(w.node_err(i, n, "scales the classes' scores differently (or not by a positive number); bnngen's scores share one positive scale, so a per-class scale cannot be expressed exactly".into()));
+    if affine.k.iter().any(|&k| k != m) || !(m != 0.0 && m.is_finite()) {
+        return Err(w.node_err(i, n, "scales the classes' scores differently (or by zero); bnngen's scores share one scale, so a per-class scale cannot be expressed exactly".into()));
     }
+    let m = m.abs();
     let mut out = Vec::with_capacity(affine.c.len());
     for (k, &b) in affine.c.iter().enumerate() {
         let q = b / m;
