@@ -15,7 +15,7 @@ use std::process::Command;
 use bnngen::input::{self, Image};
 use bnngen::model::{self, Direction, FrontEnd, LayerKind, Model};
 use bnngen::prng::SplitMix64;
-use bnngen::qonnx::proto::{ModelProto, NodeProto, TensorProto, ValueInfoProto};
+use bnngen::qonnx::proto::{GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
 use bnngen::random::{random_image, random_model, FrontEndChoice, RandomOptions};
 use bnngen::reference::Engine;
 use prost::Message;
@@ -515,16 +515,25 @@ fn brevitas_style_graphs_import_to_the_same_model_and_agree_with_qonnx() {
     }
 }
 
-/// Rewrite the thermometer of bnngen's export of a one-channel model as PyTorch writes
-/// `torch.cat([(x >= t).float() for t in ts], 1) * 2 - 1`: GreaterOrEqual and Cast per
-/// plane, Concat, Mul 2, Sub 1.
+/// Rewrite the thermometer of bnngen's export of a model whose channels share their
+/// thresholds as PyTorch writes `torch.cat([(x >= t).float() for t in ts], 1) * 2 - 1`:
+/// GreaterOrEqual and Cast per plane, Concat, Mul 2, Sub 1. Concat puts the planes of C > 1
+/// channels plane-major (plane k of channel c at k * C + c), so the first weighted layer's
+/// input channels are permuted to match, and the graph computes the same function.
 fn comparisons_style(m: &Model) -> ModelProto {
     let mut p = ModelProto::decode(bnngen::qonnx::export(m).unwrap().as_slice()).unwrap();
     let FrontEnd::Thermometer(t) = &m.front_end else {
         panic!("a thermometer model")
     };
+    assert!(
+        t.thresholds.iter().all(|l| *l == t.thresholds[0]),
+        "shared thresholds"
+    );
     let g = p.graph.as_mut().unwrap();
-    let (h, w) = (m.input.height, m.input.width);
+    let (h, w, ch) = (m.input.height, m.input.width, m.input.channels);
+    if ch > 1 {
+        plane_major_first_layer(m, g, ch, t.levels);
+    }
     g.node
         .retain(|n| n.name != "front_end/planes" && n.name != "front_end");
     let mut nodes = Vec::new();
@@ -548,7 +557,7 @@ fn comparisons_style(m: &Model) -> ModelProto {
             ..Default::default()
         });
         nodes.push(c);
-        let mut vi = vinfo(&ge, &[1, 1, h, w]);
+        let mut vi = vinfo(&ge, &[1, ch, h, w]);
         vi.r#type
             .as_mut()
             .unwrap()
@@ -557,7 +566,7 @@ fn comparisons_style(m: &Model) -> ModelProto {
             .unwrap()
             .elem_type = 9;
         g.value_info.push(vi);
-        g.value_info.push(vinfo(&fl, &[1, 1, h, w]));
+        g.value_info.push(vinfo(&fl, &[1, ch, h, w]));
         planes.push(fl);
     }
     let refs: Vec<&str> = planes.iter().map(String::as_str).collect();
@@ -576,11 +585,55 @@ fn comparisons_style(m: &Model) -> ModelProto {
     for n in nodes.iter_mut().skip(2 * planes.len()) {
         n.domain = String::new();
     }
-    let levels = planes.len();
+    let levels = planes.len() * ch;
     g.value_info.push(vinfo("fe_cat", &[1, levels, h, w]));
     g.value_info.push(vinfo("fe_doubled", &[1, levels, h, w]));
     g.node.splice(0..0, nodes);
     p
+}
+
+/// Permute the input channels of the first weighted layer's weights from bnngen's order
+/// (c * M + k) to the plane-major order of a Concat of comparisons (k * C + c).
+fn plane_major_first_layer(m: &Model, g: &mut GraphProto, ch: usize, levels: usize) {
+    let first = m
+        .layers
+        .iter()
+        .position(|l| {
+            matches!(
+                l.kind,
+                LayerKind::Conv(_) | LayerKind::Dense(_) | LayerKind::Classifier(_)
+            )
+        })
+        .expect("a weighted layer");
+    let name = format!("l{first}_weights");
+    let t = g.initializer.iter_mut().find(|t| t.name == name).unwrap();
+    let v: Vec<f32> = t
+        .raw_data
+        .chunks(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    let n_in = ch * levels;
+    let file = |c: usize| (c % levels) * ch + c / levels;
+    let mut out = v.clone();
+    if let LayerKind::Conv(_) = m.layers[first].kind {
+        // [O, C * M, kh, kw]
+        let (o_n, kk) = (t.dims[0] as usize, (t.dims[2] * t.dims[3]) as usize);
+        for o in 0..o_n {
+            for c in 0..n_in {
+                let (src, dst) = ((o * n_in + c) * kk, (o * n_in + file(c)) * kk);
+                out[dst..dst + kk].copy_from_slice(&v[src..src + kk]);
+            }
+        }
+    } else {
+        // [C * M * H * W, O], rows (c * H + y) * W + x of the layer's input.
+        let (rows, o_n) = (t.dims[0] as usize, t.dims[1] as usize);
+        let hw = rows / n_in;
+        for c in 0..n_in {
+            let (src, dst) = (c * hw * o_n, file(c) * hw * o_n);
+            out[dst..dst + hw * o_n].copy_from_slice(&v[src..src + hw * o_n]);
+        }
+    }
+    t.raw_data = out.iter().flat_map(|x| x.to_le_bytes()).collect();
 }
 
 #[test]
@@ -592,6 +645,17 @@ fn comparison_thermometers_import_to_the_same_model_and_agree_with_qonnx() {
         o.channels = 1;
         o.front_end = Some(FrontEndChoice::ALL[seed as usize % 3]);
         models.push(random_model(seed + 300, &o));
+    }
+    // Three channels compared with shared thresholds: plane-major planes.
+    for seed in 1..=4u64 {
+        let mut o = RandomOptions::sampled(seed + 400);
+        o.channels = 3;
+        o.front_end = Some(if seed % 2 == 0 {
+            FrontEndChoice::Uniform
+        } else {
+            FrontEndChoice::GltShared
+        });
+        models.push(random_model(seed + 400, &o));
     }
     let (mut pairs, mut sets) = (Vec::new(), Vec::new());
     for (k, m) in models.iter().enumerate() {

@@ -133,8 +133,10 @@ pub(super) fn read(
 
 /// A thermometer written as comparisons: one GreaterOrEqual (or Greater) of the input with a
 /// scalar constant per plane, each [-> Cast to float], -> Concat (axis 1, planes in order)
-/// -> Mul 2 -> Sub 1 (or Add -1). Concat puts planes outermost, which is bnngen's order
-/// (channel c * M + k) only for a single input channel.
+/// -> Mul 2 -> Sub 1 (or Add -1). Every channel is compared with the same thresholds. Concat
+/// puts planes outermost (plane k of channel c at k * C + c), which is bnngen's order
+/// (c * M + k) only for a single input channel; for several, the next weighted layer reads
+/// its input channels in that order (`layers::file_channel`).
 fn comparisons(
     w: &mut Walk<'_>,
     input_name: &str,
@@ -142,12 +144,10 @@ fn comparisons(
 ) -> Result<FrontEnd, ImportError> {
     let mut planes: Vec<String> = Vec::new();
     let mut thr: Vec<f64> = Vec::new();
-    let mut first = None;
     while let Some((i, n)) = w.peek() {
         let reads = |name: &str| n.input.first().map(String::as_str) == Some(name);
         if (n.op_type == "GreaterOrEqual" || n.op_type == "Greater") && reads(input_name) {
             let (i, n) = w.take_if(&n.op_type, input_name).expect("peeked");
-            first = first.or(Some((i, n)));
             let (_, t) = w.const_floats(i, n, 1)?;
             let [t] = t[..] else {
                 return Err(w.node_err(
@@ -186,13 +186,6 @@ fn comparisons(
             break;
         }
     }
-    if input.channels != 1 {
-        let (i, n) = first.expect("the caller saw a comparison");
-        return Err(w.node_err(i, n, format!(
-            "compares a {}-channel input: Concat puts planes outermost (k * C + c) while bnngen's planes are channel-major (c * M + k); compare a single-channel input, or write the thermometer as Gather -> MultiThreshold",
-            input.channels
-        )));
-    }
     let (ci, concat) = w.expect("Concat", &planes[0], "the comparisons")?;
     if concat.input != planes
         || attr::int(concat, "axis").map_err(|e| w.node_err(ci, concat, e))? != Some(1)
@@ -227,7 +220,11 @@ fn comparisons(
             format!("concatenates {levels} planes; bnngen's thermometer has at most 255"),
         ));
     }
-    thermometer(w, input, levels, &thr)
+    if input.channels > 1 {
+        w.planes_outermost = Some((input.channels, levels));
+    }
+    // Every channel is compared with the same thresholds.
+    thermometer(w, input, levels, &thr.repeat(input.channels))
 }
 
 /// One step of an input quantizer's scaling: `op` with a scalar constant, which is the

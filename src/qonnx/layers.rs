@@ -34,6 +34,9 @@ pub(super) fn read(w: &mut Walk<'_>, cur: Shape, layers: &[Layer]) -> Result<Lay
     let (name, kind, output) = match n.op_type.as_str() {
         "Pad" | "Conv" => conv(w, cur)?,
         "MaxPool" => maxpool(w, cur)?,
+        "Max" | "Min" | "Mul" if w.planes_outermost.is_some() => {
+            return Err(w.node_err(i, n, "combines the thermometer's plane-major planes (k * C + c) before a weighted layer has put them in bnngen's channel-major order (c * M + k)".into()));
+        }
         "Max" | "Min" | "Mul" => residual(w, cur, layers)?,
         "Flatten" | "Reshape" | "MatMul" | "Gemm" => dense(w, cur)?,
         other => {
@@ -42,6 +45,13 @@ pub(super) fn read(w: &mut Walk<'_>, cur: Shape, layers: &[Layer]) -> Result<Lay
             )))
         }
     };
+    if matches!(
+        kind,
+        LayerKind::Conv(_) | LayerKind::Dense(_) | LayerKind::Classifier(_)
+    ) {
+        // Its weights were read in bnngen's channel order: the planes are in place.
+        w.planes_outermost = None;
+    }
     let name = unique_name(name, layers, &kind);
     w.outputs.push(w.cur.clone());
     w.out_scales.push(w.scale);
@@ -69,6 +79,16 @@ fn unique_name(name: String, layers: &[Layer], kind: &LayerKind) -> String {
 }
 
 type Read = (String, LayerKind, Shape);
+
+/// The file's channel of bnngen's input channel `c`: the same, but after a plane-major
+/// thermometer of C channels and M planes (`Walk::planes_outermost`), bnngen's `c * M + k`
+/// is the file's `k * C + c`.
+fn file_channel(planes_outermost: Option<(usize, usize)>, c: usize) -> usize {
+    match planes_outermost {
+        Some((channels, m)) => (c % m) * channels + c / m,
+        None => c,
+    }
+}
 
 /// A list attribute of two equal values (or absent: `default`).
 fn pair(
@@ -201,7 +221,9 @@ fn conv(w: &mut Walk<'_>, cur: Shape) -> Result<Read, ImportError> {
         )));
     };
     let opg = o_n / g;
+    let perm = w.planes_outermost;
     let get = |o: usize, c: usize, ky: usize, kx: usize| {
+        let c = file_channel(perm, c);
         if c / cpg != o / opg {
             return 0.0;
         }
@@ -444,8 +466,9 @@ fn dense(w: &mut Walk<'_>, cur: Shape) -> Result<Read, ImportError> {
     }
     // Flatten of NCHW: row (c * H + y) * W + x.
     let (h, wd) = (cur.height, cur.width);
+    let perm = w.planes_outermost;
     let get = |o: usize, c: usize, y: usize, x: usize| {
-        let row = (c * h + y) * wd + x;
+        let row = (file_channel(perm, c) * h + y) * wd + x;
         data[if trans_b {
             o * rows + row
         } else {

@@ -61,6 +61,10 @@ pub(super) struct Walk<'a> {
     weight_quants: HashMap<String, usize>,
     /// How the file's scores map onto bnngen's, once the classifier is read.
     pub score_map: Option<ScoreMap>,
+    /// The planes of a C-channel input made by comparisons and Concat come plane-major
+    /// (plane k of channel c at k * C + c) while bnngen's are channel-major (c * M + k):
+    /// `Some((C, M))` until the first weighted layer has read its inputs in bnngen's order.
+    pub planes_outermost: Option<(usize, usize)>,
 }
 
 impl<'a> Walk<'a> {
@@ -111,6 +115,7 @@ impl<'a> Walk<'a> {
             out_scales: Vec::new(),
             weight_quants,
             score_map: None,
+            planes_outermost: None,
         })
     }
 
