@@ -15,8 +15,8 @@
 //! the row layout `synth::cells::DP16KD` models.
 //!
 //! Co-simulation needs the cell's behaviour: [`SIM_MODEL`] is written beside the RTL (listed
-//! in `files.f`, never in synthesis), and the gate-level run checks the mapped netlist with
-//! bnngen's cell model instead, so the two models are held to the same reference.
+//! in `files.f`, never in synthesis), and the gate-level run simulates the mapped netlist
+//! with the same model (`synth::cells`), so both checks rest on one reading of the cell.
 
 use super::build::sig_of;
 use super::netlist::{Conn, Expr, Mem, Module, ModuleBuilder, Sig, SigDecl, SigKind};
@@ -25,7 +25,8 @@ use crate::plan::cost::ram::{Placed, RamFamily, Shape, Style, BLOCK_RAM_BITS};
 /// File name of the behavioural model written beside RTL that instantiates `DP16KD`.
 pub const SIM_MODEL_FILE: &str = "DP16KD.v";
 
-/// Behavioural model of the subset of `DP16KD` that this module instantiates.
+/// Behavioural model of `DP16KD`, in every configuration Yosys maps memories onto (a
+/// superset of what this module instantiates).
 pub const SIM_MODEL: &str = include_str!("ebr/DP16KD.v");
 
 /// Rows of 18 bits in one block, and rows per `INITVAL_xx` parameter.
