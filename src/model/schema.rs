@@ -162,3 +162,36 @@ pub struct RawModel {
     pub front_end: RawFrontEnd,
     pub layers: Vec<RawLayer>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fields `raw_layer!` gives each weighted kind, in the order its unknown-field
+    /// message lists them (the order of the hand-written enum it replaced).
+    #[test]
+    fn weighted_kinds_accept_their_fields_in_file_order() {
+        let cases = [
+            (
+                "conv",
+                "`name`, `out_channels`, `kernel`, `stride`, `padding`, `pad_mode`, \
+                 `in_blocks`, `out_blocks`, `mask`, `thresholds`, `directions`, `weights`",
+            ),
+            (
+                "dense",
+                "`name`, `out_features`, `in_blocks`, `out_blocks`, `mask`, `thresholds`, \
+                 `directions`, `weights`",
+            ),
+            (
+                "classifier",
+                "`name`, `out_features`, `in_blocks`, `out_blocks`, `mask`, `bias`, `weights`",
+            ),
+        ];
+        for (kind, fields) in cases {
+            let text = format!("kind = \"{kind}\"\nname = \"l\"\nbogus = 1\n");
+            let err = toml::from_str::<RawLayer>(&text).unwrap_err().to_string();
+            let want = format!("unknown field `bogus`, expected one of {fields}");
+            assert!(err.contains(&want), "{kind}: {err}");
+        }
+    }
+}
