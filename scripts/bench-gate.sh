@@ -8,7 +8,7 @@
 #
 # Prints one table row per model: target, images, result, LUTs/FFs/BRAMs, wall seconds.
 # Runs in a temporary folder (bnngen writes rtl-out/ there) and exits 1 on any mismatch.
-# ECP5's DP16KD block RAM is simulated with bnngen's own model (src/synth/cells/dp16kd.v); a
+# ECP5's DP16KD block RAM is simulated with bnngen's own model (src/rtl/ebr/DP16KD.v); a
 # netlist with a cell that has no model at all is reported as not simulated.
 set -euo pipefail
 cd "$(dirname "$0")/.."

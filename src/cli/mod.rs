@@ -178,6 +178,34 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     print(&(text + "\n"))
 }
 
+/// The lines under a run's headline that say what went wrong, if anything: a timeout, the
+/// first ten frames that differ, and a debug run's first wrong bit; for `simulate` and
+/// the gate-level run (`synth::simulate_netlist`) alike.
+pub fn failure_lines(r: &bnngen::verify::SimReport, frames: usize) -> String {
+    let mut s = String::new();
+    if r.timeout {
+        s.push_str(&format!(
+            "  timeout after {} cycles: {} of {} results\n",
+            r.cycles,
+            r.results.len(),
+            frames
+        ));
+    }
+    for mm in r.mismatches.iter().take(10) {
+        s.push_str(&format!(
+            "  frame {}: expected class {} scores {:?}, got class {:?} scores {:?}\n",
+            mm.frame, mm.expected.class, mm.expected.scores, mm.got_class, mm.got_scores
+        ));
+    }
+    if let Some(t) = &r.first_tap_mismatch {
+        s.push_str(&format!(
+            "  first wrong bit: layer `{}`, frame {}, pixel (y {}, x {}), channel {} (expected {})\n",
+            t.layer, t.frame, t.y, t.x, t.channel, u8::from(t.expected)
+        ));
+    }
+    s
+}
+
 /// Write the output file `path` (a regular file or a new path, never one of `inputs`) whole
 /// or not at all; see `bnngen::output`.
 pub fn write_output(path: &Path, bytes: &[u8], inputs: &[&Path]) -> Result<(), CliError> {

@@ -213,26 +213,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
                 "MISMATCH"
             }
         );
-        if stressed.timeout {
-            s.push_str(&format!(
-                "  timeout after {} cycles: {} of {} results\n",
-                stressed.cycles,
-                stressed.results.len(),
-                images.len()
-            ));
-        }
-        for mm in stressed.mismatches.iter().take(10) {
-            s.push_str(&format!(
-                "  frame {}: expected class {} scores {:?}, got class {:?} scores {:?}\n",
-                mm.frame, mm.expected.class, mm.expected.scores, mm.got_class, mm.got_scores
-            ));
-        }
-        if let Some(t) = &stressed.first_tap_mismatch {
-            s.push_str(&format!(
-                "  first wrong bit: layer `{}`, frame {}, pixel (y {}, x {}), channel {} (expected {})\n",
-                t.layer, t.frame, t.y, t.x, t.channel, u8::from(t.expected)
-            ));
-        }
+        s.push_str(&super::failure_lines(&stressed, images.len()));
         match (measured, clean.as_ref()) {
             (Some(c), _) => {
                 s.push_str(&format!(

@@ -261,26 +261,7 @@ pub fn simulate_netlist(
                 "MISMATCH"
             }
         );
-        if r.timeout {
-            s.push_str(&format!(
-                "  timeout after {} cycles: {} of {} results\n",
-                r.cycles,
-                r.results.len(),
-                images.len()
-            ));
-        }
-        for mm in r.mismatches.iter().take(10) {
-            s.push_str(&format!(
-                "  frame {}: expected class {} scores {:?}, got class {:?} scores {:?}\n",
-                mm.frame, mm.expected.class, mm.expected.scores, mm.got_class, mm.got_scores
-            ));
-        }
-        if let Some(t) = &r.first_tap_mismatch {
-            s.push_str(&format!(
-                "  first wrong bit: layer `{}`, frame {}, pixel (y {}, x {}), channel {} (expected {})\n",
-                t.layer, t.frame, t.y, t.x, t.channel, u8::from(t.expected)
-            ));
-        }
+        s.push_str(&super::failure_lines(r, images.len()));
         super::print(&s)?;
     }
     if passed {

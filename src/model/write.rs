@@ -26,27 +26,41 @@ fn directions(t: &Thresholds) -> Vec<i64> {
         .collect()
 }
 
+/// A weighted layer's `RawLayer` variant: the fields given, then the tiling and weight fields
+/// that every weighted kind writes the same way from its `BlockWeights`.
+macro_rules! weighted {
+    ($kind:ident { $($field:ident $(: $value:expr)?),* $(,)? }, $weights:expr) => {{
+        let w: &BlockWeights = $weights;
+        RawLayer::$kind {
+            $($field $(: $value)?,)*
+            in_blocks: w.in_blocks as i64,
+            out_blocks: w.out_blocks as i64,
+            mask: mask_rows(w),
+            weights: w.bits.to_hex(),
+        }
+    }};
+}
+
 fn raw_layer(m: &Model, l: &Layer) -> RawLayer {
     let name = l.name.clone();
     match &l.kind {
-        LayerKind::Conv(c) => RawLayer::Conv {
-            name,
-            out_channels: c.weights.out_channels as i64,
-            kernel: [c.weights.kernel_h as i64, c.weights.kernel_w as i64],
-            stride: c.stride as i64,
-            padding: c.padding as i64,
-            pad_mode: match c.pad_mode {
-                PadMode::MinusOne => RawPadMode::MinusOne,
-                PadMode::PlusOne => RawPadMode::PlusOne,
-                PadMode::Zero => RawPadMode::Zero,
+        LayerKind::Conv(c) => weighted!(
+            Conv {
+                name,
+                out_channels: c.weights.out_channels as i64,
+                kernel: [c.weights.kernel_h as i64, c.weights.kernel_w as i64],
+                stride: c.stride as i64,
+                padding: c.padding as i64,
+                pad_mode: match c.pad_mode {
+                    PadMode::MinusOne => RawPadMode::MinusOne,
+                    PadMode::PlusOne => RawPadMode::PlusOne,
+                    PadMode::Zero => RawPadMode::Zero,
+                },
+                thresholds: c.activation.thresholds.clone(),
+                directions: directions(&c.activation),
             },
-            in_blocks: c.weights.in_blocks as i64,
-            out_blocks: c.weights.out_blocks as i64,
-            mask: mask_rows(&c.weights),
-            thresholds: c.activation.thresholds.clone(),
-            directions: directions(&c.activation),
-            weights: c.weights.bits.to_hex(),
-        },
+            &c.weights
+        ),
         LayerKind::MaxPool(p) => RawLayer::Maxpool {
             name,
             kernel: p.kernel as i64,
@@ -62,25 +76,23 @@ fn raw_layer(m: &Model, l: &Layer) -> RawLayer {
                 ResidualOp::Xnor => RawResidualOp::Xnor,
             },
         },
-        LayerKind::Dense(d) => RawLayer::Dense {
-            name,
-            out_features: d.weights.out_channels as i64,
-            in_blocks: d.weights.in_blocks as i64,
-            out_blocks: d.weights.out_blocks as i64,
-            mask: mask_rows(&d.weights),
-            thresholds: d.activation.thresholds.clone(),
-            directions: directions(&d.activation),
-            weights: d.weights.bits.to_hex(),
-        },
-        LayerKind::Classifier(c) => RawLayer::Classifier {
-            name,
-            out_features: c.weights.out_channels as i64,
-            in_blocks: c.weights.in_blocks as i64,
-            out_blocks: c.weights.out_blocks as i64,
-            mask: mask_rows(&c.weights),
-            bias: c.bias.clone(),
-            weights: c.weights.bits.to_hex(),
-        },
+        LayerKind::Dense(d) => weighted!(
+            Dense {
+                name,
+                out_features: d.weights.out_channels as i64,
+                thresholds: d.activation.thresholds.clone(),
+                directions: directions(&d.activation),
+            },
+            &d.weights
+        ),
+        LayerKind::Classifier(c) => weighted!(
+            Classifier {
+                name,
+                out_features: c.weights.out_channels as i64,
+                bias: c.bias.clone(),
+            },
+            &c.weights
+        ),
     }
 }
 

@@ -440,38 +440,35 @@ pub(crate) fn check_fold(model: &Model, idx: usize, fold: Fold) -> Result<(), Pl
     let Some(w) = l.kind.weights() else {
         return Ok(());
     };
-    if fold.pe == 0 || w.out_per_block() % fold.pe != 0 {
-        return Err(PlanError::Fold {
+    let fail = |message: String| {
+        Err(PlanError::Fold {
             layer: l.name.clone(),
-            message: format!(
-                "pe {} must divide the {} output channels per block",
-                fold.pe,
-                w.out_per_block()
-            ),
-        });
+            message,
+        })
+    };
+    if fold.pe == 0 || w.out_per_block() % fold.pe != 0 {
+        return fail(format!(
+            "pe {} must divide the {} output channels per block",
+            fold.pe,
+            w.out_per_block()
+        ));
     }
     if fold.simd == 0 || w.in_per_block() % fold.simd != 0 {
-        return Err(PlanError::Fold {
-            layer: l.name.clone(),
-            message: format!(
-                "simd {} must divide the {} input channels per block",
-                fold.simd,
-                w.in_per_block()
-            ),
-        });
+        return fail(format!(
+            "simd {} must divide the {} input channels per block",
+            fold.simd,
+            w.in_per_block()
+        ));
     }
     if tap_shape(w.kernel_h, w.kernel_w, fold.taps).is_none() {
-        return Err(PlanError::Fold {
-            layer: l.name.clone(),
-            message: format!(
-                "taps {} must be one of {:?}: a divisor of the kernel width {} (part of a \
-                 row) or that width times a divisor of the kernel height {} (whole rows)",
-                fold.taps,
-                tap_counts(w.kernel_h, w.kernel_w),
-                w.kernel_w,
-                w.kernel_h
-            ),
-        });
+        return fail(format!(
+            "taps {} must be one of {:?}: a divisor of the kernel width {} (part of a \
+             row) or that width times a divisor of the kernel height {} (whole rows)",
+            fold.taps,
+            tap_counts(w.kernel_h, w.kernel_w),
+            w.kernel_w,
+            w.kernel_h
+        ));
     }
     Ok(())
 }

@@ -15,8 +15,8 @@
 //! the row layout `synth::cells::DP16KD` models.
 //!
 //! Co-simulation needs the cell's behaviour: [`SIM_MODEL`] is written beside the RTL (listed
-//! in `files.f`, never in synthesis), and the gate-level run checks the mapped netlist with
-//! bnngen's cell model instead, so the two models are held to the same reference.
+//! in `files.f`, never in synthesis), and the gate-level run simulates the mapped netlist
+//! with the same model (`synth::cells`), so both checks rest on one reading of the cell.
 
 use super::build::sig_of;
 use super::netlist::{Conn, Expr, Mem, Module, ModuleBuilder, Sig, SigDecl, SigKind};
@@ -25,7 +25,8 @@ use crate::plan::cost::ram::{Placed, RamFamily, Shape, Style, BLOCK_RAM_BITS};
 /// File name of the behavioural model written beside RTL that instantiates `DP16KD`.
 pub const SIM_MODEL_FILE: &str = "DP16KD.v";
 
-/// Behavioural model of the subset of `DP16KD` that this module instantiates.
+/// Behavioural model of `DP16KD`, in every configuration Yosys maps memories onto (a
+/// superset of what this module instantiates).
 pub const SIM_MODEL: &str = include_str!("ebr/DP16KD.v");
 
 /// Rows of 18 bits in one block, and rows per `INITVAL_xx` parameter.
@@ -361,30 +362,30 @@ fn connections(b: &ModuleBuilder, col: &Column) -> Vec<(&'static str, Conn)> {
     c
 }
 
-const DIA: [&str; 18] = [
-    "DIA0", "DIA1", "DIA2", "DIA3", "DIA4", "DIA5", "DIA6", "DIA7", "DIA8", "DIA9", "DIA10",
-    "DIA11", "DIA12", "DIA13", "DIA14", "DIA15", "DIA16", "DIA17",
-];
-const DIB: [&str; 18] = [
-    "DIB0", "DIB1", "DIB2", "DIB3", "DIB4", "DIB5", "DIB6", "DIB7", "DIB8", "DIB9", "DIB10",
-    "DIB11", "DIB12", "DIB13", "DIB14", "DIB15", "DIB16", "DIB17",
-];
-const DOA: [&str; 18] = [
-    "DOA0", "DOA1", "DOA2", "DOA3", "DOA4", "DOA5", "DOA6", "DOA7", "DOA8", "DOA9", "DOA10",
-    "DOA11", "DOA12", "DOA13", "DOA14", "DOA15", "DOA16", "DOA17",
-];
-const DOB: [&str; 18] = [
-    "DOB0", "DOB1", "DOB2", "DOB3", "DOB4", "DOB5", "DOB6", "DOB7", "DOB8", "DOB9", "DOB10",
-    "DOB11", "DOB12", "DOB13", "DOB14", "DOB15", "DOB16", "DOB17",
-];
-const ADA: [&str; 14] = [
-    "ADA0", "ADA1", "ADA2", "ADA3", "ADA4", "ADA5", "ADA6", "ADA7", "ADA8", "ADA9", "ADA10",
-    "ADA11", "ADA12", "ADA13",
-];
-const ADB: [&str; 14] = [
-    "ADB0", "ADB1", "ADB2", "ADB3", "ADB4", "ADB5", "ADB6", "ADB7", "ADB8", "ADB9", "ADB10",
-    "ADB11", "ADB12", "ADB13",
-];
+/// The pins `<bus>0` .. `<bus>17` of one of the cell's 18-bit buses, in bit order.
+macro_rules! bus {
+    ($bus:literal) => {
+        bus!($bus; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17)
+    };
+    ($bus:literal; $($bit:literal)+) => {
+        [$(concat!($bus, $bit)),+]
+    };
+}
+
+/// The low 14 pins of a bus: the address buses `ADx` are 14 bits wide.
+const fn address(bus: [&'static str; 18]) -> [&'static str; 14] {
+    match bus.first_chunk() {
+        Some(a) => *a,
+        None => unreachable!(),
+    }
+}
+
+const DIA: [&str; 18] = bus!("DIA");
+const DIB: [&str; 18] = bus!("DIB");
+const DOA: [&str; 18] = bus!("DOA");
+const DOB: [&str; 18] = bus!("DOB");
+const ADA: [&str; 14] = address(bus!("ADA"));
+const ADB: [&str; 14] = address(bus!("ADB"));
 
 /// The cell's ports (never printed: the cell is the vendor's, or [`SIM_MODEL`] in
 /// simulation), so an instance is checked like any other.

@@ -3,7 +3,8 @@
 //! A gate-level run simulates Yosys' own `cells_sim.v` for the family, so that the check does
 //! not rest on bnngen's reading of the cells. Where that library declares a cell with ports
 //! and parameters only (ECP5's DP16KD block RAM), the netlist would read zeros from it; bnngen
-//! ships its own behavioural model (`cells/*.v`) and swaps it in for the empty declaration.
+//! ships its own behavioural model (for DP16KD the one `rtl::ebr` writes beside the RTL) and
+//! swaps it in for the empty declaration.
 //! Each model follows the semantics Yosys assumes when it maps memories onto the cell, and
 //! `tests/synth_cell_models.rs` checks it: a design with every width and write mode Yosys
 //! uses gives the same outputs, cycle for cycle, as RTL and as the mapped netlist with the
@@ -14,8 +15,9 @@
 
 use super::Target;
 
-/// bnngen's model of the ECP5 DP16KD (and of PDPW16KD, which Yosys maps onto it).
-pub const DP16KD: &str = include_str!("cells/dp16kd.v");
+/// bnngen's model of the ECP5 DP16KD (and of PDPW16KD, which Yosys maps onto it): the one
+/// that RTL co-simulation runs too, so the two checks rest on one reading of the cell.
+pub const DP16KD: &str = crate::rtl::ebr::SIM_MODEL;
 
 /// The cells of `target` that bnngen models itself: (cell name, Verilog source).
 pub fn own_models(target: Target) -> &'static [(&'static str, &'static str)] {

@@ -131,12 +131,7 @@ pub struct FrontEndConfig {
 
 /// Output (height, width) of a `kernel` x `kernel` window at `stride` over an input of `hw`
 /// with `padding` on each side (the caller has checked that the window fits).
-pub(crate) fn window_out(
-    hw: (usize, usize),
-    kernel: usize,
-    stride: usize,
-    padding: usize,
-) -> (usize, usize) {
+fn window_out(hw: (usize, usize), kernel: usize, stride: usize, padding: usize) -> (usize, usize) {
     let side = |x: usize| (x + 2 * padding - kernel) / stride + 1;
     (side(hw.0), side(hw.1))
 }
@@ -206,6 +201,30 @@ pub enum LayerConfig {
         #[serde(default)]
         prune: bool,
     },
+}
+
+impl LayerConfig {
+    /// The (channels, height, width) this layer makes of `(c, h, w)`: the one walk of the
+    /// layer list that the config check and the network builder both take.
+    pub(crate) fn output_shape(&self, (c, h, w): (usize, usize, usize)) -> (usize, usize, usize) {
+        match self {
+            LayerConfig::Conv {
+                channels,
+                kernel,
+                stride,
+                padding,
+                ..
+            } => {
+                let (h, w) = window_out((h, w), *kernel, *stride, *padding);
+                (*channels, h, w)
+            }
+            LayerConfig::Maxpool { kernel, stride, .. } => {
+                let (h, w) = window_out((h, w), *kernel, *stride, 0);
+                (c, h, w)
+            }
+            LayerConfig::Dense { features, .. } => (*features, 1, 1),
+        }
+    }
 }
 
 fn three() -> usize {
@@ -601,15 +620,12 @@ impl TrainConfig {
                         p.push(format!("layers[{i}] ({name}): kernel {kernel} larger than the padded {h}x{w} input"));
                         continue;
                     }
-                    (h, w) = window_out((h, w), *kernel, *stride, *padding);
-                    channels = *out;
                 }
                 LayerConfig::Maxpool { kernel, stride, .. } => {
                     if *kernel == 0 || *stride == 0 || *kernel > h || *kernel > w {
                         p.push(format!("layers[{i}] (maxpool): kernel {kernel} / stride {stride} do not fit the {h}x{w} input"));
                         continue;
                     }
-                    (h, w) = window_out((h, w), *kernel, *stride, 0);
                 }
                 LayerConfig::Dense {
                     name,
@@ -626,11 +642,9 @@ impl TrainConfig {
                     if *out_blocks == 0 || *features == 0 || features % out_blocks != 0 {
                         p.push(format!("layers[{i}] ({name}).out_blocks: {out_blocks} does not divide {features} features"));
                     }
-                    channels = *features;
-                    h = 1;
-                    w = 1;
                 }
             }
+            (channels, h, w) = l.output_shape((channels, h, w));
         }
         if self.classifier.in_blocks == 0
             || (known && !channels.is_multiple_of(self.classifier.in_blocks))

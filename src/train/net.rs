@@ -15,7 +15,7 @@
 //! The input is the data's: H x W x C pixel codes and K classes ([`NetInput`]). The front end
 //! makes M planes per channel, channel c's planes at `c * M + k` (the model format's order).
 
-use super::config::{window_out, FrontEndKind, LayerConfig, PadModeConfig, TrainConfig};
+use super::config::{FrontEndKind, LayerConfig, PadModeConfig, TrainConfig};
 use super::data::ImageShape;
 use super::rng::Rng;
 use burn::module::{Module, Param};
@@ -280,15 +280,12 @@ impl Net {
                         bn: bn(*channels, device),
                         geo,
                     });
-                    (h, w) = window_out((h, w), *kernel, *stride, *padding);
-                    c = *channels;
                 }
                 LayerConfig::Maxpool { kernel, stride, .. } => {
                     steps.push(Step::Pool {
                         kernel: *kernel,
                         stride: *stride,
                     });
-                    (h, w) = window_out((h, w), *kernel, *stride, 0);
                 }
                 LayerConfig::Dense {
                     name,
@@ -315,11 +312,9 @@ impl Net {
                     };
                     steps.push(Step::Dense(denses.len()));
                     denses.push(dense_layer(geo, binary, false, &mut rng, device));
-                    c = *features;
-                    h = 1;
-                    w = 1;
                 }
             }
+            (c, h, w) = l.output_shape((c, h, w));
         }
         let cl = &cfg.classifier;
         let ib = if binary { cl.in_blocks } else { 1 };

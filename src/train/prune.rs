@@ -96,35 +96,43 @@ fn keep_top(tiles: &mut [bool], imp: &[f64], keep: usize) {
 
 /// Prune every prunable layer to `fraction` of `initial` kept tiles (one count per layer).
 pub fn apply(net: &mut Net, fraction: f64, initial: &[usize]) {
-    let mut li = 0;
-    for l in net.convs.iter_mut() {
+    let keep = |li: usize| ((fraction * initial[li] as f64 + 1e-9).floor() as usize).max(1);
+    let convs = net.convs.len();
+    for (li, l) in net.convs.iter_mut().enumerate() {
         let g = &mut l.geo;
         if g.prune {
-            let w: Vec<f32> = l.weight.val().into_data().try_to_vec::<f32>().unwrap();
-            let kk = g.kernel * g.kernel;
-            let ipb = g.in_channels / g.in_blocks;
-            let imp = importance(&w, g.out_channels, g.out_blocks, g.in_blocks, |c| {
-                (c / kk) / ipb
-            });
-            let keep = ((fraction * initial[li] as f64 + 1e-9).floor() as usize).max(1);
-            keep_top(&mut g.tiles, &imp, keep);
+            let (kk, ipb) = (g.kernel * g.kernel, g.in_channels / g.in_blocks);
+            let blocks = (g.out_channels, g.out_blocks, g.in_blocks);
+            let col_block = |c: usize| (c / kk) / ipb;
+            let w = l.weight.val().into_data();
+            keep_heaviest(&mut g.tiles, w, blocks, col_block, keep(li));
         }
-        li += 1;
     }
-    for l in net.denses.iter_mut().chain(std::iter::once(&mut net.head)) {
+    let denses = net.denses.iter_mut().chain(std::iter::once(&mut net.head));
+    for (li, l) in denses.enumerate() {
         let g = &mut l.geo;
         if g.prune {
-            let w: Vec<f32> = l.weight.val().into_data().try_to_vec::<f32>().unwrap();
-            let hw = g.in_h * g.in_w;
-            let ipb = g.in_c / g.in_blocks;
-            let imp = importance(&w, g.out_features, g.out_blocks, g.in_blocks, |c| {
-                (c / hw) / ipb
-            });
-            let keep = ((fraction * initial[li] as f64 + 1e-9).floor() as usize).max(1);
-            keep_top(&mut g.tiles, &imp, keep);
+            let (hw, ipb) = (g.in_h * g.in_w, g.in_c / g.in_blocks);
+            let blocks = (g.out_features, g.out_blocks, g.in_blocks);
+            let col_block = |c: usize| (c / hw) / ipb;
+            let w = l.weight.val().into_data();
+            keep_heaviest(&mut g.tiles, w, blocks, col_block, keep(convs + li));
         }
-        li += 1;
     }
+}
+
+/// Keep the `keep` kept tiles of one layer with the largest mean |w|: `w` is its weight
+/// tensor, `(rows, out_blocks, in_blocks)` its tiling, `col_block` as in [`importance`].
+fn keep_heaviest(
+    tiles: &mut [bool],
+    w: burn::tensor::TensorData,
+    (rows, out_blocks, in_blocks): (usize, usize, usize),
+    col_block: impl Fn(usize) -> usize,
+    keep: usize,
+) {
+    let w: Vec<f32> = w.try_to_vec::<f32>().unwrap();
+    let imp = importance(&w, rows, out_blocks, in_blocks, col_block);
+    keep_top(tiles, &imp, keep);
 }
 
 /// Kept tiles per weight layer (convs, denses, head), the reference counts for `apply`.

@@ -97,7 +97,12 @@ pub(super) fn check_layer(
                 padding: *padding,
                 pad_mode: *pad_mode,
             };
-            check_conv(&geometry, &spec, (thresholds, directions), input, s, cx)?
+            let t = Thresholded {
+                spec,
+                thresholds,
+                directions,
+            };
+            check_conv(&geometry, &t, input, s, cx)?
         }
         (RawLayer::Maxpool { kernel, stride, .. }, _) => {
             check_maxpool(*kernel, *stride, input, s, cx)?
@@ -110,7 +115,14 @@ pub(super) fn check_layer(
                 ..
             },
             Some(spec),
-        ) => check_dense(&spec, (thresholds, directions), input, s, cx)?,
+        ) => {
+            let t = Thresholded {
+                spec,
+                thresholds,
+                directions,
+            };
+            check_dense(&t, input, s, cx)?
+        }
         (RawLayer::Classifier { bias, .. }, Some(spec)) => {
             check_classifier(&spec, bias, input, place.meta, s, cx)?
         }
@@ -174,10 +186,32 @@ struct ConvGeometry {
     pad_mode: RawPadMode,
 }
 
+/// A conv or dense layer's weights and the thresholds that binarize its sums.
+struct Thresholded<'a> {
+    spec: WeightSpec<'a>,
+    thresholds: &'a [i64],
+    directions: &'a [i64],
+}
+
+impl Thresholded<'_> {
+    /// Check the weights over a window of `kernel` on `in_channels` channels, and the
+    /// activation; both report their errors before either fails.
+    fn check(
+        &self,
+        in_channels: usize,
+        kernel: (usize, usize),
+        s: &Section,
+        cx: &mut Ctx,
+    ) -> Option<(BlockWeights, Thresholds)> {
+        let w = check_weights(&self.spec, in_channels, kernel, s, cx);
+        let a = check_activation(self.thresholds, self.directions, self.spec.out, s, cx);
+        Some((w?, a?))
+    }
+}
+
 fn check_conv(
     g: &ConvGeometry,
-    spec: &WeightSpec,
-    (thresholds, directions): (&[i64], &[i64]),
+    t: &Thresholded,
     input: Shape,
     s: &Section,
     cx: &mut Ctx,
@@ -210,12 +244,11 @@ fn check_conv(
         );
         return None;
     }
-    let w = check_weights(spec, input.channels, (kh, kw), s, cx);
-    let a = check_activation(thresholds, directions, spec.out, s, cx);
+    let (weights, activation) = t.check(input.channels, (kh, kw), s, cx)?;
     let out = Shape {
         height: (ph - kh) / st + 1,
         width: (pw - kw) / st + 1,
-        channels: w.as_ref()?.out_channels,
+        channels: weights.out_channels,
     };
     let pad_mode = match g.pad_mode {
         RawPadMode::MinusOne => PadMode::MinusOne,
@@ -226,8 +259,8 @@ fn check_conv(
         stride: st,
         padding: pad,
         pad_mode,
-        weights: w?,
-        activation: a?,
+        weights,
+        activation,
     };
     Some((out, LayerKind::Conv(conv)))
 }
@@ -313,19 +346,17 @@ fn check_residual(
 }
 
 fn check_dense(
-    spec: &WeightSpec,
-    (thresholds, directions): (&[i64], &[i64]),
+    t: &Thresholded,
     input: Shape,
     s: &Section,
     cx: &mut Ctx,
 ) -> Option<(Shape, LayerKind)> {
-    let w = check_weights(spec, input.channels, (input.height, input.width), s, cx);
-    let a = check_activation(thresholds, directions, spec.out, s, cx);
-    let w = w?;
-    let out = Shape::vector(w.out_channels);
+    let kernel = (input.height, input.width);
+    let (weights, activation) = t.check(input.channels, kernel, s, cx)?;
+    let out = Shape::vector(weights.out_channels);
     let dense = Dense {
-        weights: w,
-        activation: a?,
+        weights,
+        activation,
     };
     Some((out, LayerKind::Dense(dense)))
 }
