@@ -353,11 +353,13 @@ fn synth_and_report_add_to_bnngens_folders_only() {
     );
 }
 
-/// A synthesis killed (SIGKILL) while it writes `synth-generic/` leaves its staging folder in
-/// the run folder; the next run into that folder removes it and succeeds, and nothing of the
-/// user's is touched.
+/// A synthesis killed (SIGKILL to its process group, as a terminal's kill of the job sends,
+/// so the tools it started stop too) while it writes `synth-generic/` leaves its staging
+/// folder in the run folder; the next run into that folder removes it and succeeds, and
+/// nothing of the user's is touched.
 #[test]
 fn a_killed_synthesis_does_not_block_the_next_run() {
+    use std::os::unix::process::CommandExt;
     let t = scratch();
     let d = t.path();
     let args = ["synth", "tiny.toml", "--target", "generic", "-o", "run"];
@@ -372,6 +374,7 @@ fn a_killed_synthesis_does_not_block_the_next_run() {
     };
     let mut child = bnngen(d)
         .args(args)
+        .process_group(0)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -388,7 +391,9 @@ fn a_killed_synthesis_does_not_block_the_next_run() {
         );
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
-    child.kill().unwrap();
+    // SAFETY: kill(2) with the negated id of the group the child leads; no memory is shared.
+    let killed = unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+    assert_eq!(killed, 0, "kill of the synthesis's process group failed");
     child.wait().unwrap();
     let left = staging();
     assert_eq!(left.len(), 1, "the kill left {left:?}");

@@ -58,7 +58,13 @@ pub fn sweep_stale_staging(dir: &Path) -> Result<(), OutputError> {
         }
         let path = dir.join(entry.trim_end_matches('/'));
         match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&path).map_err(io(&path))?,
+            // A tool the killed run started may still be writing in it: then it stays listed
+            // (so it blocks nothing) and a later run removes it.
+            Ok(m) if m.is_dir() => {
+                if std::fs::remove_dir_all(&path).is_err() {
+                    continue;
+                }
+            }
             Ok(_) => continue, // not what bnngen made there: leave it (classify refuses it)
             Err(_) => {}
         }
