@@ -117,6 +117,18 @@ pub enum CliError {
     },
 }
 
+/// What a build for a device starts from: `synth` and `weights` take the same two inputs.
+#[derive(Debug, clap::Args)]
+pub struct DeviceBuild {
+    /// Model file (TOML, format_version 1).
+    pub model: PathBuf,
+    /// Hardware configuration (TOML): the folding and the clock. Without it, the folding is
+    /// the fastest whose estimate fits the target's device (docs/hw-config.md, "Folding to a
+    /// device"; count-only targets: one pixel per cycle).
+    #[arg(long)]
+    pub hw: Option<PathBuf>,
+}
+
 impl CliError {
     /// A hardware-config error (`--hw`).
     pub fn hw(error: bnngen::plan::PlanError) -> CliError {

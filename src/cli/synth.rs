@@ -29,13 +29,8 @@ use super::CliError;
 /// counts only), generic (Yosys gates, counts only).
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Model file (TOML, format_version 1).
-    pub model: PathBuf,
-    /// Hardware configuration (TOML); its clock is the timing target unless --clock is given.
-    /// Without it, the folding is the fastest whose estimate fits the target's device
-    /// (docs/hw-config.md, "Folding to a device"; count-only targets: one pixel per cycle).
-    #[arg(long)]
-    pub hw: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: super::DeviceBuild,
     /// FPGA target: ice40-up5k, ice40-hx8k, ecp5-25k, ecp5-85k, xilinx or generic.
     #[arg(long)]
     pub target: Target,
@@ -100,8 +95,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
     // Refused before anything is read or written.
     let flag = args.weights;
     check_weights_target(flag.unwrap_or_default(), flag, None, target)?;
-    let m = model::load(&args.model)?;
-    let (hw, p) = match &args.hw {
+    let m = model::load(&args.input.model)?;
+    let (hw, p) = match &args.input.hw {
         Some(path) => plan::fold_hw_file_with(&m, path, flag).map_err(CliError::hw)?,
         // No hw file: the fastest folding that fits the target, if it has capacity figures.
         None => {
@@ -114,9 +109,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
         }
     };
     // The hw file's `weights`, checked before anything is written.
-    check_weights_target(p.weights, flag, args.hw.as_deref(), target)?;
+    check_weights_target(p.weights, flag, args.input.hw.as_deref(), target)?;
     let spram = p.weights == WeightStore::Spram;
-    let clock = match (args.clock, &args.hw) {
+    let clock = match (args.clock, &args.input.hw) {
         (Some(c), _) if c > 0.0 && c.is_finite() => c,
         (Some(c), _) => return Err(CliError::Usage(format!("--clock {c}: expected MHz > 0"))),
         (None, Some(_)) => hw.clock_mhz,

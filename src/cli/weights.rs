@@ -20,19 +20,17 @@ use super::CliError;
 
 /// Write the SPRAM weight image (weights.bin) of a model for an existing UP5K bitstream.
 ///
-/// Folds the model as `synth --target ice40-up5k --weights spram` does (with --hw, that file
-/// with `weights = "spram"`; without, the fastest folding that fits the UP5K) and writes the
+/// Folds the model as `synth --target ice40-up5k --weights spram` does (with --hw, the file the
+/// bitstream was built with, read with `weights = "spram"`; without, the fastest folding that
+/// fits the UP5K) and writes the
 /// flash image of the weight ROMs in SPRAM, byte-identical to the weights.bin that `synth`
 /// writes, for `iceprog -o 1M` (docs/synthesis.md). With --design (the report.json of an
 /// earlier `synth` run), the model's RTL must be the one that run synthesized, or the command
 /// exits with status 2 and writes nothing.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Model file (TOML).
-    pub model: PathBuf,
-    /// Hardware configuration (TOML) the bitstream was built with.
-    #[arg(long)]
-    pub hw: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: super::DeviceBuild,
     /// The report.json of the synth run whose bitstream the image is for: its RTL digest must
     /// be this model's.
     #[arg(long)]
@@ -43,18 +41,18 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let inputs: Vec<&Path> = std::iter::once(args.model.as_path())
-        .chain(args.hw.as_deref())
+    let inputs: Vec<&Path> = std::iter::once(args.input.model.as_path())
+        .chain(args.input.hw.as_deref())
         .chain(args.design.as_deref())
         .collect();
     bnngen::output::check_file(&args.output, &inputs)?;
-    let m = model::load(&args.model)?;
-    let p = spram_plan(&m, args.hw.as_deref())?;
+    let m = model::load(&args.input.model)?;
+    let p = spram_plan(&m, args.input.hw.as_deref())?;
     let design = synth::job::design_with(&m, &p, Target::Ice40Up5k, true)?;
     if design.spram.is_empty() {
         return Err(CliError::Usage(format!(
             "{}: no weight ROM of this plan fits an SPRAM; there is no weight image",
-            args.model.display()
+            args.input.model.display()
         )));
     }
     let digest = rtl::design_digest(&design);
