@@ -37,11 +37,13 @@ def read_idx(path):
         data = f.read()
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
-    if data[:3] != b"\x00\x00\x08":
-        sys.exit(f"{path}: not an IDX file of unsigned bytes")
+    # Unsigned bytes (0x08), or big-endian 16-bit codes (0x0B) for pixels of more than 8 bits.
+    types = {0x08: np.uint8, 0x0B: np.dtype(">i2")}
+    if data[:2] != b"\x00\x00" or data[2] not in types:
+        sys.exit(f"{path}: not an IDX file of unsigned bytes or 16-bit codes")
     rank = data[3]
     dims = struct.unpack(">" + "I" * rank, data[4 : 4 + 4 * rank])
-    arr = np.frombuffer(data[4 + 4 * rank :], dtype=np.uint8).reshape(dims)
+    arr = np.frombuffer(data[4 + 4 * rank :], dtype=types[data[2]]).reshape(dims)
     if rank == 3:
         arr = arr[..., None]
     if arr.ndim != 4:

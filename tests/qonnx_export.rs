@@ -110,23 +110,27 @@ fn images_file(dir: &Path, name: &str, m: &Model, count: u64, salt: u64) -> (Pat
     (path, images)
 }
 
-/// An IDX file of u8 images, N x H x W (one channel) or N x H x W x C.
+/// An IDX file of images, N x H x W (one channel) or N x H x W x C: unsigned bytes, or
+/// big-endian 16-bit codes (type 0x0B) when a pixel needs more than 8 bits.
 fn write_idx(path: &Path, images: &[Image]) {
     let first = &images[0];
     let mut dims = vec![images.len(), first.height, first.width];
     if first.channels > 1 {
         dims.push(first.channels);
     }
-    let mut bytes = vec![0, 0, 8, dims.len() as u8];
+    let wide = images.iter().any(|im| im.pixels.iter().any(|&p| p > 255));
+    let mut bytes = vec![0, 0, if wide { 0x0b } else { 8 }, dims.len() as u8];
     for d in dims {
         bytes.extend((d as u32).to_be_bytes());
     }
     for img in images {
-        bytes.extend(
-            img.pixels
-                .iter()
-                .map(|&p| u8::try_from(p).expect("8-bit pixels")),
-        );
+        for &p in &img.pixels {
+            if wide {
+                bytes.extend(i16::try_from(p).expect("15-bit pixels").to_be_bytes());
+            } else {
+                bytes.push(p as u8);
+            }
+        }
     }
     std::fs::write(path, bytes).unwrap();
 }
@@ -139,19 +143,43 @@ fn shipped_models_agree_with_qonnx_on_fashion_mnist() {
         "{FASHION} is missing: run scripts/setup.sh"
     );
     let dir = tempfile::tempdir().unwrap();
-    let names = ["fashion-default", "fashion-up5k-pruned", "fashion-up5k"];
+    let mut images = input::load_images(Path::new(FASHION)).unwrap();
+    images.truncate(n);
+    // fashion-sensor reads the sensor's 10-bit codes: its test set through its sensor model.
+    let sensor = bnngen::sensor::SensorConfig::load(Path::new("models/fashion-sensor.sensor.toml"))
+        .unwrap_or_else(|e| panic!("models/fashion-sensor.sensor.toml: {e:?}"));
+    let sensed: Vec<Image> = (images.iter().enumerate())
+        .map(|(i, im)| Image {
+            pixels: sensor.apply(&im.pixels, 8, bnngen::sensor::Stream::Test, i as u64),
+            ..im.clone()
+        })
+        .collect();
+    let sensed_file = dir.path().join("sensor-test.idx");
+    write_idx(&sensed_file, &sensed);
+    let names = [
+        "fashion-default",
+        "fashion-up5k-pruned",
+        "fashion-up5k",
+        "fashion-sensor",
+    ];
     let mut pairs = Vec::new();
     for name in names {
         let onnx = dir.path().join(format!("{name}.onnx"));
         export(Path::new(&format!("models/{name}.toml")), &onnx);
-        pairs.push((onnx, PathBuf::from(FASHION)));
+        let set = match name {
+            "fashion-sensor" => sensed_file.clone(),
+            _ => PathBuf::from(FASHION),
+        };
+        pairs.push((onnx, set));
     }
     let got = qonnx_scores(&pairs, Some(n), 1.0);
-    let mut images = input::load_images(Path::new(FASHION)).unwrap();
-    images.truncate(n);
     for (name, got) in names.iter().zip(&got) {
         let m = model::load(Path::new(&format!("models/{name}.toml"))).unwrap();
-        assert_same(name, &m, &images, got);
+        let images = match *name {
+            "fashion-sensor" => &sensed,
+            _ => &images,
+        };
+        assert_same(name, &m, images, got);
         eprintln!(
             "{name}: qonnx agrees with the reference model on {} images",
             got.len()
