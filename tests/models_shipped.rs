@@ -5,7 +5,8 @@
 //! and fewer cycles per frame than the unpruned models/fashion-up5k.toml at the same hardware
 //! target, the accuracy goal on the test set, and bit-exact RTL on real test images.
 //! models/fashion-sensor.toml: its documented accuracy on the sensor test set, and bit-exact
-//! RTL on sensor images.
+//! RTL on sensor images. models/fashion-paper.toml (the paper's recipe): block-pruned tiles
+//! under 1 Mbit, its documented accuracy, and bit-exact RTL on real test images.
 
 use std::path::Path;
 
@@ -263,4 +264,42 @@ fn pruned_model_places_on_the_up5k_and_meets_its_clock() {
         t["fmax_mhz"]
     );
     assert!(dir.join("bitstream.bin").is_file());
+}
+
+/// The paper's recipe: conv2, conv3 and fc1 cut into 8 x 8 tiles and block-pruned, at most
+/// 1,000,000 stored weight bits.
+#[test]
+fn paper_model_is_block_pruned_under_one_megabit() {
+    let (model, plan) = load("fashion-paper", "fashion-paper");
+    for name in ["conv2", "conv3", "fc1"] {
+        let layer = model.layers.iter().find(|l| l.name == name).unwrap();
+        let w = layer.kind.weights().unwrap();
+        assert_eq!(w.total_tiles(), 64, "{name}: 8 x 8 tiles");
+        assert!(
+            w.kept_tiles() < w.total_tiles() && w.kept_tiles() > 0,
+            "{name}: kept {} of {} tiles",
+            w.kept_tiles(),
+            w.total_tiles()
+        );
+    }
+    let bits = model.summary().weight_bits_stored;
+    assert!(bits <= 1_000_000, "{bits} stored weight bits");
+    assert_eq!(plan.weight_bits as usize, bits);
+}
+
+/// docs/results.md's 90.63% for models/fashion-paper.toml: exactly 9,063 of the 10,000 test
+/// images, under the reference model.
+#[test]
+fn paper_model_classifies_9063_test_images_correctly() {
+    let (model, _) = load("fashion-paper", "fashion-paper");
+    let correct = correct_on_test_set(&model);
+    assert_eq!(correct, 9_063, "docs/results.md says 90.63%");
+}
+
+#[test]
+fn paper_model_rtl_is_bit_exact_on_fashion_mnist_images() {
+    let (model, plan) = load("fashion-paper", "fashion-paper");
+    let (images, _) = test_set();
+    let images = &images[200..203];
+    assert_cosim_bit_exact(&model, &plan, images, 7);
 }

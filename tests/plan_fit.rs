@@ -512,6 +512,7 @@ fn the_automatic_target_is_the_smallest_part_the_estimate_fits() {
         "fashion-up5k",
         "fashion-up5k-pruned",
         "fashion-sensor",
+        "fashion-paper",
     ] {
         let hw_path = format!("models/{name}.hw.toml");
         let hw = if std::path::Path::new(&hw_path).exists() {
@@ -550,6 +551,7 @@ fn the_automatic_target_is_the_smallest_part_the_estimate_fits() {
     assert_eq!(of("fashion-up5k-pruned"), Target::Ice40Up5k);
     assert_eq!(of("fashion-default"), Target::Ecp5_85k);
     assert_eq!(of("fashion-sensor"), Target::Ecp5_25k);
+    assert_eq!(of("fashion-paper"), Target::Ecp5_85k);
     assert_eq!(of("tiny"), Target::Ice40Up5k);
 }
 

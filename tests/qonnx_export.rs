@@ -161,6 +161,7 @@ fn shipped_models_agree_with_qonnx_on_fashion_mnist() {
         "fashion-up5k-pruned",
         "fashion-up5k",
         "fashion-sensor",
+        "fashion-paper",
     ];
     let mut pairs = Vec::new();
     for name in names {

@@ -58,6 +58,8 @@ fn import_of_export_is_the_same_model_for_shipped_models() {
         "fashion-default",
         "fashion-up5k-pruned",
         "fashion-up5k",
+        "fashion-sensor",
+        "fashion-paper",
     ] {
         let m = model::load(Path::new(&format!("models/{name}.toml"))).unwrap();
         assert_eq!(round_trip(&m), m, "{name}");
