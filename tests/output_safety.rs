@@ -408,3 +408,109 @@ fn a_killed_synthesis_does_not_block_the_next_run() {
         b"the user's own file\n"
     );
 }
+
+/// The processes `pid` started: (pid, start time), from `/proc/<pid>/task/*/children`.
+fn children_of(pid: u32) -> Vec<(i32, String)> {
+    let mut out = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for t in tasks.flatten() {
+        let list = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+        for c in list
+            .split_whitespace()
+            .filter_map(|c| c.parse::<i32>().ok())
+        {
+            if let Some((_, start)) = proc_state(c) {
+                out.push((c, start));
+            }
+        }
+    }
+    out
+}
+
+/// State letter and start time (field 22) of process `pid`, if it exists.
+fn proc_state(pid: i32) -> Option<(char, String)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may hold spaces: fields follow the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some((fields.first()?.chars().next()?, fields.get(19)?.to_string()))
+}
+
+/// bnngen killed alone (SIGKILL to its pid, not its group, as an out-of-memory kill or a
+/// `kill -9 PID` does) takes the tool it was running with it: Yosys, mid-synthesis of a design
+/// it needs about a minute for, is gone within seconds, not left to write on.
+#[test]
+fn a_tool_ends_when_bnngen_is_killed() {
+    let t = scratch();
+    let d = t.path();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/fashion-up5k-pruned.toml");
+    std::fs::copy(model, d.join("m.toml")).unwrap();
+    let mut child = bnngen(d)
+        .args(["synth", "m.toml", "--target", "ice40-up5k", "-o", "run"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    // Wait for Yosys at work (a child named yosys that is still running a second later), not
+    // a short version probe that would end by itself.
+    let is_yosys = |pid: i32| {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).contains("yosys"))
+            .unwrap_or(false)
+    };
+    let tools = loop {
+        let kids: Vec<_> = children_of(child.id())
+            .into_iter()
+            .filter(|(pid, _)| is_yosys(*pid))
+            .collect();
+        if !kids.is_empty() {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            let still: Vec<_> = children_of(child.id())
+                .into_iter()
+                .filter(|k| kids.contains(k))
+                .collect();
+            if !still.is_empty() {
+                break still;
+            }
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "synth ended before it started a tool (is Yosys installed? scripts/setup.sh)"
+        );
+        assert!(start.elapsed().as_secs() < 60, "no tool started after 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    // SAFETY: kill(2) of the child's own pid; no memory is shared.
+    let killed = unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    assert_eq!(killed, 0, "kill of bnngen failed");
+    child.wait().unwrap();
+    let alive = || -> Vec<i32> {
+        tools
+            .iter()
+            .filter(|(pid, start)| {
+                matches!(proc_state(*pid), Some((s, st)) if s != 'Z' && &st == start)
+            })
+            .map(|(pid, _)| *pid)
+            .collect()
+    };
+    let killed_at = std::time::Instant::now();
+    while !alive().is_empty() && killed_at.elapsed().as_secs() < 5 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let left = alive();
+    for pid in &left {
+        // SAFETY: as above; the test's own stray tool, so it does not run on.
+        unsafe { libc::kill(*pid, libc::SIGKILL) };
+    }
+    assert!(
+        left.is_empty(),
+        "tools still running 5 s after bnngen was killed: {left:?}"
+    );
+    assert_eq!(
+        std::fs::read(d.join("sentinel.txt")).unwrap(),
+        b"the user's own file\n"
+    );
+}

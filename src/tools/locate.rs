@@ -291,6 +291,7 @@ impl Tool {
             message: e.to_string(),
         })?;
         let mut cmd = Command::new(&self.path);
+        super::child::dies_with_bnngen(&mut cmd);
         cmd.args(args).current_dir(cwd).stdout(out).stderr(err);
         if self.yowasp {
             let cache = yowasp_cache_dir();

@@ -2,6 +2,7 @@
 //! parses its output into structs. [`locate`] is the one lookup (override variable, `PATH`,
 //! project venv) and the one error type for all of them.
 
+pub mod child;
 pub mod locate;
 pub mod nextpnr;
 mod nextpnr_result;

@@ -22,7 +22,7 @@ pub fn verilator() -> Result<PathBuf, ToolError> {
 /// `verilator --lint-only -Wall` over `files.f` in `dir`; any warning is an error.
 pub fn lint(dir: &Path, top: &str) -> Result<(), ToolError> {
     let v = verilator()?;
-    let out = Command::new(&v)
+    let out = super::child::dies_with_bnngen(&mut Command::new(&v))
         .current_dir(dir)
         .args(["--lint-only", "-Wall", "-f", "files.f", "--top-module", top])
         .output()?;
@@ -262,6 +262,7 @@ fn build_with(
     };
     // Step 1: verilate (C++ and a makefile, no compile yet).
     let mut cmd = Command::new(&v);
+    super::child::dies_with_bnngen(&mut cmd);
     cmd.current_dir(&tmp).args([
         "--cc",
         "--exe",
@@ -346,7 +347,7 @@ fn build_with(
             }
         },
         || {
-            Command::new(&mk.path)
+            super::child::dies_with_bnngen(&mut Command::new(&mk.path))
                 .current_dir(&obj)
                 .args([
                     "-f",
@@ -413,6 +414,7 @@ impl Simulator {
         let res = self.dir.join(format!("res-{tag}.txt"));
         std::fs::write(&stim, stimulus)?;
         let mut cmd = Command::new(self.dir.join("obj").join("Vdut"));
+        super::child::dies_with_bnngen(&mut cmd);
         cmd.current_dir(&self.dir).arg(&stim).arg(&res);
         if let Some(t) = trace {
             cmd.arg(std::path::absolute(t)?);

@@ -13,6 +13,7 @@ use crate::model::Model;
 use crate::plan::Plan;
 use crate::prng::SplitMix64;
 use crate::rtl::{self, GenOptions};
+use crate::tools::child::dies_with_bnngen;
 use crate::tools::locate::{find, IVERILOG, VVP};
 use crate::tools::ToolError;
 use std::path::Path;
@@ -152,12 +153,15 @@ pub fn run_bench(
     };
     run(
         "iverilog",
-        Command::new(&iverilog)
+        dies_with_bnngen(&mut Command::new(&iverilog))
             .args(["-g2005", "-o", "tb.vvp", "-s", "tb"])
             .args(&defines)
             .args(["-c", "files.f", "icarus_tb.v"]),
     )?;
-    let text = run("vvp", Command::new(&vvp).args(["-n", "tb.vvp"]))?;
+    let text = run(
+        "vvp",
+        dies_with_bnngen(&mut Command::new(&vvp)).args(["-n", "tb.vvp"]),
+    )?;
     if let Some(line) = text.lines().find(|l| l.starts_with("XZ ")) {
         return Err(VerifyError::Output(format!(
             "Icarus saw an X or Z on an output: {line}"
