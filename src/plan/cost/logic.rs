@@ -2,12 +2,11 @@
 //!
 //! Each stage is described by a few counts that its RTL scales with (`Features`): XNOR lanes,
 //! accumulator bits, the line-buffer word, the output word, counter bits, and the bits of the
-//! memories the family keeps in soft logic. The cells are a linear function of those counts,
-//! one set of constants per family and cell kind, fitted by least squares to Yosys 0.23's
-//! per-module counts (`synth_ice40 -dsp -noflatten`, `synth_ecp5 -noflatten`) of the shipped
-//! models and twelve random ones; `tests/cost.rs` checks the result against whole-design runs.
-//! Those runs predate the skid hand-off, so its register is one more count (12) with its own
-//! measured constants rather than fitted ones (see [`features`]).
+//! memories the family keeps in soft logic. The cells are a linear function of those counts
+//! with non-negative constants, one set per family and cell kind, fitted to Yosys 0.23's
+//! per-module counts (`cargo bench --bench cost_fit`, then `scripts/cost-fit.py`; see
+//! [`ICE40`]); `tests/cost.rs` and `cargo bench --bench cost` check the result against
+//! whole-design runs.
 
 use super::memory::{acc_width, schedule_size, score_width, Memory};
 use super::ram::{Placed, RamFamily};
@@ -16,7 +15,7 @@ use crate::model::{FrontEnd, LayerKind, Model};
 use crate::plan::{Handoff, Placement, Plan};
 
 /// Number of structural counts per stage.
-pub const FEATURES: usize = 13;
+pub const FEATURES: usize = 14;
 
 /// What a stage's logic scales with (each entry documented at [`features`]).
 pub type Features = [f64; FEATURES];
@@ -28,12 +27,16 @@ pub type Features = [f64; FEATURES];
 /// stages); 6: line-buffer words read per step and skip-FIFO word (channels, x taps); 7: output word bits; 8: counter
 /// and address bits; 9: ROM bits in soft logic; 10: RAM bits in soft logic; 11: read-mux bits
 /// after block-RAM banks and LUT RAM cells; 12: skid-register bits (the output word, when a
-/// window stage hands off through a skid register: `Handoff::Skid`, not fully pruned).
+/// window stage hands off through a skid register: `Handoff::Skid`, not fully pruned); 13:
+/// the flip-flops an ECP5 build adds for timing ([`ecp5_timing_bits`]; 0 on iCE40).
 ///
-/// The skid costs one flip-flop and one 2-way mux per bit, in cells of their own: measured on
-/// fashion-up5k-pruned's 446 skid bits (UP5K, docs/benchmarks.md "The stage hand-off"), +433
-/// LUT4 and +454 flip-flops against the held hand-off.
-pub fn features(model: &Model, plan: &Plan, idx: usize, mems: &[(Memory, Placed)]) -> Features {
+pub fn features(
+    model: &Model,
+    plan: &Plan,
+    idx: usize,
+    fam: RamFamily,
+    mems: &[(Memory, Placed)],
+) -> Features {
     let l = &model.layers[idx];
     let lp = &plan.layers[idx];
     let mut f = [0.0; FEATURES];
@@ -79,6 +82,9 @@ pub fn features(model: &Model, plan: &Plan, idx: usize, mems: &[(Memory, Placed)
         }
     }
     f[12] = skid_bits(model, plan, idx) as f64;
+    if fam == RamFamily::Ecp5 {
+        f[13] = ecp5_timing_bits(model, plan, idx) as f64;
+    }
     for (m, p) in mems {
         match p {
             Placed::Logic if m.shape.rom => f[9] += m.bits() as f64,
@@ -123,6 +129,40 @@ pub fn skid_bits(model: &Model, plan: &Plan, idx: usize) -> u64 {
     }
 }
 
+/// Flip-flops that an ECP5 build (`GenOptions::ecp5_cells`) adds to layer `idx` for timing:
+/// - a ring of at most 4 words read by a split chunk select (`rtl::window::read`) is read
+///   into a register as wide as its word, the chunk group picked after it, whose high select
+///   bits wait one stage: word bits - group bits + high select bits more than elsewhere;
+/// - a one-lane classifier's running argmax hands its word (class and scores) through one
+///   more register and valid bit (`rtl::window::mac`).
+///
+/// Counted exactly from the RTL's structure, not fitted (one flip-flop per bit).
+pub fn ecp5_timing_bits(model: &Model, plan: &Plan, idx: usize) -> u64 {
+    let l = &model.layers[idx];
+    let lp = &plan.layers[idx];
+    let Some(w) = l.kind.weights() else {
+        return 0;
+    };
+    let mut bits = 0;
+    let chunks = w.in_per_block() / lp.simd;
+    let words = lp.rows * l.input.width.next_power_of_two();
+    if w.in_blocks == 1 && chunks >= 16 && words <= 4 && lp.taps == 1 {
+        let sel = bits_for(chunks as u64 - 1);
+        let lo = sel.div_ceil(2);
+        let group = (lp.simd << lo) as u64;
+        bits += (l.input.channels as u64).saturating_sub(group) + (sel - lo) as u64;
+    }
+    if let LayerKind::Classifier(c) = &l.kind {
+        let k = w.out_channels;
+        let all_kept = (0..w.out_blocks).all(|ob| w.kept_in_blocks(ob) > 0);
+        if lp.pe == 1 && k > 1 && all_kept {
+            let class = bits_for(k.saturating_sub(1) as u64) as u64;
+            bits += k as u64 * score_width(w, &c.bias) as u64 + class + 1;
+        }
+    }
+    bits
+}
+
 /// Comparator bits of the digital front end (C x M comparators of B bits), or 0.
 pub fn front_end_bits(model: &Model, plan: &Plan) -> u64 {
     match (&model.front_end, plan.front_end) {
@@ -133,40 +173,51 @@ pub fn front_end_bits(model: &Model, plan: &Plan) -> u64 {
     }
 }
 
-/// Constants: `[luts, ffs, carry]`, each a row over [`Features`]; the last column (skid bits)
-/// is measured on iCE40 (docs/benchmarks.md) and taken as one LUT and one flip-flop per bit
-/// on ECP5, the rest fitted. iCE40's per-lane LUT and flip-flop constants (column 3) are the
-/// fitted ones plus 2.0 each: the fit missed the pop-count pipeline registers and their LUTs,
-/// and three foldings of fashion-up5k-pruned (18, 34 and 67 lanes, synthesized for the UP5K)
-/// grew by 2.0 LUTs and 2.0 flip-flops per lane more than the fitted constants said.
+/// Constants: `[luts, ffs, carry]`, each a row over [`Features`]; column 13 (ECP5 timing
+/// registers) is exact, one flip-flop per bit, not fitted.
+///
+/// ECP5: fitted by non-negative least squares (`scripts/cost-fit.py`) to Yosys 0.23's
+/// per-module counts of 37 designs (`cargo bench --bench cost_fit -- ecp5`: the shipped models
+/// with their hw files, at other pop-count depths and at 4 and 16 times their frame rates, and
+/// twelve random models). Non-negative because every count adds cells: the unconstrained fit
+/// before it took large designs towards zero (fashion-default's conv1 at 0 LUTs, its flip-flops
+/// 59% low).
+///
+/// iCE40: still the earlier unconstrained fit, whose per-lane constants (column 3) are the
+/// fitted ones plus 2.0 LUTs and 2.0 flip-flops, measured on three foldings of
+/// fashion-up5k-pruned. The non-negative fit of the same table is closer on the large designs
+/// (fashion-default 7,314 LUTs for 7,380, where this says about 4,000) but counts
+/// fashion-up5k-pruned's flip-flops low enough that the fold to the UP5K widens conv1, a
+/// folding that measured 37.9 MHz against the 40 MHz the hand-tuned one meets
+/// (`plan_fit::fashion_up5k_pruned_folds_for_the_up5k_as_its_hand_tuned_file`).
 type Fit = [[f64; FEATURES]; 3];
 
 const ICE40: Fit = [
     [
         12.025, 6.439, -35.704, 4.879, 8.875, -14.258, 0.534, 0.267, 6.997, 0.108, 0.569, -4.580,
-        0.971,
+        0.971, 0.0,
     ],
     [
         21.596, -14.249, -37.697, 3.380, 7.145, -10.489, 1.533, 0.219, 4.955, 0.055, 0.718, -0.453,
-        1.018,
+        1.018, 0.0,
     ],
     [
         -19.325, -14.765, -25.212, 1.123, 3.292, -4.085, -0.060, 0.069, 3.251, 0.002, -0.017,
-        -0.765, 0.0,
+        -0.765, 0.0, 0.0,
     ],
 ];
 const ECP5: Fit = [
     [
-        25.016, -6.466, -36.601, 6.158, 5.776, -15.943, -0.169, 0.400, 7.261, 0.037, 0.000, 2.440,
-        1.0,
+        4.856, 15.536, 0.000, 2.375, 1.845, 0.000, 0.680, 0.072, 7.120, 0.070, 0.000, 0.904, 1.430,
+        0.000,
     ],
     [
-        30.131, 0.673, -31.471, 1.435, 6.881, -10.002, 0.214, 0.398, 5.151, 0.048, 0.000, -0.062,
-        1.0,
+        31.130, 8.459, 0.000, 1.267, 0.984, 0.076, 0.000, 0.109, 4.567, 0.088, 0.000, 0.132, 2.267,
+        1.000,
     ],
     [
-        -15.466, -11.788, -10.743, 0.282, 1.686, -1.768, 0.007, 0.019, 1.698, 0.000, 0.000, -0.142,
-        0.0,
+        0.000, 2.508, 1.285, 0.212, 0.927, 0.000, 0.017, 0.007, 0.635, 0.006, 0.000, 0.000, 0.000,
+        0.000,
     ],
 ];
 

@@ -1,0 +1,246 @@
+//! Data for fitting the cost model's logic constants (`plan::cost::logic`): one CSV row per
+//! stage module of many designs, with the stage's structural counts (`logic::features`) and
+//! what Yosys 0.23 maps that module to (`synth_ice40 -dsp -noflatten` or
+//! `synth_ecp5 -nodsp -noflatten`, the bare accelerator as the gate-level run maps it).
+//! `scripts/cost-fit.py` fits the constants from this table.
+//!
+//! Why per module: a stage's cells are then measured alone, so each row is one stage and the
+//! fit sees the stages' structure, not only design totals. The designs span the shipped models
+//! with their hw files, foldings of them at other frame rates and pop-count pipeline depths,
+//! and random models, so that the fit is not an extrapolation on the large designs.
+//!
+//! `cargo bench --bench cost_fit > cost-data.csv` (about an hour on two cores), or a subset:
+//! `cargo bench --bench cost_fit -- ice40 tiny r3` (families and design names to keep).
+
+use bnngen::model::Model;
+use bnngen::plan::cost::{self, logic, ram::RamFamily};
+use bnngen::plan::{self, HwConfig, Plan};
+use bnngen::random::{random_model, RandomOptions};
+use bnngen::synth::Target;
+use bnngen::tools::yosys::{classify, CellFamily, Resources, Yosys};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A design: a name, a model and its plan.
+struct Case {
+    name: String,
+    model: Model,
+    plan: Plan,
+}
+
+fn shipped(name: &str) -> Model {
+    bnngen::model::load(&Path::new("models").join(format!("{name}.toml"))).expect("shipped model")
+}
+
+fn shipped_hw(name: &str) -> HwConfig {
+    let p = Path::new("models").join(format!("{name}.hw.toml"));
+    if p.is_file() {
+        plan::load_hw(&p).expect("shipped hw file")
+    } else {
+        HwConfig::default()
+    }
+}
+
+/// Every design of the table.
+fn cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    let mut push = |name: String, model: &Model, hw: &HwConfig| match plan::set_folding(model, hw) {
+        Ok(plan) => out.push(Case {
+            name,
+            model: model.clone(),
+            plan,
+        }),
+        Err(e) => eprintln!("{name}: no plan ({e}); left out"),
+    };
+    for name in [
+        "tiny",
+        "fashion-up5k-pruned",
+        "fashion-up5k",
+        "fashion-default",
+        "fashion-paper",
+    ] {
+        let m = shipped(name);
+        let hw = shipped_hw(name);
+        push(name.to_string(), &m, &hw);
+        // Other pop-count pipeline depths and twice or four times the frame rate.
+        for stages in [1, 2, 3] {
+            if stages != hw.popcount_stages {
+                let mut h = hw.clone();
+                h.popcount_stages = stages;
+                push(format!("{name}-p{stages}"), &m, &h);
+            }
+        }
+        for k in [4.0, 16.0] {
+            let mut h = hw.clone();
+            h.fps = Some(hw.fps.unwrap_or(100.0) * k);
+            h.best_effort = true;
+            push(format!("{name}-x{k}"), &m, &h);
+        }
+    }
+    for seed in 1..=12u64 {
+        let s = seed as usize;
+        let h = 8 + 2 * (s % 5);
+        let opts = RandomOptions {
+            height: h,
+            width: h + 1,
+            channels: 1 + s % 2,
+            layers: 2 + s % 4,
+            max_channels: 8 << (s % 3),
+            classes: 2 + s % 8,
+            ..RandomOptions::default()
+        };
+        let m = random_model(seed, &opts);
+        let mut hw = HwConfig {
+            popcount_stages: 1 + (seed as u32 % 3),
+            ..HwConfig::default()
+        };
+        if seed % 2 == 0 {
+            hw.fps = Some(20_000.0);
+            hw.best_effort = true;
+        }
+        push(format!("r{seed}"), &m, &hw);
+    }
+    out
+}
+
+/// Per-module cell counts of `stat -json` (module name -> resources).
+fn per_module(stat: &str, fam: CellFamily) -> BTreeMap<String, Resources> {
+    let v: serde_json::Value = serde_json::from_str(stat).expect("stat -json");
+    let mut out = BTreeMap::new();
+    for (name, m) in v["modules"].as_object().expect("modules") {
+        let mut cells = BTreeMap::new();
+        if let Some(by) = m["num_cells_by_type"].as_object() {
+            for (k, n) in by {
+                cells.insert(
+                    k.trim_start_matches('\\').to_string(),
+                    n.as_u64().unwrap_or(0),
+                );
+            }
+        }
+        out.insert(
+            name.trim_start_matches('\\').to_string(),
+            classify(fam, cells),
+        );
+    }
+    out
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let families: Vec<(Target, RamFamily, CellFamily)> = [
+        (Target::Ice40Up5k, RamFamily::Ice40, CellFamily::Ice40),
+        (Target::Ecp5_85k, RamFamily::Ecp5, CellFamily::Ecp5),
+    ]
+    .into_iter()
+    .filter(|(_, f, _)| {
+        !args.iter().any(|a| a == "ice40" || a == "ecp5") || args.contains(&f.name().to_string())
+    })
+    .collect();
+    let yosys = Yosys::find().expect("Yosys (scripts/setup.sh)");
+    let header: Vec<String> = (0..logic::FEATURES).map(|i| format!("f{i}")).collect();
+    println!(
+        "design,family,part,kind,{},luts,ffs,carry,est_luts,est_ffs,est_carry",
+        header.join(",")
+    );
+    for case in cases() {
+        let named = args.iter().any(|a| !matches!(a.as_str(), "ice40" | "ecp5"));
+        if named && !args.contains(&case.name) {
+            continue;
+        }
+        let est = cost::estimate(&case.model, &case.plan);
+        for &(target, fam, cfam) in &families {
+            let design =
+                bnngen::synth::design_for(&case.model, &case.plan, target).expect("design");
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let work = dir.path().join("rtl");
+            bnngen::rtl::write_dir(&design, &work).expect("write RTL");
+            let mut script = String::new();
+            for m in &design.modules {
+                script.push_str(&format!("read_verilog {}.v\n", m.name));
+            }
+            script.push_str(&match fam {
+                RamFamily::Ice40 => format!("synth_ice40 -top {} -dsp -noflatten\n", design.top),
+                RamFamily::Ecp5 => format!("synth_ecp5 -top {} -nodsp -noflatten\n", design.top),
+            });
+            let t0 = std::time::Instant::now();
+            let run = match yosys.run(&work, "fit", &script, cfam) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("{} {}: Yosys failed: {e}", case.name, fam.name());
+                    continue;
+                }
+            };
+            let _ = run;
+            let stat = std::fs::read_to_string(work.join("fit.stat.json")).expect("stat");
+            let mods = per_module(&stat, cfam);
+            eprintln!(
+                "{} {}: {:.0} s",
+                case.name,
+                fam.name(),
+                t0.elapsed().as_secs_f64()
+            );
+            for (mname, r) in &mods {
+                let idx = case
+                    .model
+                    .layers
+                    .iter()
+                    .enumerate()
+                    .find(|(i, l)| {
+                        mname.ends_with(&format!("_l{i}_{}", bnngen::rtl::ident(&l.name)))
+                    })
+                    .map(|(i, _)| i);
+                let (part, kind, f, e) = match idx {
+                    Some(i) => {
+                        let mems = cost::placed_memories(&case.model, &case.plan, i, fam);
+                        let f = logic::features(&case.model, &case.plan, i, fam, &mems);
+                        let p = &est.parts[i + 1];
+                        let e = if fam == RamFamily::Ice40 {
+                            p.ice40
+                        } else {
+                            p.ecp5
+                        };
+                        (
+                            case.model.layers[i].name.clone(),
+                            case.model.layers[i].kind.tag(),
+                            f,
+                            e,
+                        )
+                    }
+                    None => {
+                        let p = &est.parts[0];
+                        let e = if fam == RamFamily::Ice40 {
+                            p.ice40
+                        } else {
+                            p.ecp5
+                        };
+                        let tail = mname.rsplit('_').next().unwrap_or("").to_string();
+                        (
+                            tail.clone(),
+                            "glue",
+                            [0.0; logic::FEATURES],
+                            if tail == "end" { e } else { Default::default() },
+                        )
+                    }
+                };
+                let fs: Vec<String> = f.iter().map(|v| format!("{v}")).collect();
+                println!(
+                    "{},{},{},{},{},{},{},{},{},{},{}",
+                    case.name,
+                    fam.name(),
+                    part,
+                    kind,
+                    fs.join(","),
+                    r.luts,
+                    r.ffs,
+                    r.carry,
+                    e.luts,
+                    e.ffs,
+                    e.carry
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Fit the cost model's logic constants (src/plan/cost/logic.rs) from `cargo bench --bench
+cost_fit` output, and print them with the fit's error on every design's total.
+
+    cargo bench --bench cost_fit > cost-data.csv
+    .venv/bin/python scripts/cost-fit.py cost-data.csv
+
+Each stage's LUTs, flip-flops and carry cells are a linear function of its structural counts
+(`logic::features`) with non-negative constants: every count adds cells, none removes them,
+so the model cannot go to zero or below on a design larger than the ones it was fitted on
+(an unconstrained least-squares fit did: fashion-default's conv1 came out at 0 LUTs). Rows are
+weighted by 1 / (their design's measured total), so that each design counts about equally,
+not only the largest. Residual stages are summed with their helper modules (delay lines).
+"""
+import csv
+import sys
+from collections import defaultdict
+
+import numpy as np
+
+FEATURES = 14
+# Counts whose constants are exact, not fitted: feature -> (luts, ffs, carry) per bit.
+# f13, the flip-flops an ECP5 build adds for timing (`logic::ecp5_timing_bits`).
+FIXED = {13: {"ice40": (0.0, 0.0, 0.0), "ecp5": (0.0, 1.0, 0.0)}}
+FITTED = [i for i in range(FEATURES) if i not in FIXED]
+KINDS = ("luts", "ffs", "carry")
+# The shipped models and their foldings count this many times a random model: the folds to a
+# device that users run are of models like them.
+SHIPPED_WEIGHT = 1.0
+
+
+def nnls(a, b, iters=2000):
+    """Lawson-Hanson non-negative least squares: min |a x - b| with x >= 0."""
+    m, n = a.shape
+    x = np.zeros(n)
+    passive = np.zeros(n, dtype=bool)
+    w = a.T @ (b - a @ x)
+    for _ in range(iters):
+        if passive.all() or (w[~passive] <= 1e-10).all():
+            break
+        j = np.argmax(np.where(passive, -np.inf, w))
+        passive[j] = True
+        while True:
+            s = np.zeros(n)
+            s[passive] = np.linalg.lstsq(a[:, passive], b, rcond=None)[0]
+            if (s[passive] > 0).all():
+                x = s
+                break
+            neg = passive & (s <= 0)
+            alpha = np.min(x[neg] / (x[neg] - s[neg]))
+            x = x + alpha * (s - x)
+            passive &= x > 1e-12
+        w = a.T @ (b - a @ x)
+    return x
+
+
+def load(path):
+    rows = []
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            # Tables from before a count existed hold no column for it: 0.
+            r["f"] = np.array([float(r.get(f"f{i}") or 0) for i in range(FEATURES)])
+            for k in KINDS + tuple("est_" + k for k in KINDS):
+                r[k] = float(r[k])
+            rows.append(r)
+    return rows
+
+
+def stage_rows(rows):
+    """One row per stage; a design's residual stages and helper modules summed into one."""
+    out, resid = [], {}
+    for r in rows:
+        key = (r["design"], r["family"])
+        if r["kind"] in ("residual",) or (r["kind"] == "glue" and r["part"] not in ("end", "top", "axis")):
+            acc = resid.setdefault(key, {"design": r["design"], "family": r["family"], "kind": "residual",
+                                         "f": np.zeros(FEATURES), **{k: 0.0 for k in KINDS}})
+            acc["f"] = acc["f"] + r["f"]
+            for k in KINDS:
+                acc[k] += r[k]
+        elif r["kind"] != "glue":
+            out.append(r)
+    out.extend(v for v in resid.values() if v["f"].any())
+    return out
+
+
+def main():
+    rows = load(sys.argv[1])
+    held_out = set(sys.argv[2].split(",")) if len(sys.argv) > 2 else set()
+    for fam in ("ice40", "ecp5"):
+        fr = [r for r in rows if r["family"] == fam]
+        if not fr:
+            continue
+        stages = stage_rows(fr)
+        totals = defaultdict(lambda: np.zeros(3))
+        for r in fr:
+            totals[r["design"]] += [r[k] for k in KINDS]
+        fit_rows = [s for s in stages if s["design"] not in held_out]
+        a = np.array([s["f"][FITTED] for s in fit_rows])
+        consts = []
+        for ki, k in enumerate(KINDS):
+            w = np.array([SHIPPED_WEIGHT ** (not s["design"].startswith("r")) / max(totals[s["design"]][ki], 1.0) for s in fit_rows])
+            fixed = np.array([sum(s["f"][i] * FIXED[i][fam][ki] for i in FIXED) for s in fit_rows])
+            b = np.array([s[k] for s in fit_rows]) - fixed
+            x = np.zeros(FEATURES)
+            x[FITTED] = nnls(a * w[:, None], b * w)
+            for i in FIXED:
+                x[i] = FIXED[i][fam][ki]
+            consts.append(x)
+        print(f"// {fam}: [luts, ffs, carry] over the {FEATURES} features")
+        for x in consts:
+            print("    [" + ", ".join(f"{v:.3f}" for v in x) + "],")
+        # Whole-design error: fitted stages plus the measured glue (front end, top).
+        print(f"{'design':28} {'LUT meas':>8} {'fit':>6} {'err':>6} {'old':>6} | {'FF meas':>7} {'fit':>6} {'err':>6} {'old':>6}")
+        est = defaultdict(lambda: np.zeros(3))
+        old = defaultdict(lambda: np.zeros(3))
+        for s in stages:
+            est[s["design"]] += [(s["f"] @ x) for x in consts]
+        for r in fr:
+            old[r["design"]] += [r["est_" + k] for k in KINDS]
+            if r["kind"] == "glue" and r["part"] in ("end", "top", "axis"):
+                est[r["design"]] += [r[k] for k in KINDS]
+        errs = []
+        for d in sorted(totals):
+            t, e, o = totals[d], est[d], old[d]
+            el = (e[0] - t[0]) / t[0]
+            ef = (e[1] - t[1]) / t[1]
+            mark = " (held out)" if d in held_out else ""
+            errs += [abs(el), abs(ef)]
+            print(f"{d:28} {t[0]:8.0f} {e[0]:6.0f} {el:+6.0%} {(o[0]-t[0])/t[0]:+6.0%} | {t[1]:7.0f} {e[1]:6.0f} {ef:+6.0%} {(o[1]-t[1])/t[1]:+6.0%}{mark}")
+        print(f"{fam}: mean |error| {np.mean(errs):.1%}, max {np.max(errs):.1%}\n")
+
+
+if __name__ == "__main__":
+    main()
