@@ -705,18 +705,7 @@ impl MacCtx<'_> {
         let visited = gather_groups(b, "oscores", (groups.len(), gw), new_sc, step);
         if let (Some(cur), Some(take)) = (cur, take) {
             let cls = argmax_serial(b, rst, cur, cw, take, pla);
-            let word = Expr::cat_lsb(vec![cls, visited]);
-            if !self.ecp5_cells {
-                return (vq_in, word);
-            }
-            // On ECP5 builds the word goes through one more pipeline register, so the running
-            // compare (a carry chain and the class mux) ends in a flip-flop instead of
-            // reaching into the consumer: at 125 MHz that path, from `amx_best` through the
-            // board top's result register, was the worst (17 logic steps). Latency only; the
-            // argmax levels `plan::pipeline_depth` counts cover it.
-            let word = delay(b, word, 1, adv, "amx_out");
-            let valid = delay_valid(b, vq_in, 1, adv, rst, "amx_v");
-            return (valid, word);
+            return (vq_in, Expr::cat_lsb(vec![cls, visited]));
         }
         let vis = b.let_("visited", visited);
         let vsig = sig_of(b, &vis);

@@ -7,8 +7,7 @@
 //! registers or LUT RAM (then `rd` is a fabric register, not a block RAM's output): the high
 //! chunk bits pick a group of chunks, the low ones pick in it after `rd2`. With at most
 //! `NARROW_WORDS` words (a 1x1 input: the slot mux is one level) the group is picked before
-//! `rd` already, so neither read register holds the whole word (except on ECP5 builds, where
-//! timing comes first).
+//! `rd` already, so neither read register holds the whole word.
 //!
 //! A step of several kernel taps (`ty` rows x `tx` columns) reads line-buffer copy j at tap
 //! j's slot and column; the read registers hold the taps' words side by side (tap j at bits
@@ -95,12 +94,7 @@ impl ReadWord {
                 split_lo,
             };
         }
-        // On ECP5 builds a narrow ring's word is registered whole and picked after `rd`: the
-        // pick before `rd` put the ring's LUT RAM read (its slot address fans out to every
-        // cell) and the group mux in one cycle, the worst path at 125 MHz (the classifier's
-        // 512-bit ring: 8.1-8.7 ns, 6.4-7.1 ns of it routing). It costs a register as wide as
-        // the word, which an ECP5 has to spare.
-        let narrow = split_lo.is_some() && words <= NARROW_WORDS && !spec.ecp5_cells;
+        let narrow = split_lo.is_some() && words <= NARROW_WORDS;
         let group = ChunkGroups { chunks, simd, c };
         let lb_read = b.read_checked(
             lb.lbufs[0],
