@@ -195,7 +195,7 @@ fn main() {
                 let (part, kind, f, e) = match idx {
                     Some(i) => {
                         let mems = cost::placed_memories(&case.model, &case.plan, i, fam);
-                        let f = logic::features(&case.model, &case.plan, i, fam, &mems);
+                        let f = logic::features(&case.model, &case.plan, i, &mems);
                         let p = &est.parts[i + 1];
                         let e = if fam == RamFamily::Ice40 {
                             p.ice40

@@ -18,10 +18,10 @@ from collections import defaultdict
 
 import numpy as np
 
-FEATURES = 14
-# Counts whose constants are exact, not fitted: feature -> (luts, ffs, carry) per bit.
-# f13, the flip-flops an ECP5 build adds for timing (`logic::ecp5_timing_bits`).
-FIXED = {13: {"ice40": (0.0, 0.0, 0.0), "ecp5": (0.0, 1.0, 0.0)}}
+FEATURES = 13
+# Counts whose constants are set, not fitted: feature -> {family: (luts, ffs, carry) per unit}
+# (none at present).
+FIXED = {}
 FITTED = [i for i in range(FEATURES) if i not in FIXED]
 KINDS = ("luts", "ffs", "carry")
 # The shipped models and their foldings count this many times a random model: the folds to a

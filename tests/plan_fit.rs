@@ -635,32 +635,3 @@ fn spram_weights_free_ram4k_for_the_fit() {
         Err(e) => panic!("{e}"),
     }
 }
-
-/// The flip-flops an ECP5 build adds for timing are counted exactly: on fashion-up5k-pruned's
-/// head, the ECP5 RTL declares `rd` 112 bits wider (the whole 128-bit ring word instead of a
-/// 16-bit group), a 3-bit delayed high chunk select, and the argmax's 94-bit output register
-/// with its valid bit, against the RTL of other families: 210. No other layer changes.
-#[test]
-fn ecp5_timing_registers_are_counted_exactly() {
-    let m = shipped("fashion-up5k-pruned");
-    let p = bnngen::plan::fold_hw_file(
-        &m,
-        std::path::Path::new("models/fashion-up5k-pruned.hw.toml"),
-    )
-    .unwrap()
-    .1;
-    let bits: Vec<u64> = (0..m.layers.len())
-        .map(|i| cost::logic::ecp5_timing_bits(&m, &p, i))
-        .collect();
-    assert_eq!(bits, vec![0, 0, 0, 0, 0, 0, 0, 210]);
-    let d = shipped("fashion-default");
-    let p = bnngen::plan::fold_hw_file(&d, std::path::Path::new("models/fashion-default.hw.toml"))
-        .unwrap()
-        .1;
-    let total: u64 = (0..d.layers.len())
-        .map(|i| cost::logic::ecp5_timing_bits(&d, &p, i))
-        .sum();
-    // The head's 512-bit ring read whole (480 + 4 select bits) and its word of ten 11-bit
-    // scores and a 4-bit class (114 + 1 valid).
-    assert_eq!(total, 599);
-}

@@ -15,7 +15,7 @@ use crate::model::{FrontEnd, LayerKind, Model};
 use crate::plan::{Handoff, Placement, Plan};
 
 /// Number of structural counts per stage.
-pub const FEATURES: usize = 14;
+pub const FEATURES: usize = 13;
 
 /// What a stage's logic scales with (each entry documented at [`features`]).
 pub type Features = [f64; FEATURES];
@@ -27,16 +27,9 @@ pub type Features = [f64; FEATURES];
 /// stages); 6: line-buffer words read per step and skip-FIFO word (channels, x taps); 7: output word bits; 8: counter
 /// and address bits; 9: ROM bits in soft logic; 10: RAM bits in soft logic; 11: read-mux bits
 /// after block-RAM banks and LUT RAM cells; 12: skid-register bits (the output word, when a
-/// window stage hands off through a skid register: `Handoff::Skid`, not fully pruned); 13:
-/// the flip-flops an ECP5 build adds for timing ([`ecp5_timing_bits`]; 0 on iCE40).
+/// window stage hands off through a skid register: `Handoff::Skid`, not fully pruned).
 ///
-pub fn features(
-    model: &Model,
-    plan: &Plan,
-    idx: usize,
-    fam: RamFamily,
-    mems: &[(Memory, Placed)],
-) -> Features {
+pub fn features(model: &Model, plan: &Plan, idx: usize, mems: &[(Memory, Placed)]) -> Features {
     let l = &model.layers[idx];
     let lp = &plan.layers[idx];
     let mut f = [0.0; FEATURES];
@@ -82,9 +75,6 @@ pub fn features(
         }
     }
     f[12] = skid_bits(model, plan, idx) as f64;
-    if fam == RamFamily::Ecp5 {
-        f[13] = ecp5_timing_bits(model, plan, idx) as f64;
-    }
     for (m, p) in mems {
         match p {
             Placed::Logic if m.shape.rom => f[9] += m.bits() as f64,
@@ -129,40 +119,6 @@ pub fn skid_bits(model: &Model, plan: &Plan, idx: usize) -> u64 {
     }
 }
 
-/// Flip-flops that an ECP5 build (`GenOptions::ecp5_cells`) adds to layer `idx` for timing:
-/// - a ring of at most 4 words read by a split chunk select (`rtl::window::read`) is read
-///   into a register as wide as its word, the chunk group picked after it, whose high select
-///   bits wait one stage: word bits - group bits + high select bits more than elsewhere;
-/// - a one-lane classifier's running argmax hands its word (class and scores) through one
-///   more register and valid bit (`rtl::window::mac`).
-///
-/// Counted exactly from the RTL's structure, not fitted (one flip-flop per bit).
-pub fn ecp5_timing_bits(model: &Model, plan: &Plan, idx: usize) -> u64 {
-    let l = &model.layers[idx];
-    let lp = &plan.layers[idx];
-    let Some(w) = l.kind.weights() else {
-        return 0;
-    };
-    let mut bits = 0;
-    let chunks = w.in_per_block() / lp.simd;
-    let words = lp.rows * l.input.width.next_power_of_two();
-    if w.in_blocks == 1 && chunks >= 16 && words <= 4 && lp.taps == 1 {
-        let sel = bits_for(chunks as u64 - 1);
-        let lo = sel.div_ceil(2);
-        let group = (lp.simd << lo) as u64;
-        bits += (l.input.channels as u64).saturating_sub(group) + (sel - lo) as u64;
-    }
-    if let LayerKind::Classifier(c) = &l.kind {
-        let k = w.out_channels;
-        let all_kept = (0..w.out_blocks).all(|ob| w.kept_in_blocks(ob) > 0);
-        if lp.pe == 1 && k > 1 && all_kept {
-            let class = bits_for(k.saturating_sub(1) as u64) as u64;
-            bits += k as u64 * score_width(w, &c.bias) as u64 + class + 1;
-        }
-    }
-    bits
-}
-
 /// Comparator bits of the digital front end (C x M comparators of B bits), or 0.
 pub fn front_end_bits(model: &Model, plan: &Plan) -> u64 {
     match (&model.front_end, plan.front_end) {
@@ -173,8 +129,7 @@ pub fn front_end_bits(model: &Model, plan: &Plan) -> u64 {
     }
 }
 
-/// Constants: `[luts, ffs, carry]`, each a row over [`Features`]; column 13 (ECP5 timing
-/// registers) is exact, one flip-flop per bit, not fitted.
+/// Constants: `[luts, ffs, carry]`, each a row over [`Features`].
 ///
 /// ECP5: fitted by non-negative least squares (`scripts/cost-fit.py`) to Yosys 0.23's
 /// per-module counts of 37 designs (`cargo bench --bench cost_fit -- ecp5`: the shipped models
@@ -195,29 +150,26 @@ type Fit = [[f64; FEATURES]; 3];
 const ICE40: Fit = [
     [
         12.025, 6.439, -35.704, 4.879, 8.875, -14.258, 0.534, 0.267, 6.997, 0.108, 0.569, -4.580,
-        0.971, 0.0,
+        0.971,
     ],
     [
         21.596, -14.249, -37.697, 3.380, 7.145, -10.489, 1.533, 0.219, 4.955, 0.055, 0.718, -0.453,
-        1.018, 0.0,
+        1.018,
     ],
     [
         -19.325, -14.765, -25.212, 1.123, 3.292, -4.085, -0.060, 0.069, 3.251, 0.002, -0.017,
-        -0.765, 0.0, 0.0,
+        -0.765, 0.0,
     ],
 ];
 const ECP5: Fit = [
     [
         4.856, 15.536, 0.000, 2.375, 1.845, 0.000, 0.680, 0.072, 7.120, 0.070, 0.000, 0.904, 1.430,
-        0.000,
     ],
     [
         31.130, 8.459, 0.000, 1.267, 0.984, 0.076, 0.000, 0.109, 4.567, 0.088, 0.000, 0.132, 2.267,
-        1.000,
     ],
     [
         0.000, 2.508, 1.285, 0.212, 0.927, 0.000, 0.017, 0.007, 0.635, 0.006, 0.000, 0.000, 0.000,
-        0.000,
     ],
 ];
 
