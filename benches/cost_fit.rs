@@ -145,13 +145,17 @@ fn main() {
         "design,family,part,kind,{},luts,ffs,carry,est_luts,est_ffs,est_carry",
         header.join(",")
     );
+    let named = args.iter().any(|a| !matches!(a.as_str(), "ice40" | "ecp5"));
     for case in cases() {
-        let named = args.iter().any(|a| !matches!(a.as_str(), "ice40" | "ecp5"));
         if named && !args.contains(&case.name) {
             continue;
         }
         let est = cost::estimate(&case.model, &case.plan);
         for &(target, fam, cfam) in &families {
+            let cells_of = |p: &cost::PartCost| match fam {
+                RamFamily::Ice40 => p.ice40,
+                RamFamily::Ecp5 => p.ecp5,
+            };
             let design =
                 bnngen::synth::design_for(&case.model, &case.plan, target).expect("design");
             let dir = tempfile::tempdir().expect("temporary folder");
@@ -166,14 +170,10 @@ fn main() {
                 RamFamily::Ecp5 => format!("synth_ecp5 -top {} -nodsp -noflatten\n", design.top),
             });
             let t0 = std::time::Instant::now();
-            let run = match yosys.run(&work, "fit", &script, cfam) {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("{} {}: Yosys failed: {e}", case.name, fam.name());
-                    continue;
-                }
-            };
-            let _ = run;
+            if let Err(e) = yosys.run(&work, "fit", &script, cfam) {
+                eprintln!("{} {}: Yosys failed: {e}", case.name, fam.name());
+                continue;
+            }
             let stat = std::fs::read_to_string(work.join("fit.stat.json")).expect("stat");
             let mods = per_module(&stat, cfam);
             eprintln!(
@@ -196,12 +196,7 @@ fn main() {
                     Some(i) => {
                         let mems = cost::placed_memories(&case.model, &case.plan, i, fam);
                         let f = logic::features(&case.model, &case.plan, i, &mems);
-                        let p = &est.parts[i + 1];
-                        let e = if fam == RamFamily::Ice40 {
-                            p.ice40
-                        } else {
-                            p.ecp5
-                        };
+                        let e = cells_of(&est.parts[i + 1]);
                         (
                             case.model.layers[i].name.clone(),
                             case.model.layers[i].kind.tag(),
@@ -210,12 +205,7 @@ fn main() {
                         )
                     }
                     None => {
-                        let p = &est.parts[0];
-                        let e = if fam == RamFamily::Ice40 {
-                            p.ice40
-                        } else {
-                            p.ecp5
-                        };
+                        let e = cells_of(&est.parts[0]);
                         let tail = mname.rsplit('_').next().unwrap_or("").to_string();
                         (
                             tail.clone(),

@@ -3,7 +3,7 @@
 cost_fit` output, and print them with the fit's error on every design's total.
 
     cargo bench --bench cost_fit > cost-data.csv
-    .venv/bin/python scripts/cost-fit.py cost-data.csv
+    .venv/bin/python scripts/cost-fit.py cost-data.csv [HELD,OUT,DESIGNS]
 
 Each stage's LUTs, flip-flops and carry cells are a linear function of its structural counts
 (`logic::features`) with non-negative constants: every count adds cells, none removes them,
@@ -19,10 +19,6 @@ from collections import defaultdict
 import numpy as np
 
 FEATURES = 13
-# Counts whose constants are set, not fitted: feature -> {family: (luts, ffs, carry) per unit}
-# (none at present).
-FIXED = {}
-FITTED = [i for i in range(FEATURES) if i not in FIXED]
 KINDS = ("luts", "ffs", "carry")
 # The shipped models and their foldings count this many times a random model: the folds to a
 # device that users run are of models like them.
@@ -58,8 +54,7 @@ def load(path):
     rows = []
     with open(path) as f:
         for r in csv.DictReader(f):
-            # Tables from before a count existed hold no column for it: 0.
-            r["f"] = np.array([float(r.get(f"f{i}") or 0) for i in range(FEATURES)])
+            r["f"] = np.array([float(r[f"f{i}"]) for i in range(FEATURES)])
             for k in KINDS + tuple("est_" + k for k in KINDS):
                 r[k] = float(r[k])
             rows.append(r)
@@ -95,17 +90,12 @@ def main():
         for r in fr:
             totals[r["design"]] += [r[k] for k in KINDS]
         fit_rows = [s for s in stages if s["design"] not in held_out]
-        a = np.array([s["f"][FITTED] for s in fit_rows])
+        a = np.array([s["f"] for s in fit_rows])
         consts = []
         for ki, k in enumerate(KINDS):
             w = np.array([SHIPPED_WEIGHT ** (not s["design"].startswith("r")) / max(totals[s["design"]][ki], 1.0) for s in fit_rows])
-            fixed = np.array([sum(s["f"][i] * FIXED[i][fam][ki] for i in FIXED) for s in fit_rows])
-            b = np.array([s[k] for s in fit_rows]) - fixed
-            x = np.zeros(FEATURES)
-            x[FITTED] = nnls(a * w[:, None], b * w)
-            for i in FIXED:
-                x[i] = FIXED[i][fam][ki]
-            consts.append(x)
+            b = np.array([s[k] for s in fit_rows])
+            consts.append(nnls(a * w[:, None], b * w))
         print(f"// {fam}: [luts, ffs, carry] over the {FEATURES} features")
         for x in consts:
             print("    [" + ", ".join(f"{v:.3f}" for v in x) + "],")
@@ -114,7 +104,7 @@ def main():
         est = defaultdict(lambda: np.zeros(3))
         old = defaultdict(lambda: np.zeros(3))
         for s in stages:
-            est[s["design"]] += [(s["f"] @ x) for x in consts]
+            est[s["design"]] += [s["f"] @ x for x in consts]
         for r in fr:
             old[r["design"]] += [r["est_" + k] for k in KINDS]
             if r["kind"] == "glue" and r["part"] in ("end", "top", "axis"):
