@@ -635,3 +635,131 @@ fn spram_weights_free_ram4k_for_the_fit() {
         Err(e) => panic!("{e}"),
     }
 }
+
+/// A device short of block RAM but not of logic: the fold keeps the folding the hw file asks
+/// for and moves the emptiest weight ROMs into logic until the blocks fit. fashion-default at
+/// its shipped folding needs 65 DP16KD; on the ECP5-25k (56) conv2's 72 x 256-bit ROM (8
+/// blocks at 12% full) and the head's 5,120 x 1-bit ROM go to logic, and nothing else.
+#[test]
+fn a_device_short_of_blocks_takes_the_emptiest_weight_roms_into_logic() {
+    let m = shipped("fashion-default");
+    let shipped_hw =
+        bnngen::plan::load_hw(std::path::Path::new("models/fashion-default.hw.toml")).unwrap();
+    let shipped_plan = set_folding(&m, &shipped_hw).unwrap();
+    assert_eq!(cost::estimate(&m, &shipped_plan).total.ecp5.bram, 65);
+    let hw =
+        bnngen::plan::load_hw(std::path::Path::new("models/fashion-default-25k.hw.toml")).unwrap();
+    let f = fit::fit_to_device(&m, &hw, Device::Ecp5_25k).unwrap();
+    let folds = |p: &bnngen::plan::Plan| -> Vec<(usize, usize, usize)> {
+        p.layers.iter().map(|l| (l.pe, l.simd, l.taps)).collect()
+    };
+    assert_eq!(folds(&f.plan), folds(&shipped_plan));
+    assert_eq!(f.plan.cycles_per_frame, shipped_plan.cycles_per_frame);
+    let moved: Vec<&str> = (f.plan.layers.iter())
+        .filter(|l| l.weights_in_logic)
+        .map(|l| l.name.as_str())
+        .collect();
+    assert_eq!(moved, ["conv2", "head"]);
+    assert_eq!((f.usage.bram, f.usage.bram_capacity), (56, 56));
+    let est = cost::estimate(&m, &f.plan);
+    assert!(est.total.ecp5.luts > cost::estimate(&m, &shipped_plan).total.ecp5.luts);
+    // The moved ROMs are in logic in the listing the counts come from.
+    let conv2 = est.parts.iter().find(|p| p.name == "conv2").unwrap();
+    assert!(conv2.memories.ecp5.iter().any(|u| {
+        u.role == cost::memory::Role::Weights && u.placed == cost::ram::Placed::Logic
+    }));
+    // A device with blocks to spare moves nothing.
+    let f85 = fit::fit_to_device(&m, &hw, Device::Ecp5_85k).unwrap();
+    assert!(f85.plan.layers.iter().all(|l| !l.weights_in_logic));
+}
+
+/// The ECP5-25k goal on the real tools: fashion-default at its shipped folding, with the two
+/// ROMs the fold moves into logic, places and routes on the ECP5-25k in at most its 56
+/// DP16KD and meets the hw file's 50 MHz.
+#[test]
+#[ignore = "runs Yosys and nextpnr-ecp5 for several minutes: cargo test --test plan_fit -- --ignored"]
+fn fashion_default_places_on_the_ecp5_25k_at_its_shipped_folding() {
+    let out = tempfile::tempdir().unwrap();
+    let run = bnngen(&[
+        "synth",
+        "models/fashion-default.toml",
+        "--hw",
+        "models/fashion-default-25k.hw.toml",
+        "--target",
+        "ecp5-25k",
+        "--json",
+        "-o",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "bnngen synth failed (needs yosys and the yowasp nextpnr-ecp5 of scripts/setup.sh): {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let bram = &r["utilization"]["DP16KD"];
+    assert!(bram["used"].as_u64().unwrap() <= 56, "{bram}");
+    assert_eq!(bram["available"].as_u64(), Some(56), "{bram}");
+    assert_eq!(r["timing"]["pass"], true, "{}", r["timing"]);
+    let cycles = r["performance"]["cycles_per_frame"].as_u64().unwrap();
+    assert_eq!(cycles, 18432, "the shipped folding's cycles per frame");
+}
+
+/// The choice is part of the plan: `plan -o` writes `weights_in_logic = true` for the moved
+/// layers, `generate --plan` reads it back, and a layer without a weight ROM refuses it with
+/// the file, layer and field named (exit 2).
+#[test]
+fn weights_in_logic_round_trips_through_a_plan_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan_path = dir.path().join("fd25k.plan.toml");
+    let out = bnngen(&[
+        "plan",
+        "models/fashion-default.toml",
+        "--hw",
+        "models/fashion-default-25k.hw.toml",
+        "-o",
+        plan_path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&plan_path).unwrap();
+    assert_eq!(text.matches("weights_in_logic = true").count(), 2, "{text}");
+    let m = shipped("fashion-default");
+    let p = bnngen::plan::load_plan(&m, &plan_path).unwrap();
+    let moved: Vec<&str> = (p.layers.iter())
+        .filter(|l| l.weights_in_logic)
+        .map(|l| l.name.as_str())
+        .collect();
+    assert_eq!(moved, ["conv2", "head"]);
+    assert_eq!(cost::estimate(&m, &p).total.ecp5.bram, 56);
+    // On pool1 (no weights) the field is an error.
+    let bad = text.replacen(
+        "name = \"pool1\"",
+        "name = \"pool1\"\nweights_in_logic = true",
+        1,
+    );
+    assert_ne!(bad, text);
+    let bad_path = dir.path().join("bad.plan.toml");
+    std::fs::write(&bad_path, bad).unwrap();
+    let out = bnngen(&[
+        "generate",
+        "models/fashion-default.toml",
+        "--plan",
+        bad_path.to_str().unwrap(),
+        "-o",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bad.plan.toml") && err.contains("weights_in_logic") && err.contains("pool1"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("out").exists(),
+        "nothing written on a bad plan"
+    );
+}

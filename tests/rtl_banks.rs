@@ -10,19 +10,8 @@ use bnngen::rtl::bank::RamFamily;
 use bnngen::rtl::{generate, GenOptions};
 use bnngen::verify::{cosimulate_opts, Stress};
 
-/// The docs' `fm6` (`tests/fixtures/models/fm6.toml`, written by `bnngen random-model --seed 6
-/// --height 28 --width 28 --layers 4 --max-channels 32` before the generator changed), folded
-/// for 48 MHz and 300 frames/s (a 13,104-word one-bit head ROM).
-fn fm6() -> (Model, Plan) {
-    let m = bnngen::model::load(std::path::Path::new("tests/fixtures/models/fm6.toml")).unwrap();
-    let hw = HwConfig {
-        clock_mhz: 48.0,
-        fps: Some(300.0),
-        ..HwConfig::default()
-    };
-    let p = set_folding(&m, &hw).unwrap();
-    (m, p)
-}
+mod common;
+use common::fm6;
 
 /// (bank count, bits in banks, deepest bank) of every layer's weight ROM, from the generated design.
 fn wrom_banks(m: &Model, p: &Plan, ram: RamFamily) -> Vec<(usize, u64, usize)> {

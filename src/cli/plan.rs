@@ -322,11 +322,14 @@ pub fn table(p: &Plan) -> String {
         "layer", "kind", "pe", "simd", "taps", "lanes", "cycles/frame", "weight bits", "buffer bits"
     ));
     for l in &p.layers {
-        let mark = if l.cycles_per_frame == p.cycles_per_frame {
-            " <- slowest"
+        let mut mark = if l.cycles_per_frame == p.cycles_per_frame {
+            " <- slowest".to_string()
         } else {
-            ""
+            String::new()
         };
+        if l.weights_in_logic {
+            mark.push_str(" (weights in logic)");
+        }
         s.push_str(&format!(
             "{:<16} {:<10} {:>4} {:>5} {:>4} {:>6} {:>12} {:>12} {:>12}{mark}\n",
             l.name,

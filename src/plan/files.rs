@@ -391,6 +391,12 @@ pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
             let field = fold_field(&message);
             src.problem(&at(field), format!("layer `{}`: {message}", l.name));
         }
+        if lp.weights_in_logic && (l.kind.weights().is_none() || l.kind.fully_pruned()) {
+            src.problem(
+                &at("weights_in_logic"),
+                format!("layer `{}` has no weight ROM to keep in logic", l.name),
+            );
+        }
         folds.push(f);
     }
     src.finish()?;
@@ -402,7 +408,11 @@ pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
         weights: p.weights,
         ..HwConfig::default()
     };
-    Ok(plan_from_folds(model, &hw, &folds))
+    let mut plan = plan_from_folds(model, &hw, &folds);
+    for (lp, read) in plan.layers.iter_mut().zip(&p.layers) {
+        lp.weights_in_logic = read.weights_in_logic;
+    }
+    Ok(plan)
 }
 
 /// The fold field (`pe`, `simd` or `taps`) a `check_fold` message is about: its first word.

@@ -213,7 +213,7 @@ pub fn fit_to_device(model: &Model, hw: &HwConfig, device: Device) -> Result<Fit
         for budget in candidate_budgets(model, hw, handoff) {
             let at = budget_config(hw, handoff, budget);
             let plan = set_folding(model, &at)?;
-            let usage = device_use(&cost::estimate(model, &plan), &cap, hw);
+            let (plan, usage) = move_weights_to_logic(model, plan, &cap, hw);
             tried += 1;
             if usage.fits() {
                 let key = (plan.cycles_per_frame, usage.logic, usage.bram);
@@ -261,6 +261,73 @@ pub fn fit_to_device(model: &Model, hw: &HwConfig, device: Device) -> Result<Fit
         }
     }
     Ok(fitted)
+}
+
+/// `plan` with weight ROMs moved from block RAM into logic, the emptiest blocks first, until
+/// its estimate is within the block-RAM budget, and what it takes of the device; `plan` as
+/// it was when it is within that budget already, or when no such move fits the device (so
+/// that a design that fits nowhere is reported by its block RAM, not by the logic that
+/// moving every ROM would take).
+///
+/// Why: a shallow, wide ROM takes a block per 36 bits (ECP5) or 16 bits (iCE40) of its word
+/// however few words it has (fashion-default's conv2: 72 words of 256 bits, 8 DP16KD at 12%),
+/// so a design can be short of blocks while most of the device's LUTs are free. In logic such
+/// a ROM costs LUTs instead (a 6-input function per bit and bank, `RomLayout::in_logic`),
+/// which the estimate counts, so the logic budget still decides whether the result fits.
+pub fn move_weights_to_logic(
+    model: &Model,
+    plan: Plan,
+    cap: &Capacity,
+    hw: &HwConfig,
+) -> (Plan, DeviceUse) {
+    let cost = cost::estimate(model, &plan);
+    let usage = device_use(&cost, cap, hw);
+    if usage.bram <= usage.bram_limit {
+        return (plan, usage);
+    }
+    let mut cands = weight_blocks(model, &cost, cap.family);
+    // Emptiest first: fewest weight bits per block freed; then layer order.
+    cands.sort_by(|a, b| (a.2 * b.1).cmp(&(b.2 * a.1)).then(a.0.cmp(&b.0)));
+    let mut moved = plan.clone();
+    let mut freed = 0;
+    for (idx, blocks, _) in cands {
+        moved.layers[idx].weights_in_logic = true;
+        freed += blocks;
+        if usage.bram - freed <= usage.bram_limit {
+            let u = device_use(&cost::estimate(model, &moved), cap, hw);
+            if u.fits() {
+                return (moved, u);
+            }
+            break;
+        }
+    }
+    (plan, usage)
+}
+
+/// (layer, blocks, bits) of every weight ROM that `cost` puts in block RAM on `fam`.
+fn weight_blocks(model: &Model, cost: &DesignCost, fam: RamFamily) -> Vec<(usize, u64, u64)> {
+    let mut out = Vec::new();
+    for (idx, part) in cost.parts[1..].iter().enumerate() {
+        debug_assert_eq!(part.name, model.layers[idx].name);
+        let mems = match fam {
+            RamFamily::Ice40 => &part.memories.ice40,
+            RamFamily::Ecp5 => &part.memories.ecp5,
+        };
+        let (mut blocks, mut bits) = (0, 0);
+        for m in mems
+            .iter()
+            .filter(|m| m.role == cost::memory::Role::Weights)
+        {
+            if let cost::ram::Placed::Block(n) = m.placed {
+                blocks += n;
+                bits += m.width as u64 * m.depth as u64;
+            }
+        }
+        if blocks > 0 {
+            out.push((idx, blocks, bits));
+        }
+    }
+    out
 }
 
 /// The configuration that folds to `device` when the user gave no hardware file: the

@@ -229,6 +229,11 @@ pub struct LayerPlan {
     /// FIFO depth in pixels (residual; 0 when the residual combines the layer just before
     /// with itself, which needs no FIFO).
     pub rows: usize,
+    /// The weight ROM is kept in logic (LUTs) instead of block RAM: chosen by the fold to a
+    /// device short of blocks (`fit::move_weights_to_logic`), or written in a plan file
+    /// (`weights_in_logic = true`). Absent in files: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub weights_in_logic: bool,
 }
 
 /// What a layer's stage is, written in plan files as the layer kind's tag (`kind = "conv"`).
@@ -583,6 +588,7 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
             weight_bits: wb,
             buffer_bits: bb,
             rows,
+            weights_in_logic: false,
         });
     }
     let input_cycles = (model.input.height * model.input.width) as u64;

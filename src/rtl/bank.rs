@@ -42,15 +42,28 @@ pub fn rom2(
     mems: Memories,
 ) -> Expr {
     let width = words.first().map_or(0, |w| w.len()) as u32;
-    let depth = words.len();
-    let ram = mems.ram;
+    let layout = RomLayout::new(width, words.len(), mems.ram);
+    rom2_laid_out(b, name, words, addr, en, mems, layout)
+}
+
+/// `rom2` with the layout given (the plan's, for a weight ROM it moved to logic).
+pub fn rom2_laid_out(
+    b: &mut ModuleBuilder,
+    name: &str,
+    words: Vec<Vec<bool>>,
+    addr: Option<Sig>,
+    en: &Expr,
+    mems: Memories,
+    layout: RomLayout,
+) -> Expr {
+    let (width, depth) = (layout.width, layout.depth);
+    assert_eq!(depth, words.len(), "the layout is the table's");
     // A logic ROM is banked too, in banks of `LOGIC_BANK` words: each bank's read (a
     // 6-input function per bit) ends in its register, and the bank mux follows the second
     // register, so the read is not one long LUT tree (1280 words: 28 ns on the UP5K).
-    let layout = RomLayout::new(width, depth, ram);
     let (bank, logic) = (layout.bank, layout.logic);
     if !layout.banked {
-        if mems.ecp5_cells && depth > 1 && ebr::in_block_ram(width, depth, true) {
+        if mems.ecp5_cells && !logic && depth > 1 && ebr::in_block_ram(width, depth, true) {
             let addr = addr.expect("a multi-word table needs an address");
             let a = fit(b, addr, addr_width(depth));
             return ebr::rom(b, name, &words, a, en);

@@ -688,6 +688,7 @@ fn window_stage(
         rows: lp.rows,
         ram: opts.ram,
         spram,
+        weights_in_logic: lp.weights_in_logic,
         ecp5_cells: opts.ecp5_cells,
         rw_poison: opts.rw_poison,
         handoff: plan.handoff,

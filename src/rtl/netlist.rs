@@ -677,13 +677,15 @@ impl ModuleBuilder {
     pub fn no_rw_check(&mut self, m: Mem) {
         self.m.mems[m.idx].no_rw_check = true;
     }
-    /// Mark read-only memory `m` for logic (LUTs), never block RAM.
+    /// Mark read-only memory `m` for logic (LUTs), never block RAM, whatever its size (a
+    /// large one only when the plan moved it there, `LayerPlan::weights_in_logic`).
     pub fn force_logic(&mut self, m: Mem) {
         let mem = &mut self.m.mems[m.idx];
         assert!(
-            !mem.block_ram && mem.init.is_some(),
-            "only small ROMs go to logic"
+            !mem.cells && mem.init.is_some(),
+            "only ROMs that are not cells go to logic"
         );
+        mem.block_ram = false;
         mem.logic = true;
     }
     /// `read` of a memory marked `no_rw_check`; with `poison` (`GenOptions::rw_poison`, a

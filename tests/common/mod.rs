@@ -122,3 +122,21 @@ pub fn frame_words(model: &bnngen::model::Model, img: &bnngen::model::Image) -> 
     }
     f
 }
+
+/// The docs' `fm6` (`tests/fixtures/models/fm6.toml`, written by `bnngen random-model --seed 6
+/// --height 28 --width 28 --layers 4 --max-channels 32` before the generator changed), folded
+/// for 48 MHz and 300 frames/s: weight ROMs in block RAM on both families, among them a
+/// 13,104-word one-bit head ROM.
+#[allow(dead_code)]
+pub fn fm6() -> (bnngen::model::Model, bnngen::plan::Plan) {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/fm6.toml");
+    let m = bnngen::model::load(&path).unwrap();
+    let hw = bnngen::plan::HwConfig {
+        clock_mhz: 48.0,
+        fps: Some(300.0),
+        ..bnngen::plan::HwConfig::default()
+    };
+    let p = bnngen::plan::set_folding(&m, &hw).unwrap();
+    (m, p)
+}

@@ -41,6 +41,19 @@ impl RomLayout {
         }
     }
 
+    /// A table kept in logic whatever its size, in banks of `LOGIC_BANK` words: a weight ROM
+    /// the plan moved out of block RAM (`LayerPlan::weights_in_logic`) because the device is
+    /// short of blocks, not of LUTs.
+    pub fn in_logic(width: u32, depth: usize) -> RomLayout {
+        RomLayout {
+            width,
+            depth,
+            bank: LOGIC_BANK,
+            logic: true,
+            banked: depth > LOGIC_BANK,
+        }
+    }
+
     /// Words of each memory the table is declared as (a one-word bank is padded to two; a
     /// one-word table is a constant, no memory).
     pub fn memory_depths(&self) -> Vec<usize> {
@@ -94,5 +107,14 @@ mod tests {
         assert!(RomLayout::new(8, 1, RamFamily::Ecp5)
             .memory_depths()
             .is_empty());
+    }
+
+    #[test]
+    fn a_table_moved_to_logic_is_banked_by_logic_banks_at_any_size() {
+        // conv2 of fashion-default: 72 words of 256 bits, 8 DP16KD in block RAM.
+        let l = RomLayout::in_logic(256, 72);
+        assert_eq!((l.memory_depths(), l.style()), (vec![64, 8], Style::Logic));
+        let l = RomLayout::in_logic(1, 40);
+        assert_eq!((l.memory_depths(), l.style()), (vec![40], Style::Logic));
     }
 }

@@ -77,9 +77,8 @@ fn rom(out: &mut Vec<Memory>, role: Role, width: u32, depth: usize) {
 }
 
 /// A table read through `rtl::bank::rom2`: the memories of its `RomLayout`.
-fn rom2(out: &mut Vec<Memory>, role: Role, width: u32, depth: usize, ram: RamFamily) {
-    let layout = RomLayout::new(width, depth, ram);
-    let style = layout.style();
+fn rom2(out: &mut Vec<Memory>, role: Role, layout: RomLayout) {
+    let (width, style) = (layout.width, layout.style());
     for d in layout.memory_depths() {
         out.push(Memory::new(role, width, d, true, style, all(width)));
     }
@@ -149,6 +148,16 @@ pub fn weight_rom_shape(w: &BlockWeights, lp: &LayerPlan) -> (u32, usize) {
     ((lp.pe * lp.simd * lp.taps) as u32, steps)
 }
 
+/// How a MAC layer's weight ROM is laid out for `ram`: by the family's rule, or in logic when
+/// the plan moved it there.
+pub fn weight_rom_layout(w: &BlockWeights, lp: &LayerPlan, ram: RamFamily) -> RomLayout {
+    let (width, depth) = weight_rom_shape(w, lp);
+    match lp.weights_in_logic {
+        true => RomLayout::in_logic(width, depth),
+        false => RomLayout::new(width, depth, ram),
+    }
+}
+
 /// Memories of layer `idx` when its RTL is generated for `ram`.
 pub fn layer_memories(model: &Model, plan: &Plan, idx: usize, ram: RamFamily) -> Vec<Memory> {
     let l = &model.layers[idx];
@@ -198,10 +207,13 @@ pub fn layer_memories(model: &Model, plan: &Plan, idx: usize, ram: RamFamily) ->
         0
     };
     if multi_ib || multi_ent {
-        rom2(&mut out, Role::EntryTable, ent_w, entries, ram);
+        rom2(
+            &mut out,
+            Role::EntryTable,
+            RomLayout::new(ent_w, entries, ram),
+        );
     }
-    let (wrom_w, steps) = weight_rom_shape(w, lp);
-    rom2(&mut out, Role::Weights, wrom_w, steps, ram);
+    rom2(&mut out, Role::Weights, weight_rom_layout(w, lp, ram));
     let group_w = match &l.kind {
         LayerKind::Classifier(c) => pe as u32 * score_width(w, &c.bias),
         _ => pe as u32 * (acc_width(w, simd * lp.taps) + 2),

@@ -107,7 +107,7 @@ pub fn assign(model: &Model, plan: &Plan, sprams: usize) -> Vec<SpramStore> {
     let mut cands: Vec<SpramStore> = Vec::new();
     for (i, l) in model.layers.iter().enumerate() {
         let Some(w) = l.kind.weights() else { continue };
-        if l.kind.fully_pruned() {
+        if l.kind.fully_pruned() || plan.layers[i].weights_in_logic {
             continue;
         }
         let (width, depth) = weight_rom_shape(w, &plan.layers[i]);

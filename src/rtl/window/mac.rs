@@ -9,7 +9,7 @@ use super::schedule::Entry;
 use super::spec::{max_taps, score_layout, MacOut};
 use super::spram::{weight_store, LoadBus};
 use crate::model::{BlockWeights, Direction, PadMode, Thresholds};
-use crate::rtl::bank::{rom2, Memories, RamFamily, READ_STAGES};
+use crate::rtl::bank::{rom2, rom2_laid_out, Memories, RamFamily, RomLayout, READ_STAGES};
 use crate::rtl::build::{delay, rom, select, sext, sig_of};
 use crate::rtl::netlist::{
     addr_width, bits_for, signed_bits_for, Expr, ExprKind, ModuleBuilder, Sig, Stmt,
@@ -34,6 +34,8 @@ pub(super) struct MacCtx<'a> {
     /// `Some((base, bus))`: the weight ROM is in SPRAM at image address `base`, loaded
     /// through `bus` (`spram.rs`).
     pub(super) spram: Option<(usize, LoadBus)>,
+    /// The weight ROM is kept in logic (`LayerPlan::weights_in_logic`).
+    pub(super) weights_in_logic: bool,
     pub(super) ecp5_cells: bool,
     /// `Some(lo)`: the read word holds only the 2^lo chunks that the high chunk bits picked
     /// one stage earlier (`window.rs`); the select here uses the low `lo` bits.
@@ -198,7 +200,14 @@ impl MacCtx<'_> {
                 let addr = m.wa.sig.expect("an SPRAM store has several words");
                 weight_store(b, "wrom", wwords, addr, m.adv, base, bus)
             }
-            None => rom2(b, "wrom", wwords, m.wa.sig, m.adv, self.mems()),
+            None => {
+                let (width, depth) = (wwords[0].len() as u32, wwords.len());
+                let layout = match self.weights_in_logic {
+                    true => RomLayout::in_logic(width, depth),
+                    false => RomLayout::new(width, depth, self.ram),
+                };
+                rom2_laid_out(b, "wrom", wwords, m.wa.sig, m.adv, self.mems(), layout)
+            }
         };
         b.mark_weights(first);
         let wsig = if wq.const_value().is_none() && matches!(wq.kind, ExprKind::Sig(_)) {

@@ -244,6 +244,7 @@ fn datapath(
                 pop_stages: *pop_stages,
                 ram: spec.ram,
                 spram,
+                weights_in_logic: spec.weights_in_logic,
                 ecp5_cells: spec.ecp5_cells,
                 split_lo: rd.split_lo,
             };

@@ -48,6 +48,8 @@ pub struct WindowSpec<'a> {
     /// `Some(base)`: the weight ROM is in SPRAM at image address `base`, and the stage has
     /// the load bus ports (`spram.rs`).
     pub spram: Option<crate::plan::cost::spram::SpramStore>,
+    /// The weight ROM is kept in logic at any size (`LayerPlan::weights_in_logic`).
+    pub weights_in_logic: bool,
     /// `GenOptions::ecp5_cells`: block-RAM tables and line buffers as ECP5 cells.
     pub ecp5_cells: bool,
     /// `GenOptions::rw_poison`: invert a line-buffer read that hits the row being written.
