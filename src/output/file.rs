@@ -109,7 +109,11 @@ impl Drop for FileSlot {
 fn create_tmp(path: &Path) -> Result<(PathBuf, std::fs::File), OutputError> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     loop {
-        let tmp = path.with_file_name(format!(".{name}.bnngen-tmp.{}", super::unique()));
+        let tmp = path.with_file_name(format!(
+            ".{name}{}{}",
+            super::manifest::STAGING,
+            super::unique()
+        ));
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
