@@ -763,3 +763,34 @@ fn weights_in_logic_round_trips_through_a_plan_file() {
         "nothing written on a bad plan"
     );
 }
+
+/// `synth` and `flow` with an hw file that names no device and a target whose blocks the
+/// folding cannot fit: refused at once (exit 2), with the hw file, the exact block count and
+/// the way out, and nothing written, instead of failing in placement after the synthesis.
+#[test]
+fn a_folding_over_the_targets_blocks_is_refused_before_any_tool_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in ["synth", "flow"] {
+        let out = dir.path().join(cmd);
+        let run = bnngen(&[
+            cmd,
+            "models/fashion-default.toml",
+            "--hw",
+            "models/fashion-default.hw.toml",
+            "--target",
+            "ecp5-25k",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{cmd}: {err}");
+        for part in [
+            "models/fashion-default.hw.toml",
+            "needs 65 DP16KD of the 56 that ecp5-25k has",
+            "device = \"ecp5-25k\"",
+        ] {
+            assert!(err.contains(part), "{cmd}: `{part}` not in: {err}");
+        }
+        assert!(!out.exists(), "{cmd} wrote {}", out.display());
+    }
+}

@@ -110,6 +110,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
     };
     // The hw file's `weights`, checked before anything is written.
     check_weights_target(p.weights, flag, args.input.hw.as_deref(), target)?;
+    // A folding the hw file chose without the target's device must still hold its blocks.
+    if let (Some(path), None, Some(device)) = (&args.input.hw, hw.device, target.plan_device()) {
+        fit::check_blocks(&m, &p, device)
+            .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    }
     let spram = p.weights == WeightStore::Spram;
     let clock = match (args.clock, &args.input.hw) {
         (Some(c), _) if c > 0.0 && c.is_finite() => c,

@@ -129,6 +129,13 @@ pub fn run(opts: &FlowOptions, observer: Observer) -> Result<FlowOutcome, FlowEr
     });
     let p = plan::fit::fold(&m, &hw).map_err(FlowError::options)?;
     let target = choose_target(opts, &m, &p, &hw)?;
+    // A folding the hw file chose without the target's device must still hold its blocks.
+    if let (Some(path), None, Some((t, _))) = (&opts.hw, hw.device, target) {
+        if let Some(device) = t.plan_device() {
+            plan::fit::check_blocks(&m, &p, device)
+                .map_err(|e| FlowError::Options(format!("{}: {e}", path.display())))?;
+        }
+    }
     let set = images::choose(
         &m,
         opts.images.as_deref(),

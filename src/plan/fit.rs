@@ -179,6 +179,19 @@ pub enum FitError {
         shortfalls: Vec<String>,
     },
     #[error(
+        "model `{model}` at this folding needs {need} {unit} of the {have} that {device} has \
+         (block RAM is estimated exactly, docs/hw-config.md); add `device = \"{device}\"` to \
+         the hw file to fold to it (weight ROMs may move into logic), fold it narrower, or \
+         choose a larger target"
+    )]
+    TooManyBlocks {
+        model: String,
+        device: Device,
+        need: u64,
+        have: u64,
+        unit: &'static str,
+    },
+    #[error(
         "{wanted} frames/s is not reachable on {device} at {clock_mhz} MHz within the \
          budgets: the fastest folding that fits reaches {best:.1} frames/s; lower fps or set \
          best_effort = true to build that"
@@ -328,6 +341,28 @@ fn weight_blocks(model: &Model, cost: &DesignCost, fam: RamFamily) -> Vec<(usize
         }
     }
     out
+}
+
+/// A plan folded without a device, built for `device` anyway (`synth --target` with an hw file
+/// that names none): refused before any tool runs when its block RAM, which the estimate
+/// counts exactly, cannot fit the device; placement would fail after minutes of synthesis.
+pub fn check_blocks(model: &Model, plan: &Plan, device: Device) -> Result<(), FitError> {
+    let cap = device.capacity();
+    let u = device_use(&cost::estimate(model, plan), &cap, &HwConfig::default());
+    let over = |need: u64, have: u64, unit: &'static str| FitError::TooManyBlocks {
+        model: model.meta.name.clone(),
+        device,
+        need,
+        have,
+        unit,
+    };
+    if u.bram > u.bram_capacity {
+        return Err(over(u.bram, u.bram_capacity, u.bram_unit));
+    }
+    if u.spram > u.spram_capacity {
+        return Err(over(u.spram, u.spram_capacity, "SPRAM"));
+    }
+    Ok(())
 }
 
 /// The configuration that folds to `device` when the user gave no hardware file: the
