@@ -109,11 +109,7 @@ impl Drop for FileSlot {
 fn create_tmp(path: &Path) -> Result<(PathBuf, std::fs::File), OutputError> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     loop {
-        let tmp = path.with_file_name(format!(
-            ".{name}{}{}",
-            super::manifest::STAGING,
-            super::unique()
-        ));
+        let tmp = path.with_file_name(format!(".{name}{}{}", super::STAGING, super::unique()));
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)

@@ -7,6 +7,7 @@
 //! only: a path that is not listed, a listed path of the other kind (file against folder), or
 //! a symbolic link (bnngen writes none) make the folder someone else's.
 
+use super::STAGING;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -17,9 +18,6 @@ pub const MANIFEST: &str = ".bnngen-manifest";
 
 const HEADER: &str = "# Written by bnngen: every path below is a file or folder bnngen put here.\n\
 # bnngen replaces this folder only while it holds nothing else.\n";
-
-/// The mark in a staging folder's name: `.<target>.bnngen-tmp.<pid>.<n>`.
-pub const STAGING: &str = ".bnngen-tmp.";
 
 /// The process id in a staging folder's manifest line, if `entry` is one: a hidden folder
 /// directly in the unit whose name carries [`STAGING`].

@@ -108,6 +108,10 @@ fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
+/// The mark in the name of every temporary file and staging folder bnngen makes:
+/// `.<target>.bnngen-tmp.<pid>.<n>` (`unique` gives `<pid>.<n>`).
+const STAGING: &str = ".bnngen-tmp.";
+
 /// A counter that makes temporary names unique within this process (threads of one test
 /// binary write side by side).
 fn unique() -> String {
@@ -266,10 +270,7 @@ mod tests {
         s.commit().unwrap();
         let lines = listed(&run);
         assert!(lines.contains(&"synth-x/".to_string()), "{lines:?}");
-        assert!(
-            !lines.iter().any(|l| l.contains(manifest::STAGING)),
-            "{lines:?}"
-        );
+        assert!(!lines.iter().any(|l| l.contains(STAGING)), "{lines:?}");
         drop(out.stage("synth-y", &[]).unwrap());
         let lines = listed(&run);
         assert!(!lines.iter().any(|l| l.contains("synth-y")), "{lines:?}");
@@ -305,7 +306,7 @@ mod tests {
         assert!(run.join("a.txt").is_file() && run.join("sub/log").is_file());
         let lines = listed(&run);
         assert!(!lines.contains(&format!("{dead}/")), "{lines:?}");
-        let stray = run.join(format!(".other{}{}.0", manifest::STAGING, dead_pid()));
+        let stray = run.join(format!(".other{}{}.0", STAGING, dead_pid()));
         touch(&stray.join("mine"));
         assert!(matches!(
             OutputDir::open(&run),

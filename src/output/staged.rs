@@ -46,7 +46,7 @@ impl Staged {
             .file_name()
             .map_or_else(|| "out".to_string(), |n| n.to_string_lossy().into_owned());
         let tmp = loop {
-            let tmp_name = format!(".{name}{}{}", manifest::STAGING, super::unique());
+            let tmp_name = format!(".{name}{}{}", super::STAGING, super::unique());
             if let Some(dir) = register_in {
                 manifest::add_entry(dir, &format!("{tmp_name}/"))?;
             }
@@ -149,7 +149,7 @@ impl Drop for Staged {
             // The staging folder was created by `begin` (create_dir fails on an existing
             // path) under a name no user path has, and only bnngen and the tools it ran
             // wrote into it, so removing it whole removes nothing of the user's.
-            debug_assert!(self.tmp.to_string_lossy().contains(manifest::STAGING));
+            debug_assert!(self.tmp.to_string_lossy().contains(super::STAGING));
             let _ = std::fs::remove_dir_all(&self.tmp);
             if let Some(dir) = &self.register_in {
                 let _ = manifest::replace_entry(dir, &self.staging_entry(), "");
