@@ -90,12 +90,14 @@ fn search_picks_the_fastest_fitting_folding() {
     }
 }
 
-/// The default budgets fold fashion-up5k-pruned for the UP5K to the folding of its hand-tuned
-/// hardware file (40 MHz, 300 frames/s, hand-off hold), which measured 4,921 of 5,280 logic
-/// cells and 41.3 MHz (docs/benchmarks.md); one more step of lanes (conv1 at 16) measured
-/// 5,058 and 37.9 MHz, and the skid hand-off 5,818 (does not place).
+/// The default budgets fold fashion-up5k-pruned for the UP5K to a folding measured on the
+/// tools: with the head's ring narrow (one RAM4K instead of 512 flip-flops) it is conv1 8 x 8,
+/// conv2 4 x 4, conv3 2 x 8, fc1 1 x 2 (hand-off hold, 28,420 cycles per frame, 1,689 frames/s
+/// at 48 MHz), which placed in 4,680 of 5,280 logic cells for 4,797 estimated and reached
+/// 42.76 MHz (docs/hw-config.md, "Folding to a device"), four times the frame rate of the
+/// hand-tuned file (40 MHz, 300 frames/s), which must stay slower than it.
 #[test]
-fn fashion_up5k_pruned_folds_for_the_up5k_as_its_hand_tuned_file() {
+fn fashion_up5k_pruned_folds_for_the_up5k_as_measured() {
     let m = shipped("fashion-up5k-pruned");
     let f = fit::fit_to_device(
         &m,
@@ -110,14 +112,15 @@ fn fashion_up5k_pruned_folds_for_the_up5k_as_its_hand_tuned_file() {
     .unwrap()
     .1;
     assert_eq!(f.plan.handoff, Handoff::Hold);
-    for (a, b) in f.plan.layers.iter().zip(&hand.layers) {
-        assert_eq!((a.pe, a.simd), (b.pe, b.simd), "{}", a.name);
-    }
+    let folds: Vec<(usize, usize)> = (f.plan.layers.iter())
+        .filter(|l| l.lanes > 0)
+        .map(|l| (l.pe, l.simd))
+        .collect();
+    assert_eq!(folds, [(8, 8), (4, 4), (2, 8), (1, 2), (1, 1)]);
+    assert_eq!(f.plan.cycles_per_frame, 28_420);
+    assert!(f.plan.cycles_per_frame * 4 <= hand.cycles_per_frame);
 }
 
-/// The UP5K goal on the real tools: with no hw file, `synth` folds fashion-up5k-pruned to the
-/// UP5K, and the design places, routes and meets 40 MHz at 300 frames/s or more. (At the
-/// UP5K's default goal of 48 MHz the same design places but reaches about 41 MHz.)
 #[test]
 #[ignore = "runs Yosys and nextpnr for several minutes: cargo test --test plan_fit -- --ignored"]
 fn fashion_up5k_pruned_places_on_the_up5k_without_an_hw_file() {
@@ -421,8 +424,9 @@ fn block_ram_efficiency_counts_what_each_block_memory_holds() {
         assert!(e > 0.0 && e < 1.0, "{fam:?} {e}");
         if fam == RamFamily::Ice40 {
             // Where the UP5K's blocks go: the line buffers, at most 16 bits wide per block,
-            // take 15 RAM4K for 16,384 bits (docs/benchmarks.md, "Block-RAM efficiency").
-            assert_eq!(line_buffer_blocks, 15);
+            // take 16 RAM4K for 16,384 bits, one of them the head's narrow ring
+            // (docs/benchmarks.md, "Block-RAM efficiency").
+            assert_eq!(line_buffer_blocks, 16);
         }
     }
 }
@@ -600,8 +604,8 @@ fn fashion_up5k_unpruned_places_on_the_up5k_with_spram_weights() {
 }
 
 /// With `weights = "spram"` the UP5K estimate counts the SPRAMs beside the RAM4K and leaves the
-/// weight ROMs they hold out of the RAM4K: fashion-up5k at its shipped folding needs 42 RAM4K
-/// with block-RAM weights and 18 RAM4K + 4 SPRAM with SPRAM weights (what Yosys maps,
+/// weight ROMs they hold out of the RAM4K: fashion-up5k at its shipped folding needs 43 RAM4K
+/// with block-RAM weights and 19 RAM4K + 4 SPRAM with SPRAM weights (what Yosys maps,
 /// docs/benchmarks.md), so folding it to the UP5K is short of logic cells only.
 #[test]
 fn spram_weights_free_ram4k_for_the_fit() {
@@ -617,8 +621,8 @@ fn spram_weights_free_ram4k_for_the_fit() {
     let plan = set_folding(&m, &spram_hw).unwrap();
     assert_eq!(plan.weights, WeightStore::Spram);
     let sp = cost::estimate(&m, &plan).total.ice40;
-    assert_eq!((bram.bram, bram.spram), (42, 0));
-    assert_eq!((sp.bram, sp.spram), (18, 4));
+    assert_eq!((bram.bram, bram.spram), (43, 0));
+    assert_eq!((sp.bram, sp.spram), (19, 4));
     // ECP5 has no SPRAM: its estimate is the same either way.
     let ecp = |p| cost::estimate(&m, p).total.ecp5;
     assert_eq!(ecp(&plan), ecp(&set_folding(&m, &hw).unwrap()));

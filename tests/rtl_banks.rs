@@ -109,19 +109,25 @@ fn banked_weight_rom_is_bit_exact() {
     assert_eq!(rep.frames, 3);
 }
 
-/// A random model whose every MAC layer is folded to one lane, so a dense layer or the
-/// classifier reads one channel at a time out of a small line buffer: the first seed whose
-/// RTL splits that wide chunk select over the two read stages (`ch_hi`, `window.rs`).
-fn split_select_model() -> (Model, Plan) {
-    for seed in 0..400 {
-        let opts = RandomOptions {
+/// Random models (4x4 inputs, 3 layers, up to `max_channels` channels) whose every MAC layer
+/// is folded to one lane, so a dense layer or the classifier reads one channel at a time out
+/// of a small line buffer: the first `n` seeds whose RTL under `opts` contains `marker`.
+fn one_lane_models(
+    max_channels: usize,
+    opts: GenOptions,
+    marker: &str,
+    n: usize,
+) -> Vec<(Model, Plan)> {
+    let mut out = Vec::new();
+    for seed in 0..2000 {
+        let ropts = RandomOptions {
             height: 4,
             width: 4,
             layers: 3,
-            max_channels: 32,
+            max_channels,
             ..RandomOptions::default()
         };
-        let m = random_model(seed, &opts);
+        let m = random_model(seed, &ropts);
         let mut hw = HwConfig::default();
         for l in &m.layers {
             if l.kind.weights().is_some() {
@@ -132,17 +138,26 @@ fn split_select_model() -> (Model, Plan) {
         let Ok(p) = set_folding(&m, &hw) else {
             continue;
         };
-        let Ok(d) = generate(&m, &p, GenOptions::default()) else {
+        let Ok(d) = generate(&m, &p, opts) else {
             continue;
         };
         if bnngen::rtl::render(&d)
             .iter()
-            .any(|(_, text)| text.contains("ch_hi"))
+            .any(|(_, text)| text.contains(marker))
         {
-            return (m, p);
+            out.push((m, p));
+            if out.len() == n {
+                return out;
+            }
         }
     }
-    panic!("no seed below 400 gives a split chunk select");
+    panic!("fewer than {n} seeds below 2000 give `{marker}`");
+}
+
+/// The first such model whose RTL splits that wide chunk select over the two read stages
+/// (`ch_hi`, `window.rs`).
+fn split_select_model() -> (Model, Plan) {
+    one_lane_models(32, GenOptions::default(), "ch_hi", 1).remove(0)
 }
 
 #[test]
@@ -166,4 +181,78 @@ fn split_chunk_select_is_bit_exact() {
         rep.mismatches.first()
     );
     assert_eq!(rep.frames, 4);
+}
+
+/// Models whose classifier reads a 1x1 input one lane at a time and whose iCE40 RTL therefore
+/// stores the ring narrow (groups of chunks written one per cycle, `plan::cost::ring`).
+fn narrow_ring_models(n: usize) -> Vec<(Model, Plan)> {
+    one_lane_models(48, ICE40_POISON, "in_sub", n)
+}
+
+const ICE40_POISON: GenOptions = GenOptions {
+    debug: false,
+    ram: RamFamily::Ice40,
+    rw_poison: true,
+    ecp5_cells: false,
+    spram: false,
+};
+
+/// A narrow ring is bit-exact under random gaps and back-pressure, with reads checked never
+/// to meet a write of their own address (`rw_poison`), and keeps the plan's cycles per frame
+/// exactly: its groups are written while the stage issues the frame before.
+#[test]
+fn narrow_ring_is_bit_exact_at_the_plans_cycles() {
+    for (k, (m, p)) in narrow_ring_models(3).into_iter().enumerate() {
+        let images: Vec<_> = (0..6).map(|i| random_image(800 + i, &m.input)).collect();
+        let rep = cosimulate_opts(
+            &m,
+            &p,
+            &images,
+            Stress::random(9 + k as u64),
+            ICE40_POISON,
+            None,
+        )
+        .unwrap();
+        assert!(
+            rep.passed(),
+            "model {}: timeout={} mismatches={:?}",
+            m.meta.name,
+            rep.timeout,
+            rep.mismatches.first()
+        );
+        let rep = cosimulate_opts(&m, &p, &images, Stress::none(), ICE40_POISON, None).unwrap();
+        assert!(rep.passed(), "{:?}", rep.mismatches.first());
+        assert_eq!(
+            rep.measured_cycles_per_frame,
+            Some(p.cycles_per_frame),
+            "model {}",
+            m.meta.name
+        );
+    }
+}
+
+/// fashion-up5k-pruned's head on iCE40 (128 channels read one at a time: 8 groups of 16) is a
+/// narrow ring in one RAM4K, and the shipped design stays bit-exact with it.
+#[test]
+fn the_up5k_heads_narrow_ring_is_bit_exact() {
+    let m = bnngen::model::load(std::path::Path::new("models/fashion-up5k-pruned.toml")).unwrap();
+    let p = bnngen::plan::fold_hw_file(
+        &m,
+        std::path::Path::new("models/fashion-up5k-pruned.hw.toml"),
+    )
+    .unwrap()
+    .1;
+    let d = generate(&m, &p, ICE40_POISON).unwrap();
+    let head = bnngen::rtl::render(&d)
+        .into_iter()
+        .find(|(name, _)| name.contains("head"))
+        .unwrap()
+        .1;
+    assert!(
+        head.contains("reg [15:0] lbuf [0:31]"),
+        "the head's ring: 32 x 16 bits"
+    );
+    let images: Vec<_> = (0..2).map(|i| random_image(810 + i, &m.input)).collect();
+    let rep = cosimulate_opts(&m, &p, &images, Stress::random(12), ICE40_POISON, None).unwrap();
+    assert!(rep.passed(), "{:?}", rep.mismatches.first());
 }

@@ -173,14 +173,27 @@ pub fn layer_memories(model: &Model, plan: &Plan, idx: usize, ram: RamFamily) ->
         return out;
     }
     // Every other stage is a window stage with a line buffer of `rows` slots, each a power
-    // of two pixels wide.
-    let (c, depth) = (
-        l.input.channels as u32,
-        lp.rows * l.input.width.next_power_of_two(),
-    );
+    // of two pixels wide; a narrow ring holds groups of chunks instead (`ring.rs`).
+    let words = lp.rows * l.input.width.next_power_of_two();
+    let narrow = (l.kind.weights())
+        .and_then(|w| super::ring::narrow_ring(w, lp.simd, lp.taps, words, l.input.channels, ram));
+    if let Some(n) = narrow {
+        let depth = n.depth(words);
+        let style = default_style(n.group_bits, depth);
+        let u = all(n.group_bits);
+        out.push(Memory::new(
+            Role::LineBuffer,
+            n.group_bits,
+            depth,
+            false,
+            style,
+            u,
+        ));
+    }
+    let (c, depth) = (l.input.channels as u32, words);
     let style = default_style(c, depth);
     // One copy of the ring per kernel tap a step takes (`rtl::window::line_buffer`).
-    for _ in 0..lp.taps {
+    for _ in 0..(lp.taps * usize::from(narrow.is_none())) {
         out.push(Memory::new(
             Role::LineBuffer,
             c,

@@ -17,6 +17,7 @@ pub mod layout;
 pub mod logic;
 pub mod memory;
 pub mod ram;
+pub mod ring;
 pub mod spram;
 pub mod widths;
 

@@ -13,6 +13,7 @@
 
 use super::counter::Counter;
 use super::{Geometry, Ports};
+use crate::plan::cost::ring::ChunkGroups;
 use crate::rtl::build::{ge_const, select};
 use crate::rtl::netlist::{addr_width, bits_for, Expr, Mem, ModuleBuilder, Sig, Stmt};
 
@@ -45,6 +46,12 @@ pub(super) struct LineBuffer {
     pub(super) wr: Expr,
     pub(super) waddr: Expr,
     pub(super) row_done: Expr,
+    /// `Some`: the ring is narrow (`plan::cost::ring`): it holds groups of chunks, a pixel's
+    /// groups at the low address bits, written one group per cycle (`mem_wr` at
+    /// `mem_waddr`), the pixel accepted with its last group.
+    pub(super) narrow: Option<ChunkGroups>,
+    pub(super) mem_wr: Expr,
+    pub(super) mem_waddr: Expr,
 }
 
 impl LineBuffer {
@@ -54,6 +61,7 @@ impl LineBuffer {
         io: &Ports,
         copies: usize,
         ecp5_cells: bool,
+        narrow: Option<ChunkGroups>,
     ) -> LineBuffer {
         let (h, w, c, r) = (g.h, g.w, g.c, g.r);
         // The row stride is a power of two (`w2`), so an address is a concatenation of the
@@ -69,10 +77,15 @@ impl LineBuffer {
         // writer may run up to `r` rows into the next frame).
         let ww = bits_for((2 * h + r) as u64);
         let wrow = b.reg("wrow", ww);
+        assert!(narrow.is_none() || (copies == 1 && !ecp5_cells));
+        let (mem_w, mem_d) = match narrow {
+            Some(n) => (n.group_bits, n.depth(r * w2)),
+            None => (c as u32, r * w2),
+        };
         let lbufs: Vec<Mem> = (0..copies)
             .map(|j| match j {
-                0 => b.memory("lbuf", c as u32, r * w2, None),
-                j => b.memory(&format!("lbuf_t{j}"), c as u32, r * w2, None),
+                0 => b.memory("lbuf", mem_w, mem_d, None),
+                j => b.memory(&format!("lbuf_t{j}"), mem_w, mem_d, None),
             })
             .collect();
         // The writer only writes row `wrow` while `wrow < cap`, the first row the issuing
@@ -88,7 +101,13 @@ impl LineBuffer {
         // `wrow < cap - 1` when a row completes (a row release shows one cycle late, which
         // only delays the writer).
         let s_rdy = b.reg("s_rdy", 1);
-        b.assign(io.s_ready, b.e(s_rdy));
+        // A narrow ring takes a pixel one group per cycle and accepts it with the last.
+        let sub = narrow.map(|n| Counter::new(b, "in_sub", n.groups, 1));
+        let ready = match &sub {
+            Some(k) => b.e(s_rdy).and(k.last(b)),
+            None => b.e(s_rdy),
+        };
+        b.assign(io.s_ready, ready);
         let wr = b.let_("wr", b.e(io.s_valid).and(b.e(io.s_ready)));
         let row_done = b.let_("row_done", wr.clone().and(in_x.last(b)));
         let rdy_next = row_done.clone().mux(
@@ -105,9 +124,42 @@ impl LineBuffer {
             b.let_("waddr", addr_of(in_slot.val(b, sb), col))
         };
         let cells = ecp5_cells && crate::rtl::ebr::in_block_ram(c as u32, r * w2, false);
-        let mut wstm: Vec<Stmt> = match cells {
-            true => Vec::new(),
-            false => (lbufs.iter())
+        let (mem_wr, mem_waddr) = match (narrow, &sub) {
+            (Some(n), Some(k)) => (
+                b.let_("wr_sub", b.e(io.s_valid).and(b.e(s_rdy))),
+                b.let_(
+                    "waddr_sub",
+                    Expr::cat_lsb(vec![k.val(b, n.sub_bits), waddr.clone()]),
+                ),
+            ),
+            _ => (wr.clone(), waddr.clone()),
+        };
+        let mut wstm: Vec<Stmt> = match (cells, narrow, &sub) {
+            (true, ..) => Vec::new(),
+            (false, Some(n), Some(k)) => {
+                let groups: Vec<Expr> = (0..n.groups)
+                    .map(|g| {
+                        let base = g as u32 * n.group_bits;
+                        let have = n.group_bits.min(c as u32 - base);
+                        let part = b.slice(io.s_data, base, have);
+                        match have < n.group_bits {
+                            true => Expr::cat_lsb(vec![part, Expr::zero(n.group_bits - have)]),
+                            false => part,
+                        }
+                    })
+                    .collect();
+                let ks = k.sig.expect("a narrow ring has several groups");
+                let wdata = b.let_("wdata_sub", select(b, &groups, ks));
+                let mut st = vec![Stmt::write(lbufs[0], mem_waddr.clone(), wdata)];
+                st.extend(k.inc(b));
+                b.always(vec![Stmt::if_else(
+                    b.e(io.rst),
+                    k.clear(),
+                    vec![Stmt::when(mem_wr.clone(), st)],
+                )]);
+                Vec::new()
+            }
+            (false, ..) => (lbufs.iter())
                 .map(|&m| Stmt::write(m, waddr.clone(), b.e(io.s_data)))
                 .collect(),
         };
@@ -135,6 +187,9 @@ impl LineBuffer {
             wr,
             waddr,
             row_done,
+            narrow,
+            mem_wr,
+            mem_waddr,
         }
     }
 }

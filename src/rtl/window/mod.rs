@@ -128,10 +128,12 @@ pub fn lower(spec: &WindowSpec) -> Module {
     let bus = (spec.spram).map(|s| (s.base, LoadBus::inputs(&mut b, LoadBus::data_width(&s))));
     let (ty, tx) = spec.tap_shape();
     assert!(ty <= g.r, "a step's tap rows fit the line buffer");
-    // A ring whose chunk select is split over the read stages keeps its fabric registers.
+    // A ring whose chunk select is split over the read stages keeps its fabric registers or
+    // LUT RAM; one of a 1x1 input is narrow (groups of chunks, `plan::cost::ring`).
     let words = g.r * g.w.next_power_of_two();
     let cells = spec.ecp5_cells && read::split_lo(spec, words).is_none();
-    let lb = LineBuffer::build(&mut b, &g, &io, ty * tx, cells);
+    let narrow = read::narrow_ring(spec, words);
+    let lb = LineBuffer::build(&mut b, &g, &io, ty * tx, cells, narrow);
     let iss = Issue::build(&mut b, spec, &g, &lb, io.rst);
     let rd = ReadWord::build(&mut b, spec, &g, &lb, &iss);
     let (out_v, out_d) = datapath(&mut b, spec, &g, &iss, &rd, io.rst, bus);

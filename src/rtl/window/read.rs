@@ -20,13 +20,9 @@ use super::line_buffer::{addr_of, LineBuffer};
 use super::{Geometry, WindowOp, WindowSpec};
 use crate::rtl::build::{delay, ge_const, lt_const, select, sig_of};
 use crate::rtl::ebr;
-use crate::rtl::netlist::{bits_for, Expr, ModuleBuilder, Sig, Stmt};
+use crate::rtl::netlist::{Expr, ModuleBuilder, Sig, Stmt};
 
-/// Chunk count from which a chunk select is split over the two read stages.
-const SPLIT_CHUNKS: usize = 16;
-
-/// Line-buffer words up to which a split chunk select picks its group before `rd`.
-const NARROW_WORDS: usize = 4;
+use crate::plan::cost::ring::{self, NARROW_WORDS};
 
 /// The word the datapath reads (`rd2`: one word per tap of the step), the padding flags of its
 /// taps (bit j for tap j), and how the chunk select was split.
@@ -96,14 +92,26 @@ impl ReadWord {
         }
         let narrow = split_lo.is_some() && words <= NARROW_WORDS;
         let group = ChunkGroups { chunks, simd, c };
+        // A narrow ring is addressed by the group too: the high chunk bits pick it.
+        let raddr = match (lb.narrow, split_lo, ctl.ch.sig) {
+            (Some(n), Some(lo), Some(chs)) => {
+                // The groups of a pixel are fewer than 2^(width - lo), so the group index is
+                // the low `sub_bits` of the high chunk bits.
+                assert!(n.sub_bits <= chs.width - lo);
+                let hi = b.slice(chs, lo, n.sub_bits);
+                b.let_("raddr_sub", Expr::cat_lsb(vec![hi, raddr.clone()]))
+            }
+            _ => raddr,
+        };
         let lb_read = b.read_checked(
             lb.lbufs[0],
             raddr.clone(),
             spec.rw_poison,
-            lb.wr.clone(),
-            lb.waddr.clone(),
+            lb.mem_wr.clone(),
+            lb.mem_waddr.clone(),
         );
         let rd_word = match (narrow, split_lo, ctl.ch.sig) {
+            _ if lb.narrow.is_some() => lb_read,
             (true, Some(lo), Some(chs)) => {
                 let word = b.let_("lb_word", lb_read);
                 let ws = sig_of(b, &word);
@@ -193,15 +201,19 @@ impl ReadWord {
 }
 
 /// `Some(lo)` when a one-tap stage splits its chunk select over the two read stages (see the
-/// module doc): a dense or classifier layer of one input block with at least
-/// `SPLIT_CHUNKS` chunks, over a line buffer of at most 16 words.
+/// module doc and `plan::cost::ring::split_lo`).
 pub(super) fn split_lo(spec: &WindowSpec, words: usize) -> Option<u32> {
     match &spec.op {
-        WindowOp::Mac { w: wt, simd, .. } => {
-            let chunks = wt.in_per_block() / simd;
-            let taps = spec.tap_shape();
-            (wt.in_blocks == 1 && chunks >= SPLIT_CHUNKS && words <= 16 && taps == (1, 1))
-                .then(|| bits_for(chunks as u64 - 1).div_ceil(2))
+        WindowOp::Mac { w, simd, taps, .. } => ring::split_lo(w, *simd, *taps, words),
+        _ => None,
+    }
+}
+
+/// The narrow ring of a stage (`plan::cost::ring::narrow_ring`) over `words` ring words.
+pub(super) fn narrow_ring(spec: &WindowSpec, words: usize) -> Option<ring::ChunkGroups> {
+    match &spec.op {
+        WindowOp::Mac { w, simd, taps, .. } => {
+            ring::narrow_ring(w, *simd, *taps, words, spec.input.channels, spec.ram)
         }
         _ => None,
     }
