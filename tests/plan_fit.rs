@@ -667,6 +667,14 @@ fn a_device_short_of_blocks_takes_the_emptiest_weight_roms_into_logic() {
     assert_eq!((f.usage.bram, f.usage.bram_capacity), (56, 56));
     let est = cost::estimate(&m, &f.plan);
     assert!(est.total.ecp5.luts > cost::estimate(&m, &shipped_plan).total.ecp5.luts);
+    // ECP5 logic is counted as nextpnr counts LUT4s: logic, two per carry cell, six per LUT
+    // RAM cell (fashion-default's head ring is LUT RAM), plus the board top.
+    let e = est.total.ecp5;
+    assert!(e.carry > 0 && e.lutram > 0);
+    assert_eq!(
+        f.usage.logic,
+        e.luts + 2 * e.carry + 6 * e.lutram + fit::BOARD_TOP.luts
+    );
     // The moved ROMs are in logic in the listing the counts come from.
     let conv2 = est.parts.iter().find(|p| p.name == "conv2").unwrap();
     assert!(conv2.memories.ecp5.iter().any(|u| {

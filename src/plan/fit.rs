@@ -57,7 +57,7 @@ pub const SPI_LOADER: Cells = Cells {
 /// What a design takes of a device, beside the device's capacity and the budgets' limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct DeviceUse {
-    /// Logic cells (iCE40) or LUTs (ECP5), the board top included.
+    /// Logic cells (iCE40) or LUT4s with carry and LUT RAM (ECP5), the board top included.
     pub logic: u64,
     pub logic_capacity: u64,
     pub logic_limit: u64,
@@ -144,7 +144,15 @@ pub fn device_use(cost: &DesignCost, cap: &Capacity, hw: &HwConfig) -> DeviceUse
             "logic cells",
             "RAM4K",
         ),
-        RamFamily::Ecp5 => (cells.luts.max(cells.ffs), "LUTs", "DP16KD"),
+        // What nextpnr-ecp5 counts against the device's LUT4s ("Total LUT4s"): logic LUTs,
+        // two per carry cell (CCU2C) and six per LUT RAM cell (TRELLIS_DPR16X4: four RAM
+        // LUTs and two write LUTs). Counting logic LUTs alone let a fold to the ECP5-25k
+        // choose fashion-default at 22,926 logic LUTs, 27,358 LUT4s in all: no placement.
+        RamFamily::Ecp5 => (
+            (cells.luts + 2 * cells.carry + 6 * cells.lutram).max(cells.ffs),
+            "LUTs",
+            "DP16KD",
+        ),
     };
     let limit = |cap: u64, pct: f64| (cap as f64 * pct / 100.0).floor() as u64;
     DeviceUse {
