@@ -28,6 +28,13 @@ pub const DEFAULT_MAX_LOGIC_PERCENT: f64 = 91.0;
 /// Default block-RAM budget, in percent of the device's blocks.
 pub const DEFAULT_MAX_BRAM_PERCENT: f64 = 100.0;
 
+/// Most logic, in percent of the device's, that a design with weight ROMs moved into logic may
+/// take, whatever the logic budget: ROMs in logic are wide LUT and mux trees (ECP5 PFUMX and
+/// L6MUX21 cells) that place less densely than the rest. Measured on the ECP5-25k
+/// (docs/benchmarks.md, "Block-RAM efficiency"): fashion-default with 23,552 ROM bits in
+/// logic at 44% of the LUT4s placed; with 92,160 at 90% it did not place.
+pub const MOVED_ROMS_MAX_LOGIC_PERCENT: f64 = 50.0;
+
 /// What the board top (`constraints/`: UART bridge, UART, power-on reset) adds around the
 /// accelerator, as `synth` reports it for iCE40 (about 95 LUTs and 80 flip-flops); taken as
 /// the same on ECP5.
@@ -294,7 +301,8 @@ pub fn fit_to_device(model: &Model, hw: &HwConfig, device: Device) -> Result<Fit
 /// however few words it has (fashion-default's conv2: 72 words of 256 bits, 8 DP16KD at 12%),
 /// so a design can be short of blocks while most of the device's LUTs are free. In logic such
 /// a ROM costs LUTs instead (a 6-input function per bit and bank, `RomLayout::in_logic`),
-/// which the estimate counts, so the logic budget still decides whether the result fits.
+/// which the estimate counts, so the logic budget still decides whether the result fits, and
+/// the result must stay within `MOVED_ROMS_MAX_LOGIC_PERCENT` of the device's logic.
 pub fn move_weights_to_logic(
     model: &Model,
     plan: Plan,
@@ -316,7 +324,9 @@ pub fn move_weights_to_logic(
         freed += blocks;
         if usage.bram - freed <= usage.bram_limit {
             let u = device_use(&cost::estimate(model, &moved), cap, hw);
-            if u.fits() {
+            let placeable =
+                u.logic as f64 <= u.logic_capacity as f64 * MOVED_ROMS_MAX_LOGIC_PERCENT / 100.0;
+            if u.fits() && placeable {
                 return (moved, u);
             }
             break;
