@@ -10,6 +10,11 @@
 //! memory: `taps` times the bits of one ring (the plan's buffer bits count it). FINN's
 //! sliding-window generator instead shifts a window register per kernel row, which saves the
 //! copies but ties the schedule to one output pixel per window shift.
+//!
+//! A narrow ring (`plan::cost::ring`: on iCE40, a classifier over a 1x1 input reading one
+//! chunk at a time) holds each pixel as words of a group of chunks, written one group per
+//! cycle from the held input word; `s_ready` rises with the last group, so the pixel, the
+//! row count and the input handshake are those of a whole-word ring.
 
 use super::counter::Counter;
 use super::{Geometry, Ports};

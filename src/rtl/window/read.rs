@@ -7,7 +7,8 @@
 //! registers or LUT RAM (then `rd` is a fabric register, not a block RAM's output): the high
 //! chunk bits pick a group of chunks, the low ones pick in it after `rd2`. With at most
 //! `NARROW_WORDS` words (a 1x1 input: the slot mux is one level) the group is picked before
-//! `rd` already, so neither read register holds the whole word.
+//! `rd` already, so neither read register holds the whole word; on iCE40 that ring is stored
+//! narrow (`line_buffer.rs`), and the group is picked by the read address instead of a mux.
 //!
 //! A step of several kernel taps (`ty` rows x `tx` columns) reads line-buffer copy j at tap
 //! j's slot and column; the read registers hold the taps' words side by side (tap j at bits
@@ -18,11 +19,10 @@ use super::issue::slot_plus;
 use super::issue::Issue;
 use super::line_buffer::{addr_of, LineBuffer};
 use super::{Geometry, WindowOp, WindowSpec};
+use crate::plan::cost::ring::{self, NARROW_WORDS};
 use crate::rtl::build::{delay, ge_const, lt_const, select, sig_of};
 use crate::rtl::ebr;
 use crate::rtl::netlist::{Expr, ModuleBuilder, Sig, Stmt};
-
-use crate::plan::cost::ring::{self, NARROW_WORDS};
 
 /// The word the datapath reads (`rd2`: one word per tap of the step), the padding flags of its
 /// taps (bit j for tap j), and how the chunk select was split.
