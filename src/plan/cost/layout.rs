@@ -41,6 +41,15 @@ impl RomLayout {
         }
     }
 
+    /// A weight ROM's layout: the family's rule, or in logic when the plan moved it there
+    /// (`LayerPlan::weights_in_logic`).
+    pub fn weights(width: u32, depth: usize, ram: RamFamily, in_logic: bool) -> RomLayout {
+        match in_logic {
+            true => RomLayout::in_logic(width, depth),
+            false => RomLayout::new(width, depth, ram),
+        }
+    }
+
     /// A table kept in logic whatever its size, in banks of `LOGIC_BANK` words: a weight ROM
     /// the plan moved out of block RAM (`LayerPlan::weights_in_logic`) because the device is
     /// short of blocks, not of LUTs.

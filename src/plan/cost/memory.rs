@@ -152,10 +152,7 @@ pub fn weight_rom_shape(w: &BlockWeights, lp: &LayerPlan) -> (u32, usize) {
 /// the plan moved it there.
 pub fn weight_rom_layout(w: &BlockWeights, lp: &LayerPlan, ram: RamFamily) -> RomLayout {
     let (width, depth) = weight_rom_shape(w, lp);
-    match lp.weights_in_logic {
-        true => RomLayout::in_logic(width, depth),
-        false => RomLayout::new(width, depth, ram),
-    }
+    RomLayout::weights(width, depth, ram, lp.weights_in_logic)
 }
 
 /// Memories of layer `idx` when its RTL is generated for `ram`.

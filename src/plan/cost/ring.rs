@@ -26,10 +26,10 @@ pub const SPLIT_CHUNKS: usize = 16;
 /// is stored narrow.
 pub const NARROW_WORDS: usize = 4;
 
-/// How a split chunk select and a narrow ring are cut: `2^lo` chunks of `simd` bits per
-/// group, `groups` groups per pixel word, the group index `sub_bits` wide.
+/// How a narrow ring is cut: `2^lo` chunks of `simd` bits per group (a word of the ring),
+/// `groups` groups per pixel word, the group index `sub_bits` wide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChunkGroups {
+pub struct NarrowRing {
     pub lo: u32,
     pub groups: usize,
     pub group_bits: u32,
@@ -45,11 +45,11 @@ pub fn split_lo(w: &BlockWeights, simd: usize, taps: usize, words: usize) -> Opt
         .then(|| bits_for(chunks as u64 - 1).div_ceil(2))
 }
 
-/// The groups of a split select over `c` channels (see `split_lo`).
-pub fn chunk_groups(lo: u32, simd: usize, c: usize) -> ChunkGroups {
+/// The narrow ring's groups for a split select over `c` channels (see `split_lo`).
+pub fn narrow_geometry(lo: u32, simd: usize, c: usize) -> NarrowRing {
     let group_bits = (simd << lo) as u32;
     let groups = c.div_ceil(group_bits as usize);
-    ChunkGroups {
+    NarrowRing {
         lo,
         groups,
         group_bits,
@@ -68,12 +68,12 @@ pub fn narrow_ring(
     words: usize,
     c: usize,
     ram: RamFamily,
-) -> Option<ChunkGroups> {
+) -> Option<NarrowRing> {
     let lo = split_lo(w, simd, taps, words)?;
-    (ram == RamFamily::Ice40 && words <= NARROW_WORDS).then(|| chunk_groups(lo, simd, c))
+    (ram == RamFamily::Ice40 && words <= NARROW_WORDS).then(|| narrow_geometry(lo, simd, c))
 }
 
-impl ChunkGroups {
+impl NarrowRing {
     /// Words of the narrow ring: each line-buffer word's groups at the low address bits.
     pub fn depth(&self, words: usize) -> usize {
         words << self.sub_bits

@@ -18,7 +18,7 @@
 
 use super::counter::Counter;
 use super::{Geometry, Ports};
-use crate::plan::cost::ring::ChunkGroups;
+use crate::plan::cost::ring::NarrowRing;
 use crate::rtl::build::{ge_const, select};
 use crate::rtl::netlist::{addr_width, bits_for, Expr, Mem, ModuleBuilder, Sig, Stmt};
 
@@ -54,7 +54,7 @@ pub(super) struct LineBuffer {
     /// `Some`: the ring is narrow (`plan::cost::ring`): it holds groups of chunks, a pixel's
     /// groups at the low address bits, written one group per cycle (`mem_wr` at
     /// `mem_waddr`), the pixel accepted with its last group.
-    pub(super) narrow: Option<ChunkGroups>,
+    pub(super) narrow: Option<NarrowRing>,
     pub(super) mem_wr: Expr,
     pub(super) mem_waddr: Expr,
 }
@@ -66,7 +66,7 @@ impl LineBuffer {
         io: &Ports,
         copies: usize,
         ecp5_cells: bool,
-        narrow: Option<ChunkGroups>,
+        narrow: Option<NarrowRing>,
     ) -> LineBuffer {
         let (h, w, c, r) = (g.h, g.w, g.c, g.r);
         // The row stride is a power of two (`w2`), so an address is a concatenation of the

@@ -202,10 +202,7 @@ impl MacCtx<'_> {
             }
             None => {
                 let (width, depth) = (wwords[0].len() as u32, wwords.len());
-                let layout = match self.weights_in_logic {
-                    true => RomLayout::in_logic(width, depth),
-                    false => RomLayout::new(width, depth, self.ram),
-                };
+                let layout = RomLayout::weights(width, depth, self.ram, self.weights_in_logic);
                 rom2_laid_out(b, "wrom", wwords, m.wa.sig, m.adv, self.mems(), layout)
             }
         };

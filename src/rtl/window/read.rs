@@ -210,7 +210,7 @@ pub(super) fn split_lo(spec: &WindowSpec, words: usize) -> Option<u32> {
 }
 
 /// The narrow ring of a stage (`plan::cost::ring::narrow_ring`) over `words` ring words.
-pub(super) fn narrow_ring(spec: &WindowSpec, words: usize) -> Option<ring::ChunkGroups> {
+pub(super) fn narrow_ring(spec: &WindowSpec, words: usize) -> Option<ring::NarrowRing> {
     match &spec.op {
         WindowOp::Mac { w, simd, taps, .. } => {
             ring::narrow_ring(w, *simd, *taps, words, spec.input.channels, spec.ram)
