@@ -1,11 +1,12 @@
 //! The window stage's hand-off, checked on the netlist: its consumer's ready (`m_ready`)
-//! reaches only the two flags of the skid register (`skid_v` and the registered `m_valid`,
-//! `out_v`), or with `handoff = "hold"` only `offer`, never the stage's enable `adv` or any
-//! other register or memory of the stage, and `adv`, `m_valid` and `m_data` depend on no input
-//! within the cycle (`Module::registers_reached_by`, `Module::inputs_reaching`). A stall therefore reaches the
-//! stage's enables one cycle later, through a flip-flop; that was measured to matter on the
-//! iCE40 UP5K (docs/benchmarks.md, "What each RTL choice measured"). The throughput side, a
-//! word every cycle, is measured in `tests/rtl_cycles.rs`.
+//! reaches only the flags of the skid register (`skid_v`, its complement `room_c` for the
+//! issue control, and the registered `m_valid`, `out_v`), or with `handoff = "hold"` only `offer`
+//! and the enable registers `adv_r` and `adv_k`; never any other register or memory of the
+//! stage. The enables `adv` and `adv_c`, `m_valid` and `m_data` depend on no input within the
+//! cycle (`Module::registers_reached_by`, `Module::inputs_reaching`). A stall therefore
+//! reaches the stage's enables one cycle later, through a flip-flop; that was measured to
+//! matter on the iCE40 UP5K (docs/benchmarks.md, "What each RTL choice measured"). The
+//! throughput side, a word every cycle, is measured in `tests/rtl_cycles.rs`.
 
 use bnngen::model::{LayerKind, Model};
 use bnngen::plan::{load_hw, set_folding, Handoff, HwConfig};
@@ -25,18 +26,26 @@ fn check_stages(what: &str, model: &Model, hw: &HwConfig) -> usize {
         .filter(|m| m.sigs.iter().any(|s| s.name == "adv"))
         .collect();
     assert_eq!(stages.len(), windows, "{what}: one window stage per layer");
-    let flags: &[&str] = match hw.handoff {
-        Handoff::Skid => &["out_v", "skid_v"],
-        Handoff::Hold => &["offer"],
-    };
     for m in &stages {
+        // A stage with a datapath gives its issue control a copy of the enable's register.
+        let copy = m.sigs.iter().any(|s| s.name == "adv_c");
+        let flags: &[&str] = match (hw.handoff, copy) {
+            (Handoff::Skid, true) => &["out_v", "room_c", "skid_v"],
+            (Handoff::Skid, false) => &["out_v", "skid_v"],
+            (Handoff::Hold, true) => &["adv_k", "adv_r", "offer"],
+            (Handoff::Hold, false) => &["adv_r", "offer"],
+        };
         assert_eq!(
             m.registers_reached_by("m_ready"),
             flags,
             "{what}: {} lets its consumer's ready reach more than its hand-off flags",
             m.name
         );
-        for sig in ["adv", "m_valid", "m_data"] {
+        for sig in ["adv", "adv_c", "m_valid", "m_data"] {
+            if !m.sigs.iter().any(|s| s.name == sig) {
+                assert_eq!(sig, "adv_c", "{what}: {} has no {sig}", m.name);
+                continue;
+            }
             assert!(
                 m.inputs_reaching(sig).is_empty(),
                 "{what}: {}'s {sig} depends combinationally on {:?}",

@@ -18,7 +18,7 @@
 use super::counter::Counter;
 use super::issue::wrow_next;
 use super::line_buffer::{need_rows, RowTable};
-use super::{held_output, ports, score_layout, Geometry, Ports};
+use super::{held_output, ports, score_layout, Enables, Geometry, Ports};
 use crate::model::{LayerKind, Shape};
 use crate::rtl::build::ge_const;
 use crate::rtl::netlist::{bits_for, Expr, Module, ModuleBuilder, Sig, Stmt};
@@ -79,8 +79,8 @@ pub fn lower_constant(spec: &ConstantSpec) -> Module {
     let mut b = ModuleBuilder::new(&spec.module);
     let io = ports(&mut b, &g, spec.word.len() as u32, false);
     let (wrow, row_done) = count_rows(&mut b, &g, &io);
-    let (adv_w, iss) = issue(&mut b, &g, &io, wrow, &row_done);
-    held_output(&mut b, &io, adv_w, iss, Expr::bits(spec.word.clone()));
+    let (en, iss) = issue(&mut b, &g, &io, wrow, &row_done);
+    held_output(&mut b, &io, &en, iss, Expr::bits(spec.word.clone()));
     b.finish()
 }
 
@@ -111,14 +111,14 @@ fn count_rows(b: &mut ModuleBuilder, g: &Geometry, io: &Ports) -> (Sig, Expr) {
 
 /// Output pixels in raster order, one issue cycle each; a pixel issues once `wrow` reaches
 /// its row's need. The issue decision is registered one cycle ahead, as in a window stage.
-/// Returns the `adv` wire (driven by the output stage) and the issue flag.
+/// Returns the enable wires (driven by the output stage) and the issue flag.
 fn issue(
     b: &mut ModuleBuilder,
     g: &Geometry,
     io: &Ports,
     wrow: Sig,
     row_done: &Expr,
-) -> (Sig, Expr) {
+) -> (Enables, Expr) {
     let ww = wrow.width;
     // Per output row: need, last row, next row's need in this frame's row numbers.
     let words = (0..g.oh)
@@ -133,11 +133,11 @@ fn issue(
         })
         .collect();
     let rows = RowTable::new(b, words, vec![ww, 1, ww]);
-    let adv_w = b.wire("adv", 1);
+    let en = Enables::single(b);
     let ox = Counter::new(b, "ox", g.ow, 1);
     let iss_r = b.reg("iss_r", 1);
     let iss = b.let_("iss", b.e(iss_r));
-    let step = b.let_("step", iss.clone().and(b.e(adv_w)));
+    let step = b.let_("step", iss.clone().and(en.ctl(b)));
     let row_step = b.let_("row_step", step.clone().and(ox.last(b)));
     let last_row = match rows.field(b, 1) {
         Ok(e) => e,
@@ -163,7 +163,7 @@ fn issue(
         .concat(),
     )]);
     rows.advance(b, io.rst, &row_step);
-    (adv_w, iss)
+    (en, iss)
 }
 
 /// `if (c) st`, or nothing when a counter of one value has no statements.

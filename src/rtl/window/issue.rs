@@ -6,7 +6,7 @@
 use super::counter::{nest, Counter};
 use super::line_buffer::LineBuffer;
 use super::schedule::{schedule, Entry};
-use super::{Geometry, WindowOp, WindowSpec};
+use super::{Enables, Geometry, WindowOp, WindowSpec};
 use crate::rtl::build::{eq_const, ge_const, sig_of};
 use crate::rtl::netlist::{addr_width, bits_for, Expr, ModuleBuilder, Sig, Stmt};
 
@@ -72,8 +72,9 @@ pub(super) struct Issue {
 /// Step counters and the decisions made from them.
 pub(super) struct Control {
     pub(super) steps: Steps,
-    /// Every pipeline register advances on `adv` (driven by the output stage).
-    pub(super) adv_w: Sig,
+    /// Every pipeline register advances on `adv`, the control's on its copy (`Enables`,
+    /// driven by the output stage).
+    pub(super) en: Enables,
     pub(super) adv: Expr,
     pub(super) busy: Sig,
     pub(super) ch: Counter,
@@ -129,9 +130,10 @@ fn counters(
     // Kernel rows and columns counted in steps of the taps taken per cycle.
     let (kh, kw, chunks) = (g.kh / steps.ty, g.kw / steps.tx, steps.chunks);
     let n_ent = steps.entries.len();
-    // Every pipeline register advances on `adv`: no output word, or it was taken.
-    let adv_w = b.wire("adv", 1);
-    let adv = b.e(adv_w);
+    // Every pipeline register advances on `adv`: no output word, or it was taken; the
+    // control's registers on its copy `adv_c`.
+    let en = Enables::pair(b);
+    let adv = b.e(en.adv);
     let busy = b.reg("busy", 1);
     let ch = Counter::new(b, "ch", chunks, 1);
     let kx = Counter::new(b, "kx", kw, 1);
@@ -155,7 +157,7 @@ fn counters(
     // one cycle late, which only delays a start).
     let iss_r = b.reg("iss_r", 1);
     let iss = b.let_("iss", b.e(iss_r));
-    let step = b.let_("step", iss.clone().and(adv.clone()));
+    let step = b.let_("step", iss.clone().and(en.ctl(b)));
     let row_step = b.let_(
         "row_step",
         step.clone().and(pix_end.clone()).and(row_end.clone()),
@@ -185,7 +187,7 @@ fn counters(
     lb.rows.advance(b, rst, &row_step);
     Control {
         steps,
-        adv_w,
+        en,
         adv,
         busy,
         ch,

@@ -138,8 +138,8 @@ pub fn lower(spec: &WindowSpec) -> Module {
     let rd = ReadWord::build(&mut b, spec, &g, &lb, &iss);
     let (out_v, out_d) = datapath(&mut b, spec, &g, &iss, &rd, io.rst, bus);
     match spec.handoff {
-        Handoff::Skid => skid_output(&mut b, &io, iss.ctl.adv_w, out_v, out_d),
-        Handoff::Hold => held_output(&mut b, &io, iss.ctl.adv_w, out_v, out_d),
+        Handoff::Skid => skid_output(&mut b, &io, &iss.ctl.en, out_v, out_d),
+        Handoff::Hold => held_output(&mut b, &io, &iss.ctl.en, out_v, out_d),
     }
     b.finish()
 }
@@ -270,6 +270,39 @@ fn datapath(
     }
 }
 
+/// The stage's two enable wires, both driven by the output stage from registers: `adv` for
+/// the datapath (read stages, MAC, output registers) and `adv_c` for the issue control (its
+/// counters, the issue decision, the row bookkeeping). They carry the same value every cycle,
+/// from two flip-flops whose D inputs differ in form, so that synthesis does not merge them
+/// (Yosys 0.23 merges identical flip-flops even under `(* keep *)`, keeping the cell but
+/// not its loads) and neither net fans out to the whole stage: with one, the control's paths
+/// ran through the enable's routing over every pipeline register (docs/benchmarks.md,
+/// "Critical paths").
+/// A stage with no datapath (`constant.rs`) has the one enable, `adv`.
+pub(super) struct Enables {
+    pub(super) adv: Sig,
+    ctl: Option<Sig>,
+}
+
+impl Enables {
+    pub(super) fn pair(b: &mut ModuleBuilder) -> Enables {
+        Enables {
+            adv: b.wire("adv", 1),
+            ctl: Some(b.wire("adv_c", 1)),
+        }
+    }
+    pub(super) fn single(b: &mut ModuleBuilder) -> Enables {
+        Enables {
+            adv: b.wire("adv", 1),
+            ctl: None,
+        }
+    }
+    /// The issue control's enable.
+    pub(super) fn ctl(&self, b: &ModuleBuilder) -> Expr {
+        b.e(self.ctl.unwrap_or(self.adv))
+    }
+}
+
 /// Deliver the last pipeline registers' word through a skid register, one word per cycle.
 ///
 /// The output has two entries: the last pipeline registers themselves (`out_d`, valid `pv`)
@@ -277,21 +310,22 @@ fn datapath(
 /// full. While the skid is empty the stage advances every cycle (`adv = !skid_v`): the word in
 /// the pipeline registers is offered, and the same clock edge that moves the next word in
 /// copies it into the skid, so a word the consumer did not take this cycle is kept there.
-/// A full skid stops the stage until the consumer takes its word.
+/// A full skid stops the stage until the consumer takes its word. `room_c`, always
+/// `!skid_v`, is the issue control's enable (`Enables`).
 ///
 /// How the consumer's ready is kept off the stage's enables: `m_ready` feeds only the D inputs
-/// of `skid_v` and `out_v` (the registered `m_valid`); `adv` and every enable of the stage
-/// are functions of registers (`skid_v`), so a stall reaches them one cycle later, through a
-/// flip-flop. `m_valid` is a register too, and `m_data` is a two-way mux selected by a
-/// register. `tests/rtl_handoff.rs` checks this on the netlist of every window stage
-/// (`Module::registers_reached_by`, `rtl/cone.rs`).
-fn skid_output(b: &mut ModuleBuilder, io: &Ports, adv_w: Sig, out_v: Expr, out_d: Expr) {
-    let adv = b.e(adv_w);
+/// of `skid_v`, `room_c` and `out_v` (the registered `m_valid`); `adv` and every enable of the
+/// stage are functions of registers (`skid_v`, `room_c`), so a stall reaches them one cycle
+/// later, through a flip-flop. `m_valid` is a register too, and `m_data` is a two-way mux
+/// selected by a register. `tests/rtl_handoff.rs` checks this on the netlist of every window
+/// stage (`Module::registers_reached_by`, `rtl/cone.rs`).
+fn skid_output(b: &mut ModuleBuilder, io: &Ports, en: &Enables, out_v: Expr, out_d: Expr) {
+    let adv = b.e(en.adv);
     let pv = b.reg("pv", 1);
     let skid_v = b.reg("skid_v", 1);
     let skid_d = b.reg("skid_d", out_d.width);
     let out_valid = b.reg("out_v", 1);
-    b.assign(adv_w, b.e(skid_v).not());
+    b.assign(en.adv, b.e(skid_v).not());
     // The offered word (the skid's, else the pipeline's) stays for the next cycle.
     let kept = b.let_("kept", b.e(out_valid).and(b.e(io.m_ready).not()));
     // `pv` next cycle: it loads on `adv` (= `!skid_v`), else holds.
@@ -306,9 +340,19 @@ fn skid_output(b: &mut ModuleBuilder, io: &Ports, adv_w: Sig, out_v: Expr, out_d
         vec![
             Stmt::when(adv.clone(), vec![Stmt::set(pv, out_v)]),
             Stmt::set(skid_v, kept.clone()),
-            Stmt::set(out_valid, kept.or(pv_next)),
+            Stmt::set(out_valid, kept.clone().or(pv_next)),
         ],
     )]);
+    if let Some(ctl) = en.ctl {
+        // `!skid_v` stored: a different D input, so synthesis does not merge the two.
+        let room = b.reg("room_c", 1);
+        b.assign(ctl, b.e(room));
+        b.always(vec![Stmt::if_else(
+            b.e(io.rst),
+            vec![Stmt::set(room, Expr::t())],
+            vec![Stmt::set(room, kept.not())],
+        )]);
+    }
     b.always(vec![Stmt::when(
         adv,
         vec![Stmt::set(skid_d, out_d.clone())],
@@ -318,24 +362,44 @@ fn skid_output(b: &mut ModuleBuilder, io: &Ports, adv_w: Sig, out_v: Expr, out_d
 }
 
 /// Hold the word in the last pipeline registers until it is taken (`Handoff::Hold`): no skid
-/// register, one cycle more per output pixel. `pv` is their valid and `offer` the registered
-/// `m_valid`: equal, except in the cycle after the word was taken (pv = 1, offer = 0), when
-/// the stage advances. While both are high `adv` is low, so the word holds. `m_ready` feeds
-/// only the D input of `offer`; `adv` and `m_valid` are functions of registers.
-fn held_output(b: &mut ModuleBuilder, io: &Ports, adv_w: Sig, out_v: Expr, out_d: Expr) {
-    let adv = b.e(adv_w);
-    let pv = b.reg("pv", 1);
+/// register, one cycle more per output pixel. `offer` is the registered `m_valid`, and the
+/// enables are registers of their own, `adv_r` and its copy `adv_k` (`Enables`), always equal
+/// to `!offer`: the stage advances when no word is offered, and in the cycle after a word was
+/// taken. So an enable is a flip-flop's output with no gate between it and the stage's
+/// registers; on the UP5K the gate that made it from `offer` sat on the worst path
+/// (docs/benchmarks.md, "Critical paths"). Next cycle's enable is `!out_v` when advancing (a
+/// new word, if any, is offered) and `m_ready` when offering (taken: advance). `m_ready` feeds
+/// only the D inputs of `offer`, `adv_r` and `adv_k`; `adv` and `m_valid` are registers.
+fn held_output(b: &mut ModuleBuilder, io: &Ports, en: &Enables, out_v: Expr, out_d: Expr) {
     let offer = b.reg("offer", 1);
-    b.assign(adv_w, b.e(pv).and(b.e(offer)).not());
+    let adv_r = b.reg("adv_r", 1);
+    b.assign(en.adv, b.e(adv_r));
+    let adv_next = b.let_(
+        "adv_next",
+        b.e(adv_r).mux(out_v.clone().not(), b.e(io.m_ready)),
+    );
     b.always(vec![Stmt::if_else(
         b.e(io.rst),
-        vec![Stmt::set(pv, Expr::f()), Stmt::set(offer, Expr::f())],
-        vec![Stmt::if_else(
-            adv,
-            vec![Stmt::set(pv, out_v.clone()), Stmt::set(offer, out_v)],
-            vec![Stmt::set(offer, b.e(io.m_ready).not())],
-        )],
+        vec![Stmt::set(offer, Expr::f()), Stmt::set(adv_r, Expr::t())],
+        vec![
+            Stmt::set(offer, adv_next.clone().not()),
+            Stmt::set(adv_r, adv_next.clone()),
+        ],
     )]);
+    if let Some(ctl) = en.ctl {
+        // The copy's next value from itself: the same value every cycle, but not the same
+        // D input as `adv_r`'s, so synthesis does not merge the two flip-flops.
+        let adv_k = b.reg("adv_k", 1);
+        b.assign(ctl, b.e(adv_k));
+        b.always(vec![Stmt::if_else(
+            b.e(io.rst),
+            vec![Stmt::set(adv_k, Expr::t())],
+            vec![Stmt::set(
+                adv_k,
+                b.e(adv_k).mux(out_v.not(), b.e(io.m_ready)),
+            )],
+        )]);
+    }
     b.assign(io.m_valid, b.e(offer));
     b.assign(io.m_data, out_d);
 }
