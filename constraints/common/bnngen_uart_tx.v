@@ -1,5 +1,6 @@
 // bnngen UART transmitter: 8N1, LSB first, CLKS_PER_BIT clocks per bit; `start` is taken when
-// `busy` is low, and `busy` stays high through the stop bit. Verilog-2005.
+// `busy` is low, and `busy` stays high through the stop bit. `zero` is `count == 0` in a
+// register of its own, as in the receiver. Verilog-2005.
 
 module bnngen_uart_tx #(
     parameter CLKS_PER_BIT = 104
@@ -15,6 +16,7 @@ module bnngen_uart_tx #(
     reg [9:0]    shift;
     reg [3:0]    left;
     reg [CW-1:0] count;
+    reg          zero;
 
     assign busy = left != 4'd0;
 
@@ -24,19 +26,23 @@ module bnngen_uart_tx #(
             shift <= 10'h3ff;
             left  <= 4'd0;
             count <= {CW{1'b0}};
+            zero  <= 1'b1;
         end else if (!busy) begin
             if (start) begin
                 shift <= {1'b1, data, 1'b0};
                 left  <= 4'd11;
                 count <= {CW{1'b0}};
+                zero  <= 1'b1;
             end
-        end else if (count != {CW{1'b0}}) begin
+        end else if (!zero) begin
             count <= count - 1'b1;
+            zero  <= count == {{(CW-1){1'b0}}, 1'b1};
         end else begin
             tx    <= shift[0];
             shift <= {1'b1, shift[9:1]};
             left  <= left - 4'd1;
             count <= CLKS_PER_BIT[CW-1:0] - 1'b1;
+            zero  <= CLKS_PER_BIT == 1;
         end
     end
 endmodule
