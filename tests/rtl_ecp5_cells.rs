@@ -150,13 +150,25 @@ fn yosys_check(dir: &Path, top: &str) {
 
 #[test]
 fn ecp5_designs_are_bit_exact_under_stalls_and_meet_the_plan() {
-    let mut cases = vec![("up5k_pruned", shipped("fashion-up5k-pruned"), 6)];
+    // fashion-default: fc1's 36 weight blocks in banks, its thresholds in a cell.
+    let mut cases = vec![
+        ("up5k_pruned", shipped("fashion-up5k-pruned"), 6),
+        ("default", shipped("fashion-default"), 2),
+    ];
     for seed in [3, 8, 13] {
         cases.push(("random", random(seed), 8));
     }
+    let (mut bank_stages, mut table_cells) = (0, 0);
     for (name, (m, p), frames) in cases {
         let d = generate(&m, &p, ecp5(false)).unwrap();
         assert!(cells(&d).0 > 0, "{name}: no DP16KD cells");
+        // A weight ROM in block-RAM banks takes one more pipeline stage (`v1b`).
+        bank_stages += (d.modules.iter())
+            .filter(|m| m.sigs.iter().any(|s| s.name == "v1b"))
+            .count();
+        // A threshold or bias table in block RAM is a cell too (`ttab_c0`, `btab_c0`).
+        let text: String = render(&d).into_iter().map(|(_, t)| t).collect();
+        table_cells += text.matches(") ttab_c0 (").count() + text.matches(") btab_c0 (").count();
         let images: Vec<_> = (0..frames)
             .map(|i| random_image(90 + i as u64, &m.input))
             .collect();
@@ -178,4 +190,12 @@ fn ecp5_designs_are_bit_exact_under_stalls_and_meet_the_plan() {
             );
         }
     }
+    assert!(
+        bank_stages > 0,
+        "no case has a weight ROM in block-RAM banks"
+    );
+    assert!(
+        table_cells > 0,
+        "no case has a group table in a block-RAM cell"
+    );
 }

@@ -11,6 +11,7 @@ use super::spram::{weight_store, LoadBus};
 use crate::model::{BlockWeights, Direction, PadMode, Thresholds};
 use crate::rtl::bank::{rom2, rom2_laid_out, Memories, RamFamily, RomLayout, READ_STAGES};
 use crate::rtl::build::{delay, rom, select, sext, sig_of};
+use crate::rtl::ebr;
 use crate::rtl::netlist::{
     addr_width, bits_for, signed_bits_for, Expr, ExprKind, ModuleBuilder, Sig, Stmt,
 };
@@ -110,8 +111,13 @@ impl MacCtx<'_> {
     /// registers that advance only on `adv`, so it holds while the word waits.
     pub(super) fn datapath(&self, b: &mut ModuleBuilder, m: MacIn, out: &MacOut) -> (Expr, Expr) {
         let flags = self.entry_table(b, &m);
-        let (wq, wsig) = self.weight_rom(b, &m);
+        let (wq, wsig, banked) = self.weight_rom(b, &m);
         let s1 = self.stage1(b, &m, flags);
+        let (m, s1, wq, wsig) = if banked {
+            self.bank_stage(b, m, s1, wq)
+        } else {
+            (m, s1, wq, wsig)
+        };
         let s2 = self.xnor_lanes(b, &m, &s1, wq, wsig);
         let gcnt = self.group_counter(b, &m, s1);
         let acc = self.accumulate(b, &m, s2, gcnt);
@@ -166,9 +172,9 @@ impl MacCtx<'_> {
     }
 
     /// Weight ROM: one PE x (taps x SIMD) word per issue step, kept tiles only; a lane's
-    /// bits are tap-major, as the read word. Returns the word and, when it is a signal, that
-    /// signal.
-    fn weight_rom(&self, b: &mut ModuleBuilder, m: &MacIn) -> (Expr, Option<Sig>) {
+    /// bits are tap-major, as the read word. Returns the word, that word's signal when it is
+    /// one, and whether it is an ECP5 block-RAM bank select (`bank_stage`).
+    fn weight_rom(&self, b: &mut ModuleBuilder, m: &MacIn) -> (Expr, Option<Sig>, bool) {
         let wt = self.wt;
         let (pe, simd, ty, tx) = (self.pe, self.simd, self.ty, self.tx);
         let (ipb, opb) = (wt.in_per_block(), wt.out_per_block());
@@ -195,15 +201,18 @@ impl MacCtx<'_> {
             }
         }
         let first = b.mem_count();
-        let wq = match self.spram {
+        let (wq, banked) = match self.spram {
             Some((base, bus)) => {
                 let addr = m.wa.sig.expect("an SPRAM store has several words");
-                weight_store(b, "wrom", wwords, addr, m.adv, base, bus)
+                let q = weight_store(b, "wrom", wwords, addr, m.adv, base, bus);
+                (q, false)
             }
             None => {
                 let (width, depth) = (wwords[0].len() as u32, wwords.len());
                 let layout = RomLayout::weights(width, depth, self.ram, self.weights_in_logic);
-                rom2_laid_out(b, "wrom", wwords, m.wa.sig, m.adv, self.mems(), layout)
+                let banked = self.ecp5_cells && layout.banked && !layout.logic;
+                let q = rom2_laid_out(b, "wrom", wwords, m.wa.sig, m.adv, self.mems(), layout);
+                (q, banked)
             }
         };
         b.mark_weights(first);
@@ -212,7 +221,40 @@ impl MacCtx<'_> {
         } else {
             None
         };
-        (wq, wsig)
+        (wq, wsig, banked)
+    }
+
+    /// One more pipeline stage between stage 1 and the XNOR lanes, for a weight ROM cut into
+    /// ECP5 block-RAM banks: the bank select (a mux over blocks spread across the chip) and
+    /// the chunk select each end in a register, instead of running on through the XNOR into
+    /// its register. On fashion-default at 125 MHz that path (block RAM -> bank select ->
+    /// XNOR) was the worst of two nextpnr seeds in three (docs/benchmarks.md, "Critical
+    /// paths"). Everything of stage 1 moves one stage on together, on `adv`, so only the
+    /// latency grows; cycles per frame do not change.
+    fn bank_stage<'a>(
+        &self,
+        b: &mut ModuleBuilder,
+        m: MacIn<'a>,
+        s1: Stage1,
+        wq: Expr,
+    ) -> (MacIn<'a>, Stage1, Expr, Option<Sig>) {
+        let adv = m.adv;
+        let wr = delay(b, wq, 1, adv, "wbank");
+        let wr = sig_of(b, &wr);
+        let v1 = b.reg("v1b", 1);
+        b.always(vec![Stmt::if_else(
+            b.e(m.rst),
+            vec![Stmt::set(v1, Expr::f())],
+            vec![Stmt::when(adv.clone(), vec![Stmt::set(v1, b.e(m.v1))])],
+        )]);
+        let s1 = Stage1 {
+            x: delay(b, s1.x, 1, adv, "xb"),
+            pad1: s1.pad1.map(|p| delay(b, p, 1, adv, "padb")),
+            first1: delay(b, s1.first1, 1, adv, "firstb"),
+            last1: s1.last1.map(|l| delay(b, l, 1, adv, "lastb")),
+            pl1: delay(b, s1.pl1, 1, adv, "pixb"),
+        };
+        (MacIn { v1, ..m }, s1, b.e(wr), Some(wr))
     }
 
     /// Stage 1: chunk select (two mux trees, no adder: the in-block from the entry table,
@@ -543,7 +585,7 @@ impl MacCtx<'_> {
         lane_bits: impl Fn(usize) -> Vec<bool>,
     ) -> Sig {
         let opb = self.wt.out_per_block();
-        let words = m
+        let words: Vec<Vec<bool>> = m
             .groups
             .iter()
             .map(|&(ob, g)| {
@@ -552,6 +594,20 @@ impl MacCtx<'_> {
                     .collect()
             })
             .collect();
+        let (width, depth) = (words[0].len() as u32, words.len());
+        // On the ECP5 a table in block RAM is a DP16KD cell with its output register, which
+        // takes the first two of the `lat + 1` stages: Yosys 0.23 infers the block without
+        // it, and its 5.6 ns clock-to-out then limited fashion-default at 125 MHz (fc1's
+        // thresholds, docs/benchmarks.md "Critical paths").
+        if self.ecp5_cells && acc.lat >= 2 && depth > 1 && ebr::in_block_ram(width, depth, true) {
+            let g = acc
+                .gcnt
+                .expect("a table of several words has a group counter");
+            let q = ebr::rom(b, name, &words, b.e(g), m.adv);
+            let q = delay(b, q, acc.lat - 1, m.adv, name);
+            let q = b.let_(&format!("{name}_w"), q);
+            return sig_of(b, &q);
+        }
         let q = rom(b, name, words, acc.gcnt, m.adv);
         let q = if q.const_value().is_some() || !matches!(q.kind, ExprKind::Sig(_)) {
             q
