@@ -163,27 +163,32 @@ fn counters(
         step.clone().and(pix_end.clone()).and(row_end.clone()),
     );
     let fend = b.let_("frame_end", row_step.clone().and(last_row.clone()));
+    // On ECP5 builds `wrow` drops a frame's rows the cycle after its end (`fend_r`), so
+    // `frame_end`, at the end of the issue logic, reaches a flip-flop's D input only, not
+    // `wrow`'s next value (fashion-default on the ECP5-85k: `ox_last -> row_step ->
+    // frame_end -> wrow` with 7 ns of routing); that cycle's compares are raised by `h`
+    // (`RowTable::ge_late`).
     let wrow = lb.wrow;
-    let wrow_next = wrow_next(b, wrow, g.h, &lb.row_done, &fend);
-    b.always(vec![Stmt::if_else(
-        b.e(rst),
-        vec![
-            Stmt::set(wrow, Expr::zero(wrow.width)),
-            Stmt::set(iss_r, Expr::f()),
-        ],
-        vec![
-            Stmt::set(wrow, wrow_next),
-            Stmt::set(
-                iss_r,
-                step.clone()
-                    .mux(pix_end.clone().not(), b.e(busy))
-                    .or(row_step.clone().mux(
-                        lb.rows.ge_field(b, b.e(wrow), 5),
-                        lb.rows.ge_field(b, b.e(wrow), 0),
-                    )),
-            ),
-        ],
-    )]);
+    let late = lb.frame_end_r.map(|l| b.e(l));
+    let drop = late.clone().unwrap_or_else(|| fend.clone());
+    let wrow_next = wrow_next(b, wrow, g.h, &lb.row_done, &drop);
+    let mut on_rst = vec![Stmt::set(wrow, Expr::zero(wrow.width))];
+    let mut on_clk = vec![Stmt::set(wrow, wrow_next)];
+    if let Some(l) = lb.frame_end_r {
+        on_rst.push(Stmt::set(l, Expr::f()));
+        on_clk.push(Stmt::set(l, fend));
+    }
+    on_rst.push(Stmt::set(iss_r, Expr::f()));
+    on_clk.push(Stmt::set(
+        iss_r,
+        step.clone()
+            .mux(pix_end.clone().not(), b.e(busy))
+            .or(row_step.clone().mux(
+                lb.rows.ge_late(b, b.e(wrow), 5, g.h, late.clone()),
+                lb.rows.ge_late(b, b.e(wrow), 0, g.h, late),
+            )),
+    ));
+    b.always(vec![Stmt::if_else(b.e(rst), on_rst, on_clk)]);
     lb.rows.advance(b, rst, &row_step);
     Control {
         steps,

@@ -39,6 +39,12 @@ pub(super) struct LineBuffer {
     pub(super) sb: u32,
     /// Complete rows written.
     pub(super) wrow: Sig,
+    /// On ECP5 builds, set by the issue side the cycle after a frame's last row is issued
+    /// (`frame_end`): `wrow` drops that frame's `h` rows one cycle late, so that no issue
+    /// logic sits in front of it, and the compares of that cycle use row 0's constants raised
+    /// by `h` (`RowTable::ge_late`). On the UP5K the extra compares cost more than the path
+    /// gained (docs/benchmarks.md, "Clock goals over three placement seeds").
+    pub(super) frame_end_r: Option<Sig>,
     /// One ring per kernel tap taken per cycle, written alike.
     pub(super) lbufs: Vec<Mem>,
     /// The rings are ECP5 block-RAM cells (`rtl::ebr`): the read side instantiates them, with
@@ -67,6 +73,7 @@ impl LineBuffer {
         copies: usize,
         ecp5_cells: bool,
         narrow: Option<NarrowRing>,
+        late_frame_end: bool,
     ) -> LineBuffer {
         let (h, w, c, r) = (g.h, g.w, g.c, g.r);
         // The row stride is a power of two (`w2`), so an address is a concatenation of the
@@ -82,6 +89,7 @@ impl LineBuffer {
         // writer may run up to `r` rows into the next frame).
         let ww = bits_for((2 * h + r) as u64);
         let wrow = b.reg("wrow", ww);
+        let frame_end_r = late_frame_end.then(|| b.reg("fend_r", 1));
         assert!(narrow.is_none() || (copies == 1 && !ecp5_cells));
         let (mem_w, mem_d) = match narrow {
             Some(n) => (n.group_bits, n.depth(r * w2)),
@@ -115,9 +123,10 @@ impl LineBuffer {
         b.assign(io.s_ready, ready);
         let wr = b.let_("wr", b.e(io.s_valid).and(b.e(io.s_ready)));
         let row_done = b.let_("row_done", wr.clone().and(in_x.last(b)));
+        let late = frame_end_r.map(|l| b.e(l));
         let rdy_next = row_done.clone().mux(
-            rows.ge_field(b, b.e(wrow), 6).not(),
-            rows.ge_field(b, b.e(wrow), 1).not(),
+            rows.ge_late(b, b.e(wrow), 6, h, late.clone()).not(),
+            rows.ge_late(b, b.e(wrow), 1, h, late).not(),
         );
         b.always(vec![Stmt::if_else(
             b.e(io.rst),
@@ -184,6 +193,7 @@ impl LineBuffer {
             cb,
             sb,
             wrow,
+            frame_end_r,
             lbufs,
             cells,
             wr_en: wr.clone().and(b.e(io.rst).not()),
@@ -297,6 +307,25 @@ impl RowTable {
         match self.field(b, k) {
             Ok(f) => e.ge(f),
             Err(v) => ge_const(e, v),
+        }
+    }
+
+    /// `e >= field k`, or, when `late` is high, `e >= row 0's field k + h`: in the cycle after
+    /// a frame end row 0 is current and `wrow` (`e`) still counts the ended frame's `h` rows.
+    pub(super) fn ge_late(
+        &self,
+        b: &ModuleBuilder,
+        e: Expr,
+        k: usize,
+        h: usize,
+        late: Option<Expr>,
+    ) -> Expr {
+        match late {
+            Some(l) => {
+                let raised = ge_const(e.clone(), self.words[0][k] + h as u64);
+                l.mux(raised, self.ge_field(b, e, k))
+            }
+            None => self.ge_field(b, e, k),
         }
     }
 

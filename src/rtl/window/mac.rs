@@ -767,7 +767,18 @@ impl MacCtx<'_> {
         let visited = gather_groups(b, "oscores", (groups.len(), gw), new_sc, step);
         if let (Some(cur), Some(take)) = (cur, take) {
             let cls = argmax_serial(b, rst, cur, cw, take, pla);
-            return (vq_in, Expr::cat_lsb(vec![cls, visited]));
+            let word = Expr::cat_lsb(vec![cls, visited]);
+            if !self.ecp5_cells {
+                return (vq_in, word);
+            }
+            // On ECP5 builds the word takes one more pipeline register, so the running compare
+            // (a carry chain and the class mux) ends in a flip-flop instead of running on into
+            // the consumer: at 125 MHz, `amx_best` through the board top's result register
+            // was the worst path of two seeds in three (16 logic steps, docs/benchmarks.md).
+            // Latency only.
+            let word = delay(b, word, 1, adv, "amx_out");
+            let valid = delay_valid(b, vq_in, 1, adv, rst, "amx_v");
+            return (valid, word);
         }
         let vis = b.let_("visited", visited);
         let vsig = sig_of(b, &vis);

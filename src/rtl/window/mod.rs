@@ -133,7 +133,7 @@ pub fn lower(spec: &WindowSpec) -> Module {
     let words = g.r * g.w.next_power_of_two();
     let cells = spec.ecp5_cells && read::split_lo(spec, words).is_none();
     let narrow = read::narrow_ring(spec, words);
-    let lb = LineBuffer::build(&mut b, &g, &io, ty * tx, cells, narrow);
+    let lb = LineBuffer::build(&mut b, &g, &io, ty * tx, cells, narrow, spec.ecp5_cells);
     let iss = Issue::build(&mut b, spec, &g, &lb, io.rst);
     let rd = ReadWord::build(&mut b, spec, &g, &lb, &iss);
     let (out_v, out_d) = datapath(&mut b, spec, &g, &iss, &rd, io.rst, bus);
