@@ -8,7 +8,7 @@
 //! aligned frame by frame (a residual may read it, and skip FIFOs are sized for window
 //! stages): it counts complete input rows (`wrow`, the same bookkeeping as the line buffer,
 //! with room for one frame ahead since nothing is stored), issues output pixels in raster
-//! order, each once the rows its window would need have arrived (`line_buffer::need_rows`;
+//! order, each once the rows its window would need have arrived (`row_slack::need_rows`;
 //! the last pixel of a frame waits for the whole frame), and hands each word off through the
 //! held output stage of a window stage (`handoff = "hold"`, whatever the plan's hand-off: a
 //! stage this cheap never needs the skid register): one issue cycle plus the hand-off cycle
@@ -16,8 +16,8 @@
 //! enables.
 
 use super::counter::Counter;
-use super::issue::wrow_next;
-use super::line_buffer::{need_rows, RowTable};
+use super::line_buffer::RowTable;
+use super::row_slack::need_rows;
 use super::{held_output, ports, score_layout, Enables, Geometry, Ports};
 use crate::model::{LayerKind, Shape};
 use crate::rtl::build::ge_const;
@@ -139,10 +139,7 @@ fn issue(
     let iss = b.let_("iss", b.e(iss_r));
     let step = b.let_("step", iss.clone().and(en.ctl(b)));
     let row_step = b.let_("row_step", step.clone().and(ox.last(b)));
-    let last_row = match rows.field(b, 1) {
-        Ok(e) => e,
-        Err(v) => Expr::lit(v, 1),
-    };
+    let last_row = rows.field_or_lit(b, 1);
     let fend = b.let_("frame_end", row_step.clone().and(last_row));
     let wrow_n = wrow_next(b, wrow, g.h, row_done, &fend);
     let iss_next = row_step.clone().mux(
@@ -164,6 +161,20 @@ fn issue(
     )]);
     rows.advance(b, io.rst, &row_step);
     (en, iss)
+}
+
+/// The next value of `wrow` (complete input rows, counted from the first row of the frame
+/// being issued): `wrow + row_done - (frame_end ? h : 0)`, as a choice between precomputed
+/// sums.
+fn wrow_next(b: &ModuleBuilder, wrow: Sig, h: usize, row_done: &Expr, frame_end: &Expr) -> Expr {
+    let ww = wrow.width;
+    let hm = |k: i64| Expr::lit(k.rem_euclid(1i64 << ww) as u64, ww);
+    let fend = frame_end.clone();
+    row_done.clone().mux(
+        fend.clone()
+            .mux(b.e(wrow).add(hm(1 - h as i64)), b.e(wrow).add(hm(1))),
+        fend.mux(b.e(wrow).add(hm(-(h as i64))), b.e(wrow)),
+    )
 }
 
 /// `if (c) st`, or nothing when a counter of one value has no statements.

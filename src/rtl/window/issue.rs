@@ -4,7 +4,7 @@
 //! coordinates when there is padding); and the release of rows at the end of a row.
 
 use super::counter::{nest, Counter};
-use super::line_buffer::LineBuffer;
+use super::line_buffer::{LineBuffer, DELTA, DNEG, LAST};
 use super::schedule::{schedule, Entry};
 use super::{Enables, Geometry, WindowOp, WindowSpec};
 use crate::rtl::build::{eq_const, ge_const, sig_of};
@@ -87,7 +87,8 @@ pub(super) struct Control {
     pub(super) tap_last: Expr,
     pub(super) pix_end: Expr,
     pub(super) row_end: Expr,
-    pub(super) last_row: Expr,
+    /// The current output row is the frame's last (with padding only: `LAST`).
+    pub(super) last_row: Option<Expr>,
     /// A step is issued this cycle (`iss`), and the pipeline takes it (`step`).
     pub(super) iss: Expr,
     pub(super) step: Expr,
@@ -148,13 +149,9 @@ fn counters(
     let tap_last = b.let_("tap_last", tap.last(b));
     let pix_end = b.let_("pix_end", wa.last(b));
     let row_end = b.let_("row_end", ox.last(b));
-    let last_row = match lb.rows.field(b, 4) {
-        Ok(e) => e,
-        Err(v) => Expr::lit(v, 1),
-    };
-    // Issue decision, registered one cycle ahead: busy with a pixel, or `wrow >= need` of
-    // the row current next cycle, from this cycle's `wrow` (a row completed this cycle shows
-    // one cycle late, which only delays a start).
+    let last_row = (g.p > 0).then(|| lb.rows.field_or_lit(b, LAST));
+    // Issue decision, registered one cycle ahead: busy with a pixel, or the row current next
+    // cycle has its rows written (`RowSlack::issue_next`).
     let iss_r = b.reg("iss_r", 1);
     let iss = b.let_("iss", b.e(iss_r));
     let step = b.let_("step", iss.clone().and(en.ctl(b)));
@@ -162,31 +159,15 @@ fn counters(
         "row_step",
         step.clone().and(pix_end.clone()).and(row_end.clone()),
     );
-    let fend = b.let_("frame_end", row_step.clone().and(last_row.clone()));
-    // On ECP5 builds `wrow` drops a frame's rows the cycle after its end (`fend_r`), so
-    // `frame_end`, at the end of the issue logic, reaches a flip-flop's D input only, not
-    // `wrow`'s next value (fashion-default on the ECP5-85k: `ox_last -> row_step ->
-    // frame_end -> wrow` with 7 ns of routing); that cycle's compares are raised by `h`
-    // (`RowTable::ge_late`).
-    let wrow = lb.wrow;
-    let late = lb.frame_end_r.map(|l| b.e(l));
-    let drop = late.clone().unwrap_or_else(|| fend.clone());
-    let wrow_next = wrow_next(b, wrow, g.h, &lb.row_done, &drop);
-    let mut on_rst = vec![Stmt::set(wrow, Expr::zero(wrow.width))];
-    let mut on_clk = vec![Stmt::set(wrow, wrow_next)];
-    if let Some(l) = lb.frame_end_r {
-        on_rst.push(Stmt::set(l, Expr::f()));
-        on_clk.push(Stmt::set(l, fend));
-    }
+    let slack = &lb.slack;
+    let field = |k: usize| lb.rows.field_or_lit(b, k);
+    let (mut on_rst, mut on_clk) = slack.update(b, g, &field, &lb.row_done, &row_step);
     on_rst.push(Stmt::set(iss_r, Expr::f()));
     on_clk.push(Stmt::set(
         iss_r,
         step.clone()
             .mux(pix_end.clone().not(), b.e(busy))
-            .or(row_step.clone().mux(
-                lb.rows.ge_late(b, b.e(wrow), 5, g.h, late.clone()),
-                lb.rows.ge_late(b, b.e(wrow), 0, g.h, late),
-            )),
+            .or(slack.issue_next(b, &row_step)),
     ));
     b.always(vec![Stmt::if_else(b.e(rst), on_rst, on_clk)]);
     lb.rows.advance(b, rst, &row_step);
@@ -209,26 +190,6 @@ fn counters(
         iss,
         step,
     }
-}
-
-/// The next value of `wrow` (complete input rows, counted from the first row of the frame
-/// being issued): `wrow + row_done - (frame_end ? h : 0)`, as a choice between precomputed
-/// sums.
-pub(super) fn wrow_next(
-    b: &ModuleBuilder,
-    wrow: Sig,
-    h: usize,
-    row_done: &Expr,
-    frame_end: &Expr,
-) -> Expr {
-    let ww = wrow.width;
-    let hm = |k: i64| Expr::lit(k.rem_euclid(1i64 << ww) as u64, ww);
-    let fend = frame_end.clone();
-    row_done.clone().mux(
-        fend.clone()
-            .mux(b.e(wrow).add(hm(1 - h as i64)), b.e(wrow).add(hm(1))),
-        fend.mux(b.e(wrow).add(hm(-(h as i64))), b.e(wrow)),
-    )
 }
 
 /// Window position registers, per pixel (`p*`, the first tap) and per tap: line-buffer slot
@@ -307,6 +268,7 @@ fn window_position(
             row_end.clone().mux(
                 last_row
                     .clone()
+                    .expect("a padded stage's row table has LAST")
                     .mux(Expr::zero(yw), b.e(pypos).add(sl(s, yw))),
                 b.e(pypos),
             ),
@@ -378,7 +340,7 @@ pub(super) fn slot_plus(b: &ModuleBuilder, slot: Sig, k: usize, r: usize) -> Exp
 /// table, or from the constants when there is one output row.
 fn slot_next(b: &mut ModuleBuilder, lb: &LineBuffer, r: usize, pyslot: Sig) -> Expr {
     let sb = lb.sb;
-    match (lb.rows.field(b, 2), lb.rows.field(b, 3)) {
+    match (lb.rows.field(b, DELTA), lb.rows.field(b, DNEG)) {
         (Ok(dp), Ok(dn)) => {
             let s1 = b.e(pyslot).add(dp);
             let s2 = b.let_("slot_wrap", b.e(pyslot).zext(sb + 1).add(dn));

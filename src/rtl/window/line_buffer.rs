@@ -1,6 +1,6 @@
 //! The write side of a window stage: a ring of `r` row slots, address = {slot, column}, the
-//! count of complete rows written (`wrow`), the registered input ready that keeps the writer
-//! off rows still read, and the per-output-row constants the issue side compares `wrow` with.
+//! registered input ready that keeps the writer off rows still read, the count of complete
+//! rows written (`wrow`, kept as slacks: `row_slack`), and the per-output-row constants.
 //!
 //! A stage taking several kernel taps per cycle keeps one copy of the ring per tap, all
 //! written with the same pixel at the same address, and reads copy j at tap j's address. That
@@ -17,6 +17,7 @@
 //! row count and the input handshake are those of a whole-word ring.
 
 use super::counter::Counter;
+use super::row_slack::{first_row, RowSlack, AFTER_STEP, AFTER_STEP_1, ROOM_STEP, ROOM_STEP_1};
 use super::{Geometry, Ports};
 use crate::plan::cost::ring::NarrowRing;
 use crate::rtl::build::{ge_const, select};
@@ -31,20 +32,22 @@ pub(super) fn addr_of(slot: Expr, col: Option<Expr>) -> Expr {
     }
 }
 
+/// Fields of a window stage's row table (`RowTable::build`) besides the slack steps: the
+/// slot step to the next row (`DELTA`, and `DNEG` = `DELTA - r`), and the last-row flag,
+/// present with padding only (where the padded row position restarts after it).
+pub(super) const DELTA: usize = 2;
+pub(super) const DNEG: usize = 3;
+pub(super) const LAST: usize = 6;
+
 /// What the issue and read sides use of the write side.
 pub(super) struct LineBuffer {
     /// Row stride (a power of two), its column bits, and the slot bits.
     pub(super) w2: usize,
     pub(super) cb: u32,
     pub(super) sb: u32,
-    /// Complete rows written.
-    pub(super) wrow: Sig,
-    /// On ECP5 builds, set by the issue side the cycle after a frame's last row is issued
-    /// (`frame_end`): `wrow` drops that frame's `h` rows one cycle late, so that no issue
-    /// logic sits in front of it, and the compares of that cycle use row 0's constants raised
-    /// by `h` (`RowTable::ge_late`). On the UP5K the extra compares cost more than the path
-    /// gained (docs/benchmarks.md, "Clock goals over three placement seeds").
-    pub(super) frame_end_r: Option<Sig>,
+    /// The row bookkeeping: complete rows written against the current output row's needs and
+    /// the write limit, as slacks (`row_slack`).
+    pub(super) slack: RowSlack,
     /// One ring per kernel tap taken per cycle, written alike.
     pub(super) lbufs: Vec<Mem>,
     /// The rings are ECP5 block-RAM cells (`rtl::ebr`): the read side instantiates them, with
@@ -73,7 +76,6 @@ impl LineBuffer {
         copies: usize,
         ecp5_cells: bool,
         narrow: Option<NarrowRing>,
-        late_frame_end: bool,
     ) -> LineBuffer {
         let (h, w, c, r) = (g.h, g.w, g.c, g.r);
         // The row stride is a power of two (`w2`), so an address is a concatenation of the
@@ -86,10 +88,10 @@ impl LineBuffer {
         let in_x = Counter::new(b, "in_x", w, 1);
         let in_slot = Counter::new(b, "in_slot", r, 1);
         // Complete rows written, counted from the first row of the frame being issued (the
-        // writer may run up to `r` rows into the next frame).
+        // writer may run up to `r` rows into the next frame), fit `ww` bits; their slacks are
+        // signed, one bit more.
         let ww = bits_for((2 * h + r) as u64);
-        let wrow = b.reg("wrow", ww);
-        let frame_end_r = late_frame_end.then(|| b.reg("fend_r", 1));
+        let slack = RowSlack::new(b, ww + 1);
         assert!(narrow.is_none() || (copies == 1 && !ecp5_cells));
         let (mem_w, mem_d) = match narrow {
             Some(n) => (n.group_bits, n.depth(r * w2)),
@@ -109,10 +111,8 @@ impl LineBuffer {
         for &m in &lbufs {
             b.no_rw_check(m);
         }
-        let rows = RowTable::build(b, g, ww, sb);
-        // Input ready, registered: the next cycle's `wrow < cap` from this cycle's values, as
-        // `wrow < cap - 1` when a row completes (a row release shows one cycle late, which
-        // only delays the writer).
+        let rows = RowTable::build(b, g, ww + 1, sb);
+        // Input ready, registered: the next cycle's `wrow < cap` from this cycle's values.
         let s_rdy = b.reg("s_rdy", 1);
         // A narrow ring takes a pixel one group per cycle and accepts it with the last.
         let sub = narrow.map(|n| Counter::new(b, "in_sub", n.groups, 1));
@@ -123,11 +123,7 @@ impl LineBuffer {
         b.assign(io.s_ready, ready);
         let wr = b.let_("wr", b.e(io.s_valid).and(b.e(io.s_ready)));
         let row_done = b.let_("row_done", wr.clone().and(in_x.last(b)));
-        let late = frame_end_r.map(|l| b.e(l));
-        let rdy_next = row_done.clone().mux(
-            rows.ge_late(b, b.e(wrow), 6, h, late.clone()).not(),
-            rows.ge_late(b, b.e(wrow), 1, h, late).not(),
-        );
+        let rdy_next = slack.ready_next(b, &row_done);
         b.always(vec![Stmt::if_else(
             b.e(io.rst),
             vec![Stmt::set(s_rdy, Expr::f())],
@@ -192,8 +188,7 @@ impl LineBuffer {
             w2,
             cb,
             sb,
-            wrow,
-            frame_end_r,
+            slack,
             lbufs,
             cells,
             wr_en: wr.clone().and(b.e(io.rst).not()),
@@ -213,11 +208,9 @@ impl LineBuffer {
 /// register loaded from the next row's at the end of a row (and that one from a table read
 /// one row ahead), or constants when oh == 1.
 ///
-/// A window stage's fields (`RowTable::build`): rows needed before a pixel of the row may
-/// start (absolute, from the frame's first row), the write limit while the row is issued
-/// (first kept row + r), the slot step to the next row's first window row (mod r, and minus
-/// r), whether the row is the frame's last, and the next row's need in this frame's row
-/// numbers (h + the first row's need after the last row).
+/// A window stage's fields (`RowTable::build`): the steps of the row slacks to the next row
+/// (`row_slack`), the slot step to the next row's first window row (mod r, and minus r), and
+/// with padding whether the row is the frame's last.
 pub(super) struct RowTable {
     /// One word of field values per output row.
     words: Vec<Vec<u64>>,
@@ -228,23 +221,16 @@ pub(super) struct RowTable {
 }
 
 impl RowTable {
-    /// A window stage's table. Fields: need, cap (write limit), delta, dneg, last row, next
-    /// need, cap - 1 (so the registered input ready compares `wrow` with two held constants,
-    /// no `wrow + 1` adder).
-    fn build(b: &mut ModuleBuilder, g: &Geometry, ww: u32, sb: u32) -> RowTable {
+    /// A window stage's table. Fields: the slack steps (`row_slack::AFTER_STEP` ...,
+    /// `sw` bits each), `DELTA` and `DNEG` (the slot step), and with padding `LAST` (the
+    /// frame's last row).
+    fn build(b: &mut ModuleBuilder, g: &Geometry, sw: u32, sb: u32) -> RowTable {
         let (h, oh, s, p, r) = (g.h, g.oh, g.s, g.p, g.r);
-        let lo = |oy: usize| (oy * s).saturating_sub(p).min(h);
+        let lo = |oy: usize| first_row(g, oy);
         let d0 = |oy: usize| (oy * s) as i64 - p as i64 - lo(oy) as i64;
-        let need_of = |oy: usize| need_rows(g, oy);
         let words: Vec<Vec<u64>> = (0..oh)
             .map(|oy| {
                 let last = oy + 1 == oh;
-                let need = need_of(oy);
-                let after = if last {
-                    h + need_of(0)
-                } else {
-                    need_of(oy + 1)
-                };
                 let rel = if last {
                     h - lo(oy)
                 } else {
@@ -252,18 +238,27 @@ impl RowTable {
                 };
                 let delta = (rel as i64 + d0((oy + 1) % oh) - d0(oy)).rem_euclid(r as i64);
                 let dneg = (delta - r as i64).rem_euclid(1i64 << (sb + 1));
-                vec![
-                    need as u64,
-                    (lo(oy) + r) as u64,
-                    delta as u64,
-                    dneg as u64,
-                    last as u64,
-                    after as u64,
-                    (lo(oy) + r - 1) as u64,
-                ]
+                let [a0, r0, a1, r1] = RowSlack::steps(g, oy, sw);
+                let mut word = vec![0; 6 + (p > 0) as usize];
+                for (k, v) in [
+                    (AFTER_STEP, a0),
+                    (ROOM_STEP, r0),
+                    (DELTA, delta as u64),
+                    (DNEG, dneg as u64),
+                    (AFTER_STEP_1, a1),
+                    (ROOM_STEP_1, r1),
+                    (LAST, last as u64),
+                ] {
+                    if let Some(f) = word.get_mut(k) {
+                        *f = v;
+                    }
+                }
+                word
             })
             .collect();
-        RowTable::new(b, words, vec![ww, ww, sb, sb + 1, 1, ww, ww])
+        let mut fields = vec![sw, sw, sb, sb + 1, sw, sw, 1];
+        fields.truncate(words[0].len());
+        RowTable::new(b, words, fields)
     }
 
     /// A table of `words` (one per output row, each with a value per field of `fields`
@@ -302,30 +297,19 @@ impl RowTable {
         }
     }
 
+    /// Field `k` of the current row, `width` bits: the constant as a literal when oh == 1.
+    pub(super) fn field_or_lit(&self, b: &ModuleBuilder, k: usize) -> Expr {
+        match self.field(b, k) {
+            Ok(e) => e,
+            Err(v) => Expr::lit(v, self.fields[k]),
+        }
+    }
+
     /// `e >= field k`.
     pub(super) fn ge_field(&self, b: &ModuleBuilder, e: Expr, k: usize) -> Expr {
         match self.field(b, k) {
             Ok(f) => e.ge(f),
             Err(v) => ge_const(e, v),
-        }
-    }
-
-    /// `e >= field k`, or, when `late` is high, `e >= row 0's field k + h`: in the cycle after
-    /// a frame end row 0 is current and `wrow` (`e`) still counts the ended frame's `h` rows.
-    pub(super) fn ge_late(
-        &self,
-        b: &ModuleBuilder,
-        e: Expr,
-        k: usize,
-        h: usize,
-        late: Option<Expr>,
-    ) -> Expr {
-        match late {
-            Some(l) => {
-                let raised = ge_const(e.clone(), self.words[0][k] + h as u64);
-                l.mux(raised, self.ge_field(b, e, k))
-            }
-            None => self.ge_field(b, e, k),
         }
     }
 
@@ -354,16 +338,5 @@ impl RowTable {
             .collect(),
             vec![Stmt::when(row_step.clone(), adv_st)],
         )]);
-    }
-}
-
-/// Input rows (from the frame's first) that output row `oy`'s pixels wait for: the rows their
-/// window reads and a stride more, and the whole frame for the last row (so trailing rows no
-/// window reads are consumed too).
-pub(super) fn need_rows(g: &Geometry, oy: usize) -> usize {
-    if oy + 1 == g.oh {
-        g.h
-    } else {
-        (oy * g.s + g.kh.max(g.s)).saturating_sub(g.p).min(g.h)
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! `lower` reads as the stage's parts, each in its own file:
 //! 1. the line buffer (`line_buffer.rs`): input pixels go into a ring of `rows` row slots
-//!    (block RAM when large), counted by `wrow`;
+//!    (block RAM when large), its rows counted against each output row's needs
+//!    (`row_slack.rs`);
 //! 2. the issue side (`issue.rs`): output pixels in raster order; a pixel starts once every
 //!    input row its window needs is written, then visits one (entry, ky, kx, chunk) step per
 //!    cycle, where the entries are the kept (out-group, in-block) tiles only
@@ -31,6 +32,7 @@ mod issue;
 mod line_buffer;
 mod mac;
 mod read;
+mod row_slack;
 mod schedule;
 mod spec;
 pub mod spram;
@@ -133,7 +135,7 @@ pub fn lower(spec: &WindowSpec) -> Module {
     let words = g.r * g.w.next_power_of_two();
     let cells = spec.ecp5_cells && read::split_lo(spec, words).is_none();
     let narrow = read::narrow_ring(spec, words);
-    let lb = LineBuffer::build(&mut b, &g, &io, ty * tx, cells, narrow, spec.ecp5_cells);
+    let lb = LineBuffer::build(&mut b, &g, &io, ty * tx, cells, narrow);
     let iss = Issue::build(&mut b, spec, &g, &lb, io.rst);
     let rd = ReadWord::build(&mut b, spec, &g, &lb, &iss);
     let (out_v, out_d) = datapath(&mut b, spec, &g, &iss, &rd, io.rst, bus);
