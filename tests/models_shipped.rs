@@ -218,7 +218,8 @@ fn sensor_model_rtl_is_bit_exact_on_sensor_images() {
 
 /// The claim of models/fashion-up5k-pruned.hw.toml and the README: the shipped model, with
 /// its shipped hardware file, places and routes on the iCE40 UP5K and meets its 48 MHz clock,
-/// from the PLL (`--pll`, as the board runs it).
+/// from the PLL (`--pll`, as the board runs it), within three placement seeds (`--tries 3`,
+/// the command of the README).
 /// nextpnr is deterministic for a netlist and seed, so this fails only when the RTL or the
 /// tools change; then the hw file's figures (and its clock) need measuring again.
 #[test]
@@ -233,6 +234,8 @@ fn pruned_model_places_on_the_up5k_and_meets_its_clock() {
             "--target",
             "ice40-up5k",
             "--pll",
+            "--tries",
+            "3",
             "-o",
         ])
         .arg(out.path())
@@ -262,8 +265,9 @@ fn pruned_model_places_on_the_up5k_and_meets_its_clock() {
     assert_eq!(
         t["pass"].as_bool(),
         Some(true),
-        "Fmax {} MHz misses the shipped 48 MHz: re-measure models/fashion-up5k-pruned.hw.toml",
-        t["fmax_mhz"]
+        "Fmax {} MHz misses the shipped 48 MHz on seeds 1-3 ({}): re-measure models/fashion-up5k-pruned.hw.toml",
+        t["fmax_mhz"],
+        t["tries"]
     );
     assert!(dir.join("bitstream.bin").is_file());
 }

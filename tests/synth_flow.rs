@@ -42,6 +42,7 @@ fn ice40_up5k_flow_places_routes_and_packs() {
         target: Target::Ice40Up5k,
         clock_mhz: 48.0,
         seed: 1,
+        tries: 1,
         work: work("synth-up5k"),
         pll: false,
         shown_as: None,
@@ -74,12 +75,66 @@ fn ice40_up5k_flow_places_routes_and_packs() {
 }
 
 #[test]
+fn tries_stop_at_the_first_seed_that_meets_the_clock_else_keep_the_fastest() {
+    // A clock the stub meets on its first seed: no second placement runs.
+    let dir = work("synth-tries-easy");
+    let opts = SynthOptions {
+        target: Target::Ice40Up5k,
+        clock_mhz: 12.0,
+        seed: 1,
+        tries: 3,
+        work: dir.clone(),
+        pll: false,
+        shown_as: None,
+    };
+    let out = synth::run(&stub(), &figures(), &opts).unwrap_or_else(|e| panic!("{e}"));
+    let t = out.report.timing.as_ref().expect("nextpnr reports Fmax");
+    assert!(t.pass, "{} MHz", t.fmax_mhz);
+    assert_eq!((t.seed, t.tries.len()), (1, 1), "{:?}", t.tries);
+    assert!(dir.join("pnr-seed1.log").is_file());
+    assert!(!dir.join("pnr-seed2.log").exists());
+    // A clock no seed meets: every seed runs, and the fastest is kept and packed.
+    let dir = work("synth-tries-miss");
+    let opts = SynthOptions {
+        clock_mhz: 1000.0,
+        seed: 5,
+        tries: 2,
+        work: dir.clone(),
+        ..opts
+    };
+    let out = synth::run(&stub(), &figures(), &opts).unwrap_or_else(|e| panic!("{e}"));
+    let r = &out.report;
+    let t = r.timing.as_ref().expect("nextpnr reports Fmax");
+    let seeds: Vec<u64> = t.tries.iter().map(|x| x.seed).collect();
+    assert_eq!(seeds, [5, 6]);
+    assert!(!t.pass && t.tries.iter().all(|x| !x.pass), "{:?}", t.tries);
+    // The fastest, the earlier seed on a tie.
+    let top = (t.tries.iter()).fold(f64::MIN, |m, x| m.max(x.fmax_mhz.unwrap()));
+    let fastest = t.tries.iter().find(|x| x.fmax_mhz == Some(top)).unwrap();
+    assert_eq!((t.seed, t.fmax_mhz), (fastest.seed, top), "{:?}", t.tries);
+    let log = dir.join(format!("pnr-seed{}.log", t.seed));
+    assert_eq!(r.logs["nextpnr"], log);
+    assert!(
+        std::fs::metadata(r.bitstream.as_ref().unwrap())
+            .unwrap()
+            .len()
+            > 10_000
+    );
+    let md = std::fs::read_to_string(&out.report_md).unwrap();
+    assert!(
+        md.contains(&format!("placement seed {} kept, of 2 tried", t.seed)),
+        "{md}"
+    );
+}
+
+#[test]
 fn count_only_targets_report_resources_without_timing() {
     for t in [Target::Generic, Target::Xilinx] {
         let opts = SynthOptions {
             target: t,
             clock_mhz: 100.0,
             seed: 1,
+            tries: 1,
             work: work(&format!("synth-{t}")),
             pll: false,
             shown_as: None,
@@ -99,6 +154,7 @@ fn ecp5_25k_flow_uses_the_yowasp_tools() {
         target: Target::Ecp5_25k,
         clock_mhz: 125.0,
         seed: 1,
+        tries: 1,
         work: work("synth-ecp5-25k"),
         pll: false,
         shown_as: None,

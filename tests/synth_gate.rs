@@ -159,6 +159,7 @@ fn tiny_places_and_routes_on_up5k() {
         target: Target::Ice40Up5k,
         clock_mhz: 48.0,
         seed: 1,
+        tries: 1,
         work: work.clone(),
         pll: false,
         shown_as: None,

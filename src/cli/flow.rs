@@ -68,6 +68,10 @@ pub struct Args {
     /// Clock the board top from the FPGA's PLL at the timing target (as `bnngen synth --pll`).
     #[arg(long)]
     pub pll: bool,
+    /// Place and route with up to N seeds, stopping at the first that meets the clock (as
+    /// `bnngen synth --tries`).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub tries: u32,
 }
 
 /// `--target`: a target name, or `none` for no synthesis.
@@ -92,6 +96,7 @@ impl Args {
             seed: self.seed,
             out: self.out.clone(),
             pll: self.pll,
+            tries: self.tries,
             sensor: self.sensor.clone(),
         })
     }

@@ -44,6 +44,10 @@ pub struct Args {
     /// Placement seed for nextpnr.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Place and route with up to N seeds (--seed, --seed + 1, ...), stopping at the first
+    /// that meets the clock; the report keeps that run (or the fastest) and lists every seed.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub tries: u32,
     /// Print the report as JSON instead of markdown.
     #[arg(long)]
     pub json: bool,
@@ -159,6 +163,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         target,
         clock_mhz: clock,
         seed: args.seed,
+        tries: args.tries,
         pll: args.pll,
     };
     let done = synth::synthesize(&job, &out, &observer);

@@ -55,6 +55,8 @@ pub struct FlowOptions {
     /// Run folder (default rtl-out/<model name>/).
     pub out: Option<PathBuf>,
     pub pll: bool,
+    /// Placement seeds to try from seed 1 until one meets the clock (`synth --tries`).
+    pub tries: u32,
     /// A sensor file (docs/sensor.md): the images (given, or the Fashion-MNIST test set) are
     /// passed through it, as in training with a `[sensor]` table.
     pub sensor: Option<PathBuf>,
@@ -526,6 +528,7 @@ impl Run<'_> {
             target,
             clock_mhz: clock,
             seed: 1,
+            tries: self.opts.tries,
             pll: self.opts.pll,
         };
         let done = match crate::synth::synthesize(&job, out, &observer) {

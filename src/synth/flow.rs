@@ -7,6 +7,7 @@
 //! accelerator's ports are far wider than the package; count-only targets synthesize the
 //! accelerator alone.
 
+use super::placement::place_and_route;
 use super::pll::{self, PllError, PllSetting};
 use super::report::{
     BoardClock, MemoryPacking, Performance, SynthReport, Timing, REPORT_FORMAT_VERSION,
@@ -61,7 +62,10 @@ pub struct SynthOptions {
     pub target: Target,
     /// Timing target for nextpnr, in MHz.
     pub clock_mhz: f64,
+    /// Placement seed for nextpnr, and how many seeds from it to try until one meets the
+    /// clock (`placement::place_and_route`; at least 1).
     pub seed: u64,
+    pub tries: u32,
     /// Work folder (created; files in it are overwritten).
     pub work: PathBuf,
     /// Where the work folder will be once its run is published (a staging folder is renamed
@@ -171,17 +175,19 @@ pub fn run_observed(
             seed: opts.seed,
             name: "pnr".into(),
         };
-        let placed = pnr.run_observed(work, &job, observer)?;
-        observer(Event::PlaceRouteDone(&placed));
-        logs.insert("nextpnr".to_string(), placed.log.clone());
-        utilization = placed.report.utilization.clone();
-        if let Some(worst) = placed.report.worst_clock() {
+        let placed = place_and_route(&pnr, work, &job, opts.tries, observer)?;
+        let (routed, report) = (placed.routed.as_str(), &placed.run.report);
+        logs.insert("nextpnr".to_string(), placed.run.log.clone());
+        utilization = report.utilization.clone();
+        if let Some(worst) = report.worst_clock() {
             timing = Some(Timing {
-                clocks: placed.report.fmax.clone(),
+                clocks: report.fmax.clone(),
                 fmax_mhz: worst.achieved_mhz,
                 target_mhz: worst.target_mhz,
-                pass: placed.report.fmax.iter().all(|c| c.pass),
-                critical_path: placed.report.critical_path.clone(),
+                pass: report.fmax.iter().all(|c| c.pass),
+                critical_path: report.critical_path.clone(),
+                seed: placed.seed,
+                tries: placed.tries.clone(),
             });
         }
         if let Some(pf) = t.pack_family() {

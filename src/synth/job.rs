@@ -19,7 +19,9 @@ pub struct SynthJob<'a> {
     pub design: &'a Design,
     pub target: Target,
     pub clock_mhz: f64,
+    /// Placement seed, and how many seeds from it to try until one meets the clock.
     pub seed: u64,
+    pub tries: u32,
     pub pll: bool,
 }
 
@@ -93,6 +95,7 @@ pub fn synthesize(
         target,
         clock_mhz: job.clock_mhz,
         seed: job.seed,
+        tries: job.tries,
         work,
         pll: job.pll,
         shown_as: Some(staged.target().to_path_buf()),
@@ -160,6 +163,7 @@ mod tests {
                 target: Target::Ice40Up5k,
                 clock_mhz: 48.0,
                 seed: 1,
+                tries: 1,
                 pll: false,
             };
             let f = plan_figures(&job);

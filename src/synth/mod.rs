@@ -11,6 +11,7 @@ pub mod flash;
 pub mod flow;
 pub mod gate_sim;
 pub mod job;
+pub mod placement;
 pub mod pll;
 pub mod report;
 pub mod target;

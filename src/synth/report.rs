@@ -2,6 +2,7 @@
 //! and `report.md` (people). Both come from the same value, so they never disagree. Figures
 //! are reported as measured: failing timing says FAIL with the achieved Fmax.
 
+use super::placement::SeedTry;
 use super::pll::PllSetting;
 use crate::tools::nextpnr::{ClockFmax, CriticalPath, Utilization};
 use crate::tools::yosys::Resources;
@@ -75,6 +76,9 @@ pub struct Timing {
     pub target_mhz: f64,
     pub pass: bool,
     pub critical_path: Option<CriticalPath>,
+    /// The placement seed of this result, and every seed tried (`--tries`), in order.
+    pub seed: u64,
+    pub tries: Vec<SeedTry>,
 }
 
 /// How a board top is clocked: its oscillator, and the PLL between it and the accelerator.
@@ -183,6 +187,24 @@ impl SynthReport {
                 "Fmax {:.2} MHz against a {:.2} MHz target: **{verdict}**\n",
                 t.fmax_mhz, t.target_mhz
             );
+            if t.tries.len() > 1 {
+                let each: Vec<String> = (t.tries.iter())
+                    .map(|x| {
+                        let f = x.fmax_mhz.map_or("-".into(), |f| format!("{f:.2} MHz"));
+                        let v = if x.pass { "PASS" } else { "FAIL" };
+                        format!("seed {}: {f} {v}", x.seed)
+                    })
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "- placement seed {} kept, of {} tried ({})",
+                    t.seed,
+                    t.tries.len(),
+                    each.join("; ")
+                );
+            } else {
+                let _ = writeln!(s, "- placement seed {}", t.seed);
+            }
             for c in &t.clocks {
                 let _ = writeln!(
                     s,
