@@ -46,12 +46,7 @@ fn test_set() -> (Vec<Image>, Vec<u8>) {
 /// score with the reference model.
 fn assert_cosim_bit_exact(model: &Model, plan: &Plan, images: &[Image], seed: u64) {
     let rep = cosimulate(model, plan, images, Stress::random(seed), false, None).unwrap();
-    assert!(
-        rep.passed(),
-        "timeout={} mismatches={:?}",
-        rep.timeout,
-        rep.mismatches.first()
-    );
+    assert!(rep.passed(), "{}", rep.failure());
     assert_eq!(rep.results.len(), images.len());
     let engine = Engine::new(model);
     for (r, img) in rep.results.iter().zip(images) {

@@ -100,12 +100,7 @@ fn banked_weight_rom_is_bit_exact() {
         ..Default::default()
     };
     let rep = cosimulate_opts(&m, &p, &images, Stress::random(6), opts, None).unwrap();
-    assert!(
-        rep.passed(),
-        "timeout={} mismatches={:?}",
-        rep.timeout,
-        rep.mismatches.first()
-    );
+    assert!(rep.passed(), "{}", rep.failure());
     assert_eq!(rep.frames, 3);
 }
 
@@ -173,13 +168,7 @@ fn split_chunk_select_is_bit_exact() {
         None,
     )
     .unwrap();
-    assert!(
-        rep.passed(),
-        "model {}: timeout={} mismatches={:?}",
-        m.meta.name,
-        rep.timeout,
-        rep.mismatches.first()
-    );
+    assert!(rep.passed(), "model {}: {}", m.meta.name, rep.failure());
     assert_eq!(rep.frames, 4);
 }
 
@@ -213,15 +202,9 @@ fn narrow_ring_is_bit_exact_at_the_plans_cycles() {
             None,
         )
         .unwrap();
-        assert!(
-            rep.passed(),
-            "model {}: timeout={} mismatches={:?}",
-            m.meta.name,
-            rep.timeout,
-            rep.mismatches.first()
-        );
+        assert!(rep.passed(), "model {}: {}", m.meta.name, rep.failure());
         let rep = cosimulate_opts(&m, &p, &images, Stress::none(), ICE40_POISON, None).unwrap();
-        assert!(rep.passed(), "{:?}", rep.mismatches.first());
+        assert!(rep.passed(), "{}", rep.failure());
         assert_eq!(
             rep.measured_cycles_per_frame,
             Some(p.cycles_per_frame),
@@ -254,5 +237,5 @@ fn the_up5k_heads_narrow_ring_is_bit_exact() {
     );
     let images: Vec<_> = (0..2).map(|i| random_image(810 + i, &m.input)).collect();
     let rep = cosimulate_opts(&m, &p, &images, Stress::random(12), ICE40_POISON, None).unwrap();
-    assert!(rep.passed(), "{:?}", rep.mismatches.first());
+    assert!(rep.passed(), "{}", rep.failure());
 }

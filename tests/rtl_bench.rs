@@ -109,7 +109,7 @@ fn throughput(m: &Model, frames: usize) {
     let text = sim.run(&stim, None).unwrap();
     let run_s = t2.elapsed().as_secs_f64();
     let rep = compare(m, &d, &images, &text, false, sim.cached).unwrap();
-    assert!(rep.passed(), "{:?}", rep.mismatches.first());
+    assert!(rep.passed(), "{}", rep.failure());
     println!(
         "{}: {} weight bits, generate+render {:.3} s, verilator build {:.1} s (cached: {}), {} frames in {:.2} s = {:.1} frames/s, {} cycles/frame (plan {}), {:.2} Mcycles/s",
         m.meta.name,

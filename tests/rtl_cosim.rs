@@ -33,11 +33,9 @@ fn run(
     let rep = cosimulate_opts(model, &plan, &images, Stress::random(seed), opts, None).unwrap();
     assert!(
         rep.passed(),
-        "model {} seed {seed}: timeout={} mismatches={:?} first tap mismatch={:?}",
+        "model {} seed {seed}: {}",
         model.meta.name,
-        rep.timeout,
-        rep.mismatches.first(),
-        rep.first_tap_mismatch
+        rep.failure()
     );
     eprintln!(
         "{} frames, results {:?}, measured {:?}",

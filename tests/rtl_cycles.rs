@@ -19,7 +19,7 @@ fn measure(model: &Model, plan: &Plan, frames: usize) -> u64 {
         .map(|i| random_image(i as u64 + 7, &model.input))
         .collect();
     let rep = cosimulate(model, plan, &images, Stress::none(), false, None).unwrap();
-    assert!(rep.passed(), "{:?}", rep.mismatches.first());
+    assert!(rep.passed(), "{}", rep.failure());
     let deltas = bnngen::verify::intervals(&rep.results);
     eprintln!(
         "{}: plan {} cycles/frame, measured intervals {deltas:?}",
@@ -184,7 +184,7 @@ fn one_step_per_pixel_runs_at_one_pixel_per_cycle() {
             stall_percent: 85,
         };
         let rep = cosimulate(&m, &plan, &images, stress, false, None).unwrap();
-        assert!(rep.passed(), "{handoff:?}: {:?}", rep.mismatches.first());
+        assert!(rep.passed(), "{handoff:?}: {}", rep.failure());
         assert_eq!(rep.results.len(), images.len());
     }
 }

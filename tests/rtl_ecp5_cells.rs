@@ -174,14 +174,9 @@ fn ecp5_designs_are_bit_exact_under_stalls_and_meet_the_plan() {
             .collect();
         let rep = cosimulate_opts(&m, &p, &images, Stress::random(5), ecp5(false), None)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(
-            rep.passed(),
-            "{name} under stalls: timeout={} {:?}",
-            rep.timeout,
-            rep.mismatches.first()
-        );
+        assert!(rep.passed(), "{name} under stalls: {}", rep.failure());
         let rep = cosimulate_opts(&m, &p, &images, Stress::none(), ecp5(false), None).unwrap();
-        assert!(rep.passed(), "{name}: {:?}", rep.mismatches.first());
+        assert!(rep.passed(), "{name}: {}", rep.failure());
         if frames >= 6 {
             assert_eq!(
                 rep.measured_cycles_per_frame,

@@ -76,7 +76,7 @@ fn weights_in_logic_cosimulate_bit_exact() {
             None,
         )
         .unwrap();
-        assert!(r.passed(), "{:?}: {:?}", o.ram, r.mismatches.first());
+        assert!(r.passed(), "{:?}: {}", o.ram, r.failure());
     }
 }
 
@@ -89,7 +89,7 @@ fn weights_in_logic_keep_the_plans_cycle_count() {
     let images: Vec<_> = (0..6).map(|i| random_image(i + 7, &model.input)).collect();
     let o = opts(RamFamily::Ecp5, true);
     let rep = cosimulate_opts(&model, &moved, &images, Stress::none(), o, None).unwrap();
-    assert!(rep.passed(), "{:?}", rep.mismatches.first());
+    assert!(rep.passed(), "{}", rep.failure());
     assert_eq!(rep.measured_cycles_per_frame, Some(moved.cycles_per_frame));
 }
 
@@ -126,11 +126,7 @@ fn block_ram_estimate_is_exact_with_weights_in_logic() {
                 dir.path(),
             )
             .unwrap_or_else(|e| panic!("{target}: gate-level run failed (scripts/setup.sh): {e}"));
-            assert!(
-                g.report.passed(),
-                "{target}: {:?}",
-                g.report.mismatches.first()
-            );
+            assert!(g.report.passed(), "{target}: {}", g.report.failure());
             g.resources
         } else {
             let design = bnngen::synth::design_for(&model, &moved, target).unwrap();

@@ -33,13 +33,7 @@ fn padding_only_windows_are_bit_exact_in_rtl() {
         ..Default::default()
     };
     let rep = cosimulate_opts(&model, &plan, &images, Stress::random(14), opts, None).unwrap();
-    assert!(
-        rep.passed(),
-        "timeout={} mismatches={:?} first tap mismatch={:?}",
-        rep.timeout,
-        rep.mismatches.first(),
-        rep.first_tap_mismatch
-    );
+    assert!(rep.passed(), "{}", rep.failure());
     assert_eq!(rep.results.len(), images.len());
 }
 

@@ -114,7 +114,7 @@ fn weights_in_spram_keep_the_plans_cycle_count() {
     for plan in [slow, fast] {
         let imgs = images(&model, bnngen::verify::STEADY_FRAMES as u64);
         let r = cosimulate_opts(&model, &plan, &imgs, Stress::none(), OPTS, None).unwrap();
-        assert!(r.passed(), "{:?}", r.mismatches.first());
+        assert!(r.passed(), "{}", r.failure());
         assert_eq!(r.measured_cycles_per_frame, Some(plan.cycles_per_frame));
     }
 }
@@ -166,7 +166,7 @@ fn weights_in_spram_netlist_is_bit_exact_with_the_yosys_cell_model() {
         },
     );
     assert_eq!(rtl::render(&from_plan.unwrap()), rtl::render(&design));
-    assert!(g.report.passed(), "{:?}", g.report.mismatches.first());
+    assert!(g.report.passed(), "{}", g.report.failure());
 }
 
 #[test]

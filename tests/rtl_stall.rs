@@ -111,13 +111,7 @@ fn run(head_pe: usize, stress: Stress, frames: usize, debug: bool) -> bnngen::ve
         .map(|i| random_image(900 + i as u64, &m.input))
         .collect();
     let rep = cosimulate(&m, &plan, &images, stress, debug, None).unwrap();
-    assert!(
-        rep.passed(),
-        "head pe {head_pe}: timeout={} mismatches={:?} first tap mismatch={:?}",
-        rep.timeout,
-        rep.mismatches.first(),
-        rep.first_tap_mismatch
-    );
+    assert!(rep.passed(), "head pe {head_pe}: {}", rep.failure());
     assert_eq!(rep.results.len(), frames);
     rep
 }
@@ -198,12 +192,7 @@ fn ice40_logic_rom_banks_bit_exact_under_stalls() {
     assert!(banks.iter().all(|mem| mem.logic && !mem.block_ram));
     let images: Vec<_> = (0..4).map(|i| random_image(950 + i, &m.input)).collect();
     let rep = bnngen::verify::cosimulate_opts(&m, &plan, &images, heavy(9), opts, None).unwrap();
-    assert!(
-        rep.passed(),
-        "timeout={} mismatches={:?}",
-        rep.timeout,
-        rep.mismatches.first()
-    );
+    assert!(rep.passed(), "{}", rep.failure());
 }
 
 #[test]

@@ -18,12 +18,7 @@ fn run(model: &Model, hw: &HwConfig, images: &[bnngen::input::Image], seed: u64,
     let work = dir.path().join(tag);
     let rep = icarus::cosimulate(model, &plan, images, Stress::random(seed), &work)
         .unwrap_or_else(|e| panic!("{tag}: {e}"));
-    assert!(
-        rep.passed(),
-        "{tag}: timeout={} mismatches={:?}",
-        rep.timeout,
-        rep.mismatches.first()
-    );
+    assert!(rep.passed(), "{tag}: {}", rep.failure());
     assert_eq!(rep.results.len(), images.len());
 }
 
@@ -112,7 +107,7 @@ fn written_rtl_simulates_from_another_directory() {
     let work = dir.path().join("elsewhere");
     let rep = icarus::cosimulate_written(&m, &plan, &images, Stress::random(3), &rtl, &work)
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(rep.passed(), "{:?}", rep.mismatches.first());
+    assert!(rep.passed(), "{}", rep.failure());
     assert_eq!(rep.results.len(), images.len());
     let left: Vec<_> = std::fs::read_dir(&work)
         .unwrap()

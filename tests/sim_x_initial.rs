@@ -22,10 +22,9 @@ fn check(model: &Model, n: usize, seed: u64) {
     for (rep, s) in reps.iter().zip(SEEDS) {
         assert!(
             rep.passed(),
-            "{} with +verilator+seed+{s}: timeout={} mismatches={:?}",
+            "{} with +verilator+seed+{s}: {}",
             model.meta.name,
-            rep.timeout,
-            rep.mismatches.first()
+            rep.failure()
         );
     }
 }

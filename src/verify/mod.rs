@@ -102,6 +102,19 @@ impl SimReport {
             && self.results.len() == self.frames
             && self.first_tap_mismatch.is_none()
     }
+
+    /// What a failed run shows first, in one line for a test's assertion message: the
+    /// frames out of those sent, a hang, the first differing frame and the first differing tap.
+    pub fn failure(&self) -> String {
+        format!(
+            "{} of {} frames out, timeout={}, first mismatch={:?}, first tap mismatch={:?}",
+            self.results.len(),
+            self.frames,
+            self.timeout,
+            self.mismatches.first(),
+            self.first_tap_mismatch
+        )
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
