@@ -6,7 +6,7 @@
 //! changes to the RTL. A designer closes timing on such a device by trying seeds; `--tries N`
 //! does it in one run and the report lists every seed it tried, so the spread stays visible.
 
-use super::flow::SynthError;
+use crate::tools::locate::ToolError;
 use crate::tools::nextpnr::{Nextpnr, PnrJob, PnrRun};
 use crate::tools::progress::{Event, Observer};
 use serde::Serialize;
@@ -37,7 +37,7 @@ pub fn place_and_route(
     job: &PnrJob,
     tries: u32,
     observer: Observer,
-) -> Result<Placed, SynthError> {
+) -> Result<Placed, ToolError> {
     assert!(tries >= 1, "at least one placement");
     let mut best: Option<Placed> = None;
     let mut seen = Vec::new();
