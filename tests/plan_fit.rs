@@ -122,6 +122,8 @@ fn fashion_up5k_pruned_folds_for_the_up5k_as_measured() {
     assert!(f.plan.cycles_per_frame * 4 <= hand.cycles_per_frame);
 }
 
+/// With no hw file, the fold to the UP5K places, routes and meets the device's 48 MHz within
+/// three placement seeds, at no less than the hand-tuned file's 300 frames/s.
 #[test]
 #[ignore = "runs Yosys and nextpnr for several minutes: cargo test --test plan_fit -- --ignored"]
 fn fashion_up5k_pruned_places_on_the_up5k_without_an_hw_file() {
@@ -131,8 +133,8 @@ fn fashion_up5k_pruned_places_on_the_up5k_without_an_hw_file() {
         "models/fashion-up5k-pruned.toml",
         "--target",
         "ice40-up5k",
-        "--clock",
-        "40",
+        "--tries",
+        "3",
         "--json",
         "-o",
         out.path().to_str().unwrap(),
@@ -148,9 +150,11 @@ fn fashion_up5k_pruned_places_on_the_up5k_without_an_hw_file() {
         lc["used"].as_u64().unwrap() <= lc["available"].as_u64().unwrap(),
         "{lc}"
     );
+    // The device's default clock, met within three placement seeds.
+    assert_eq!(r["timing"]["target_mhz"], 48.0, "{}", r["timing"]);
     assert_eq!(r["timing"]["pass"], true, "{}", r["timing"]);
     let cycles = r["performance"]["cycles_per_frame"].as_u64().unwrap();
-    assert!(40e6 / cycles as f64 >= 300.0, "{cycles} cycles per frame");
+    assert!(48e6 / cycles as f64 >= 300.0, "{cycles} cycles per frame");
 }
 
 #[test]
