@@ -39,7 +39,8 @@ pub fn place_and_route(
     observer: Observer,
 ) -> Result<Placed, ToolError> {
     assert!(tries >= 1, "at least one placement");
-    let mut best: Option<Placed> = None;
+    // The kept run so far: (its result, routed file, seed, Fmax).
+    let mut best: Option<(PnrRun, String, u64, f64)> = None;
     let mut seen = Vec::new();
     for k in 0..tries as u64 {
         let seed = job.seed + k;
@@ -61,27 +62,21 @@ pub fn place_and_route(
             fmax_mhz: fmax,
             pass,
         });
-        let faster = match &best {
-            None => true,
-            Some(b) => {
-                fmax.unwrap_or(0.0) > b.run.report.worst_clock().map_or(0.0, |c| c.achieved_mhz)
-            }
-        };
-        if pass || faster {
-            best = Some(Placed {
-                run,
-                routed: this.routed,
-                seed,
-                tries: Vec::new(),
-            });
+        let fmax = fmax.unwrap_or(0.0);
+        if pass || best.as_ref().is_none_or(|b| fmax > b.3) {
+            best = Some((run, this.routed, seed, fmax));
         }
         if pass {
             break;
         }
     }
-    let mut placed = best.expect("at least one placement ran");
-    placed.tries = seen;
-    Ok(placed)
+    let (run, routed, seed, _) = best.expect("at least one placement ran");
+    Ok(Placed {
+        run,
+        routed,
+        seed,
+        tries: seen,
+    })
 }
 
 /// `routed.asc` -> `routed-seed2.asc`.
