@@ -75,7 +75,12 @@ module bnngen_board_core (
         .spi_sck(flash_sck), .spi_cs_n(flash_cs_n), .spi_mosi(flash_mosi), .spi_miso(flash_miso),
         .wl_we(wl_we), .wl_addr(wl_addr), .wl_data(wl_data), .done(loaded)
     );
-    assign rst = por_rst || !loaded;
+    // Registered: `rst` reaches the accelerator's logic as well as its flip-flops' resets,
+    // and a gate here put the power-on counter on the UP5K's worst path (fashion-up5k with
+    // weights in SPRAM, 5.5 ns of routing to the gate). Reset ends one cycle later.
+    reg rst_r = 1'b1;
+    always @(posedge clk) rst_r <= por_rst || !loaded;
+    assign rst = rst_r;
 `else
     bnngen_por u_por (.clk(clk), .locked(locked), .rst(rst));
 `endif
