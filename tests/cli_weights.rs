@@ -21,7 +21,7 @@ fn bnngen(args: &[&Path]) -> Output {
 fn synth_image() -> (Vec<u8>, String) {
     let m = bnngen::model::load(Path::new(TINY)).unwrap();
     let hw = HwConfig {
-        weights: WeightStore::Spram,
+        weights: Some(WeightStore::Spram),
         ..Target::Ice40Up5k.fold_config()
     };
     let p = fit::fold(&m, &hw).unwrap();

@@ -201,14 +201,14 @@ fn explicit_folds_and_the_hw_clock_are_kept() {
 
 #[test]
 fn nothing_fits_names_the_resource_and_the_shortfall() {
-    // fashion-up5k's memories need more RAM4K than the UP5K has, at any folding.
+    // fashion-up5k's memories need more RAM4K than the UP5K has, at any folding, with its
+    // weights in block RAM.
     let m = shipped("fashion-up5k");
-    let e = fit::fit_to_device(
-        &m,
-        &fit::device_config(Device::Ice40Up5k),
-        Device::Ice40Up5k,
-    )
-    .unwrap_err();
+    let bram = HwConfig {
+        weights: Some(WeightStore::Bram),
+        ..fit::device_config(Device::Ice40Up5k)
+    };
+    let e = fit::fit_to_device(&m, &bram, Device::Ice40Up5k).unwrap_err();
     let PlanError::Fit(FitError::NothingFits { shortfalls, .. }) = &e else {
         panic!("{e}");
     };
@@ -620,7 +620,7 @@ fn spram_weights_free_ram4k_for_the_fit() {
         .total
         .ice40;
     let spram_hw = HwConfig {
-        weights: WeightStore::Spram,
+        weights: Some(WeightStore::Spram),
         ..hw.clone()
     };
     let plan = set_folding(&m, &spram_hw).unwrap();
@@ -632,7 +632,7 @@ fn spram_weights_free_ram4k_for_the_fit() {
     let ecp = |p| cost::estimate(&m, p).total.ecp5;
     assert_eq!(ecp(&plan), ecp(&set_folding(&m, &hw).unwrap()));
     let fit_hw = HwConfig {
-        weights: WeightStore::Spram,
+        weights: Some(WeightStore::Spram),
         ..fit::device_config(Device::Ice40Up5k)
     };
     match fit::fit_to_device(&m, &fit_hw, Device::Ice40Up5k) {
@@ -643,6 +643,75 @@ fn spram_weights_free_ram4k_for_the_fit() {
         }
         Err(e) => panic!("{e}"),
     }
+}
+
+/// With no `weights` set, folding to the UP5K keeps the weights in block RAM when some
+/// folding fits that way, and takes the SPRAMs only when none does: the unpruned fashion-up5k
+/// (42 RAM4K at best in block RAM) folds to the UP5K with its largest ROMs in SPRAM, and a
+/// plan file records the choice; the pruned model, which fits in block RAM, stays there;
+/// `weights = "bram"` set by the user is kept (nothing fits); ECP5 has no SPRAM to try; and
+/// when neither fits, the error says both were tried.
+#[test]
+fn the_fold_to_the_up5k_takes_spram_only_when_nothing_fits_in_block_ram() {
+    let up5k = fit::device_config(Device::Ice40Up5k);
+    assert_eq!(up5k.weights, None);
+    let unpruned = shipped("fashion-up5k");
+    let f = fit::fit_to_device(&unpruned, &up5k, Device::Ice40Up5k).unwrap();
+    assert_eq!(f.plan.weights, WeightStore::Spram);
+    assert_eq!(f.hw.weights, Some(WeightStore::Spram));
+    assert!(f.usage.fits() && f.usage.spram == 4, "{:?}", f.usage);
+    assert!(f.plan.fps >= 300.0, "{} frames/s", f.plan.fps);
+    let bram = HwConfig {
+        weights: Some(WeightStore::Bram),
+        ..up5k.clone()
+    };
+    match fit::fit_to_device(&unpruned, &bram, Device::Ice40Up5k) {
+        Err(PlanError::Fit(e @ FitError::NothingFits { .. })) => {
+            let e = e.to_string();
+            assert!(e.contains("RAM4K of 30") && !e.contains("SPRAM"), "{e}");
+        }
+        other => panic!(
+            "block-RAM weights must not fit: {:?}",
+            other.map(|f| f.usage)
+        ),
+    }
+    let pruned = shipped("fashion-up5k-pruned");
+    let f = fit::fit_to_device(&pruned, &up5k, Device::Ice40Up5k).unwrap();
+    assert_eq!(f.plan.weights, WeightStore::Bram);
+    assert_eq!(f.usage.spram, 0);
+    let ecp = fit::device_config(Device::Ecp5_25k);
+    let f = fit::fit_to_device(&unpruned, &ecp, Device::Ecp5_25k).unwrap();
+    assert_eq!(f.plan.weights, WeightStore::Bram);
+    match fit::fit_to_device(&shipped("fashion-default"), &up5k, Device::Ice40Up5k) {
+        Err(PlanError::Fit(e @ FitError::NothingFits { .. })) => {
+            let e = e.to_string();
+            assert!(
+                e.contains("at any folding with weights in block RAM or in SPRAM"),
+                "{e}"
+            );
+        }
+        other => panic!("fashion-default fits no UP5K: {:?}", other.map(|f| f.usage)),
+    }
+    // The command line and a plan file say where the weights went.
+    let dir = tempfile::tempdir().unwrap();
+    let plan_file = dir.path().join("up5k.plan.toml");
+    let out = bnngen(&[
+        "plan",
+        "models/fashion-up5k.toml",
+        "--device",
+        "ice40-up5k",
+        "-o",
+        plan_file.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("SPRAM 4/4"), "{text}");
+    let written = std::fs::read_to_string(&plan_file).unwrap();
+    assert!(written.contains("weights = \"spram\""), "{written}");
 }
 
 /// A device short of block RAM but not of logic: the fold keeps the folding the hw file asks

@@ -105,7 +105,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         // No hw file: the fastest folding that fits the target, if it has capacity figures.
         None => {
             let hw = HwConfig {
-                weights: flag.unwrap_or_default(),
+                weights: flag,
                 ..target.fold_config()
             };
             let p = fit::fold(&m, &hw).map_err(CliError::hw)?;

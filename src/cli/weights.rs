@@ -78,7 +78,7 @@ fn spram_plan(m: &model::Model, hw: Option<&Path>) -> Result<plan::Plan, CliErro
             .1),
         None => {
             let hw = HwConfig {
-                weights: WeightStore::Spram,
+                weights: spram,
                 ..Target::Ice40Up5k.fold_config()
             };
             fit::fold(m, &hw).map_err(CliError::hw)

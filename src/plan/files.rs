@@ -208,7 +208,7 @@ fn check_hw_values(src: &mut Source, hw: &HwConfig) {
             );
         }
     }
-    if hw.weights == WeightStore::Spram {
+    if hw.weights == Some(WeightStore::Spram) {
         if let Some(d) = hw.device.filter(|d| d.capacity().spram == 0) {
             src.problem(
                 &[Seg::Key("weights")],
@@ -230,8 +230,8 @@ fn check_hw_values(src: &mut Source, hw: &HwConfig) {
 /// `weights`, when given, replaces the file's.
 fn parse_hw(src: &mut Source, weights: Option<WeightStore>) -> Result<HwConfig, PlanError> {
     let mut hw: HwConfig = src.parse()?;
-    if let Some(w) = weights {
-        hw.weights = w;
+    if weights.is_some() {
+        hw.weights = weights;
     }
     if let Some(d) = hw.device {
         if line_of(&src.text, &[Seg::Key("clock_mhz")]).is_none() {
@@ -405,7 +405,7 @@ pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
         front_end: p.front_end,
         popcount_stages: p.popcount_stages,
         handoff: p.handoff,
-        weights: p.weights,
+        weights: Some(p.weights),
         ..HwConfig::default()
     };
     let mut plan = plan_from_folds(model, &hw, &folds);

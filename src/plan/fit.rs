@@ -18,7 +18,8 @@ use serde::Serialize;
 use super::cost::{self, ram::RamFamily, Capacity, Cells, DesignCost};
 use super::device::Device;
 use super::{
-    divisors, layer_cost, set_folding, tap_counts, Fold, Handoff, HwConfig, Plan, PlanError,
+    divisors, layer_cost, set_folding, spram_fold, tap_counts, Fold, Handoff, HwConfig, Plan,
+    PlanError, WeightStore,
 };
 use crate::model::Model;
 
@@ -180,7 +181,7 @@ pub fn device_use(cost: &DesignCost, cap: &Capacity, hw: &HwConfig) -> DeviceUse
 #[derive(Debug, thiserror::Error)]
 pub enum FitError {
     #[error(
-        "model `{model}` does not fit {device} within the budgets at any folding; the one \
+        "model `{model}` does not fit {device} within the budgets at any folding{weights}; the one \
          closest to fitting ({fps:.1} frames/s at {clock_mhz} MHz, hand-off {handoff}) {}; raise \
          max_logic_percent / max_bram_percent (docs/hw-config.md) or choose a larger device",
         shortfalls.join("; ")
@@ -191,6 +192,8 @@ pub enum FitError {
         fps: f64,
         clock_mhz: f64,
         handoff: &'static str,
+        /// Where the weights were tried, when not only where the hw file put them.
+        weights: &'static str,
         shortfalls: Vec<String>,
     },
     #[error(
@@ -231,8 +234,55 @@ pub struct Fitted {
 }
 
 /// Fold `model` with `hw` (explicit folds, clock, pop-count stages and budgets kept) to the
-/// fastest plan whose estimate fits `device`; see the module doc.
+/// fastest plan whose estimate fits `device`; see the module doc. With `weights` unset, the
+/// weights go to block RAM when some folding fits that way, else (on a device with SPRAM) to
+/// SPRAM: the bitstream then holds no SPRAM weight, and the board needs the flash image too.
 pub fn fit_to_device(model: &Model, hw: &HwConfig, device: Device) -> Result<Fitted, PlanError> {
+    let stores = match hw.weights {
+        Some(w) => vec![w],
+        None if device.capacity().spram > 0 => vec![WeightStore::Bram, WeightStore::Spram],
+        None => vec![WeightStore::Bram],
+    };
+    let mut result = fastest_fit(model, hw, stores[0], device, "");
+    if let (Err(PlanError::Fit(FitError::NothingFits { .. })), Some(&next)) =
+        (&result, stores.get(1))
+    {
+        result = fastest_fit(
+            model,
+            hw,
+            next,
+            device,
+            " with weights in block RAM or in SPRAM",
+        );
+    }
+    let fitted = result?;
+    if let Some(wanted) = hw.fps {
+        if fitted.plan.fps < wanted && !hw.best_effort {
+            return Err(FitError::TooSlow {
+                device,
+                wanted,
+                best: fitted.plan.fps,
+                clock_mhz: hw.clock_mhz,
+            }
+            .into());
+        }
+    }
+    Ok(fitted)
+}
+
+/// The fastest plan with the weights in `store` whose estimate fits `device`, or an error
+/// with what comes closest (`tried_note` says where the weights were tried).
+fn fastest_fit(
+    model: &Model,
+    hw: &HwConfig,
+    store: WeightStore,
+    device: Device,
+    tried_note: &'static str,
+) -> Result<Fitted, PlanError> {
+    let hw = &HwConfig {
+        weights: Some(store),
+        ..hw.clone()
+    };
     let cap = device.capacity();
     let mut best: Option<Fitted> = None;
     let mut smallest: Option<(Plan, DeviceUse)> = None;
@@ -240,7 +290,10 @@ pub fn fit_to_device(model: &Model, hw: &HwConfig, device: Device) -> Result<Fit
     for handoff in [Handoff::Skid, Handoff::Hold] {
         for budget in candidate_budgets(model, hw, handoff) {
             let at = budget_config(hw, handoff, budget);
-            let plan = set_folding(model, &at)?;
+            let mut plan = set_folding(model, &at)?;
+            if at.weights == Some(WeightStore::Spram) {
+                plan = spram_fold::widen_for_spram(model, plan, &at, cap.spram as usize);
+            }
             let (plan, usage) = move_weights_to_logic(model, plan, &cap, hw);
             tried += 1;
             if usage.fits() {
@@ -272,22 +325,12 @@ pub fn fit_to_device(model: &Model, hw: &HwConfig, device: Device) -> Result<Fit
             fps: plan.fps,
             clock_mhz: plan.clock_mhz,
             handoff: handoff_name(plan.handoff),
+            weights: tried_note,
             shortfalls: usage.shortfalls(hw.max_logic_percent, hw.max_bram_percent),
         }
         .into());
     };
     fitted.tried = tried;
-    if let Some(wanted) = hw.fps {
-        if fitted.plan.fps < wanted && !hw.best_effort {
-            return Err(FitError::TooSlow {
-                device,
-                wanted,
-                best: fitted.plan.fps,
-                clock_mhz: hw.clock_mhz,
-            }
-            .into());
-        }
-    }
     Ok(fitted)
 }
 

@@ -10,6 +10,7 @@ pub mod cost;
 pub mod device;
 mod files;
 pub mod fit;
+mod spram_fold;
 pub mod sweep;
 
 use crate::model::{LayerKind, Model};
@@ -106,8 +107,10 @@ pub struct HwConfig {
     /// Fold to this device: the fastest folding whose estimate fits its budgets (`fit`).
     #[serde(skip_serializing)]
     pub device: Option<device::Device>,
-    /// Where the weight ROMs go: `bram` or `spram` (ice40-up5k only).
-    pub weights: WeightStore,
+    /// Where the weight ROMs go: `bram` or `spram` (ice40-up5k only). Unset: block RAM, except
+    /// that folding to a device with SPRAM takes `spram` when no folding fits in block RAM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights: Option<WeightStore>,
     /// Folding to a device: most logic (iCE40 logic cells, ECP5 LUTs) the estimate may use,
     /// in percent of the device's.
     pub max_logic_percent: f64,
@@ -126,7 +129,7 @@ impl Default for HwConfig {
             layers: BTreeMap::new(),
             best_effort: false,
             device: None,
-            weights: WeightStore::Bram,
+            weights: None,
             max_logic_percent: fit::DEFAULT_MAX_LOGIC_PERCENT,
             max_bram_percent: fit::DEFAULT_MAX_BRAM_PERCENT,
         }
@@ -610,7 +613,7 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
         front_end: hw.front_end,
         popcount_stages: hw.popcount_stages,
         handoff: hw.handoff,
-        weights: hw.weights,
+        weights: hw.weights.unwrap_or_default(),
         cycles_per_frame: ii,
         fps: hw.clock_mhz * 1e6 / ii as f64,
         latency_us: total as f64 / hw.clock_mhz,

@@ -31,7 +31,7 @@ pub fn at_budget(plan: &Plan, budget: u64) -> HwConfig {
         front_end: plan.front_end,
         popcount_stages: plan.popcount_stages,
         handoff: plan.handoff,
-        weights: plan.weights,
+        weights: Some(plan.weights),
         ..HwConfig::default()
     }
 }

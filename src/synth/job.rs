@@ -150,7 +150,7 @@ mod tests {
         let m = crate::model::load(std::path::Path::new("models/tiny.toml")).unwrap();
         let figures = |weights| {
             let hw = HwConfig {
-                weights,
+                weights: Some(weights),
                 ..Target::Ice40Up5k.fold_config()
             };
             let p = fit::fold(&m, &hw).unwrap();
