@@ -156,6 +156,58 @@ fn same_seed_same_model_file_and_resume_is_exact() {
         a == d,
         "stopped + resumed run differs from the uninterrupted one"
     );
+
+    // The same with a weight-bit budget, whose kept fraction is taken from the unpruned net:
+    // a resumed run must still prune to it (it stopped where the checkpoint left off when
+    // the fraction was taken from the restored, pruned net). c2 gets 16 tiles, so that the
+    // first pruning step (to floor(0.5625 x 16) = 9) stops short of the budget's 8, and the
+    // budget is what `a` stores: the fixed layers and half of c2.
+    let kept = bnngen::model::load(&tmp.join("a.toml")).unwrap();
+    let bits = bnngen::plan::set_folding(&kept, &Default::default())
+        .unwrap()
+        .weight_bits;
+    let budget = tmp.join("budget.train.toml");
+    let text = std::fs::read_to_string(&opts.config).unwrap();
+    let with_budget = text
+        .replace("kept_fraction = 0.5", &format!("weight_bits = {bits}"))
+        .replace("out_blocks = 4", "out_blocks = 8");
+    assert_ne!(text, with_budget);
+    std::fs::write(&budget, with_budget).unwrap();
+    let budget_opts = TrainOptions {
+        config: budget,
+        ..opts.clone()
+    };
+    std::fs::remove_file(&ckpt).unwrap();
+    let whole = train_to(&budget_opts, &tmp.join("f.toml"));
+    std::fs::remove_file(&ckpt).unwrap();
+    run_partial(&TrainOptions {
+        stop_after: Some(1),
+        ..budget_opts.clone()
+    })
+    .unwrap_or_else(|e| panic!("first half failed: {e}"));
+    let again = train_to(
+        &TrainOptions {
+            resume: true,
+            ..budget_opts.clone()
+        },
+        &tmp.join("g.toml"),
+    );
+    let stored = |file: &str| {
+        let m = bnngen::model::load(&tmp.join(file)).unwrap();
+        bnngen::plan::set_folding(&m, &Default::default())
+            .unwrap()
+            .weight_bits
+    };
+    assert_eq!(stored("f.toml"), bits, "the budget run missed its budget");
+    assert_eq!(
+        stored("g.toml"),
+        stored("f.toml"),
+        "the resumed budget run pruned to another size"
+    );
+    assert!(
+        again == whole,
+        "stopped + resumed budget run differs from the uninterrupted one"
+    );
     std::fs::remove_dir_all(&tmp).ok();
 }
 

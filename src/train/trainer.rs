@@ -246,6 +246,13 @@ fn fit(
     let k = net.spec.classes;
     let mut start = 0;
     let mut initial_kept = prune::kept_counts(&net);
+    // The final kept fraction is relative to the unpruned net, so it is taken before a
+    // checkpoint's masks are restored: from a pruned net it came out higher, and a resumed
+    // run stopped pruning where the checkpoint left it.
+    let target = match (&cfg.pruning, binary) {
+        (Some(p), true) => Some((p, prune::target_fraction(p, &net)?)),
+        _ => None,
+    };
     let ckpt = s.checkpoint.as_ref().filter(|_| binary).map(PathBuf::from);
     if let (true, Some(path)) = (opts.resume, &ckpt) {
         if path.exists() {
@@ -259,10 +266,6 @@ fn fit(
             );
         }
     }
-    let target = match (&cfg.pruning, binary) {
-        (Some(p), true) => Some((p, prune::target_fraction(p, &net)?)),
-        _ => None,
-    };
     let mut optim = AdamConfig::new().init();
     if let (true, Some(path)) = (opts.resume && start > 0, &ckpt) {
         let (o, found) = checkpoint::load_optimizer(optim, path)?;
