@@ -64,9 +64,9 @@ fn cases() -> Vec<Case> {
         push(name.to_string(), &m, &hw);
         // Other pop-count pipeline depths and twice or four times the frame rate.
         for stages in [1, 2, 3] {
-            if stages != hw.popcount_stages {
+            if stages != hw.popcount() {
                 let mut h = hw.clone();
-                h.popcount_stages = stages;
+                h.popcount_stages = Some(stages);
                 push(format!("{name}-p{stages}"), &m, &h);
             }
         }
@@ -76,6 +76,24 @@ fn cases() -> Vec<Case> {
             h.best_effort = true;
             push(format!("{name}-x{k}"), &m, &h);
         }
+        // The other hand-off, as the fold to a device may choose it, also with two pop-count
+        // stages and at four times the frame rate.
+        let other = match hw.handoff {
+            plan::Handoff::Skid => plan::Handoff::Hold,
+            plan::Handoff::Hold => plan::Handoff::Skid,
+        };
+        let h = HwConfig {
+            handoff: other,
+            ..hw.clone()
+        };
+        push(format!("{name}-other"), &m, &h);
+        let mut h2 = h.clone();
+        h2.popcount_stages = Some(2);
+        push(format!("{name}-other-p2"), &m, &h2);
+        let mut h4 = h;
+        h4.fps = Some(hw.fps.unwrap_or(100.0) * 4.0);
+        h4.best_effort = true;
+        push(format!("{name}-other-x4"), &m, &h4);
     }
     for seed in 1..=12u64 {
         let s = seed as usize;
@@ -91,7 +109,7 @@ fn cases() -> Vec<Case> {
         };
         let m = random_model(seed, &opts);
         let mut hw = HwConfig {
-            popcount_stages: 1 + (seed as u32 % 3),
+            popcount_stages: Some(1 + (seed as u32 % 3)),
             ..HwConfig::default()
         };
         if seed % 2 == 0 {

@@ -119,6 +119,8 @@ fn fashion_up5k_pruned_folds_for_the_up5k_as_measured() {
         .collect();
     assert_eq!(folds, [(8, 8), (4, 4), (2, 8), (1, 2), (1, 1)]);
     assert_eq!(f.plan.cycles_per_frame, 28_420);
+    // Trees of at most 8 inputs: one pop-count stage, as measured.
+    assert_eq!(f.plan.popcount_stages, 1);
     assert!(f.plan.cycles_per_frame * 4 <= hand.cycles_per_frame);
 }
 
@@ -564,27 +566,21 @@ fn the_automatic_target_is_the_smallest_part_the_estimate_fits() {
     assert_eq!(of("tiny"), Target::Ice40Up5k);
 }
 
-/// The unpruned fashion-up5k places and routes on the UP5K with its weights in SPRAM, folded
-/// to the device at a 97% logic budget (docs/benchmarks.md, "Weights in SPRAM on the UP5K":
-/// 5,097 logic cells, Fmax 39 MHz), faster at its Fmax than the pruned model's hand-tuned 300
-/// frames/s.
+/// The unpruned fashion-up5k places, routes and meets the UP5K's 48 MHz with no hw file: the
+/// fold finds nothing in block RAM, takes the SPRAMs, and pipelines its 32-input pop-count
+/// trees in two stages (docs/hw-config.md, "Folding to a device"); within three placement
+/// seeds, faster at its Fmax than the pruned model's hand-tuned 300 frames/s.
 #[test]
 #[ignore = "runs Yosys and nextpnr for several minutes: cargo test --test plan_fit -- --ignored"]
-fn fashion_up5k_unpruned_places_on_the_up5k_with_spram_weights() {
+fn fashion_up5k_unpruned_places_on_the_up5k_without_an_hw_file() {
     let out = tempfile::tempdir().unwrap();
-    let hw = out.path().join("up5k-spram.toml");
-    std::fs::write(
-        &hw,
-        "device = \"ice40-up5k\"\nweights = \"spram\"\nmax_logic_percent = 97.0\n",
-    )
-    .unwrap();
     let run = bnngen(&[
         "synth",
         "models/fashion-up5k.toml",
         "--target",
         "ice40-up5k",
-        "--hw",
-        hw.to_str().unwrap(),
+        "--tries",
+        "3",
         "--json",
         "-o",
         out.path().join("run").to_str().unwrap(),
@@ -604,6 +600,8 @@ fn fashion_up5k_unpruned_places_on_the_up5k_with_spram_weights() {
         );
     }
     assert_eq!(u["ICESTORM_SPRAM"]["used"], 4, "{u}");
+    assert_eq!(r["timing"]["pass"], true, "{}", r["timing"]);
+    assert_eq!(r["timing"]["target_mhz"], 48.0, "{}", r["timing"]);
     let fps = r["performance"]["frames_per_s"].as_f64().unwrap();
     assert!(fps >= 300.0, "{fps} frames/s at the achieved Fmax");
 }
@@ -642,6 +640,60 @@ fn spram_weights_free_ram4k_for_the_fit() {
             assert!(e.contains("logic cells") && !e.contains("RAM4K"), "{e}");
         }
         Err(e) => panic!("{e}"),
+    }
+}
+
+/// Folding to a device without `popcount_stages` gives the pop-count trees one pipeline stage
+/// per `popcount_levels_per_stage` adder levels of the deepest tree it folds to (at least
+/// one); a value the user sets, on the command line's hw or in a hw file, is kept.
+#[test]
+fn the_fold_sets_pop_count_stages_by_the_depth_of_its_trees() {
+    let levels = |p: &bnngen::plan::Plan| {
+        (p.layers.iter().filter(|l| l.lanes > 0))
+            .map(|l| {
+                ((l.simd * l.taps) as u64)
+                    .next_power_of_two()
+                    .trailing_zeros()
+            })
+            .max()
+            .unwrap()
+    };
+    for (name, device) in [
+        ("fashion-up5k-pruned", Device::Ice40Up5k),
+        ("fashion-up5k", Device::Ice40Up5k),
+        ("fashion-up5k", Device::Ecp5_25k),
+        ("tiny", Device::Ecp5_85k),
+    ] {
+        let m = shipped(name);
+        let auto = fit::device_config(device);
+        assert_eq!(auto.popcount_stages, None);
+        let f = fit::fit_to_device(&m, &auto, device).unwrap();
+        let per = device.popcount_levels_per_stage();
+        let want = levels(&f.plan).div_ceil(per).max(1);
+        assert_eq!(f.plan.popcount_stages, want, "{name} on {device}");
+        assert_eq!(f.hw.popcount_stages, Some(want));
+        // Each stage holds at most `per` levels, and one stage fewer would not.
+        assert!(levels(&f.plan) <= per * want);
+        assert!(want == 1 || levels(&f.plan) > per * (want - 1));
+        let set = HwConfig {
+            popcount_stages: Some(0),
+            ..auto.clone()
+        };
+        let g = fit::fit_to_device(&m, &set, device).unwrap();
+        assert_eq!(g.plan.popcount_stages, 0, "{name} on {device}");
+    }
+    // A hw file with a device: absent means chosen, present means kept (the pruned model's
+    // UP5K folding has trees of at most 8 inputs, so one stage when chosen).
+    let m = shipped("fashion-up5k-pruned");
+    let dir = tempfile::tempdir().unwrap();
+    let hw = dir.path().join("hw.toml");
+    for (text, stages) in [
+        ("device = \"ice40-up5k\"\n", 1),
+        ("device = \"ice40-up5k\"\npopcount_stages = 3\n", 3),
+    ] {
+        std::fs::write(&hw, text).unwrap();
+        let (_, plan) = bnngen::plan::fold_hw_file(&m, &hw).unwrap();
+        assert_eq!(plan.popcount_stages, stages, "{text}");
     }
 }
 

@@ -196,7 +196,7 @@ fn foldings_of_one_model_agree() {
     use bnngen::plan::Fold;
     let model = bnngen::model::load(std::path::Path::new("models/tiny.toml")).unwrap();
     let mut explicit = HwConfig {
-        popcount_stages: 0,
+        popcount_stages: Some(0),
         ..HwConfig::default()
     };
     for (l, pe, simd) in [
@@ -214,12 +214,12 @@ fn foldings_of_one_model_agree() {
         },
         HwConfig {
             fps: Some(1e8 / 3000.0),
-            popcount_stages: 2,
+            popcount_stages: Some(2),
             ..HwConfig::default()
         },
         HwConfig {
             front_end: bnngen::plan::Placement::Sensor,
-            popcount_stages: 3,
+            popcount_stages: Some(3),
             ..HwConfig::default()
         },
         explicit,
@@ -380,7 +380,7 @@ fn taps_foldings_bit_exact() {
             continue;
         }
         seen.extend(new);
-        hw.popcount_stages = (seed % 3) as u32;
+        hw.popcount_stages = Some((seed % 3) as u32);
         eprintln!("seed {seed}: {:?}", hw.layers);
         run(&m, &hw, 3, seed, false, true);
         runs += 1;

@@ -98,7 +98,7 @@ fn lint_clean_for_several_models_and_foldings() {
             tiny(),
             HwConfig {
                 fps: Some(1e7),
-                popcount_stages: 0,
+                popcount_stages: Some(0),
                 ..HwConfig::default()
             },
             false,
@@ -107,7 +107,7 @@ fn lint_clean_for_several_models_and_foldings() {
             "tiny_pop3".into(),
             tiny(),
             HwConfig {
-                popcount_stages: 3,
+                popcount_stages: Some(3),
                 ..HwConfig::default()
             },
             false,

@@ -37,7 +37,7 @@ fn golden_verilog_tiny() {
 fn golden_verilog_tiny_sensor() {
     let hw = HwConfig {
         front_end: Placement::Sensor,
-        popcount_stages: 0,
+        popcount_stages: Some(0),
         ..HwConfig::default()
     };
     insta::assert_snapshot!("tiny_sensor", all_text(&tiny(), &hw));

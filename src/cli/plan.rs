@@ -165,11 +165,13 @@ fn fit_line(device: Device, c: &DesignCost, hw: &HwConfig, p: &Plan) -> String {
         n => format!(", {n} of {} SPRAM", u.spram_capacity),
     };
     format!(
-        "folded to {device} (board top included): {:.1} frames/s at {} MHz, hand-off {}; \
-         {} of {} {} (limit {} at {}%), {} of {} {} (limit {} at {}%){spram}\n",
+        "folded to {device} (board top included): {:.1} frames/s at {} MHz, hand-off {}, \
+         {} pop-count stage{}; {} of {} {} (limit {} at {}%), {} of {} {} (limit {} at {}%){spram}\n",
         p.fps,
         p.clock_mhz,
         fit::handoff_name(p.handoff),
+        p.popcount_stages,
+        if p.popcount_stages == 1 { "" } else { "s" },
         u.logic,
         u.logic_capacity,
         u.logic_unit,

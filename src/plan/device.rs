@@ -83,6 +83,20 @@ impl Device {
         }
     }
 
+    /// Adder levels of a pop-count tree that one pipeline stage may hold at the device's
+    /// default clock, when the fold chooses `popcount_stages` (`fit::popcount_stages_for`).
+    /// Measured with nextpnr over three seeds (docs/hw-config.md, "Pop-count pipeline
+    /// stages"): on the UP5K at 48 MHz, trees of 8 inputs in one stage met the clock
+    /// (fashion-up5k-pruned folded to it) and 32-input trees in one stage did not (37.9-42.8
+    /// MHz) but did in two (48.5 MHz); on the ECP5-85k at 125 MHz, fashion-default's 64-input
+    /// trees meet it in three stages.
+    pub fn popcount_levels_per_stage(self) -> u32 {
+        match self {
+            Device::Ice40Up5k | Device::Ice40Hx8k => 4,
+            Device::Ecp5_25k | Device::Ecp5_85k => 2,
+        }
+    }
+
     /// The timing goal when the user gives none (`synth` without `--clock` or `--hw`, and
     /// folding to the device without `clock_mhz`).
     pub fn default_clock_mhz(self) -> f64 {

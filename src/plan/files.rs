@@ -196,7 +196,7 @@ fn check_common(src: &mut Source, clock_mhz: f64, popcount_stages: u32) {
 }
 
 fn check_hw_values(src: &mut Source, hw: &HwConfig) {
-    check_common(src, hw.clock_mhz, hw.popcount_stages);
+    check_common(src, hw.clock_mhz, hw.popcount());
     for (field, v) in [
         ("max_logic_percent", hw.max_logic_percent),
         ("max_bram_percent", hw.max_bram_percent),
@@ -403,7 +403,7 @@ pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
     let hw = HwConfig {
         clock_mhz: p.clock_mhz,
         front_end: p.front_end,
-        popcount_stages: p.popcount_stages,
+        popcount_stages: Some(p.popcount_stages),
         handoff: p.handoff,
         weights: Some(p.weights),
         ..HwConfig::default()

@@ -18,8 +18,8 @@ use serde::Serialize;
 use super::cost::{self, ram::RamFamily, Capacity, Cells, DesignCost};
 use super::device::Device;
 use super::{
-    divisors, layer_cost, set_folding, spram_fold, tap_counts, Fold, Handoff, HwConfig, Plan,
-    PlanError, WeightStore,
+    divisors, layer_cost, plan_from_folds, set_folding, spram_fold, tap_counts, Fold, Handoff,
+    HwConfig, Plan, PlanError, WeightStore,
 };
 use crate::model::Model;
 
@@ -331,7 +331,59 @@ fn fastest_fit(
         .into());
     };
     fitted.tried = tried;
+    if hw.popcount_stages.is_none() {
+        fitted = with_pipelined_trees(model, fitted, &cap, device);
+    }
     Ok(fitted)
+}
+
+/// `fitted` with its pop-count trees pipelined for the device's clock
+/// (`popcount_stages_for`), when the estimate still fits; else as it was. The folding is
+/// chosen with one stage and then pipelined, since stages change no cycle count.
+fn with_pipelined_trees(model: &Model, fitted: Fitted, cap: &Capacity, device: Device) -> Fitted {
+    let stages = popcount_stages_for(model, &fitted.plan, device);
+    let hw = HwConfig {
+        popcount_stages: Some(stages),
+        ..fitted.hw.clone()
+    };
+    let mut plan = plan_from_folds(model, &hw, &fitted.plan.folds());
+    for (lp, was) in plan.layers.iter_mut().zip(&fitted.plan.layers) {
+        lp.weights_in_logic = was.weights_in_logic;
+    }
+    let usage = device_use(&cost::estimate(model, &plan), cap, &hw);
+    match usage.fits() {
+        true => Fitted {
+            plan,
+            hw,
+            usage,
+            tried: fitted.tried,
+        },
+        false => Fitted {
+            hw: HwConfig {
+                popcount_stages: Some(fitted.plan.popcount_stages),
+                ..fitted.hw
+            },
+            ..fitted
+        },
+    }
+}
+
+/// Pipeline stages for the pop-count trees of `plan` on `device`, when the user sets none:
+/// one stage per `Device::popcount_levels_per_stage` adder levels of the deepest tree (a
+/// tree of n inputs has ceil(log2 n) levels), and at least one. Why: the fastest folding
+/// that fits is often one of wide trees (fashion-up5k on the UP5K: 32 inputs), whose adder
+/// chain in one stage missed the device's default clock.
+pub fn popcount_stages_for(model: &Model, plan: &Plan, device: Device) -> u32 {
+    let levels = (model.layers.iter().zip(&plan.layers))
+        .filter(|(l, _)| l.kind.weights().is_some() && !l.kind.fully_pruned())
+        .map(|(_, lp)| {
+            ((lp.simd * lp.taps) as u64)
+                .next_power_of_two()
+                .trailing_zeros()
+        })
+        .max()
+        .unwrap_or(0);
+    levels.div_ceil(device.popcount_levels_per_stage()).max(1)
 }
 
 /// `plan` with weight ROMs moved from block RAM into logic, the emptiest blocks first, until

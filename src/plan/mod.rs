@@ -95,8 +95,11 @@ pub struct HwConfig {
     pub fps: Option<f64>,
     /// Where the thermometer comparators sit: `digital` or `sensor`.
     pub front_end: Placement,
-    /// Pipeline registers in each pop-count adder tree (0 = combinational).
-    pub popcount_stages: u32,
+    /// Pipeline registers in each pop-count adder tree (0 = combinational). Absent: 1, except
+    /// that folding to a device chooses it from the depth of the trees it folds to
+    /// (`fit::popcount_stages_for`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub popcount_stages: Option<u32>,
     /// How window stages hand on their output: `skid` (a word every cycle) or `hold`.
     pub handoff: Handoff,
     /// Explicit folding per layer name, overriding the automatic choice.
@@ -124,7 +127,7 @@ impl Default for HwConfig {
             clock_mhz: 100.0,
             fps: None,
             front_end: Placement::Digital,
-            popcount_stages: 1,
+            popcount_stages: None,
             handoff: Handoff::Skid,
             layers: BTreeMap::new(),
             best_effort: false,
@@ -133,6 +136,26 @@ impl Default for HwConfig {
             max_logic_percent: fit::DEFAULT_MAX_LOGIC_PERCENT,
             max_bram_percent: fit::DEFAULT_MAX_BRAM_PERCENT,
         }
+    }
+}
+
+impl Plan {
+    /// Each layer's (PE, SIMD, taps).
+    pub fn folds(&self) -> Vec<Fold> {
+        (self.layers.iter())
+            .map(|l| Fold {
+                pe: l.pe,
+                simd: l.simd,
+                taps: l.taps,
+            })
+            .collect()
+    }
+}
+
+impl HwConfig {
+    /// Pipeline registers in each pop-count tree: `popcount_stages`, or 1 when absent.
+    pub fn popcount(&self) -> u32 {
+        self.popcount_stages.unwrap_or(1)
     }
 }
 
@@ -412,7 +435,7 @@ pub fn pipeline_depth(model: &Model, hw: &HwConfig, idx: usize) -> u64 {
         kind if kind.fully_pruned() => 2,
         LayerKind::MaxPool(_) => 3,
         kind => {
-            let pop = hw.popcount_stages as u64;
+            let pop = hw.popcount() as u64;
             let argmax = match kind {
                 LayerKind::Classifier(c) => (c.weights.out_channels.max(1) as u64)
                     .next_power_of_two()
@@ -611,7 +634,7 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
         model: model.meta.name.clone(),
         clock_mhz: hw.clock_mhz,
         front_end: hw.front_end,
-        popcount_stages: hw.popcount_stages,
+        popcount_stages: hw.popcount(),
         handoff: hw.handoff,
         weights: hw.weights.unwrap_or_default(),
         cycles_per_frame: ii,

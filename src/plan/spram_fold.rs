@@ -19,15 +19,7 @@ use crate::model::Model;
 /// none is.
 pub fn widen_for_spram(model: &Model, plan: Plan, hw: &HwConfig, sprams: usize) -> Plan {
     let budget = plan.cycles_per_frame;
-    let mut folds: Vec<Fold> = plan
-        .layers
-        .iter()
-        .map(|l| Fold {
-            pe: l.pe,
-            simd: l.simd,
-            taps: l.taps,
-        })
-        .collect();
+    let mut folds = plan.folds();
     let mut order: Vec<usize> = (0..model.layers.len())
         .filter(|&i| {
             let l = &model.layers[i];
@@ -123,9 +115,9 @@ mod tests {
         };
         let plan = set_folding(&model, &hw).unwrap();
         let fc1 = model.layer_index("fc1").unwrap();
-        assert!(store_of(&model, &plan, fc1, fold_of(&plan, fc1)).is_none());
+        assert!(store_of(&model, &plan, fc1, plan.folds()[fc1]).is_none());
         let wide = widen_for_spram(&model, plan.clone(), &hw, 4);
-        let s = store_of(&model, &wide, fc1, fold_of(&wide, fc1)).expect("fc1 fits SPRAM");
+        let s = store_of(&model, &wide, fc1, wide.folds()[fc1]).expect("fc1 fits SPRAM");
         assert_eq!(s.slices(), 3, "{:?}", wide.layers[fc1]);
         assert!(wide.layers[fc1].cycles_per_frame < plan.layers[fc1].cycles_per_frame);
         assert!(wide.cycles_per_frame <= plan.cycles_per_frame);
@@ -133,14 +125,5 @@ mod tests {
         assert!(stores.iter().any(|s| s.layer == fc1), "{stores:?}");
         // No SPRAM left: nothing changes.
         assert_eq!(widen_for_spram(&model, plan.clone(), &hw, 0), plan);
-    }
-
-    fn fold_of(plan: &Plan, i: usize) -> Fold {
-        let l = &plan.layers[i];
-        Fold {
-            pe: l.pe,
-            simd: l.simd,
-            taps: l.taps,
-        }
     }
 }

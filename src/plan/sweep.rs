@@ -29,7 +29,7 @@ pub fn at_budget(plan: &Plan, budget: u64) -> HwConfig {
         clock_mhz: plan.clock_mhz,
         fps: Some(plan.clock_mhz * 1e6 / budget as f64),
         front_end: plan.front_end,
-        popcount_stages: plan.popcount_stages,
+        popcount_stages: Some(plan.popcount_stages),
         handoff: plan.handoff,
         weights: Some(plan.weights),
         ..HwConfig::default()
