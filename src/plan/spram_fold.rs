@@ -63,7 +63,7 @@ fn store_of(model: &Model, plan: &Plan, i: usize, fold: Fold) -> Option<SpramSto
         depth,
         base: 0,
     };
-    (depth >= 2 && width > 0 && s.rows() <= super::cost::spram::SPRAM_DEPTH).then_some(s)
+    s.fits_spram().then_some(s)
 }
 
 /// The fold of layer `i` within `budget` cycles per frame whose ROM fits at most `left`

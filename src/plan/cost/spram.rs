@@ -57,6 +57,11 @@ impl SpramStore {
         self.depth.div_ceil(self.pack()).max(2)
     }
 
+    /// Can this ROM go to SPRAM: it has a word and an address, and its rows fit one SPRAM.
+    pub fn fits_spram(&self) -> bool {
+        self.depth >= 2 && self.width > 0 && self.rows() <= SPRAM_DEPTH
+    }
+
     /// Image words this store takes.
     pub fn words(&self) -> usize {
         self.slices() * self.rows()
@@ -117,7 +122,7 @@ pub fn assign(model: &Model, plan: &Plan, sprams: usize) -> Vec<SpramStore> {
             depth,
             base: 0,
         };
-        if depth >= 2 && width > 0 && store.rows() <= SPRAM_DEPTH {
+        if store.fits_spram() {
             cands.push(store);
         }
     }
