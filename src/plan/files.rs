@@ -409,10 +409,29 @@ pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
         ..HwConfig::default()
     };
     let mut plan = plan_from_folds(model, &hw, &folds);
-    for (lp, read) in plan.layers.iter_mut().zip(&p.layers) {
+    for (i, (lp, read)) in plan.layers.iter_mut().zip(&p.layers).enumerate() {
         lp.weights_in_logic = read.weights_in_logic;
+        if read.ring_groups != 1 && read.ring_groups != lp.ring_groups {
+            let at = [Seg::Key("layers"), Seg::Index(i), Seg::Key("ring_groups")];
+            let can = match lp.ring_groups {
+                1 => "only 1 (whole words)".to_string(),
+                g => format!("1 (whole words) or {g}"),
+            };
+            src.problem(
+                &at,
+                format!(
+                    "layer `{}`: {} ring groups; at this folding it can have {can}",
+                    lp.name, read.ring_groups
+                ),
+            );
+        }
     }
-    Ok(plan)
+    src.finish()?;
+    // A ring the file stores as whole words (or, in files older than narrow rings, does not
+    // mention) stays so.
+    Ok(super::widen_pool_rings(model, plan, |i| {
+        p.layers[i].ring_groups == 1
+    }))
 }
 
 /// The fold field (`pe`, `simd` or `taps`) a `check_fold` message is about: its first word.

@@ -295,6 +295,7 @@ fn fastest_fit(
                 plan = spram_fold::widen_for_spram(model, plan, &at, cap.spram as usize);
             }
             let (plan, usage) = move_weights_to_logic(model, plan, &cap, hw);
+            let (plan, usage) = wide_pools_if_short_of_logic(model, plan, usage, &cap, hw);
             tried += 1;
             if usage.fits() {
                 let key = (plan.cycles_per_frame, usage.logic, usage.bram);
@@ -350,6 +351,8 @@ fn with_pipelined_trees(model: &Model, fitted: Fitted, cap: &Capacity, device: D
     for (lp, was) in plan.layers.iter_mut().zip(&fitted.plan.layers) {
         lp.weights_in_logic = was.weights_in_logic;
     }
+    let was = &fitted.plan.layers;
+    let plan = super::widen_pool_rings(model, plan, |i| was[i].ring_groups == 1);
     let usage = device_use(&cost::estimate(model, &plan), cap, &hw);
     match usage.fits() {
         true => Fitted {
@@ -384,6 +387,30 @@ pub fn popcount_stages_for(model: &Model, plan: &Plan, device: Device) -> u32 {
         .max()
         .unwrap_or(0);
     levels.div_ceil(device.popcount_levels_per_stage()).max(1)
+}
+
+/// `plan` with its max-pools' rings as whole words (`plan::widen_pool_rings`) when it does
+/// not fit the device, is over its logic budget and the whole-word rings fit; else as it was.
+/// A narrow ring trades logic for blocks (measured with Yosys 0.23 on fashion-up5k: pool2
+/// +28 LUT4 and one RAM4K fewer, pool3 +53 and three fewer), which a device short of logic
+/// cannot pay: fashion-up5k-pruned's fastest folding on the UP5K fits only without them.
+fn wide_pools_if_short_of_logic(
+    model: &Model,
+    plan: Plan,
+    usage: DeviceUse,
+    cap: &Capacity,
+    hw: &HwConfig,
+) -> (Plan, DeviceUse) {
+    let narrow = plan.layers.iter().any(|l| l.ring_groups > 1);
+    if usage.fits() || !narrow || usage.logic <= usage.logic_limit {
+        return (plan, usage);
+    }
+    let wide = super::widen_pool_rings(model, plan.clone(), |_| true);
+    let u = device_use(&cost::estimate(model, &wide), cap, hw);
+    match u.fits() {
+        true => (wide, u),
+        false => (plan, usage),
+    }
 }
 
 /// `plan` with weight ROMs moved from block RAM into logic, the emptiest blocks first, until

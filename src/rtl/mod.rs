@@ -665,7 +665,9 @@ fn window_stage(
         out,
     };
     let op = match &l.kind {
-        LayerKind::MaxPool(_) => WindowOp::Or,
+        LayerKind::MaxPool(_) => WindowOp::Or {
+            groups: lp.ring_groups,
+        },
         LayerKind::Conv(c) => mac(&c.weights, MacOut::Threshold(&c.activation)),
         LayerKind::Dense(d) => mac(&d.weights, MacOut::Threshold(&d.activation)),
         LayerKind::Classifier(c) => mac(&c.weights, MacOut::Scores(&c.bias)),

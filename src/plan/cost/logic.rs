@@ -50,7 +50,12 @@ pub fn features(model: &Model, plan: &Plan, idx: usize, mems: &[(Memory, Placed)
         }
         LayerKind::MaxPool(m) => {
             f[1] = 1.0;
-            f[6] = c;
+            // A narrow ring reads one 16-bit group per step, and holds the input pixel in a
+            // register while it writes its groups.
+            f[6] = match super::ring::pool_ring(lp.ring_groups) {
+                Some(n) => n.group_bits as f64 + c,
+                None => c,
+            };
             f[7] = c * (m.kernel * m.kernel) as f64;
         }
         kind => {

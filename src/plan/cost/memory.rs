@@ -170,10 +170,13 @@ pub fn layer_memories(model: &Model, plan: &Plan, idx: usize, ram: RamFamily) ->
         return out;
     }
     // Every other stage is a window stage with a line buffer of `rows` slots, each a power
-    // of two pixels wide; a narrow ring holds groups of chunks instead (`ring.rs`).
+    // of two pixels wide; a narrow ring holds groups of chunks instead, or a max-pool's
+    // 16-bit groups (`ring.rs`).
     let words = lp.rows * l.input.width.next_power_of_two();
-    let narrow = (l.kind.weights())
-        .and_then(|w| super::ring::narrow_ring(w, lp.simd, lp.taps, words, l.input.channels, ram));
+    let narrow = match l.kind.weights() {
+        Some(w) => super::ring::narrow_ring(w, lp.simd, lp.taps, words, l.input.channels, ram),
+        None => super::ring::pool_ring(lp.ring_groups),
+    };
     if let Some(n) = narrow {
         let depth = n.depth(words);
         let style = default_style(n.group_bits, depth);

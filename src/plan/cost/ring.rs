@@ -10,10 +10,17 @@
 //! write side takes one cycle per group of each pixel, which such a stage always has: its
 //! issue side spends at least a cycle per chunk.
 //!
-//! One function decides it, for the RTL (`rtl::window`) and the cost model (`memory.rs`)
+//! A max-pool's ring is narrow too when its pixels are wider than `POOL_GROUP_BITS`: a pool
+//! reads a whole pixel word per kernel tap, so a 64- or 128-channel ring of a few dozen words
+//! took 4 to 8 blocks of which it filled a fifth (a block reads at most 16 bits per cycle on
+//! iCE40, 36 on ECP5). Stored as 16-bit groups it fills one or two, and the pool visits each
+//! tap once per group; the plan (`Plan::layers[].ring_groups`) chooses it only where those
+//! cycles leave the pipeline's rate alone (`pool_ring_groups`).
+//!
+//! One function decides each, for the RTL (`rtl::window`) and the cost model (`memory.rs`)
 //! alike, so the memory the estimate counts is the one the RTL declares.
 
-use super::ram::RamFamily;
+use super::ram::{RamFamily, Shape, Style, BLOCK_RAM_BITS};
 use super::widths::bits_for;
 use crate::model::BlockWeights;
 
@@ -34,6 +41,10 @@ pub struct NarrowRing {
     pub groups: usize,
     pub group_bits: u32,
     pub sub_bits: u32,
+    /// The writer takes a pixel into a holding register in one cycle and writes its groups
+    /// from there (a max-pool's ring), so the producer is not held for the groups' cycles;
+    /// else it writes them from the producer's held word and accepts it with the last.
+    pub held: bool,
 }
 
 /// `Some(lo)` when a one-tap stage splits its chunk select over the two read stages: a dense
@@ -54,6 +65,7 @@ pub fn narrow_geometry(lo: u32, simd: usize, c: usize) -> NarrowRing {
         groups,
         group_bits,
         sub_bits: bits_for(groups as u64 - 1),
+        held: false,
     }
 }
 
@@ -77,5 +89,82 @@ impl NarrowRing {
     /// Words of the narrow ring: each line-buffer word's groups at the low address bits.
     pub fn depth(&self, words: usize) -> usize {
         words << self.sub_bits
+    }
+}
+
+/// Bits per word of a max-pool's narrow ring: the widest word of an iCE40 block, and a
+/// DP16KD's 16-bit configuration (1024 words) on ECP5, so the choice does not depend on the
+/// family and the plan's cycles are the same for every target.
+pub const POOL_GROUP_BITS: u32 = 16;
+
+/// The narrow ring of a max-pool of `groups` groups of `POOL_GROUP_BITS` (`groups > 1`).
+pub fn pool_ring(groups: usize) -> Option<NarrowRing> {
+    (groups > 1).then(|| NarrowRing {
+        lo: 0,
+        groups,
+        group_bits: POOL_GROUP_BITS,
+        sub_bits: bits_for(groups as u64 - 1),
+        held: true,
+    })
+}
+
+/// Groups a max-pool over `c` channels with `words` ring words would store its pixels in, if
+/// the narrow ring takes fewer blocks than the whole-word ring on iCE40 and no more on ECP5
+/// (each placed by the family's rule, `ram.rs`); else 1. Whether its cycles fit is the
+/// plan's call (`plan::plan_from_folds`).
+pub fn pool_ring_groups(c: usize, words: usize) -> usize {
+    // Whole groups only: a padded group would leave read bits no logic uses.
+    if !c.is_multiple_of(POOL_GROUP_BITS as usize) {
+        return 1;
+    }
+    let groups = c / POOL_GROUP_BITS as usize;
+    let Some(n) = pool_ring(groups) else {
+        return 1;
+    };
+    let blocks = |width: u32, depth: usize, fam: RamFamily| {
+        let style = match width as usize * depth >= BLOCK_RAM_BITS {
+            true => Style::Block,
+            false => Style::Auto,
+        };
+        let shape = Shape {
+            width,
+            depth,
+            rom: false,
+            style,
+            used: vec![true; width as usize],
+        };
+        match fam.place(&shape) {
+            super::ram::Placed::Block(b) => b,
+            _ => 0,
+        }
+    };
+    let wide = |fam| blocks(c as u32, words, fam);
+    let narrow = |fam| blocks(n.group_bits, n.depth(words), fam);
+    let fewer = narrow(RamFamily::Ice40) < wide(RamFamily::Ice40)
+        && narrow(RamFamily::Ecp5) <= wide(RamFamily::Ecp5);
+    if fewer {
+        groups
+    } else {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pool_ring_groups;
+
+    #[test]
+    fn a_pool_ring_is_narrow_only_where_it_saves_blocks() {
+        // fashion-up5k's pool3: 64 channels x 48 words, 4 RAM4K as whole words, 1 as 16-bit
+        // groups (192 words).
+        assert_eq!(pool_ring_groups(64, 48), 4);
+        // fashion-default's pool3: 128 x 48, 8 RAM4K / 4 DP16KD -> 2 RAM4K / 1 DP16KD.
+        assert_eq!(pool_ring_groups(128, 48), 8);
+        // 16 channels are one group already.
+        assert_eq!(pool_ring_groups(16, 192), 1);
+        // A small ring kept in logic either way saves no block.
+        assert_eq!(pool_ring_groups(32, 4), 1);
+        // Channels not a multiple of 16 stay whole words.
+        assert_eq!(pool_ring_groups(24, 192), 1);
     }
 }

@@ -26,7 +26,8 @@ impl Steps {
     fn of(spec: &WindowSpec, c: usize) -> Steps {
         let (ty, tx) = spec.tap_shape();
         match &spec.op {
-            WindowOp::Or => Steps {
+            // A narrow ring's pool visits each tap once per 16-bit group.
+            WindowOp::Or { groups } => Steps {
                 groups: vec![(0, 0)],
                 entries: vec![Entry {
                     group: 0,
@@ -34,8 +35,11 @@ impl Steps {
                     first: true,
                     last: true,
                 }],
-                chunks: 1,
-                simd: c,
+                chunks: *groups,
+                simd: match groups {
+                    1 => c,
+                    _ => crate::plan::cost::ring::POOL_GROUP_BITS as usize,
+                },
                 pe: 1,
                 ty,
                 tx,

@@ -14,7 +14,11 @@
 //! A narrow ring (`plan::cost::ring`: on iCE40, a classifier over a 1x1 input reading one
 //! chunk at a time) holds each pixel as words of a group of chunks, written one group per
 //! cycle from the held input word; `s_ready` rises with the last group, so the pixel, the
-//! row count and the input handshake are those of a whole-word ring.
+//! row count and the input handshake are those of a whole-word ring. A max-pool's narrow ring
+//! (`NarrowRing::held`) first takes the pixel into a holding register, in one cycle, and
+//! takes the next with its last group: its producer, often the pipeline's slowest stage,
+//! then waits no cycle for the groups, and a pixel still counts when its last group is
+//! written.
 
 use super::counter::Counter;
 use super::row_slack::{first_row, RowSlack, AFTER_STEP, AFTER_STEP_1, ROOM_STEP, ROOM_STEP_1};
@@ -51,7 +55,7 @@ pub(super) struct LineBuffer {
     /// One ring per kernel tap taken per cycle, written alike.
     pub(super) lbufs: Vec<Mem>,
     /// The rings are ECP5 block-RAM cells (`rtl::ebr`): the read side instantiates them, with
-    /// the write port driven by `wr_en`, `waddr` and `wdata`; no statement writes them.
+    /// the write port driven by `wr_en`, `mem_waddr` and `wdata`; no statement writes them.
     pub(super) cells: bool,
     pub(super) wr_en: Expr,
     pub(super) wdata: Expr,
@@ -92,7 +96,8 @@ impl LineBuffer {
         // signed, one bit more.
         let ww = bits_for((2 * h + r) as u64);
         let slack = RowSlack::new(b, ww + 1);
-        assert!(narrow.is_none() || (copies == 1 && !ecp5_cells));
+        // A narrow ring is one copy; only a held one (a max-pool's) is also built as ECP5 cells.
+        assert!(narrow.is_none_or(|n| copies == 1 && (n.held || !ecp5_cells)));
         let (mem_w, mem_d) = match narrow {
             Some(n) => (n.group_bits, n.depth(r * w2)),
             None => (c as u32, r * w2),
@@ -114,14 +119,27 @@ impl LineBuffer {
         let rows = RowTable::build(b, g, ww + 1, sb);
         // Input ready, registered: the next cycle's `wrow < cap` from this cycle's values.
         let s_rdy = b.reg("s_rdy", 1);
-        // A narrow ring takes a pixel one group per cycle and accepts it with the last.
+        // A narrow ring takes a pixel one group per cycle and accepts it with the last; a
+        // held one writes from its holding register (`src`) and empties it with the last.
         let sub = narrow.map(|n| Counter::new(b, "in_sub", n.groups, 1));
+        let held = narrow.filter(|n| n.held).map(|_| Held::build(b, io));
+        let src_valid = held.as_ref().map_or(b.e(io.s_valid), |h| b.e(h.valid));
+        let src_data = held.as_ref().map_or(io.s_data, |h| h.data);
         let ready = match &sub {
             Some(k) => b.e(s_rdy).and(k.last(b)),
             None => b.e(s_rdy),
         };
-        b.assign(io.s_ready, ready);
-        let wr = b.let_("wr", b.e(io.s_valid).and(b.e(io.s_ready)));
+        let wr = match &held {
+            Some(h) => {
+                let last = b.let_("wr", b.e(h.valid).and(ready));
+                h.drive(b, io, &last);
+                last
+            }
+            None => {
+                b.assign(io.s_ready, ready);
+                b.let_("wr", b.e(io.s_valid).and(b.e(io.s_ready)))
+            }
+        };
         let row_done = b.let_("row_done", wr.clone().and(in_x.last(b)));
         let rdy_next = slack.ready_next(b, &row_done);
         b.always(vec![Stmt::if_else(
@@ -133,10 +151,10 @@ impl LineBuffer {
             let col = (cb > 0).then(|| in_x.val(b, cb));
             b.let_("waddr", addr_of(in_slot.val(b, sb), col))
         };
-        let cells = ecp5_cells && crate::rtl::ebr::in_block_ram(c as u32, r * w2, false);
+        let cells = ecp5_cells && crate::rtl::ebr::in_block_ram(mem_w, mem_d, false);
         let (mem_wr, mem_waddr) = match (narrow, &sub) {
             (Some(n), Some(k)) => (
-                b.let_("wr_sub", b.e(io.s_valid).and(b.e(s_rdy))),
+                b.let_("wr_sub", src_valid.and(b.e(s_rdy))),
                 b.let_(
                     "waddr_sub",
                     Expr::cat_lsb(vec![k.val(b, n.sub_bits), waddr.clone()]),
@@ -144,14 +162,14 @@ impl LineBuffer {
             ),
             _ => (wr.clone(), waddr.clone()),
         };
+        let mut wdata = b.e(io.s_data);
         let mut wstm: Vec<Stmt> = match (cells, narrow, &sub) {
-            (true, ..) => Vec::new(),
-            (false, Some(n), Some(k)) => {
+            (_, Some(n), Some(k)) => {
                 let groups: Vec<Expr> = (0..n.groups)
                     .map(|g| {
                         let base = g as u32 * n.group_bits;
                         let have = n.group_bits.min(c as u32 - base);
-                        let part = b.slice(io.s_data, base, have);
+                        let part = b.slice(src_data, base, have);
                         match have < n.group_bits {
                             true => Expr::cat_lsb(vec![part, Expr::zero(n.group_bits - have)]),
                             false => part,
@@ -159,8 +177,12 @@ impl LineBuffer {
                     })
                     .collect();
                 let ks = k.sig.expect("a narrow ring has several groups");
-                let wdata = b.let_("wdata_sub", select(b, &groups, ks));
-                let mut st = vec![Stmt::write(lbufs[0], mem_waddr.clone(), wdata)];
+                wdata = b.let_("wdata_sub", select(b, &groups, ks));
+                // As cells, the read side instantiates the ring with this write port.
+                let mut st = match cells {
+                    true => Vec::new(),
+                    false => vec![Stmt::write(lbufs[0], mem_waddr.clone(), wdata.clone())],
+                };
                 st.extend(k.inc(b));
                 b.always(vec![Stmt::if_else(
                     b.e(io.rst),
@@ -169,6 +191,7 @@ impl LineBuffer {
                 )]);
                 Vec::new()
             }
+            (true, ..) => Vec::new(),
             (false, ..) => (lbufs.iter())
                 .map(|&m| Stmt::write(m, waddr.clone(), b.e(io.s_data)))
                 .collect(),
@@ -191,8 +214,8 @@ impl LineBuffer {
             slack,
             lbufs,
             cells,
-            wr_en: wr.clone().and(b.e(io.rst).not()),
-            wdata: b.e(io.s_data),
+            wr_en: mem_wr.clone().and(b.e(io.rst).not()),
+            wdata,
             rows,
             wr,
             waddr,
@@ -337,6 +360,45 @@ impl RowTable {
             .chain(ti.load(2 % oh))
             .collect(),
             vec![Stmt::when(row_step.clone(), adv_st)],
+        )]);
+    }
+}
+
+/// The holding register of a held narrow ring: the pixel being written, and its valid.
+struct Held {
+    valid: Sig,
+    data: Sig,
+}
+
+impl Held {
+    fn build(b: &mut ModuleBuilder, io: &Ports) -> Held {
+        let width = io.s_data.width;
+        Held {
+            valid: b.reg("hold_v", 1),
+            data: b.reg("hold_d", width),
+        }
+    }
+
+    /// Input ready: the register is empty or its last group is written this cycle (`last`),
+    /// from registers only. A pixel taken (`s_valid && s_ready`) fills it.
+    fn drive(&self, b: &mut ModuleBuilder, io: &Ports, last: &Expr) {
+        b.assign(io.s_ready, b.e(self.valid).not().or(last.clone()));
+        let take = b.let_("take", b.e(io.s_valid).and(b.e(io.s_ready)));
+        b.always(vec![Stmt::when(
+            take.clone(),
+            vec![Stmt::set(self.data, b.e(io.s_data))],
+        )]);
+        b.always(vec![Stmt::if_else(
+            b.e(io.rst),
+            vec![Stmt::set(self.valid, Expr::f())],
+            vec![Stmt::if_else(
+                take,
+                vec![Stmt::set(self.valid, Expr::t())],
+                vec![Stmt::when(
+                    last.clone(),
+                    vec![Stmt::set(self.valid, Expr::f())],
+                )],
+            )],
         )]);
     }
 }

@@ -41,7 +41,7 @@ pub use constant::{constant_word, lower_constant, ConstantSpec};
 pub use spec::{score_layout, MacOut, WindowOp, WindowSpec};
 
 use super::bank::READ_STAGES;
-use super::build::{and_all, delay};
+use super::build::{and_all, delay, eq_const};
 use super::netlist::{Expr, Module, ModuleBuilder, Sig, Stmt};
 use crate::model::Shape;
 use crate::plan::Handoff;
@@ -199,13 +199,22 @@ fn datapath(
             vec![Stmt::set(v0, ctl.iss.clone()), Stmt::set(v1, b.e(v0))],
         )],
     )]);
-    let tap_first = and_all(vec![ctl.ch.first(b), ctl.kx.first(b), ctl.ky.first(b)]);
-    let tf1 = delay(b, tap_first, READ_STAGES, adv, "tf");
+    let tap_first = |b: &mut ModuleBuilder| {
+        let first = and_all(vec![ctl.ch.first(b), ctl.kx.first(b), ctl.ky.first(b)]);
+        delay(b, first, READ_STAGES, adv, "tf")
+    };
     match &spec.op {
-        WindowOp::Or => {
+        WindowOp::Or { groups } => {
             let c = g.c as u32;
             let acc = b.reg("acc", c);
-            let acc_next = b.let_("acc_next", tf1.mux(Expr::zero(c), b.e(acc)).or(b.e(rd.rd)));
+            let acc_next = match (*groups, ctl.ch.sig) {
+                (1, _) | (_, None) => {
+                    let tf1 = tap_first(b);
+                    tf1.mux(Expr::zero(c), b.e(acc)).or(b.e(rd.rd))
+                }
+                (_, Some(chs)) => pool_groups_next(b, ctl, rd.rd, acc, chs),
+            };
+            let acc_next = b.let_("acc_next", acc_next);
             b.always(vec![Stmt::when(
                 adv.clone().and(b.e(v1)),
                 vec![Stmt::set(acc, acc_next.clone())],
@@ -235,6 +244,7 @@ fn datapath(
             ..
         } => {
             let pl1 = delay(b, ctl.pix_end.clone(), READ_STAGES, adv, "pl");
+            let tf1 = tap_first(b);
             let mac = MacCtx {
                 wt,
                 pe: ctl.steps.pe,
@@ -270,6 +280,37 @@ fn datapath(
             mac.datapath(b, input, out)
         }
     }
+}
+
+/// The next pixel maximum of a pool over a narrow ring: the read word is group `ch` of the
+/// pixel at tap (ky, kx), so only that group of `acc` changes, restarted at the window's first
+/// tap; the group index and that flag travel with the word through the read stages.
+fn pool_groups_next(
+    b: &mut ModuleBuilder,
+    ctl: &issue::Control,
+    rd: Sig,
+    acc: Sig,
+    chs: Sig,
+) -> Expr {
+    let adv = &ctl.adv;
+    let gw = rd.width;
+    let first = and_all(vec![ctl.kx.first(b), ctl.ky.first(b)]);
+    let kf1 = delay(b, first, READ_STAGES, adv, "kf");
+    let ch1 = delay(b, b.e(chs), READ_STAGES, adv, "chd");
+    let c = acc.width;
+    let parts = (0..c.div_ceil(gw))
+        .map(|k| {
+            let base = k * gw;
+            let have = gw.min(c - base);
+            let old = b.slice(acc, base, have);
+            let new = kf1
+                .clone()
+                .mux(Expr::zero(have), old.clone())
+                .or(b.slice(rd, 0, have));
+            eq_const(ch1.clone(), k as u64).mux(new, old)
+        })
+        .collect();
+    Expr::cat_lsb(parts)
 }
 
 /// The stage's two enable wires, both driven by the output stage from registers: `adv` for

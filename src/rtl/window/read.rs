@@ -77,6 +77,22 @@ impl ReadWord {
         );
         let words = r * lb.w2;
         let split_lo = split_lo(spec, words);
+        // A narrow ring is addressed by the group too: the high chunk bits pick it (a
+        // max-pool's: the whole chunk counter, which counts its groups).
+        let raddr = match (lb.narrow, split_lo, ctl.ch.sig) {
+            (Some(n), Some(lo), Some(chs)) => {
+                // The groups of a pixel are fewer than 2^(width - lo), so the group index is
+                // the low `sub_bits` of the high chunk bits.
+                assert!(n.sub_bits <= chs.width - lo);
+                let hi = b.slice(chs, lo, n.sub_bits);
+                b.let_("raddr_sub", Expr::cat_lsb(vec![hi, raddr.clone()]))
+            }
+            (Some(n), None, Some(chs)) => {
+                assert_eq!(n.sub_bits, chs.width, "a pool counts its groups");
+                b.let_("raddr_sub", Expr::cat_lsb(vec![b.e(chs), raddr.clone()]))
+            }
+            _ => raddr,
+        };
         if lb.cells {
             assert!(
                 split_lo.is_none(),
@@ -92,17 +108,6 @@ impl ReadWord {
         }
         let narrow = split_lo.is_some() && words <= NARROW_WORDS;
         let group = ChunkGroups { chunks, simd, c };
-        // A narrow ring is addressed by the group too: the high chunk bits pick it.
-        let raddr = match (lb.narrow, split_lo, ctl.ch.sig) {
-            (Some(n), Some(lo), Some(chs)) => {
-                // The groups of a pixel are fewer than 2^(width - lo), so the group index is
-                // the low `sub_bits` of the high chunk bits.
-                assert!(n.sub_bits <= chs.width - lo);
-                let hi = b.slice(chs, lo, n.sub_bits);
-                b.let_("raddr_sub", Expr::cat_lsb(vec![hi, raddr.clone()]))
-            }
-            _ => raddr,
-        };
         let lb_read = b.read_checked(
             lb.lbufs[0],
             raddr.clone(),
@@ -215,7 +220,7 @@ pub(super) fn narrow_ring(spec: &WindowSpec, words: usize) -> Option<ring::Narro
         WindowOp::Mac { w, simd, taps, .. } => {
             ring::narrow_ring(w, *simd, *taps, words, spec.input.channels, spec.ram)
         }
-        _ => None,
+        WindowOp::Or { groups } => ring::pool_ring(*groups),
     }
 }
 
@@ -224,7 +229,7 @@ pub(super) fn narrow_ring(spec: &WindowSpec, words: usize) -> Option<ring::Narro
 fn cell_read(b: &mut ModuleBuilder, lb: &LineBuffer, j: usize, raddr: Expr, adv: &Expr) -> Expr {
     let write = ebr::Write {
         we: lb.wr_en.clone(),
-        addr: lb.waddr.clone(),
+        addr: lb.mem_waddr.clone(),
         data: lb.wdata.clone(),
     };
     let name = match j {

@@ -10,8 +10,9 @@ use crate::rtl::popcount_tree::popcount_width;
 
 /// What the stage computes over its window.
 pub enum WindowOp<'a> {
-    /// Binary max-pool: OR of the window, all channels at once.
-    Or,
+    /// Binary max-pool: OR of the window, all channels at once (`groups` 1), or one 16-bit
+    /// group of channels per step from a narrow ring (`LayerPlan::ring_groups`).
+    Or { groups: usize },
     /// XNOR-popcount over kept tiles, folded onto `pe` x `simd` x `taps` lanes (`taps`
     /// kernel taps per cycle, a legal count of `plan::tap_shape`).
     Mac {
@@ -86,7 +87,7 @@ impl WindowSpec<'_> {
     /// for max-pool.
     pub fn tap_shape(&self) -> (usize, usize) {
         match &self.op {
-            WindowOp::Or => (1, 1),
+            WindowOp::Or { .. } => (1, 1),
             WindowOp::Mac { taps, .. } => crate::plan::tap_shape(self.kh, self.kw, *taps)
                 .unwrap_or_else(|| panic!("{}: taps {taps} not checked by the plan", self.module)),
         }
@@ -94,7 +95,7 @@ impl WindowSpec<'_> {
 
     pub fn out_width(&self) -> u32 {
         match &self.op {
-            WindowOp::Or => self.input.channels as u32,
+            WindowOp::Or { .. } => self.input.channels as u32,
             WindowOp::Mac {
                 w,
                 out: MacOut::Threshold(_),
