@@ -437,7 +437,11 @@ fn block_ram_efficiency_counts_what_each_block_memory_holds() {
             assert_eq!(line_buffer_blocks, 12);
             let ring = |name: &str| {
                 let p = c.parts.iter().find(|p| p.name == name).unwrap();
-                let u = p.memories.ice40.iter().find(|u| u.role == cost::memory::Role::LineBuffer);
+                let u = p
+                    .memories
+                    .ice40
+                    .iter()
+                    .find(|u| u.role == cost::memory::Role::LineBuffer);
                 let u = u.unwrap();
                 (u.width, u.depth, u.placed)
             };

@@ -206,13 +206,13 @@ fn datapath(
     match &spec.op {
         WindowOp::Or { groups } => {
             let c = g.c as u32;
+            let grouped = ctl.ch.sig.filter(|_| *groups > 1);
+            let tf1 = grouped.is_none().then(|| tap_first(b));
             let acc = b.reg("acc", c);
-            let acc_next = match (*groups, ctl.ch.sig) {
-                (1, _) | (_, None) => {
-                    let tf1 = tap_first(b);
-                    tf1.mux(Expr::zero(c), b.e(acc)).or(b.e(rd.rd))
-                }
-                (_, Some(chs)) => pool_groups_next(b, ctl, rd.rd, acc, chs),
+            let acc_next = match (tf1, grouped) {
+                (Some(tf1), _) => tf1.mux(Expr::zero(c), b.e(acc)).or(b.e(rd.rd)),
+                (None, Some(chs)) => pool_groups_next(b, ctl, rd.rd, acc, chs),
+                (None, None) => unreachable!("a pool without groups has its first-tap flag"),
             };
             let acc_next = b.let_("acc_next", acc_next);
             b.always(vec![Stmt::when(
@@ -243,8 +243,8 @@ fn datapath(
             out,
             ..
         } => {
-            let pl1 = delay(b, ctl.pix_end.clone(), READ_STAGES, adv, "pl");
             let tf1 = tap_first(b);
+            let pl1 = delay(b, ctl.pix_end.clone(), READ_STAGES, adv, "pl");
             let mac = MacCtx {
                 wt,
                 pe: ctl.steps.pe,

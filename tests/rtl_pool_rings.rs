@@ -1,0 +1,143 @@
+//! A max-pool whose pixels are wider than 16 bits stores its line buffer as 16-bit groups
+//! where that saves block RAM (`plan::cost::ring::pool_ring_groups`, `LayerPlan::ring_groups`).
+//! These tests hold that ring to the rules of every other: bit-exact against the reference
+//! model under random gaps and back-pressure with either hand-off, exactly the plan's cycles
+//! per frame, the memory the cost model counts, and a plan file that keeps the choice.
+
+use bnngen::model::Model;
+use bnngen::plan::{set_folding, widen_pool_rings, Handoff, HwConfig, Plan};
+use bnngen::random::random_image;
+use bnngen::rtl::{generate, render, GenOptions};
+use bnngen::verify::{cosimulate, Stress};
+use std::path::Path;
+use std::process::Command;
+
+fn fashion_up5k(handoff: Handoff) -> (Model, Plan) {
+    let m = bnngen::model::load(Path::new("models/fashion-up5k.toml")).unwrap();
+    let hw = bnngen::plan::load_hw(Path::new("models/fashion-up5k.hw.toml")).unwrap();
+    let p = set_folding(&m, &HwConfig { handoff, ..hw }).unwrap();
+    (m, p)
+}
+
+fn groups(p: &Plan) -> Vec<(&str, usize)> {
+    (p.layers.iter())
+        .filter(|l| l.name.starts_with("pool"))
+        .map(|l| (l.name.as_str(), l.ring_groups))
+        .collect()
+}
+
+/// The Verilog of the stage named `module_part`.
+fn stage_text(m: &Model, p: &Plan, module_part: &str) -> String {
+    let d = generate(m, p, GenOptions::default()).unwrap();
+    render(&d)
+        .into_iter()
+        .find(|(f, _)| f.contains(module_part))
+        .map(|(_, t)| t)
+        .unwrap_or_else(|| panic!("no file for {module_part}"))
+}
+
+#[test]
+fn narrow_pool_rings_are_bit_exact_and_meet_the_plan_with_either_hand_off() {
+    for handoff in [Handoff::Skid, Handoff::Hold] {
+        let (m, p) = fashion_up5k(handoff);
+        // 16 channels are one group; 32 and 64 are 2 and 4.
+        assert_eq!(
+            groups(&p),
+            [("pool1", 1), ("pool2", 2), ("pool3", 4)],
+            "{handoff:?}"
+        );
+        let text = stage_text(&m, &p, "pool3");
+        assert!(text.contains("reg [15:0] lbuf [0:191]"), "{text}");
+        assert!(text.contains("hold_v"), "{text}");
+        let images: Vec<_> = (0..6).map(|i| random_image(40 + i, &m.input)).collect();
+        let rep = cosimulate(&m, &p, &images, Stress::random(3), false, None).unwrap();
+        assert!(rep.passed(), "{handoff:?} under stalls: {}", rep.failure());
+        let rep = cosimulate(&m, &p, &images, Stress::none(), false, None).unwrap();
+        assert!(rep.passed(), "{handoff:?}: {}", rep.failure());
+        assert_eq!(
+            rep.measured_cycles_per_frame,
+            Some(p.cycles_per_frame),
+            "{handoff:?}: measured cycles per frame against the plan"
+        );
+    }
+}
+
+/// Widened, the rings are whole words again: the RTL declares the 64-bit ring, and the cost
+/// model counts the blocks it takes (4 RAM4K for pool3 instead of 1).
+#[test]
+fn a_widened_plan_keeps_whole_word_rings() {
+    let (m, p) = fashion_up5k(Handoff::Hold);
+    let wide = widen_pool_rings(&m, p.clone(), |_| true);
+    assert!(wide.layers.iter().all(|l| l.ring_groups == 1));
+    assert_eq!(wide.cycles_per_frame, p.cycles_per_frame);
+    let text = stage_text(&m, &wide, "pool3");
+    assert!(text.contains("reg [63:0] lbuf [0:47]"), "{text}");
+    assert!(!text.contains("hold_v"), "{text}");
+    let ram4k = |p: &Plan| bnngen::plan::cost::estimate(&m, p).total.ice40.bram;
+    assert_eq!(ram4k(&wide), ram4k(&p) + 4);
+}
+
+fn bnngen(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_bnngen"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `plan -o` writes each narrow ring's group count; a file that says 1 keeps whole words, and
+/// a count the folding cannot give is refused with the file, layer and field named (exit 2).
+#[test]
+fn ring_groups_round_trip_through_a_plan_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("up5k.plan.toml");
+    let out = bnngen(&[
+        "plan",
+        "models/fashion-up5k.toml",
+        "--hw",
+        "models/fashion-up5k.hw.toml",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.matches("ring_groups = ").count(), 2, "{text}");
+    let m = bnngen::model::load(Path::new("models/fashion-up5k.toml")).unwrap();
+    let p = bnngen::plan::load_plan(&m, &path).unwrap();
+    assert_eq!(groups(&p), [("pool1", 1), ("pool2", 2), ("pool3", 4)]);
+    std::fs::write(
+        &path,
+        text.replacen("ring_groups = 4", "ring_groups = 1", 1),
+    )
+    .unwrap();
+    let p = bnngen::plan::load_plan(&m, &path).unwrap();
+    assert_eq!(groups(&p), [("pool1", 1), ("pool2", 2), ("pool3", 1)]);
+    std::fs::write(
+        &path,
+        text.replacen("ring_groups = 4", "ring_groups = 3", 1),
+    )
+    .unwrap();
+    let gen = dir.path().join("rtl");
+    let run = bnngen(&[
+        "generate",
+        "models/fashion-up5k.toml",
+        "--plan",
+        path.to_str().unwrap(),
+        "-o",
+        gen.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    for part in [
+        "up5k.plan.toml",
+        "ring_groups",
+        "pool3",
+        "1 (whole words) or 4",
+    ] {
+        assert!(err.contains(part), "`{part}` not in: {err}");
+    }
+    assert!(!gen.exists(), "generate wrote {}", gen.display());
+}
