@@ -213,7 +213,7 @@ fn main() {
                 let (part, kind, f, e) = match idx {
                     Some(i) => {
                         let mems = cost::placed_memories(&case.model, &case.plan, i, fam);
-                        let f = logic::features(&case.model, &case.plan, i, &mems);
+                        let f = logic::features(&case.model, &case.plan, i, &mems, fam);
                         let e = cells_of(&est.parts[i + 1]);
                         (
                             case.model.layers[i].name.clone(),

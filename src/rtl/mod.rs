@@ -694,6 +694,7 @@ fn window_stage(
         ecp5_cells: opts.ecp5_cells,
         rw_poison: opts.rw_poison,
         handoff: plan.handoff,
+        ring: crate::plan::cost::ring::layer_ring(model, plan, i, opts.ram),
         op,
     };
     let mut m = window::lower(&spec);

@@ -29,7 +29,13 @@ pub type Features = [f64; FEATURES];
 /// after block-RAM banks and LUT RAM cells; 12: skid-register bits (the output word, when a
 /// window stage hands off through a skid register: `Handoff::Skid`, not fully pruned).
 ///
-pub fn features(model: &Model, plan: &Plan, idx: usize, mems: &[(Memory, Placed)]) -> Features {
+pub fn features(
+    model: &Model,
+    plan: &Plan,
+    idx: usize,
+    mems: &[(Memory, Placed)],
+    fam: RamFamily,
+) -> Features {
     let l = &model.layers[idx];
     let lp = &plan.layers[idx];
     let mut f = [0.0; FEATURES];
@@ -52,7 +58,7 @@ pub fn features(model: &Model, plan: &Plan, idx: usize, mems: &[(Memory, Placed)
             f[1] = 1.0;
             // A narrow ring reads one 16-bit group per step, and holds the input pixel in a
             // register while it writes its groups.
-            f[6] = match super::ring::pool_ring(lp.ring_groups) {
+            f[6] = match super::ring::layer_ring(model, plan, idx, fam) {
                 Some(n) => n.group_bits as f64 + c,
                 None => c,
             };
@@ -68,6 +74,10 @@ pub fn features(model: &Model, plan: &Plan, idx: usize, mems: &[(Memory, Placed)
             f[4] = (pe as u32 * acc_width(w, simd)) as f64;
             f[5] = (pe as u32 * popcount_width(simd as u32) * plan.popcount_stages) as f64;
             f[6] = c * lp.taps as f64;
+            // A held narrow ring's holding register: one input pixel.
+            if super::ring::layer_ring(model, plan, idx, fam).is_some_and(|n| n.held) {
+                f[6] += c;
+            }
             f[7] = match kind {
                 LayerKind::Classifier(cl) => {
                     (w.out_channels as u32 * score_width(w, &cl.bias)) as f64

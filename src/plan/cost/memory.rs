@@ -173,10 +173,7 @@ pub fn layer_memories(model: &Model, plan: &Plan, idx: usize, ram: RamFamily) ->
     // of two pixels wide; a narrow ring holds groups of chunks instead, or a max-pool's
     // 16-bit groups (`ring.rs`).
     let words = lp.rows * l.input.width.next_power_of_two();
-    let narrow = match l.kind.weights() {
-        Some(w) => super::ring::narrow_ring(w, lp.simd, lp.taps, words, l.input.channels, ram),
-        None => super::ring::pool_ring(lp.ring_groups),
-    };
+    let narrow = super::ring::layer_ring(model, plan, idx, ram);
     if let Some(n) = narrow {
         let depth = n.depth(words);
         let style = default_style(n.group_bits, depth);

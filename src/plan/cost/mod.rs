@@ -192,7 +192,7 @@ fn spram_store(
 /// Cells of layer `idx` on `fam`.
 fn layer_cells(model: &Model, plan: &Plan, idx: usize, fam: RamFamily) -> Cells {
     let mems = placed_memories(model, plan, idx, fam);
-    let f = logic::features(model, plan, idx, &mems);
+    let f = logic::features(model, plan, idx, &mems, fam);
     let (luts, ffs, carry) = logic::cells(fam, &f);
     let mut c = Cells {
         luts,

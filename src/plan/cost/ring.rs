@@ -22,7 +22,8 @@
 
 use super::ram::{RamFamily, Shape, Style, BLOCK_RAM_BITS};
 use super::widths::bits_for;
-use crate::model::BlockWeights;
+use crate::model::{BlockWeights, Model};
+use crate::plan::Plan;
 
 /// Chunk count from which a chunk select is split over the two read stages
 /// (`rtl::window::read`).
@@ -85,6 +86,65 @@ pub fn narrow_ring(
     (ram == RamFamily::Ice40 && words <= NARROW_WORDS).then(|| narrow_geometry(lo, simd, c))
 }
 
+/// Blocks a line buffer of `width` x `depth` takes on `fam` (`ram.rs`, with the style the RTL
+/// gives it), 0 when it stays in logic or LUT RAM.
+fn ring_blocks(width: u32, depth: usize, fam: RamFamily) -> u64 {
+    let style = match width as usize * depth >= BLOCK_RAM_BITS {
+        true => Style::Block,
+        false => Style::Auto,
+    };
+    let shape = Shape {
+        width,
+        depth,
+        rom: false,
+        style,
+        used: vec![true; width as usize],
+    };
+    match fam.place(&shape) {
+        super::ram::Placed::Block(b) => b,
+        _ => 0,
+    }
+}
+
+/// The narrow ring of layer `idx`'s stage built for `ram`, if it has one: a max-pool's 16-bit
+/// groups (the plan's `ring_groups`), or a MAC stage's (`narrow_ring`), held where its
+/// producer would otherwise wait (`producer_would_wait`). The RTL builds this ring and the
+/// cost model counts it.
+pub fn layer_ring(model: &Model, plan: &Plan, idx: usize, ram: RamFamily) -> Option<NarrowRing> {
+    let l = &model.layers[idx];
+    let lp = &plan.layers[idx];
+    let Some(w) = l.kind.weights() else {
+        return pool_ring(lp.ring_groups);
+    };
+    let words = lp.rows * l.input.width.next_power_of_two();
+    let n = narrow_ring(w, lp.simd, lp.taps, words, l.input.channels, ram)?;
+    Some(NarrowRing {
+        held: n.held || producer_would_wait(model, plan, idx, n.groups),
+        ..n
+    })
+}
+
+/// Whether layer `idx`'s narrow ring, if written from its producer's held word (`groups`
+/// cycles per pixel, the producer waiting `groups - 1` of them for each pixel it hands on),
+/// would make the producer as slow as the pipeline's interval. Such a ring is held instead
+/// (`NarrowRing::held`): otherwise the producer, being the slowest stage, would miss the
+/// plan's cycles per frame (fashion-up5k at its shipped folding on iCE40: fc1 36,871 cycles
+/// against 36,864 for the head's 8 groups).
+pub fn producer_would_wait(model: &Model, plan: &Plan, idx: usize, groups: usize) -> bool {
+    let (cycles, pixels) = match idx.checked_sub(1) {
+        None => {
+            let px = (model.input.height * model.input.width) as u64;
+            (px, px)
+        }
+        Some(p) => {
+            let out = model.layers[p].output;
+            let px = (out.height * out.width) as u64;
+            (plan.layers[p].cycles_per_frame, px)
+        }
+    };
+    cycles + (groups as u64).saturating_sub(1) * pixels >= plan.cycles_per_frame
+}
+
 impl NarrowRing {
     /// Words of the narrow ring: each line-buffer word's groups at the low address bits.
     pub fn depth(&self, words: usize) -> usize {
@@ -121,25 +181,8 @@ pub fn pool_ring_groups(c: usize, words: usize) -> usize {
     let Some(n) = pool_ring(groups) else {
         return 1;
     };
-    let blocks = |width: u32, depth: usize, fam: RamFamily| {
-        let style = match width as usize * depth >= BLOCK_RAM_BITS {
-            true => Style::Block,
-            false => Style::Auto,
-        };
-        let shape = Shape {
-            width,
-            depth,
-            rom: false,
-            style,
-            used: vec![true; width as usize],
-        };
-        match fam.place(&shape) {
-            super::ram::Placed::Block(b) => b,
-            _ => 0,
-        }
-    };
-    let wide = |fam| blocks(c as u32, words, fam);
-    let narrow = |fam| blocks(n.group_bits, n.depth(words), fam);
+    let wide = |fam| ring_blocks(c as u32, words, fam);
+    let narrow = |fam| ring_blocks(n.group_bits, n.depth(words), fam);
     let fewer = narrow(RamFamily::Ice40) < wide(RamFamily::Ice40)
         && narrow(RamFamily::Ecp5) <= wide(RamFamily::Ecp5);
     if fewer {

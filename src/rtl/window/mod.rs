@@ -134,7 +134,7 @@ pub fn lower(spec: &WindowSpec) -> Module {
     // LUT RAM; one of a 1x1 input is narrow (groups of chunks, `plan::cost::ring`).
     let words = g.r * g.w.next_power_of_two();
     let cells = spec.ecp5_cells && read::split_lo(spec, words).is_none();
-    let narrow = read::narrow_ring(spec, words);
+    let narrow = spec.ring;
     let lb = LineBuffer::build(&mut b, &g, &io, ty * tx, cells, narrow);
     let iss = Issue::build(&mut b, spec, &g, &lb, io.rst);
     let rd = ReadWord::build(&mut b, spec, &g, &lb, &iss);

@@ -214,16 +214,6 @@ pub(super) fn split_lo(spec: &WindowSpec, words: usize) -> Option<u32> {
     }
 }
 
-/// The narrow ring of a stage (`plan::cost::ring::narrow_ring`) over `words` ring words.
-pub(super) fn narrow_ring(spec: &WindowSpec, words: usize) -> Option<ring::NarrowRing> {
-    match &spec.op {
-        WindowOp::Mac { w, simd, taps, .. } => {
-            ring::narrow_ring(w, *simd, *taps, words, spec.input.channels, spec.ram)
-        }
-        WindowOp::Or { groups } => ring::pool_ring(*groups),
-    }
-}
-
 /// Ring copy `j` read at `raddr` when the rings are ECP5 cells: the word two `adv` cycles
 /// later, from the cells' output registers, where `rd2` held it.
 fn cell_read(b: &mut ModuleBuilder, lb: &LineBuffer, j: usize, raddr: Expr, adv: &Expr) -> Expr {

@@ -57,6 +57,8 @@ pub struct WindowSpec<'a> {
     pub rw_poison: bool,
     /// How the output word is handed on (the plan's choice).
     pub handoff: Handoff,
+    /// The line buffer is a narrow ring (`plan::cost::ring::layer_ring`).
+    pub ring: Option<crate::plan::cost::ring::NarrowRing>,
     pub op: WindowOp<'a>,
 }
 

@@ -1,14 +1,18 @@
-//! A max-pool whose pixels are wider than 16 bits stores its line buffer as 16-bit groups
-//! where that saves block RAM (`plan::cost::ring::pool_ring_groups`, `LayerPlan::ring_groups`).
-//! These tests hold that ring to the rules of every other: bit-exact against the reference
+//! Line buffers stored as groups of a pixel word ("narrow rings", `plan::cost::ring`): a
+//! max-pool's 16-bit groups where that saves block RAM (`LayerPlan::ring_groups`), and on iCE40
+//! a classifier's, held where its producer must not wait for the groups. These
+//! tests hold them to the rules of every other line buffer: bit-exact against the reference
 //! model under random gaps and back-pressure with either hand-off, exactly the plan's cycles
 //! per frame, the memory the cost model counts, and a plan file that keeps the choice.
 
 use bnngen::model::Model;
+use bnngen::plan::cost::ram::RamFamily;
+use bnngen::plan::cost::ring::layer_ring;
 use bnngen::plan::{set_folding, widen_pool_rings, Handoff, HwConfig, Plan};
 use bnngen::random::random_image;
 use bnngen::rtl::{generate, render, GenOptions};
-use bnngen::verify::{cosimulate, Stress};
+use bnngen::synth::Target;
+use bnngen::verify::{cosimulate, cosimulate_opts, Stress};
 use std::path::Path;
 use std::process::Command;
 
@@ -140,4 +144,39 @@ fn ring_groups_round_trip_through_a_plan_file() {
         assert!(err.contains(part), "`{part}` not in: {err}");
     }
     assert!(!gen.exists(), "generate wrote {}", gen.display());
+}
+
+/// On iCE40 the head's narrow ring (8 groups of 16 of fc1's 128 channels) is written from
+/// its producer's word, which holds the producer for the groups: at fashion-up5k's shipped
+/// folding fc1 is the slowest stage, so the ring is held there, and fc1 keeps the plan's
+/// cycles (unheld, it waited 7 cycles per frame: 36,871 against 36,864). At the UP5K fold of
+/// the pruned model fc1 is not the slowest stage, and the ring is written from fc1's word.
+#[test]
+fn ice40_held_rings_are_bit_exact_at_the_plans_cycles() {
+    let (m, p) = fashion_up5k(Handoff::Skid);
+    let head = m.layers.iter().position(|l| l.name == "head").unwrap();
+    let ring = layer_ring(&m, &p, head, RamFamily::Ice40).unwrap();
+    assert_eq!((ring.group_bits, ring.groups, ring.held), (16, 8, true));
+    assert!(layer_ring(&m, &p, head, RamFamily::Ecp5).is_none());
+    let opts = Target::Ice40Up5k.gen_options();
+    let text: String = render(&generate(&m, &p, opts).unwrap())
+        .into_iter()
+        .filter(|(f, _)| f.contains("head"))
+        .map(|(_, t)| t)
+        .collect();
+    assert!(text.contains("hold_v"), "{text}");
+    let images: Vec<_> = (0..6).map(|i| random_image(60 + i, &m.input)).collect();
+    let rep = cosimulate_opts(&m, &p, &images, Stress::random(4), opts, None).unwrap();
+    assert!(rep.passed(), "under stalls: {}", rep.failure());
+    let rep = cosimulate_opts(&m, &p, &images, Stress::none(), opts, None).unwrap();
+    assert!(rep.passed(), "{}", rep.failure());
+    assert_eq!(rep.measured_cycles_per_frame, Some(p.cycles_per_frame));
+
+    let pruned = bnngen::model::load(Path::new("models/fashion-up5k-pruned.toml")).unwrap();
+    let dev = bnngen::plan::device::Device::Ice40Up5k;
+    let f = bnngen::plan::fit::fit_to_device(&pruned, &bnngen::plan::fit::device_config(dev), dev)
+        .unwrap();
+    let head = pruned.layers.iter().position(|l| l.name == "head").unwrap();
+    let ring = layer_ring(&pruned, &f.plan, head, RamFamily::Ice40).unwrap();
+    assert!(!ring.held);
 }
