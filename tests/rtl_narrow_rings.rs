@@ -180,3 +180,23 @@ fn ice40_held_rings_are_bit_exact_at_the_plans_cycles() {
     let ring = layer_ring(&pruned, &f.plan, head, RamFamily::Ice40).unwrap();
     assert!(!ring.held);
 }
+
+/// The fold to a device keeps, of the narrow and the whole-word pool rings, the one that fits
+/// with less logic: whole words for the unpruned fashion-up5k on the UP5K (short of logic
+/// cells, not of RAM4K once its weights are in SPRAM), narrow rings for fashion-default on
+/// the ECP5-25k, where whole words would take more blocks than the 25k has left.
+#[test]
+fn the_fold_keeps_narrow_pool_rings_only_where_they_fit_with_less_logic() {
+    use bnngen::plan::device::Device;
+    use bnngen::plan::fit::{device_config, fit_to_device};
+    let up5k = bnngen::model::load(Path::new("models/fashion-up5k.toml")).unwrap();
+    let f = fit_to_device(&up5k, &device_config(Device::Ice40Up5k), Device::Ice40Up5k).unwrap();
+    assert!(f.plan.layers.iter().all(|l| l.ring_groups == 1));
+    let narrow = set_folding(&up5k, &f.hw).unwrap();
+    assert!(narrow.layers.iter().any(|l| l.ring_groups > 1));
+    let fd = bnngen::model::load(Path::new("models/fashion-default.toml")).unwrap();
+    let hw = bnngen::plan::load_hw(Path::new("models/fashion-default-25k.hw.toml")).unwrap();
+    let f = fit_to_device(&fd, &hw, Device::Ecp5_25k).unwrap();
+    assert_eq!(groups(&f.plan), [("pool1", 1), ("pool2", 4), ("pool3", 8)]);
+    assert_eq!(f.usage.bram, 53);
+}

@@ -294,8 +294,7 @@ fn fastest_fit(
             if at.weights == Some(WeightStore::Spram) {
                 plan = spram_fold::widen_for_spram(model, plan, &at, cap.spram as usize);
             }
-            let (plan, usage) = move_weights_to_logic(model, plan, &cap, hw);
-            let (plan, usage) = wide_pools_if_short_of_logic(model, plan, usage, &cap, hw);
+            let (plan, usage) = pool_rings_for_device(model, plan, &cap, hw);
             tried += 1;
             if usage.fits() {
                 let key = (plan.cycles_per_frame, usage.logic, usage.bram);
@@ -389,26 +388,30 @@ pub fn popcount_stages_for(model: &Model, plan: &Plan, device: Device) -> u32 {
     levels.div_ceil(device.popcount_levels_per_stage()).max(1)
 }
 
-/// `plan` with its max-pools' rings as whole words (`plan::widen_pool_rings`) when it does
-/// not fit the device, is over its logic budget and the whole-word rings fit; else as it was.
-/// A narrow ring trades logic for blocks (measured with Yosys 0.23 on fashion-up5k: pool2
-/// +28 LUT4 and one RAM4K fewer, pool3 +53 and three fewer), which a device short of logic
-/// cannot pay: fashion-up5k-pruned's fastest folding on the UP5K fits only without them.
-fn wide_pools_if_short_of_logic(
+/// `plan` fitted to the device (`move_weights_to_logic`) with its max-pools' narrow rings or
+/// with whole-word rings (`plan::widen_pool_rings`), whichever fits with less logic; when
+/// neither fits, the narrow one. A narrow ring saves blocks but costs logic (measured with
+/// Yosys 0.23 on fashion-up5k: pool2 +28 LUT4 and one RAM4K fewer, pool3 +53 and three
+/// fewer), so it is kept only where the blocks are needed: fashion-default on the ECP5-25k
+/// (whole words would move the head's ROM into logic too), not the UP5K folds, which are
+/// short of logic cells (the unpruned model with SPRAM weights: 4,739 logic cells and 49.26
+/// MHz on the third seed with narrow rings, 4,622 and 48.54 MHz on the first with whole words).
+fn pool_rings_for_device(
     model: &Model,
     plan: Plan,
-    usage: DeviceUse,
     cap: &Capacity,
     hw: &HwConfig,
 ) -> (Plan, DeviceUse) {
     let narrow = plan.layers.iter().any(|l| l.ring_groups > 1);
-    if usage.fits() || !narrow || usage.logic <= usage.logic_limit {
+    let wide = narrow.then(|| super::widen_pool_rings(model, plan.clone(), |_| true));
+    let (plan, usage) = move_weights_to_logic(model, plan, cap, hw);
+    let Some(wide) = wide else {
         return (plan, usage);
-    }
-    let wide = super::widen_pool_rings(model, plan.clone(), |_| true);
-    let u = device_use(&cost::estimate(model, &wide), cap, hw);
-    match u.fits() {
-        true => (wide, u),
+    };
+    let (wp, wu) = move_weights_to_logic(model, wide, cap, hw);
+    let wide_better = wu.fits() && (!usage.fits() || wu.logic <= usage.logic);
+    match wide_better {
+        true => (wp, wu),
         false => (plan, usage),
     }
 }
