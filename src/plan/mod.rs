@@ -263,9 +263,9 @@ pub struct LayerPlan {
     /// A max-pool's line buffer holds each pixel as this many 16-bit groups instead of one
     /// whole word (`cost::ring::pool_ring_groups`), and the pool reads each kernel tap once
     /// per group: chosen where that saves block RAM and the stage's cycles stay within half
-    /// the pipeline's interval (`narrow_pool_rings`), unless the fold to a device short of
-    /// logic keeps whole words (`fit`). In a plan file: absent or 1, whole words; otherwise
-    /// the count the folding gives.
+    /// the pipeline's interval (`narrow_pool_rings`), unless the fold to a device keeps whole
+    /// words, which fit it with less logic (`fit`). In a plan file: absent or 1, whole words;
+    /// otherwise the count the folding gives.
     #[serde(default = "one_tap", skip_serializing_if = "is_one_tap")]
     pub ring_groups: usize,
 }
