@@ -323,6 +323,11 @@ pub struct DistillConfig {
     /// The teacher's peak learning rate (default: `schedule.lr`, the student's).
     #[serde(default)]
     pub teacher_lr: Option<f64>,
+    /// The teacher's own augmentation (`[distill.teacher_augment]`, as `[data.augment]`),
+    /// so that a stronger teacher can be trained for a student that sees plain images;
+    /// default: the student's.
+    #[serde(default)]
+    pub teacher_augment: Option<AugmentConfig>,
 }
 
 /// The data's image size and depth, which the config's layers must fit.
@@ -698,21 +703,24 @@ impl TrainConfig {
             if d.teacher_lr.is_some_and(|lr| lr.is_nan() || lr <= 0.0) {
                 p.push("distill.teacher_lr: must be > 0".into());
             }
-            if d.teacher_layers.is_some() {
-                p.extend(
-                    self.teacher_config()
-                        .check_for(input)
-                        .into_iter()
-                        .map(|m| format!("distill.teacher_layers: {m}")),
-                );
+            if d.teacher_layers.is_some() || d.teacher_augment.is_some() {
+                // The teacher's config is the student's with these two swapped in, so its
+                // problems are named by the key that put them there.
+                let own_augment = d.teacher_augment.is_some();
+                p.extend(self.teacher_config().check_for(input).into_iter().map(|m| {
+                    match m.strip_prefix("data.augment.") {
+                        Some(rest) if own_augment => format!("distill.teacher_augment.{rest}"),
+                        _ => format!("distill.teacher_layers: {m}"),
+                    }
+                }));
             }
         }
         p
     }
 
-    /// The float teacher's config: the student's, with `distill.teacher_layers` as its layers
-    /// and `distill.teacher_lr` as its learning rate (if given), and without pruning or
-    /// distillation of its own.
+    /// The float teacher's config: the student's, with `distill.teacher_layers` as its layers,
+    /// `distill.teacher_lr` as its learning rate and `distill.teacher_augment` as its
+    /// augmentation (if given), and without pruning or distillation of its own.
     pub fn teacher_config(&self) -> TrainConfig {
         let mut t = self.clone();
         if let Some(d) = &self.distill {
@@ -721,6 +729,9 @@ impl TrainConfig {
             }
             if let Some(lr) = d.teacher_lr {
                 t.schedule.lr = lr;
+            }
+            if let Some(a) = d.teacher_augment {
+                t.data.augment = Some(a);
             }
         }
         t.pruning = None;
@@ -909,6 +920,31 @@ kind = "maxpool"
         let e = c.check_for(Some(fashion)).join("; ");
         assert!(e.contains("distill.teacher_layers: layers[0] (t1)"), "{e}");
         assert!(e.contains("larger than the padded 28x28 input"), "{e}");
+    }
+
+    #[test]
+    fn a_teacher_may_have_its_own_augmentation_checked_like_the_students() {
+        let kd = format!(
+            "{BASE}\n[distill]\nteacher_epochs = 1\ntemperature = 4.0\nweight = 0.7\n\
+             [distill.teacher_augment]\nshift = 2\nflip = true\n"
+        );
+        let c = TrainConfig::parse(&kd, "kd.toml").unwrap();
+        assert!(c.data.augment.is_none(), "the student sees plain images");
+        let a = c.teacher_config().data.augment.expect("the teacher's own");
+        assert_eq!((a.shift, a.flip), (2, true));
+        let fashion = InputDims {
+            height: 28,
+            width: 28,
+            channels: 1,
+            bits: 8,
+        };
+        assert!(c.check_for(Some(fashion)).is_empty());
+        let c = TrainConfig::parse(&kd.replace("shift = 2", "shift = 14"), "kd.toml").unwrap();
+        let e = c.check_for(Some(fashion)).join("; ");
+        assert!(e.contains("distill.teacher_augment.shift: 14"), "{e}");
+        let bad = kd.replace("flip = true", "mirror = true");
+        let e = TrainConfig::parse(&bad, "kd.toml").unwrap_err().to_string();
+        assert!(e.contains("mirror"), "{e}");
     }
 
     #[test]
