@@ -1,6 +1,7 @@
 //! Line buffers stored as groups of a pixel word ("narrow rings", `plan::cost::ring`): a
-//! max-pool's 16-bit groups where that saves block RAM (`LayerPlan::ring_groups`), and on iCE40
-//! a classifier's, held where its producer must not wait for the groups. These
+//! max-pool's or a one-tap MAC stage's 16-bit groups where that saves block RAM
+//! (`LayerPlan::ring_groups`), and on iCE40 a classifier's, held where its producer must not
+//! wait for the groups. These
 //! tests hold them to the rules of every other line buffer: bit-exact against the reference
 //! model under random gaps and back-pressure with either hand-off, exactly the plan's cycles
 //! per frame, the memory the cost model counts, and a plan file that keeps the choice.
@@ -8,8 +9,8 @@
 use bnngen::model::Model;
 use bnngen::plan::cost::ram::RamFamily;
 use bnngen::plan::cost::ring::layer_ring;
-use bnngen::plan::{set_folding, widen_pool_rings, Handoff, HwConfig, Plan};
-use bnngen::random::random_image;
+use bnngen::plan::{set_folding, widen_rings, Handoff, HwConfig, Plan};
+use bnngen::random::{random_image, random_model, RandomOptions};
 use bnngen::rtl::{generate, render, GenOptions};
 use bnngen::synth::Target;
 use bnngen::verify::{cosimulate, cosimulate_opts, Stress};
@@ -67,18 +68,20 @@ fn narrow_pool_rings_are_bit_exact_and_meet_the_plan_with_either_hand_off() {
 }
 
 /// Widened, the rings are whole words again: the RTL declares the 64-bit ring, and the cost
-/// model counts the blocks it takes (4 RAM4K for pool3 instead of 1).
+/// model counts the blocks it takes (4 RAM4K for pool3 instead of 1, and for fc1).
 #[test]
 fn a_widened_plan_keeps_whole_word_rings() {
     let (m, p) = fashion_up5k(Handoff::Hold);
-    let wide = widen_pool_rings(&m, p.clone(), |_| true);
+    let wide = widen_rings(&m, p.clone(), |_| true);
     assert!(wide.layers.iter().all(|l| l.ring_groups == 1));
     assert_eq!(wide.cycles_per_frame, p.cycles_per_frame);
     let text = stage_text(&m, &wide, "pool3");
     assert!(text.contains("reg [63:0] lbuf [0:47]"), "{text}");
     assert!(!text.contains("hold_v"), "{text}");
     let ram4k = |p: &Plan| bnngen::plan::cost::estimate(&m, p).total.ice40.bram;
-    assert_eq!(ram4k(&wide), ram4k(&p) + 4);
+    // As whole words pool2 takes 1 RAM4K more, pool3 3 and fc1 3 (a 64-bit ring of 28 words
+    // in 4 blocks, 1 as 16-bit groups).
+    assert_eq!(ram4k(&wide), ram4k(&p) + 7);
 }
 
 fn bnngen(args: &[&str]) -> std::process::Output {
@@ -108,7 +111,7 @@ fn ring_groups_round_trip_through_a_plan_file() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(text.matches("ring_groups = ").count(), 2, "{text}");
+    assert_eq!(text.matches("ring_groups = ").count(), 3, "{text}");
     let m = bnngen::model::load(Path::new("models/fashion-up5k.toml")).unwrap();
     let p = bnngen::plan::load_plan(&m, &path).unwrap();
     assert_eq!(groups(&p), [("pool1", 1), ("pool2", 2), ("pool3", 4)]);
@@ -181,22 +184,89 @@ fn ice40_held_rings_are_bit_exact_at_the_plans_cycles() {
     assert!(!ring.held);
 }
 
-/// The fold to a device keeps, of the narrow and the whole-word pool rings, the one that fits
-/// with less logic: whole words for the unpruned fashion-up5k on the UP5K (short of logic
-/// cells, not of RAM4K once its weights are in SPRAM), narrow rings for fashion-default on
-/// the ECP5-25k, where whole words would take more blocks than the 25k has left.
+/// The fold to a device keeps, of the narrow rings, the pools' rings as whole words and all
+/// rings as whole words, the one that fits with the least logic: for the unpruned
+/// fashion-up5k on the UP5K (short of logic cells, not of RAM4K once its weights are in
+/// SPRAM) whole-word pool rings and fc1's narrow ring, which costs no logic; narrow pool rings
+/// for fashion-default on the ECP5-25k, where whole words would take more blocks than the
+/// 25k has left.
 #[test]
 fn the_fold_keeps_narrow_pool_rings_only_where_they_fit_with_less_logic() {
     use bnngen::plan::device::Device;
     use bnngen::plan::fit::{device_config, fit_to_device};
     let up5k = bnngen::model::load(Path::new("models/fashion-up5k.toml")).unwrap();
     let f = fit_to_device(&up5k, &device_config(Device::Ice40Up5k), Device::Ice40Up5k).unwrap();
-    assert!(f.plan.layers.iter().all(|l| l.ring_groups == 1));
+    assert_eq!(groups(&f.plan), [("pool1", 1), ("pool2", 1), ("pool3", 1)]);
+    let fc1 = f.plan.layers.iter().find(|l| l.name == "fc1").unwrap();
+    assert_eq!(fc1.ring_groups, 4);
     let narrow = set_folding(&up5k, &f.hw).unwrap();
-    assert!(narrow.layers.iter().any(|l| l.ring_groups > 1));
+    assert!(groups(&narrow).iter().any(|&(_, g)| g > 1));
     let fd = bnngen::model::load(Path::new("models/fashion-default.toml")).unwrap();
     let hw = bnngen::plan::load_hw(Path::new("models/fashion-default-25k.hw.toml")).unwrap();
     let f = fit_to_device(&fd, &hw, Device::Ecp5_25k).unwrap();
     assert_eq!(groups(&f.plan), [("pool1", 1), ("pool2", 4), ("pool3", 8)]);
     assert_eq!(f.usage.bram, 53);
+}
+
+/// A one-tap MAC stage's narrow ring (`cost::ring::mac_ring_groups`) is built on each family
+/// where it takes fewer blocks, and is bit-exact there under random gaps and back-pressure, at
+/// the plan's cycles. Random models whose first stage reads 96- or 112-channel pixels (8 input
+/// channels through the front end's planes) at a slow folding: seed 6 has narrow MAC rings
+/// that save RAM4K, seed 7 one that saves a DP16KD (112 channels x 32 words: 4 blocks as whole
+/// words, 1 as 16-bit groups), built as an ECP5 cell.
+#[test]
+fn mac_narrow_rings_are_bit_exact_on_both_families() {
+    let opts = RandomOptions {
+        height: 14,
+        width: 14,
+        channels: 8,
+        layers: 2,
+        max_channels: 16,
+        ..Default::default()
+    };
+    let hw = HwConfig {
+        clock_mhz: 50.0,
+        fps: Some(100.0),
+        ..HwConfig::default()
+    };
+    let mut built = [false; 2];
+    for seed in [6, 7] {
+        let m = random_model(seed, &opts);
+        let p = set_folding(&m, &hw).unwrap();
+        let mac: Vec<usize> = (0..m.layers.len())
+            .filter(|&i| m.layers[i].kind.weights().is_some() && p.layers[i].ring_groups > 1)
+            .collect();
+        assert!(
+            !mac.is_empty(),
+            "seed {seed}: no MAC stage with a narrow ring"
+        );
+        let images: Vec<_> = (0..4).map(|i| random_image(80 + i, &m.input)).collect();
+        for (k, (target, fam)) in [
+            (Target::Ice40Up5k, RamFamily::Ice40),
+            (Target::Ecp5_25k, RamFamily::Ecp5),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let rings = mac
+                .iter()
+                .filter(|&&i| layer_ring(&m, &p, i, fam).is_some());
+            built[k] |= rings.count() > 0;
+            let o = target.gen_options();
+            let rep = cosimulate_opts(&m, &p, &images, Stress::random(5), o, None).unwrap();
+            assert!(
+                rep.passed(),
+                "seed {seed} {fam:?} under stalls: {}",
+                rep.failure()
+            );
+            let rep = cosimulate_opts(&m, &p, &images, Stress::none(), o, None).unwrap();
+            assert!(rep.passed(), "seed {seed} {fam:?}: {}", rep.failure());
+            assert_eq!(
+                rep.measured_cycles_per_frame,
+                Some(p.cycles_per_frame),
+                "seed {seed} {fam:?}: measured cycles per frame against the plan"
+            );
+        }
+    }
+    assert_eq!(built, [true, true], "a MAC ring built on iCE40 and on ECP5");
 }

@@ -429,7 +429,7 @@ pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
     src.finish()?;
     // A ring the file stores as whole words (or, in files older than narrow rings, does not
     // mention) stays so.
-    Ok(super::widen_pool_rings(model, plan, |i| {
+    Ok(super::widen_rings(model, plan, |i| {
         p.layers[i].ring_groups == 1
     }))
 }

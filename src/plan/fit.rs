@@ -21,7 +21,7 @@ use super::{
     divisors, layer_cost, plan_from_folds, set_folding, spram_fold, tap_counts, Fold, Handoff,
     HwConfig, Plan, PlanError, WeightStore,
 };
-use crate::model::Model;
+use crate::model::{LayerKind, Model};
 
 /// Default logic budget, in percent of the device's logic cells (iCE40) or LUTs (ECP5).
 pub const DEFAULT_MAX_LOGIC_PERCENT: f64 = 91.0;
@@ -294,7 +294,7 @@ fn fastest_fit(
             if at.weights == Some(WeightStore::Spram) {
                 plan = spram_fold::widen_for_spram(model, plan, &at, cap.spram as usize);
             }
-            let (plan, usage) = pool_rings_for_device(model, plan, &cap, hw);
+            let (plan, usage) = rings_for_device(model, plan, &cap, hw);
             tried += 1;
             if usage.fits() {
                 let key = (plan.cycles_per_frame, usage.logic, usage.bram);
@@ -351,7 +351,7 @@ fn with_pipelined_trees(model: &Model, fitted: Fitted, cap: &Capacity, device: D
         lp.weights_in_logic = was.weights_in_logic;
     }
     let was = &fitted.plan.layers;
-    let plan = super::widen_pool_rings(model, plan, |i| was[i].ring_groups == 1);
+    let plan = super::widen_rings(model, plan, |i| was[i].ring_groups == 1);
     let usage = device_use(&cost::estimate(model, &plan), cap, &hw);
     match usage.fits() {
         true => Fitted {
@@ -388,32 +388,40 @@ pub fn popcount_stages_for(model: &Model, plan: &Plan, device: Device) -> u32 {
     levels.div_ceil(device.popcount_levels_per_stage()).max(1)
 }
 
-/// `plan` fitted to the device (`move_weights_to_logic`) with its max-pools' narrow rings or
-/// with whole-word rings (`plan::widen_pool_rings`), whichever fits with less logic; when
-/// neither fits, the narrow one. A narrow ring saves blocks but costs logic (measured with
-/// Yosys 0.23 on fashion-up5k: pool2 +28 LUT4 and one RAM4K fewer, pool3 +53 and three
-/// fewer), so it is kept only where the blocks are needed: fashion-default on the ECP5-25k
-/// (whole words would move the head's ROM into logic too), not the UP5K folds, which are
-/// short of logic cells (the unpruned model with SPRAM weights: 4,739 logic cells and 49.26
-/// MHz on the third seed with narrow rings, 4,622 and 48.54 MHz on the first with whole words).
-fn pool_rings_for_device(
-    model: &Model,
-    plan: Plan,
-    cap: &Capacity,
-    hw: &HwConfig,
-) -> (Plan, DeviceUse) {
-    let narrow = plan.layers.iter().any(|l| l.ring_groups > 1);
-    let wide = narrow.then(|| super::widen_pool_rings(model, plan.clone(), |_| true));
-    let (plan, usage) = move_weights_to_logic(model, plan, cap, hw);
-    let Some(wide) = wide else {
-        return (plan, usage);
-    };
-    let (wp, wu) = move_weights_to_logic(model, wide, cap, hw);
-    let wide_better = wu.fits() && (!usage.fits() || wu.logic <= usage.logic);
-    match wide_better {
-        true => (wp, wu),
-        false => (plan, usage),
+/// `plan` fitted to the device (`move_weights_to_logic`) with its narrow rings, with its
+/// max-pools' rings as whole words, or with every ring as whole words
+/// (`plan::widen_rings`): whichever fits with the least logic, the wider on a tie; when none
+/// fits, the first.
+/// A pool's narrow ring saves blocks but costs logic (measured with Yosys 0.23 on
+/// fashion-up5k: pool2 +28 LUT4 and one RAM4K fewer, pool3 +53 and three fewer), so it is
+/// kept only where the blocks are needed: fashion-default on the ECP5-25k (whole words would
+/// move the head's ROM into logic too), not the UP5K folds, which are short of logic cells
+/// (the unpruned model with SPRAM weights: 4,739 logic cells and 49.26 MHz on the third
+/// seed with narrow rings, 4,622 and 48.54 MHz on the first with whole words). A one-tap MAC
+/// stage's narrow ring costs about no logic (fashion-up5k's fc1: +1 LUT4, -49 flip-flops,
+/// three RAM4K fewer), so it may stay where the pools' go.
+fn rings_for_device(model: &Model, plan: Plan, cap: &Capacity, hw: &HwConfig) -> (Plan, DeviceUse) {
+    let narrow = |i: usize, p: &Plan| p.layers[i].ring_groups > 1;
+    let is_pool = |i: usize| matches!(model.layers[i].kind, LayerKind::MaxPool(_));
+    let mut candidates = vec![plan.clone()];
+    if (0..plan.layers.len()).any(|i| narrow(i, &plan) && is_pool(i)) {
+        candidates.push(super::widen_rings(model, plan.clone(), is_pool));
     }
+    if (0..plan.layers.len()).any(|i| narrow(i, &plan) && !is_pool(i)) {
+        candidates.push(super::widen_rings(model, plan.clone(), |_| true));
+    }
+    let mut best: Option<(Plan, DeviceUse)> = None;
+    for c in candidates {
+        let (p, u) = move_weights_to_logic(model, c, cap, hw);
+        let better = match &best {
+            None => true,
+            Some((_, b)) => u.fits() && (!b.fits() || u.logic <= b.logic),
+        };
+        if better {
+            best = Some((p, u));
+        }
+    }
+    best.expect("at least the plan itself")
 }
 
 /// `plan` with weight ROMs moved from block RAM into logic, the emptiest blocks first, until

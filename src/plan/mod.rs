@@ -260,12 +260,13 @@ pub struct LayerPlan {
     /// (`weights_in_logic = true`). Absent in files: false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub weights_in_logic: bool,
-    /// A max-pool's line buffer holds each pixel as this many 16-bit groups instead of one
-    /// whole word (`cost::ring::pool_ring_groups`), and the pool reads each kernel tap once
-    /// per group: chosen where that saves block RAM and the stage's cycles stay within half
-    /// the pipeline's interval (`narrow_pool_rings`), unless the fold to a device keeps whole
-    /// words, which fit it with less logic (`fit`). In a plan file: absent or 1, whole words;
-    /// otherwise the count the folding gives.
+    /// The line buffer holds each pixel as this many 16-bit groups instead of one whole word:
+    /// a max-pool's (`cost::ring::pool_ring_groups`), which then reads each kernel tap once
+    /// per group, or a one-tap MAC stage's (`cost::ring::mac_ring_groups`), whose step reads
+    /// its chunk from one group. Chosen where that saves block RAM and leaves the pipeline's
+    /// interval alone (`narrow_rings`), unless the fold to a device keeps whole words, which
+    /// fit it with less logic (`fit`). In a plan file: absent or 1, whole words; otherwise
+    /// the count the folding gives.
     #[serde(default = "one_tap", skip_serializing_if = "is_one_tap")]
     pub ring_groups: usize,
 }
@@ -429,42 +430,60 @@ pub fn layer_cost(
     }
 }
 
-/// Store each max-pool's ring as 16-bit groups (`LayerPlan::ring_groups`) where that takes
-/// fewer block RAMs (`cost::ring::pool_ring_groups`) and the stage's cycles with it stay
-/// within half the interval `ii` of the pipeline without it, so that the pool never sets the
-/// pipeline's rate: the interval, and so every other stage's timing, is unchanged.
+/// Store each max-pool's ring, and each one-tap MAC stage's, as 16-bit groups
+/// (`LayerPlan::ring_groups`) where that takes fewer block RAMs (`cost::ring`) and leaves the
+/// pipeline's rate alone: the interval, and so every other stage's timing, is unchanged.
 ///
 /// Cycles of a narrow pool: it issues k x k taps for each of its `g` groups per output pixel,
 /// plus the hand-off's cycle; its writer takes an input pixel into a holding register in one
 /// cycle and stores it over `g` cycles, taking the next pixel with the last group, so it
-/// accepts at most one pixel per `g` cycles. The stage takes the larger of the two.
-fn narrow_pool_rings(model: &Model, handoff: Handoff, layers: &mut [LayerPlan], ii: u64) {
+/// accepts at most one pixel per `g` cycles. The stage takes the larger of the two, and must
+/// stay within half the interval `ii` of the pipeline without it, so that the pool never sets
+/// the rate. A MAC stage reads one chunk per step either way, so only its writer's `g` cycles
+/// per input pixel could add to its cycles; it takes the narrow ring where they do not.
+fn narrow_rings(model: &Model, handoff: Handoff, layers: &mut [LayerPlan], ii: u64) {
     for (l, lp) in model.layers.iter().zip(layers.iter_mut()) {
-        let LayerKind::MaxPool(m) = &l.kind else {
-            continue;
-        };
         let words = lp.rows * l.input.width.next_power_of_two();
-        let g = cost::ring::pool_ring_groups(l.input.channels, words);
-        let Some(ring) = cost::ring::pool_ring(g) else {
+        let c = l.input.channels;
+        let inp = (l.input.height * l.input.width) as u64;
+        let (ring, cycles) = match &l.kind {
+            LayerKind::MaxPool(m) => {
+                let g = cost::ring::pool_ring_groups(c, words);
+                let out = (l.output.height * l.output.width) as u64;
+                let taps = (m.kernel * m.kernel) as u64;
+                let cycles =
+                    (out * (taps * g as u64 + handoff.cycles_per_pixel())).max(inp * g as u64);
+                (cost::ring::pool_ring(g), cycles)
+            }
+            kind => {
+                let Some(w) = kind.weights().filter(|_| lp.rows > 0) else {
+                    continue;
+                };
+                // Only where the writer's cycles stay within the stage's: then its cycles,
+                // and so the plan's, do not depend on the family (`mac_ring_groups`).
+                let g = cost::ring::mac_ring_groups(w, lp.simd, lp.taps, c, words);
+                if inp * g as u64 > lp.cycles_per_frame {
+                    continue;
+                }
+                (cost::ring::mac_ring(lp.simd, g), lp.cycles_per_frame)
+            }
+        };
+        let Some(ring) = ring else {
             continue;
         };
-        let out = (l.output.height * l.output.width) as u64;
-        let inp = (l.input.height * l.input.width) as u64;
-        let taps = (m.kernel * m.kernel) as u64;
-        let cycles = (out * (taps * g as u64 + handoff.cycles_per_pixel())).max(inp * g as u64);
-        if 2 * cycles <= ii {
-            lp.ring_groups = g;
+        if cycles == lp.cycles_per_frame || 2 * cycles <= ii {
+            lp.ring_groups = ring.groups;
             lp.cycles_per_frame = cycles;
             lp.buffer_bits = ring.group_bits as u64 * ring.depth(words) as u64;
         }
     }
 }
 
-/// `plan` with the narrow rings of the max-pools `which` picks stored as whole words again
+/// `plan` with the narrow rings of the stages `which` picks stored as whole words again
 /// (`LayerPlan::ring_groups` 1), their cycles and buffer bits as `layer_cost` gives them.
 /// Why: a narrow ring saves blocks but costs logic (a holding register and a group mux), so
 /// a design short of logic and not of blocks is better without it.
-pub fn widen_pool_rings(model: &Model, mut plan: Plan, which: impl Fn(usize) -> bool) -> Plan {
+pub fn widen_rings(model: &Model, mut plan: Plan, which: impl Fn(usize) -> bool) -> Plan {
     let folds = plan.folds();
     for (i, lp) in plan.layers.iter_mut().enumerate() {
         if lp.ring_groups == 1 || !which(i) {
@@ -684,7 +703,7 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
         .max()
         .unwrap_or(0)
         .max(input_cycles);
-    narrow_pool_rings(model, hw.handoff, &mut layers, ii);
+    narrow_rings(model, hw.handoff, &mut layers, ii);
     let depth: u64 = (0..model.layers.len())
         .map(|i| pipeline_depth(model, hw, i))
         .sum();

@@ -74,8 +74,17 @@ pub fn features(
             f[4] = (pe as u32 * acc_width(w, simd)) as f64;
             f[5] = (pe as u32 * popcount_width(simd as u32) * plan.popcount_stages) as f64;
             f[6] = c * lp.taps as f64;
+            let ring = super::ring::layer_ring(model, plan, idx, fam);
+            // A one-tap stage's narrow ring (`LayerPlan::ring_groups`) reads one group per
+            // step: its read registers are a group wide, and its chunk select picks among
+            // the group's chunks only, which pays for the writer's group mux (Yosys 0.23,
+            // fashion-up5k's fc1 on iCE40: 408 LUT4 and 452 flip-flops narrow, 407 and 501
+            // as whole words).
+            if lp.ring_groups > 1 {
+                f[6] = ring.map_or(c, |n| n.group_bits as f64);
+            }
             // A held narrow ring's holding register: one input pixel.
-            if super::ring::layer_ring(model, plan, idx, fam).is_some_and(|n| n.held) {
+            if ring.is_some_and(|n| n.held) {
                 f[6] += c;
             }
             f[7] = match kind {

@@ -117,7 +117,14 @@ pub fn layer_ring(model: &Model, plan: &Plan, idx: usize, ram: RamFamily) -> Opt
         return pool_ring(lp.ring_groups);
     };
     let words = lp.rows * l.input.width.next_power_of_two();
-    let n = narrow_ring(w, lp.simd, lp.taps, words, l.input.channels, ram)?;
+    let c = l.input.channels;
+    let n = match mac_ring(lp.simd, lp.ring_groups) {
+        // A MAC stage's ring is narrow on the families where that takes fewer blocks: its
+        // cycles do not depend on it (`mac_ring_groups`).
+        Some(n) if fewer_blocks(c, words, &n, ram) => n,
+        Some(_) => return None,
+        None => narrow_ring(w, lp.simd, lp.taps, words, c, ram)?,
+    };
     Some(NarrowRing {
         held: n.held || producer_would_wait(model, plan, idx, n.groups),
         ..n
@@ -168,6 +175,21 @@ pub fn pool_ring(groups: usize) -> Option<NarrowRing> {
     })
 }
 
+/// The narrow ring of a MAC stage reading `simd` channels per step, stored as `groups` groups
+/// of `POOL_GROUP_BITS` (`groups > 1`, `simd` a power of two of at most 16): the read address
+/// picks a step's group by the chunk counter's high bits, and the stage picks its chunk in
+/// the group by the low `lo` bits, as a split chunk select does (`rtl::window::read`).
+pub fn mac_ring(simd: usize, groups: usize) -> Option<NarrowRing> {
+    let fits = simd.is_power_of_two() && simd <= POOL_GROUP_BITS as usize;
+    (groups > 1 && fits).then(|| NarrowRing {
+        lo: (POOL_GROUP_BITS as usize / simd).trailing_zeros(),
+        groups,
+        group_bits: POOL_GROUP_BITS,
+        sub_bits: bits_for(groups as u64 - 1),
+        held: false,
+    })
+}
+
 /// Groups a max-pool over `c` channels with `words` ring words would store its pixels in, if
 /// the narrow ring takes fewer blocks than the whole-word ring on iCE40 and no more on ECP5
 /// (each placed by the family's rule, `ram.rs`); else 1. Whether its cycles fit is the
@@ -178,18 +200,59 @@ pub fn pool_ring_groups(c: usize, words: usize) -> usize {
         return 1;
     }
     let groups = c / POOL_GROUP_BITS as usize;
-    let Some(n) = pool_ring(groups) else {
+    match pool_ring(groups) {
+        Some(n) if saves_blocks(c, words, &n) => groups,
+        _ => 1,
+    }
+}
+
+/// Groups a MAC stage with weights `w` at `simd` channels and `taps` taps per step would store
+/// its `c`-channel pixels in (`mac_ring`) where that takes fewer blocks on iCE40 or on ECP5;
+/// else 1. Unlike a pool's, the choice may differ by family (`layer_ring` builds the narrow
+/// ring only where it saves blocks: on ECP5 a small whole-word ring is LUT RAM, where the
+/// deeper narrow one would take a DP16KD), since the stage's step reads one chunk either way:
+/// only its writer takes a cycle per group, which the plan keeps within the stage's cycles.
+///
+/// Why only one tap per step and one input block: such a step reads 16 bits or fewer of one
+/// pixel, so a 16-bit group holds all of it and the address picks the group before the read,
+/// where a step of several taps reads several pixels, and an input block is picked from the
+/// entry table one stage after the read. A stage whose chunk select is split already
+/// (`split_lo`) keeps its own narrow ring.
+pub fn mac_ring_groups(
+    w: &BlockWeights,
+    simd: usize,
+    taps: usize,
+    c: usize,
+    words: usize,
+) -> usize {
+    let single = taps == 1 && w.in_blocks == 1 && split_lo(w, simd, taps, words).is_none();
+    if !single || !c.is_multiple_of(POOL_GROUP_BITS as usize) {
         return 1;
-    };
+    }
+    let groups = c / POOL_GROUP_BITS as usize;
+    match mac_ring(simd, groups) {
+        Some(n)
+            if [RamFamily::Ice40, RamFamily::Ecp5].map(|f| fewer_blocks(c, words, &n, f))
+                != [false; 2] =>
+        {
+            groups
+        }
+        _ => 1,
+    }
+}
+
+/// The narrow ring `n` of a `c`-bit ring of `words` words takes fewer blocks on `fam`.
+fn fewer_blocks(c: usize, words: usize, n: &NarrowRing, fam: RamFamily) -> bool {
+    ring_blocks(n.group_bits, n.depth(words), fam) < ring_blocks(c as u32, words, fam)
+}
+
+/// The narrow ring `n` of a `c`-bit ring of `words` words takes fewer blocks on iCE40 and no
+/// more on ECP5, so the choice does not depend on the family.
+fn saves_blocks(c: usize, words: usize, n: &NarrowRing) -> bool {
     let wide = |fam| ring_blocks(c as u32, words, fam);
     let narrow = |fam| ring_blocks(n.group_bits, n.depth(words), fam);
-    let fewer = narrow(RamFamily::Ice40) < wide(RamFamily::Ice40)
-        && narrow(RamFamily::Ecp5) <= wide(RamFamily::Ecp5);
-    if fewer {
-        groups
-    } else {
-        1
-    }
+    narrow(RamFamily::Ice40) < wide(RamFamily::Ice40)
+        && narrow(RamFamily::Ecp5) <= wide(RamFamily::Ecp5)
 }
 
 #[cfg(test)]

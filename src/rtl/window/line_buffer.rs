@@ -96,8 +96,8 @@ impl LineBuffer {
         // signed, one bit more.
         let ww = bits_for((2 * h + r) as u64);
         let slack = RowSlack::new(b, ww + 1);
-        // A narrow ring is one copy; only a held one (a max-pool's) is also built as ECP5 cells.
-        assert!(narrow.is_none_or(|n| copies == 1 && (n.held || !ecp5_cells)));
+        // A narrow ring is one copy (a step of one tap).
+        assert!(narrow.is_none_or(|_| copies == 1));
         let (mem_w, mem_d) = match narrow {
             Some(n) => (n.group_bits, n.depth(r * w2)),
             None => (c as u32, r * w2),

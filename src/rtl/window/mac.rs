@@ -273,8 +273,9 @@ impl MacCtx<'_> {
         let ipb = wt.in_per_block();
         let nq = wt.in_channels / simd;
         let (adv, rd) = (m.adv, m.rd);
-        let ch1 = m.ch.sig.map(|s| {
-            // With a split select only the low bits are still needed here.
+        // With a split select only the low bits are still needed here, none when the read
+        // word is one chunk (a narrow ring of `simd`-bit groups).
+        let ch1 = m.ch.sig.filter(|_| self.split_lo != Some(0)).map(|s| {
             let e = match self.split_lo {
                 Some(lo) => b.slice(s, 0, lo),
                 None => b.e(s),

@@ -76,7 +76,11 @@ impl ReadWord {
             addr_of(b.e(pos.yslot), pos.cols.map(|(_, xcol)| b.e(xcol))),
         );
         let words = r * lb.w2;
-        let split_lo = split_lo(spec, words);
+        // A MAC stage's narrow ring delivers a group of 2^lo chunks, as a split select does.
+        let split_lo = match (&spec.op, lb.narrow) {
+            (WindowOp::Mac { .. }, Some(n)) => Some(n.lo),
+            _ => split_lo(spec, words),
+        };
         // A narrow ring is addressed by the group too: the high chunk bits pick it (a
         // max-pool's: the whole chunk counter, which counts its groups).
         let raddr = match (lb.narrow, split_lo, ctl.ch.sig) {
@@ -95,7 +99,7 @@ impl ReadWord {
         };
         if lb.cells {
             assert!(
-                split_lo.is_none(),
+                split_lo.is_none() || lb.narrow.is_some(),
                 "a split chunk select keeps its ring in fabric"
             );
             let word = cell_read(b, lb, 0, raddr, adv);
@@ -106,7 +110,8 @@ impl ReadWord {
                 split_lo,
             };
         }
-        let narrow = split_lo.is_some() && words <= NARROW_WORDS;
+        // The group is picked before `rd`: by the address of a narrow ring, or by a mux.
+        let narrow = lb.narrow.is_some() || (split_lo.is_some() && words <= NARROW_WORDS);
         let group = ChunkGroups { chunks, simd, c };
         let lb_read = b.read_checked(
             lb.lbufs[0],
