@@ -141,3 +141,37 @@ fn generate_and_simulate_take_the_synthesis_targets_memories() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(!d.join("bad").exists());
 }
+
+/// `generate --target` writes RTL whose block RAM does not fit the target (it may still be
+/// simulated), and says so on stderr; within the target it says nothing.
+#[test]
+fn generate_warns_when_the_folding_needs_more_blocks_than_the_target_has() {
+    let d = tmp("over");
+    let bin = env!("CARGO_BIN_EXE_bnngen");
+    let run = |hw: &str, t: &str| {
+        Command::new(bin)
+            .args([
+                "generate",
+                "models/fashion-up5k.toml",
+                "--hw",
+                hw,
+                "--target",
+                t,
+                "-o",
+            ])
+            .arg(d.join(t))
+            .output()
+            .unwrap()
+    };
+    let out = run("models/fashion-up5k.hw.toml", "ice40-up5k");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(d.join("ice40-up5k").join("files.f").exists());
+    for part in ["warning:", "36", "RAM4K", "refuse"] {
+        assert!(err.contains(part), "`{part}` not in: {err}");
+    }
+    let out = run("models/fashion-up5k.hw.toml", "ecp5-25k");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+}

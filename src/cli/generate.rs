@@ -49,6 +49,13 @@ pub fn run(args: Args) -> Result<(), CliError> {
         .unwrap_or_else(|| PathBuf::from("rtl-out").join(rtl::ident(&m.meta.name)));
     let staged = Staged::begin(&dir, &inputs)?;
     let p = super::plan::make_plan(&m, &args.files, args.plan.as_ref(), args.target)?;
+    // RTL that will not fit its target is still worth simulating, so this is a warning here;
+    // `synth` and `flow` refuse it before any tool runs.
+    if let Some(device) = args.target.and_then(Target::plan_device) {
+        if let Err(e) = bnngen::plan::fit::check_blocks(&m, &p, device) {
+            eprintln!("warning: {e}; `synth` and `flow` with this target refuse it");
+        }
+    }
     let design = rtl::generate(
         &m,
         &p,
