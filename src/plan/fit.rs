@@ -401,13 +401,15 @@ pub fn popcount_stages_for(model: &Model, plan: &Plan, device: Device) -> u32 {
 /// stage's narrow ring costs about no logic (fashion-up5k's fc1: +1 LUT4, -49 flip-flops,
 /// three RAM4K fewer), so it may stay where the pools' go.
 fn rings_for_device(model: &Model, plan: Plan, cap: &Capacity, hw: &HwConfig) -> (Plan, DeviceUse) {
-    let narrow = |i: usize, p: &Plan| p.layers[i].ring_groups > 1;
     let is_pool = |i: usize| matches!(model.layers[i].kind, LayerKind::MaxPool(_));
+    let narrow: Vec<usize> = (0..plan.layers.len())
+        .filter(|&i| plan.layers[i].ring_groups > 1)
+        .collect();
     let mut candidates = vec![plan.clone()];
-    if (0..plan.layers.len()).any(|i| narrow(i, &plan) && is_pool(i)) {
+    if narrow.iter().any(|&i| is_pool(i)) {
         candidates.push(super::widen_rings(model, plan.clone(), is_pool));
     }
-    if (0..plan.layers.len()).any(|i| narrow(i, &plan) && !is_pool(i)) {
+    if narrow.iter().any(|&i| !is_pool(i)) {
         candidates.push(super::widen_rings(model, plan.clone(), |_| true));
     }
     let mut best: Option<(Plan, DeviceUse)> = None;

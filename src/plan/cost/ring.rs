@@ -230,13 +230,9 @@ pub fn mac_ring_groups(
         return 1;
     }
     let groups = c / POOL_GROUP_BITS as usize;
+    let families = [RamFamily::Ice40, RamFamily::Ecp5];
     match mac_ring(simd, groups) {
-        Some(n)
-            if [RamFamily::Ice40, RamFamily::Ecp5].map(|f| fewer_blocks(c, words, &n, f))
-                != [false; 2] =>
-        {
-            groups
-        }
+        Some(n) if families.into_iter().any(|f| fewer_blocks(c, words, &n, f)) => groups,
         _ => 1,
     }
 }
