@@ -13,7 +13,7 @@ use bnngen::plan::{set_folding, widen_rings, Handoff, HwConfig, Plan};
 use bnngen::random::{random_image, random_model, RandomOptions};
 use bnngen::rtl::{generate, render, GenOptions};
 use bnngen::synth::Target;
-use bnngen::verify::{cosimulate, cosimulate_opts, Stress};
+use bnngen::verify::{cosimulate_opts, Stress};
 use std::path::Path;
 use std::process::Command;
 
@@ -41,6 +41,27 @@ fn stage_text(m: &Model, p: &Plan, module_part: &str) -> String {
         .unwrap_or_else(|| panic!("no file for {module_part}"))
 }
 
+/// Co-simulate `images` under random gaps and back-pressure (seed `stalls`), then without,
+/// and hold both to the reference model and the second to the plan's cycles per frame.
+fn bit_exact_at_the_plans_cycles(
+    m: &Model,
+    p: &Plan,
+    images: &[bnngen::input::Image],
+    stalls: u64,
+    opts: GenOptions,
+    what: &str,
+) {
+    let rep = cosimulate_opts(m, p, images, Stress::random(stalls), opts, None).unwrap();
+    assert!(rep.passed(), "{what} under stalls: {}", rep.failure());
+    let rep = cosimulate_opts(m, p, images, Stress::none(), opts, None).unwrap();
+    assert!(rep.passed(), "{what}: {}", rep.failure());
+    assert_eq!(
+        rep.measured_cycles_per_frame,
+        Some(p.cycles_per_frame),
+        "{what}: measured cycles per frame against the plan"
+    );
+}
+
 #[test]
 fn narrow_pool_rings_are_bit_exact_and_meet_the_plan_with_either_hand_off() {
     for handoff in [Handoff::Skid, Handoff::Hold] {
@@ -55,15 +76,8 @@ fn narrow_pool_rings_are_bit_exact_and_meet_the_plan_with_either_hand_off() {
         assert!(text.contains("reg [15:0] lbuf [0:191]"), "{text}");
         assert!(text.contains("hold_v"), "{text}");
         let images: Vec<_> = (0..6).map(|i| random_image(40 + i, &m.input)).collect();
-        let rep = cosimulate(&m, &p, &images, Stress::random(3), false, None).unwrap();
-        assert!(rep.passed(), "{handoff:?} under stalls: {}", rep.failure());
-        let rep = cosimulate(&m, &p, &images, Stress::none(), false, None).unwrap();
-        assert!(rep.passed(), "{handoff:?}: {}", rep.failure());
-        assert_eq!(
-            rep.measured_cycles_per_frame,
-            Some(p.cycles_per_frame),
-            "{handoff:?}: measured cycles per frame against the plan"
-        );
+        let what = format!("{handoff:?}");
+        bit_exact_at_the_plans_cycles(&m, &p, &images, 3, GenOptions::default(), &what);
     }
 }
 
@@ -169,11 +183,7 @@ fn ice40_held_rings_are_bit_exact_at_the_plans_cycles() {
         .collect();
     assert!(text.contains("hold_v"), "{text}");
     let images: Vec<_> = (0..6).map(|i| random_image(60 + i, &m.input)).collect();
-    let rep = cosimulate_opts(&m, &p, &images, Stress::random(4), opts, None).unwrap();
-    assert!(rep.passed(), "under stalls: {}", rep.failure());
-    let rep = cosimulate_opts(&m, &p, &images, Stress::none(), opts, None).unwrap();
-    assert!(rep.passed(), "{}", rep.failure());
-    assert_eq!(rep.measured_cycles_per_frame, Some(p.cycles_per_frame));
+    bit_exact_at_the_plans_cycles(&m, &p, &images, 4, opts, "fashion-up5k on iCE40");
 
     let pruned = bnngen::model::load(Path::new("models/fashion-up5k-pruned.toml")).unwrap();
     let dev = bnngen::plan::device::Device::Ice40Up5k;
@@ -252,20 +262,8 @@ fn mac_narrow_rings_are_bit_exact_on_both_families() {
                 .iter()
                 .filter(|&&i| layer_ring(&m, &p, i, fam).is_some());
             built[k] |= rings.count() > 0;
-            let o = target.gen_options();
-            let rep = cosimulate_opts(&m, &p, &images, Stress::random(5), o, None).unwrap();
-            assert!(
-                rep.passed(),
-                "seed {seed} {fam:?} under stalls: {}",
-                rep.failure()
-            );
-            let rep = cosimulate_opts(&m, &p, &images, Stress::none(), o, None).unwrap();
-            assert!(rep.passed(), "seed {seed} {fam:?}: {}", rep.failure());
-            assert_eq!(
-                rep.measured_cycles_per_frame,
-                Some(p.cycles_per_frame),
-                "seed {seed} {fam:?}: measured cycles per frame against the plan"
-            );
+            let what = format!("seed {seed} {fam:?}");
+            bit_exact_at_the_plans_cycles(&m, &p, &images, 5, target.gen_options(), &what);
         }
     }
     assert_eq!(built, [true, true], "a MAC ring built on iCE40 and on ECP5");
