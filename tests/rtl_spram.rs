@@ -125,38 +125,12 @@ fn weights_in_spram_keep_the_plans_cycle_count() {
 #[test]
 fn weights_in_spram_netlist_is_bit_exact_with_the_yosys_cell_model() {
     let (model, plan) = tiny();
-    let design = rtl::generate(&model, &plan, OPTS).unwrap();
-    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gate-spram");
-    let _ = std::fs::remove_dir_all(&work);
-    let imgs = images(&model, 4);
-    let g = gate_sim::simulate_design_netlist(
-        &model,
-        &plan,
-        &design,
-        Target::Ice40Up5k,
-        &imgs,
-        Stress::random(13),
-        &work,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let slices: usize = design.spram.iter().map(|s| s.slices()).sum();
-    assert_eq!(
-        g.resources.spram, slices as u64,
-        "one SB_SPRAM256KA per slice"
-    );
+    let design = gate_level_matches_the_estimate(&model, &plan, "gate-spram", 4, 13);
+    // The plan alone generates the same design as the option.
     let spram_plan = Plan {
         weights: WeightStore::Spram,
         ..plan.clone()
     };
-    let est = bnngen::plan::cost::estimate(&model, &spram_plan)
-        .total
-        .ice40;
-    assert_eq!(
-        (est.bram, est.spram),
-        (g.resources.bram, g.resources.spram),
-        "estimated (RAM4K, SPRAM) against Yosys"
-    );
-    // The plan alone generates the same design as the option.
     let from_plan = rtl::generate(
         &model,
         &spram_plan,
@@ -166,7 +140,49 @@ fn weights_in_spram_netlist_is_bit_exact_with_the_yosys_cell_model() {
         },
     );
     assert_eq!(rtl::render(&from_plan.unwrap()), rtl::render(&design));
+}
+
+/// Simulate `plan`'s netlist with weights in SPRAM on `n` images at gate level (in the
+/// scratch folder `name`); assert it is bit-exact, maps one SB_SPRAM256KA per block of every
+/// store, and uses the RAM4K and SPRAM the estimate counts. Returns the design.
+fn gate_level_matches_the_estimate(
+    model: &Model,
+    plan: &Plan,
+    name: &str,
+    n: u64,
+    seed: u64,
+) -> Design {
+    let design = rtl::generate(model, plan, OPTS).unwrap();
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&work);
+    let imgs = images(model, n);
+    let g = gate_sim::simulate_design_netlist(
+        model,
+        plan,
+        &design,
+        Target::Ice40Up5k,
+        &imgs,
+        Stress::random(seed),
+        &work,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let blocks: usize = design.spram.iter().map(|s| s.blocks()).sum();
+    assert_eq!(
+        g.resources.spram, blocks as u64,
+        "one SB_SPRAM256KA per slice and bank"
+    );
+    let spram_plan = Plan {
+        weights: WeightStore::Spram,
+        ..plan.clone()
+    };
+    let est = bnngen::plan::cost::estimate(model, &spram_plan).total.ice40;
+    assert_eq!(
+        (est.bram, est.spram),
+        (g.resources.bram, g.resources.spram),
+        "estimated (RAM4K, SPRAM) against Yosys"
+    );
     assert!(g.report.passed(), "{}", g.report.failure());
+    design
 }
 
 #[test]
@@ -233,4 +249,88 @@ fn decode(d: &Design, r: &[bool]) -> (usize, Vec<i64>) {
         })
         .collect();
     (field(0, cw) as usize, scores)
+}
+
+/// 8x8x1 input, a 36-channel conv and a classifier of 2,304 x 128 weight bits on 16 lanes:
+/// its ROM is 18,432 words of 16 bits, deeper than one SPRAM (16,384 rows), so it is cascaded
+/// over two (the second holds 2,048 rows). A classifier's scores are its sums, so one wrong
+/// weight word read anywhere (at the bank boundary, say) changes scores.
+fn deep() -> (Model, Plan) {
+    let list = |n: usize, f: fn(usize) -> i64| {
+        (0..n)
+            .map(|i| f(i).to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let text = format!(
+        r#"format_version = 1
+[meta]
+name = "deep_spram"
+[input]
+height = 8
+width = 8
+channels = 1
+bits = 4
+[front_end]
+kind = "glt"
+thresholds = [3, 7, 12]
+[[layers]]
+kind = "conv"
+name = "conv1"
+out_channels = 36
+kernel = [3, 3]
+padding = 1
+pad_mode = "zero"
+thresholds = [{}]
+directions = [{}]
+weights = "{}"
+[[layers]]
+kind = "classifier"
+name = "head"
+out_features = 128
+bias = [{}]
+weights = "{}"
+"#,
+        list(36, |i| (i % 5) as i64 - 2),
+        list(36, |i| if i % 3 == 0 { -1 } else { 1 }),
+        common::pattern_hex(3 * 9 * 36, 21),
+        list(128, |i| (i % 7) as i64 - 3),
+        common::pattern_hex(2304 * 128, 22),
+    );
+    let m = bnngen::model::parse(&text, "deep_spram.toml").unwrap();
+    let mut hw = HwConfig::default();
+    hw.layers
+        .insert("head".into(), bnngen::plan::Fold::lanes(16, 1));
+    let p = set_folding(&m, &hw).unwrap();
+    (m, p)
+}
+
+/// A store deeper than one SPRAM is cascaded: two SPRAMs for the head, bit-exact after the
+/// load (the image crosses the bank boundary) under random stalls, at the plan's cycles.
+#[test]
+fn a_store_deeper_than_one_spram_is_cascaded_and_bit_exact() {
+    let (model, plan) = deep();
+    let design = rtl::generate(&model, &plan, OPTS).unwrap();
+    let head = model.layer_index("head").unwrap();
+    let s = (design.spram.iter().find(|s| s.layer == head)).expect("the head in SPRAM");
+    assert_eq!((s.rows(), s.banks(), s.blocks()), (18_432, 2, 2));
+    let text: String = rtl::render(&design).into_iter().map(|(_, t)| t).collect();
+    assert!(text.contains("wrom_s0b1"), "a second bank is declared");
+    assert!(common::depends_on_input(&model, 3));
+    let imgs = images(&model, 6);
+    let r = cosimulate_opts(&model, &plan, &imgs, Stress::random(14), OPTS, None).unwrap();
+    assert!(r.passed(), "{:?}", r.mismatches);
+    let imgs = images(&model, bnngen::verify::STEADY_FRAMES as u64);
+    let r = cosimulate_opts(&model, &plan, &imgs, Stress::none(), OPTS, None).unwrap();
+    assert!(r.passed(), "{}", r.failure());
+    assert_eq!(r.measured_cycles_per_frame, Some(plan.cycles_per_frame));
+}
+
+/// Gate level: the cascade maps to one SB_SPRAM256KA per bank, and the netlist, with Yosys's
+/// cell model, is bit-exact; the plan's estimate counts the same blocks.
+#[test]
+fn a_cascaded_store_is_bit_exact_at_gate_level() {
+    let (model, plan) = deep();
+    let design = gate_level_matches_the_estimate(&model, &plan, "gate-spram-deep", 3, 15);
+    assert_eq!(design.spram.iter().map(|s| s.banks()).max(), Some(2));
 }

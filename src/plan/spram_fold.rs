@@ -1,13 +1,13 @@
 //! The folding that lets the largest weight ROMs into the UP5K's SPRAMs.
 //!
-//! Why: a ROM goes to SPRAM only when its rows fit one SPRAM (`cost::spram`). The folding for
-//! a cycle budget takes the fewest lanes that meet it, and for a large dense layer that is a
-//! deep, narrow ROM: fashion-default's fc1 (589,824 bits) at two lanes is 294,912 words,
-//! 36,864 packed rows, too deep for any SPRAM, so it stays in 154 RAM4K of the UP5K's 30.
-//! Folded wider, at 48 lanes, it is 12,288 words of three 16-bit slices: three SPRAMs, and
-//! fewer cycles, not more. So after the folding for a budget, each automatically folded ROM,
-//! largest first, that does not fit the SPRAMs left is widened to the fold that does with the
-//! fewest SPRAMs (then the fewest lanes), within the same budget; the frame rate never drops.
+//! Why: a ROM in SPRAM takes a block per 16-bit slice of its word and per 16K rows of depth
+//! (`cost::spram`), and a word that does not fill its row wastes the rest: at nine lanes
+//! fashion-default's fc1 (589,824 bits) is 65,536 words of 9 bits, one to a row, all four of
+//! the UP5K's SPRAMs, where at one lane (16 words to a row) it takes three. The folding for a
+//! cycle budget picks lanes for cycles, not for SPRAM. So after the folding for a budget, each
+//! automatically folded ROM, largest first, that does not fit the SPRAMs left is refolded to
+//! the fold that does with the fewest SPRAMs (then the fewest lanes), within the same budget;
+//! the frame rate never drops.
 
 use super::cost::memory::weight_rom_shape;
 use super::cost::spram::SpramStore;
@@ -34,12 +34,11 @@ pub fn widen_for_spram(model: &Model, plan: Plan, hw: &HwConfig, sprams: usize) 
     let mut widened = false;
     for i in order {
         match store_of(model, &plan, i, folds[i]) {
-            Some(s) if s.slices() <= left => left -= s.slices(),
-            Some(_) => {}
-            None => {
-                if let Some((f, slices)) = spram_fold(model, &plan, hw, i, budget, left) {
+            Some(s) if s.blocks() <= left => left -= s.blocks(),
+            _ => {
+                if let Some((f, blocks)) = spram_fold(model, &plan, hw, i, budget, left) {
                     folds[i] = f;
-                    left -= slices;
+                    left -= blocks;
                     widened = true;
                 }
             }
@@ -51,7 +50,7 @@ pub fn widen_for_spram(model: &Model, plan: Plan, hw: &HwConfig, sprams: usize) 
     }
 }
 
-/// Layer `i`'s weight ROM at `fold` as an SPRAM store, if its rows fit one SPRAM.
+/// Layer `i`'s weight ROM at `fold` as an SPRAM store, if it fits the UP5K's SPRAMs.
 fn store_of(model: &Model, plan: &Plan, i: usize, fold: Fold) -> Option<SpramStore> {
     let w = model.layers[i].kind.weights()?;
     let mut lp = plan.layers[i].clone();
@@ -86,8 +85,8 @@ fn spram_fold(
                 let Some(s) = store_of(model, plan, i, f) else {
                     continue;
                 };
-                let key = (s.slices(), pe * simd * taps, usize::MAX - simd, taps);
-                if cycles <= budget && s.slices() <= left && best.is_none_or(|(k, _)| key < k) {
+                let key = (s.blocks(), pe * simd * taps, usize::MAX - simd, taps);
+                if cycles <= budget && s.blocks() <= left && best.is_none_or(|(k, _)| key < k) {
                     best = Some((key, f));
                 }
             }
@@ -101,27 +100,37 @@ mod tests {
     use super::*;
     use crate::plan::{set_folding, WeightStore};
 
-    /// fashion-default at 150 frames/s (48 MHz): fc1 folds to two lanes, too deep for an
-    /// SPRAM; widened, it takes three SPRAMs at fewer cycles, and the frame rate holds.
+    /// fashion-default's fc1 folded to nine taps a step is 65,536 words of 9 bits, one to a row: all
+    /// four SPRAMs. With three left, it is refolded to a fold that takes three, within the
+    /// plan's cycles; with four it stays; with none nothing changes.
     #[test]
-    fn the_largest_rom_is_widened_into_the_sprams_without_losing_frame_rate() {
+    fn a_rom_that_wastes_its_rows_is_refolded_into_the_sprams_left() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/fashion-default.toml");
         let model = crate::model::load(std::path::Path::new(path)).unwrap();
         let hw = HwConfig {
             clock_mhz: 48.0,
-            fps: Some(150.0),
             weights: Some(WeightStore::Spram),
             ..HwConfig::default()
         };
-        let plan = set_folding(&model, &hw).unwrap();
+        let mut nine = hw.clone();
+        nine.layers.insert(
+            "fc1".into(),
+            Fold {
+                pe: 1,
+                simd: 1,
+                taps: 9,
+            },
+        );
+        let plan = set_folding(&model, &nine).unwrap();
         let fc1 = model.layer_index("fc1").unwrap();
-        assert!(store_of(&model, &plan, fc1, plan.folds()[fc1]).is_none());
-        let wide = widen_for_spram(&model, plan.clone(), &hw, 4);
+        let s = store_of(&model, &plan, fc1, plan.folds()[fc1]).expect("fc1 fits SPRAM");
+        assert_eq!((s.width, s.rows(), s.blocks()), (9, 65_536, 4));
+        assert_eq!(widen_for_spram(&model, plan.clone(), &hw, 4), plan);
+        let wide = widen_for_spram(&model, plan.clone(), &hw, 3);
         let s = store_of(&model, &wide, fc1, wide.folds()[fc1]).expect("fc1 fits SPRAM");
-        assert_eq!(s.slices(), 3, "{:?}", wide.layers[fc1]);
-        assert!(wide.layers[fc1].cycles_per_frame < plan.layers[fc1].cycles_per_frame);
+        assert_eq!(s.blocks(), 3, "{:?}", wide.layers[fc1]);
         assert!(wide.cycles_per_frame <= plan.cycles_per_frame);
-        let stores = crate::plan::cost::spram::assign(&model, &wide, 4);
+        let stores = crate::plan::cost::spram::assign(&model, &wide, 3);
         assert!(stores.iter().any(|s| s.layer == fc1), "{stores:?}");
         // No SPRAM left: nothing changes.
         assert_eq!(widen_for_spram(&model, plan.clone(), &hw, 0), plan);

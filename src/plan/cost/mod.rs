@@ -170,7 +170,7 @@ pub fn placed_memories(
         })
         .collect();
     if let Some(s) = store {
-        placed.push((s.memory(), Placed::Spram(s.slices() as u64)));
+        placed.push((s.memory(), Placed::Spram(s.blocks() as u64)));
     }
     placed
 }

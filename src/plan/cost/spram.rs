@@ -4,13 +4,16 @@
 //! Why here: the RTL (`rtl/window/spram.rs`) declares these stores, the flash image is their
 //! contents in this order, and a second model of the same topology and plan must land at the
 //! same addresses to reuse a bitstream; one function decides all three. The rule is simple
-//! and keeps the plan's cycle count exact: a weight ROM is a candidate when its depth fits one
-//! SPRAM (16K words); its word is cut into 16-bit slices side by side, one SPRAM each, read
-//! in the same two stages as a block-RAM ROM. A narrow word (8 bits or fewer) is packed
-//! instead: a power of two of words share one 16-bit row, the row is read at the high address
-//! bits every step, and the low bits, delayed with the read, pick the word; so a deep narrow
-//! ROM (a dense layer folded to two lanes: 36,864 words of 2 bits) fits one SPRAM. The largest ROMs (in bits) are taken first
-//! while SPRAMs remain; the others stay in block RAM.
+//! and keeps the plan's cycle count exact: a weight ROM's word is cut into 16-bit slices side
+//! by side, read in the same two stages as a block-RAM ROM. A narrow word (8 bits or fewer)
+//! is packed instead: a power of two of words share one 16-bit row, the row is read at the
+//! high address bits every step, and the low bits, delayed with the read, pick the word. A
+//! slice deeper than one SPRAM (16K rows) is cascaded in depth over several: all of them are
+//! read at the low 14 row bits, and the high bits, delayed with the read, pick the one whose
+//! row comes out (one read a cycle, so still no extra cycles). So a deep narrow ROM
+//! (fashion-default's fc1 at one lane: 589,824 words of 1 bit, 36,864 rows) takes three
+//! SPRAMs. The largest ROMs (in bits) are taken first while SPRAMs remain; the others stay in
+//! block RAM.
 
 use super::memory::{weight_rom_shape, Memory, Role};
 use super::ram::{Shape, Style};
@@ -41,9 +44,20 @@ pub struct SpramStore {
 }
 
 impl SpramStore {
-    /// 16-bit slices of a word, one SPRAM each.
+    /// 16-bit slices of a word, side by side.
     pub fn slices(&self) -> usize {
         self.width.div_ceil(SPRAM_WIDTH) as usize
+    }
+
+    /// SPRAMs a slice is cascaded over in depth (`SPRAM_DEPTH` rows each, the last one may
+    /// hold fewer).
+    pub fn banks(&self) -> usize {
+        self.rows().div_ceil(SPRAM_DEPTH)
+    }
+
+    /// SB_SPRAM256KA blocks the store takes: every slice over every bank.
+    pub fn blocks(&self) -> usize {
+        self.slices() * self.banks()
     }
 
     /// Words per 16-bit row: the largest power of two that fits (1 for a word of 9 bits or
@@ -52,14 +66,15 @@ impl SpramStore {
         pack_of(self.width)
     }
 
-    /// Rows of each slice (at least two: a memory has an address).
+    /// Rows of each slice (`rows_of`).
     pub fn rows(&self) -> usize {
-        self.depth.div_ceil(self.pack()).max(2)
+        rows_of(self.width, self.depth)
     }
 
-    /// Can this ROM go to SPRAM: it has a word and an address, and its rows fit one SPRAM.
+    /// Can this ROM go to SPRAM: it has a word and an address, and it fits the UP5K's
+    /// SPRAMs (which also bounds its image addresses by the load bus).
     pub fn fits_spram(&self) -> bool {
-        self.depth >= 2 && self.width > 0 && self.rows() <= SPRAM_DEPTH
+        self.depth >= 2 && self.width > 0 && self.blocks() <= UP5K_SPRAMS
     }
 
     /// Image words this store takes.
@@ -82,25 +97,31 @@ impl SpramStore {
     }
 
     /// The fabric logic `rtl::window::spram::weight_store` adds around the SPRAMs, counted
-    /// from its structure (per slice of `sw` bits, `aw` row-address bits): the registered
+    /// from its structure (per block of `sw` bits, `aw` row-address bits): the registered
     /// load word, address and write enable (1 + aw + sw flip-flops), the load-or-read
     /// address mux (aw LUTs), the load address's range decode (two 16-bit constant compares,
     /// about 8 LUTs) and its subtraction (aw LUTs and carries); a packed row adds the delayed
-    /// word pick (2 lg flip-flops) and its `pack`-way mux per word bit (pack - 1 LUTs each).
-    /// The read register is the SPRAM's own and the fabric register is in the stage's fitted
-    /// figure, as with a block-RAM ROM. Against Yosys 0.23 on fashion-up5k's three stores
-    /// (docs/benchmarks.md): 122 flip-flops for 133 measured.
+    /// word pick (2 lg flip-flops) and its `pack`-way mux per word bit (pack - 1 LUTs each);
+    /// a cascade adds the delayed bank pick (2 bb flip-flops) and a `banks`-way mux per row
+    /// bit (banks - 1 LUTs each). The read register is the SPRAM's own and the fabric
+    /// register is in the stage's fitted figure, as with a block-RAM ROM. Against Yosys 0.23
+    /// on fashion-up5k's three stores (docs/benchmarks.md): 122 flip-flops for 133 measured.
     pub fn logic_cells(&self) -> Cells {
-        let aw = bits_for(self.rows() as u64 - 1).max(1) as u64;
-        let slices = self.slices() as u64;
+        let aw = bits_for(self.rows().min(SPRAM_DEPTH) as u64 - 1).max(1) as u64;
+        let blocks = self.blocks() as u64;
         // Bits of a row across the slices.
         let bits = self.width as u64 * self.pack() as u64;
         let lg = self.pack().ilog2() as u64;
+        let bb = match self.banks() {
+            1 => 0,
+            n => bits_for(n as u64 - 1) as u64,
+        };
         let pick_luts = (self.pack() as u64 - 1) * self.width as u64;
+        let bank_luts = (self.banks() as u64 - 1) * bits;
         Cells {
-            luts: slices * (2 * aw + 8) + pick_luts,
-            ffs: slices * (1 + aw) + bits + 2 * lg,
-            carry: slices * aw,
+            luts: blocks * (2 * aw + 8) + pick_luts + bank_luts,
+            ffs: blocks * (1 + aw) + bits + 2 * lg + 2 * bb,
+            carry: blocks * aw,
             ..Cells::default()
         }
     }
@@ -130,8 +151,8 @@ pub fn assign(model: &Model, plan: &Plan, sprams: usize) -> Vec<SpramStore> {
     let mut used = 0;
     let mut chosen: Vec<SpramStore> = Vec::new();
     for c in cands {
-        if used + c.slices() <= sprams {
-            used += c.slices();
+        if used + c.blocks() <= sprams {
+            used += c.blocks();
             chosen.push(c);
         }
     }
@@ -142,6 +163,16 @@ pub fn assign(model: &Model, plan: &Plan, sprams: usize) -> Vec<SpramStore> {
         base += s.words();
     }
     chosen
+}
+
+/// Rows of each slice of a store of `depth` words of `width` bits: the packed rows, at least
+/// two in every bank (a memory has an address), so a last bank of one row gets a second.
+pub fn rows_of(width: u32, depth: usize) -> usize {
+    let rows = depth.div_ceil(pack_of(width)).max(2);
+    match rows % SPRAM_DEPTH {
+        1 => rows + 1,
+        _ => rows,
+    }
 }
 
 /// Words of `width` bits per 16-bit row.
@@ -196,5 +227,22 @@ mod tests {
             base: 0,
         };
         assert_eq!((deep.slices(), deep.rows(), deep.words()), (1, 4608, 4608));
+        assert_eq!((deep.banks(), deep.blocks()), (1, 1));
+        // fashion-default's fc1 at one lane: three SPRAMs in depth, the last a quarter full.
+        let fc1 = SpramStore {
+            depth: 589_824,
+            width: 1,
+            ..deep
+        };
+        assert_eq!((fc1.rows(), fc1.banks(), fc1.blocks()), (36_864, 3, 3));
+        assert!(fc1.fits_spram());
+        // Two slices over three banks: six blocks, more than a UP5K has.
+        let wide = SpramStore {
+            depth: 40_000,
+            width: 32,
+            ..deep
+        };
+        assert_eq!((wide.slices(), wide.banks(), wide.blocks()), (2, 3, 6));
+        assert!(!wide.fits_spram());
     }
 }

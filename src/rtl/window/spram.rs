@@ -5,13 +5,16 @@
 //! (`constraints/common/bnngen_spi_loader.v`) copies the weight image from SPI flash, one
 //! 16-bit word per cycle on `wl_we` / `wl_addr` / `wl_data`, while the accelerator is held in
 //! reset. A word of `width` bits is cut into 16-bit slices, one memory each, side by side;
-//! slice j answers the image addresses `base + j * depth ..` (`plan::cost::spram`). Each
+//! slice j answers the image addresses `base + j * rows ..` (`plan::cost::spram`), and a
+//! slice deeper than one SPRAM is cut into banks of 16K rows, read together. Each
 //! memory has one address, the load address while `wl_we` hits it and the read address
 //! otherwise, so Yosys (`synth_ice40 -spram`, `ram_style = "huge"`) maps it to one SPRAM.
 //! The read takes the same two stages (`READ_STAGES`) as a block-RAM ROM, so the stage's
 //! cycles do not change.
 
-use crate::plan::cost::spram::{pack_of, SpramStore, LOAD_ADDR_WIDTH, SPRAM_WIDTH};
+use crate::plan::cost::spram::{
+    pack_of, rows_of, SpramStore, LOAD_ADDR_WIDTH, SPRAM_DEPTH, SPRAM_WIDTH,
+};
 use crate::rtl::bank::READ_STAGES;
 use crate::rtl::build::{delay, ge_const, lt_const, select, sig_of};
 use crate::rtl::netlist::{addr_width, Expr, ModuleBuilder, Sig, Stmt};
@@ -72,7 +75,7 @@ pub fn weight_store(
     // high address bits, pick the word with the low ones once the row is out.
     let pack = pack_of(width as u32);
     let lg = pack.ilog2();
-    let rows = depth.div_ceil(pack).max(2);
+    let rows = rows_of(width as u32, depth);
     let words: Vec<Vec<bool>> = (0..rows)
         .map(|r| {
             (0..pack)
@@ -83,8 +86,8 @@ pub fn weight_store(
                 .collect()
         })
         .collect();
-    let (word_w, width, depth) = (width, width * pack, rows);
-    let aw = addr_width(depth);
+    let (word_w, width) = (width, width * pack);
+    let aw = addr_width(rows);
     let row_addr = match addr.width > lg {
         true => b.slice(addr, lg, addr.width - lg),
         false => Expr::zero(1),
@@ -98,51 +101,50 @@ pub fn weight_store(
         let d = delay(b, lo, READ_STAGES, en, &format!("{name}_pick"));
         sig_of(b, &d)
     });
+    // A slice deeper than one SPRAM is cascaded: every bank is read at the low row bits, and
+    // the high bits, registered with the read, pick the bank whose row comes out.
+    let banks = rows.div_ceil(SPRAM_DEPTH);
+    let bank_aw = addr_width(rows.min(SPRAM_DEPTH));
+    let row_addr = match banks {
+        1 => row_addr,
+        _ => b.let_(&format!("{name}_ra"), row_addr),
+    };
+    let bank = (banks > 1).then(|| {
+        let hi = b.slice(sig_of(b, &row_addr), bank_aw, aw - bank_aw);
+        let d = delay(b, hi, READ_STAGES - 1, en, &format!("{name}_bank"));
+        sig_of(b, &d)
+    });
     let slices = width.div_ceil(SPRAM_WIDTH as usize);
     let mut outs = Vec::with_capacity(slices);
     for j in 0..slices {
         let lo_bit = j * SPRAM_WIDTH as usize;
         let sw = (width - lo_bit).min(SPRAM_WIDTH as usize);
-        let image: Vec<u16> = words
-            .iter()
-            .map(|w| {
-                (0..sw)
-                    .filter(|&i| w[lo_bit + i])
-                    .fold(0, |v, i| v | 1 << i)
-            })
-            .collect();
-        let sname = format!("{name}_s{j}");
-        let m = b.memory(&sname, sw as u32, depth, None);
-        b.spram(m, image);
-        let first = (base + j * depth) as u64;
-        let hit = ge_const(b.e(bus.addr), first).and(lt_const(b.e(bus.addr), first + depth as u64));
-        // The decoded write is registered, so the address compare and subtraction are not in
-        // the path into the SPRAM's address; a write lands one cycle after the bus word.
-        // Only the low `aw` bits of the difference are kept: subtract modulo 2^aw.
-        let local = (b.slice(bus.addr, 0, aw)).sub(Expr::lit(first & ((1 << aw) - 1), aw));
-        let we_r = b.reg(&format!("{sname}_we"), 1);
-        let la_r = b.reg(&format!("{sname}_wa"), aw);
-        let d_r = b.reg(&format!("{sname}_wd"), sw as u32);
-        b.always(vec![
-            Stmt::set(we_r, b.e(bus.we).and(hit)),
-            Stmt::set(la_r, local),
-            Stmt::set(d_r, b.slice(bus.data, 0, sw as u32)),
-        ]);
-        let we = b.e(we_r);
-        let a = b.let_(
-            &format!("{sname}_a"),
-            we.clone().mux(b.e(la_r), row_addr.clone()),
-        );
-        let data = b.e(d_r);
-        let q = b.reg(&format!("{sname}_q"), sw as u32);
-        let rd = b.read(m, a.clone());
-        b.always(vec![Stmt::if_else(
-            we,
-            vec![Stmt::write(m, a, data)],
-            vec![Stmt::when(en.clone(), vec![Stmt::set(q, rd)])],
-        )]);
-        let q2 = b.reg(&format!("{sname}_q2"), sw as u32);
-        b.always(vec![Stmt::when(en.clone(), vec![Stmt::set(q2, b.e(q))])]);
+        let mut qs = Vec::with_capacity(banks);
+        for k in 0..banks {
+            let first_row = k * SPRAM_DEPTH;
+            let bank_rows = (rows - first_row).min(SPRAM_DEPTH);
+            let image: Vec<u16> = words[first_row..first_row + bank_rows]
+                .iter()
+                .map(|w| {
+                    (0..sw)
+                        .filter(|&i| w[lo_bit + i])
+                        .fold(0, |v, i| v | 1 << i)
+                })
+                .collect();
+            let sname = match banks {
+                1 => format!("{name}_s{j}"),
+                _ => format!("{name}_s{j}b{k}"),
+            };
+            let first = (base + j * rows + first_row) as u64;
+            let q = spram_bank(b, &sname, image, sw as u32, first, &row_addr, en, bus);
+            qs.push(q);
+        }
+        let q = match bank {
+            Some(sel) => select(b, &qs, sel),
+            None => qs.pop().expect("one bank"),
+        };
+        let q2 = b.reg(&format!("{name}_s{j}_q2"), sw as u32);
+        b.always(vec![Stmt::when(en.clone(), vec![Stmt::set(q2, q)])]);
         outs.push(b.e(q2));
     }
     let row = b.let_(&format!("{name}_w"), Expr::cat_lsb(outs));
@@ -152,4 +154,52 @@ pub fn weight_store(
         .map(|k| b.slice(row, (k * word_w) as u32, word_w as u32))
         .collect();
     b.let_(&format!("{name}_pw"), select(b, &parts, pick))
+}
+
+/// One SB_SPRAM256KA: `image.len()` rows of `sw` bits at image addresses `first` on, written
+/// from `bus` and read at the low bits of `row_addr` when `en`; returns its read register.
+#[allow(clippy::too_many_arguments)]
+fn spram_bank(
+    b: &mut ModuleBuilder,
+    sname: &str,
+    image: Vec<u16>,
+    sw: u32,
+    first: u64,
+    row_addr: &Expr,
+    en: &Expr,
+    bus: LoadBus,
+) -> Expr {
+    let depth = image.len();
+    let aw = addr_width(depth);
+    let m = b.memory(sname, sw, depth, None);
+    b.spram(m, image);
+    let hit = ge_const(b.e(bus.addr), first).and(lt_const(b.e(bus.addr), first + depth as u64));
+    // The decoded write is registered, so the address compare and subtraction are not in
+    // the path into the SPRAM's address; a write lands one cycle after the bus word.
+    // Only the low `aw` bits of the difference are kept: subtract modulo 2^aw.
+    let local = (b.slice(bus.addr, 0, aw)).sub(Expr::lit(first & ((1 << aw) - 1), aw));
+    let we_r = b.reg(&format!("{sname}_we"), 1);
+    let la_r = b.reg(&format!("{sname}_wa"), aw);
+    let d_r = b.reg(&format!("{sname}_wd"), sw);
+    b.always(vec![
+        Stmt::set(we_r, b.e(bus.we).and(hit)),
+        Stmt::set(la_r, local),
+        Stmt::set(d_r, b.slice(bus.data, 0, sw)),
+    ]);
+    let we = b.e(we_r);
+    // The bank's rows are the low bits of the row address (all of it without a cascade).
+    let read_addr = match row_addr.width == aw {
+        true => row_addr.clone(),
+        false => b.slice(sig_of(b, row_addr), 0, aw),
+    };
+    let a = b.let_(&format!("{sname}_a"), we.clone().mux(b.e(la_r), read_addr));
+    let data = b.e(d_r);
+    let q = b.reg(&format!("{sname}_q"), sw);
+    let rd = b.read(m, a.clone());
+    b.always(vec![Stmt::if_else(
+        we,
+        vec![Stmt::write(m, a, data)],
+        vec![Stmt::when(en.clone(), vec![Stmt::set(q, rd)])],
+    )]);
+    b.e(q)
 }
