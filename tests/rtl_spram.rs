@@ -334,3 +334,57 @@ fn a_cascaded_store_is_bit_exact_at_gate_level() {
     let design = gate_level_matches_the_estimate(&model, &plan, "gate-spram-deep", 3, 15);
     assert_eq!(design.spram.iter().map(|s| s.banks()).max(), Some(2));
 }
+
+/// fashion-default with its weights in SPRAM at 30 frames/s and 24 MHz: fc1 on one lane,
+/// cascaded over three SPRAMs, and conv3 in the fourth leave 23 RAM4K of the UP5K's 30. The
+/// board core loads the weight image from the behavioural SPI flash and answers 100
+/// Fashion-MNIST test images over the UART, every class and score the reference model's.
+#[test]
+fn fashion_default_in_spram_answers_100_test_images_on_the_board_core() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let model = bnngen::model::load(&root.join("models/fashion-default.toml")).unwrap();
+    let hw = HwConfig {
+        clock_mhz: 24.0,
+        fps: Some(30.0),
+        weights: Some(WeightStore::Spram),
+        ..HwConfig::default()
+    };
+    let plan = set_folding(&model, &hw).unwrap();
+    assert!(plan.fps >= 30.0, "{} frames/s", plan.fps);
+    let design = rtl::generate(&model, &plan, OPTS).unwrap();
+    let fc1 = model.layer_index("fc1").unwrap();
+    let store = (design.spram.iter().find(|s| s.layer == fc1)).expect("fc1 in SPRAM");
+    assert_eq!((store.banks(), store.blocks()), (3, 3));
+    let est = bnngen::plan::cost::estimate(&model, &plan).total.ice40;
+    assert_eq!((est.bram, est.spram), (23, 4));
+
+    let data = Path::new("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz");
+    assert!(
+        data.exists(),
+        "Fashion-MNIST is missing at {}: run scripts/setup.sh",
+        data.display()
+    );
+    let mut imgs = bnngen::input::load_images(data).unwrap();
+    imgs.truncate(100);
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("board-spram-fashion-default");
+    let _ = std::fs::remove_dir_all(&work);
+    let rtl_dir = work.join("rtl");
+    rtl::write_dir(&design, &rtl_dir).unwrap();
+    let rtl = bnngen::synth::RtlDesign {
+        frame_cycles: plan.cycles_per_frame,
+        ..gate_sim::rtl_design(&design, 28 * 28, &rtl_dir)
+    };
+    let frames: Vec<Vec<Vec<bool>>> = imgs
+        .iter()
+        .map(|i| common::frame_words(&model, i))
+        .collect();
+    let got =
+        board_sim::simulate_with_flash(&rtl, &frames, &design.load_image(), &work.join("sim"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(got.len(), imgs.len());
+    let engine = bnngen::reference::Engine::new(&model);
+    for (k, (img, r)) in imgs.iter().zip(&got).enumerate() {
+        let want = engine.infer(img);
+        assert_eq!(decode(&design, r), (want.class, want.scores), "image {k}");
+    }
+}

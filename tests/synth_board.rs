@@ -20,6 +20,7 @@ fn frames_round_trip_through_the_uart_bridge() {
         pixels: 16,
         load_words: 0,
         load_data_width: 16,
+        frame_cycles: 0,
     };
     // Deterministic pseudo-random pixels (xorshift).
     let mut s: u32 = 0x1234_5678;

@@ -16,6 +16,7 @@ fn stub() -> RtlDesign {
         pixels: 16,
         load_words: 0,
         load_data_width: 16,
+        frame_cycles: 0,
     }
 }
 

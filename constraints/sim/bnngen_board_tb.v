@@ -19,6 +19,7 @@ module bnngen_board_tb;
     reg [7:0]  stim [0:1048575];
     integer    n_in, n_out, got, i, k, fd, cycles;
     integer    load_cycles = 0;  // +load_cycles=N: bound on the weight load from flash
+    integer    compute_cycles = 0;  // +compute_cycles=N: bound on the accelerator's frames
     reg [7:0]  b;
     reg [1023:0] stim_file, out_file;
 
@@ -60,6 +61,7 @@ module bnngen_board_tb;
         if (!$value$plusargs("n_in=%d", n_in)) $fatal(1, "missing +n_in=N");
         if (!$value$plusargs("n_out=%d", n_out)) $fatal(1, "missing +n_out=M");
         if ($value$plusargs("load_cycles=%d", load_cycles)) begin end
+        if ($value$plusargs("compute_cycles=%d", compute_cycles)) begin end
         $readmemh(stim_file, stim, 0, n_in - 1);
         fd = $fopen(out_file, "w");
         @(negedge u_core.rst);
@@ -99,13 +101,14 @@ module bnngen_board_tb;
         end
     end
 
-    // Watchdog: generous bound on the bits both directions need.
+    // Watchdog: generous bound on the bits both directions need, the weight load and the
+    // accelerator's own cycles.
     initial begin
         cycles = 0;
         forever begin
             @(posedge clk);
             cycles = cycles + 1;
-            if (cycles > 40 * CPB * (n_in + n_out + 100) + load_cycles) $fatal(1, "timeout after %0d cycles (%0d of %0d bytes back)", cycles, got, n_out);
+            if (cycles > 40 * CPB * (n_in + n_out + 100) + load_cycles + compute_cycles) $fatal(1, "timeout after %0d cycles (%0d of %0d bytes back)", cycles, got, n_out);
         end
     end
 endmodule

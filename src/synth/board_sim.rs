@@ -17,6 +17,15 @@ use std::path::{Path, PathBuf};
 /// UART clocks per bit in simulation: fast, and still exercises mid-bit sampling.
 pub const SIM_CLKS_PER_BIT: u64 = 8;
 
+/// UART clocks per bit for `rtl` in simulation: [`SIM_CLKS_PER_BIT`], or slower for a design
+/// whose frames take longer than the UART takes to send them (`RtlDesign::frame_cycles`). The
+/// UART has no flow control, so the host may send a frame's bytes (at least 10 bits each) no
+/// faster than the design takes them in; the bridge would drop a pixel and raise `error`.
+pub fn clks_per_bit(rtl: &RtlDesign) -> u64 {
+    let bytes = (rtl.pixels * bytes_for(rtl.input_width)).max(1) as u64;
+    SIM_CLKS_PER_BIT.max(rtl.frame_cycles.div_ceil(10 * bytes) + 1)
+}
+
 /// Bytes a value of `width` bits takes on the wire.
 pub fn bytes_for(width: u32) -> usize {
     width.div_ceil(8) as usize
@@ -117,7 +126,7 @@ pub fn simulate_with_flash(
         format!("-DBNNGEN_IN_W={}", rtl.input_width),
         format!("-DBNNGEN_OUT_W={}", rtl.output_width),
         format!("-DBNNGEN_PIXELS={}", rtl.pixels),
-        format!("-DBNNGEN_CLKS_PER_BIT={SIM_CLKS_PER_BIT}"),
+        format!("-DBNNGEN_CLKS_PER_BIT={}", clks_per_bit(rtl)),
     ];
     let mut run_extra = Vec::new();
     if rtl.load_words > 0 {
@@ -160,6 +169,11 @@ pub fn simulate_with_flash(
         "+out=board_out.hex".to_string(),
         format!("+n_in={n_in}"),
         format!("+n_out={n_out}"),
+        // Twice the accelerator's own cycles, for a design slower than the UART.
+        format!(
+            "+compute_cycles={}",
+            2 * rtl.frame_cycles * frames.len() as u64
+        ),
     ];
     let run_args: Vec<String> = run_args.into_iter().chain(run_extra).collect();
     sim.run(work, &run_args, Path::new("board_sim.log"))?;

@@ -42,6 +42,11 @@ pub struct RtlDesign {
     pub load_words: usize,
     /// Width of the accelerator's `wl_data` (the low bits of an image word).
     pub load_data_width: u32,
+    /// The accelerator's cycles per frame (the plan's), when the design, not the UART, bounds
+    /// the frame rate: the board simulation then runs its UART slow enough for the design
+    /// (`board_sim::clks_per_bit`), and its watchdog allows for these cycles; 0 where the
+    /// UART bounds it.
+    pub frame_cycles: u64,
 }
 
 /// Figures the flow takes from the plan and the model, for the report.

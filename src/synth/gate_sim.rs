@@ -73,6 +73,7 @@ pub fn rtl_design(design: &Design, pixels: usize, dir: &Path) -> RtlDesign {
             .map(crate::rtl::window::spram::LoadBus::data_width)
             .max()
             .unwrap_or(16),
+        frame_cycles: 0,
     }
 }
 
