@@ -135,9 +135,13 @@ pub fn weight_store(
                 1 => format!("{name}_s{j}"),
                 _ => format!("{name}_s{j}b{k}"),
             };
-            let first = (base + j * rows + first_row) as u64;
-            let q = spram_bank(b, &sname, image, sw as u32, first, &row_addr, en, bus);
-            qs.push(q);
+            let bank = Bank {
+                name: sname,
+                image,
+                width: sw as u32,
+                first: (base + j * rows + first_row) as u64,
+            };
+            qs.push(spram_bank(b, bank, &row_addr, en, bus));
         }
         let q = match bank {
             Some(sel) => select(b, &qs, sel),
@@ -156,19 +160,25 @@ pub fn weight_store(
     b.let_(&format!("{name}_pw"), select(b, &parts, pick))
 }
 
-/// One SB_SPRAM256KA: `image.len()` rows of `sw` bits at image addresses `first` on, written
-/// from `bus` and read at the low bits of `row_addr` when `en`; returns its read register.
-#[allow(clippy::too_many_arguments)]
-fn spram_bank(
-    b: &mut ModuleBuilder,
-    sname: &str,
+/// One SB_SPRAM256KA of a store: its memory's name, its rows as the image holds them, their
+/// width, and the image address of its first row.
+struct Bank {
+    name: String,
     image: Vec<u16>,
-    sw: u32,
+    width: u32,
     first: u64,
-    row_addr: &Expr,
-    en: &Expr,
-    bus: LoadBus,
-) -> Expr {
+}
+
+/// `bank` written from `bus` and read at the low bits of `row_addr` when `en`; returns its
+/// read register.
+fn spram_bank(b: &mut ModuleBuilder, bank: Bank, row_addr: &Expr, en: &Expr, bus: LoadBus) -> Expr {
+    let Bank {
+        name: sname,
+        image,
+        width: sw,
+        first,
+    } = bank;
+    let sname = sname.as_str();
     let depth = image.len();
     let aw = addr_width(depth);
     let m = b.memory(sname, sw, depth, None);
