@@ -112,11 +112,17 @@ fn weights_in_spram_keep_the_plans_cycle_count() {
     };
     let fast = set_folding(&model, &hw).unwrap();
     for plan in [slow, fast] {
-        let imgs = images(&model, bnngen::verify::STEADY_FRAMES as u64);
-        let r = cosimulate_opts(&model, &plan, &imgs, Stress::none(), OPTS, None).unwrap();
-        assert!(r.passed(), "{}", r.failure());
-        assert_eq!(r.measured_cycles_per_frame, Some(plan.cycles_per_frame));
+        bit_exact_at_the_plans_cycles(&model, &plan);
     }
+}
+
+/// Co-simulate steady frames (no gaps, no back-pressure): bit-exact, and the measured cycles
+/// per frame equal the plan's.
+fn bit_exact_at_the_plans_cycles(model: &Model, plan: &Plan) {
+    let imgs = images(model, bnngen::verify::STEADY_FRAMES as u64);
+    let r = cosimulate_opts(model, plan, &imgs, Stress::none(), OPTS, None).unwrap();
+    assert!(r.passed(), "{}", r.failure());
+    assert_eq!(r.measured_cycles_per_frame, Some(plan.cycles_per_frame));
 }
 
 /// Gate level: Yosys maps the stores to SB_SPRAM256KA (`synth_ice40 -spram`), and the netlist,
@@ -320,10 +326,7 @@ fn a_store_deeper_than_one_spram_is_cascaded_and_bit_exact() {
     let imgs = images(&model, 6);
     let r = cosimulate_opts(&model, &plan, &imgs, Stress::random(14), OPTS, None).unwrap();
     assert!(r.passed(), "{:?}", r.mismatches);
-    let imgs = images(&model, bnngen::verify::STEADY_FRAMES as u64);
-    let r = cosimulate_opts(&model, &plan, &imgs, Stress::none(), OPTS, None).unwrap();
-    assert!(r.passed(), "{}", r.failure());
-    assert_eq!(r.measured_cycles_per_frame, Some(plan.cycles_per_frame));
+    bit_exact_at_the_plans_cycles(&model, &plan);
 }
 
 /// Gate level: the cascade maps to one SB_SPRAM256KA per bank, and the netlist, with Yosys's
