@@ -216,6 +216,12 @@ fn check_hw_values(src: &mut Source, hw: &HwConfig) {
             );
         }
     }
+    if let Some(b) = hw.dense_word_bits.filter(|b| !b.is_power_of_two()) {
+        src.problem(
+            &[Seg::Key("dense_word_bits")],
+            format!("must be a power of two (channels per word), found {b}"),
+        );
+    }
     if let Some(f) = hw.fps {
         if !(f.is_finite() && f > 0.0) {
             src.problem(
@@ -400,17 +406,34 @@ pub fn load_plan(model: &Model, path: &Path) -> Result<Plan, PlanError> {
         folds.push(f);
     }
     src.finish()?;
+    // The word width of a dense layer's output, from the first layer handing on words.
+    let dense_word_bits = (p.layers.iter().zip(&model.layers))
+        .find(|(lp, _)| lp.out_words > 1)
+        .map(|(lp, l)| l.output.channels / lp.out_words);
     let hw = HwConfig {
         clock_mhz: p.clock_mhz,
         front_end: p.front_end,
         popcount_stages: Some(p.popcount_stages),
         handoff: p.handoff,
         weights: Some(p.weights),
+        dense_word_bits,
         ..HwConfig::default()
     };
     let mut plan = plan_from_folds(model, &hw, &folds);
     for (i, (lp, read)) in plan.layers.iter_mut().zip(&p.layers).enumerate() {
         lp.weights_in_logic = read.weights_in_logic;
+        if read.out_words != lp.out_words {
+            let at = [Seg::Key("layers"), Seg::Index(i), Seg::Key("out_words")];
+            src.problem(
+                &at,
+                format!(
+                    "layer `{}`: {} output words, which this folding cannot give; it \
+                     gives {} here (words of a power-of-two channel count that the next \
+                     layer can read: docs/hw-config.md, `dense_word_bits`)",
+                    lp.name, read.out_words, lp.out_words
+                ),
+            );
+        }
         if read.ring_groups != 1 && read.ring_groups != lp.ring_groups {
             let at = [Seg::Key("layers"), Seg::Index(i), Seg::Key("ring_groups")];
             let can = match lp.ring_groups {

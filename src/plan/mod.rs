@@ -12,6 +12,7 @@ mod files;
 pub mod fit;
 mod spram_fold;
 pub mod sweep;
+pub mod words;
 
 use crate::model::{LayerKind, Model};
 pub use files::{
@@ -119,6 +120,11 @@ pub struct HwConfig {
     pub max_logic_percent: f64,
     /// Folding to a device: most block RAMs the estimate may use, in percent of the device's.
     pub max_bram_percent: f64,
+    /// Hand a dense layer's output on in words of this many channels instead of one word of
+    /// all of them, where its consumer can read them so (`words::out_words`): the output,
+    /// skid and consumer's holding registers shrink to this width. Absent: one word.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dense_word_bits: Option<usize>,
 }
 
 impl Default for HwConfig {
@@ -135,11 +141,17 @@ impl Default for HwConfig {
             weights: None,
             max_logic_percent: fit::DEFAULT_MAX_LOGIC_PERCENT,
             max_bram_percent: fit::DEFAULT_MAX_BRAM_PERCENT,
+            dense_word_bits: None,
         }
     }
 }
 
 impl Plan {
+    /// Words each layer hands its output pixel on in (`words.rs`).
+    pub fn out_words(&self) -> Vec<usize> {
+        self.layers.iter().map(|l| l.out_words).collect()
+    }
+
     /// Each layer's (PE, SIMD, taps).
     pub fn folds(&self) -> Vec<Fold> {
         (self.layers.iter())
@@ -269,6 +281,10 @@ pub struct LayerPlan {
     /// the count the folding gives.
     #[serde(default = "one_tap", skip_serializing_if = "is_one_tap")]
     pub ring_groups: usize,
+    /// A dense layer hands its output on in this many words, one after another
+    /// (`words.rs`, `HwConfig::dense_word_bits`). Absent in files: 1, one word.
+    #[serde(default = "one_tap", skip_serializing_if = "is_one_tap")]
+    pub out_words: usize,
 }
 
 /// What a layer's stage is, written in plan files as the layer kind's tag (`kind = "conv"`).
@@ -490,6 +506,7 @@ pub fn widen_rings(model: &Model, mut plan: Plan, which: impl Fn(usize) -> bool)
             continue;
         }
         let (cycles, _, buffer, _) = layer_cost(model, i, folds[i], plan.handoff);
+        let cycles = cycles + (lp.out_words as u64 - 1) * plan.handoff.cycles_per_pixel();
         plan.latency_us += (cycles as f64 - lp.cycles_per_frame as f64) / plan.clock_mhz;
         plan.buffer_bits = plan.buffer_bits + buffer - lp.buffer_bits;
         lp.ring_groups = 1;
@@ -671,11 +688,20 @@ fn fit_lanes(
 }
 
 /// Figures of a plan with these folds.
+///
+/// A dense layer handing its output on in words (`words::out_words`) spends the hand-off's
+/// cycles once per word, and its consumer's figures are those of its view (`words::streamed`).
 pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
+    let out_words: Vec<usize> = (0..model.layers.len())
+        .map(|i| words::out_words(model, hw, folds, i))
+        .collect();
+    let view = words::streamed(model, &out_words);
+    let model = view.as_ref();
     let mut layers = Vec::new();
     for (i, l) in model.layers.iter().enumerate() {
         let f = folds[i];
         let (cyc, wb, bb, rows) = layer_cost(model, i, f, hw.handoff);
+        let cyc = cyc + (out_words[i] as u64 - 1) * hw.handoff.cycles_per_pixel();
         let lanes = if l.kind.weights().is_some() && !l.kind.fully_pruned() {
             f.pe * f.simd * f.taps
         } else {
@@ -694,6 +720,7 @@ pub fn plan_from_folds(model: &Model, hw: &HwConfig, folds: &[Fold]) -> Plan {
             rows,
             weights_in_logic: false,
             ring_groups: 1,
+            out_words: out_words[i],
         });
     }
     let input_cycles = (model.input.height * model.input.width) as u64;

@@ -20,7 +20,7 @@ pub mod window;
 
 use crate::model::{FrontEnd, LayerKind, Model};
 use crate::plan::cost::spram::{self, SpramStore, UP5K_SPRAMS};
-use crate::plan::{window_of, Placement, Plan};
+use crate::plan::{window_of, words, Placement, Plan};
 use netlist::{Conn, Expr, Module, ModuleBuilder, Sig, Stmt};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -178,6 +178,10 @@ pub fn generate(model: &Model, plan: &Plan, opts: GenOptions) -> Result<Design, 
     if opts.spram && opts.ram != bank::RamFamily::Ice40 {
         return Err(GenError::SpramFamily(opts.ram.name()));
     }
+    // Each stage as it sees its streams: a dense layer's consumer may read words
+    // (`plan::words`).
+    let view = words::streamed(model, &plan.out_words());
+    let model = view.as_ref();
     let layout = Layout::of(model, plan);
     let mut top = Top::new(model, plan, &layout, opts);
     let fe_out = top.front_end(model, plan);
@@ -214,6 +218,9 @@ struct Layout {
     k: usize,
     /// `m_axis_tdata`: `cw + k * sw`.
     out_w: u32,
+    /// Width of each layer's output stream: a word of its channels (`plan::words`), the
+    /// result word for the classifier.
+    stream_bits: Vec<u32>,
 }
 
 impl Layout {
@@ -225,22 +232,27 @@ impl Layout {
         };
         let (sw, cw) = window::score_layout(&cls.weights, &cls.bias);
         let k = cls.weights.out_channels;
+        let out_w = cw + sw * k as u32;
+        let n = model.layers.len();
+        let stream_bits = (0..n)
+            .map(|i| match i + 1 == n {
+                true => out_w,
+                false => words::stream_channels(model, i, plan.layers[i].out_words) as u32,
+            })
+            .collect();
         Layout {
             in_w,
             cw,
             sw,
             k,
-            out_w: cw + sw * k as u32,
+            out_w,
+            stream_bits,
         }
     }
 
     /// Width of layer `i`'s output stream: the result word for the classifier.
-    fn out_bits(&self, model: &Model, i: usize) -> u32 {
-        if i + 1 == model.layers.len() {
-            self.out_w
-        } else {
-            model.layers[i].output.channels as u32
-        }
+    fn out_bits(&self, i: usize) -> u32 {
+        self.stream_bits[i]
     }
 }
 
@@ -426,7 +438,7 @@ impl Top {
         let l = &model.layers[i];
         let name = format!("{}_l{i}_{}", self.prefix, ident(&l.name));
         let input = wiring.main_in[i].expect("wired by the previous layer");
-        let out_bits = layout.out_bits(model, i);
+        let out_bits = layout.out_bits(i);
         let out = self.stream(&format!("l{i}"), out_bits);
         let m = match &l.kind {
             LayerKind::Residual(r) if r.with + 1 == i => {
@@ -494,7 +506,7 @@ impl Top {
         wiring: &mut Wiring,
     ) {
         let n = model.layers.len();
-        let out_bits = layout.out_bits(model, i);
+        let out_bits = layout.out_bits(i);
         if i + 1 < n {
             let t = &self.t;
             wiring
@@ -695,6 +707,7 @@ fn window_stage(
         rw_poison: opts.rw_poison,
         handoff: plan.handoff,
         ring: crate::plan::cost::ring::layer_ring(model, plan, i, opts.ram),
+        out_words: lp.out_words,
         op,
     };
     let mut m = window::lower(&spec);

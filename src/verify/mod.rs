@@ -416,7 +416,7 @@ pub fn compare(
                     if bit_of(&fire, t) {
                         let n = tap_count[t];
                         tap_count[t] += 1;
-                        if let Some(m) = check_tap(model, &traces, t, n, &data, off) {
+                        if let Some(m) = check_tap(model, &traces, (t, width), n, &data, off) {
                             if first_tap.as_ref().is_none_or(|(c, _)| cycle < *c) {
                                 first_tap = Some((cycle, m));
                             }
@@ -459,11 +459,11 @@ pub fn compare(
     })
 }
 
-/// Compare the `n`-th beat of tap `t` with the reference trace.
+/// Compare the `n`-th beat of tap `t`, a word of `width` bits, with the reference trace.
 fn check_tap(
     model: &Model,
     traces: &[reference::Trace],
-    t: usize,
+    (t, width): (usize, usize),
     n: usize,
     data: &[u32],
     off: usize,
@@ -478,17 +478,20 @@ fn check_tap(
     } else {
         model.layers[t - 1].output
     };
-    let per_frame = shape.height * shape.width;
-    let (frame, p) = (n / per_frame, n % per_frame);
+    // A dense layer may hand its pixel on in words of `width` channels (`plan::words`).
+    let words = (shape.channels / width.max(1)).max(1);
+    let per_frame = shape.height * shape.width * words;
+    let (frame, beat) = (n / per_frame, n % per_frame);
+    let (p, word) = (beat / words, beat % words);
     let tr = traces.get(frame)?;
     let ten = if t == 0 {
         &tr.front_end
     } else {
         &tr.layers[t - 1]
     };
-    for c in 0..shape.channels {
+    for c in word * width..(word + 1) * width.min(shape.channels) {
         let want = ten.bits.get(p * shape.channels + c);
-        if bit_of(data, off + c) != want {
+        if bit_of(data, off + c - word * width) != want {
             return Some(TapMismatch {
                 layer: name,
                 frame,

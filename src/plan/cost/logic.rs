@@ -91,7 +91,8 @@ pub fn features(
                 LayerKind::Classifier(cl) => {
                     (w.out_channels as u32 * score_width(w, &cl.bias)) as f64
                 }
-                _ => w.out_channels as f64,
+                // A word of the output handed on in words (`plan::words`).
+                _ => (w.out_channels / lp.out_words) as f64,
             };
             let steps =
                 entries * (w.kernel_h * w.kernel_w / lp.taps) * (w.in_per_block() / lp.simd);
@@ -139,7 +140,9 @@ pub fn skid_bits(model: &Model, plan: &Plan, idx: usize) -> u64 {
             let class = bits_for(w.out_channels.saturating_sub(1) as u64) as u64;
             w.out_channels as u64 * score_width(w, &c.bias) as u64 + class
         }
-        LayerKind::Conv(_) | LayerKind::Dense(_) => l.output.channels as u64,
+        LayerKind::Conv(_) | LayerKind::Dense(_) => {
+            (l.output.channels / plan.layers[idx].out_words) as u64
+        }
     }
 }
 

@@ -123,7 +123,11 @@ pub struct Capacity {
 }
 
 /// Estimate what the design of `model` folded by `plan` costs.
+///
+/// Each stage is costed as it sees its streams (`plan::words::streamed`).
 pub fn estimate(model: &Model, plan: &Plan) -> DesignCost {
+    let view = crate::plan::words::streamed(model, &plan.out_words());
+    let model = view.as_ref();
     let mut parts = vec![front_end(model, plan)];
     for idx in 0..model.layers.len() {
         parts.push(layer(model, plan, idx));

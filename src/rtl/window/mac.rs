@@ -41,6 +41,9 @@ pub(super) struct MacCtx<'a> {
     /// `Some(lo)`: the read word holds only the 2^lo chunks that the high chunk bits picked
     /// one stage earlier (`window.rs`); the select here uses the low `lo` bits.
     pub(super) split_lo: Option<u32>,
+    /// Words the output pixel is handed on in (`plan::words`): a word each time its PE
+    /// groups finish, every out-block visited (the plan checks it).
+    pub(super) out_words: usize,
 }
 
 /// What the datapath reads from the issue and read sides, aligned with the read word.
@@ -677,17 +680,30 @@ impl MacCtx<'_> {
         }
         // Registered: the comparators feed a flip-flop, which is the output word.
         let new_bits = delay(b, Expr::cat_lsb(bits), 1, adv, "grp_bits");
-        // The output valid is `window.rs`'s register; this is its input.
-        let pv_in = va.clone().and(pla);
+        // The output valid is `window.rs`'s register; this is its input: the pixel's last
+        // step, or with words, the last step of each word's last group.
+        let per_word = groups.len() / self.out_words;
+        let pv_in = match self.out_words {
+            1 => va.clone().and(pla),
+            _ => {
+                assert_eq!(per_word * pe * self.out_words, wt.out_channels);
+                let last = lasta.clone().expect("words of several groups");
+                let word_end = word_end(b, m, va.clone().and(last.clone()), per_word);
+                va.clone().and(last).and(word_end)
+            }
+        };
         let (va, lasta) = Self::output_flags(b, m, va, lasta, groups.len() > 1);
         let step = GroupStep {
             adv,
             valid: &va,
             last: lasta,
         };
-        let visited = gather_groups(b, "obits", (groups.len(), pe as u32), new_bits, step);
+        let visited = gather_groups(b, "obits", (per_word, pe as u32), new_bits, step);
         let vis = b.let_("visited", visited);
         let vsig = sig_of(b, &vis);
+        if self.out_words > 1 {
+            return (pv_in, b.e(vsig));
+        }
         // Assemble all output channels: visited groups in order, constants for empty blocks.
         let mut parts = Vec::new();
         let mut vi = 0u32;
@@ -917,6 +933,26 @@ fn gather_groups(
         vec![Stmt::set(sh, shifted)],
     )]);
     Expr::cat_lsb(vec![b.e(sh), new])
+}
+
+/// Whether the group finishing when `done` is the last of its output word of `per_word`
+/// groups: a counter of finished groups, modulo `per_word` (a power of two, so it wraps).
+fn word_end(b: &mut ModuleBuilder, m: &MacIn, done: Expr, per_word: usize) -> Expr {
+    if per_word == 1 {
+        return Expr::t();
+    }
+    assert!(per_word.is_power_of_two());
+    let wb = per_word.trailing_zeros();
+    let wcnt = b.reg("wcnt", wb);
+    b.always(vec![Stmt::if_else(
+        b.e(m.rst),
+        vec![Stmt::set(wcnt, Expr::zero(wb))],
+        vec![Stmt::when(
+            m.adv.clone().and(done),
+            vec![Stmt::set(wcnt, b.e(wcnt).add(Expr::lit(1, wb)))],
+        )],
+    )]);
+    crate::rtl::build::eq_const(b.e(wcnt), per_word as u64 - 1)
 }
 
 /// A valid expression delayed `n` stages (reset to 0), registers named from `name`.

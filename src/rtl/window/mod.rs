@@ -261,6 +261,7 @@ fn datapath(
                 weights_in_logic: spec.weights_in_logic,
                 ecp5_cells: spec.ecp5_cells,
                 split_lo: rd.split_lo,
+                out_words: spec.out_words,
             };
             let input = MacIn {
                 adv,

@@ -59,6 +59,9 @@ pub struct WindowSpec<'a> {
     pub handoff: Handoff,
     /// The line buffer is a narrow ring (`plan::cost::ring::layer_ring`).
     pub ring: Option<crate::plan::cost::ring::NarrowRing>,
+    /// Words the output pixel is handed on in, one after another (`plan::words`): a dense
+    /// layer's PE groups, a word's worth at a time. 1: one word of all channels.
+    pub out_words: usize,
     pub op: WindowOp<'a>,
 }
 
@@ -102,7 +105,7 @@ impl WindowSpec<'_> {
                 w,
                 out: MacOut::Threshold(_),
                 ..
-            } => w.out_channels as u32,
+            } => (w.out_channels / self.out_words) as u32,
             WindowOp::Mac {
                 w,
                 out: MacOut::Scores(bias),
