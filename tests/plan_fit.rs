@@ -749,15 +749,34 @@ fn the_fold_to_the_up5k_takes_spram_only_when_nothing_fits_in_block_ram() {
     let ecp = fit::device_config(Device::Ecp5_25k);
     let f = fit::fit_to_device(&unpruned, &ecp, Device::Ecp5_25k).unwrap();
     assert_eq!(f.plan.weights, WeightStore::Bram);
-    match fit::fit_to_device(&shipped("fashion-default"), &up5k, Device::Ice40Up5k) {
+    // fashion-default fits only with its weights in SPRAM and fc1's output in 16-bit words
+    // (docs/hw-config.md, "Dense outputs in words"); under a tighter logic budget nothing
+    // does, and the error says what was tried.
+    let default = shipped("fashion-default");
+    let f = fit::fit_to_device(&default, &up5k, Device::Ice40Up5k).unwrap();
+    assert_eq!(f.plan.weights, WeightStore::Spram);
+    assert_eq!(f.hw.dense_word_bits, Some(fit::DENSE_WORD_BITS));
+    let fc1 = default.layer_index("fc1").unwrap();
+    assert_eq!(f.plan.layers[fc1].out_words, 512 / fit::DENSE_WORD_BITS);
+    let tight = HwConfig {
+        max_logic_percent: 50.0,
+        ..up5k.clone()
+    };
+    match fit::fit_to_device(&default, &tight, Device::Ice40Up5k) {
         Err(PlanError::Fit(e @ FitError::NothingFits { .. })) => {
             let e = e.to_string();
             assert!(
-                e.contains("at any folding with weights in block RAM or in SPRAM"),
+                e.contains(
+                    "at any folding with weights in block RAM or in SPRAM, dense outputs \
+                     whole or in words"
+                ),
                 "{e}"
             );
         }
-        other => panic!("fashion-default fits no UP5K: {:?}", other.map(|f| f.usage)),
+        other => panic!(
+            "fashion-default fits no half UP5K: {:?}",
+            other.map(|f| f.usage)
+        ),
     }
     // The command line and a plan file say where the weights went.
     let dir = tempfile::tempdir().unwrap();

@@ -243,17 +243,30 @@ pub fn fit_to_device(model: &Model, hw: &HwConfig, device: Device) -> Result<Fit
         None if device.capacity().spram > 0 => vec![WeightStore::Bram, WeightStore::Spram],
         None => vec![WeightStore::Bram],
     };
-    let mut result = fastest_fit(model, hw, stores[0], device, "");
-    if let (Err(PlanError::Fit(FitError::NothingFits { .. })), Some(&next)) =
-        (&result, stores.get(1))
-    {
-        result = fastest_fit(
-            model,
-            hw,
-            next,
-            device,
-            " with weights in block RAM or in SPRAM",
-        );
+    // Dense outputs in words cost no cycle with the skid hand-off and save logic; tried only
+    // where whole words fit nothing, so a design that fits keeps the stream it had.
+    let words = match hw.dense_word_bits {
+        Some(b) => vec![Some(b)],
+        None => vec![None, Some(DENSE_WORD_BITS)],
+    };
+    let mut tries = stores
+        .iter()
+        .flat_map(|&s| words.iter().map(move |&w| (s, w)));
+    let (store, word) = tries.next().expect("one store and one word width");
+    let mut result = fastest_fit(model, &with_words(hw, word), store, device, "");
+    for (store, word) in tries {
+        if !matches!(result, Err(PlanError::Fit(FitError::NothingFits { .. }))) {
+            break;
+        }
+        let note = match (stores.len() > 1, words.len() > 1) {
+            (true, true) => {
+                " with weights in block RAM or in SPRAM, dense outputs whole or in words"
+            }
+            (true, false) => " with weights in block RAM or in SPRAM",
+            (false, true) => " with dense outputs whole or in words",
+            (false, false) => "",
+        };
+        result = fastest_fit(model, &with_words(hw, word), store, device, note);
     }
     let fitted = result?;
     if let Some(wanted) = hw.fps {
@@ -268,6 +281,18 @@ pub fn fit_to_device(model: &Model, hw: &HwConfig, device: Device) -> Result<Fit
         }
     }
     Ok(fitted)
+}
+
+/// Channels per word of a dense layer's output that folding to a device tries when whole
+/// words fit nothing (`HwConfig::dense_word_bits`): the width of an iCE40 RAM4K read.
+pub const DENSE_WORD_BITS: usize = 16;
+
+/// `hw` with dense outputs in words of `bits` channels (or whole, `None`).
+fn with_words(hw: &HwConfig, bits: Option<usize>) -> HwConfig {
+    HwConfig {
+        dense_word_bits: bits,
+        ..hw.clone()
+    }
 }
 
 /// The fastest plan with the weights in `store` whose estimate fits `device`, or an error
