@@ -99,3 +99,104 @@ pub fn streamed<'a>(model: &'a Model, words: &[usize]) -> Cow<'a, Model> {
     }
     Cow::Owned(view)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LayerKind;
+    use std::path::Path;
+
+    /// fashion-up5k: ... -> fc1 (dense, 128) -> head (classifier, one in-block).
+    fn up5k() -> Model {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/fashion-up5k.toml");
+        crate::model::load(&path).unwrap()
+    }
+
+    fn ones(m: &Model) -> Vec<Fold> {
+        vec![Fold::lanes(1, 1); m.layers.len()]
+    }
+
+    fn words_of(m: &Model, bits: Option<usize>, folds: &[Fold]) -> usize {
+        let hw = HwConfig {
+            dense_word_bits: bits,
+            ..HwConfig::default()
+        };
+        out_words(m, &hw, folds, m.layer_index("fc1").unwrap())
+    }
+
+    #[test]
+    fn a_dense_layer_takes_words_only_where_it_and_its_consumer_can() {
+        let m = up5k();
+        let fc1 = m.layer_index("fc1").unwrap();
+        let folds = ones(&m);
+        assert_eq!(words_of(&m, None, &folds), 1);
+        assert_eq!(words_of(&m, Some(16), &folds), 8);
+        assert_eq!(words_of(&m, Some(64), &folds), 2);
+        // Not a power of two, not below C.
+        assert_eq!(words_of(&m, Some(24), &folds), 1);
+        assert_eq!(words_of(&m, Some(128), &folds), 1);
+        // A word must hold whole PE groups, and the consumer's SIMD chunk.
+        let mut wide = folds.clone();
+        wide[fc1] = Fold::lanes(32, 1);
+        assert_eq!(words_of(&m, Some(16), &wide), 1);
+        wide[fc1] = Fold::lanes(16, 1);
+        assert_eq!(words_of(&m, Some(16), &wide), 8);
+        let mut chunk = folds.clone();
+        chunk[fc1 + 1] = Fold::lanes(1, 32);
+        assert_eq!(words_of(&m, Some(16), &chunk), 1);
+        assert_eq!(words_of(&m, Some(32), &chunk), 4);
+        // Other layers never take words.
+        let hw = HwConfig {
+            dense_word_bits: Some(16),
+            ..HwConfig::default()
+        };
+        for i in (0..m.layers.len()).filter(|&i| i != fc1) {
+            assert_eq!(out_words(&m, &hw, &folds, i), 1, "{}", m.layers[i].name);
+        }
+    }
+
+    #[test]
+    fn a_pruned_out_block_or_a_blocked_consumer_keeps_one_word() {
+        let m = up5k();
+        let fc1 = m.layer_index("fc1").unwrap();
+        let folds = ones(&m);
+        let mut pruned = m.clone();
+        if let LayerKind::Dense(d) = &mut pruned.layers[fc1].kind {
+            d.weights.out_blocks = 2;
+            d.weights.in_blocks = 1;
+            d.weights.mask = vec![true, false];
+        }
+        assert_eq!(words_of(&pruned, Some(16), &folds), 1);
+        let mut blocked = m.clone();
+        if let LayerKind::Classifier(c) = &mut blocked.layers[fc1 + 1].kind {
+            c.weights.in_blocks = 2;
+            c.weights.mask = vec![true; 2 * c.weights.out_blocks];
+        }
+        assert_eq!(words_of(&blocked, Some(16), &folds), 1);
+    }
+
+    /// The consumer's view reads the same bits in the same order: weight (o, 0, x, c) of the
+    /// view is weight (o, 0, 0, 16 x + c) of the model.
+    #[test]
+    fn the_consumers_view_is_the_same_weights_cut_into_a_row() {
+        let m = up5k();
+        let fc1 = m.layer_index("fc1").unwrap();
+        let mut words = vec![1; m.layers.len()];
+        assert!(matches!(streamed(&m, &words), Cow::Borrowed(_)));
+        words[fc1] = 8;
+        let view = streamed(&m, &words);
+        let (head, seen) = (&m.layers[fc1 + 1], &view.layers[fc1 + 1]);
+        assert_eq!(
+            (seen.input.height, seen.input.width, seen.input.channels),
+            (1, 8, 16)
+        );
+        let (w, v) = (head.kind.weights().unwrap(), seen.kind.weights().unwrap());
+        assert_eq!(v.stored_bits(), w.stored_bits());
+        for o in 0..w.out_channels {
+            for c in 0..128 {
+                assert_eq!(v.weight(o, 0, c / 16, c % 16), w.weight(o, 0, 0, c));
+            }
+        }
+        assert_eq!(view.layers[fc1].output, m.layers[fc1].output);
+    }
+}
