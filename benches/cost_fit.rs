@@ -95,6 +95,12 @@ fn cases() -> Vec<Case> {
         h4.best_effort = true;
         push(format!("{name}-other-x4"), &m, &h4);
     }
+    // fashion-default's UP5K file (SPRAM weights, fc1 in words, held hand-offs).
+    push(
+        "fashion-default-up5k".into(),
+        &shipped("fashion-default"),
+        &shipped_hw("fashion-default-up5k"),
+    );
     for seed in 1..=12u64 {
         let s = seed as usize;
         let h = 8 + 2 * (s % 5);
@@ -117,6 +123,20 @@ fn cases() -> Vec<Case> {
             hw.best_effort = true;
         }
         push(format!("r{seed}"), &m, &hw);
+    }
+    // What the fold to the UP5K gives each shipped model (the designs users run there, with
+    // SPRAM weights and dense outputs in words where it takes them).
+    for name in ["fashion-up5k-pruned", "fashion-up5k", "fashion-default"] {
+        let m = shipped(name);
+        let device = plan::device::Device::Ice40Up5k;
+        match plan::fit::fit_to_device(&m, &plan::fit::device_config(device), device) {
+            Ok(f) => out.push(Case {
+                name: format!("{name}-up5k-fold"),
+                model: m,
+                plan: f.plan,
+            }),
+            Err(e) => eprintln!("{name}-up5k-fold: no plan ({e}); left out"),
+        }
     }
     out
 }
