@@ -202,6 +202,15 @@ fn out_words_round_trip_through_a_plan_file() {
     );
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text.matches("out_words = 8").count(), 1, "{text}");
+    let table = bnngen(&[
+        "plan",
+        "models/fashion-up5k.toml",
+        "--hw",
+        hw_path.to_str().unwrap(),
+    ]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    let fc1 = table.lines().find(|l| l.starts_with("fc1 ")).unwrap();
+    assert!(fc1.ends_with("(output in 8 words)"), "{table}");
     let m = bnngen::model::load(Path::new("models/fashion-up5k.toml")).unwrap();
     let p = bnngen::plan::load_plan(&m, &path).unwrap();
     let (_, want) = fashion_up5k(hw(Handoff::Skid, Some(16)));

@@ -332,6 +332,9 @@ pub fn table(p: &Plan) -> String {
         if l.weights_in_logic {
             mark.push_str(" (weights in logic)");
         }
+        if l.out_words > 1 {
+            mark.push_str(&format!(" (output in {} words)", l.out_words));
+        }
         s.push_str(&format!(
             "{:<16} {:<10} {:>4} {:>5} {:>4} {:>6} {:>12} {:>12} {:>12}{mark}\n",
             l.name,
