@@ -51,13 +51,19 @@ fn stage_text(m: &Model, p: &Plan, module_part: &str) -> String {
         .unwrap_or_else(|| panic!("no file for {module_part}"))
 }
 
-/// Co-simulate `images` with the debug taps under random gaps and back-pressure (seed
-/// `stalls`), then plainly, and hold both to the reference model (every tapped word too) and
-/// the second to the plan's cycles per frame.
-fn bit_exact_at_the_plans_cycles(m: &Model, p: &Plan, images: &[bnngen::input::Image], what: &str) {
+/// Co-simulate `images` with the debug taps under random gaps and back-pressure, then
+/// plainly, built with `opts`, and hold both to the reference model (every tapped word too)
+/// and the second to the plan's cycles per frame.
+fn bit_exact_at_the_plans_cycles_with(
+    m: &Model,
+    p: &Plan,
+    images: &[bnngen::input::Image],
+    opts: GenOptions,
+    what: &str,
+) {
     let debug = GenOptions {
         debug: true,
-        ..GenOptions::default()
+        ..opts
     };
     let rep = cosimulate_opts(m, p, images, Stress::random(5), debug, None).unwrap();
     assert!(rep.passed(), "{what} under stalls: {}", rep.failure());
@@ -66,13 +72,17 @@ fn bit_exact_at_the_plans_cycles(m: &Model, p: &Plan, images: &[bnngen::input::I
         "{what}: {:?}",
         rep.first_tap_mismatch
     );
-    let rep = cosimulate_opts(m, p, images, Stress::none(), GenOptions::default(), None).unwrap();
+    let rep = cosimulate_opts(m, p, images, Stress::none(), opts, None).unwrap();
     assert!(rep.passed(), "{what}: {}", rep.failure());
     assert_eq!(
         rep.measured_cycles_per_frame,
         Some(p.cycles_per_frame),
         "{what}: measured cycles per frame against the plan"
     );
+}
+
+fn bit_exact_at_the_plans_cycles(m: &Model, p: &Plan, images: &[bnngen::input::Image], what: &str) {
+    bit_exact_at_the_plans_cycles_with(m, p, images, GenOptions::default(), what);
 }
 
 /// fashion-up5k's fc1 (128 channels) hands on 8 words of 16; the head reads them as a row of
@@ -100,6 +110,19 @@ fn fashion_up5k_hands_fc1_on_in_16_bit_words_bit_exact_with_either_hand_off() {
         let images: Vec<_> = (0..6).map(|i| random_image(70 + i, &m.input)).collect();
         bit_exact_at_the_plans_cycles(&m, &p, &images, &format!("{handoff:?}"));
     }
+}
+
+/// The same with the ECP5's block-RAM cells (`DP16KD` line buffers and tables, as `synth
+/// --target ecp5-*` builds it).
+#[test]
+fn words_are_bit_exact_with_ecp5_cells() {
+    let (m, p) = fashion_up5k(hw(Handoff::Skid, Some(16)));
+    let fc1 = m.layer_index("fc1").unwrap();
+    assert_eq!(p.layers[fc1].out_words, 8);
+    let images: Vec<_> = (0..4).map(|i| random_image(90 + i, &m.input)).collect();
+    let opts = bnngen::synth::Target::Ecp5_25k.gen_options();
+    assert!(opts.ecp5_cells);
+    bit_exact_at_the_plans_cycles_with(&m, &p, &images, opts, "ecp5 cells");
 }
 
 /// The estimate counts the narrower output, skid and holding registers: fewer flip-flops
