@@ -172,6 +172,14 @@ fn placed_with_pll(target: &str, clock: &str, pll_cell: &str) -> serde_json::Val
             .any(|c| c["target_mhz"].as_f64().unwrap() == mhz),
         "{clocks:?}"
     );
+    // The report gives the frame rate the board runs at: at the PLL's clock, not the Fmax.
+    let md = std::fs::read_to_string(out.join(format!("synth-{target}/report.md"))).unwrap();
+    let cycles = v["performance"]["cycles_per_frame"].as_f64().unwrap();
+    let line = format!(
+        "- on the board: {:.1} frames per second at its {mhz:.2} MHz",
+        mhz * 1e6 / cycles
+    );
+    assert!(md.contains(&line), "`{line}` not in {md}");
     v
 }
 

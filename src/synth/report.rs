@@ -236,6 +236,22 @@ impl SynthReport {
                     let _ = writeln!(s, "- latency: not known from the plan");
                 }
             }
+            // What the board runs at: the clock the board top gives the accelerator (the
+            // PLL's, or the oscillator's), not the Fmax the placed logic could reach.
+            if let Some(c) = &self.board_clock {
+                let fps = c.accelerator_mhz * 1e6 / p.cycles_per_frame.max(1) as f64;
+                let reach = match &self.timing {
+                    Some(t) if t.fmax_mhz < c.accelerator_mhz => {
+                        ", which the placed logic does not reach"
+                    }
+                    _ => "",
+                };
+                let _ = writeln!(
+                    s,
+                    "- on the board: {fps:.1} frames per second at its {:.2} MHz{reach}",
+                    c.accelerator_mhz
+                );
+            }
         }
         if let Some(m) = &self.memory {
             let _ = writeln!(s, "\n## Weight memory\n");
