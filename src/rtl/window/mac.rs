@@ -5,6 +5,7 @@
 //! the shared pieces (`spec.rs`, `counter.rs`, `schedule.rs`), never `mod.rs`.
 
 use super::counter::Counter;
+use super::gather::{gather_groups, word_end, GroupStep};
 use super::schedule::Entry;
 use super::spec::{max_taps, score_layout, MacOut};
 use super::spram::{weight_store, LoadBus};
@@ -688,7 +689,7 @@ impl MacCtx<'_> {
             _ => {
                 assert_eq!(per_word * pe * self.out_words, wt.out_channels);
                 let last = lasta.clone().expect("words of several groups");
-                let word_end = word_end(b, m, va.clone().and(last.clone()), per_word);
+                let word_end = word_end(b, (m.adv, m.rst), va.clone().and(last.clone()), per_word);
                 va.clone().and(last).and(word_end)
             }
         };
@@ -896,63 +897,6 @@ fn argmax_serial(
         vec![Stmt::set(best, b.e(cur)), Stmt::set(best_i, b.e(agrp))],
     )]);
     b.let_("amx_cls", gt.mux(b.e(agrp), b.e(best_i)))
-}
-
-/// When a group's output is taken: the pipeline advances (`adv`), the accumulators are valid,
-/// and this was the group's last accumulation (`last`, present when there are several groups).
-struct GroupStep<'a> {
-    adv: &'a Expr,
-    valid: &'a Expr,
-    last: Option<Expr>,
-}
-
-/// The outputs of every visited group of one output pixel, side by side: the groups finish one
-/// after another, so the earlier ones wait in a shift register named `name` (`gw` bits per
-/// group), which advances on each group's last accumulation.
-fn gather_groups(
-    b: &mut ModuleBuilder,
-    name: &str,
-    (groups, gw): (usize, u32),
-    new: Expr,
-    step: GroupStep,
-) -> Expr {
-    let GroupStep { adv, valid, last } = step;
-    if groups <= 1 {
-        return new;
-    }
-    let g = groups as u32;
-    let sh = b.reg(name, (g - 1) * gw);
-    let shifted = if g > 2 {
-        Expr::cat_lsb(vec![b.slice(sh, gw, (g - 2) * gw), new.clone()])
-    } else {
-        new.clone()
-    };
-    let last = last.expect("several groups have a last-accumulation flag");
-    b.always(vec![Stmt::when(
-        adv.clone().and(valid.clone()).and(last),
-        vec![Stmt::set(sh, shifted)],
-    )]);
-    Expr::cat_lsb(vec![b.e(sh), new])
-}
-
-/// Whether the group finishing when `done` is the last of its output word of `per_word`
-/// groups: a counter of finished groups, modulo `per_word` (a power of two, so it wraps).
-fn word_end(b: &mut ModuleBuilder, m: &MacIn, done: Expr, per_word: usize) -> Expr {
-    if per_word == 1 {
-        return Expr::t();
-    }
-    assert!(per_word.is_power_of_two());
-    let wb = per_word.trailing_zeros();
-    let wcnt = b.reg("wcnt", wb);
-    b.always(vec![Stmt::if_else(
-        b.e(m.rst),
-        vec![Stmt::set(wcnt, Expr::zero(wb))],
-        vec![Stmt::when(
-            m.adv.clone().and(done),
-            vec![Stmt::set(wcnt, b.e(wcnt).add(Expr::lit(1, wb)))],
-        )],
-    )]);
-    crate::rtl::build::eq_const(b.e(wcnt), per_word as u64 - 1)
 }
 
 /// A valid expression delayed `n` stages (reset to 0), registers named from `name`.

@@ -28,6 +28,7 @@
 
 mod constant;
 mod counter;
+mod gather;
 mod issue;
 mod line_buffer;
 mod mac;
