@@ -12,7 +12,8 @@
 //! 3. the read stages (`read.rs`): read address, padding and two read registers, for each of
 //!    the kernel taps a step takes (the plan's `taps`, one line-buffer copy each);
 //! 4. the datapath: chunk select and padding -> PE x SIMD XNOR -> pipelined pop count ->
-//!    accumulate (a = 2p - N) -> threshold or score (`mac.rs`); max-pool ORs words instead;
+//!    accumulate (a = 2p - N) -> threshold or score (`mac.rs`), the PE groups gathered into
+//!    the output word (`gather.rs`); max-pool ORs words instead;
 //! 5. the output stage (here): the last pipeline registers and a skid register.
 //!
 //! A fully pruned layer keeps the stage's stream timing and hand-off but nothing else
