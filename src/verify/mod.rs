@@ -489,9 +489,10 @@ fn check_tap(
     } else {
         &tr.layers[t - 1]
     };
-    for c in word * width..(word + 1) * width.min(shape.channels) {
+    let first = word * width;
+    for c in first..(first + width).min(shape.channels) {
         let want = ten.bits.get(p * shape.channels + c);
-        if bit_of(data, off + c - word * width) != want {
+        if bit_of(data, off + c - first) != want {
             return Some(TapMismatch {
                 layer: name,
                 frame,
