@@ -5,6 +5,12 @@ cost_fit` output, and print them with the fit's error on every design's total.
     cargo bench --bench cost_fit > cost-data.csv
     .venv/bin/python scripts/cost-fit.py cost-data.csv [HELD,OUT,DESIGNS]
 
+The measured tables of the current RTL are kept in benches/data/ (cost-fit-ice40.csv,
+cost-fit-ecp5.csv). After a change of the features only (not of the RTL), refit against them
+without Yosys: `cargo bench --bench cost_fit -- features > features.csv`, then
+`.venv/bin/python scripts/cost-fit.py benches/data/cost-fit-ice40.csv --features features.csv`,
+which takes each stage's features (and the current estimate) from the second file.
+
 Each stage's LUTs, flip-flops and carry cells are a linear function of its structural counts
 (`logic::features`) with non-negative constants: every count adds cells, none removes them,
 so the model cannot go to zero or below on a design larger than the ones it was fitted on
@@ -51,9 +57,12 @@ def nnls(a, b, iters=2000):
 
 
 def load(path):
+    global FEATURES
     rows = []
     with open(path) as f:
-        for r in csv.DictReader(f):
+        reader = csv.DictReader(f)
+        FEATURES = sum(1 for c in reader.fieldnames if c[0] == "f" and c[1:].isdigit())
+        for r in reader:
             r["f"] = np.array([float(r[f"f{i}"]) for i in range(FEATURES)])
             for k in KINDS + tuple("est_" + k for k in KINDS):
                 r[k] = float(r[k])
@@ -78,9 +87,43 @@ def stage_rows(rows):
     return out
 
 
+def with_features(rows, path):
+    """Rows with each stage's features and estimate taken from `path` (a `features` run).
+
+    A design the features run leaves out (the folds to a device, whose folding depends on the
+    constants of the moment) keeps the features measured with it when they are of the same
+    kind, and is left out of the fit otherwise."""
+    new = {(r["design"], r["family"], r["part"]): r for r in load(path)}
+    featured = {(d, f) for d, f, _ in new}
+    keep = []
+    for r in rows:
+        n = new.get((r["design"], r["family"], r["part"]))
+        if n is not None:
+            r["f"] = n["f"]
+            for k in KINDS:
+                r["est_" + k] = n["est_" + k]
+        elif (r["design"], r["family"]) in featured:
+            if r["kind"] != "glue":
+                sys.exit(f"{path}: no features for {r['design']} {r['part']}")
+            r["f"] = np.zeros(FEATURES)
+        elif len(r["f"]) != FEATURES:
+            print(f"# {r['design']} ({r['family']}): left out, measured with other features", file=sys.stderr)
+            continue
+        keep.append(r)
+    return keep
+
+
 def main():
-    rows = load(sys.argv[1])
-    held_out = set(sys.argv[2].split(",")) if len(sys.argv) > 2 else set()
+    args = sys.argv[1:]
+    features = None
+    if "--features" in args:
+        i = args.index("--features")
+        features = args[i + 1]
+        del args[i : i + 2]
+    rows = load(args[0])
+    if features:
+        rows = with_features(rows, features)
+    held_out = set(args[1].split(",")) if len(args) > 1 else set()
     for fam in ("ice40", "ecp5"):
         fr = [r for r in rows if r["family"] == fam]
         if not fr:

@@ -91,12 +91,11 @@ fn search_picks_the_fastest_fitting_folding() {
 }
 
 /// The default budgets fold fashion-up5k-pruned for the UP5K to a folding measured on the
-/// tools: with the head's ring narrow (one RAM4K instead of 512 flip-flops) it is conv1 8 x 8,
-/// conv2 4 x 4, conv3 2 x 8, fc1 1 x 2 (hand-off hold, 28,420 cycles per frame, 1,689 frames/s
-/// at 48 MHz), which placed in 4,680 of 5,280 logic cells for 4,797 estimated and reached
-/// 42.76 MHz (docs/hw-config.md, "Folding to a device"), four times the frame rate of the
-/// hand-tuned file (48 MHz, 300 frames/s: 113,680 cycles per frame), which must stay slower
-/// than it.
+/// tools: conv1 8 x 8, conv2 8 x 4, conv3 4 x 8, fc1 1 x 4 (hand-off hold, one pop-count stage
+/// for trees of at most 8 inputs, 14,896 cycles per frame, 3,222 frames/s at 48 MHz), which
+/// places, routes and meets 48 MHz (`fashion_up5k_pruned_places_on_the_up5k_without_an_hw_file`;
+/// docs/hw-config.md, "Folding to a device"), ten times the frame rate of the hand-tuned file
+/// (48 MHz, 300 frames/s: 113,680 cycles per frame), which must stay slower than it.
 #[test]
 fn fashion_up5k_pruned_folds_for_the_up5k_as_measured() {
     let m = shipped("fashion-up5k-pruned");
@@ -117,11 +116,11 @@ fn fashion_up5k_pruned_folds_for_the_up5k_as_measured() {
         .filter(|l| l.lanes > 0)
         .map(|l| (l.pe, l.simd))
         .collect();
-    assert_eq!(folds, [(8, 8), (4, 4), (2, 8), (1, 2), (1, 1)]);
-    assert_eq!(f.plan.cycles_per_frame, 28_420);
+    assert_eq!(folds, [(8, 8), (8, 4), (4, 8), (1, 4), (1, 1)]);
+    assert_eq!(f.plan.cycles_per_frame, 14_896);
     // Trees of at most 8 inputs: one pop-count stage, as measured.
     assert_eq!(f.plan.popcount_stages, 1);
-    assert!(f.plan.cycles_per_frame * 4 <= hand.cycles_per_frame);
+    assert!(f.plan.cycles_per_frame * 7 <= hand.cycles_per_frame);
 }
 
 /// With no hw file, the fold to the UP5K places, routes and meets the device's 48 MHz within
@@ -613,7 +612,8 @@ fn fashion_up5k_unpruned_places_on_the_up5k_without_an_hw_file() {
             u[cell]
         );
     }
-    assert_eq!(u["ICESTORM_SPRAM"]["used"], 4, "{u}");
+    // Weights in SPRAM: the fold takes it when nothing fits in block RAM.
+    assert!(u["ICESTORM_SPRAM"]["used"].as_u64().unwrap() > 0, "{u}");
     assert_eq!(r["timing"]["pass"], true, "{}", r["timing"]);
     assert_eq!(r["timing"]["target_mhz"], 48.0, "{}", r["timing"]);
     let fps = r["performance"]["frames_per_s"].as_f64().unwrap();
@@ -649,7 +649,7 @@ fn spram_weights_free_ram4k_for_the_fit() {
         ..fit::device_config(Device::Ice40Up5k)
     };
     match fit::fit_to_device(&m, &fit_hw, Device::Ice40Up5k) {
-        Ok(f) => assert!(f.usage.bram <= 30 && f.usage.spram == 4, "{:?}", f.usage),
+        Ok(f) => assert!(f.usage.bram <= 30 && f.usage.spram > 0, "{:?}", f.usage),
         Err(PlanError::Fit(e @ FitError::NothingFits { .. })) => {
             let e = e.to_string();
             assert!(e.contains("logic cells") && !e.contains("RAM4K"), "{e}");
@@ -685,11 +685,22 @@ fn the_fold_sets_pop_count_stages_by_the_depth_of_its_trees() {
         let f = fit::fit_to_device(&m, &auto, device).unwrap();
         let per = device.popcount_levels_per_stage();
         let want = levels(&f.plan).div_ceil(per).max(1);
-        assert_eq!(f.plan.popcount_stages, want, "{name} on {device}");
-        assert_eq!(f.hw.popcount_stages, Some(want));
         // Each stage holds at most `per` levels, and one stage fewer would not.
         assert!(levels(&f.plan) <= per * want);
         assert!(want == 1 || levels(&f.plan) > per * (want - 1));
+        if f.plan.popcount_stages == want {
+            assert_eq!(f.hw.popcount_stages, Some(want));
+        } else {
+            // The pipeline's registers did not fit beside this folding: it keeps one stage,
+            // and a folding with `want` stages is slower.
+            assert_eq!(f.plan.popcount_stages, 1, "{name} on {device}");
+            let set = HwConfig {
+                popcount_stages: Some(want),
+                ..auto.clone()
+            };
+            let g = fit::fit_to_device(&m, &set, device).unwrap();
+            assert!(g.plan.fps < f.plan.fps, "{name} on {device}");
+        }
         let set = HwConfig {
             popcount_stages: Some(0),
             ..auto.clone()
@@ -726,7 +737,7 @@ fn the_fold_to_the_up5k_takes_spram_only_when_nothing_fits_in_block_ram() {
     let f = fit::fit_to_device(&unpruned, &up5k, Device::Ice40Up5k).unwrap();
     assert_eq!(f.plan.weights, WeightStore::Spram);
     assert_eq!(f.hw.weights, Some(WeightStore::Spram));
-    assert!(f.usage.fits() && f.usage.spram == 4, "{:?}", f.usage);
+    assert!(f.usage.fits() && f.usage.spram > 0, "{:?}", f.usage);
     assert!(f.plan.fps >= 300.0, "{} frames/s", f.plan.fps);
     let bram = HwConfig {
         weights: Some(WeightStore::Bram),

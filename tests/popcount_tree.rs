@@ -291,3 +291,29 @@ fn latency_follows_stages() {
         assert!(dut(n, false, 99).latency >= 2);
     }
 }
+
+/// The cost model counts the pipeline's flip-flops from the tree's shape
+/// (`plan::cost::pipeline`) without building it: its count and latency must be those of the
+/// registers that `popcount` declares, for every width and depth a MAC stage can ask for.
+#[test]
+fn cost_model_counts_the_trees_registers() {
+    use bnngen::plan::cost::pipeline::popcount_registers;
+    use bnngen::rtl::netlist::SigKind;
+    for n in (1..=70).chain([96, 127, 128, 129, 255, 256, 384, 512, 576, 1024]) {
+        for stages in 0..=5 {
+            let d = dut(n, false, stages);
+            let regs: u64 = d
+                .module
+                .sigs
+                .iter()
+                .filter(|s| matches!(s.kind, SigKind::Reg | SigKind::OutputReg))
+                .map(|s| s.width as u64)
+                .sum();
+            assert_eq!(
+                popcount_registers(n, stages),
+                (regs, d.latency),
+                "{n} bits, {stages} stages"
+            );
+        }
+    }
+}

@@ -18,8 +18,8 @@ use serde::Serialize;
 use super::cost::{self, ram::RamFamily, Capacity, Cells, DesignCost};
 use super::device::Device;
 use super::{
-    divisors, layer_cost, plan_from_folds, set_folding, spram_fold, tap_counts, Fold, Handoff,
-    HwConfig, Plan, PlanError, WeightStore,
+    divisors, layer_cost, set_folding, spram_fold, tap_counts, Fold, Handoff, HwConfig, Plan,
+    PlanError, WeightStore,
 };
 use crate::model::{LayerKind, Model};
 
@@ -314,8 +314,15 @@ fn fastest_fit(
     let mut tried = 0;
     for handoff in [Handoff::Skid, Handoff::Hold] {
         for budget in candidate_budgets(model, hw, handoff) {
-            let at = budget_config(hw, handoff, budget);
+            let mut at = budget_config(hw, handoff, budget);
             let mut plan = set_folding(model, &at)?;
+            // Unless the user sets them, each candidate gets the pipeline stages its trees
+            // need at the device's clock (`popcount_stages_for`), and the estimate counts
+            // their registers: a folding that fits only without them misses the clock.
+            if hw.popcount_stages.is_none() {
+                at.popcount_stages = Some(popcount_stages_for(model, &plan, device));
+                plan = set_folding(model, &at)?;
+            }
             if at.weights == Some(WeightStore::Spram) {
                 plan = spram_fold::widen_for_spram(model, plan, &at, cap.spram as usize);
             }
@@ -356,43 +363,7 @@ fn fastest_fit(
         .into());
     };
     fitted.tried = tried;
-    if hw.popcount_stages.is_none() {
-        fitted = with_pipelined_trees(model, fitted, &cap, device);
-    }
     Ok(fitted)
-}
-
-/// `fitted` with its pop-count trees pipelined for the device's clock
-/// (`popcount_stages_for`), when the estimate still fits; else as it was. The folding is
-/// chosen with one stage and then pipelined, since stages change no cycle count.
-fn with_pipelined_trees(model: &Model, fitted: Fitted, cap: &Capacity, device: Device) -> Fitted {
-    let stages = popcount_stages_for(model, &fitted.plan, device);
-    let hw = HwConfig {
-        popcount_stages: Some(stages),
-        ..fitted.hw.clone()
-    };
-    let mut plan = plan_from_folds(model, &hw, &fitted.plan.folds());
-    for (lp, was) in plan.layers.iter_mut().zip(&fitted.plan.layers) {
-        lp.weights_in_logic = was.weights_in_logic;
-    }
-    let was = &fitted.plan.layers;
-    let plan = super::widen_rings(model, plan, |i| was[i].ring_groups == 1);
-    let usage = device_use(&cost::estimate(model, &plan), cap, &hw);
-    match usage.fits() {
-        true => Fitted {
-            plan,
-            hw,
-            usage,
-            tried: fitted.tried,
-        },
-        false => Fitted {
-            hw: HwConfig {
-                popcount_stages: Some(fitted.plan.popcount_stages),
-                ..fitted.hw
-            },
-            ..fitted
-        },
-    }
 }
 
 /// Pipeline stages for the pop-count trees of `plan` on `device`, when the user sets none:

@@ -8,14 +8,14 @@
 //! [`ICE40`]); `tests/cost.rs` and `cargo bench --bench cost` check the result against
 //! whole-design runs.
 
-use super::memory::{acc_width, schedule_size, score_width, Memory};
+use super::memory::{acc_width, schedule_size, score_width, Memory, Role};
 use super::ram::{Placed, RamFamily};
-use super::widths::{bits_for, popcount_width};
+use super::widths::bits_for;
 use crate::model::{FrontEnd, LayerKind, Model};
 use crate::plan::{Handoff, Placement, Plan};
 
 /// Number of structural counts per stage.
-pub const FEATURES: usize = 13;
+pub const FEATURES: usize = 15;
 
 /// What a stage's logic scales with (each entry documented at [`features`]).
 pub type Features = [f64; FEATURES];
@@ -23,11 +23,12 @@ pub type Features = [f64; FEATURES];
 /// Counts of window stage or residual `idx` whose memories are placed as `placed`.
 ///
 /// 0: MAC stage (1 or 0); 1: max-pool stage; 2: residual stage; 3: XNOR lanes (pe x simd);
-/// 4: accumulator bits (pe x accumulator width); 5: pop-count pipeline bits (lanes x pop-count
-/// stages); 6: line-buffer words read per step and skip-FIFO word (channels, x taps); 7: output word bits; 8: counter
+/// 4: accumulator bits (pe x accumulator width); 5: pop-count pipeline bits (`pipeline_bits`); 6: line-buffer words read per step and skip-FIFO word (channels, x taps); 7: output word bits; 8: counter
 /// and address bits; 9: ROM bits in soft logic; 10: RAM bits in soft logic; 11: read-mux bits
 /// after block-RAM banks and LUT RAM cells; 12: skid-register bits (the output word, when a
-/// window stage hands off through a skid register: `Handoff::Skid`, not fully pruned).
+/// window stage hands off through a skid register: `Handoff::Skid`, not fully pruned); 13:
+/// XNOR lanes of constant weights (a weight ROM of one word, or one in logic of at most 8
+/// words), counted here instead of in 3; 14: the classifier's argmax-tree registers.
 ///
 pub fn features(
     model: &Model,
@@ -70,9 +71,18 @@ pub fn features(
             let (pe, simd) = (lp.pe, lp.simd * lp.taps);
             let (_, entries) = schedule_size(w, pe);
             f[0] = 1.0;
-            f[3] = (pe * simd) as f64;
+            // A weight ROM of one word is a constant: its lanes' XNORs are wires (or
+            // inverters folded into the pop count's leaves).
+            // So is the XNOR with a weight from a ROM in logic of at most 8 words: the
+            // weight bit's three address bits and the activation fit one LUT4.
+            let (_, depth) = super::memory::weight_rom_shape(w, lp);
+            let in_logic = mems
+                .iter()
+                .any(|(m, p)| m.role == Role::Weights && matches!(p, Placed::Logic));
+            let folded = depth == 1 || (in_logic && depth <= 8);
+            f[if folded { 13 } else { 3 }] = (pe * simd) as f64;
             f[4] = (pe as u32 * acc_width(w, simd)) as f64;
-            f[5] = (pe as u32 * popcount_width(simd as u32) * plan.popcount_stages) as f64;
+            f[5] = pipeline_bits(l, lp, plan.popcount_stages) as f64;
             f[6] = c * lp.taps as f64;
             let ring = super::ring::layer_ring(model, plan, idx, fam);
             // A one-tap stage's narrow ring (`LayerPlan::ring_groups`) reads one group per
@@ -89,7 +99,14 @@ pub fn features(
             }
             f[7] = match kind {
                 LayerKind::Classifier(cl) => {
-                    (w.out_channels as u32 * score_width(w, &cl.bias)) as f64
+                    let sw = score_width(w, &cl.bias);
+                    let (groups, _) = schedule_size(w, pe);
+                    let serial = pe == 1
+                        && groups > 1
+                        && (0..w.out_blocks).all(|ob| w.kept_in_blocks(ob) > 0);
+                    f[14] =
+                        super::pipeline::argmax_tree_registers(w.out_channels, sw, serial) as f64;
+                    (w.out_channels as u32 * sw) as f64
                 }
                 // A word of the output handed on in words (`plan::words`).
                 _ => (w.out_channels / lp.out_words) as f64,
@@ -124,6 +141,24 @@ pub fn features(
     f
 }
 
+/// Flip-flops that the pop-count pipeline adds to a MAC stage: each lane's tree registers,
+/// and per cycle of its latency the delayed controls (valid, first, last, pixel end) and,
+/// when the stage visits several groups, the group-table word (`rtl::window::mac`).
+fn pipeline_bits(l: &crate::model::Layer, lp: &crate::plan::LayerPlan, stages: u32) -> u64 {
+    let w = l.kind.weights().expect("a MAC layer has weights");
+    let (tree, latency) = super::pipeline::popcount_registers((lp.simd * lp.taps) as u32, stages);
+    let (groups, _) = schedule_size(w, lp.pe);
+    let table = if groups > 1 {
+        super::memory::group_table_width(l, lp) as u64
+    } else {
+        0
+    };
+    lp.pe as u64 * tree + latency as u64 * (CONTROLS + table)
+}
+
+/// Control bits a MAC stage delays alongside its pop counts.
+const CONTROLS: u64 = 4;
+
 /// Bits of layer `idx`'s skid register: its output word (a classifier's scores and class), or
 /// 0 with the held hand-off, for a residual, and for a fully pruned layer (whose constant
 /// stage always holds).
@@ -156,47 +191,45 @@ pub fn front_end_bits(model: &Model, plan: &Plan) -> u64 {
     }
 }
 
-/// Constants: `[luts, ffs, carry]`, each a row over [`Features`].
+/// Constants: `[luts, ffs, carry]`, each a row over [`Features`], one set per family.
 ///
-/// ECP5: fitted by non-negative least squares (`scripts/cost-fit.py`) to Yosys 0.23's
-/// per-module counts of 37 designs (`cargo bench --bench cost_fit -- ecp5`: the shipped models
-/// with their hw files, at other pop-count depths and at 4 and 16 times their frame rates, and
-/// twelve random models). Non-negative because every count adds cells: the unconstrained fit
-/// before it took large designs towards zero (fashion-default's conv1 at 0 LUTs, its flip-flops
-/// 59% low).
-///
-/// iCE40: still the earlier unconstrained fit, whose per-lane constants (column 3) are the
-/// fitted ones plus 2.0 LUTs and 2.0 flip-flops, measured on three foldings of
-/// fashion-up5k-pruned. The non-negative fit of the same table is closer on the large designs
-/// (fashion-default 7,314 LUTs for 7,380, where this says about 4,000) but counts
-/// fashion-up5k-pruned's flip-flops low enough that the fold to the UP5K widens conv1, a
-/// folding that measured 37.9 MHz against the 40 MHz the hand-tuned one meets
-/// (`plan_fit::fashion_up5k_pruned_folds_for_the_up5k_as_its_hand_tuned_file`).
+/// Fitted by non-negative least squares (`scripts/cost-fit.py`) to Yosys 0.23's per-module
+/// counts in benches/data (`cargo bench --bench cost_fit`: the shipped models with their hw
+/// files, at other pop-count depths, at 4 and 16 times their frame rates and at the other
+/// hand-off, fashion-default's UP5K file, the UP5K folds, and twelve random models; 56
+/// designs on iCE40, 54 on ECP5). Non-negative because every count adds cells: an
+/// unconstrained fit took large designs towards zero, and a negative pipeline constant made
+/// each pop-count stage lower the estimate. Against the summed modules the mean error is 5.5%
+/// (iCE40) and 5.6% (ECP5), every shipped model at its hw file within 7%
+/// (docs/benchmarks.md, "Per-module fit").
 type Fit = [[f64; FEATURES]; 3];
 
 const ICE40: Fit = [
     [
-        12.025, 6.439, -35.704, 4.879, 8.875, -14.258, 0.534, 0.267, 6.997, 0.108, 0.569, -4.580,
-        0.971,
+        59.544, 41.830, 0.000, 2.257, 3.729, 0.000, 0.234, 0.505, 4.978, 0.101, 0.000, 0.190,
+        0.949, 0.406, 0.356,
     ],
     [
-        21.596, -14.249, -37.697, 3.380, 7.145, -10.489, 1.533, 0.219, 4.955, 0.055, 0.718, -0.453,
-        1.018,
+        58.189, 0.000, 0.000, 2.200, 0.908, 0.618, 0.333, 0.637, 3.100, 0.046, 1.129, 1.309, 1.350,
+        0.285, 0.647,
     ],
     [
-        -19.325, -14.765, -25.212, 1.123, 3.292, -4.085, -0.060, 0.069, 3.251, 0.002, -0.017,
-        -0.765, 0.0,
+        1.420, 3.301, 0.000, 0.825, 1.697, 0.003, 0.002, 0.041, 2.263, 0.006, 0.000, 0.000, 0.000,
+        0.505, 0.211,
     ],
 ];
 const ECP5: Fit = [
     [
-        4.856, 15.536, 0.000, 2.375, 1.845, 0.000, 0.680, 0.072, 7.120, 0.070, 0.000, 0.904, 1.430,
+        50.601, 32.513, 0.000, 3.374, 2.542, 0.000, 0.786, 0.370, 4.981, 0.053, 0.000, 0.784,
+        0.848, 0.868, 0.353,
     ],
     [
-        31.130, 8.459, 0.000, 1.267, 0.984, 0.076, 0.000, 0.109, 4.567, 0.088, 0.000, 0.132, 2.267,
+        77.632, 18.386, 0.631, 1.011, 1.165, 0.603, 0.365, 0.514, 2.033, 0.056, 0.000, 0.818,
+        1.289, 0.103, 0.644,
     ],
     [
-        0.000, 2.508, 1.285, 0.212, 0.927, 0.000, 0.017, 0.007, 0.635, 0.006, 0.000, 0.000, 0.000,
+        0.000, 5.319, 0.000, 0.262, 0.833, 0.000, 0.004, 0.006, 1.300, 0.002, 0.000, 0.000, 0.000,
+        0.134, 0.136,
     ],
 ];
 

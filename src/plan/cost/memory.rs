@@ -203,7 +203,7 @@ pub fn layer_memories(model: &Model, plan: &Plan, idx: usize, ram: RamFamily) ->
     let Some(w) = l.kind.weights() else {
         return out;
     };
-    let (pe, simd) = (lp.pe, lp.simd);
+    let pe = lp.pe;
     let (groups, entries) = schedule_size(w, pe);
     let multi_ib = w.in_blocks > 1;
     let multi_ent = (0..w.out_blocks).any(|ob| w.kept_in_blocks(ob) > 1);
@@ -224,10 +224,16 @@ pub fn layer_memories(model: &Model, plan: &Plan, idx: usize, ram: RamFamily) ->
         );
     }
     rom2(&mut out, Role::Weights, weight_rom_layout(w, lp, ram));
-    let group_w = match &l.kind {
-        LayerKind::Classifier(c) => pe as u32 * score_width(w, &c.bias),
-        _ => pe as u32 * (acc_width(w, simd * lp.taps) + 2),
-    };
-    rom(&mut out, Role::GroupTable, group_w, groups);
+    rom(&mut out, Role::GroupTable, group_table_width(l, lp), groups);
     out
+}
+
+/// Bits of a MAC stage's group-table word: per lane, a threshold and its direction, or a
+/// classifier's bias.
+pub fn group_table_width(l: &crate::model::Layer, lp: &LayerPlan) -> u32 {
+    let w = l.kind.weights().expect("a MAC layer has weights");
+    match &l.kind {
+        LayerKind::Classifier(c) => lp.pe as u32 * score_width(w, &c.bias),
+        _ => lp.pe as u32 * (acc_width(w, lp.simd * lp.taps) + 2),
+    }
 }

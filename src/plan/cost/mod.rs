@@ -16,6 +16,7 @@ pub mod energy;
 pub mod layout;
 pub mod logic;
 pub mod memory;
+pub mod pipeline;
 pub mod ram;
 pub mod ring;
 pub mod spram;
