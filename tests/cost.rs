@@ -3,7 +3,8 @@
 //!
 //! Block RAM must be exact. LUTs and flip-flops: within 15% on every model and 10% on average,
 //! the goal (seeds 1-3 measured 2026-12-08: mean 6.9%, largest -13.5%, ECP5
-//! flip-flops of seed 1). The shipped models take many minutes each on a shared machine, so
+//! flip-flops of seed 1). Seeds 4-6 do not meet it yet (seed 4's flip-flops +22% on iCE40 and
+//! +19% on ECP5, seed 6's ECP5 LUTs +21%), so `BNNGEN_COST_SEEDS=6` fails, naming them. The shipped models take many minutes each on a shared machine, so
 //! they are compared by the benches (`cargo bench --bench cost`, `--bench cost_fit`),
 //! not here. CI compares random models of seeds 1-3 (six Yosys runs, a few minutes on two
 //! cores); `BNNGEN_COST_SEEDS=10 cargo test --test cost` compares seeds 1-10, the run that
