@@ -115,9 +115,7 @@ fn reduce(
     let rounds = bits_for(nums.len() as u64 - 1) * u32::from(nums.len() > 1);
     let levels = 1 + rounds;
     let stages = stages.min(levels);
-    let reg_after: Vec<u32> = (1..=stages)
-        .map(|k| (k * levels).div_ceil(stages))
-        .collect();
+    let reg_after = crate::plan::cost::pipeline::cuts(levels, stages);
     let mut latency = 0;
     for level in 1..=levels {
         if level > 1 {
@@ -262,9 +260,7 @@ pub fn popcount_adders(
     let levels = if n == 1 { 0 } else { bits_for(n as u64 - 1) };
     let stages = stages.min(levels.max(1));
     // Register after these levels (1-based; level 0 = the inputs when the tree is empty).
-    let reg_after: Vec<u32> = (1..=stages)
-        .map(|k| (k * levels).div_ceil(stages))
-        .collect();
+    let reg_after = crate::plan::cost::pipeline::cuts(levels, stages);
     let mut latency = 0;
     let mut reg_level = |b: &mut ModuleBuilder, level: Vec<Expr>, lvl: u32| -> Vec<Expr> {
         if !reg_after.contains(&lvl) {

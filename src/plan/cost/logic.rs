@@ -23,8 +23,9 @@ pub type Features = [f64; FEATURES];
 /// Counts of window stage or residual `idx` whose memories are placed as `placed`.
 ///
 /// 0: MAC stage (1 or 0); 1: max-pool stage; 2: residual stage; 3: XNOR lanes (pe x simd);
-/// 4: accumulator bits (pe x accumulator width); 5: pop-count pipeline bits (`pipeline_bits`); 6: line-buffer words read per step and skip-FIFO word (channels, x taps); 7: output word bits; 8: counter
-/// and address bits; 9: ROM bits in soft logic; 10: RAM bits in soft logic; 11: read-mux bits
+/// 4: accumulator bits (pe x accumulator width); 5: pop-count pipeline bits
+/// (`pipeline_bits`); 6: line-buffer words read per step and skip-FIFO word (channels, x
+/// taps); 7: output word bits; 8: counter and address bits; 9: ROM bits in soft logic; 10: RAM bits in soft logic; 11: read-mux bits
 /// after block-RAM banks and LUT RAM cells; 12: skid-register bits (the output word, when a
 /// window stage hands off through a skid register: `Handoff::Skid`, not fully pruned); 13:
 /// XNOR lanes of constant weights (a weight ROM of one word, or one in logic of at most 8
@@ -197,7 +198,7 @@ pub fn front_end_bits(model: &Model, plan: &Plan) -> u64 {
 /// counts in benches/data (`cargo bench --bench cost_fit`: the shipped models with their hw
 /// files, at other pop-count depths, at 4 and 16 times their frame rates and at the other
 /// hand-off, fashion-default's UP5K file, the UP5K folds, and twelve random models; 56
-/// designs on iCE40, 54 on ECP5). Non-negative because every count adds cells: an
+/// designs on iCE40, 53 on ECP5). Non-negative because every count adds cells: an
 /// unconstrained fit took large designs towards zero, and a negative pipeline constant made
 /// each pop-count stage lower the estimate. Against the summed modules the mean error is 5.5%
 /// (iCE40) and 5.6% (ECP5), every shipped model at its hw file within 7%

@@ -21,8 +21,9 @@ pub fn popcount_registers(n: u32, stages: u32) -> (u64, u32) {
     }
 }
 
-/// Levels (1-based) after which a tree of `levels` levels is registered for `stages` stages.
-fn cuts(levels: u32, stages: u32) -> Vec<u32> {
+/// Levels (1-based) after which a tree of `levels` levels is registered for `stages` stages:
+/// spread evenly, the last after the root. The RTL's trees cut at the same levels.
+pub fn cuts(levels: u32, stages: u32) -> Vec<u32> {
     (1..=stages)
         .map(|k| (k * levels).div_ceil(stages))
         .collect()
